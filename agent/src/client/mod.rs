@@ -1,0 +1,238 @@
+//! The endpoint client: sends one OpenAI-compatible request and measures it.
+
+pub mod body;
+pub mod chunk;
+pub mod meter;
+pub mod sse;
+mod tokens;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::StreamExt;
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use swarm_common::metrics::{ErrorClass, RequestRecord};
+use swarm_common::prompt::Prompt;
+use swarm_common::shard::TargetSpec;
+use swarm_common::tokenize::TokenCounter;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use self::meter::{Meter, clip};
+use self::sse::SseParser;
+
+/// Errors building a client from a target spec.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The URL does not parse.
+    #[error("invalid endpoint url {url:?}: {reason}")]
+    BadUrl {
+        /// The URL given.
+        url: String,
+        /// Why it was refused.
+        reason: String,
+    },
+    /// A header name or value is not valid HTTP.
+    #[error("invalid header {name:?}: {reason}")]
+    BadHeader {
+        /// The header name.
+        name: String,
+        /// Why it was refused.
+        reason: String,
+    },
+    /// The HTTP client could not be built.
+    #[error("cannot build http client: {0}")]
+    Build(String),
+}
+
+/// Measures requests against one endpoint. Cheap to share: clone the `Arc`.
+#[derive(Debug)]
+pub struct EndpointClient {
+    http: reqwest::Client,
+    url: reqwest::Url,
+    headers: HeaderMap,
+    total_timeout: Duration,
+    tokenizer: Option<Arc<dyn TokenCounter>>,
+}
+
+fn secs(s: f64) -> Duration {
+    Duration::try_from_secs_f64(s).unwrap_or(Duration::from_secs(3600))
+}
+
+impl EndpointClient {
+    /// A client for `target`, pooling up to `pool` idle connections.
+    pub fn new(
+        target: &TargetSpec,
+        tokenizer: Option<Arc<dyn TokenCounter>>,
+        pool: usize,
+    ) -> Result<Self, ClientError> {
+        let url = reqwest::Url::parse(&target.url)
+            .map_err(|e| ClientError::BadUrl { url: target.url.clone(), reason: e.to_string() })?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(ClientError::BadUrl {
+                url: target.url.clone(),
+                reason: "scheme must be http or https".into(),
+            });
+        }
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        if let Some(key) = &target.api_key {
+            let v = HeaderValue::from_str(&format!("Bearer {}", key.0)).map_err(|e| {
+                ClientError::BadHeader { name: "authorization".into(), reason: e.to_string() }
+            })?;
+            headers.insert(AUTHORIZATION, v);
+        }
+        for (k, v) in &target.headers {
+            let bad = |reason: String| ClientError::BadHeader { name: k.clone(), reason };
+            let name = HeaderName::from_bytes(k.as_bytes()).map_err(|e| bad(e.to_string()))?;
+            let value = HeaderValue::from_str(v).map_err(|e| bad(e.to_string()))?;
+            headers.insert(name, value);
+        }
+        let http = reqwest::Client::builder()
+            .connect_timeout(secs(target.connect_timeout_s))
+            .read_timeout(secs(target.read_timeout_s))
+            .pool_max_idle_per_host(pool)
+            .pool_idle_timeout(Duration::from_secs(90))
+            .tcp_nodelay(true)
+            .build()
+            .map_err(|e| ClientError::Build(e.to_string()))?;
+        Ok(Self { http, url, headers, total_timeout: secs(target.total_timeout_s), tokenizer })
+    }
+
+    /// Sends one request body and measures it. The returned record's times are relative to the
+    /// send; the caller stamps `id`, `scheduled_us` and `sent_us`. Never fails: every problem is
+    /// a classified error in the record.
+    pub async fn send(
+        &self,
+        body: Bytes,
+        request_id: &str,
+        prompt: &Prompt,
+        cancel: &CancellationToken,
+    ) -> RequestRecord {
+        let mut meter = Meter::new(self.tokenizer.is_some());
+        let mut status = 0u16;
+        let t0 = Instant::now();
+        let deadline = t0 + self.total_timeout;
+        let exchange = self.exchange(body, request_id, t0, &mut meter, &mut status);
+        let outcome = tokio::select! {
+            r = exchange => r,
+            _ = tokio::time::sleep_until(deadline) => Err((ErrorClass::Timeout, format!("total timeout of {:?} expired", self.total_timeout))),
+            _ = cancel.cancelled() => Err((ErrorClass::Cancelled, "run cancelled".to_string())),
+        };
+        let end_us = t0.elapsed().as_micros() as u64;
+        if let Err(e) = outcome {
+            meter.error.get_or_insert(e);
+        }
+        let latency_us = match (&meter.error, meter.last_data_us) {
+            (None, Some(last)) => last,
+            _ => end_us,
+        };
+        let (prompt_tokens, completion_tokens, reasoning_tokens, cached_tokens, token_source) =
+            tokens::resolve(&meter, prompt, self.tokenizer.as_deref());
+        let (error, error_detail) = match meter.error.take() {
+            Some((class, detail)) => (Some(class), Some(detail)),
+            None => (None, None),
+        };
+        RequestRecord {
+            ttft_us: meter.ttft_us,
+            ttfo_us: meter.ttfo_us,
+            latency_us,
+            chunk_us: std::mem::take(&mut meter.chunk_us),
+            prompt_tokens,
+            completion_tokens,
+            reasoning_tokens,
+            cached_tokens,
+            token_source,
+            status,
+            error,
+            error_detail,
+            ..Default::default()
+        }
+    }
+
+    async fn exchange(
+        &self,
+        body: Bytes,
+        request_id: &str,
+        t0: Instant,
+        meter: &mut Meter,
+        status: &mut u16,
+    ) -> Result<(), (ErrorClass, String)> {
+        let resp = self
+            .http
+            .post(self.url.clone())
+            .headers(self.headers.clone())
+            .header("x-request-id", request_id)
+            .body(body)
+            .send()
+            .await
+            .map_err(transport_error)?;
+        *status = resp.status().as_u16();
+        if !resp.status().is_success() {
+            let class = ErrorClass::from_status(*status);
+            let text = resp.text().await.unwrap_or_default();
+            return Err((class, clip(&format!("http {status}: {text}"))));
+        }
+        let is_sse = resp
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/event-stream"));
+        let mut stream = resp.bytes_stream();
+        if is_sse {
+            let mut parser = SseParser::new();
+            while let Some(piece) = stream.next().await {
+                let piece = piece.map_err(transport_error)?;
+                let at = t0.elapsed().as_micros() as u64;
+                parser.feed(&piece, |ev| meter.on_data(ev.data, ev.event, at));
+                if meter.error.is_some() {
+                    return Ok(());
+                }
+            }
+            let at = t0.elapsed().as_micros() as u64;
+            parser.finish(|ev| meter.on_data(ev.data, ev.event, at));
+            meter.on_end();
+        } else {
+            let mut whole = Vec::new();
+            while let Some(piece) = stream.next().await {
+                whole.extend_from_slice(&piece.map_err(transport_error)?);
+            }
+            let at = t0.elapsed().as_micros() as u64;
+            meter.last_data_us = Some(at);
+            match chunk::Chunk::parse(&whole) {
+                Ok(c) if c.has_choices() || c.error.is_some() => meter.on_chunk(&c, &whole, at),
+                Ok(_) => {
+                    let text = String::from_utf8_lossy(&whole);
+                    return Err((ErrorClass::Malformed, clip(&format!("response has no choices: {text}"))));
+                }
+                Err(e) => {
+                    let text = String::from_utf8_lossy(&whole);
+                    return Err((ErrorClass::Malformed, clip(&format!("{e}: {text}"))));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Classifies a transport error from the HTTP client.
+fn transport_error(e: reqwest::Error) -> (ErrorClass, String) {
+    let class = if e.is_timeout() {
+        ErrorClass::Timeout
+    } else if e.is_connect() {
+        ErrorClass::Connect
+    } else if e.is_body() || e.is_decode() || e.is_request() {
+        ErrorClass::Reset
+    } else {
+        ErrorClass::Other
+    };
+    let mut detail = e.to_string();
+    let mut src = std::error::Error::source(&e);
+    while let Some(s) = src {
+        detail.push_str(": ");
+        detail.push_str(&s.to_string());
+        src = s.source();
+    }
+    (class, clip(&detail))
+}

@@ -1,0 +1,69 @@
+//! What every request task of a shard shares.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use bytes::Bytes;
+use swarm_common::metrics::RequestRecord;
+use swarm_common::shard::PerfShardSpec;
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::executor::ShardEvent;
+use crate::client::EndpointClient;
+
+/// Shared state of a running shard.
+pub(super) struct ShardCtx {
+    pub spec: PerfShardSpec,
+    pub client: EndpointClient,
+    pub bodies: Vec<Bytes>,
+    pub sink: UnboundedSender<ShardEvent>,
+    pub cancel: CancellationToken,
+    /// Measured phase start; record times are offsets from here.
+    pub epoch: Instant,
+    /// Stop starting requests at this instant (duration bound).
+    pub stop_at: Option<Instant>,
+    /// Requests started in the measured phase.
+    pub started: AtomicU64,
+}
+
+impl ShardCtx {
+    /// Claims the next request index, or None when the count bound is reached.
+    pub fn claim(&self) -> Option<u64> {
+        let i = self.started.fetch_add(1, Ordering::Relaxed);
+        match self.spec.number {
+            Some(n) if i >= n => {
+                self.started.fetch_sub(1, Ordering::Relaxed);
+                None
+            }
+            _ => Some(i),
+        }
+    }
+
+    /// Whether no new request may start now.
+    pub fn should_stop(&self) -> bool {
+        self.cancel.is_cancelled() || self.stop_at.is_some_and(|t| Instant::now() >= t)
+    }
+
+    /// Sends request `index` and measures it; `scheduled` is its open-loop schedule offset.
+    pub async fn run_one(self: &Arc<Self>, index: u64, scheduled_us: Option<u64>, measured: bool) -> RequestRecord {
+        let n = self.bodies.len();
+        let slot = (self.spec.prompt_offset + index as usize) % n;
+        let request_id = format!("{}-{}{index}", self.spec.shard_id, if measured { "" } else { "w" });
+        let sent_us = self.epoch.elapsed().as_micros() as u64;
+        let prompt = &self.spec.prompts[slot];
+        let mut rec = self.client.send(self.bodies[slot].clone(), &request_id, prompt, &self.cancel).await;
+        rec.id = index;
+        rec.sent_us = sent_us;
+        rec.scheduled_us = scheduled_us;
+        rec
+    }
+
+    /// Hands a measured record to the sink (a closed sink means the consumer is gone: stop).
+    pub fn emit(&self, rec: RequestRecord) {
+        if self.sink.send(ShardEvent::Record(rec)).is_err() {
+            self.cancel.cancel();
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! The perf executor: runs one shard's load (closed or open loop) and streams every request's
+//! record to a sink.
+
+mod closed_loop;
+mod context;
+mod executor;
+mod open_loop;
+
+pub use executor::{ShardEvent, ShardOutcome, ExecError, StopReason, run_shard};

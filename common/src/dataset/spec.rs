@@ -1,0 +1,84 @@
+//! What to load: the dataset's format, file and EvalScope's prompt options.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use super::DatasetKind;
+
+/// EvalScope's default `--max-prompt-length`.
+pub const DEFAULT_MAX_PROMPT_LENGTH: usize = 131_072;
+/// EvalScope's default `--seed`.
+pub const DEFAULT_SEED: u64 = 42;
+
+/// What to do with a record that cannot become a prompt.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BadLinePolicy {
+    /// Record it in [`super::LoadedDataset::skipped`] and go on.
+    Skip,
+    /// Stop loading with [`super::DatasetError::BadLine`] (EvalScope stops on a bad line too).
+    #[default]
+    Fail,
+}
+
+/// A load dataset and the options that shape its prompts (EvalScope's perf prompt settings).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatasetSpec {
+    /// The file format, or `random`.
+    pub kind: DatasetKind,
+    /// The dataset file; required except for `random`, which ignores it.
+    #[serde(default)]
+    pub path: Option<PathBuf>,
+    /// Lower length bound. Files: keep prompts strictly longer than this (tokens with a tokenizer,
+    /// else characters). `random`: the shortest generated length, in tokens, inclusive.
+    #[serde(default)]
+    pub min_prompt_length: usize,
+    /// Upper length bound. Files: keep prompts strictly shorter than this. `random`: the longest
+    /// generated length, inclusive.
+    #[serde(default = "default_max_prompt_length")]
+    pub max_prompt_length: usize,
+    /// `random` only: tokens of a prefix shared by every prompt, added to the sampled length.
+    #[serde(default)]
+    pub prefix_length: usize,
+    /// `random`: how many prompts to make (above 0). Files: keep the first `number` prompts that
+    /// pass the length filter; 0 keeps all.
+    #[serde(default)]
+    pub number: usize,
+    /// Seed of `random`'s generator; the same seed, spec and tokenizer give the same prompts.
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// What to do with bad records.
+    #[serde(default)]
+    pub on_bad_line: BadLinePolicy,
+    /// A system message put before every prompt, turning text prompts into chat messages.
+    #[serde(default)]
+    pub system_prompt: Option<String>,
+}
+
+fn default_max_prompt_length() -> usize {
+    DEFAULT_MAX_PROMPT_LENGTH
+}
+
+fn default_seed() -> u64 {
+    DEFAULT_SEED
+}
+
+impl DatasetSpec {
+    /// A spec with EvalScope's defaults: lengths `0 < len < 131072`, no prefix, all records,
+    /// seed 42, failing on the first bad line, no system prompt.
+    pub fn new(kind: DatasetKind, path: Option<PathBuf>) -> Self {
+        Self {
+            kind,
+            path,
+            min_prompt_length: 0,
+            max_prompt_length: DEFAULT_MAX_PROMPT_LENGTH,
+            prefix_length: 0,
+            number: 0,
+            seed: DEFAULT_SEED,
+            on_bad_line: BadLinePolicy::Fail,
+            system_prompt: None,
+        }
+    }
+}

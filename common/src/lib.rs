@@ -1,0 +1,10 @@
+//! The shared vocabulary of swarmbench: what a shard is, how arrivals are scheduled, what a
+//! request measured and how measurements aggregate into EvalScope-compatible summaries, and how
+//! load datasets turn into prompts. No sockets here; the only I/O is reading files it is handed.
+
+pub mod dataset;
+pub mod metrics;
+pub mod prompt;
+pub mod schedule;
+pub mod shard;
+pub mod tokenize;

@@ -1,0 +1,207 @@
+//! A perf shard: everything one agent needs to offer its slice of a stage's load, and nothing
+//! that depends on where it runs.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::metrics::aggregate::HistSettings;
+use crate::prompt::Prompt;
+use crate::schedule::LoadModel;
+
+/// A secret that travels to agents but never prints.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("\"<redacted>\"")
+    }
+}
+
+/// Which OpenAI API a target speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApiKind {
+    /// `/v1/chat/completions`.
+    Chat,
+    /// `/v1/completions`.
+    Completions,
+}
+
+impl ApiKind {
+    /// Picks the API from the URL path and completes a bare base URL to the chat endpoint.
+    /// `http://h/v1/completions` → completions; `http://h/v1/chat/completions`, `http://h/v1`
+    /// and `http://h` → chat (the latter two completed to `/v1/chat/completions`).
+    pub fn resolve(url: &str) -> (ApiKind, String) {
+        let trimmed = url.trim_end_matches('/');
+        if trimmed.ends_with("/chat/completions") {
+            (ApiKind::Chat, trimmed.to_string())
+        } else if trimmed.ends_with("/completions") {
+            (ApiKind::Completions, trimmed.to_string())
+        } else if trimmed.ends_with("/v1") {
+            (ApiKind::Chat, format!("{trimmed}/chat/completions"))
+        } else {
+            (ApiKind::Chat, format!("{trimmed}/v1/chat/completions"))
+        }
+    }
+}
+
+/// The endpoint under test and how to talk to it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TargetSpec {
+    /// Full endpoint URL (`.../v1/chat/completions` or `.../v1/completions`).
+    pub url: String,
+    /// Which API the URL speaks.
+    pub api: ApiKind,
+    /// The `model` field of every request.
+    pub model: String,
+    /// Bearer token, if the endpoint wants one.
+    pub api_key: Option<Secret>,
+    /// Extra request headers.
+    pub headers: Vec<(String, String)>,
+    /// Connection establishment timeout, seconds.
+    pub connect_timeout_s: f64,
+    /// Longest wait for the next chunk (or the whole body when not streaming), seconds.
+    pub read_timeout_s: f64,
+    /// Longest a whole request may take, seconds.
+    pub total_timeout_s: f64,
+}
+
+/// Generation parameters added to every request body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct GenParams {
+    /// Stream with SSE (and ask for `stream_options.include_usage`).
+    pub stream: bool,
+    /// `max_tokens`.
+    pub max_tokens: Option<u32>,
+    /// `min_tokens` (vLLM extension).
+    pub min_tokens: Option<u32>,
+    /// `temperature`.
+    pub temperature: Option<f64>,
+    /// `top_p`.
+    pub top_p: Option<f64>,
+    /// `top_k` (vLLM/SGLang extension).
+    pub top_k: Option<i64>,
+    /// Extra body keys merged into every request (EvalScope's `--extra-args`).
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+/// One agent's slice of one perf stage.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PerfShardSpec {
+    /// Unique within the run (`<workload>/<stage>/<index>`).
+    pub shard_id: String,
+    /// Endpoint and client settings.
+    pub target: TargetSpec,
+    /// Generation parameters.
+    pub gen_params: GenParams,
+    /// How load is offered.
+    pub load: LoadModel,
+    /// Requests to send (after warmup); None = until `duration_s`.
+    pub number: Option<u64>,
+    /// Longest the measured phase may run, seconds; None = until `number` are done.
+    pub duration_s: Option<f64>,
+    /// Requests sent (and not measured) before the stage starts.
+    pub warmup: u32,
+    /// Prompts, replayed round-robin starting at `prompt_offset`.
+    pub prompts: Arc<Vec<Prompt>>,
+    /// Where this shard starts in the prompt list, so shards send different prompts.
+    pub prompt_offset: usize,
+    /// Seed for arrival schedules.
+    pub seed: u64,
+    /// Histogram bounds shared by every shard of the run.
+    pub hist: HistSettings,
+    /// Tokenizer for token counts when the server sends no `usage` (path or tiktoken name).
+    pub tokenizer: Option<String>,
+}
+
+/// Errors in a shard spec that the executor refuses to run.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum ShardError {
+    /// Neither a request count nor a duration bounds the shard.
+    #[error("shard {0}: needs a request count or a duration, or it would never end")]
+    Unbounded(String),
+    /// There is nothing to send.
+    #[error("shard {0}: no prompts")]
+    NoPrompts(String),
+    /// Closed loop with zero users.
+    #[error("shard {0}: concurrency must be at least 1")]
+    ZeroConcurrency(String),
+    /// A duration that is negative or not a number.
+    #[error("shard {shard}: {field} must be a positive number of seconds, got {value}")]
+    BadSeconds {
+        /// The shard.
+        shard: String,
+        /// Which field.
+        field: &'static str,
+        /// The value given.
+        value: f64,
+    },
+}
+
+impl PerfShardSpec {
+    /// Checks that the shard can run and will end.
+    pub fn validate(&self) -> Result<(), ShardError> {
+        let id = || self.shard_id.clone();
+        if self.number.is_none() && self.duration_s.is_none() {
+            return Err(ShardError::Unbounded(id()));
+        }
+        if self.prompts.is_empty() {
+            return Err(ShardError::NoPrompts(id()));
+        }
+        if let LoadModel::Closed { concurrency: 0 } = self.load {
+            return Err(ShardError::ZeroConcurrency(id()));
+        }
+        let t = &self.target;
+        for (field, value) in [
+            ("connect_timeout_s", t.connect_timeout_s),
+            ("read_timeout_s", t.read_timeout_s),
+            ("total_timeout_s", t.total_timeout_s),
+        ]
+        .into_iter()
+        .chain(self.duration_s.map(|d| ("duration_s", d)))
+        {
+            if !(value.is_finite() && value > 0.0) {
+                return Err(ShardError::BadSeconds {
+                    shard: id(),
+                    field,
+                    value,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_from_url() {
+        assert_eq!(
+            ApiKind::resolve("http://h:1/v1/completions").0,
+            ApiKind::Completions
+        );
+        assert_eq!(
+            ApiKind::resolve("http://h:1/v1/chat/completions/"),
+            (ApiKind::Chat, "http://h:1/v1/chat/completions".to_string())
+        );
+        assert_eq!(
+            ApiKind::resolve("http://h:1").1,
+            "http://h:1/v1/chat/completions"
+        );
+        assert_eq!(
+            ApiKind::resolve("http://h:1/v1").1,
+            "http://h:1/v1/chat/completions"
+        );
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        let s = Secret("sk-very-secret".into());
+        assert!(!format!("{s:?}").contains("sk-"));
+    }
+}

@@ -1,0 +1,66 @@
+//! The body of a non-streamed answer: one `chat.completion` or `text_completion` object.
+
+use std::fmt::Write;
+
+use bytes::{BufMut, Bytes, BytesMut};
+
+use crate::ReasoningMode;
+use crate::plan::{Endpoint, Plan};
+use crate::sse::write_usage;
+use crate::vocab::{self, Channel};
+
+/// The whole JSON answer for `plan`.
+pub(crate) fn answer_body(plan: &Plan, model_json: &str, created: u64) -> Bytes {
+    let n = plan.completion_tokens;
+    let mut content = BytesMut::with_capacity(n as usize * 8);
+    let mut reasoning = BytesMut::new();
+    for i in 0..n {
+        match vocab::token(i, plan.reasoning_tokens, plan.reasoning) {
+            (text, Channel::Content) => content.put_slice(text.as_bytes()),
+            (text, Channel::Reasoning) => reasoning.put_slice(text.as_bytes()),
+        }
+    }
+
+    let mut buf = BytesMut::with_capacity(content.len() + reasoning.len() + 512);
+    let object = match plan.endpoint {
+        Endpoint::Chat => "chat.completion",
+        Endpoint::Completion => "text_completion",
+    };
+    // Writing into a BytesMut grows it and cannot fail.
+    let _ = write!(
+        buf,
+        "{{\"id\":\"{}\",\"object\":\"{object}\",\"created\":{created},\"model\":{model_json},\"choices\":[{{\"index\":0,",
+        plan.id
+    );
+    match plan.endpoint {
+        Endpoint::Chat => {
+            buf.put_slice(b"\"message\":{\"role\":\"assistant\",\"content\":\"");
+            buf.put_slice(&content);
+            buf.put_u8(b'"');
+            if plan.reasoning == ReasoningMode::Field {
+                buf.put_slice(b",\"reasoning_content\":\"");
+                buf.put_slice(&reasoning);
+                buf.put_u8(b'"');
+            }
+            buf.put_u8(b'}');
+        }
+        Endpoint::Completion => {
+            buf.put_slice(b"\"text\":\"");
+            buf.put_slice(&content);
+            buf.put_u8(b'"');
+        }
+    }
+    let _ = write!(
+        buf,
+        ",\"logprobs\":null,\"finish_reason\":\"{}\"}}],",
+        plan.finish_reason
+    );
+    write_usage(&mut buf, plan);
+    buf.put_u8(b'}');
+    buf.freeze()
+}
+
+/// The body of a non-streamed `malformed` fault: a 200 whose JSON is cut off.
+pub(crate) fn malformed_body(plan: &Plan) -> Bytes {
+    Bytes::from(format!("{{\"id\":\"{}\",\"choices\":[{{\"message\":", plan.id))
+}

@@ -1,0 +1,211 @@
+//! Routing and answering one HTTP request.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use hyper::body::Incoming;
+use hyper::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderName, HeaderValue, RETRY_AFTER};
+use hyper::{Method, Request, Response, StatusCode};
+use tokio::time::Instant;
+
+use crate::abort::Abort;
+use crate::answer::{answer_body, malformed_body};
+use crate::body::{OnceBody, SimBody};
+use crate::conn::ResetSwitch;
+use crate::openai::{GenerateRequest, error_body};
+use crate::plan::{Endpoint, Plan};
+use crate::server::Shared;
+use crate::sse::EventWriter;
+use crate::stream::StreamBody;
+use crate::truth::TruthRecorder;
+use crate::{FAULT_HEADER, Fault};
+
+/// Largest accepted request body.
+const MAX_BODY: usize = 32 * 1024 * 1024;
+
+/// The request header whose value keys the truth log (and is echoed back).
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Answers one request.
+pub(crate) async fn handle(
+    shared: Arc<Shared>,
+    reset: ResetSwitch,
+    req: Request<Incoming>,
+) -> Response<SimBody> {
+    let post = req.method() == Method::POST;
+    let get = req.method() == Method::GET;
+    match req.uri().path() {
+        "/v1/chat/completions" if post => generate(&shared, reset, req, Endpoint::Chat).await,
+        "/v1/completions" if post => generate(&shared, reset, req, Endpoint::Completion).await,
+        "/v1/models" if get => json(StatusCode::OK, SimBody::full(shared.models.clone())),
+        "/health" if get => Response::new(SimBody::empty()),
+        path @ ("/v1/chat/completions" | "/v1/completions" | "/v1/models" | "/health") => {
+            error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                &format!("method {} not allowed on {path}", req.method()),
+                "invalid_request_error",
+            )
+        }
+        path => error(
+            StatusCode::NOT_FOUND,
+            &format!("no route for {} {path}", req.method()),
+            "not_found_error",
+        ),
+    }
+}
+
+/// A chat or text completion.
+async fn generate(
+    shared: &Arc<Shared>,
+    reset: ResetSwitch,
+    req: Request<Incoming>,
+    endpoint: Endpoint,
+) -> Response<SimBody> {
+    let received = std::time::Instant::now();
+    let t0 = Instant::now();
+
+    let forced = match req.headers().get(FAULT_HEADER).map(HeaderValue::to_str) {
+        None => None,
+        Some(Ok(value)) => match value.parse::<Fault>() {
+            Ok(fault) => Some(fault),
+            Err(e) => return bad_request(&e.to_string()),
+        },
+        Some(Err(_)) => return bad_request("x-sim-fault header is not visible ascii"),
+    };
+    let request_id = req.headers().get(REQUEST_ID).cloned();
+
+    let body = match Limited::new(req.into_body(), MAX_BODY).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) if e.is::<LengthLimitError>() => {
+            return error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                &format!("request body exceeds {MAX_BODY} bytes"),
+                "invalid_request_error",
+            );
+        }
+        Err(e) => return bad_request(&format!("cannot read request body: {e}")),
+    };
+    let parsed = match GenerateRequest::parse(&body) {
+        Ok(parsed) => parsed,
+        Err(e) => return bad_request(&format!("invalid request body: {e}")),
+    };
+    let request = shared.next_request();
+    let plan = match Plan::new(&shared.config, endpoint, request, &parsed, forced) {
+        Ok(plan) => plan,
+        Err(message) => return bad_request(&message),
+    };
+
+    let truth = shared.config.record_truth.then(|| {
+        let id = match &request_id {
+            Some(v) => String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            None => plan.id.clone(),
+        };
+        TruthRecorder::new(shared.truth.clone(), id, received)
+    });
+
+    let mut response = match plan.fault {
+        Fault::RateLimit => {
+            let mut r = error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "simulated rate limit",
+                "rate_limit_error",
+            );
+            r.headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from_static("1"));
+            r
+        }
+        Fault::ServerError => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "simulated internal error",
+            "server_error",
+        ),
+        _ => {
+            let model_json = shared.model_json(parsed.model.as_deref());
+            let created = unix_now();
+            if plan.stream {
+                let events = EventWriter::new(&plan, &model_json, created);
+                let body = StreamBody::new(shared.clone(), plan, events, reset, t0, truth);
+                let mut r = Response::new(SimBody::Stream(Box::new(body)));
+                let headers = r.headers_mut();
+                headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+                headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+                r
+            } else {
+                answer(shared, plan, reset, t0, &model_json, created, truth).await
+            }
+        }
+    };
+    if let Some(id) = request_id {
+        response.headers_mut().insert(REQUEST_ID, id);
+    }
+    response
+}
+
+/// A non-streamed answer, sent when its last token would have been generated.
+async fn answer(
+    shared: &Shared,
+    mut plan: Plan,
+    reset: ResetSwitch,
+    t0: Instant,
+    model_json: &str,
+    created: u64,
+    truth: Option<TruthRecorder>,
+) -> Response<SimBody> {
+    let mut due = t0 + plan.ttft;
+    if !shared.config.latency.itl_ms.is_zero() {
+        for _ in 1..plan.completion_tokens {
+            due += plan.next_itl(&shared.config);
+        }
+    }
+    tokio::time::sleep_until(due).await;
+
+    let full = answer_body(&plan, model_json, created);
+    let half = full.slice(..full.len() / 2);
+    let stall = Duration::from_millis(shared.config.faults.stall_max_ms);
+    let (data, carries_tokens, then) = match plan.fault {
+        Fault::Reset => (half, false, Some(Abort::reset(reset))),
+        Fault::Stall => (half, false, Some(Abort::stall(reset, stall, &shared.cancel))),
+        Fault::Malformed => (malformed_body(&plan), false, None),
+        Fault::Truncate => (half, false, None),
+        Fault::StreamError => {
+            return error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "simulated overload",
+                "server_error",
+            );
+        }
+        Fault::None | Fault::RateLimit | Fault::ServerError => (full, true, None),
+    };
+    let body = if then.is_none() && truth.is_none() {
+        SimBody::full(data)
+    } else {
+        SimBody::Once(Box::new(OnceBody::new(data, carries_tokens, then, truth)))
+    };
+    json(StatusCode::OK, body)
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn json(status: StatusCode, body: SimBody) -> Response<SimBody> {
+    let mut r = Response::new(body);
+    *r.status_mut() = status;
+    r.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r
+}
+
+fn error(status: StatusCode, message: &str, kind: &str) -> Response<SimBody> {
+    json(
+        status,
+        SimBody::full(error_body(message, kind, status.as_u16())),
+    )
+}
+
+fn bad_request(message: &str) -> Response<SimBody> {
+    error(StatusCode::BAD_REQUEST, message, "invalid_request_error")
+}

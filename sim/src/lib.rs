@@ -1,0 +1,47 @@
+//! `llm-sim`: a simulated OpenAI-compatible model server for load-testing swarmbench itself.
+//!
+//! It answers `POST /v1/chat/completions`, `POST /v1/completions`, `GET /v1/models` and
+//! `GET /health` over HTTP/1.1 with keep-alive. Answers follow a seeded latency model (time to
+//! first token, inter-token gaps), have configurable lengths and simulated reasoning, and can
+//! be made to fail in realistic ways (429, 500, connection reset, stall, malformed or truncated
+//! streams, error events), by probability or per request with the `x-sim-fault` header. With
+//! `record_truth` the server logs when it sent every chunk, so a client's measurements can be
+//! checked against the server's own clock.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), llm_sim::SimError> {
+//! let cancel = tokio_util::sync::CancellationToken::new();
+//! let sim = llm_sim::start(llm_sim::SimConfig::instant(), "127.0.0.1:0".parse().unwrap(), cancel).await?;
+//! println!("{}/v1/chat/completions", sim.url());
+//! sim.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+
+mod abort;
+mod answer;
+mod body;
+pub mod cli;
+mod config;
+mod conn;
+mod dist;
+mod error;
+mod faults;
+mod handler;
+mod openai;
+mod plan;
+mod server;
+mod sse;
+mod stream;
+mod truth;
+mod vocab;
+
+pub use config::{
+    CONFIG_VERSION, FaultConfig, LatencyConfig, OutputConfig, ReasoningConfig, ReasoningMode,
+    SimConfig,
+};
+pub use dist::Dist;
+pub use error::SimError;
+pub use faults::{FAULT_HEADER, Fault, UnknownFault};
+pub use server::{SimHandle, serve, start};
+pub use truth::{TruthEntry, TruthLog};

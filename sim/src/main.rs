@@ -1,0 +1,25 @@
+//! The `llm-sim` binary: parses flags, sets up logging, turns ctrl-c into cancellation and
+//! hands over to [`llm_sim::cli::run`].
+
+use clap::Parser;
+use tokio_util::sync::CancellationToken;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = llm_sim::cli::Args::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let cancel = CancellationToken::new();
+    let on_signal = cancel.clone();
+    tokio::spawn(async move {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for ctrl-c");
+        }
+        on_signal.cancel();
+    });
+    llm_sim::cli::run(args, cancel).await
+}

@@ -1,0 +1,281 @@
+//! The OpenAI request body, parsed once and without copying prompt text: only the fields the
+//! simulator uses are kept, and message contents are reduced to word counts on the fly.
+//!
+//! Prompt tokens are approximated as whitespace-separated words across all message contents
+//! (string contents, and the `text` of `{type: text}` parts); for `/v1/completions` a prompt
+//! may also be token ids, each counting as one token.
+
+use std::fmt;
+
+use bytes::Bytes;
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
+use serde::{Deserialize, Serialize};
+
+/// The fields of a chat or text completion request that shape the simulated answer.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct GenerateRequest {
+    /// The model asked for; echoed back.
+    #[serde(default)]
+    pub model: Option<String>,
+    /// Chat messages, reduced to their word count.
+    #[serde(default)]
+    pub messages: Option<MessagesWords>,
+    /// Completion prompt, reduced to its token count.
+    #[serde(default)]
+    pub prompt: Option<PromptTokens>,
+    #[serde(default)]
+    pub stream: Option<bool>,
+    #[serde(default)]
+    pub max_tokens: Option<u32>,
+    #[serde(default)]
+    pub max_completion_tokens: Option<u32>,
+    #[serde(default)]
+    pub min_tokens: Option<u32>,
+    #[serde(default)]
+    pub stream_options: Option<StreamOptions>,
+}
+
+/// `stream_options` of a streaming request.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct StreamOptions {
+    #[serde(default)]
+    pub include_usage: Option<bool>,
+}
+
+impl GenerateRequest {
+    /// Parses a request body.
+    pub fn parse(body: &[u8]) -> Result<Self, serde_json::Error> {
+        serde_json::from_slice(body)
+    }
+
+    /// `max_completion_tokens` if given, else `max_tokens`.
+    pub fn max_tokens(&self) -> Option<u32> {
+        self.max_completion_tokens.or(self.max_tokens)
+    }
+
+    /// Whether the answer is streamed.
+    pub fn stream(&self) -> bool {
+        self.stream.unwrap_or(false)
+    }
+
+    /// Whether a streamed answer ends with a usage chunk.
+    pub fn include_usage(&self) -> bool {
+        self.stream_options
+            .as_ref()
+            .and_then(|o| o.include_usage)
+            .unwrap_or(false)
+    }
+}
+
+fn words(s: &str) -> u64 {
+    s.split_whitespace().count() as u64
+}
+
+/// Total words in all message contents.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct MessagesWords(pub u64);
+
+impl<'de> Deserialize<'de> for MessagesWords {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = MessagesWords;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an array of messages")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut total = 0;
+                while let Some(m) = seq.next_element::<Message>()? {
+                    total += m.content.0;
+                }
+                Ok(MessagesWords(total))
+            }
+        }
+        deserializer.deserialize_seq(V)
+    }
+}
+
+/// One chat message; everything but its content is ignored.
+#[derive(Deserialize)]
+struct Message {
+    #[serde(default)]
+    content: ContentWords,
+}
+
+/// Words in a message content: a string, null, or an array of parts.
+#[derive(Debug, Default, Clone, Copy)]
+struct ContentWords(u64);
+
+impl<'de> Deserialize<'de> for ContentWords {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ContentWords;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string, null or an array of content parts")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(ContentWords(words(v)))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(ContentWords(0))
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(ContentWords(0))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut total = 0;
+                while let Some(p) = seq.next_element::<Part>()? {
+                    total += p.text.0;
+                }
+                Ok(ContentWords(total))
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
+}
+
+/// One content part; only `text` counts (image parts and the like have none).
+#[derive(Deserialize)]
+struct Part {
+    #[serde(default)]
+    text: TextWords,
+}
+
+/// Words in a string.
+#[derive(Debug, Default, Clone, Copy)]
+struct TextWords(u64);
+
+impl<'de> Deserialize<'de> for TextWords {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = TextWords;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(TextWords(words(v)))
+            }
+        }
+        deserializer.deserialize_str(V)
+    }
+}
+
+/// Tokens in a completion prompt: words of a string, one per token id, summed over arrays.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PromptTokens(pub u64);
+
+impl<'de> Deserialize<'de> for PromptTokens {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = PromptTokens;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string, a token id, or an array of them")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(PromptTokens(words(v)))
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(PromptTokens(1))
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(PromptTokens(1))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut total = 0;
+                while let Some(p) = seq.next_element::<PromptTokens>()? {
+                    total += p.0;
+                }
+                Ok(PromptTokens(total))
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
+}
+
+/// An OpenAI error body: `{"error":{"message":..,"type":..,"code":..}}`.
+pub(crate) fn error_body(message: &str, kind: &str, code: u16) -> Bytes {
+    #[derive(Serialize)]
+    struct Inner<'a> {
+        message: &'a str,
+        #[serde(rename = "type")]
+        kind: &'a str,
+        code: u16,
+    }
+    #[derive(Serialize)]
+    struct Outer<'a> {
+        error: Inner<'a>,
+    }
+    let body = Outer {
+        error: Inner {
+            message,
+            kind,
+            code,
+        },
+    };
+    // Serializing plain strings and integers into a Vec cannot fail.
+    Bytes::from(serde_json::to_vec(&body).unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chat_words_counted_across_messages_and_parts() {
+        let r = GenerateRequest::parse(
+            br#"{"model":"m","messages":[
+                {"role":"system","content":"you are  helpful"},
+                {"role":"user","content":[{"type":"text","text":"one two\nthree"},{"type":"image_url","image_url":{"url":"x"}}]},
+                {"role":"assistant","content":null,"tool_calls":[]},
+                {"role":"user","content":"caf\u00e9 ok"}
+            ],"stream":true,"max_tokens":7,"temperature":0.2,
+            "stream_options":{"include_usage":true}}"#,
+        )
+        .unwrap();
+        assert_eq!(r.messages, Some(MessagesWords(8)));
+        assert_eq!(r.model.as_deref(), Some("m"));
+        assert!(r.stream());
+        assert!(r.include_usage());
+        assert_eq!(r.max_tokens(), Some(7));
+    }
+
+    #[test]
+    fn prompt_forms_counted() {
+        let p = |s: &str| GenerateRequest::parse(s.as_bytes()).unwrap().prompt;
+        assert_eq!(p(r#"{"prompt":"a b c"}"#), Some(PromptTokens(3)));
+        assert_eq!(p(r#"{"prompt":["a b","c"]}"#), Some(PromptTokens(3)));
+        assert_eq!(p(r#"{"prompt":[1,2,3,4]}"#), Some(PromptTokens(4)));
+        assert_eq!(p(r#"{"prompt":[[1,2],[3]]}"#), Some(PromptTokens(3)));
+    }
+
+    #[test]
+    fn max_completion_tokens_wins_and_defaults_apply() {
+        let r = GenerateRequest::parse(br#"{"max_tokens":5,"max_completion_tokens":9}"#).unwrap();
+        assert_eq!(r.max_tokens(), Some(9));
+        let r = GenerateRequest::parse(br#"{"stream":null,"max_tokens":null}"#).unwrap();
+        assert!(!r.stream());
+        assert!(!r.include_usage());
+        assert_eq!(r.max_tokens(), None);
+    }
+
+    #[test]
+    fn bad_bodies_rejected() {
+        assert!(GenerateRequest::parse(b"{not json").is_err());
+        assert!(GenerateRequest::parse(br#"{"messages":"hi"}"#).is_err());
+        assert!(GenerateRequest::parse(br#"{"max_tokens":-1}"#).is_err());
+        assert!(GenerateRequest::parse(br#"{"messages":[{"content":5}]}"#).is_err());
+    }
+
+    #[test]
+    fn error_body_shape() {
+        let v: serde_json::Value =
+            serde_json::from_slice(&error_body("bad \"x\"", "invalid_request_error", 400))
+                .unwrap();
+        assert_eq!(v["error"]["message"], "bad \"x\"");
+        assert_eq!(v["error"]["type"], "invalid_request_error");
+        assert_eq!(v["error"]["code"], 400);
+    }
+}

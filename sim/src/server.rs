@@ -1,0 +1,224 @@
+//! The HTTP/1.1 server: binds, accepts, serves each connection on its own task with keep-alive,
+//! and shuts down gracefully when its cancellation token fires.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::pin::pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::{JoinHandle, JoinSet};
+use tokio_util::sync::CancellationToken;
+
+use crate::conn::{ConnIo, ResetSwitch};
+use crate::{SimConfig, SimError, TruthLog, handler};
+
+/// How long in-flight answers may run on after shutdown begins before they are cut off.
+const DRAIN_GRACE: Duration = Duration::from_secs(5);
+
+/// State shared by every connection of one server.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub config: SimConfig,
+    pub truth: TruthLog,
+    pub cancel: CancellationToken,
+    requests: AtomicU64,
+    /// The `/v1/models` body.
+    pub models: Bytes,
+    /// The configured model id as a JSON string literal.
+    model_json: String,
+}
+
+impl Shared {
+    fn new(config: SimConfig, truth: TruthLog, cancel: CancellationToken) -> Self {
+        let model_json = json_string(&config.model);
+        let models = serde_json::json!({
+            "object": "list",
+            "data": [{
+                "id": config.model,
+                "object": "model",
+                "created": 0,
+                "owned_by": "llm-sim",
+            }],
+        });
+        Shared {
+            models: Bytes::from(models.to_string()),
+            model_json,
+            config,
+            truth,
+            cancel,
+            requests: AtomicU64::new(0),
+        }
+    }
+
+    /// The number of the next generation request (0, 1, 2, ...).
+    pub fn next_request(&self) -> u64 {
+        self.requests.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// The model to echo as a JSON string literal: the request's, else the configured one.
+    pub fn model_json(&self, requested: Option<&str>) -> String {
+        match requested {
+            Some(model) => json_string(model),
+            None => self.model_json.clone(),
+        }
+    }
+}
+
+fn json_string(s: &str) -> String {
+    serde_json::Value::from(s).to_string()
+}
+
+/// A running simulator started by [`start`].
+///
+/// Dropping the handle stops the server too (without waiting for it).
+#[derive(Debug)]
+pub struct SimHandle {
+    /// The address the server listens on.
+    pub addr: SocketAddr,
+    /// The server's truth log (empty unless `record_truth` is set).
+    pub truth: TruthLog,
+    cancel: CancellationToken,
+    task: Option<JoinHandle<Result<(), SimError>>>,
+}
+
+impl SimHandle {
+    /// The server's base URL, e.g. `http://127.0.0.1:8000` (no trailing slash).
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting, lets in-flight answers finish (for up to a few seconds), and waits.
+    pub async fn shutdown(mut self) {
+        self.cancel.cancel();
+        if let Some(task) = self.task.take() {
+            match task.await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::warn!(error = %e, "sim server failed"),
+                Err(e) => tracing::warn!(error = %e, "sim server task failed"),
+            }
+        }
+    }
+}
+
+impl Drop for SimHandle {
+    fn drop(&mut self) {
+        self.cancel.cancel();
+    }
+}
+
+/// Binds `bind` (port 0 picks a free port) and serves `config` on a spawned task until `cancel`
+/// fires or [`SimHandle::shutdown`] is called. Returns once the socket is bound.
+pub async fn start(
+    config: SimConfig,
+    bind: SocketAddr,
+    cancel: CancellationToken,
+) -> Result<SimHandle, SimError> {
+    config.validate()?;
+    let listener = TcpListener::bind(bind)
+        .await
+        .map_err(|source| SimError::Bind { addr: bind, source })?;
+    let addr = listener.local_addr().map_err(SimError::LocalAddr)?;
+    let truth = TruthLog::new();
+    let cancel = cancel.child_token();
+    let task = tokio::spawn(serve(listener, config, truth.clone(), cancel.clone()));
+    tracing::info!(%addr, "llm-sim listening");
+    Ok(SimHandle {
+        addr,
+        truth,
+        cancel,
+        task: Some(task),
+    })
+}
+
+/// Serves `config` on `listener` until `cancel` fires, then stops accepting, lets in-flight
+/// answers finish (cutting off any still running after a few seconds), and returns.
+pub async fn serve(
+    listener: TcpListener,
+    config: SimConfig,
+    truth: TruthLog,
+    cancel: CancellationToken,
+) -> Result<(), SimError> {
+    config.validate()?;
+    let shared = Arc::new(Shared::new(config, truth, cancel.clone()));
+    let mut builder = http1::Builder::new();
+    builder.timer(TokioTimer::new()).keep_alive(true);
+    let builder = Arc::new(builder);
+    let mut conns = JoinSet::new();
+
+    loop {
+        tokio::select! {
+            biased;
+            () = cancel.cancelled() => break,
+            Some(joined) = conns.join_next(), if !conns.is_empty() => {
+                if let Err(e) = joined
+                    && e.is_panic()
+                {
+                    tracing::error!(error = %e, "connection task panicked");
+                }
+            }
+            accepted = listener.accept() => match accepted {
+                Ok((stream, peer)) => {
+                    conns.spawn(serve_conn(builder.clone(), stream, peer, shared.clone()));
+                }
+                Err(e) => {
+                    // Usually out of file descriptors: back off instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            },
+        }
+    }
+    drop(listener);
+
+    let drained = tokio::time::timeout(DRAIN_GRACE, async {
+        while conns.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!(
+            open = conns.len(),
+            "connections still busy after the drain grace, cutting them off"
+        );
+        conns.shutdown().await;
+    }
+    Ok(())
+}
+
+/// Serves one connection until the peer closes it or the server shuts down.
+async fn serve_conn(
+    builder: Arc<http1::Builder>,
+    stream: TcpStream,
+    peer: SocketAddr,
+    shared: Arc<Shared>,
+) {
+    if let Err(e) = stream.set_nodelay(true) {
+        tracing::debug!(%peer, error = %e, "cannot set TCP_NODELAY");
+    }
+    let cancel = shared.cancel.clone();
+    let reset = ResetSwitch::default();
+    let io = TokioIo::new(ConnIo::new(stream, reset.clone()));
+    let service = service_fn(move |req| {
+        let shared = shared.clone();
+        let reset = reset.clone();
+        async move { Ok::<_, Infallible>(handler::handle(shared, reset, req).await) }
+    });
+    let mut conn = pin!(builder.serve_connection(io, service));
+    let result = tokio::select! {
+        result = conn.as_mut() => result,
+        () = cancel.cancelled() => {
+            conn.as_mut().graceful_shutdown();
+            conn.await
+        }
+    };
+    if let Err(e) = result {
+        // Simulated resets and clients hanging up mid-answer end up here; both are expected.
+        tracing::debug!(%peer, error = %e, "connection ended with an error");
+    }
+}
