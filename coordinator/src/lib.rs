@@ -1,1 +1,35 @@
-//! placeholder
+//! The swarmbench coordinator: the command line, plans, perf sweeps with in-process agents,
+//! result collection, the run store and reports. `main.rs` only parses flags, wires signals to
+//! a cancellation token and calls [`run`].
+
+pub mod cli;
+pub mod output;
+pub mod perf;
+pub mod perf_cmd;
+pub mod plan;
+pub mod report;
+pub mod run;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::cli::{Cli, Command};
+
+/// Runs one command line to completion (or until `cancel`).
+pub async fn run(cli: Cli, cancel: CancellationToken) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Perf(args) => perf_cmd::run_perf(&args, &cancel).await.map(|_| ()),
+        Command::Run(args) => run::run_plan(&args, &cancel).await.map(|_| ()),
+        Command::Validate { plan } => {
+            let p = plan::load_plan(&plan)?;
+            let stages: usize = p.workloads.iter().map(|w| w.perf.stages.len()).sum();
+            println!(
+                "{}: ok (plan {:?}: {} target(s), {} workload(s), {stages} stage(s))",
+                plan.display(),
+                p.name,
+                p.targets.len(),
+                p.workloads.len()
+            );
+            Ok(())
+        }
+    }
+}

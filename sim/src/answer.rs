@@ -62,5 +62,8 @@ pub(crate) fn answer_body(plan: &Plan, model_json: &str, created: u64) -> Bytes 
 
 /// The body of a non-streamed `malformed` fault: a 200 whose JSON is cut off.
 pub(crate) fn malformed_body(plan: &Plan) -> Bytes {
-    Bytes::from(format!("{{\"id\":\"{}\",\"choices\":[{{\"message\":", plan.id))
+    Bytes::from(format!(
+        "{{\"id\":\"{}\",\"choices\":[{{\"message\":",
+        plan.id
+    ))
 }

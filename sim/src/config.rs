@@ -73,7 +73,10 @@ impl SimConfig {
         if self.version != CONFIG_VERSION {
             return Err(SimError::invalid(
                 "version",
-                format!("unsupported version {}, expected {CONFIG_VERSION}", self.version),
+                format!(
+                    "unsupported version {}, expected {CONFIG_VERSION}",
+                    self.version
+                ),
             ));
         }
         if self.model.is_empty() {
@@ -308,7 +311,13 @@ record_truth: true
         assert_eq!(c.model, "qwen-sim");
         assert_eq!(c.seed, 42);
         assert_eq!(c.latency.ttft_per_prompt_token_us, 50.0);
-        assert_eq!(c.latency.itl_ms, Dist::Uniform { min: 8.0, max: 12.0 });
+        assert_eq!(
+            c.latency.itl_ms,
+            Dist::Uniform {
+                min: 8.0,
+                max: 12.0
+            }
+        );
         assert_eq!(c.output.default_max_tokens, 256);
         assert_eq!(c.reasoning.mode, ReasoningMode::ThinkTags);
         assert_eq!(c.reasoning.tokens, 32);
@@ -346,7 +355,10 @@ record_truth: true
         let err = SimConfig::from_yaml("latency: {itl_ms: -3}")
             .unwrap_err()
             .to_string();
-        assert!(err.contains("latency.itl_ms") && err.contains("-3"), "{err}");
+        assert!(
+            err.contains("latency.itl_ms") && err.contains("-3"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -300,7 +300,10 @@ mod tests {
             .validate("latency.itl_ms")
             .unwrap_err()
             .to_string();
-        assert!(err.contains("latency.itl_ms.max") && err.contains('1'), "{err}");
+        assert!(
+            err.contains("latency.itl_ms.max") && err.contains('1'),
+            "{err}"
+        );
         assert!(Dist::fixed(-1.0).validate("x").is_err());
         assert!(Dist::fixed(f64::NAN).validate("x").is_err());
         assert!(

@@ -40,13 +40,11 @@ pub(crate) async fn handle(
         "/v1/completions" if post => generate(&shared, reset, req, Endpoint::Completion).await,
         "/v1/models" if get => json(StatusCode::OK, SimBody::full(shared.models.clone())),
         "/health" if get => Response::new(SimBody::empty()),
-        path @ ("/v1/chat/completions" | "/v1/completions" | "/v1/models" | "/health") => {
-            error(
-                StatusCode::METHOD_NOT_ALLOWED,
-                &format!("method {} not allowed on {path}", req.method()),
-                "invalid_request_error",
-            )
-        }
+        path @ ("/v1/chat/completions" | "/v1/completions" | "/v1/models" | "/health") => error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            &format!("method {} not allowed on {path}", req.method()),
+            "invalid_request_error",
+        ),
         path => error(
             StatusCode::NOT_FOUND,
             &format!("no route for {} {path}", req.method()),
@@ -165,7 +163,11 @@ async fn answer(
     let stall = Duration::from_millis(shared.config.faults.stall_max_ms);
     let (data, carries_tokens, then) = match plan.fault {
         Fault::Reset => (half, false, Some(Abort::reset(reset))),
-        Fault::Stall => (half, false, Some(Abort::stall(reset, stall, &shared.cancel))),
+        Fault::Stall => (
+            half,
+            false,
+            Some(Abort::stall(reset, stall, &shared.cancel)),
+        ),
         Fault::Malformed => (malformed_body(&plan), false, None),
         Fault::Truncate => (half, false, None),
         Fault::StreamError => {

@@ -16,10 +16,10 @@ async fn main() -> anyhow::Result<()> {
     let cancel = CancellationToken::new();
     let on_signal = cancel.clone();
     tokio::spawn(async move {
-        if let Err(e) = tokio::signal::ctrl_c().await {
-            tracing::error!(error = %e, "cannot listen for ctrl-c");
+        match tokio::signal::ctrl_c().await {
+            Ok(()) => on_signal.cancel(),
+            Err(e) => tracing::error!(error = %e, "cannot listen for ctrl-c"),
         }
-        on_signal.cancel();
     });
     llm_sim::cli::run(args, cancel).await
 }

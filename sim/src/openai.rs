@@ -272,8 +272,7 @@ mod tests {
     #[test]
     fn error_body_shape() {
         let v: serde_json::Value =
-            serde_json::from_slice(&error_body("bad \"x\"", "invalid_request_error", 400))
-                .unwrap();
+            serde_json::from_slice(&error_body("bad \"x\"", "invalid_request_error", 400)).unwrap();
         assert_eq!(v["error"]["message"], "bad \"x\"");
         assert_eq!(v["error"]["type"], "invalid_request_error");
         assert_eq!(v["error"]["code"], 400);

@@ -34,9 +34,7 @@ pub(crate) enum Stream {
 
 /// The RNG for request number `request` and `purpose` under global `seed`.
 pub(crate) fn request_rng(seed: u64, request: u64, purpose: Stream) -> SmallRng {
-    let mixed = splitmix64(
-        seed ^ splitmix64(request ^ splitmix64(purpose as u64).rotate_left(17)),
-    );
+    let mixed = splitmix64(seed ^ splitmix64(request ^ splitmix64(purpose as u64).rotate_left(17)));
     SmallRng::seed_from_u64(mixed)
 }
 
@@ -215,8 +213,14 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.contains('6') && err.contains('5'), "{err}");
-        let err = Plan::new(&c, Endpoint::Completion, 0, &req(r#"{"messages":[]}"#), None)
-            .unwrap_err();
+        let err = Plan::new(
+            &c,
+            Endpoint::Completion,
+            0,
+            &req(r#"{"messages":[]}"#),
+            None,
+        )
+        .unwrap_err();
         assert_eq!(err, "missing field `prompt`");
     }
 
@@ -270,8 +274,14 @@ mod tests {
         let mut c = SimConfig::instant();
         c.latency.ttft_ms = Dist::fixed(5.0);
         c.latency.ttft_per_prompt_token_us = 1000.0;
-        let p = Plan::new(&c, Endpoint::Completion, 0, &req(r#"{"prompt":"a b c"}"#), None)
-            .unwrap();
+        let p = Plan::new(
+            &c,
+            Endpoint::Completion,
+            0,
+            &req(r#"{"prompt":"a b c"}"#),
+            None,
+        )
+        .unwrap();
         assert_eq!(p.ttft, Duration::from_millis(8));
         assert_eq!(p.prompt_tokens, 3);
     }

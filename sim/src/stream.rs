@@ -197,11 +197,8 @@ impl StreamBody {
             Fault::Reset => self.phase = Phase::Abort(Abort::reset(self.reset.clone())),
             Fault::Stall => {
                 let max = std::time::Duration::from_millis(self.shared.config.faults.stall_max_ms);
-                self.phase = Phase::Abort(Abort::stall(
-                    self.reset.clone(),
-                    max,
-                    &self.shared.cancel,
-                ));
+                self.phase =
+                    Phase::Abort(Abort::stall(self.reset.clone(), max, &self.shared.cancel));
             }
             Fault::None | Fault::RateLimit | Fault::ServerError => {}
         }

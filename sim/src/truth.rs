@@ -112,14 +112,11 @@ impl TruthRecorder {
     pub(crate) fn commit(&mut self) {
         if !self.committed {
             self.committed = true;
-            let entry = std::mem::replace(
-                &mut self.entry,
-                TruthEntry {
-                    received: self.entry.received,
-                    chunk_sent: Vec::new(),
-                    token_chunks: Vec::new(),
-                },
-            );
+            let entry = TruthEntry {
+                received: self.entry.received,
+                chunk_sent: std::mem::take(&mut self.entry.chunk_sent),
+                token_chunks: std::mem::take(&mut self.entry.token_chunks),
+            };
             self.log.insert(std::mem::take(&mut self.id), entry);
         }
     }

@@ -82,13 +82,37 @@ mod tests {
 
     #[test]
     fn reasoning_layouts() {
-        assert_eq!(token(0, 0, ReasoningMode::Field), ("lorem ", Channel::Content));
-        assert_eq!(token(1, 2, ReasoningMode::Field), ("ipsum ", Channel::Reasoning));
-        assert_eq!(token(2, 2, ReasoningMode::Field), ("dolor ", Channel::Content));
-        assert_eq!(token(0, 3, ReasoningMode::ThinkTags), (THINK_OPEN, Channel::Content));
-        assert_eq!(token(1, 3, ReasoningMode::ThinkTags), ("ipsum ", Channel::Content));
-        assert_eq!(token(2, 3, ReasoningMode::ThinkTags), (THINK_CLOSE, Channel::Content));
-        assert_eq!(token(3, 3, ReasoningMode::ThinkTags), ("sit ", Channel::Content));
-        assert_eq!(token(33, 0, ReasoningMode::None), ("ipsum ", Channel::Content));
+        assert_eq!(
+            token(0, 0, ReasoningMode::Field),
+            ("lorem ", Channel::Content)
+        );
+        assert_eq!(
+            token(1, 2, ReasoningMode::Field),
+            ("ipsum ", Channel::Reasoning)
+        );
+        assert_eq!(
+            token(2, 2, ReasoningMode::Field),
+            ("dolor ", Channel::Content)
+        );
+        assert_eq!(
+            token(0, 3, ReasoningMode::ThinkTags),
+            (THINK_OPEN, Channel::Content)
+        );
+        assert_eq!(
+            token(1, 3, ReasoningMode::ThinkTags),
+            ("ipsum ", Channel::Content)
+        );
+        assert_eq!(
+            token(2, 3, ReasoningMode::ThinkTags),
+            (THINK_CLOSE, Channel::Content)
+        );
+        assert_eq!(
+            token(3, 3, ReasoningMode::ThinkTags),
+            ("sit ", Channel::Content)
+        );
+        assert_eq!(
+            token(33, 0, ReasoningMode::None),
+            ("ipsum ", Channel::Content)
+        );
     }
 }

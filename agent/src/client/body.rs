@@ -9,14 +9,22 @@ use swarm_common::shard::{ApiKind, GenParams};
 /// Builds the JSON body for one prompt. Keys a full-body prompt already has are kept; run
 /// parameters fill only what it lacks; `extra` (EvalScope's `--extra-args`) is applied last
 /// and wins, like EvalScope.
-pub fn request_body(prompt: &Prompt, api: ApiKind, model: &str, g: &GenParams) -> Map<String, Value> {
+pub fn request_body(
+    prompt: &Prompt,
+    api: ApiKind,
+    model: &str,
+    g: &GenParams,
+) -> Map<String, Value> {
     let mut body = match &prompt.body {
         PromptBody::Body { body } => body.clone(),
         PromptBody::Text { text } => {
             let mut m = Map::new();
             match api {
                 ApiKind::Chat => {
-                    m.insert("messages".into(), json!([{"role": "user", "content": text}]));
+                    m.insert(
+                        "messages".into(),
+                        json!([{"role": "user", "content": text}]),
+                    );
                 }
                 ApiKind::Completions => {
                     m.insert("prompt".into(), Value::from(text.as_str()));
@@ -95,7 +103,9 @@ mod tests {
             stream: true,
             max_tokens: Some(64),
             temperature: Some(0.0),
-            extra: [("ignore_eos".to_string(), Value::from(true))].into_iter().collect(),
+            extra: [("ignore_eos".to_string(), Value::from(true))]
+                .into_iter()
+                .collect(),
             ..Default::default()
         }
     }
@@ -119,7 +129,10 @@ mod tests {
         body.insert("messages".into(), json!([{"role":"user","content":"x"}]));
         body.insert("max_tokens".into(), Value::from(5));
         body.insert("stream".into(), Value::from(false));
-        let p = Prompt { body: PromptBody::Body { body }, tokens: None };
+        let p = Prompt {
+            body: PromptBody::Body { body },
+            tokens: None,
+        };
         let b = request_body(&p, ApiKind::Chat, "m", &params());
         assert_eq!(b["max_tokens"], 5);
         assert!(!wants_stream(&b));

@@ -126,16 +126,22 @@ mod tests {
 
     #[test]
     fn role_only_chunk_has_choices_but_no_text() {
-        let c = Chunk::parse(br#"{"choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}"#)
-            .expect("valid");
+        let c =
+            Chunk::parse(br#"{"choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}"#)
+                .expect("valid");
         assert!(c.has_choices());
-        assert_eq!(c.choices.as_ref().map(|v| v[0].text()), Some(ChoiceText::default()));
+        assert_eq!(
+            c.choices.as_ref().map(|v| v[0].text()),
+            Some(ChoiceText::default())
+        );
     }
 
     #[test]
     fn reasoning_fields_and_usage_with_extra_fields() {
-        let c = Chunk::parse(br#"{"choices":[{"delta":{"reasoning":"hm\n"}}],"timings":{"x":1},"usage":null}"#)
-            .expect("valid");
+        let c = Chunk::parse(
+            br#"{"choices":[{"delta":{"reasoning":"hm\n"}}],"timings":{"x":1},"usage":null}"#,
+        )
+        .expect("valid");
         let choices = c.choices.as_ref().expect("choices");
         assert_eq!(choices[0].text().reasoning, "hm\n");
         let u = Chunk::parse(
@@ -145,12 +151,18 @@ mod tests {
         assert!(!u.has_choices());
         let usage = u.usage.expect("usage");
         assert_eq!(usage.completion_tokens, Some(7));
-        assert_eq!(usage.completion_tokens_details.and_then(|d| d.reasoning_tokens), Some(3));
+        assert_eq!(
+            usage
+                .completion_tokens_details
+                .and_then(|d| d.reasoning_tokens),
+            Some(3)
+        );
     }
 
     #[test]
     fn completions_text_and_error_objects() {
-        let c = Chunk::parse(br#"{"choices":[{"text":"hi","finish_reason":"length"}]}"#).expect("valid");
+        let c = Chunk::parse(br#"{"choices":[{"text":"hi","finish_reason":"length"}]}"#)
+            .expect("valid");
         let choices = c.choices.as_ref().expect("choices");
         assert_eq!(choices[0].text().answer, "hi");
         assert_eq!(choices[0].finish_reason.as_deref(), Some("length"));

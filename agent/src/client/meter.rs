@@ -50,7 +50,10 @@ pub fn clip(s: &str) -> String {
 impl Meter {
     /// A meter; `keep_text` retains the generated text for tokenizer counting.
     pub fn new(keep_text: bool) -> Self {
-        Self { keep_text, ..Self::default() }
+        Self {
+            keep_text,
+            ..Self::default()
+        }
     }
 
     /// Handles one SSE data payload that arrived `at_us` after the send.
@@ -68,7 +71,10 @@ impl Meter {
             return;
         }
         if event == b"error" {
-            self.error = Some((ErrorClass::StreamError, clip(&String::from_utf8_lossy(data))));
+            self.error = Some((
+                ErrorClass::StreamError,
+                clip(&String::from_utf8_lossy(data)),
+            ));
             return;
         }
         match Chunk::parse(data) {
@@ -138,18 +144,37 @@ mod tests {
     #[test]
     fn reasoning_then_answer_sets_ttft_and_ttfo_apart() {
         let mut m = Meter::new(true);
-        m.on_data(br#"{"choices":[{"delta":{"role":"assistant","content":""}}]}"#, b"", 100);
-        m.on_data(br#"{"choices":[{"delta":{"reasoning_content":"think"}}]}"#, b"", 110);
+        m.on_data(
+            br#"{"choices":[{"delta":{"role":"assistant","content":""}}]}"#,
+            b"",
+            100,
+        );
+        m.on_data(
+            br#"{"choices":[{"delta":{"reasoning_content":"think"}}]}"#,
+            b"",
+            110,
+        );
         m.on_data(br#"{"choices":[{"delta":{"content":"answer"}}]}"#, b"", 150);
-        m.on_data(br#"{"choices":[{"delta":{},"finish_reason":"stop"}]}"#, b"", 160);
-        m.on_data(br#"{"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":2}}"#, b"", 170);
+        m.on_data(
+            br#"{"choices":[{"delta":{},"finish_reason":"stop"}]}"#,
+            b"",
+            160,
+        );
+        m.on_data(
+            br#"{"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":2}}"#,
+            b"",
+            170,
+        );
         m.on_data(b"[DONE]", b"", 171);
         m.on_end();
         assert_eq!(m.ttft_us, Some(100));
         assert_eq!(m.ttfo_us, Some(150));
         assert_eq!(m.chunk_us, vec![110, 150]);
         assert_eq!(m.last_data_us, Some(171));
-        assert_eq!((m.reasoning.as_str(), m.answer.as_str()), ("think", "answer"));
+        assert_eq!(
+            (m.reasoning.as_str(), m.answer.as_str()),
+            ("think", "answer")
+        );
         assert!(m.error.is_none());
         assert_eq!(m.usage.and_then(|u| u.completion_tokens), Some(2));
     }

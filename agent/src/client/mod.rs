@@ -67,8 +67,10 @@ impl EndpointClient {
         tokenizer: Option<Arc<dyn TokenCounter>>,
         pool: usize,
     ) -> Result<Self, ClientError> {
-        let url = reqwest::Url::parse(&target.url)
-            .map_err(|e| ClientError::BadUrl { url: target.url.clone(), reason: e.to_string() })?;
+        let url = reqwest::Url::parse(&target.url).map_err(|e| ClientError::BadUrl {
+            url: target.url.clone(),
+            reason: e.to_string(),
+        })?;
         if !matches!(url.scheme(), "http" | "https") {
             return Err(ClientError::BadUrl {
                 url: target.url.clone(),
@@ -79,12 +81,18 @@ impl EndpointClient {
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         if let Some(key) = &target.api_key {
             let v = HeaderValue::from_str(&format!("Bearer {}", key.0)).map_err(|e| {
-                ClientError::BadHeader { name: "authorization".into(), reason: e.to_string() }
+                ClientError::BadHeader {
+                    name: "authorization".into(),
+                    reason: e.to_string(),
+                }
             })?;
             headers.insert(AUTHORIZATION, v);
         }
         for (k, v) in &target.headers {
-            let bad = |reason: String| ClientError::BadHeader { name: k.clone(), reason };
+            let bad = |reason: String| ClientError::BadHeader {
+                name: k.clone(),
+                reason,
+            };
             let name = HeaderName::from_bytes(k.as_bytes()).map_err(|e| bad(e.to_string()))?;
             let value = HeaderValue::from_str(v).map_err(|e| bad(e.to_string()))?;
             headers.insert(name, value);
@@ -97,7 +105,13 @@ impl EndpointClient {
             .tcp_nodelay(true)
             .build()
             .map_err(|e| ClientError::Build(e.to_string()))?;
-        Ok(Self { http, url, headers, total_timeout: secs(target.total_timeout_s), tokenizer })
+        Ok(Self {
+            http,
+            url,
+            headers,
+            total_timeout: secs(target.total_timeout_s),
+            tokenizer,
+        })
     }
 
     /// Sends one request body and measures it. The returned record's times are relative to the
@@ -204,7 +218,10 @@ impl EndpointClient {
                 Ok(c) if c.has_choices() || c.error.is_some() => meter.on_chunk(&c, &whole, at),
                 Ok(_) => {
                     let text = String::from_utf8_lossy(&whole);
-                    return Err((ErrorClass::Malformed, clip(&format!("response has no choices: {text}"))));
+                    return Err((
+                        ErrorClass::Malformed,
+                        clip(&format!("response has no choices: {text}")),
+                    ));
                 }
                 Err(e) => {
                     let text = String::from_utf8_lossy(&whole);

@@ -110,7 +110,10 @@ impl SseParser {
 
     fn dispatch(&mut self, on_event: &mut impl FnMut(SseEvent<'_>)) {
         if self.has_data {
-            on_event(SseEvent { event: &self.event, data: &self.data });
+            on_event(SseEvent {
+                event: &self.event,
+                data: &self.data,
+            });
         }
         self.has_data = false;
         self.data.clear();
@@ -147,7 +150,13 @@ mod tests {
     fn basic_events_and_done() {
         let s = b"data: {\"a\":1}\n\ndata: [DONE]\n\n";
         let ev = parse_in_pieces(s, &[]);
-        assert_eq!(ev, vec![("".into(), "{\"a\":1}".into()), ("".into(), "[DONE]".into())]);
+        assert_eq!(
+            ev,
+            vec![
+                ("".into(), "{\"a\":1}".into()),
+                ("".into(), "[DONE]".into())
+            ]
+        );
     }
 
     #[test]
@@ -156,13 +165,19 @@ mod tests {
         let ev = parse_in_pieces(s, &[]);
         assert_eq!(
             ev,
-            vec![("error".into(), "line1\nline2".into()), ("".into(), "x\ny".into())]
+            vec![
+                ("error".into(), "line1\nline2".into()),
+                ("".into(), "x\ny".into())
+            ]
         );
     }
 
     #[test]
     fn final_event_without_blank_line_is_dispatched() {
-        assert_eq!(parse_in_pieces(b"data: tail", &[]), vec![("".into(), "tail".into())]);
+        assert_eq!(
+            parse_in_pieces(b"data: tail", &[]),
+            vec![("".into(), "tail".into())]
+        );
     }
 
     #[test]
@@ -179,7 +194,12 @@ mod tests {
 
     fn stream_strategy() -> impl Strategy<Value = (Vec<u8>, Vec<(String, String)>)> {
         let data = "[a-zA-Z0-9{}\":, \\[\\]]{0,40}";
-        let ev = (prop::option::of("[a-z]{1,8}"), prop::collection::vec(data, 1..3), 0..3usize, prop::bool::ANY);
+        let ev = (
+            prop::option::of("[a-z]{1,8}"),
+            prop::collection::vec(data, 1..3),
+            0..3usize,
+            prop::bool::ANY,
+        );
         prop::collection::vec(ev, 0..12).prop_map(|events| {
             let mut bytes = Vec::new();
             let mut expect = Vec::new();

@@ -35,7 +35,9 @@ pub(super) async fn warmup(ctx: &ShardCtx) {
     }
     let width = match ctx.spec.load {
         LoadModel::Closed { concurrency } => concurrency,
-        LoadModel::Open { max_concurrency, .. } => max_concurrency.unwrap_or(n),
+        LoadModel::Open {
+            max_concurrency, ..
+        } => max_concurrency.unwrap_or(n),
     }
     .clamp(1, n) as usize;
     let ctx_ref = ctx;
@@ -45,7 +47,12 @@ pub(super) async fn warmup(ctx: &ShardCtx) {
             let id = format!("{}-w{i}", ctx_ref.spec.shard_id);
             ctx_ref
                 .client
-                .send(ctx_ref.bodies[slot].clone(), &id, &ctx_ref.spec.prompts[slot], &ctx_ref.cancel)
+                .send(
+                    ctx_ref.bodies[slot].clone(),
+                    &id,
+                    &ctx_ref.spec.prompts[slot],
+                    &ctx_ref.cancel,
+                )
                 .await
         })
         .buffer_unordered(width)

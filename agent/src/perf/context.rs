@@ -47,13 +47,25 @@ impl ShardCtx {
     }
 
     /// Sends request `index` and measures it; `scheduled` is its open-loop schedule offset.
-    pub async fn run_one(self: &Arc<Self>, index: u64, scheduled_us: Option<u64>, measured: bool) -> RequestRecord {
+    pub async fn run_one(
+        self: &Arc<Self>,
+        index: u64,
+        scheduled_us: Option<u64>,
+        measured: bool,
+    ) -> RequestRecord {
         let n = self.bodies.len();
         let slot = (self.spec.prompt_offset + index as usize) % n;
-        let request_id = format!("{}-{}{index}", self.spec.shard_id, if measured { "" } else { "w" });
+        let request_id = format!(
+            "{}-{}{index}",
+            self.spec.shard_id,
+            if measured { "" } else { "w" }
+        );
         let sent_us = self.epoch.elapsed().as_micros() as u64;
         let prompt = &self.spec.prompts[slot];
-        let mut rec = self.client.send(self.bodies[slot].clone(), &request_id, prompt, &self.cancel).await;
+        let mut rec = self
+            .client
+            .send(self.bodies[slot].clone(), &request_id, prompt, &self.cancel)
+            .await;
         rec.id = index;
         rec.sent_us = sent_us;
         rec.scheduled_us = scheduled_us;

@@ -68,9 +68,15 @@ pub enum ExecError {
 }
 
 fn unix_us_at(t: Instant) -> u64 {
-    let now_sys = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let now_sys = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
     let now = Instant::now();
-    let offset = if t >= now { (t - now).as_micros() as i128 } else { -((now - t).as_micros() as i128) };
+    let offset = if t >= now {
+        (t - now).as_micros() as i128
+    } else {
+        -((now - t).as_micros() as i128)
+    };
     (now_sys.as_micros() as i128 + offset).max(0) as u64
 }
 
@@ -87,10 +93,17 @@ pub async fn run_shard(
     let tokenizer = spec.tokenizer.as_deref().map(load_tokenizer).transpose()?;
     let pool = match spec.load {
         LoadModel::Closed { concurrency } => concurrency as usize,
-        LoadModel::Open { max_concurrency, .. } => max_concurrency.unwrap_or(1024) as usize,
+        LoadModel::Open {
+            max_concurrency, ..
+        } => max_concurrency.unwrap_or(1024) as usize,
     };
     let client = EndpointClient::new(&spec.target, tokenizer, pool)?;
-    let bodies = body::encode_all(&spec.prompts, spec.target.api, &spec.target.model, &spec.gen_params);
+    let bodies = body::encode_all(
+        &spec.prompts,
+        spec.target.api,
+        &spec.target.model,
+        &spec.gen_params,
+    );
     if let LoadModel::Open { rate, arrival, .. } = spec.load {
         // refuse bad parameters before anything is sent
         swarm_common::schedule::ArrivalSchedule::new(rate, arrival, spec.seed)?;
@@ -113,18 +126,29 @@ pub async fn run_shard(
         }
     }
     ctx.epoch = Instant::now();
-    ctx.stop_at = ctx.spec.duration_s.map(|d| ctx.epoch + Duration::from_secs_f64(d));
-    let _ = ctx.sink.send(ShardEvent::Started { epoch_unix_us: unix_us_at(ctx.epoch) });
+    ctx.stop_at = ctx
+        .spec
+        .duration_s
+        .map(|d| ctx.epoch + Duration::from_secs_f64(d));
+    let _ = ctx.sink.send(ShardEvent::Started {
+        epoch_unix_us: unix_us_at(ctx.epoch),
+    });
     let ctx = Arc::new(ctx);
     match ctx.spec.load {
         LoadModel::Closed { concurrency } => closed_loop::run(&ctx, concurrency).await,
-        LoadModel::Open { rate, arrival, max_concurrency } => {
-            open_loop::run(&ctx, rate, arrival, max_concurrency).await?
-        }
+        LoadModel::Open {
+            rate,
+            arrival,
+            max_concurrency,
+        } => open_loop::run(&ctx, rate, arrival, max_concurrency).await?,
     }
     let stop = if ctx.cancel.is_cancelled() {
         StopReason::Cancelled
-    } else if ctx.spec.number.is_some_and(|n| ctx.started.load(std::sync::atomic::Ordering::Relaxed) >= n) {
+    } else if ctx
+        .spec
+        .number
+        .is_some_and(|n| ctx.started.load(std::sync::atomic::Ordering::Relaxed) >= n)
+    {
         StopReason::Count
     } else {
         StopReason::Duration

@@ -6,4 +6,4 @@ mod context;
 mod executor;
 mod open_loop;
 
-pub use executor::{ShardEvent, ShardOutcome, ExecError, StopReason, run_shard};
+pub use executor::{ExecError, ShardEvent, ShardOutcome, StopReason, run_shard};

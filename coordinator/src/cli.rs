@@ -1,0 +1,43 @@
+//! The `coordinator` command line.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::perf::args::PerfArgs;
+
+/// swarmbench coordinator: plans runs, runs perf sweeps, merges and reports.
+#[derive(Debug, Parser)]
+#[command(name = "coordinator", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Load-test an endpoint with EvalScope's perf flags.
+    Perf(Box<PerfArgs>),
+    /// Run a plan file (the bundled quickstart plan when none is given).
+    Run(RunArgs),
+    /// Check a plan file without running it.
+    Validate {
+        /// The plan file.
+        plan: PathBuf,
+    },
+}
+
+/// `coordinator run` flags.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RunArgs {
+    /// The plan file; without it, the bundled quickstart (llm-sim in-process, a short sweep).
+    pub plan: Option<PathBuf>,
+    /// Override the plan's outputs folder.
+    #[arg(long)]
+    pub outputs_dir: Option<PathBuf>,
+    /// No progress bars.
+    #[arg(long)]
+    pub quiet: bool,
+}

@@ -1,0 +1,99 @@
+//! A finished stage's files: EvalScope's two JSON tables, our richer summary and the raw
+//! histograms (V2), so stages can be re-merged or re-reported later.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+use swarm_common::metrics::StageAggregate;
+use swarm_common::metrics::aggregate::Metric;
+use swarm_common::metrics::evalscope::{self, StageLoad};
+use swarm_common::metrics::summary::RichSummary;
+
+/// Errors writing output files.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write {path}: {source}")]
+pub struct WriteError {
+    /// The file or folder.
+    pub path: PathBuf,
+    /// The I/O error.
+    pub source: std::io::Error,
+}
+
+/// Writes `value` as pretty JSON to `path`.
+pub fn write_json(path: &Path, value: &impl Serialize) -> Result<(), WriteError> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| WriteError {
+        path: path.to_path_buf(),
+        source: std::io::Error::other(e),
+    })?;
+    std::fs::write(path, text + "\n").map_err(|source| WriteError {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// What a stage's `summary.json` holds.
+#[derive(Debug, Serialize)]
+pub struct StageSummaryFile<'a> {
+    /// The stage name.
+    pub stage: &'a str,
+    /// The load offered.
+    pub load: &'a swarm_common::schedule::LoadModel,
+    /// Why the stage stopped (`count`, `duration`, `cancelled`, `failed: ...`).
+    pub stopped: &'a str,
+    /// EvalScope's summary, same keys.
+    pub evalscope: &'a Map<String, Value>,
+    /// The richer summary.
+    #[serde(flatten)]
+    pub rich: &'a RichSummary,
+}
+
+/// Writes every file of a stage into `dir` (created if needed).
+pub fn write_stage(
+    dir: &Path,
+    stage: &str,
+    load: &swarm_common::schedule::LoadModel,
+    stopped: &str,
+    agg: &StageAggregate,
+) -> Result<(Map<String, Value>, Vec<Map<String, Value>>, RichSummary), WriteError> {
+    let mkdir = |p: &Path| {
+        std::fs::create_dir_all(p).map_err(|source| WriteError {
+            path: p.to_path_buf(),
+            source,
+        })
+    };
+    mkdir(dir)?;
+    let summary = evalscope::summary(
+        agg,
+        StageLoad {
+            concurrency: load.concurrency(),
+            rate: load.rate(),
+        },
+    );
+    let percentiles = evalscope::percentiles(agg);
+    let rich = RichSummary::of(agg);
+    write_json(&dir.join("benchmark_summary.json"), &summary)?;
+    write_json(&dir.join("benchmark_percentile.json"), &percentiles)?;
+    write_json(
+        &dir.join("summary.json"),
+        &StageSummaryFile {
+            stage,
+            load,
+            stopped,
+            evalscope: &summary,
+            rich: &rich,
+        },
+    )?;
+    let hdir = dir.join("histograms");
+    mkdir(&hdir)?;
+    for m in Metric::ALL {
+        let h = agg.hist(m);
+        let name = serde_json::to_value(m)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_else(|| format!("{m:?}"));
+        let path = hdir.join(format!("{name}.hdr"));
+        std::fs::write(&path, h.to_v2()).map_err(|source| WriteError { path, source })?;
+    }
+    Ok((summary, percentiles, rich))
+}

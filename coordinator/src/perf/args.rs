@@ -1,0 +1,336 @@
+//! `coordinator perf`: EvalScope's perf flags, so an EvalScope user needs no relearning, plus a
+//! few of ours (arrival distribution, seed, bad-line policy, built-in simulator).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use clap::{Args, ValueEnum};
+use swarm_common::dataset::{self, BadLinePolicy, DatasetKind, DatasetSpec};
+use swarm_common::metrics::aggregate::HistSettings;
+use swarm_common::schedule::{Arrival, LoadModel};
+use swarm_common::shard::{ApiKind, GenParams, Secret, TargetSpec};
+use swarm_common::tokenize::load_tokenizer;
+
+use super::job::{PerfJob, StageSpec};
+
+/// Open-loop arrival distributions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ArrivalArg {
+    /// Exponential gaps (EvalScope's `--rate`).
+    Poisson,
+    /// Evenly spaced.
+    Constant,
+    /// Gamma gaps; set `--burstiness`.
+    Gamma,
+}
+
+/// The flags of `coordinator perf`.
+#[derive(Debug, Clone, Args)]
+pub struct PerfArgs {
+    /// Endpoint URL: `.../v1/chat/completions`, `.../v1/completions`, or a base URL (chat).
+    #[arg(long, required_unless_present = "sim")]
+    pub url: Option<String>,
+    /// Start the built-in simulated model server and target it (no --url needed).
+    #[arg(long)]
+    pub sim: bool,
+    /// The `model` field of every request.
+    #[arg(long, default_value = "sim-model")]
+    pub model: String,
+    /// API flavour; `openai` covers chat/completions and completions (picked from the URL).
+    #[arg(long, default_value = "openai")]
+    pub api: String,
+    /// Bearer token (also from $SWARM_API_KEY); never printed or written.
+    #[arg(long, env = "SWARM_API_KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
+    /// Extra request headers, `key=value`.
+    #[arg(long, num_args = 1..)]
+    pub headers: Vec<String>,
+    /// Concurrency per stage (several values run a sweep).
+    #[arg(long, num_args = 1.., default_values_t = vec![1u32])]
+    pub parallel: Vec<u32>,
+    /// Requests per stage (one value, or one per stage).
+    #[arg(long, num_args = 1..)]
+    pub number: Vec<u64>,
+    /// Open-loop arrival rate(s) in req/s; `--parallel` then caps requests in flight.
+    #[arg(long, num_args = 1..)]
+    pub rate: Vec<f64>,
+    /// Arrival distribution for `--rate`.
+    #[arg(long, value_enum, default_value = "poisson")]
+    pub arrival: ArrivalArg,
+    /// Gamma shape for `--arrival gamma` (< 1 burstier than Poisson).
+    #[arg(long, default_value_t = 1.0)]
+    pub burstiness: f64,
+    /// Stream responses (SSE).
+    #[arg(long, overrides_with = "no_stream")]
+    pub stream: bool,
+    /// Do not stream responses.
+    #[arg(long, overrides_with = "stream")]
+    pub no_stream: bool,
+    /// Dataset kind: openqa, longalpaca, line_by_line, sharegpt, custom, random.
+    #[arg(long, default_value = "openqa")]
+    pub dataset: String,
+    /// Dataset file.
+    #[arg(long)]
+    pub dataset_path: Option<PathBuf>,
+    /// What to do with a malformed dataset record.
+    #[arg(long, value_enum, default_value = "skip")]
+    pub on_bad_line: BadLineArg,
+    /// `max_tokens` of every request.
+    #[arg(long)]
+    pub max_tokens: Option<u32>,
+    /// `min_tokens` of every request.
+    #[arg(long)]
+    pub min_tokens: Option<u32>,
+    /// `temperature`.
+    #[arg(long)]
+    pub temperature: Option<f64>,
+    /// `top_p`.
+    #[arg(long)]
+    pub top_p: Option<f64>,
+    /// `top_k`.
+    #[arg(long)]
+    pub top_k: Option<i64>,
+    /// Shortest prompt kept (tokens with a tokenizer, else characters; random: shortest made).
+    #[arg(long, default_value_t = 0)]
+    pub min_prompt_length: usize,
+    /// Longest prompt kept.
+    #[arg(long, default_value_t = dataset::DEFAULT_MAX_PROMPT_LENGTH)]
+    pub max_prompt_length: usize,
+    /// Shared prefix tokens of random prompts.
+    #[arg(long, default_value_t = 0)]
+    pub prefix_length: usize,
+    /// Tokenizer: a tokenizer.json, a model folder holding one, or a tiktoken encoding name.
+    #[arg(long)]
+    pub tokenizer_path: Option<String>,
+    /// Unmeasured warmup requests before each stage.
+    #[arg(long, default_value_t = 0)]
+    pub warmup_num: u32,
+    /// Longest each stage may run, seconds.
+    #[arg(long)]
+    pub duration: Option<f64>,
+    /// Connect timeout, seconds.
+    #[arg(long, default_value_t = 10.0)]
+    pub connect_timeout: f64,
+    /// Longest wait for the next chunk, seconds.
+    #[arg(long, default_value_t = 600.0)]
+    pub read_timeout: f64,
+    /// Longest a whole request may take, seconds.
+    #[arg(long, default_value_t = 3600.0)]
+    pub total_timeout: f64,
+    /// Extra request body keys as a JSON object, e.g. '{"ignore_eos": true}'.
+    #[arg(long)]
+    pub extra_args: Option<String>,
+    /// Where runs are written.
+    #[arg(long, default_value = "outputs")]
+    pub outputs_dir: PathBuf,
+    /// Run name (part of the run folder).
+    #[arg(long, default_value = "perf")]
+    pub name: String,
+    /// Seed for arrival schedules and random prompts.
+    #[arg(long, default_value_t = dataset::DEFAULT_SEED)]
+    pub seed: u64,
+    /// Do not write per-request records to SQLite.
+    #[arg(long)]
+    pub no_sqlite: bool,
+}
+
+/// `--on-bad-line` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BadLineArg {
+    /// Report and skip the record.
+    Skip,
+    /// Fail the run.
+    Fail,
+}
+
+/// Pairs sweep lists EvalScope-style: equal lengths pair up, a single value repeats.
+fn broadcast<T: Clone>(name: &str, v: &[T], n: usize) -> anyhow::Result<Vec<Option<T>>> {
+    match v.len() {
+        0 => Ok(vec![None; n]),
+        1 => Ok(vec![Some(v[0].clone()); n]),
+        l if l == n => Ok(v.iter().cloned().map(Some).collect()),
+        l => bail!("--{name} has {l} values but the sweep has {n} stages; give one value or {n}"),
+    }
+}
+
+impl PerfArgs {
+    /// Whether responses are streamed (default yes).
+    pub fn streaming(&self) -> bool {
+        !self.no_stream
+    }
+
+    /// The sweep's stages.
+    pub fn stages(&self) -> anyhow::Result<Vec<StageSpec>> {
+        let open = !self.rate.is_empty();
+        let n = [
+            self.parallel.len(),
+            self.number.len(),
+            if open { self.rate.len() } else { 0 },
+        ]
+        .into_iter()
+        .max()
+        .unwrap_or(1)
+        .max(1);
+        let parallel = broadcast("parallel", &self.parallel, n)?;
+        let number = broadcast("number", &self.number, n)?;
+        let rate = broadcast("rate", &self.rate, n)?;
+        let arrival = match self.arrival {
+            ArrivalArg::Poisson => Arrival::Poisson,
+            ArrivalArg::Constant => Arrival::Constant,
+            ArrivalArg::Gamma => Arrival::Gamma {
+                burstiness: self.burstiness,
+            },
+        };
+        if let Some(d) = self.duration
+            && !(d.is_finite() && d > 0.0)
+        {
+            bail!("--duration must be a positive number of seconds, got {d}");
+        }
+        let explicit_parallel = self.parallel != vec![1];
+        (0..n)
+            .map(|i| {
+                let p = parallel[i].unwrap_or(1);
+                if p == 0 {
+                    bail!("--parallel must be at least 1");
+                }
+                let load = match rate[i] {
+                    Some(r) if r.is_finite() && r > 0.0 => LoadModel::Open {
+                        rate: r,
+                        arrival,
+                        max_concurrency: explicit_parallel.then_some(p),
+                    },
+                    Some(r) => {
+                        bail!("--rate must be a positive number of requests per second, got {r}")
+                    }
+                    None => LoadModel::Closed { concurrency: p },
+                };
+                if number[i].is_none() && self.duration.is_none() {
+                    bail!("give --number or --duration: a stage needs a bound");
+                }
+                if number[i] == Some(0) {
+                    bail!("--number must be at least 1");
+                }
+                Ok(StageSpec::new(load, number[i], self.duration))
+            })
+            .collect()
+    }
+
+    /// The endpoint, with `url` replacing `--url` (used with `--sim`).
+    pub fn target(&self, url: &str) -> anyhow::Result<TargetSpec> {
+        if self.api != "openai" {
+            bail!(
+                "--api {:?} is not supported; use openai (chat/completions or completions, picked from the url)",
+                self.api
+            );
+        }
+        let (api, url) = ApiKind::resolve(url);
+        let headers = self
+            .headers
+            .iter()
+            .map(|h| match h.split_once('=') {
+                Some((k, v)) if !k.trim().is_empty() => {
+                    Ok((k.trim().to_string(), v.trim().to_string()))
+                }
+                _ => bail!("--headers expects key=value, got {h:?}"),
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        for (flag, v) in [
+            ("connect-timeout", self.connect_timeout),
+            ("read-timeout", self.read_timeout),
+            ("total-timeout", self.total_timeout),
+        ] {
+            if !(v.is_finite() && v > 0.0) {
+                bail!("--{flag} must be a positive number of seconds, got {v}");
+            }
+        }
+        Ok(TargetSpec {
+            url,
+            api,
+            model: self.model.clone(),
+            api_key: self.api_key.clone().map(Secret),
+            headers,
+            connect_timeout_s: self.connect_timeout,
+            read_timeout_s: self.read_timeout,
+            total_timeout_s: self.total_timeout,
+        })
+    }
+
+    /// Generation parameters.
+    pub fn gen_params(&self) -> anyhow::Result<GenParams> {
+        let extra = match &self.extra_args {
+            None => Default::default(),
+            Some(s) => match serde_json::from_str::<serde_json::Value>(s) {
+                Ok(serde_json::Value::Object(m)) => m,
+                Ok(other) => bail!("--extra-args must be a JSON object, got {other}"),
+                Err(e) => bail!("--extra-args is not valid JSON ({e}): {s}"),
+            },
+        };
+        Ok(GenParams {
+            stream: self.streaming(),
+            max_tokens: self.max_tokens,
+            min_tokens: self.min_tokens,
+            temperature: self.temperature,
+            top_p: self.top_p,
+            top_k: self.top_k,
+            extra,
+        })
+    }
+
+    /// The dataset, loaded (bad records reported on stderr when skipped).
+    pub fn dataset(
+        &self,
+        stages: &[StageSpec],
+    ) -> anyhow::Result<Vec<swarm_common::prompt::Prompt>> {
+        let kind: DatasetKind = self.dataset.parse()?;
+        let mut spec = DatasetSpec::new(kind, self.dataset_path.clone());
+        spec.min_prompt_length = self.min_prompt_length;
+        spec.max_prompt_length = self.max_prompt_length;
+        spec.prefix_length = self.prefix_length;
+        spec.seed = self.seed;
+        spec.on_bad_line = match self.on_bad_line {
+            BadLineArg::Skip => BadLinePolicy::Skip,
+            BadLineArg::Fail => BadLinePolicy::Fail,
+        };
+        if kind == DatasetKind::Random {
+            // enough distinct prompts for the largest stage, capped to keep memory bounded
+            let most = stages.iter().filter_map(|s| s.number).max().unwrap_or(1000);
+            spec.number = most.clamp(1, 10_000) as usize;
+        }
+        let tokenizer = self
+            .tokenizer_path
+            .as_deref()
+            .map(load_tokenizer)
+            .transpose()
+            .context("--tokenizer-path")?;
+        let loaded = dataset::load(&spec, tokenizer.as_deref())?;
+        for e in &loaded.skipped {
+            eprintln!("warning: skipped bad dataset record: {e}");
+        }
+        if loaded.prompts.is_empty() {
+            bail!(
+                "dataset {} yielded no prompts (after the length filter)",
+                self.dataset
+            );
+        }
+        Ok(loaded.prompts)
+    }
+
+    /// Builds the job for `url`.
+    pub fn job(&self, url: &str) -> anyhow::Result<PerfJob> {
+        let stages = self.stages()?;
+        let prompts = self.dataset(&stages)?;
+        Ok(PerfJob {
+            name: self.name.clone(),
+            target: self.target(url)?,
+            gen_params: self.gen_params()?,
+            prompts: Arc::new(prompts),
+            tokenizer: self.tokenizer_path.clone(),
+            warmup: self.warmup_num,
+            seed: self.seed,
+            hist: HistSettings::default(),
+            stages,
+            sqlite: !self.no_sqlite,
+        })
+    }
+}

@@ -1,0 +1,83 @@
+//! Runs a job's stages in order and prints EvalScope's tables after each, then an overview.
+
+use std::path::Path;
+
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+
+use super::job::PerfJob;
+use super::stage::{ProgressMode, StageResult, run_stage};
+use crate::output::run_dir::stage_dir;
+use crate::output::stage_files::write_json;
+use crate::report::terminal;
+
+/// How results are shown while a sweep runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Display {
+    /// Progress bars.
+    pub progress: ProgressMode,
+    /// Print tables to stdout.
+    pub tables: bool,
+}
+
+#[derive(Serialize)]
+struct JobArgs<'a> {
+    name: &'a str,
+    target: &'a swarm_common::shard::TargetSpec,
+    gen_params: &'a swarm_common::shard::GenParams,
+    prompts: usize,
+    tokenizer: &'a Option<String>,
+    warmup: u32,
+    seed: u64,
+    stages: &'a [super::job::StageSpec],
+}
+
+/// Runs every stage (stopping early when cancelled) and returns what each measured.
+pub async fn run_sweep(
+    job: &PerfJob,
+    run_dir: &Path,
+    display: Display,
+    cancel: &CancellationToken,
+) -> anyhow::Result<Vec<StageResult>> {
+    let mut results = Vec::new();
+    let job_dir = run_dir.join("perf").join(&job.name);
+    std::fs::create_dir_all(&job_dir)?;
+    write_json(
+        &job_dir.join("benchmark_args.json"),
+        &JobArgs {
+            name: &job.name,
+            target: &job.target,
+            gen_params: &job.gen_params,
+            prompts: job.prompts.len(),
+            tokenizer: &job.tokenizer,
+            warmup: job.warmup,
+            seed: job.seed,
+            stages: &job.stages,
+        },
+    )?;
+    for stage in &job.stages {
+        if cancel.is_cancelled() {
+            break;
+        }
+        let dir = stage_dir(run_dir, &job.name, &stage.name);
+        let r = run_stage(job, stage, &dir, display.progress, cancel).await?;
+        if display.tables {
+            println!("\n{} / {} ({})", job.name, stage.name, r.stopped);
+            println!(
+                "{}",
+                terminal::summary_table("Benchmark summary", &r.summary, &r.rich)
+            );
+            println!("{}", terminal::percentile_table(&r.percentiles));
+        }
+        results.push(r);
+    }
+    if display.tables && !results.is_empty() {
+        let rows: Vec<_> = results
+            .iter()
+            .map(|r| (r.stage.name.clone(), r.summary.clone(), r.rich.clone()))
+            .collect();
+        println!("\n{}: performance summary", job.name);
+        println!("{}", terminal::sweep_table(&rows));
+    }
+    Ok(results)
+}

@@ -1,0 +1,47 @@
+//! `coordinator perf`: a sweep from EvalScope-style flags.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use tokio_util::sync::CancellationToken;
+
+use crate::output::run_dir::run_id;
+use crate::perf::args::PerfArgs;
+use crate::perf::stage::ProgressMode;
+use crate::perf::sweep::{Display, run_sweep};
+
+/// Runs the sweep the flags describe; returns the run folder.
+pub async fn run_perf(args: &PerfArgs, cancel: &CancellationToken) -> anyhow::Result<PathBuf> {
+    let sim = if args.sim {
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+        Some(
+            llm_sim::start(llm_sim::SimConfig::default(), addr, cancel.clone())
+                .await
+                .context("cannot start llm-sim")?,
+        )
+    } else {
+        None
+    };
+    let url = match (&sim, &args.url) {
+        (Some(s), _) => s.url(),
+        (None, Some(u)) => u.clone(),
+        (None, None) => anyhow::bail!("give --url (or --sim for the built-in simulator)"),
+    };
+    let job = args.job(&url)?;
+    let run_dir = args.outputs_dir.join(run_id(&args.name));
+    run_sweep(
+        &job,
+        &run_dir,
+        Display {
+            progress: ProgressMode::Bar,
+            tables: true,
+        },
+        cancel,
+    )
+    .await?;
+    if let Some(s) = sim {
+        s.shutdown().await;
+    }
+    println!("\nresults: {}", run_dir.display());
+    Ok(run_dir)
+}

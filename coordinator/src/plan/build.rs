@@ -1,0 +1,224 @@
+//! From a checked plan to runnable perf jobs.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use swarm_common::dataset::{self, BadLinePolicy, DatasetKind, DatasetSpec};
+use swarm_common::metrics::aggregate::HistSettings;
+use swarm_common::schedule::{Arrival, LoadModel};
+use swarm_common::shard::{ApiKind, GenParams, Secret, TargetSpec};
+use swarm_common::tokenize::load_tokenizer;
+
+use super::model::{PerfDef, Plan, StageDef, TargetDef};
+use crate::perf::job::{PerfJob, StageSpec};
+
+/// A stage definition as a stage spec, or (field, message).
+pub fn stage_spec(s: &StageDef) -> Result<StageSpec, (&'static str, String)> {
+    if s.number.is_none() && s.duration_s.is_none() {
+        return Err((
+            "number",
+            "a stage needs number or duration_s, or it would never end".into(),
+        ));
+    }
+    if s.number == Some(0) {
+        return Err(("number", "must be at least 1".into()));
+    }
+    if let Some(d) = s.duration_s
+        && !(d.is_finite() && d > 0.0)
+    {
+        return Err((
+            "duration_s",
+            format!("must be a positive number of seconds, got {d}"),
+        ));
+    }
+    if s.parallel == Some(0) {
+        return Err(("parallel", "must be at least 1".into()));
+    }
+    let load = match s.rate {
+        None => {
+            if s.arrival.is_some() || s.burstiness.is_some() {
+                return Err(("arrival", "only applies with rate (open loop)".into()));
+            }
+            LoadModel::Closed {
+                concurrency: s.parallel.unwrap_or(1),
+            }
+        }
+        Some(rate) => {
+            if !(rate.is_finite() && rate > 0.0) {
+                return Err((
+                    "rate",
+                    format!("must be a positive number of requests per second, got {rate}"),
+                ));
+            }
+            let arrival = match (s.arrival.as_deref().unwrap_or("poisson"), s.burstiness) {
+                ("poisson", None) => Arrival::Poisson,
+                ("constant", None) => Arrival::Constant,
+                ("gamma", b) => {
+                    let b = b.unwrap_or(1.0);
+                    if !(b.is_finite() && b > 0.0) {
+                        return Err(("burstiness", format!("must be a positive number, got {b}")));
+                    }
+                    Arrival::Gamma { burstiness: b }
+                }
+                (_, Some(_)) => {
+                    return Err(("burstiness", "only applies with arrival: gamma".into()));
+                }
+                (other, None) => {
+                    return Err((
+                        "arrival",
+                        format!("unknown arrival {other:?} (poisson, constant, gamma)"),
+                    ));
+                }
+            };
+            LoadModel::Open {
+                rate,
+                arrival,
+                max_concurrency: s.parallel,
+            }
+        }
+    };
+    Ok(StageSpec::new(load, s.number, s.duration_s))
+}
+
+fn api_key(t: &TargetDef, plan_dir: &Path) -> anyhow::Result<Option<Secret>> {
+    if let Some(var) = &t.api_key_env {
+        let v = std::env::var(var)
+            .with_context(|| format!("target {}: api_key_env {var} is not set", t.name))?;
+        return Ok(Some(Secret(v)));
+    }
+    if let Some(file) = &t.api_key_file {
+        let path = plan_dir.join(file);
+        let v = std::fs::read_to_string(&path).with_context(|| {
+            format!(
+                "target {}: cannot read api_key_file {}",
+                t.name,
+                path.display()
+            )
+        })?;
+        return Ok(Some(Secret(v.trim_end().to_string())));
+    }
+    Ok(None)
+}
+
+/// The endpoint of `t`; `sim_urls` holds the base URLs of the simulators started for the plan.
+pub fn target_spec(
+    t: &TargetDef,
+    plan_dir: &Path,
+    sim_urls: &BTreeMap<String, String>,
+) -> anyhow::Result<TargetSpec> {
+    let (url, model) = match (&t.url, &t.sim) {
+        (Some(u), _) => (u.clone(), t.model.clone().unwrap_or_default()),
+        (None, Some(sim)) => {
+            let Some(base) = sim_urls.get(&t.name) else {
+                bail!("target {}: simulator was not started", t.name);
+            };
+            (
+                base.clone(),
+                t.model.clone().unwrap_or_else(|| sim.model.clone()),
+            )
+        }
+        (None, None) => bail!("target {}: needs url or sim", t.name),
+    };
+    let (api, url) = ApiKind::resolve(&url);
+    Ok(TargetSpec {
+        url,
+        api,
+        model,
+        api_key: api_key(t, plan_dir)?,
+        headers: t
+            .headers
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        connect_timeout_s: t.timeouts.connect_s,
+        read_timeout_s: t.timeouts.read_s,
+        total_timeout_s: t.timeouts.total_s,
+    })
+}
+
+fn job(name: &str, p: &PerfDef, target: TargetSpec, plan_dir: &Path) -> anyhow::Result<PerfJob> {
+    let stages = p
+        .stages
+        .iter()
+        .map(|s| stage_spec(s).map_err(|(f, m)| anyhow::anyhow!("{f}: {m}")))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let d = &p.dataset;
+    let kind: DatasetKind = d.kind.parse()?;
+    let mut spec = DatasetSpec::new(kind, d.path.as_ref().map(|p| plan_dir.join(p)));
+    if let Some(v) = d.min_prompt_length {
+        spec.min_prompt_length = v;
+    }
+    if let Some(v) = d.max_prompt_length {
+        spec.max_prompt_length = v;
+    }
+    if let Some(v) = d.prefix_length {
+        spec.prefix_length = v;
+    }
+    spec.seed = p.seed;
+    spec.on_bad_line = match d.on_bad_line.as_deref() {
+        Some("fail") => BadLinePolicy::Fail,
+        _ => BadLinePolicy::Skip,
+    };
+    spec.number = match (d.number, kind) {
+        (Some(n), _) => n,
+        (None, DatasetKind::Random) => stages
+            .iter()
+            .filter_map(|s| s.number)
+            .max()
+            .unwrap_or(1000)
+            .clamp(1, 10_000) as usize,
+        (None, _) => 0,
+    };
+    let tokenizer = d.tokenizer.as_deref().map(load_tokenizer).transpose()?;
+    let loaded = dataset::load(&spec, tokenizer.as_deref())?;
+    for e in &loaded.skipped {
+        eprintln!("warning: workload {name}: skipped bad dataset record: {e}");
+    }
+    if loaded.prompts.is_empty() {
+        bail!("workload {name}: dataset yielded no prompts");
+    }
+    Ok(PerfJob {
+        name: name.to_string(),
+        target,
+        gen_params: GenParams {
+            stream: p.stream,
+            max_tokens: p.max_tokens,
+            min_tokens: p.min_tokens,
+            temperature: p.temperature,
+            top_p: p.top_p,
+            top_k: p.top_k,
+            extra: p.extra_args.clone(),
+        },
+        prompts: Arc::new(loaded.prompts),
+        tokenizer: d.tokenizer.clone(),
+        warmup: p.warmup,
+        seed: p.seed,
+        hist: HistSettings::default(),
+        stages,
+        sqlite: p.sqlite,
+    })
+}
+
+/// Every workload of the plan as a job, in plan order.
+pub fn jobs(
+    plan: &Plan,
+    plan_dir: &Path,
+    sim_urls: &BTreeMap<String, String>,
+) -> anyhow::Result<Vec<PerfJob>> {
+    plan.workloads
+        .iter()
+        .map(|w| {
+            let t = plan
+                .targets
+                .iter()
+                .find(|t| t.name == w.perf.target)
+                .with_context(|| {
+                    format!("workload {}: unknown target {}", w.name, w.perf.target)
+                })?;
+            let target = target_spec(t, plan_dir, sim_urls)?;
+            job(&w.name, &w.perf, target, plan_dir).with_context(|| format!("workload {}", w.name))
+        })
+        .collect()
+}

@@ -1,0 +1,155 @@
+//! `coordinator run`: a plan from start to written results.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+
+use crate::cli::RunArgs;
+use crate::output::run_dir::run_id;
+use crate::output::stage_files::write_json;
+use crate::perf::stage::{ProgressMode, StageResult};
+use crate::perf::sweep::{Display, run_sweep};
+use crate::plan::{Plan, build, parse_plan};
+
+/// The bundled quickstart plan (also at `examples/quickstart.yaml`).
+pub const QUICKSTART: &str = include_str!("../../examples/quickstart.yaml");
+
+/// What `run.json` records about a finished run.
+#[derive(Debug, Serialize)]
+pub struct RunSummary {
+    /// The run id (folder name).
+    pub run_id: String,
+    /// The plan's name.
+    pub plan: String,
+    /// Whether the run was cancelled before it finished.
+    pub cancelled: bool,
+    /// Per workload, per stage: EvalScope's summary.
+    pub workloads: BTreeMap<String, Vec<StageOverview>>,
+}
+
+/// One stage in `run.json`.
+#[derive(Debug, Serialize)]
+pub struct StageOverview {
+    /// Stage name.
+    pub stage: String,
+    /// Why it stopped.
+    pub stopped: String,
+    /// EvalScope's summary.
+    pub summary: serde_json::Map<String, serde_json::Value>,
+}
+
+fn overview(results: &[StageResult]) -> Vec<StageOverview> {
+    results
+        .iter()
+        .map(|r| StageOverview {
+            stage: r.stage.name.clone(),
+            stopped: r.stopped.clone(),
+            summary: r.summary.clone(),
+        })
+        .collect()
+}
+
+/// Runs a plan; returns the run folder.
+pub async fn run_plan(args: &RunArgs, cancel: &CancellationToken) -> anyhow::Result<PathBuf> {
+    let (text, path) = match &args.plan {
+        Some(p) => (
+            std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read plan {}", p.display()))?,
+            p.clone(),
+        ),
+        None => (
+            QUICKSTART.to_string(),
+            PathBuf::from("examples/quickstart.yaml"),
+        ),
+    };
+    let plan = parse_plan(&text, &path, &crate::plan::env::ProcessEnv)?;
+    let plan_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let outputs = args
+        .outputs_dir
+        .clone()
+        .unwrap_or_else(|| plan.outputs.dir.clone());
+    run_parsed(
+        &plan,
+        &text,
+        &plan_dir,
+        &outputs,
+        if args.quiet {
+            ProgressMode::Quiet
+        } else {
+            ProgressMode::Bar
+        },
+        cancel,
+    )
+    .await
+}
+
+/// Runs an already parsed plan: starts its simulators, runs its workloads in order, writes
+/// `plan.yaml` and `run.json` beside the stage folders.
+pub async fn run_parsed(
+    plan: &Plan,
+    text: &str,
+    plan_dir: &Path,
+    outputs: &Path,
+    progress: ProgressMode,
+    cancel: &CancellationToken,
+) -> anyhow::Result<PathBuf> {
+    let mut sims = Vec::new();
+    let mut sim_urls = BTreeMap::new();
+    for t in &plan.targets {
+        if let Some(cfg) = &t.sim {
+            let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+            let handle = llm_sim::start(cfg.clone(), addr, cancel.clone())
+                .await
+                .with_context(|| format!("target {}: cannot start llm-sim", t.name))?;
+            sim_urls.insert(t.name.clone(), handle.url());
+            sims.push(handle);
+        }
+    }
+    let jobs = build::jobs(plan, plan_dir, &sim_urls)?;
+    let id = run_id(&plan.name);
+    let run_dir = outputs.join(&id);
+    std::fs::create_dir_all(&run_dir)
+        .with_context(|| format!("cannot create {}", run_dir.display()))?;
+    std::fs::write(run_dir.join("plan.yaml"), text)
+        .with_context(|| format!("cannot write {}", run_dir.display()))?;
+    let mut summary = RunSummary {
+        run_id: id,
+        plan: plan.name.clone(),
+        cancelled: false,
+        workloads: BTreeMap::new(),
+    };
+    let display = Display {
+        progress,
+        tables: true,
+    };
+    let mut failure = None;
+    for job in &jobs {
+        if cancel.is_cancelled() {
+            break;
+        }
+        match run_sweep(job, &run_dir, display, cancel).await {
+            Ok(results) => {
+                summary
+                    .workloads
+                    .insert(job.name.clone(), overview(&results));
+            }
+            Err(e) => {
+                failure = Some(e.context(format!("workload {}", job.name)));
+                break;
+            }
+        }
+    }
+    summary.cancelled = cancel.is_cancelled();
+    write_json(&run_dir.join("run.json"), &summary)?;
+    for s in sims {
+        s.shutdown().await;
+    }
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    println!("\nresults: {}", run_dir.display());
+    Ok(run_dir)
+}
