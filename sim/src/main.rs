@@ -16,10 +16,26 @@ async fn main() -> anyhow::Result<()> {
     let cancel = CancellationToken::new();
     let on_signal = cancel.clone();
     tokio::spawn(async move {
-        match tokio::signal::ctrl_c().await {
+        match shutdown_signal().await {
             Ok(()) => on_signal.cancel(),
-            Err(e) => tracing::error!(error = %e, "cannot listen for ctrl-c"),
+            Err(e) => tracing::error!(error = %e, "cannot listen for shutdown signals"),
         }
     });
     llm_sim::cli::run(args, cancel).await
+}
+
+/// Resolves on ctrl-c (or SIGTERM on unix).
+async fn shutdown_signal() -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            result = tokio::signal::ctrl_c() => result,
+            _ = term.recv() => Ok(()),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await
+    }
 }

@@ -1,1 +1,34 @@
-//! placeholder
+//! Shared helpers of the end-to-end tests: an in-process simulator and target specs for it.
+
+use std::net::SocketAddr;
+
+use llm_sim::{SimConfig, SimHandle};
+use swarm_common::shard::{ApiKind, TargetSpec};
+use tokio_util::sync::CancellationToken;
+
+pub mod schemas;
+
+/// Starts llm-sim on a free loopback port.
+pub async fn start_sim(config: SimConfig) -> SimHandle {
+    swarm_agent::tls::install_crypto_provider();
+    let addr = SocketAddr::from(([127, 0, 0, 1], 0));
+    llm_sim::start(config, addr, CancellationToken::new()).await.expect("sim starts on loopback")
+}
+
+/// A chat target for a running simulator with short timeouts.
+pub fn sim_target(sim: &SimHandle, api: ApiKind) -> TargetSpec {
+    let path = match api {
+        ApiKind::Chat => "/v1/chat/completions",
+        ApiKind::Completions => "/v1/completions",
+    };
+    TargetSpec {
+        url: format!("{}{path}", sim.url()),
+        api,
+        model: "sim-model".into(),
+        api_key: None,
+        headers: Vec::new(),
+        connect_timeout_s: 5.0,
+        read_timeout_s: 5.0,
+        total_timeout_s: 30.0,
+    }
+}

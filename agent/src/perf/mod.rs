@@ -5,5 +5,6 @@ mod closed_loop;
 mod context;
 mod executor;
 mod open_loop;
+pub mod pacer;
 
 pub use executor::{ExecError, ShardEvent, ShardOutcome, StopReason, run_shard};

@@ -4,9 +4,9 @@
 use std::sync::Arc;
 
 use swarm_common::schedule::{Arrival, ArrivalSchedule, ScheduleError};
-use tokio::sync::Semaphore;
 
 use super::context::ShardCtx;
+use super::pacer::Pacer;
 
 /// Runs the schedule until the count or duration bound; waits for in-flight requests.
 pub(super) async fn run(
@@ -16,36 +16,21 @@ pub(super) async fn run(
     max_concurrency: Option<u32>,
 ) -> Result<(), ScheduleError> {
     let schedule = ArrivalSchedule::new(rate, arrival, ctx.spec.seed)?;
-    let cap = max_concurrency.map(|c| Arc::new(Semaphore::new(c.max(1) as usize)));
+    let mut pacer = Pacer::new(
+        ctx.epoch,
+        schedule,
+        ctx.stop_at,
+        max_concurrency,
+        ctx.cancel.clone(),
+    );
     let mut inflight = tokio::task::JoinSet::new();
-    for offset in schedule {
-        let due = ctx.epoch + offset;
-        if ctx.stop_at.is_some_and(|stop| due >= stop) {
-            break;
-        }
-        tokio::select! {
-            _ = tokio::time::sleep_until(due) => {}
-            _ = ctx.cancel.cancelled() => break,
-        }
-        let permit = match &cap {
-            Some(sem) => tokio::select! {
-                p = Arc::clone(sem).acquire_owned() => match p {
-                    Ok(p) => Some(p),
-                    Err(_) => break,
-                },
-                _ = ctx.cancel.cancelled() => break,
-            },
-            None => None,
-        };
-        if ctx.should_stop() {
-            break;
-        }
+    while let Some(release) = pacer.next().await {
         let Some(i) = ctx.claim() else { break };
-        let scheduled_us = offset.as_micros() as u64;
+        let scheduled_us = release.scheduled.as_micros() as u64;
         let ctx = Arc::clone(ctx);
         inflight.spawn(async move {
             let rec = ctx.run_one(i, Some(scheduled_us), true).await;
-            drop(permit);
+            drop(release.permit);
             ctx.emit(rec);
         });
         // reap finished tasks so the set does not grow with the run

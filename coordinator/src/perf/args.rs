@@ -172,6 +172,12 @@ impl PerfArgs {
         .max()
         .unwrap_or(1)
         .max(1);
+        let lists = [("parallel", self.parallel.len()), ("number", self.number.len()), ("rate", self.rate.len())];
+        let multi: Vec<_> = lists.iter().filter(|(_, l)| *l > 1).collect();
+        if multi.iter().any(|(_, l)| *l != n) {
+            let what: Vec<_> = multi.iter().map(|(k, l)| format!("--{k} has {l} values")).collect();
+            bail!("sweep lists differ in length: {}; give one value or the same number for each", what.join(", "));
+        }
         let parallel = broadcast("parallel", &self.parallel, n)?;
         let number = broadcast("number", &self.number, n)?;
         let rate = broadcast("rate", &self.rate, n)?;
@@ -319,11 +325,13 @@ impl PerfArgs {
     /// Builds the job for `url`.
     pub fn job(&self, url: &str) -> anyhow::Result<PerfJob> {
         let stages = self.stages()?;
+        let target = self.target(url)?;
+        let gen_params = self.gen_params()?;
         let prompts = self.dataset(&stages)?;
         Ok(PerfJob {
             name: self.name.clone(),
-            target: self.target(url)?,
-            gen_params: self.gen_params()?,
+            target,
+            gen_params,
             prompts: Arc::new(prompts),
             tokenizer: self.tokenizer_path.clone(),
             warmup: self.warmup_num,

@@ -229,3 +229,31 @@ async fn stall_sends_nothing_more_until_shutdown_resets() {
         .expect("shutdown ends the stall");
     assert!(after.is_err(), "a stall ends in a reset: {after:?}");
 }
+
+#[tokio::test]
+async fn stalled_answer_is_released_when_the_client_gives_up() {
+    let mut config = SimConfig::instant();
+    config.record_truth = true;
+    let sim = sim(config).await;
+    let mut resp = post(
+        &sim,
+        "/v1/chat/completions",
+        &chat(10, true),
+        &[("x-sim-fault", "stall"), ("x-request-id", "quitter")],
+    )
+    .await;
+    resp.chunk().await.unwrap().unwrap();
+    drop(resp);
+    // The server notices the closed connection and drops the body, filing its truth entry.
+    let mut entry = None;
+    for _ in 0..200 {
+        entry = sim.truth.get("quitter");
+        if entry.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let entry = entry.expect("stalled body dropped after the client left");
+    assert_eq!(entry.token_chunks.len(), 3);
+    sim.shutdown().await;
+}

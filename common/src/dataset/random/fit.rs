@@ -29,6 +29,9 @@ pub(crate) fn fit(
     prefix: &Fitted,
     extra: usize,
 ) -> Result<Fitted, DatasetError> {
+    if extra == 0 {
+        return Ok(prefix.clone());
+    }
     let target = prefix.ids.len() + extra;
     for _ in 0..RESTARTS {
         let mut suffix = pool.draw(rng, extra)?;
