@@ -121,7 +121,7 @@ fn tokens(u: &Usage) -> Tokens {
 }
 
 /// Everything about a measurement that must not depend on how the bytes were split.
-#[derive(Debug, PartialEq)]
+#[derive(Debug, PartialEq, Clone)]
 struct Outcome {
     chunks: usize,
     ttft: bool,
@@ -149,27 +149,42 @@ fn outcome(m: &Meter) -> Outcome {
 }
 
 fn assert_expected(s: &Shape, o: &Outcome) {
-    let f = s.file;
-    assert_eq!(o.chunks, s.chunks, "{f}: text chunks");
-    assert_eq!((o.ttft, o.ttfo), (s.ttft, s.ttfo), "{f}: ttft/ttfo set");
-    assert_eq!(o.reasoning, s.reasoning, "{f}: reasoning text");
-    assert_eq!(o.answer, s.answer, "{f}: answer text");
-    assert_eq!(o.usage, s.usage, "{f}: usage");
+    let want = Outcome {
+        chunks: s.chunks,
+        ttft: s.ttft,
+        ttfo: s.ttfo,
+        reasoning: s.reasoning.into(),
+        answer: s.answer.into(),
+        usage: s.usage,
+        finished: s.finished,
+        done: s.done,
+        error: None,
+    };
     assert_eq!(
-        (o.finished, o.done),
-        (s.finished, s.done),
-        "{f}: finished/done"
+        Outcome {
+            error: None,
+            ..o.clone()
+        },
+        want,
+        "{}",
+        s.file
     );
+    assert_error(s, o.error.as_ref().map(|(c, d)| (*c, d.as_str())));
+}
+
+/// The error class and detail match the shape's.
+fn assert_error(s: &Shape, got: Option<(ErrorClass, &str)>) {
     assert_eq!(
-        o.error.as_ref().map(|e| e.0),
+        got.map(|e| e.0),
         s.error.map(|e| e.0),
-        "{f}: error class {:?}",
-        o.error
+        "{}: {got:?}",
+        s.file
     );
-    if let (Some((_, detail)), Some((_, want))) = (&o.error, s.error) {
+    if let (Some((_, detail)), Some((_, want))) = (got, s.error) {
         assert!(
             detail.contains(want),
-            "{f}: error detail {detail:?} lacks {want:?}"
+            "{}: {detail:?} lacks {want:?}",
+            s.file
         );
     }
 }
@@ -361,59 +376,52 @@ fn expected_tokens(s: &Shape) -> (u32, u32, u32, u32, TokenSource) {
 
 fn assert_record(s: &Shape, rec: &RequestRecord, framing: Framing, n_pieces: usize) {
     let f = format!("{} ({framing:?})", s.file);
-    assert_eq!(rec.status, 200, "{f}");
-    assert_eq!(
-        rec.error,
-        s.error.map(|e| e.0),
-        "{f}: {:?}",
-        rec.error_detail
+    assert_error(
+        s,
+        rec.error
+            .map(|c| (c, rec.error_detail.as_deref().unwrap_or_default())),
     );
-    if let Some((_, want)) = s.error {
-        let detail = rec.error_detail.as_deref().unwrap_or_default();
-        assert!(
-            detail.contains(want),
-            "{f}: error detail {detail:?} lacks {want:?}"
-        );
-    }
+    let r = rec;
     let got = (
-        rec.prompt_tokens,
-        rec.completion_tokens,
-        rec.reasoning_tokens,
-        rec.cached_tokens,
-        rec.token_source,
+        r.prompt_tokens,
+        r.completion_tokens,
+        r.reasoning_tokens,
+        r.cached_tokens,
+        r.token_source,
     );
-    assert_eq!(got, expected_tokens(s), "{f}: tokens");
-    assert_eq!(rec.chunk_us.len(), s.chunks, "{f}: text chunks");
     assert_eq!(
-        (rec.ttft_us.is_some(), rec.ttfo_us.is_some()),
-        (s.ttft, s.ttfo),
-        "{f}"
+        got,
+        expected_tokens(s),
+        "{f}: (prompt, completion, reasoning, cached, source)"
     );
-    let (ttft, ttfo, lat) = (
-        rec.ttft_us.unwrap_or(0),
-        rec.ttfo_us.unwrap_or(0),
-        rec.latency_us,
+    let got = (
+        r.status,
+        r.chunk_us.len(),
+        r.ttft_us.is_some(),
+        r.ttfo_us.is_some(),
     );
+    assert_eq!(
+        got,
+        (200, s.chunks, s.ttft, s.ttfo),
+        "{f}: (status, chunks, ttft, ttfo)"
+    );
+    let (ttft, ttfo, lat) = (r.ttft_us.unwrap_or(0), r.ttfo_us.unwrap_or(0), r.latency_us);
     assert!(
         ttft <= ttfo && ttfo <= lat,
         "{f}: ttft {ttft} ttfo {ttfo} latency {lat}"
     );
+    let c = &r.chunk_us;
+    let ordered = c.windows(2).all(|w| w[0] <= w[1]) && c.iter().all(|&t| ttft <= t && t <= lat);
     assert!(
-        rec.chunk_us.windows(2).all(|w| w[0] <= w[1]),
-        "{f}: {:?}",
-        rec.chunk_us
-    );
-    assert!(
-        rec.chunk_us.iter().all(|&t| ttft <= t && t <= lat),
-        "{f}: {:?}",
-        rec.chunk_us
+        ordered,
+        "{f}: chunks {c:?} out of order or outside [ttft {ttft}, latency {lat}]"
     );
     if s.error.is_none() {
         // The last data cannot arrive before the server has written it, pauses included.
         let pause = support::total_pause(n_pieces).as_micros() as u64;
         assert!(
             lat >= pause,
-            "{f}: latency {lat} µs shorter than the server's pauses {pause} µs"
+            "{f}: latency {lat} µs < the server's pauses {pause} µs"
         );
     }
 }

@@ -167,7 +167,8 @@ pub enum ReasoningMode {
     None,
     /// Reasoning tokens go in `delta.reasoning_content` / `message.reasoning_content` (chat only).
     Field,
-    /// Reasoning tokens are in the content, the first being `<think>` and the last `</think>`.
+    /// Reasoning tokens are in the content: the first is `<think>` and, when there are two or
+    /// more, the last is `</think>`.
     ThinkTags,
 }
 
@@ -279,6 +280,14 @@ impl FaultConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn example_config_parses() {
+        let c = SimConfig::from_yaml(include_str!("../sim.example.yaml")).unwrap();
+        assert_eq!(c.reasoning.mode, ReasoningMode::Field);
+        assert_eq!(c.faults.rate_429, 0.01);
+        assert!(matches!(c.output.length, Some(Dist::LogNormal { .. })));
+    }
 
     #[test]
     fn empty_yaml_is_default() {

@@ -11,12 +11,15 @@
 //! ```no_run
 //! # async fn demo() -> Result<(), llm_sim::SimError> {
 //! let cancel = tokio_util::sync::CancellationToken::new();
-//! let sim = llm_sim::start(llm_sim::SimConfig::instant(), "127.0.0.1:0".parse().unwrap(), cancel).await?;
+//! let bind = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+//! let sim = llm_sim::start(llm_sim::SimConfig::instant(), bind, cancel).await?;
 //! println!("{}/v1/chat/completions", sim.url());
 //! sim.shutdown().await;
 //! # Ok(())
 //! # }
 //! ```
+
+#![warn(missing_docs)]
 
 mod abort;
 mod answer;

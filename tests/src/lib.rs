@@ -32,3 +32,5 @@ pub fn sim_target(sim: &SimHandle, api: ApiKind) -> TargetSpec {
         total_timeout_s: 30.0,
     }
 }
+
+pub mod bench;

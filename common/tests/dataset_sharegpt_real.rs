@@ -1,0 +1,48 @@
+//! The published ShareGPT subset in /work/shared/data (not copied into the repo: its license is
+//! unclear). Tests skip with a note when it is absent.
+
+use std::path::{Path, PathBuf};
+
+use swarm_common::dataset::{DatasetKind, DatasetSpec, load};
+use swarm_common::tokenize::load_tokenizer;
+
+const SHARED: &str = "/work/shared/data/sharegpt";
+
+fn shared_file(name: &str) -> Option<PathBuf> {
+    let path = Path::new(SHARED).join(name);
+    if path.is_file() {
+        Some(path)
+    } else {
+        eprintln!("note: {} is absent, skipping", path.display());
+        None
+    }
+}
+
+#[test]
+fn the_500_subset_loads_every_first_human_turn() {
+    let Some(path) = shared_file("ShareGPT_V3_filtered_500.json") else { return };
+    let out = load(&DatasetSpec::new(DatasetKind::ShareGpt, Some(path)), None).unwrap();
+    assert_eq!(out.prompts.len(), 500);
+    assert!(out.skipped.is_empty());
+    assert_eq!(out.prompts[0].plain_text(), "How to stop automatic updates from the WSUS Server to a target machine");
+}
+
+#[test]
+fn the_character_filter_matches_evalscope_on_the_500_subset() {
+    let Some(path) = shared_file("ShareGPT_V3_filtered_500.json") else { return };
+    let mut spec = DatasetSpec::new(DatasetKind::ShareGpt, Some(path));
+    spec.max_prompt_length = 100;
+    // Python: sum(0 < len(first_human.strip()) < 100) == 209.
+    assert_eq!(load(&spec, None).unwrap().prompts.len(), 209);
+}
+
+#[test]
+fn the_1000_subset_counts_tokens_for_every_prompt() {
+    let Some(path) = shared_file("ShareGPT_V3_filtered_1000.json") else { return };
+    let tok = load_tokenizer(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tokenizers/smollm2-135m")).unwrap();
+    let out = load(&DatasetSpec::new(DatasetKind::ShareGpt, Some(path)), Some(tok.as_ref())).unwrap();
+    assert_eq!(out.prompts.len(), 1000);
+    for p in &out.prompts {
+        assert_eq!(p.tokens, Some(tok.count(&p.plain_text()) as u32));
+    }
+}

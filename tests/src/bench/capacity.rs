@@ -1,0 +1,31 @@
+//! Capacity: how many requests per second one client process drives against a zero-latency
+//! llm-sim in another process, and the client's CPU per request.
+
+use std::time::Instant;
+
+use super::procstat::cpu_seconds;
+use super::shard::{closed_shard, run};
+use super::simproc::SimProcess;
+
+/// Prints streaming and non-streaming capacity at `concurrency` with `tokens` output tokens.
+pub async fn capacity(concurrency: u32, tokens: u32, number: u64) -> anyhow::Result<()> {
+    let sim = SimProcess::start(&["--ttft-ms", "0", "--itl-ms", "0"])?;
+    for stream in [true, false] {
+        // warm the connection pool and the sim
+        run(closed_shard(&sim.url, concurrency, u64::from(concurrency) * 2, tokens, stream), false).await?;
+        let cpu0 = cpu_seconds();
+        let t0 = Instant::now();
+        let (_, _, n, failed) = run(closed_shard(&sim.url, concurrency, number, tokens, stream), false).await?;
+        let wall = t0.elapsed().as_secs_f64();
+        let cpu = cpu_seconds() - cpu0;
+        println!(
+            "capacity {}: parallel {concurrency}, {tokens} output tokens: {n} requests ({failed} failed) in {wall:.2} s = {:.0} req/s, {:.0} tokens/s; client CPU {cpu:.2} s = {:.2} cores, {:.1} µs/request",
+            if stream { "streaming" } else { "non-streaming" },
+            n as f64 / wall,
+            (n * u64::from(tokens)) as f64 / wall,
+            cpu / wall,
+            cpu * 1e6 / n.max(1) as f64,
+        );
+    }
+    Ok(())
+}

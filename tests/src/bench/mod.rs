@@ -1,0 +1,9 @@
+//! The perf-core benchmarks (`swarm-bench`): client capacity, measurement fidelity against the
+//! simulator's own send times, and client memory at high concurrency. Run them with
+//! `scripts/bench.sh`; they print figures and never assert on speed.
+
+pub mod capacity;
+pub mod fidelity;
+pub mod procstat;
+pub mod shard;
+pub mod simproc;

@@ -1,0 +1,59 @@
+//! Running one shard and collecting its records, for the benchmarks.
+
+use std::sync::Arc;
+
+use swarm_agent::perf::{ShardEvent, ShardOutcome, run_shard};
+use swarm_common::metrics::RequestRecord;
+use swarm_common::metrics::aggregate::HistSettings;
+use swarm_common::prompt::Prompt;
+use swarm_common::schedule::LoadModel;
+use swarm_common::shard::{ApiKind, GenParams, PerfShardSpec, TargetSpec};
+use tokio_util::sync::CancellationToken;
+
+/// A closed-loop chat shard against `base_url`.
+pub fn closed_shard(base_url: &str, concurrency: u32, number: u64, max_tokens: u32, stream: bool) -> PerfShardSpec {
+    PerfShardSpec {
+        shard_id: "bench".into(),
+        target: TargetSpec {
+            url: format!("{base_url}/v1/chat/completions"),
+            api: ApiKind::Chat,
+            model: "sim-model".into(),
+            api_key: None,
+            headers: vec![],
+            connect_timeout_s: 30.0,
+            read_timeout_s: 60.0,
+            total_timeout_s: 120.0,
+        },
+        gen_params: GenParams { stream, max_tokens: Some(max_tokens), ..Default::default() },
+        load: LoadModel::Closed { concurrency },
+        number: Some(number),
+        duration_s: Some(300.0),
+        warmup: 0,
+        prompts: Arc::new((0..64).map(|i| Prompt::text(format!("benchmark prompt number {i} about load testing"))).collect()),
+        prompt_offset: 0,
+        seed: 1,
+        hist: HistSettings::default(),
+        tokenizer: None,
+    }
+}
+
+/// Runs `spec`; returns its outcome and (when `keep`) its records, else just their count.
+pub async fn run(spec: PerfShardSpec, keep: bool) -> anyhow::Result<(ShardOutcome, Vec<RequestRecord>, u64, u64)> {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let exec = tokio::spawn(run_shard(spec, None, tx, CancellationToken::new()));
+    let mut kept = Vec::new();
+    let (mut n, mut failed) = (0u64, 0u64);
+    while let Some(ev) = rx.recv().await {
+        if let ShardEvent::Record(r) = ev {
+            n += 1;
+            if !r.is_success() {
+                failed += 1;
+            }
+            if keep {
+                kept.push(r);
+            }
+        }
+    }
+    let outcome = exec.await??;
+    Ok((outcome, kept, n, failed))
+}

@@ -1,0 +1,45 @@
+//! `swarm-bench capacity|fidelity|memory|all`: the perf-core benchmarks (see docs/BENCHMARKS.md).
+
+use std::time::Instant;
+
+use swarm_tests::bench::procstat::{cpu_seconds, peak_rss_bytes};
+use swarm_tests::bench::shard::{closed_shard, run};
+use swarm_tests::bench::simproc::SimProcess;
+use swarm_tests::bench::{capacity, fidelity};
+
+async fn memory(concurrency: u32, number: u64) -> anyhow::Result<()> {
+    let sim = SimProcess::start(&["--ttft-ms", "50", "--itl-ms", "10"])?;
+    let rss0 = peak_rss_bytes();
+    let t0 = Instant::now();
+    let cpu0 = cpu_seconds();
+    let (_, _, n, failed) = run(closed_shard(&sim.url, concurrency, number, 64, true), false).await?;
+    println!(
+        "memory: {concurrency} concurrent streams (ttft 50 ms, itl 10 ms, 64 tokens): {n} requests ({failed} failed) in {:.1} s, client CPU {:.1} s; peak RSS {:.0} MiB (before the run {:.0} MiB)",
+        t0.elapsed().as_secs_f64(),
+        cpu_seconds() - cpu0,
+        peak_rss_bytes() as f64 / 1048576.0,
+        rss0 as f64 / 1048576.0
+    );
+    Ok(())
+}
+
+fn main() -> anyhow::Result<()> {
+    swarm_agent::tls::install_crypto_provider();
+    let what = std::env::args().nth(1).unwrap_or_else(|| "all".into());
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    rt.block_on(async {
+        if matches!(what.as_str(), "capacity" | "all") {
+            capacity::capacity(256, 64, 50_000).await?;
+        }
+        if matches!(what.as_str(), "fidelity" | "all") {
+            fidelity::fidelity(1000, 5_000, 64).await?;
+        }
+        if what == "memory" {
+            memory(10_000, 20_000).await?;
+        }
+        if !matches!(what.as_str(), "capacity" | "fidelity" | "memory" | "all") {
+            anyhow::bail!("unknown benchmark {what:?}: capacity, fidelity, memory or all");
+        }
+        Ok(())
+    })
+}
