@@ -8,11 +8,17 @@ use swarm_common::prompt::{Prompt, PromptBody};
 use swarm_common::tokenize::{TokenCounter, load_tokenizer};
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/datasets").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/datasets")
+        .join(name)
 }
 
 fn smollm2() -> std::sync::Arc<dyn TokenCounter> {
-    load_tokenizer(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tokenizers/smollm2-135m")).unwrap()
+    load_tokenizer(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/tokenizers/smollm2-135m"
+    ))
+    .unwrap()
 }
 
 fn openqa(min: usize, max: usize) -> DatasetSpec {
@@ -33,7 +39,10 @@ fn without_a_tokenizer_bounds_are_exclusive_and_in_characters() {
     let out = load(&openqa(29, 53), None).unwrap();
     assert_eq!(
         texts(&out.prompts),
-        ["How do vaccines train the immune system?", "What is the difference between TCP and UDP?"]
+        [
+            "How do vaccines train the immune system?",
+            "What is the difference between TCP and UDP?"
+        ]
     );
     // The Chinese question is 29 characters but 71 bytes: characters are what count.
     assert_eq!(load(&openqa(28, 54), None).unwrap().prompts.len(), 4);
@@ -45,7 +54,10 @@ fn with_a_tokenizer_bounds_are_in_tokens_and_counts_are_kept() {
     let out = load(&openqa(8, 37), Some(tok.as_ref())).unwrap();
     assert_eq!(
         texts(&out.prompts),
-        ["Why is the sky blue during the day but red at sunset?", "What is the difference between TCP and UDP?"]
+        [
+            "Why is the sky blue during the day but red at sunset?",
+            "What is the difference between TCP and UDP?"
+        ]
     );
     let tokens: Vec<Option<u32>> = out.prompts.iter().map(|p| p.tokens).collect();
     assert_eq!(tokens, [Some(13), Some(9)]);
@@ -57,7 +69,10 @@ fn number_keeps_the_first_prompts_that_pass() {
     spec.number = 1;
     let tok = smollm2();
     let out = load(&spec, Some(tok.as_ref())).unwrap();
-    assert_eq!(texts(&out.prompts), ["Why is the sky blue during the day but red at sunset?"]);
+    assert_eq!(
+        texts(&out.prompts),
+        ["Why is the sky blue during the day but red at sunset?"]
+    );
 
     let mut spec = openqa(0, 1000);
     spec.number = 10;
@@ -71,7 +86,10 @@ fn message_prompts_are_counted_over_their_contents() {
     let out = load(&spec, Some(tok.as_ref())).unwrap();
     // "You are terse.\nName a prime above 100."
     assert_eq!(out.prompts[0].tokens, Some(15));
-    assert_eq!(out.prompts[1].tokens, Some(tok.count("Describe this chart.") as u32));
+    assert_eq!(
+        out.prompts[1].tokens,
+        Some(tok.count("Describe this chart.") as u32)
+    );
     assert!(out.prompts.iter().all(|p| p.tokens.is_some()));
 }
 
@@ -123,6 +141,22 @@ fn a_system_prompt_leaves_existing_system_messages_and_completion_bodies_alone()
             None,
         ]
     );
-    let PromptBody::Body { body } = &out.prompts[5].body else { panic!() };
-    assert_eq!(serde_json::Value::Object(body.clone()), json!({"prompt": "def fib(n):", "max_tokens": 64}));
+    let PromptBody::Body { body } = &out.prompts[5].body else {
+        panic!()
+    };
+    assert_eq!(
+        serde_json::Value::Object(body.clone()),
+        json!({"prompt": "def fib(n):", "max_tokens": 64})
+    );
+}
+
+#[test]
+fn loading_stops_at_number_so_later_bad_lines_are_not_read() {
+    // Line 2 of openqa_bad.jsonl is bad; with number = 1 it is never reached.
+    let mut spec = DatasetSpec::new(DatasetKind::OpenQa, Some(fixture("openqa_bad.jsonl")));
+    spec.number = 1;
+    let out = load(&spec, None).unwrap();
+    assert_eq!(texts(&out.prompts), ["What does a load balancer do?"]);
+    spec.number = 2;
+    assert!(load(&spec, None).is_err());
 }

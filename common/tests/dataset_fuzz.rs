@@ -3,8 +3,13 @@
 use proptest::prelude::*;
 use swarm_common::dataset::{BadLinePolicy, DatasetError, DatasetKind, DatasetSpec, load_bytes};
 
-const FILE_KINDS: [DatasetKind; 5] =
-    [DatasetKind::OpenQa, DatasetKind::Custom, DatasetKind::LineByLine, DatasetKind::LongAlpaca, DatasetKind::ShareGpt];
+const FILE_KINDS: [DatasetKind; 5] = [
+    DatasetKind::OpenQa,
+    DatasetKind::Custom,
+    DatasetKind::LineByLine,
+    DatasetKind::LongAlpaca,
+    DatasetKind::ShareGpt,
+];
 
 /// Bytes that look enough like JSON to reach past the first character.
 fn jsonish() -> impl Strategy<Value = Vec<u8>> {
@@ -39,12 +44,21 @@ fn check(kind: DatasetKind, policy: BadLinePolicy, bytes: &[u8]) -> Result<(), T
         Ok(out) => {
             prop_assert!(!out.prompts.is_empty());
             for e in &out.skipped {
-                prop_assert!((1..=lines).contains(&e.line), "{kind}: line {} of {lines}: {e}", e.line);
+                prop_assert!(
+                    (1..=lines).contains(&e.line),
+                    "{kind}: line {} of {lines}: {e}",
+                    e.line
+                );
             }
         }
         Err(DatasetError::BadLine(e)) => {
-            prop_assert!((1..=lines).contains(&e.line), "{kind}: line {} of {lines}: {e}", e.line);
-            prop_assert!(e.to_string().starts_with(&format!("fuzz.data:{}: ", e.line)));
+            prop_assert!(
+                (1..=lines).contains(&e.line),
+                "{kind}: line {} of {lines}: {e}",
+                e.line
+            );
+            let prefix = format!("fuzz.data:{}: ", e.line);
+            prop_assert!(e.to_string().starts_with(&prefix), "{e}");
         }
         Err(DatasetError::NotJsonArray { line, .. }) => prop_assert!((1..=lines).contains(&line)),
         Err(DatasetError::Empty { .. }) => {}

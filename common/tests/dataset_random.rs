@@ -7,7 +7,11 @@ use swarm_common::prompt::PromptBody;
 use swarm_common::tokenize::{TokenCounter, load_tokenizer};
 
 fn smollm2() -> Arc<dyn TokenCounter> {
-    load_tokenizer(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tokenizers/smollm2-135m")).unwrap()
+    load_tokenizer(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/tokenizers/smollm2-135m"
+    ))
+    .unwrap()
 }
 
 fn random(number: usize, min: usize, max: usize, prefix: usize, seed: u64) -> DatasetSpec {
@@ -33,7 +37,13 @@ fn assert_exact(out: &LoadedDataset, tok: &dyn TokenCounter, lo: usize, hi: usiz
         .iter()
         .map(|p| {
             let want = p.tokens.expect("random prompts carry their length") as usize;
-            assert_eq!(tok.count(text(&p.body)), want, "{}: {:?}", tok.name(), p.body);
+            assert_eq!(
+                tok.count(text(&p.body)),
+                want,
+                "{}: {:?}",
+                tok.name(),
+                p.body
+            );
             assert!((lo..=hi).contains(&want), "{want} outside [{lo}, {hi}]");
             want
         })
@@ -46,7 +56,10 @@ fn smollm2_prompts_have_exact_lengths() {
     let out = load(&random(50, 1, 300, 0, 7), Some(tok.as_ref())).unwrap();
     assert_eq!(out.prompts.len(), 50);
     let lengths = assert_exact(&out, tok.as_ref(), 1, 300);
-    assert!(lengths.iter().min() < Some(&60) && lengths.iter().max() > Some(&240), "{lengths:?}");
+    assert!(
+        lengths.iter().min() < Some(&60) && lengths.iter().max() > Some(&240),
+        "{lengths:?}"
+    );
 }
 
 #[test]
@@ -72,12 +85,24 @@ fn the_prefix_is_the_same_tokens_in_every_prompt() {
         let out = load(&random(20, 1, 64, 32, 11), Some(tok.as_ref())).unwrap();
         // As in EvalScope, the drawn length comes on top of the prefix.
         assert_exact(&out, tok.as_ref(), 33, 96);
-        let encoded: Vec<Vec<u32>> = out.prompts.iter().map(|p| tok.encode(text(&p.body))).collect();
+        let encoded: Vec<Vec<u32>> = out
+            .prompts
+            .iter()
+            .map(|p| tok.encode(text(&p.body)))
+            .collect();
         let prefix = &encoded[0][..32];
-        assert!(encoded.iter().all(|ids| &ids[..32] == prefix), "{}", tok.name());
+        assert!(
+            encoded.iter().all(|ids| &ids[..32] == prefix),
+            "{}",
+            tok.name()
+        );
         let texts: Vec<&str> = out.prompts.iter().map(|p| text(&p.body)).collect();
         let shared = tok.decode(prefix);
-        assert!(texts.iter().all(|t| t.starts_with(&shared)), "{}", tok.name());
+        assert!(
+            texts.iter().all(|t| t.starts_with(&shared)),
+            "{}",
+            tok.name()
+        );
         assert!(texts.windows(2).any(|w| w[0] != w[1]));
     }
 }
@@ -98,7 +123,11 @@ fn equal_bounds_give_one_length_and_zero_gives_empty_text() {
     let out = load(&random(5, 128, 128, 0, 1), Some(tok.as_ref())).unwrap();
     assert_eq!(assert_exact(&out, tok.as_ref(), 128, 128), [128; 5]);
     let out = load(&random(2, 0, 0, 0, 1), Some(tok.as_ref())).unwrap();
-    assert!(out.prompts.iter().all(|p| text(&p.body).is_empty() && p.tokens == Some(0)));
+    assert!(
+        out.prompts
+            .iter()
+            .all(|p| text(&p.body).is_empty() && p.tokens == Some(0))
+    );
 }
 
 #[test]
@@ -108,7 +137,9 @@ fn a_system_prompt_wraps_random_prompts() {
     spec.system_prompt = Some("You are a benchmark target.".to_string());
     let out = load(&spec, Some(tok.as_ref())).unwrap();
     for p in &out.prompts {
-        let PromptBody::Messages { messages } = &p.body else { panic!("{:?}", p.body) };
+        let PromptBody::Messages { messages } = &p.body else {
+            panic!("{:?}", p.body)
+        };
         assert_eq!(messages[0]["role"], "system");
         let user = messages[1]["content"].as_str().unwrap();
         assert_eq!(Some(tok.count(user) as u32), p.tokens);
@@ -118,11 +149,20 @@ fn a_system_prompt_wraps_random_prompts() {
 #[test]
 fn random_needs_a_tokenizer_and_a_number() {
     let err = load(&random(10, 1, 10, 0, 1), None).unwrap_err();
-    assert!(matches!(err, DatasetError::TokenizerRequired { .. }), "{err:?}");
-    assert_eq!(err.to_string(), "dataset `random` needs a tokenizer to make prompts of exact token lengths");
+    assert!(
+        matches!(err, DatasetError::TokenizerRequired { .. }),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "dataset `random` needs a tokenizer to make prompts of exact token lengths"
+    );
     let tok = smollm2();
     let err = load(&random(0, 1, 10, 0, 1), Some(tok.as_ref())).unwrap_err();
-    assert_eq!(err.to_string(), "dataset `random` needs `number` above 0, got 0");
+    assert_eq!(
+        err.to_string(),
+        "dataset `random` needs `number` above 0, got 0"
+    );
 }
 
 /// A tokenizer whose only token does not survive decoding.
@@ -150,5 +190,8 @@ impl TokenCounter for Broken {
 #[test]
 fn a_tokenizer_without_usable_tokens_is_an_error_not_a_hang() {
     let err = load(&random(1, 5, 5, 0, 1), Some(&Broken)).unwrap_err();
-    assert_eq!(err.to_string(), "tokenizer `broken` has no token whose text encodes back to it");
+    assert_eq!(
+        err.to_string(),
+        "tokenizer `broken` has no token whose text encodes back to it"
+    );
 }

@@ -67,6 +67,7 @@ impl EndpointClient {
         tokenizer: Option<Arc<dyn TokenCounter>>,
         pool: usize,
     ) -> Result<Self, ClientError> {
+        crate::tls::install_crypto_provider();
         let url = reqwest::Url::parse(&target.url).map_err(|e| ClientError::BadUrl {
             url: target.url.clone(),
             reason: e.to_string(),

@@ -52,7 +52,7 @@ impl SseParser {
                     Some(b'\n') => &rest[2..],
                     Some(_) => &rest[1..],
                     None => {
-                        self.skip_lf = false;
+                        self.skip_lf = true;
                         &rest[1..]
                     }
                 }

@@ -84,11 +84,25 @@ pub fn parse_plan(text: &str, path: &Path, vars: &dyn Vars) -> Result<Plan, Plan
             } else {
                 field
             },
-            message: inner.to_string(),
+            message: bare_message(&inner.to_string()),
         }
     })?;
     check(&plan, path)?;
     Ok(plan)
+}
+
+/// The YAML parser's message without its own path prefix and location suffix (both are in the
+/// error already).
+fn bare_message(msg: &str) -> String {
+    let msg = match msg.rfind(" at line ") {
+        Some(i) if msg[i..].contains(" column ") => &msg[..i],
+        _ => msg,
+    };
+    let msg = match msg.split_once(": ") {
+        Some((head, tail)) if !head.contains(' ') => tail,
+        _ => msg,
+    };
+    msg.to_string()
 }
 
 fn check(plan: &Plan, path: &Path) -> Result<(), PlanError> {

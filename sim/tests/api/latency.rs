@@ -46,13 +46,9 @@ async fn streamed_tokens_follow_the_schedule() {
             "token {i} sent at {at:?}, due {due:?}"
         );
     }
-    let gaps: Vec<Duration> = e
-        .token_chunks
-        .windows(2)
-        .map(|w| e.chunk_sent[w[1]] - e.chunk_sent[w[0]])
-        .collect();
-    let spread = e.chunk_sent[6] - e.chunk_sent[1];
-    assert!(spread >= Duration::from_millis(40), "gaps {gaps:?}");
+    // Gaps can be shorter than 10 ms when a late token is followed by an on-time one (the
+    // schedule is absolute and catches up), so only order and the lower bounds above are exact.
+    assert!(e.chunk_sent.windows(2).all(|w| w[0] <= w[1]), "{e:?}");
     sim.shutdown().await;
 }
 
