@@ -101,7 +101,7 @@ const SHAPES: &[Shape] = &[
     failed("gateway_event_error.sse", 2, "Hello", ErrorClass::StreamError, "upstream connection reset"),
 ];
 
-/// Shapes the client gets wrong today; their tests are `#[ignore]`d until it is fixed.
+/// Shapes the client once got wrong, kept as regression tests of their own.
 const KNOWN_BAD: &[&str] = &["llamacpp_error_field.sse"];
 
 fn fixture(file: &str) -> Vec<u8> {
@@ -442,10 +442,9 @@ async fn each_shape_over_http_gives_the_right_record() {
 }
 
 /// llama-server (cpp-httplib builds, ~b4500–b6xxx) reports task errors as an `error:` SSE field
-/// followed by `data: [DONE]`. The parser drops the unknown field, `[DONE]` then ends the stream
-/// cleanly, and the request counts as a success with no output.
+/// followed by `data: [DONE]`. Were the parser to drop the unknown field, `[DONE]` would end the stream
+/// cleanly and the request would count as a success with no output.
 #[tokio::test]
-#[ignore = "client bug: llama.cpp `error:` SSE field is ignored, request is recorded as a success"]
 async fn llamacpp_error_field_is_a_stream_error() {
     let file = KNOWN_BAD[0];
     let m = meter_in_pieces(&fixture(file), &[]);

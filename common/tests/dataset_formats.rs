@@ -160,3 +160,15 @@ fn a_spec_reads_from_yaml_with_evalscope_defaults() {
         serde_norway::from_str::<DatasetSpec>("kind: openqa\nmax_prompt_len: 5\n").unwrap_err();
     assert!(err.to_string().contains("max_prompt_len"), "{err}");
 }
+
+#[test]
+fn a_byte_order_mark_and_crlf_line_ends_are_tolerated() {
+    let bytes = b"\xef\xbb\xbf{\"question\": \"first\"}\r\n{\"question\": \"second\"}\r\n";
+    let spec = DatasetSpec::new(DatasetKind::OpenQa, None);
+    let out = swarm_common::dataset::load_bytes(&spec, "bom.jsonl".as_ref(), bytes, None).unwrap();
+    assert_eq!(texts(&out.prompts), ["first", "second"]);
+    let list = b"\xef\xbb\xbf[{\"instruction\": \"only\"}]\r\n";
+    let spec = DatasetSpec::new(DatasetKind::LongAlpaca, None);
+    let out = swarm_common::dataset::load_bytes(&spec, "bom.json".as_ref(), list, None).unwrap();
+    assert_eq!(texts(&out.prompts), ["only"]);
+}

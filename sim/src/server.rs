@@ -36,7 +36,7 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    fn new(config: SimConfig, truth: TruthLog, cancel: CancellationToken) -> Self {
+    pub(crate) fn new(config: SimConfig, truth: TruthLog, cancel: CancellationToken) -> Self {
         let model_json = json_string(&config.model);
         let models = serde_json::json!({
             "object": "list",

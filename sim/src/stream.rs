@@ -237,3 +237,139 @@ impl StreamBody {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use tokio_util::sync::CancellationToken;
+
+    use super::*;
+    use crate::openai::GenerateRequest;
+    use crate::{Dist, SimConfig, TruthLog};
+
+    /// Streams one answer under paused time; returns (ms after t0, body text) per frame.
+    async fn frames(config: SimConfig, fault: Fault, max_tokens: u32) -> Vec<(u128, String)> {
+        let shared = Arc::new(Shared::new(
+            config,
+            TruthLog::new(),
+            CancellationToken::new(),
+        ));
+        let req = GenerateRequest::parse(
+            format!(r#"{{"messages":[],"stream":true,"max_tokens":{max_tokens}}}"#).as_bytes(),
+        )
+        .unwrap();
+        let plan = Plan::new(&shared.config, Endpoint::Chat, 0, &req, Some(fault)).unwrap();
+        let events = EventWriter::new(&plan, "\"m\"", 0);
+        let t0 = Instant::now();
+        let mut body = StreamBody::new(shared, plan, events, ResetSwitch::default(), t0, None);
+        let mut out = Vec::new();
+        while let Some(frame) = std::future::poll_fn(|cx| body.poll_frame(cx)).await {
+            let data = frame.unwrap().into_data().unwrap();
+            out.push((
+                (Instant::now() - t0).as_millis(),
+                String::from_utf8(data.to_vec()).unwrap(),
+            ));
+        }
+        assert!(body.is_end_stream());
+        out
+    }
+
+    fn latency(ttft: f64, itl: f64) -> SimConfig {
+        let mut c = SimConfig::instant();
+        c.latency.ttft_ms = Dist::fixed(ttft);
+        c.latency.itl_ms = Dist::fixed(itl);
+        c
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn tokens_leave_exactly_on_schedule() {
+        let f = frames(latency(50.0, 10.0), Fault::None, 4).await;
+        let times: Vec<u128> = f.iter().map(|(t, _)| *t).collect();
+        // The last frame holds token 3 and [DONE]; the role chunk rides with token 0.
+        assert_eq!(times, [50, 60, 70, 80]);
+        assert!(f[0].1.contains(r#""role":"assistant""#) && f[0].1.contains("lorem "));
+        assert_eq!(f[0].1.matches("data: ").count(), 2);
+        assert!(f[3].1.ends_with("data: [DONE]\n\n"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn zero_latency_is_one_frame() {
+        let f = frames(latency(0.0, 0.0), Fault::None, 64).await;
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].0, 0);
+        // role + 64 tokens + [DONE]
+        assert_eq!(f[0].1.matches("data: ").count(), 66);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn late_polls_catch_up_without_drift() {
+        let shared = Arc::new(Shared::new(
+            latency(20.0, 10.0),
+            TruthLog::new(),
+            CancellationToken::new(),
+        ));
+        let req =
+            GenerateRequest::parse(br#"{"prompt":"x","stream":true,"max_tokens":5}"#).unwrap();
+        let plan = Plan::new(&shared.config, Endpoint::Completion, 0, &req, None).unwrap();
+        let events = EventWriter::new(&plan, "\"m\"", 0);
+        let t0 = Instant::now();
+        let mut body = StreamBody::new(shared, plan, events, ResetSwitch::default(), t0, None);
+        // The writer is busy until 45 ms: tokens due at 20, 30 and 40 ms leave together.
+        tokio::time::sleep(Duration::from_millis(45)).await;
+        let first = std::future::poll_fn(|cx| body.poll_frame(cx))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            first
+                .into_data()
+                .unwrap()
+                .windows(5)
+                .filter(|w| w == b"text\"")
+                .count(),
+            3
+        );
+        std::future::poll_fn(|cx| body.poll_frame(cx))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (Instant::now() - t0).as_millis(),
+            50,
+            "token 3 keeps its slot"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn stall_holds_until_its_limit_then_resets() {
+        let mut c = latency(0.0, 0.0);
+        c.faults.stall_max_ms = 2_000;
+        let shared = Arc::new(Shared::new(c, TruthLog::new(), CancellationToken::new()));
+        let req =
+            GenerateRequest::parse(br#"{"messages":[],"stream":true,"max_tokens":9}"#).unwrap();
+        let plan = Plan::new(&shared.config, Endpoint::Chat, 0, &req, Some(Fault::Stall)).unwrap();
+        let events = EventWriter::new(&plan, "\"m\"", 0);
+        let t0 = Instant::now();
+        let reset = ResetSwitch::default();
+        let mut body = StreamBody::new(shared, plan, events, reset, t0, None);
+        let first = std::future::poll_fn(|cx| body.poll_frame(cx))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            first
+                .into_data()
+                .unwrap()
+                .windows(9)
+                .filter(|w| w == b"\"content\"")
+                .count(),
+            4
+        );
+        let end = std::future::poll_fn(|cx| body.poll_frame(cx))
+            .await
+            .unwrap();
+        assert!(end.is_err());
+        assert_eq!((Instant::now() - t0).as_millis(), 2_000);
+    }
+}

@@ -12,7 +12,9 @@ pub mod schemas;
 pub async fn start_sim(config: SimConfig) -> SimHandle {
     swarm_agent::tls::install_crypto_provider();
     let addr = SocketAddr::from(([127, 0, 0, 1], 0));
-    llm_sim::start(config, addr, CancellationToken::new()).await.expect("sim starts on loopback")
+    llm_sim::start(config, addr, CancellationToken::new())
+        .await
+        .expect("sim starts on loopback")
 }
 
 /// A chat target for a running simulator with short timeouts.

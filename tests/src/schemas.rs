@@ -19,12 +19,19 @@ pub fn violations(name: &str, instance: &Value) -> Vec<String> {
     let mut opts = jsonschema::options();
     for entry in std::fs::read_dir(&dir).expect("schema dir") {
         let path = entry.expect("entry").path();
-        let file = path.file_name().and_then(|f| f.to_str()).unwrap_or_default().to_string();
+        let file = path
+            .file_name()
+            .and_then(|f| f.to_str())
+            .unwrap_or_default()
+            .to_string();
         let resource = jsonschema::Resource::from_contents(read(&path)).expect("schema resource");
         opts = opts.with_resource(format!("https://swarmbench.dev/schemas/{file}"), resource);
     }
     let validator = opts.build(&read(&dir.join(name))).expect("schema compiles");
-    validator.iter_errors(instance).map(|e| format!("{}: {e}", e.instance_path)).collect()
+    validator
+        .iter_errors(instance)
+        .map(|e| format!("{}: {e}", e.instance_path))
+        .collect()
 }
 
 /// Reads a JSON file.

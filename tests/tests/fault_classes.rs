@@ -11,7 +11,11 @@ use swarm_common::shard::{ApiKind, GenParams};
 use swarm_tests::{sim_target, start_sim};
 use tokio_util::sync::CancellationToken;
 
-async fn send_with_fault(fault: &str, stream: bool, read_timeout_s: f64) -> swarm_common::metrics::RequestRecord {
+async fn send_with_fault(
+    fault: &str,
+    stream: bool,
+    read_timeout_s: f64,
+) -> swarm_common::metrics::RequestRecord {
     let mut cfg = SimConfig::instant();
     cfg.faults.stall_max_ms = 5_000;
     let sim = start_sim(cfg).await;
@@ -20,9 +24,16 @@ async fn send_with_fault(fault: &str, stream: bool, read_timeout_s: f64) -> swar
     target.headers.push(("x-sim-fault".into(), fault.into()));
     let client = EndpointClient::new(&target, None, 4).expect("client");
     let prompt = Prompt::text("hello there");
-    let g = GenParams { stream, max_tokens: Some(16), ..Default::default() };
-    let body = serde_json::Value::Object(request_body(&prompt, ApiKind::Chat, "sim-model", &g)).to_string();
-    let rec = client.send(Bytes::from(body), "t-1", &prompt, &CancellationToken::new()).await;
+    let g = GenParams {
+        stream,
+        max_tokens: Some(16),
+        ..Default::default()
+    };
+    let body = serde_json::Value::Object(request_body(&prompt, ApiKind::Chat, "sim-model", &g))
+        .to_string();
+    let rec = client
+        .send(Bytes::from(body), "t-1", &prompt, &CancellationToken::new())
+        .await;
     sim.shutdown().await;
     rec
 }
@@ -58,7 +69,11 @@ async fn each_fault_has_its_class() {
                 // mid-stream faults come after `after_tokens` (3) tokens: those chunks were timed
                 assert_eq!(rec.status, 200, "fault {fault}");
                 assert!(rec.ttft_us.is_some(), "fault {fault}: ttft kept");
-                assert!(rec.chunk_us.len() >= 3, "fault {fault}: {} chunks kept", rec.chunk_us.len());
+                assert!(
+                    rec.chunk_us.len() >= 3,
+                    "fault {fault}: {} chunks kept",
+                    rec.chunk_us.len()
+                );
             }
         }
     }
@@ -78,7 +93,11 @@ async fn non_streaming_faults() {
 async fn refused_connection_is_a_connect_error() {
     swarm_agent::tls::install_crypto_provider();
     // bind then drop a listener so the port is (almost certainly) closed
-    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
     let target = swarm_common::shard::TargetSpec {
         url: format!("http://127.0.0.1:{port}/v1/chat/completions"),
         api: ApiKind::Chat,
@@ -91,7 +110,19 @@ async fn refused_connection_is_a_connect_error() {
     };
     let client = EndpointClient::new(&target, None, 1).expect("client");
     let prompt = Prompt::text("x");
-    let rec = client.send(Bytes::from_static(b"{}"), "r", &prompt, &CancellationToken::new()).await;
-    assert_eq!(rec.error, Some(ErrorClass::Connect), "{:?}", rec.error_detail);
+    let rec = client
+        .send(
+            Bytes::from_static(b"{}"),
+            "r",
+            &prompt,
+            &CancellationToken::new(),
+        )
+        .await;
+    assert_eq!(
+        rec.error,
+        Some(ErrorClass::Connect),
+        "{:?}",
+        rec.error_detail
+    );
     assert_eq!(rec.status, 0);
 }

@@ -12,7 +12,10 @@ use swarm_tests::start_sim;
 use tokio_util::sync::CancellationToken;
 
 fn only_subdir(dir: &Path) -> PathBuf {
-    let entries: Vec<_> = std::fs::read_dir(dir).expect("dir").map(|e| e.expect("entry").path()).collect();
+    let entries: Vec<_> = std::fs::read_dir(dir)
+        .expect("dir")
+        .map(|e| e.expect("entry").path())
+        .collect();
     assert_eq!(entries.len(), 1, "{entries:?}");
     entries[0].clone()
 }
@@ -48,20 +51,46 @@ async fn sweep_with_faults_writes_everything_it_measured() {
     cfg.seed = 11;
     let sim = start_sim(cfg).await;
     let tmp = tempfile::tempdir().expect("tempdir");
-    let data = write_lines(tmp.path(), &["what is rust", "explain tcp slow start", "why is the sky blue"]);
+    let data = write_lines(
+        tmp.path(),
+        &[
+            "what is rust",
+            "explain tcp slow start",
+            "why is the sky blue",
+        ],
+    );
     let out = tmp.path().join("out");
     let url = format!("{}/v1/chat/completions", sim.url());
     run_cli(&[
-        "--url", &url, "--parallel", "2", "6", "--number", "30", "60", "--max-tokens", "12",
-        "--dataset", "line_by_line", "--dataset-path", data.to_str().expect("utf8"),
-        "--outputs-dir", out.to_str().expect("utf8"), "--name", "faulty",
+        "--url",
+        &url,
+        "--parallel",
+        "2",
+        "6",
+        "--number",
+        "30",
+        "60",
+        "--max-tokens",
+        "12",
+        "--dataset",
+        "line_by_line",
+        "--dataset-path",
+        data.to_str().expect("utf8"),
+        "--outputs-dir",
+        out.to_str().expect("utf8"),
+        "--name",
+        "faulty",
     ])
     .await
     .expect("run completes despite faults");
     sim.shutdown().await;
 
     let run = only_subdir(&out);
-    assert!(run.file_name().and_then(|f| f.to_str()).is_some_and(|f| f.ends_with("_faulty")));
+    assert!(
+        run.file_name()
+            .and_then(|f| f.to_str())
+            .is_some_and(|f| f.ends_with("_faulty"))
+    );
     let job = run.join("perf/faulty");
     assert!(job.join("benchmark_args.json").exists());
     for (stage, n) in [("parallel_2_number_30", 30), ("parallel_6_number_60", 60)] {
@@ -69,23 +98,48 @@ async fn sweep_with_faults_writes_everything_it_measured() {
         let summary = read_json(&dir.join("benchmark_summary.json"));
         let pct = read_json(&dir.join("benchmark_percentile.json"));
         let rich = read_json(&dir.join("summary.json"));
-        assert_eq!(violations("benchmark_summary.schema.json", &summary), Vec::<String>::new());
-        assert_eq!(violations("benchmark_percentile.schema.json", &pct), Vec::<String>::new());
-        assert_eq!(violations("summary.schema.json", &rich), Vec::<String>::new());
+        assert_eq!(
+            violations("benchmark_summary.schema.json", &summary),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            violations("benchmark_percentile.schema.json", &pct),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            violations("summary.schema.json", &rich),
+            Vec::<String>::new()
+        );
 
         assert_eq!(summary["Total Requests"], n);
         let failed = summary["Failed Requests"].as_u64().expect("int");
         let ok = summary["Success Requests"].as_u64().expect("int");
         assert_eq!(ok + failed, n);
-        assert!(failed > 0 && ok > 0, "faults at 20% should fail some of {n}: {failed}");
+        assert!(
+            failed > 0 && ok > 0,
+            "faults at 20% should fail some of {n}: {failed}"
+        );
 
         let db = Connection::open(dir.join("requests.sqlite")).expect("sqlite");
-        let rows: i64 = db.query_row("SELECT count(*) FROM requests", [], |r| r.get(0)).expect("count");
-        let errors: i64 = db.query_row("SELECT count(error) FROM requests", [], |r| r.get(0)).expect("count");
+        let rows: i64 = db
+            .query_row("SELECT count(*) FROM requests", [], |r| r.get(0))
+            .expect("count");
+        let errors: i64 = db
+            .query_row("SELECT count(error) FROM requests", [], |r| r.get(0))
+            .expect("count");
         assert_eq!((rows as u64, errors as u64), (n, failed));
-        let by_class: u64 = rich["errors"].as_object().expect("errors").values().map(|v| v.as_u64().unwrap_or(0)).sum();
+        let by_class: u64 = rich["errors"]
+            .as_object()
+            .expect("errors")
+            .values()
+            .map(|v| v.as_u64().unwrap_or(0))
+            .sum();
         assert_eq!(by_class, failed);
-        assert!(rich["errors"].get("http_5xx").is_some(), "{}", rich["errors"]);
+        assert!(
+            rich["errors"].get("http_5xx").is_some(),
+            "{}",
+            rich["errors"]
+        );
 
         let mut lat: Vec<f64> = db
             .prepare("SELECT latency_us FROM requests WHERE error IS NULL")
@@ -97,7 +151,10 @@ async fn sweep_with_faults_writes_everything_it_measured() {
         lat.sort_by(f64::total_cmp);
         let mean = lat.iter().sum::<f64>() / lat.len() as f64;
         let avg = summary["Avg Latency (s)"].as_f64().expect("num");
-        assert!((avg - mean).abs() < 1e-4, "avg latency {avg} vs records {mean}");
+        assert!(
+            (avg - mean).abs() < 1e-4,
+            "avg latency {avg} vs records {mean}"
+        );
         for row in pct.as_array().expect("rows") {
             let label = row["Percentiles"].as_str().expect("label");
             let p = match label {
@@ -106,8 +163,17 @@ async fn sweep_with_faults_writes_everything_it_measured() {
                 l => l.trim_end_matches('%').parse().expect("pct"),
             };
             let got = row["Latency (s)"].as_f64().expect("num");
-            let (lo, hi) = if p == 0.0 { (lat[0], lat[0]) } else if p == 100.0 { (lat[lat.len() - 1], lat[lat.len() - 1]) } else { nearest_rank(&lat, p) };
-            assert!(got >= lo * 0.999 - 1e-4 && got <= hi * 1.001 + 1e-4, "{label}: {got} not in [{lo}, {hi}]");
+            let (lo, hi) = if p == 0.0 {
+                (lat[0], lat[0])
+            } else if p == 100.0 {
+                (lat[lat.len() - 1], lat[lat.len() - 1])
+            } else {
+                nearest_rank(&lat, p)
+            };
+            assert!(
+                got >= lo * 0.999 - 1e-4 && got <= hi * 1.001 + 1e-4,
+                "{label}: {got} not in [{lo}, {hi}]"
+            );
         }
     }
 }
@@ -115,19 +181,76 @@ async fn sweep_with_faults_writes_everything_it_measured() {
 #[tokio::test]
 async fn bad_flags_give_clear_errors() {
     let cases: [(&[&str], &str); 6] = [
-        (&["--url", "http://127.0.0.1:9/v1", "--parallel", "1", "2", "--number", "1", "2", "3"], "sweep lists differ in length: --parallel has 2 values, --number has 3 values"),
-        (&["--url", "http://127.0.0.1:9/v1", "--number", "5", "--extra-args", "{bad"], "--extra-args is not valid JSON"),
-        (&["--url", "http://127.0.0.1:9/v1", "--number", "5", "--api", "claude"], "--api \"claude\" is not supported"),
-        (&["--url", "http://127.0.0.1:9/v1", "--parallel", "4"], "give --number or --duration"),
-        (&["--url", "http://127.0.0.1:9/v1", "--number", "5", "--rate", "0"], "--rate must be a positive number"),
-        (&["--url", "http://127.0.0.1:9/v1", "--number", "5", "--dataset", "wiki"], "wiki"),
+        (
+            &[
+                "--url",
+                "http://127.0.0.1:9/v1",
+                "--parallel",
+                "1",
+                "2",
+                "--number",
+                "1",
+                "2",
+                "3",
+            ],
+            "sweep lists differ in length: --parallel has 2 values, --number has 3 values",
+        ),
+        (
+            &[
+                "--url",
+                "http://127.0.0.1:9/v1",
+                "--number",
+                "5",
+                "--extra-args",
+                "{bad",
+            ],
+            "--extra-args is not valid JSON",
+        ),
+        (
+            &[
+                "--url",
+                "http://127.0.0.1:9/v1",
+                "--number",
+                "5",
+                "--api",
+                "claude",
+            ],
+            "--api \"claude\" is not supported",
+        ),
+        (
+            &["--url", "http://127.0.0.1:9/v1", "--parallel", "4"],
+            "give --number or --duration",
+        ),
+        (
+            &[
+                "--url",
+                "http://127.0.0.1:9/v1",
+                "--number",
+                "5",
+                "--rate",
+                "0",
+            ],
+            "--rate must be a positive number",
+        ),
+        (
+            &[
+                "--url",
+                "http://127.0.0.1:9/v1",
+                "--number",
+                "5",
+                "--dataset",
+                "wiki",
+            ],
+            "wiki",
+        ),
     ];
     for (args, want) in cases {
         let err = run_cli(args).await.expect_err("must fail");
         let msg = format!("{err:#}");
         assert!(msg.contains(want), "args {args:?}: {msg}");
     }
-    let err = Cli::try_parse_from(["coordinator", "perf", "--url", "x", "--parallel", "many"]).expect_err("not a number");
+    let err = Cli::try_parse_from(["coordinator", "perf", "--url", "x", "--parallel", "many"])
+        .expect_err("not a number");
     assert!(err.to_string().contains("many"), "{err}");
 }
 
@@ -135,15 +258,32 @@ async fn bad_flags_give_clear_errors() {
 async fn bad_dataset_lines_are_named_and_policy_applies() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let data = tmp.path().join("qa.jsonl");
-    std::fs::write(&data, "{\"question\": \"fine\"}\n{\"question\": 3}\nnot json\n").expect("write");
+    std::fs::write(
+        &data,
+        "{\"question\": \"fine\"}\n{\"question\": 3}\nnot json\n",
+    )
+    .expect("write");
     let path = data.to_str().expect("utf8");
     let out = tmp.path().join("out");
     let err = run_cli(&[
-        "--url", "http://127.0.0.1:9/v1", "--number", "1", "--dataset", "openqa", "--dataset-path", path,
-        "--on-bad-line", "fail", "--outputs-dir", out.to_str().expect("utf8"),
+        "--url",
+        "http://127.0.0.1:9/v1",
+        "--number",
+        "1",
+        "--dataset",
+        "openqa",
+        "--dataset-path",
+        path,
+        "--on-bad-line",
+        "fail",
+        "--outputs-dir",
+        out.to_str().expect("utf8"),
     ])
     .await
     .expect_err("fails on line 2");
     let msg = format!("{err:#}");
-    assert!(msg.contains("qa.jsonl:2") && msg.contains("question"), "{msg}");
+    assert!(
+        msg.contains("qa.jsonl:2") && msg.contains("question"),
+        "{msg}"
+    );
 }

@@ -25,7 +25,9 @@ workloads:
 ";
 
 fn parse(text: &str) -> Result<swarm_coordinator::plan::Plan, PlanError> {
-    let vars: HashMap<String, String> = [("PORT".to_string(), "8000".to_string())].into_iter().collect();
+    let vars: HashMap<String, String> = [("PORT".to_string(), "8000".to_string())]
+        .into_iter()
+        .collect();
     parse_plan(text, Path::new("plan.yaml"), &vars)
 }
 
@@ -38,15 +40,45 @@ fn the_quickstart_and_the_examples_parse() {
 #[test]
 fn bad_plans_give_one_clear_error_each() {
     let cases: Vec<(String, &str)> = vec![
-        (GOOD.replace("max_tokens: 4", "max_tokens: 4\n      max_tokenz: 5"), "plan.yaml:12:7: workloads[0].perf.max_tokenz: unknown field `max_tokenz`, expected one of"),
-        (GOOD.replace("max_tokens: 4", "max_tokens: lots"), "workloads[0].perf.max_tokens: invalid type"),
-        (GOOD.replace("name: t", "name: ${MISSING_VAR_X}"), "line 2, column 7: environment variable MISSING_VAR_X is not set"),
-        (GOOD.replace("{parallel: 2, number: 6}", "{parallel: 2}"), "workloads[0].perf.stages[0].number: a stage needs number or duration_s"),
-        (GOOD.replace("target: sim", "target: prod"), "workloads[0].perf.target: unknown target \"prod\" (known: sim)"),
-        (GOOD.replace("version: 1", "version: 2"), "version: unsupported plan version 2"),
-        (GOOD.replace("{parallel: 2, number: 6}", "{rate: -1, number: 6}"), "stages[0].rate: must be a positive number"),
-        (GOOD.replace("kind: random", "kind: wikipedia"), "workloads[0].perf.dataset.kind"),
-        (GOOD.replace("sim: {latency: {ttft_ms: 1, itl_ms: 0}}", "url: http://127.0.0.1:${PORT}/v1"), "targets[0].model: required with url"),
+        (
+            GOOD.replace("max_tokens: 4", "max_tokens: 4\n      max_tokenz: 5"),
+            "plan.yaml:12:7: workloads[0].perf.max_tokenz: unknown field `max_tokenz`, expected one of",
+        ),
+        (
+            GOOD.replace("max_tokens: 4", "max_tokens: lots"),
+            "workloads[0].perf.max_tokens: invalid type",
+        ),
+        (
+            GOOD.replace("name: t", "name: ${MISSING_VAR_X}"),
+            "line 2, column 7: environment variable MISSING_VAR_X is not set",
+        ),
+        (
+            GOOD.replace("{parallel: 2, number: 6}", "{parallel: 2}"),
+            "workloads[0].perf.stages[0].number: a stage needs number or duration_s",
+        ),
+        (
+            GOOD.replace("target: sim", "target: prod"),
+            "workloads[0].perf.target: unknown target \"prod\" (known: sim)",
+        ),
+        (
+            GOOD.replace("version: 1", "version: 2"),
+            "version: unsupported plan version 2",
+        ),
+        (
+            GOOD.replace("{parallel: 2, number: 6}", "{rate: -1, number: 6}"),
+            "stages[0].rate: must be a positive number",
+        ),
+        (
+            GOOD.replace("kind: random", "kind: wikipedia"),
+            "workloads[0].perf.dataset.kind",
+        ),
+        (
+            GOOD.replace(
+                "sim: {latency: {ttft_ms: 1, itl_ms: 0}}",
+                "url: http://127.0.0.1:${PORT}/v1",
+            ),
+            "targets[0].model: required with url",
+        ),
     ];
     for (text, want) in cases {
         let err = parse(&text).expect_err("must fail").to_string();
@@ -57,8 +89,14 @@ fn bad_plans_give_one_clear_error_each() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_bundled_quickstart_runs() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let args = RunArgs { plan: None, outputs_dir: Some(tmp.path().to_path_buf()), quiet: true };
-    let run = run_plan(&args, &CancellationToken::new()).await.expect("quickstart runs");
+    let args = RunArgs {
+        plan: None,
+        outputs_dir: Some(tmp.path().to_path_buf()),
+        quiet: true,
+    };
+    let run = run_plan(&args, &CancellationToken::new())
+        .await
+        .expect("quickstart runs");
     let summary = read_json(&run.join("run.json"));
     let stages = summary["workloads"]["chat"].as_array().expect("stages");
     assert_eq!(stages.len(), 3);
@@ -66,11 +104,25 @@ async fn the_bundled_quickstart_runs() {
     for (s, n) in stages.iter().zip(expected) {
         assert_eq!(s["summary"]["Total Requests"], n);
         assert_eq!(s["stopped"], "count");
-        assert_eq!(violations("benchmark_summary.schema.json", &s["summary"]), Vec::<String>::new());
+        assert_eq!(
+            violations("benchmark_summary.schema.json", &s["summary"]),
+            Vec::<String>::new()
+        );
     }
-    assert_eq!(std::fs::read_to_string(run.join("plan.yaml")).expect("plan copy"), QUICKSTART);
+    assert_eq!(
+        std::fs::read_to_string(run.join("plan.yaml")).expect("plan copy"),
+        QUICKSTART
+    );
     // open-loop stage: corrected latency and send lag are reported
     let rich = read_json(&run.join("perf/chat/rate_40_parallel_32_number_80/summary.json"));
-    assert_eq!(rich["corrected_latency_s"]["count"].as_u64().unwrap_or(0) + rich["failed"].as_u64().unwrap_or(0), 80);
-    assert!(rich["ttfo_ms"]["mean"].as_f64().unwrap_or(0.0) > rich["ttft_ms"]["mean"].as_f64().unwrap_or(f64::MAX), "reasoning makes TTFO later than TTFT");
+    assert_eq!(
+        rich["corrected_latency_s"]["count"].as_u64().unwrap_or(0)
+            + rich["failed"].as_u64().unwrap_or(0),
+        80
+    );
+    assert!(
+        rich["ttfo_ms"]["mean"].as_f64().unwrap_or(0.0)
+            > rich["ttft_ms"]["mean"].as_f64().unwrap_or(f64::MAX),
+        "reasoning makes TTFO later than TTFT"
+    );
 }

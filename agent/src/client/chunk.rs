@@ -63,6 +63,9 @@ pub struct Usage {
     /// Completion details.
     #[serde(default)]
     pub completion_tokens_details: Option<CompletionDetails>,
+    /// Reasoning tokens at the top level (SGLang).
+    #[serde(default)]
+    pub reasoning_tokens: Option<u64>,
     /// Prompt details.
     #[serde(default)]
     pub prompt_tokens_details: Option<PromptDetails>,

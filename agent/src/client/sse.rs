@@ -30,6 +30,9 @@ impl SseParser {
 
     /// Feeds the next bytes; calls `on_event` for every event they complete.
     pub fn feed(&mut self, mut input: &[u8], mut on_event: impl FnMut(SseEvent<'_>)) {
+        if input.is_empty() {
+            return;
+        }
         if self.skip_lf {
             self.skip_lf = false;
             if input.first() == Some(&b'\n') {
@@ -104,6 +107,17 @@ impl SseParser {
                 self.event.clear();
                 self.event.extend_from_slice(value);
             }
+            // llama.cpp's server (cpp-httplib builds) reports a failed task as a non-standard
+            // `error:` field; read it as an `error` event so it is never mistaken for success
+            b"error" => {
+                self.event.clear();
+                self.event.extend_from_slice(b"error");
+                if self.has_data {
+                    self.data.push(b'\n');
+                }
+                self.data.extend_from_slice(value);
+                self.has_data = true;
+            }
             _ => {}
         }
     }
@@ -168,6 +182,29 @@ mod tests {
             vec![
                 ("error".into(), "line1\nline2".into()),
                 ("".into(), "x\ny".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn an_empty_read_between_cr_and_lf_changes_nothing() {
+        // "\r" | "" | "\n": the empty read must not forget that a "\n" may still follow
+        let s = b"data: a\r\ndata: b\r\n\r\n";
+        let at = 8; // just after the first '\r'
+        assert_eq!(
+            parse_in_pieces(s, &[at, at]),
+            vec![("".into(), "a\nb".into())]
+        );
+    }
+
+    #[test]
+    fn llama_cpp_error_field_is_an_error_event() {
+        let ev = parse_in_pieces(b"error: {\"code\":400}\n\ndata: [DONE]\n\n", &[]);
+        assert_eq!(
+            ev,
+            vec![
+                ("error".into(), "{\"code\":400}".into()),
+                ("".into(), "[DONE]".into())
             ]
         );
     }

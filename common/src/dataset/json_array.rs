@@ -177,7 +177,7 @@ impl Cursor {
 
     /// 1-based byte column of the position.
     fn column(&self) -> usize {
-        self.pos - self.line_start + 1
+        self.pos.saturating_sub(self.line_start) + 1
     }
 }
 

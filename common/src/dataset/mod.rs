@@ -44,6 +44,7 @@ mod field;
 mod json_array;
 mod jsonl;
 mod kind;
+mod line_by_line;
 mod lines;
 mod messages;
 mod random;
@@ -118,21 +119,7 @@ pub fn load_bytes(
             text_field::prompt(v, "instruction")
         })?,
         DatasetKind::ShareGpt => from_list(&mut out, source, bytes, sharegpt::prompt)?,
-        DatasetKind::LineByLine => {
-            for (line, raw) in lines::numbered(bytes) {
-                let parsed = match std::str::from_utf8(raw) {
-                    Ok(text) if text.trim().is_empty() => continue,
-                    Ok(text) => Ok(Prompt::text(text.trim())),
-                    Err(e) => Err(FieldError::record(format!(
-                        "invalid utf-8 at byte {}",
-                        e.valid_up_to() + 1
-                    ))),
-                };
-                if !out.push(line, parsed)? {
-                    break;
-                }
-            }
-        }
+        DatasetKind::LineByLine => feed(&mut out, line_by_line::records(bytes))?,
     }
     out.finish()
 }
@@ -153,12 +140,10 @@ fn from_lines(
     bytes: &[u8],
     parse: impl Fn(&serde_json::Value) -> Result<Prompt, FieldError>,
 ) -> Result<(), DatasetError> {
-    for (line, value) in jsonl::records(bytes) {
-        if !out.push(line, value.and_then(|v| parse(&v)))? {
-            break;
-        }
-    }
-    Ok(())
+    feed(
+        out,
+        jsonl::records(bytes).map(|(line, value)| (line, value.and_then(|v| parse(&v)))),
+    )
 }
 
 /// Feeds each element of a JSON list through `parse` into `out`.
@@ -173,8 +158,23 @@ fn from_list(
         line: e.line,
         found: e.found,
     })?;
-    for (line, element) in elements {
-        let parsed = element.and_then(|(i, v)| parse(&v).map_err(|e| e.in_element(i)));
+    feed(
+        out,
+        elements.map(|(line, element)| {
+            (
+                line,
+                element.and_then(|(i, v)| parse(&v).map_err(|e| e.in_element(i))),
+            )
+        }),
+    )
+}
+
+/// Pushes `records` into `out` until it has enough.
+fn feed(
+    out: &mut Collector<'_>,
+    records: impl Iterator<Item = (usize, Result<Prompt, FieldError>)>,
+) -> Result<(), DatasetError> {
+    for (line, parsed) in records {
         if !out.push(line, parsed)? {
             break;
         }

@@ -36,7 +36,7 @@ fn dist(agg: &StageAggregate, m: Metric, div: f64, exact_sum: Option<f64>) -> Di
     let h = agg.hist(m);
     let r = |v: u64| super::evalscope::round4(v as f64 / div);
     let mean = match exact_sum {
-        Some(s) if h.len() > 0 => s / h.len() as f64 / div,
+        Some(s) if !h.is_empty() => s / h.len() as f64 / div,
         _ => 0.0,
     };
     Dist {

@@ -172,11 +172,21 @@ impl PerfArgs {
         .max()
         .unwrap_or(1)
         .max(1);
-        let lists = [("parallel", self.parallel.len()), ("number", self.number.len()), ("rate", self.rate.len())];
+        let lists = [
+            ("parallel", self.parallel.len()),
+            ("number", self.number.len()),
+            ("rate", self.rate.len()),
+        ];
         let multi: Vec<_> = lists.iter().filter(|(_, l)| *l > 1).collect();
         if multi.iter().any(|(_, l)| *l != n) {
-            let what: Vec<_> = multi.iter().map(|(k, l)| format!("--{k} has {l} values")).collect();
-            bail!("sweep lists differ in length: {}; give one value or the same number for each", what.join(", "));
+            let what: Vec<_> = multi
+                .iter()
+                .map(|(k, l)| format!("--{k} has {l} values"))
+                .collect();
+            bail!(
+                "sweep lists differ in length: {}; give one value or the same number for each",
+                what.join(", ")
+            );
         }
         let parallel = broadcast("parallel", &self.parallel, n)?;
         let number = broadcast("number", &self.number, n)?;

@@ -12,10 +12,24 @@ pub async fn capacity(concurrency: u32, tokens: u32, number: u64) -> anyhow::Res
     let sim = SimProcess::start(&["--ttft-ms", "0", "--itl-ms", "0"])?;
     for stream in [true, false] {
         // warm the connection pool and the sim
-        run(closed_shard(&sim.url, concurrency, u64::from(concurrency) * 2, tokens, stream), false).await?;
+        run(
+            closed_shard(
+                &sim.url,
+                concurrency,
+                u64::from(concurrency) * 2,
+                tokens,
+                stream,
+            ),
+            false,
+        )
+        .await?;
         let cpu0 = cpu_seconds();
         let t0 = Instant::now();
-        let (_, _, n, failed) = run(closed_shard(&sim.url, concurrency, number, tokens, stream), false).await?;
+        let (_, _, n, failed) = run(
+            closed_shard(&sim.url, concurrency, number, tokens, stream),
+            false,
+        )
+        .await?;
         let wall = t0.elapsed().as_secs_f64();
         let cpu = cpu_seconds() - cpu0;
         println!(

@@ -30,9 +30,17 @@ pub async fn fidelity(concurrency: u32, number: u64, tokens: u32) -> anyhow::Res
     let cancel = CancellationToken::new();
     let sim_cancel = cancel.clone();
     let sim_thread = std::thread::spawn(move || -> anyhow::Result<()> {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()?;
         rt.block_on(async move {
-            let h = llm_sim::start(cfg, SocketAddr::from(([127, 0, 0, 1], 0)), sim_cancel.clone()).await?;
+            let h = llm_sim::start(
+                cfg,
+                SocketAddr::from(([127, 0, 0, 1], 0)),
+                sim_cancel.clone(),
+            )
+            .await?;
             let _ = tx.send((h.url(), h.truth.clone()));
             sim_cancel.cancelled().await;
             h.shutdown().await;
@@ -40,7 +48,8 @@ pub async fn fidelity(concurrency: u32, number: u64, tokens: u32) -> anyhow::Res
         })
     });
     let (url, truth) = rx.recv_timeout(Duration::from_secs(10))?;
-    let (_, records, n, failed) = run(closed_shard(&url, concurrency, number, tokens, true), true).await?;
+    let (_, records, n, failed) =
+        run(closed_shard(&url, concurrency, number, tokens, true), true).await?;
     cancel.cancel();
     let _ = sim_thread.join();
 
@@ -48,14 +57,24 @@ pub async fn fidelity(concurrency: u32, number: u64, tokens: u32) -> anyhow::Res
     let mut itl_err = Vec::new();
     let mut matched = 0;
     for r in records.iter().filter(|r| r.is_success()) {
-        let Some(t) = truth.get(&format!("bench-{}", r.id)) else { continue };
-        let sent: Vec<_> = t.token_chunks.iter().filter_map(|&i| t.chunk_sent.get(i)).collect();
-        let (Some(first), Some(ttft)) = (sent.first(), r.ttft_us) else { continue };
+        let Some(t) = truth.get(&format!("bench-{}", r.id)) else {
+            continue;
+        };
+        let sent: Vec<_> = t
+            .token_chunks
+            .iter()
+            .filter_map(|&i| t.chunk_sent.get(i))
+            .collect();
+        let (Some(first), Some(ttft)) = (sent.first(), r.ttft_us) else {
+            continue;
+        };
         matched += 1;
         let true_ttft = first.duration_since(t.received).as_secs_f64() * 1e3;
         ttft_err.push((ttft as f64 / 1e3 - true_ttft).abs());
         for (k, w) in r.chunk_us.windows(2).enumerate() {
-            let (Some(a), Some(b)) = (sent.get(k), sent.get(k + 1)) else { break };
+            let (Some(a), Some(b)) = (sent.get(k), sent.get(k + 1)) else {
+                break;
+            };
             let true_gap = b.duration_since(**a).as_secs_f64() * 1e3;
             let measured = (w[1] - w[0]) as f64 / 1e3;
             itl_err.push((measured - true_gap).abs());
@@ -80,6 +99,9 @@ pub async fn fidelity(concurrency: u32, number: u64, tokens: u32) -> anyhow::Res
         itl_err.last().copied().unwrap_or(f64::NAN),
         itl_err.len()
     );
-    println!("  peak RSS (client + sim + records): {:.0} MiB", peak_rss_bytes() as f64 / 1048576.0);
+    println!(
+        "  peak RSS (client + sim + records): {:.0} MiB",
+        peak_rss_bytes() as f64 / 1048576.0
+    );
     Ok(())
 }

@@ -11,7 +11,13 @@ use swarm_common::shard::{ApiKind, GenParams, PerfShardSpec, TargetSpec};
 use tokio_util::sync::CancellationToken;
 
 /// A closed-loop chat shard against `base_url`.
-pub fn closed_shard(base_url: &str, concurrency: u32, number: u64, max_tokens: u32, stream: bool) -> PerfShardSpec {
+pub fn closed_shard(
+    base_url: &str,
+    concurrency: u32,
+    number: u64,
+    max_tokens: u32,
+    stream: bool,
+) -> PerfShardSpec {
     PerfShardSpec {
         shard_id: "bench".into(),
         target: TargetSpec {
@@ -24,12 +30,20 @@ pub fn closed_shard(base_url: &str, concurrency: u32, number: u64, max_tokens: u
             read_timeout_s: 60.0,
             total_timeout_s: 120.0,
         },
-        gen_params: GenParams { stream, max_tokens: Some(max_tokens), ..Default::default() },
+        gen_params: GenParams {
+            stream,
+            max_tokens: Some(max_tokens),
+            ..Default::default()
+        },
         load: LoadModel::Closed { concurrency },
         number: Some(number),
         duration_s: Some(300.0),
         warmup: 0,
-        prompts: Arc::new((0..64).map(|i| Prompt::text(format!("benchmark prompt number {i} about load testing"))).collect()),
+        prompts: Arc::new(
+            (0..64)
+                .map(|i| Prompt::text(format!("benchmark prompt number {i} about load testing")))
+                .collect(),
+        ),
         prompt_offset: 0,
         seed: 1,
         hist: HistSettings::default(),
@@ -38,7 +52,10 @@ pub fn closed_shard(base_url: &str, concurrency: u32, number: u64, max_tokens: u
 }
 
 /// Runs `spec`; returns its outcome and (when `keep`) its records, else just their count.
-pub async fn run(spec: PerfShardSpec, keep: bool) -> anyhow::Result<(ShardOutcome, Vec<RequestRecord>, u64, u64)> {
+pub async fn run(
+    spec: PerfShardSpec,
+    keep: bool,
+) -> anyhow::Result<(ShardOutcome, Vec<RequestRecord>, u64, u64)> {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let exec = tokio::spawn(run_shard(spec, None, tx, CancellationToken::new()));
     let mut kept = Vec::new();

@@ -15,8 +15,14 @@ impl SimProcess {
     pub fn start(flags: &[&str]) -> anyhow::Result<Self> {
         let exe = std::env::current_exe()?;
         let sim = exe.with_file_name("llm-sim");
-        anyhow::ensure!(sim.exists(), "{} not found: build it with cargo build --release -p llm-sim", sim.display());
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        anyhow::ensure!(
+            sim.exists(),
+            "{} not found: build it with cargo build --release -p llm-sim",
+            sim.display()
+        );
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
         let child = Command::new(&sim)
             .args(["--host", "127.0.0.1", "--port", &port.to_string()])
             .args(flags)

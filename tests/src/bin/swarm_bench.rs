@@ -12,7 +12,8 @@ async fn memory(concurrency: u32, number: u64) -> anyhow::Result<()> {
     let rss0 = peak_rss_bytes();
     let t0 = Instant::now();
     let cpu0 = cpu_seconds();
-    let (_, _, n, failed) = run(closed_shard(&sim.url, concurrency, number, 64, true), false).await?;
+    let (_, _, n, failed) =
+        run(closed_shard(&sim.url, concurrency, number, 64, true), false).await?;
     println!(
         "memory: {concurrency} concurrent streams (ttft 50 ms, itl 10 ms, 64 tokens): {n} requests ({failed} failed) in {:.1} s, client CPU {:.1} s; peak RSS {:.0} MiB (before the run {:.0} MiB)",
         t0.elapsed().as_secs_f64(),
@@ -26,7 +27,9 @@ async fn memory(concurrency: u32, number: u64) -> anyhow::Result<()> {
 fn main() -> anyhow::Result<()> {
     swarm_agent::tls::install_crypto_provider();
     let what = std::env::args().nth(1).unwrap_or_else(|| "all".into());
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(async {
         if matches!(what.as_str(), "capacity" | "all") {
             capacity::capacity(256, 64, 50_000).await?;
