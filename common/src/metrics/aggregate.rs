@@ -115,8 +115,9 @@ pub struct Counters {
     pub sum_ttfo_us: u64,
     /// Successes with a TTFO.
     pub n_ttfo: u64,
-    /// Sum of TPOT (µs) over successes (EvalScope averages over all successes, 0 for ≤ 1 token).
-    pub sum_tpot_us: f64,
+    /// Sum of TPOT in nanoseconds over successes (EvalScope averages over all successes, 0 for
+    /// ≤ 1 token); integer so that merging in any order gives the same sum.
+    pub sum_tpot_ns: u64,
     /// Sum of all inter-token gaps (µs).
     pub sum_itl_us: u64,
     /// Number of inter-token gaps.
@@ -158,7 +159,7 @@ impl Counters {
         self.n_ttft += o.n_ttft;
         self.sum_ttfo_us += o.sum_ttfo_us;
         self.n_ttfo += o.n_ttfo;
-        self.sum_tpot_us += o.sum_tpot_us;
+        self.sum_tpot_ns += o.sum_tpot_ns;
         self.sum_itl_us += o.sum_itl_us;
         self.n_itl += o.n_itl;
         self.sum_corrected_latency_us += o.sum_corrected_latency_us;
@@ -252,7 +253,7 @@ impl StageAggregate {
             c.n_ttfo += 1;
         }
         let tpot = r.tpot_us();
-        c.sum_tpot_us += tpot;
+        c.sum_tpot_ns += (tpot * 1000.0).round() as u64;
         let mut itl_sum = 0;
         let mut itl_n = 0;
         for g in r.itl_us() {
@@ -388,7 +389,7 @@ mod tests {
         assert_eq!(c.completion_tokens, 32);
         assert_eq!(c.n_itl, 10 + 20);
         assert_eq!(c.sum_itl_us, 100_000 + 200_000);
-        assert_eq!(c.sum_tpot_us, 20_000.0);
+        assert_eq!(c.sum_tpot_ns, 20_000_000);
         // window: first send at 0, last completion at 50 ms + 220 ms
         assert!((a.duration_s() - 0.27).abs() < 1e-9);
         assert_eq!(a.hist(Metric::Latency).len(), 2);

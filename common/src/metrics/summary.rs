@@ -123,7 +123,7 @@ impl RichSummary {
             ttft_ms: dist(agg, Metric::Ttft, 1e3, Some(c.sum_ttft_us as f64)),
             ttfo_ms: dist(agg, Metric::Ttfo, 1e3, Some(c.sum_ttfo_us as f64)),
             itl_ms: dist(agg, Metric::Itl, 1e3, Some(c.sum_itl_us as f64)),
-            tpot_ms: dist(agg, Metric::Tpot, 1e3, Some(c.sum_tpot_us)),
+            tpot_ms: dist(agg, Metric::Tpot, 1e3, Some(c.sum_tpot_ns as f64 / 1e3)),
             latency_s: dist(agg, Metric::Latency, 1e6, Some(c.sum_latency_us as f64)),
             corrected_latency_s: dist(
                 agg,
