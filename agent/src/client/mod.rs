@@ -7,6 +7,7 @@ pub mod sse;
 mod tokens;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -53,6 +54,7 @@ pub struct EndpointClient {
     url: reqwest::Url,
     headers: HeaderMap,
     total_timeout: Duration,
+    read_timeout: Duration,
     tokenizer: Option<Arc<dyn TokenCounter>>,
 }
 
@@ -100,7 +102,6 @@ impl EndpointClient {
         }
         let http = reqwest::Client::builder()
             .connect_timeout(secs(target.connect_timeout_s))
-            .read_timeout(secs(target.read_timeout_s))
             .pool_max_idle_per_host(pool)
             .pool_idle_timeout(Duration::from_secs(90))
             .tcp_nodelay(true)
@@ -111,6 +112,7 @@ impl EndpointClient {
             url,
             headers,
             total_timeout: secs(target.total_timeout_s),
+            read_timeout: secs(target.read_timeout_s),
             tokenizer,
         })
     }
@@ -129,9 +131,11 @@ impl EndpointClient {
         let mut status = 0u16;
         let t0 = Instant::now();
         let deadline = t0 + self.total_timeout;
-        let exchange = self.exchange(body, request_id, t0, &mut meter, &mut status);
+        let progress_us = AtomicU64::new(0);
+        let exchange = self.exchange(body, request_id, t0, &progress_us, &mut meter, &mut status);
         let outcome = tokio::select! {
             r = exchange => r,
+            _ = self.read_watchdog(t0, &progress_us) => Err((ErrorClass::Timeout, format!("read timeout: nothing received for {:?}", self.read_timeout))),
             _ = tokio::time::sleep_until(deadline) => Err((ErrorClass::Timeout, format!("total timeout of {:?} expired", self.total_timeout))),
             _ = cancel.cancelled() => Err((ErrorClass::Cancelled, "run cancelled".to_string())),
         };
@@ -166,11 +170,27 @@ impl EndpointClient {
         }
     }
 
+    /// Resolves when nothing arrived for the read timeout. One timer per request, re-armed only
+    /// when it fires (not on every chunk): `progress_us` is the last arrival, from `t0`.
+    async fn read_watchdog(&self, t0: Instant, progress_us: &AtomicU64) {
+        let mut due = t0 + self.read_timeout;
+        loop {
+            tokio::time::sleep_until(due).await;
+            let last = t0 + Duration::from_micros(progress_us.load(Ordering::Relaxed));
+            let next = last + self.read_timeout;
+            if next <= Instant::now() {
+                return;
+            }
+            due = next;
+        }
+    }
+
     async fn exchange(
         &self,
         body: Bytes,
         request_id: &str,
         t0: Instant,
+        progress_us: &AtomicU64,
         meter: &mut Meter,
         status: &mut u16,
     ) -> Result<(), (ErrorClass, String)> {
@@ -184,6 +204,7 @@ impl EndpointClient {
             .await
             .map_err(transport_error)?;
         *status = resp.status().as_u16();
+        progress_us.store(t0.elapsed().as_micros() as u64, Ordering::Relaxed);
         if !resp.status().is_success() {
             let class = ErrorClass::from_status(*status);
             let text = resp.text().await.unwrap_or_default();
@@ -200,6 +221,7 @@ impl EndpointClient {
             while let Some(piece) = stream.next().await {
                 let piece = piece.map_err(transport_error)?;
                 let at = t0.elapsed().as_micros() as u64;
+                progress_us.store(at, Ordering::Relaxed);
                 parser.feed(&piece, |ev| meter.on_data(ev.data, ev.event, at));
                 if meter.error.is_some() {
                     return Ok(());
@@ -212,6 +234,7 @@ impl EndpointClient {
             let mut whole = Vec::new();
             while let Some(piece) = stream.next().await {
                 whole.extend_from_slice(&piece.map_err(transport_error)?);
+                progress_us.store(t0.elapsed().as_micros() as u64, Ordering::Relaxed);
             }
             let at = t0.elapsed().as_micros() as u64;
             meter.last_data_us = Some(at);

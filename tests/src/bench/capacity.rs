@@ -25,7 +25,7 @@ pub async fn capacity(concurrency: u32, tokens: u32, number: u64) -> anyhow::Res
         .await?;
         let cpu0 = cpu_seconds();
         let t0 = Instant::now();
-        let (_, _, n, failed) = run(
+        let super::shard::Ran { n, failed, .. } = run(
             closed_shard(&sim.url, concurrency, number, tokens, stream),
             false,
         )

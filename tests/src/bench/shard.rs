@@ -51,26 +51,40 @@ pub fn closed_shard(
     }
 }
 
-/// Runs `spec`; returns its outcome and (when `keep`) its records, else just their count.
-pub async fn run(
-    spec: PerfShardSpec,
-    keep: bool,
-) -> anyhow::Result<(ShardOutcome, Vec<RequestRecord>, u64, u64)> {
+/// What a benchmark shard produced.
+pub struct Ran {
+    /// The executor's outcome.
+    pub outcome: ShardOutcome,
+    /// The records, when kept.
+    pub records: Vec<RequestRecord>,
+    /// Requests finished.
+    pub n: u64,
+    /// Requests failed.
+    pub failed: u64,
+    /// The measured phase's start, microseconds since the Unix epoch.
+    pub epoch_unix_us: u64,
+}
+
+/// Runs `spec`; returns its outcome and (when `keep`) its records.
+pub async fn run(spec: PerfShardSpec, keep: bool) -> anyhow::Result<Ran> {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let exec = tokio::spawn(run_shard(spec, None, tx, CancellationToken::new()));
     let mut kept = Vec::new();
-    let (mut n, mut failed) = (0u64, 0u64);
+    let (mut n, mut failed, mut epoch_unix_us) = (0u64, 0u64, 0u64);
     while let Some(ev) = rx.recv().await {
-        if let ShardEvent::Record(r) = ev {
-            n += 1;
-            if !r.is_success() {
-                failed += 1;
-            }
-            if keep {
-                kept.push(r);
+        match ev {
+            ShardEvent::Started { epoch_unix_us: e } => epoch_unix_us = e,
+            ShardEvent::Record(r) => {
+                n += 1;
+                if !r.is_success() {
+                    failed += 1;
+                }
+                if keep {
+                    kept.push(r);
+                }
             }
         }
     }
     let outcome = exec.await??;
-    Ok((outcome, kept, n, failed))
+    Ok(Ran { outcome, records: kept, n, failed, epoch_unix_us })
 }

@@ -12,7 +12,7 @@ async fn memory(concurrency: u32, number: u64) -> anyhow::Result<()> {
     let rss0 = peak_rss_bytes();
     let t0 = Instant::now();
     let cpu0 = cpu_seconds();
-    let (_, _, n, failed) =
+    let swarm_tests::bench::shard::Ran { n, failed, .. } =
         run(closed_shard(&sim.url, concurrency, number, 64, true), false).await?;
     println!(
         "memory: {concurrency} concurrent streams (ttft 50 ms, itl 10 ms, 64 tokens): {n} requests ({failed} failed) in {:.1} s, client CPU {:.1} s; peak RSS {:.0} MiB (before the run {:.0} MiB)",
@@ -35,7 +35,8 @@ fn main() -> anyhow::Result<()> {
             capacity::capacity(256, 64, 50_000).await?;
         }
         if matches!(what.as_str(), "fidelity" | "all") {
-            fidelity::fidelity(1000, 5_000, 64).await?;
+            let streams = std::env::var("FIDELITY_STREAMS").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
+            fidelity::fidelity(streams, u64::from(streams) * 5, 64, 10.0).await?;
         }
         if what == "memory" {
             memory(10_000, 20_000).await?;
