@@ -37,7 +37,12 @@ fn line(name: &str, v: &mut [f64]) {
 }
 
 /// Prints TTFT and ITL error percentiles at `concurrency` streams.
-pub async fn fidelity(concurrency: u32, number: u64, tokens: u32, itl_ms: f64) -> anyhow::Result<()> {
+pub async fn fidelity(
+    concurrency: u32,
+    number: u64,
+    tokens: u32,
+    itl_ms: f64,
+) -> anyhow::Result<()> {
     let mut cfg = SimConfig::default();
     cfg.latency.ttft_ms = Dist::fixed(50.0);
     cfg.latency.ttft_per_prompt_token_us = 0.0;
@@ -47,9 +52,17 @@ pub async fn fidelity(concurrency: u32, number: u64, tokens: u32, itl_ms: f64) -
     let cancel = CancellationToken::new();
     let sim_cancel = cancel.clone();
     let sim_thread = std::thread::spawn(move || -> anyhow::Result<()> {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()?;
         rt.block_on(async move {
-            let h = llm_sim::start(cfg, SocketAddr::from(([127, 0, 0, 1], 0)), sim_cancel.clone()).await?;
+            let h = llm_sim::start(
+                cfg,
+                SocketAddr::from(([127, 0, 0, 1], 0)),
+                sim_cancel.clone(),
+            )
+            .await?;
             let _ = tx.send((h.url(), h.truth.clone()));
             sim_cancel.cancelled().await;
             h.shutdown().await;
@@ -63,7 +76,13 @@ pub async fn fidelity(concurrency: u32, number: u64, tokens: u32, itl_ms: f64) -
     // one unmeasured round first, so the figures are about streaming, not the connect storm
     let mut spec = closed_shard(&url, concurrency, number, tokens, true);
     spec.warmup = concurrency;
-    let Ran { records, n, failed, epoch_unix_us, .. } = run(spec, true).await?;
+    let Ran {
+        records,
+        n,
+        failed,
+        epoch_unix_us,
+        ..
+    } = run(spec, true).await?;
     cancel.cancel();
     let _ = sim_thread.join();
     let shift = epoch_unix_us as i128 - base_unix_us;
@@ -76,9 +95,17 @@ pub async fn fidelity(concurrency: u32, number: u64, tokens: u32, itl_ms: f64) -
     let (mut ttft_err, mut itl_err, mut delay) = (Vec::new(), Vec::new(), Vec::new());
     let mut matched = 0;
     for r in records.iter().filter(|r| r.is_success()) {
-        let Some(t) = truth.get(&format!("bench-{}", r.id)) else { continue };
-        let sent: Vec<Instant> = t.token_chunks.iter().filter_map(|&i| t.chunk_sent.get(i).copied()).collect();
-        let (Some(first), Some(ttft)) = (sent.first(), r.ttft_us) else { continue };
+        let Some(t) = truth.get(&format!("bench-{}", r.id)) else {
+            continue;
+        };
+        let sent: Vec<Instant> = t
+            .token_chunks
+            .iter()
+            .filter_map(|&i| t.chunk_sent.get(i).copied())
+            .collect();
+        let (Some(first), Some(ttft)) = (sent.first(), r.ttft_us) else {
+            continue;
+        };
         matched += 1;
         let send = epoch + Duration::from_micros(r.sent_us);
         let true_ttft_ms = first.saturating_duration_since(send).as_secs_f64() * 1e3;
@@ -102,6 +129,9 @@ pub async fn fidelity(concurrency: u32, number: u64, tokens: u32, itl_ms: f64) -
     line("|TTFT error| ms   ", &mut ttft_err);
     line("|ITL error| ms    ", &mut itl_err);
     line("chunk stamp delay ms", &mut delay);
-    println!("  peak RSS (client + sim + records): {:.0} MiB", peak_rss_bytes() as f64 / 1048576.0);
+    println!(
+        "  peak RSS (client + sim + records): {:.0} MiB",
+        peak_rss_bytes() as f64 / 1048576.0
+    );
     Ok(())
 }

@@ -86,5 +86,11 @@ pub async fn run(spec: PerfShardSpec, keep: bool) -> anyhow::Result<Ran> {
         }
     }
     let outcome = exec.await??;
-    Ok(Ran { outcome, records: kept, n, failed, epoch_unix_us })
+    Ok(Ran {
+        outcome,
+        records: kept,
+        n,
+        failed,
+        epoch_unix_us,
+    })
 }

@@ -35,7 +35,10 @@ fn main() -> anyhow::Result<()> {
             capacity::capacity(256, 64, 50_000).await?;
         }
         if matches!(what.as_str(), "fidelity" | "all") {
-            let streams = std::env::var("FIDELITY_STREAMS").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
+            let streams = std::env::var("FIDELITY_STREAMS")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(1000);
             fidelity::fidelity(streams, u64::from(streams) * 5, 64, 10.0).await?;
         }
         if what == "memory" {
