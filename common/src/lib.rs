@@ -7,4 +7,6 @@ pub mod metrics;
 pub mod prompt;
 pub mod schedule;
 pub mod shard;
+pub mod split;
 pub mod tokenize;
+pub mod wire;

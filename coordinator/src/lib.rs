@@ -3,6 +3,8 @@
 //! a cancellation token and calls [`run`].
 
 pub mod cli;
+pub mod cluster;
+pub mod gather;
 pub mod output;
 pub mod perf;
 pub mod perf_cmd;

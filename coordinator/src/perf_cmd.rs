@@ -5,7 +5,11 @@ use std::path::PathBuf;
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 
+use std::time::Duration;
+
+use crate::cluster::{Cluster, ClusterConfig};
 use crate::output::run_dir::run_id;
+use crate::perf::stage::Group;
 use crate::perf::args::PerfArgs;
 use crate::perf::stage::ProgressMode;
 use crate::perf::sweep::{Display, run_sweep};
@@ -28,17 +32,15 @@ pub async fn run_perf(args: &PerfArgs, cancel: &CancellationToken) -> anyhow::Re
         (None, None) => anyhow::bail!("give --url (or --sim for the built-in simulator)"),
     };
     let job = args.job(&url)?;
-    let run_dir = args.outputs_dir.join(run_id(&args.name));
-    run_sweep(
-        &job,
-        &run_dir,
-        Display {
-            progress: ProgressMode::Bar,
-            tables: true,
-        },
-        cancel,
-    )
-    .await?;
+    let id = run_id(&args.name);
+    let run_dir = args.outputs_dir.join(&id);
+    let mut cluster = Cluster::start(ClusterConfig::local(&id, args.agents), cancel).await?;
+    let agents = cluster.wait_for(args.agents as usize, &Default::default(), Duration::from_secs(30)).await?;
+    let groups = [Group { label: None, agents }];
+    let display = Display { progress: ProgressMode::Bar, tables: true };
+    let result = run_sweep(&mut cluster, &groups, &job, &run_dir, display, cancel).await;
+    cluster.shutdown().await;
+    result?;
     if let Some(s) = sim {
         s.shutdown().await;
     }

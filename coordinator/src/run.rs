@@ -110,6 +110,7 @@ pub async fn run_parsed(
     }
     let jobs = build::jobs(plan, plan_dir, &sim_urls)?;
     let id = run_id(&plan.name);
+    let (mut cluster, agents) = crate::gather::gather(plan, plan_dir, &id, cancel).await?;
     let run_dir = outputs.join(&id);
     std::fs::create_dir_all(&run_dir)
         .with_context(|| format!("cannot create {}", run_dir.display()))?;
@@ -126,11 +127,18 @@ pub async fn run_parsed(
         tables: true,
     };
     let mut failure = None;
-    for job in &jobs {
+    for (job, workload) in jobs.iter().zip(&plan.workloads) {
         if cancel.is_cancelled() {
             break;
         }
-        match run_sweep(job, &run_dir, display, cancel).await {
+        let groups = match crate::gather::groups(&workload.placement, &agents) {
+            Ok(g) => g,
+            Err(e) => {
+                failure = Some(e.context(format!("workload {}", job.name)));
+                break;
+            }
+        };
+        match run_sweep(&mut cluster, &groups, job, &run_dir, display, cancel).await {
             Ok(results) => {
                 summary
                     .workloads
@@ -143,6 +151,7 @@ pub async fn run_parsed(
         }
     }
     summary.cancelled = cancel.is_cancelled();
+    cluster.shutdown().await;
     write_json(&run_dir.join("run.json"), &summary)?;
     for s in sims {
         s.shutdown().await;

@@ -24,6 +24,11 @@ workloads:
         - {parallel: 2, number: 6}
 ";
 
+/// `text` with `section` (agents:, coordinator:) added before `workloads:`.
+fn with_agents(text: &str, section: &str) -> String {
+    text.replace("workloads:", &format!("{section}\nworkloads:"))
+}
+
 fn parse(text: &str) -> Result<swarm_coordinator::plan::Plan, PlanError> {
     let vars: HashMap<String, String> = [("PORT".to_string(), "8000".to_string())]
         .into_iter()
@@ -78,6 +83,83 @@ fn bad_plans_give_one_clear_error_each() {
                 "url: http://127.0.0.1:${PORT}/v1",
             ),
             "targets[0].model: required with url",
+        ),
+        (
+            with_agents(GOOD, "agents: {min_agents: 2}"),
+            "coordinator: required when agents.min_agents is 2",
+        ),
+        (
+            with_agents(GOOD, "agents: {local_agents: 0}"),
+            "agents.local_agents: the plan has no agents",
+        ),
+        (
+            with_agents(GOOD, "agents: {heartbeat_timeout_s: 0}"),
+            "agents.heartbeat_timeout_s: must be a positive number of seconds, got 0",
+        ),
+        (
+            with_agents(GOOD, "agents: {local_agents: 4000000000}"),
+            "agents.local_agents: at most 1024 in-process agents, got 4000000000",
+        ),
+        (
+            with_agents(GOOD, "agents: {heartbeat_timeout_s: 1e300}"),
+            "agents.heartbeat_timeout_s: must be a positive number of seconds",
+        ),
+        (
+            with_agents(GOOD, "agents: {wait_s: -5}"),
+            "agents.wait_s: must be a positive number of seconds, got -5",
+        ),
+        (
+            with_agents(
+                GOOD,
+                "agents: {min_agents: 1}\ncoordinator: {listen: '0.0.0.0:7070'}",
+            ),
+            "coordinator.tls: listen address 0.0.0.0:7070 is not loopback: give tls (cert and key), or set insecure: true",
+        ),
+        (
+            with_agents(
+                GOOD,
+                "coordinator: {listen: '10.0.0.5:7070', tls: {cert: s.pem, key: s.key}}",
+            ),
+            "coordinator.token_env: listen address 10.0.0.5:7070 is not loopback: agents need a credential",
+        ),
+        (
+            with_agents(GOOD, "coordinator: {token_env: T, token_file: t.txt}"),
+            "coordinator.token_env: give token_env or token_file, not both",
+        ),
+        (
+            with_agents(GOOD, "coordinator: {tls: {cert: s.pem}}"),
+            "coordinator.tls.key: required with tls.cert",
+        ),
+        (
+            with_agents(GOOD, "coordinator: {listen: 'localhost:7070'}"),
+            "coordinator.listen: expected an IP address and port such as 0.0.0.0:7070, got \"localhost:7070\"",
+        ),
+        (
+            with_agents(GOOD, "agents: {selector: {'': x}}"),
+            "agents.selector: label names must not be empty",
+        ),
+        (
+            GOOD.replace(
+                "  - name: w\n",
+                "  - name: w\n    placement: {per_label: ' '}\n",
+            ),
+            "workloads[0].placement.per_label: must name an agent label",
+        ),
+        (
+            with_agents(GOOD, "agents: {local_agents: 3}"),
+            "workloads[0].perf.stages[0].parallel: cannot split parallel 2 across 3 agents: every agent needs at least one user (agents.local_agents is 3)",
+        ),
+        (
+            with_agents(GOOD, "agents: {local_agents: 2}")
+                .replace("{parallel: 2, number: 6}", "{parallel: 2, number: 1}"),
+            "workloads[0].perf.stages[0].number: cannot split number 1 across 2 agents",
+        ),
+        (
+            with_agents(GOOD, "agents: {local_agents: 4}").replace(
+                "{parallel: 2, number: 6}",
+                "{rate: 5, parallel: 3, duration_s: 2}",
+            ),
+            "workloads[0].perf.stages[0].parallel: cannot split parallel 3 across 4 agents",
         ),
     ];
     for (text, want) in cases {

@@ -80,6 +80,30 @@ impl Metric {
         Metric::DecodeTps,
     ];
 
+    /// The snake_case name used on the wire and in files (the serde name).
+    pub fn name(self) -> &'static str {
+        match self {
+            Metric::Ttft => "ttft",
+            Metric::Ttfo => "ttfo",
+            Metric::Itl => "itl",
+            Metric::Tpot => "tpot",
+            Metric::Latency => "latency",
+            Metric::CorrectedLatency => "corrected_latency",
+            Metric::SendLag => "send_lag",
+            Metric::InputTokens => "input_tokens",
+            Metric::OutputTokens => "output_tokens",
+            Metric::ReasoningTokens => "reasoning_tokens",
+            Metric::OutputTps => "output_tps",
+            Metric::TotalTps => "total_tps",
+            Metric::DecodeTps => "decode_tps",
+        }
+    }
+
+    /// The metric called `name` (see [`Metric::name`]), if any.
+    pub fn from_name(name: &str) -> Option<Metric> {
+        Metric::ALL.into_iter().find(|m| m.name() == name)
+    }
+
     /// The histogram bounds this metric uses under `settings`.
     pub fn spec(self, settings: &HistSettings) -> HistSpec {
         match self {

@@ -191,10 +191,12 @@ impl MetricHist {
             .deserialize(&mut std::io::Cursor::new(bytes))
             .map_err(|e| HistError::Decode(format!("{e:?}")))?;
         let mut out = Self::new(spec)?;
-        if !decoded.is_empty() && decoded.max() > spec.high {
+        // `max()` is the top of the highest bin, which can lie above `high` when a value at
+        // `high` (a clamped outlier) was recorded; the bin's bottom is what must not.
+        let lowest_of_max = decoded.lowest_equivalent(decoded.max());
+        if !decoded.is_empty() && lowest_of_max > spec.high {
             return Err(HistError::Decode(format!(
-                "value {} above the spec's high bound {}",
-                decoded.max(),
+                "value {lowest_of_max} above the spec's high bound {}",
                 spec.high
             )));
         }

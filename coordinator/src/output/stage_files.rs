@@ -48,6 +48,9 @@ pub struct StageSummaryFile<'a> {
     pub rich: &'a RichSummary,
 }
 
+/// What a stage's tables hold: EvalScope's summary and percentile rows, and our summary.
+pub type StageTables = (Map<String, Value>, Vec<Map<String, Value>>, RichSummary);
+
 /// Writes every file of a stage into `dir` (created if needed).
 pub fn write_stage(
     dir: &Path,
@@ -55,7 +58,7 @@ pub fn write_stage(
     load: &swarm_common::schedule::LoadModel,
     stopped: &str,
     agg: &StageAggregate,
-) -> Result<(Map<String, Value>, Vec<Map<String, Value>>, RichSummary), WriteError> {
+) -> Result<StageTables, WriteError> {
     let mkdir = |p: &Path| {
         std::fs::create_dir_all(p).map_err(|source| WriteError {
             path: p.to_path_buf(),

@@ -133,6 +133,9 @@ pub struct PerfArgs {
     /// Do not write per-request records to SQLite.
     #[arg(long)]
     pub no_sqlite: bool,
+    /// In-process agents the load is split over (each an independent client).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub agents: u32,
 }
 
 /// `--on-bad-line` values.

@@ -1,7 +1,9 @@
-//! Perf workloads on the coordinator side: jobs and stages, collecting and writing results.
+//! Perf workloads on the coordinator side: jobs and stages, splitting them over agents,
+//! merging what the agents report, and writing results.
 
 pub mod args;
-pub mod collector;
 pub mod job;
+pub mod progress;
+pub mod shards;
 pub mod stage;
 pub mod sweep;

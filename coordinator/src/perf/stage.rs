@@ -1,21 +1,39 @@
-//! Runs one stage: starts the executor (an in-process agent), collects what it measures, and
-//! writes the stage's files — also when the stage was cancelled or requests failed.
+//! Runs one stage on the cluster: splits it over the agents of each placement group, assigns
+//! the shards with a common start instant, merges what the agents stream back (exactly once per
+//! sequence number), re-assigns what a lost agent did not do, and writes the stage's files —
+//! also when the stage was cancelled, degraded or requests failed. Local runs take this same path
+//! with in-process agents.
 
 use std::path::Path;
-use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use anyhow::Context;
+use serde::Serialize;
 use serde_json::{Map, Value};
-use swarm_agent::perf::{ShardEvent, StopReason, run_shard};
 use swarm_common::metrics::summary::RichSummary;
+use swarm_common::metrics::{RequestRecord, StageAggregate};
+use swarm_common::schedule::LoadModel;
+use swarm_common::split::split_stage;
+use swarm_proto::{Assign, Cancel, agent_message, coordinator_message};
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::collector::{Progress, StageCollector};
 use super::job::{PerfJob, StageSpec};
+use super::progress::StageProgress;
+use super::shards::{Book, ShardStatus};
+use crate::cluster::service::now_unix_us;
+use crate::cluster::{AgentInfo, Cluster, ClusterEvent};
 use crate::output::sqlite::RecordWriter;
-use crate::output::stage_files::write_stage;
+use crate::output::stage_files::{write_json, write_stage};
+
+/// A placement group: agents that share one copy of the stage's load.
+#[derive(Debug, Clone)]
+pub struct Group {
+    /// `key=value` for per-label placement, None for a plain split.
+    pub label: Option<String>,
+    /// The agents.
+    pub agents: Vec<AgentInfo>,
+}
 
 /// A finished stage, as reported.
 #[derive(Debug, Clone)]
@@ -30,6 +48,8 @@ pub struct StageResult {
     pub rich: RichSummary,
     /// Why it stopped.
     pub stopped: String,
+    /// Per placement label (`key=value`): EvalScope's summary and ours.
+    pub per_label: Vec<(String, Map<String, Value>, RichSummary)>,
 }
 
 /// How a stage shows its progress.
@@ -41,86 +61,359 @@ pub enum ProgressMode {
     Quiet,
 }
 
-fn progress_bar(stage: &StageSpec, mode: ProgressMode) -> ProgressBar {
-    let pb = match (mode, stage.number) {
-        (ProgressMode::Quiet, _) => return ProgressBar::hidden(),
-        (_, Some(n)) => ProgressBar::new(n),
-        (_, None) => ProgressBar::new_spinner(),
-    };
-    pb.set_draw_target(ProgressDrawTarget::stderr_with_hz(4));
-    let style =
-        ProgressStyle::with_template("{prefix} [{elapsed_precise}] {wide_bar} {pos}/{len} {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar());
-    pb.set_style(style);
-    pb.set_prefix(stage.name.clone());
-    pb
+/// Something that happened during a stage, for the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct StageEvent {
+    /// Seconds since the stage's start instant.
+    pub at_s: f64,
+    /// What happened.
+    pub what: String,
 }
 
-/// Runs `stage` of `job`, writing into `dir`.
+#[derive(Serialize)]
+struct Breakdown<'a> {
+    agents: Map<String, Value>,
+    labels: Map<String, Value>,
+    shards: Vec<Value>,
+    events: &'a [StageEvent],
+}
+
+/// Seconds between the start instant and when a stage gives up waiting for silent shards.
+fn silence_limit(job: &PerfJob) -> Duration {
+    Duration::from_secs_f64(job.target.total_timeout_s.min(3600.0) + 30.0)
+}
+
+struct Ctx<'a> {
+    job: &'a PerfJob,
+    stage: &'a StageSpec,
+    cluster: &'a mut Cluster,
+    book: Book,
+    writer: Option<RecordWriter>,
+    events: Vec<StageEvent>,
+    start_unix_us: u64,
+    next_index: usize,
+}
+
+impl Ctx<'_> {
+    fn note(&mut self, what: String) {
+        let at_s = (now_unix_us() as f64 - self.start_unix_us as f64) / 1e6;
+        tracing::info!(stage = %self.stage.name, "{what}");
+        self.events.push(StageEvent { at_s, what });
+    }
+
+    /// Assigns one shard to an agent; false if the agent is already gone.
+    fn assign(&mut self, agent: &AgentInfo, group: usize, load: LoadModel, number: Option<u64>, duration_s: Option<f64>, start_unix_us: u64) -> anyhow::Result<bool> {
+        let i = self.next_index;
+        self.next_index += 1;
+        let mut spec = self.job.whole_shard(self.stage);
+        spec.shard_id = format!("{}/{}/{i}", self.job.name, self.stage.name);
+        spec.load = load;
+        spec.number = number;
+        spec.duration_s = duration_s;
+        spec.seed = self.job.seed.wrapping_add(i as u64);
+        spec.prompt_offset = (i * 7919) % self.job.prompts.len().max(1);
+        if i > 0 {
+            spec.warmup = 0; // warm each agent's connections only once per stage
+        }
+        let spec_json = serde_json::to_vec(&spec).context("cannot encode shard spec")?;
+        let id = spec.shard_id.clone();
+        self.book.add(&id, &agent.id, agent.session, group, spec)?;
+        let sent = self.cluster.registry.send(
+            &agent.id,
+            coordinator_message::Msg::Assign(Assign {
+                shard_id: id.clone(),
+                spec_json,
+                start_at_unix_us: start_unix_us,
+                send_records: self.writer.is_some(),
+            }),
+        );
+        if !sent {
+            if let Some(s) = self.book.shards.get_mut(&id) {
+                s.status = ShardStatus::Lost;
+            }
+        }
+        Ok(sent)
+    }
+
+    fn on_message(&mut self, groups: &[Group], agent_id: &str, msg: agent_message::Msg, stage_cancelled: bool) -> anyhow::Result<()> {
+        use agent_message::Msg;
+        let settings = self.job.hist;
+        match msg {
+            Msg::Started(s) => {
+                if let Some(sh) = self.book.shards.get_mut(&s.shard_id) {
+                    sh.skew_us = Some(s.start_skew_us);
+                }
+            }
+            Msg::Progress(p) => {
+                let delta = decode(p.delta.as_ref(), settings, &p.shard_id)?;
+                self.book.apply(&p.shard_id, p.seq, &delta)?;
+            }
+            Msg::Records(b) => {
+                let fresh = self.book.shards.get_mut(&b.shard_id).is_some_and(|s| s.record_batches.insert(b.seq));
+                if fresh && let Some(w) = &self.writer {
+                    let mut recs = Vec::new();
+                    for (n, line) in b.jsonl.split(|&c| c == b'\n').enumerate() {
+                        if line.iter().all(u8::is_ascii_whitespace) {
+                            continue;
+                        }
+                        match serde_json::from_slice::<RequestRecord>(line) {
+                            Ok(r) => recs.push(r),
+                            Err(e) => tracing::warn!(agent_id, shard = %b.shard_id, batch = b.seq, line = n + 1, error = %e, "bad record line from agent"),
+                        }
+                    }
+                    w.write(&b.shard_id, recs)?;
+                }
+            }
+            Msg::Done(d) => {
+                let delta = decode(d.last.as_ref(), settings, &d.shard_id)?;
+                self.book.apply(&d.shard_id, d.seq, &delta)?;
+                let unasked_cancel = d.stop == "cancelled" && !stage_cancelled;
+                if let Some(s) = self.book.shards.get_mut(&d.shard_id)
+                    && s.status == ShardStatus::Running
+                {
+                    s.status = ShardStatus::Done(d.stop);
+                }
+                if unasked_cancel {
+                    // the agent stopped on its own (shutdown, lost link): finish its budget elsewhere
+                    self.note(format!("shard {} stopped early on agent {agent_id}", d.shard_id));
+                    self.salvage(groups, agent_id, vec![d.shard_id])?;
+                }
+            }
+            Msg::Failed(f) => {
+                if let Some(s) = self.book.shards.get_mut(&f.shard_id) {
+                    s.status = ShardStatus::Failed(f.reason.clone());
+                }
+                self.note(format!("shard {} failed on agent {agent_id}: {}", f.shard_id, f.reason));
+            }
+            Msg::Hello(_) | Msg::Heartbeat(_) => {}
+        }
+        Ok(())
+    }
+
+    /// An agent session ended: its running shards are lost; survivors of the group take over
+    /// what was not done.
+    fn on_lost(&mut self, groups: &[Group], agent_id: &str, session: u64, reason: &str) -> anyhow::Result<()> {
+        let lost: Vec<String> = self
+            .book
+            .running()
+            .filter(|s| s.agent == agent_id && s.session == session)
+            .map(|s| s.id.clone())
+            .collect();
+        if lost.is_empty() {
+            return Ok(());
+        }
+        self.note(format!("agent {agent_id} lost ({reason}); shards {}", lost.join(", ")));
+        self.salvage(groups, agent_id, lost)
+    }
+
+    /// Marks `ids` lost and gives what they did not do to the live agents of their group.
+    fn salvage(&mut self, groups: &[Group], agent_id: &str, ids: Vec<String>) -> anyhow::Result<()> {
+        for id in ids {
+            let (group, counted, spec) = {
+                let Some(s) = self.book.shards.get_mut(&id) else { continue };
+                s.status = ShardStatus::Lost;
+                (s.group, s.agg.counters.total, s.spec.clone())
+            };
+            let remaining = spec.number.map(|n| n.saturating_sub(counted));
+            if remaining == Some(0) {
+                self.note(format!("shard {id}: all {counted} requests were already reported"));
+                continue;
+            }
+            let now = now_unix_us();
+            let duration_left = match spec.duration_s {
+                Some(d) => {
+                    let end = self.start_unix_us as f64 + d * 1e6;
+                    let left = (end - now as f64) / 1e6;
+                    if left <= 0.1 {
+                        continue;
+                    }
+                    Some(left)
+                }
+                None => None,
+            };
+            let survivors: Vec<AgentInfo> = groups
+                .get(group)
+                .map(|g| g.agents.iter().filter(|a| a.id != agent_id && self.cluster.registry.is_live(&a.id, a.session)).cloned().collect())
+                .unwrap_or_default();
+            if survivors.is_empty() {
+                self.note(format!(
+                    "shard {id}: degraded, no surviving agent in its group; {} requests not sent",
+                    remaining.map(|r| r.to_string()).unwrap_or_else(|| "remaining-duration".into())
+                ));
+                continue;
+            }
+            let weights: Vec<u64> = survivors.iter().map(|a| u64::from(a.capacity)).collect();
+            let start = now + 200_000;
+            let loads = split_stage(&spec.load, remaining, &weights).or_else(|_| {
+                // fewer users than survivors: give the whole remainder to the first survivors
+                split_stage(&spec.load, remaining, &weights[..1])
+            })?;
+            let mut moved = Vec::new();
+            for (agent, part) in survivors.iter().zip(loads) {
+                let n = part.number;
+                if self.assign(agent, group, part.load, n, duration_left, start)? {
+                    moved.push(format!("{} to {}", n.map(|n| n.to_string()).unwrap_or_else(|| "the rest".into()), agent.id));
+                }
+            }
+            self.note(format!("shard {id}: {counted} requests reported before the loss; re-assigned {}", moved.join(", ")));
+        }
+        Ok(())
+    }
+}
+
+fn decode(snap: Option<&swarm_proto::Snapshot>, settings: swarm_common::metrics::aggregate::HistSettings, shard: &str) -> anyhow::Result<StageAggregate> {
+    match snap {
+        Some(s) => swarm_common::wire::from_snapshot(s, settings).with_context(|| format!("bad snapshot for shard {shard}")),
+        None => Ok(StageAggregate::new(settings)?),
+    }
+}
+
+fn planned(stage: &StageSpec, groups: &[Group]) -> Option<u64> {
+    stage.number.map(|n| n * groups.len() as u64)
+}
+
+/// Runs `stage` of `job` on `groups`, writing into `dir`.
 pub async fn run_stage(
+    cluster: &mut Cluster,
     job: &PerfJob,
     stage: &StageSpec,
+    groups: &[Group],
     dir: &Path,
     mode: ProgressMode,
     cancel: &CancellationToken,
 ) -> anyhow::Result<StageResult> {
-    std::fs::create_dir_all(dir)
-        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
-    let shard = job.whole_shard(stage);
-    let writer = if job.sqlite {
-        Some(RecordWriter::open(&dir.join("requests.sqlite"))?)
-    } else {
-        None
-    };
-    let progress = Arc::new(Progress::default());
-    let mut collector =
-        StageCollector::new(job.hist, &shard.shard_id, writer, Arc::clone(&progress))?;
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<ShardEvent>();
-    let exec = tokio::spawn(run_shard(shard, None, tx, cancel.child_token()));
-
-    let pb = progress_bar(stage, mode);
-    let mut tick = tokio::time::interval(Duration::from_millis(250));
-    let started = tokio::time::Instant::now();
-    loop {
-        tokio::select! {
-            ev = rx.recv() => match ev {
-                Some(ev) => collector.on_event(ev),
-                None => break,
-            },
-            _ = tick.tick() => {
-                let done = progress.done.load(Ordering::Relaxed);
-                let failed = progress.failed.load(Ordering::Relaxed);
-                let secs = started.elapsed().as_secs_f64().max(1e-3);
-                pb.set_position(done);
-                pb.set_message(format!("{:.1} req/s, {failed} failed", done as f64 / secs));
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let writer = if job.sqlite { Some(RecordWriter::open(&dir.join("requests.sqlite"))?) } else { None };
+    let start_unix_us = now_unix_us() + 500_000;
+    let mut ctx = Ctx { job, stage, cluster, book: Book::new(job.hist)?, writer, events: Vec::new(), start_unix_us, next_index: 0 };
+    for (gi, g) in groups.iter().enumerate() {
+        let weights: Vec<u64> = g.agents.iter().map(|a| u64::from(a.capacity)).collect();
+        let parts = split_stage(&stage.load, stage.number, &weights)
+            .with_context(|| format!("stage {}: cannot split over {} agents", stage.name, g.agents.len()))?;
+        for (agent, part) in g.agents.iter().zip(parts) {
+            if !ctx.assign(agent, gi, part.load, part.number, stage.duration_s, start_unix_us)? {
+                ctx.note(format!("agent {} was gone before its shard could be assigned", agent.id));
             }
         }
     }
-    pb.finish_and_clear();
-    let stopped = match exec.await {
-        Ok(Ok(o)) => match o.stop {
-            StopReason::Count => "count".to_string(),
-            StopReason::Duration => "duration".to_string(),
-            StopReason::Cancelled => "cancelled".to_string(),
-        },
-        Ok(Err(e)) => format!("failed: {e}"),
-        Err(e) => format!("failed: executor task: {e}"),
-    };
-    let (agg, store_err) = collector.finish();
-    if let Some(e) = store_err {
-        tracing::error!(error = %e, "per-request records incomplete");
-    }
-    let (summary, percentiles, rich) = write_stage(dir, &stage.name, &stage.load, &stopped, &agg)?;
-    if let Some(reason) = stopped.strip_prefix("failed: ") {
-        if agg.counters.total == 0 {
-            anyhow::bail!("stage {}: {reason}", stage.name);
+    // agents gone before assignment: treat like a loss so survivors take their share
+    let gone: Vec<(String, u64)> = ctx.book.shards.values().filter(|s| s.status == ShardStatus::Lost && s.agg.counters.total == 0).map(|s| (s.agent.clone(), s.session)).collect();
+    for s in ctx.book.shards.values_mut() {
+        if gone.iter().any(|(a, sess)| *a == s.agent && *sess == s.session) {
+            s.status = ShardStatus::Running;
         }
     }
-    Ok(StageResult {
-        stage: stage.clone(),
-        summary,
-        percentiles,
-        rich,
-        stopped,
-    })
+    for (a, sess) in gone {
+        ctx.on_lost(groups, &a, sess, "not connected at assignment")?;
+    }
+
+    let progress = StageProgress::new(stage, planned(stage, groups), mode);
+    let mut tick = tokio::time::interval(Duration::from_millis(250));
+    let mut last_event = Instant::now();
+    let mut cancelled_at: Option<Instant> = None;
+    let mut stop_note = None;
+    while !ctx.book.finished() {
+        tokio::select! {
+            ev = ctx.cluster.events.recv() => {
+                last_event = Instant::now();
+                match ev {
+                    Some(ClusterEvent::Message { agent_id, session: _, msg }) => ctx.on_message(groups, &agent_id, msg, cancelled_at.is_some())?,
+                    Some(ClusterEvent::Lost { agent_id, session, reason }) => ctx.on_lost(groups, &agent_id, session, &reason)?,
+                    Some(ClusterEvent::Joined(a)) => tracing::info!(agent_id = %a.id, "agent joined during a stage; it will take part from the next stage"),
+                    None => anyhow::bail!("cluster event channel closed"),
+                }
+            }
+            _ = tick.tick() => {
+                let alive = ctx.cluster.registry.agents().len();
+                progress.update(&ctx.book.whole, alive);
+                if cancelled_at.is_some_and(|t| t.elapsed() > Duration::from_secs(10)) {
+                    stop_note = Some("cancelled: agents did not confirm within 10 s".to_string());
+                    break;
+                }
+                if last_event.elapsed() > silence_limit(job) {
+                    stop_note = Some(format!("stopped: no word from any shard for {:?}", silence_limit(job)));
+                    ctx.cluster.registry.broadcast(coordinator_message::Msg::Cancel(Cancel { shard_id: String::new(), reason: "stage silent".into() }));
+                    break;
+                }
+            }
+            _ = cancel.cancelled(), if cancelled_at.is_none() => {
+                cancelled_at = Some(Instant::now());
+                let running: Vec<(String, String)> = ctx.book.running().map(|s| (s.agent.clone(), s.id.clone())).collect();
+                for (agent, id) in running {
+                    ctx.cluster.registry.send(&agent, coordinator_message::Msg::Cancel(Cancel { shard_id: id, reason: "run cancelled".into() }));
+                }
+                ctx.note("run cancelled: stopping shards, keeping what they measured".into());
+            }
+        }
+    }
+    progress.finish();
+    let stopped = stop_note.unwrap_or_else(|| stop_reason(&ctx.book));
+    let Ctx { book, writer, events, .. } = ctx;
+    if let Some(w) = writer
+        && let Err(e) = w.finish()
+    {
+        tracing::error!(error = %e, "per-request records incomplete");
+    }
+    let (summary, percentiles, rich) = write_stage(dir, &stage.name, &stage.load, &stopped, &book.whole)?;
+    let per_label = write_breakdown(dir, stage, groups, &book, &events)?;
+    if book.whole.counters.total == 0 && book.shards.values().all(|s| matches!(s.status, ShardStatus::Failed(_))) {
+        let reasons: Vec<_> = book.shards.values().filter_map(|s| match &s.status { ShardStatus::Failed(r) => Some(r.clone()), _ => None }).collect();
+        anyhow::bail!("stage {}: every shard failed: {}", stage.name, reasons.join("; "));
+    }
+    Ok(StageResult { stage: stage.clone(), summary, percentiles, rich, stopped, per_label })
+}
+
+fn stop_reason(book: &Book) -> String {
+    let mut reasons: Vec<String> = book
+        .shards
+        .values()
+        .map(|s| match &s.status {
+            ShardStatus::Done(r) => r.clone(),
+            ShardStatus::Failed(_) => "failed".into(),
+            ShardStatus::Lost => "agent lost".into(),
+            ShardStatus::Running => "running".into(),
+        })
+        .collect();
+    reasons.sort();
+    reasons.dedup();
+    if reasons.iter().all(|r| r == "count" || r == "agent lost") && reasons.iter().any(|r| r == "count") {
+        if reasons.len() == 1 { "count".into() } else { "count (after re-assignment)".into() }
+    } else {
+        reasons.join(", ")
+    }
+}
+
+fn write_breakdown(dir: &Path, stage: &StageSpec, groups: &[Group], book: &Book, events: &[StageEvent]) -> anyhow::Result<Vec<(String, Map<String, Value>, RichSummary)>> {
+    let load = swarm_common::metrics::evalscope::StageLoad { concurrency: stage.load.concurrency(), rate: stage.load.rate() };
+    let entry = |agg: &StageAggregate| -> Value {
+        let mut m = Map::new();
+        m.insert("evalscope".into(), Value::Object(swarm_common::metrics::evalscope::summary(agg, load)));
+        m.insert("summary".into(), serde_json::to_value(RichSummary::of(agg)).unwrap_or(Value::Null));
+        Value::Object(m)
+    };
+    let mut agents = Map::new();
+    for (id, agg) in &book.per_agent {
+        agents.insert(id.clone(), entry(agg));
+    }
+    let mut labels = Map::new();
+    let mut per_label = Vec::new();
+    for (gi, g) in groups.iter().enumerate() {
+        if let (Some(label), Some(agg)) = (&g.label, book.per_group.get(&gi)) {
+            labels.insert(label.clone(), entry(agg));
+            per_label.push((label.clone(), swarm_common::metrics::evalscope::summary(agg, load), RichSummary::of(agg)));
+        }
+    }
+    let shards = book
+        .shards
+        .values()
+        .map(|s| {
+            serde_json::json!({
+                "shard": s.id, "agent": s.agent, "group": s.group,
+                "status": match &s.status { ShardStatus::Running => "running".to_string(), ShardStatus::Done(r) => r.clone(), ShardStatus::Failed(r) => format!("failed: {r}"), ShardStatus::Lost => "lost".into() },
+                "planned": s.spec.number, "reported": s.agg.counters.total, "start_skew_us": s.skew_us,
+            })
+        })
+        .collect();
+    write_json(&dir.join("breakdown.json"), &Breakdown { agents, labels, shards, events })?;
+    Ok(per_label)
 }

@@ -6,7 +6,8 @@ use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
 use super::job::PerfJob;
-use super::stage::{ProgressMode, StageResult, run_stage};
+use super::stage::{Group, ProgressMode, StageResult, run_stage};
+use crate::cluster::Cluster;
 use crate::output::run_dir::stage_dir;
 use crate::output::stage_files::write_json;
 use crate::report::terminal;
@@ -34,6 +35,8 @@ struct JobArgs<'a> {
 
 /// Runs every stage (stopping early when cancelled) and returns what each measured.
 pub async fn run_sweep(
+    cluster: &mut Cluster,
+    groups: &[Group],
     job: &PerfJob,
     run_dir: &Path,
     display: Display,
@@ -60,14 +63,15 @@ pub async fn run_sweep(
             break;
         }
         let dir = stage_dir(run_dir, &job.name, &stage.name);
-        let r = run_stage(job, stage, &dir, display.progress, cancel).await?;
+        let r = run_stage(cluster, job, stage, groups, &dir, display.progress, cancel).await?;
         if display.tables {
             println!("\n{} / {} ({})", job.name, stage.name, r.stopped);
-            println!(
-                "{}",
-                terminal::summary_table("Benchmark summary", &r.summary, &r.rich)
-            );
+            println!("{}", terminal::summary_table("Benchmark summary", &r.summary, &r.rich));
             println!("{}", terminal::percentile_table(&r.percentiles));
+            if !r.per_label.is_empty() {
+                println!("{} / {}: per label", job.name, stage.name);
+                println!("{}", terminal::sweep_table(&r.per_label));
+            }
         }
         results.push(r);
     }

@@ -71,9 +71,9 @@ pub fn substitute(text: &str, vars: &dyn Vars) -> Result<String, EnvError> {
     while let Some(i) = rest.find('$') {
         out.push_str(&rest[..i]);
         let after = &rest[i..];
-        if after.starts_with("$${") {
+        if let Some(escaped) = after.strip_prefix("$${") {
             out.push_str("${");
-            rest = &after[3..];
+            rest = escaped;
             offset += i + 3;
             continue;
         }

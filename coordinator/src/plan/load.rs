@@ -4,8 +4,12 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use swarm_common::split::{SplitError, split_stage};
+
 use super::env::{EnvError, ProcessEnv, Vars, substitute};
-use super::model::Plan;
+use super::model::{CoordinatorDef, MAX_LOCAL_AGENTS, Plan};
+use super::placement::Placement;
+use super::topology::parse_listen;
 
 /// A plan that cannot be used, with where and why.
 #[derive(Debug, thiserror::Error)]
@@ -165,6 +169,9 @@ fn check(plan: &Plan, path: &Path) -> Result<(), PlanError> {
             }
         }
     }
+    check_topology(plan, &bad)?;
+    // with only local agents the split of every `placement: split` stage is known now
+    let known_agents = plan.agents().known_count();
     let mut workload_names = BTreeSet::new();
     for (i, w) in plan.workloads.iter().enumerate() {
         let f = |k: &str| format!("workloads[{i}].{k}");
@@ -172,6 +179,14 @@ fn check(plan: &Plan, path: &Path) -> Result<(), PlanError> {
             return Err(bad(
                 f("name"),
                 format!("duplicate workload name {:?}", w.name),
+            ));
+        }
+        if let Placement::PerLabel(label) = &w.placement
+            && label.trim().is_empty()
+        {
+            return Err(bad(
+                f("placement.per_label"),
+                "must name an agent label, e.g. region".into(),
             ));
         }
         let p = &w.perf;
@@ -205,7 +220,134 @@ fn check(plan: &Plan, path: &Path) -> Result<(), PlanError> {
         }
         for (j, s) in p.stages.iter().enumerate() {
             let g = |k: &str| format!("workloads[{i}].perf.stages[{j}].{k}");
-            super::build::stage_spec(s).map_err(|(k, m)| bad(g(k), m))?;
+            let spec = super::build::stage_spec(s).map_err(|(k, m)| bad(g(k), m))?;
+            if let (Some(n), Placement::Split) = (known_agents, &w.placement) {
+                let weights = vec![1; n as usize];
+                split_stage(&spec.load, spec.number, &weights).map_err(|e| {
+                    let field = match e {
+                        SplitError::TooFewRequests { .. } => "number",
+                        SplitError::BadRate(_) => "rate",
+                        _ => "parallel",
+                    };
+                    bad(g(field), format!("{e} (agents.local_agents is {n})"))
+                })?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The `agents:` and `coordinator:` sections.
+fn check_topology(plan: &Plan, bad: &dyn Fn(String, String) -> PlanError) -> Result<(), PlanError> {
+    let positive = |field: &str, v: f64| {
+        if v > 0.0 && std::time::Duration::try_from_secs_f64(v).is_ok() {
+            Ok(())
+        } else {
+            Err(bad(
+                field.into(),
+                format!("must be a positive number of seconds, got {v}"),
+            ))
+        }
+    };
+    if let Some(a) = &plan.agents {
+        positive("agents.wait_s", a.wait_s)?;
+        positive("agents.heartbeat_timeout_s", a.heartbeat_timeout_s)?;
+        if let Some(n) = a.local_agents
+            && n > MAX_LOCAL_AGENTS
+        {
+            return Err(bad(
+                "agents.local_agents".into(),
+                format!("at most {MAX_LOCAL_AGENTS} in-process agents, got {n}"),
+            ));
+        }
+        if a.selector.keys().any(|k| k.trim().is_empty()) {
+            return Err(bad(
+                "agents.selector".into(),
+                "label names must not be empty".into(),
+            ));
+        }
+    }
+    let agents = plan.agents();
+    if agents.local_agents == 0 && agents.min_agents == 0 {
+        return Err(bad(
+            "agents.local_agents".into(),
+            "the plan has no agents: set local_agents or min_agents to at least 1".into(),
+        ));
+    }
+    match &plan.coordinator {
+        None if agents.min_agents > 0 => Err(bad(
+            "coordinator".into(),
+            format!(
+                "required when agents.min_agents is {} (remote agents dial the coordinator's listen address)",
+                agents.min_agents
+            ),
+        )),
+        None => Ok(()),
+        Some(c) => check_coordinator(c, bad),
+    }
+}
+
+fn check_coordinator(
+    c: &CoordinatorDef,
+    bad: &dyn Fn(String, String) -> PlanError,
+) -> Result<(), PlanError> {
+    let Some(addr) = parse_listen(&c.listen) else {
+        return Err(bad(
+            "coordinator.listen".into(),
+            format!(
+                "expected an IP address and port such as 0.0.0.0:7070, got {:?}",
+                c.listen
+            ),
+        ));
+    };
+    if c.token_env.is_some() && c.token_file.is_some() {
+        return Err(bad(
+            "coordinator.token_env".into(),
+            "give token_env or token_file, not both".into(),
+        ));
+    }
+    if let Some(tls) = &c.tls {
+        match (&tls.cert, &tls.key) {
+            (Some(_), None) => {
+                return Err(bad(
+                    "coordinator.tls.key".into(),
+                    "required with tls.cert".into(),
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(bad(
+                    "coordinator.tls.cert".into(),
+                    "required with tls.key".into(),
+                ));
+            }
+            (None, None) => {
+                return Err(bad(
+                    "coordinator.tls.cert".into(),
+                    "tls needs cert and key".into(),
+                ));
+            }
+            (Some(_), Some(_)) => {}
+        }
+    }
+    if !addr.ip().is_loopback() && !c.insecure {
+        if c.tls.is_none() {
+            return Err(bad(
+                "coordinator.tls".into(),
+                format!(
+                    "listen address {addr} is not loopback: give tls (cert and key), or set insecure: true to allow plaintext"
+                ),
+            ));
+        }
+        let has_credential = c.token_env.is_some()
+            || c.token_file.is_some()
+            || c.tls.as_ref().is_some_and(|t| t.client_ca.is_some());
+        if !has_credential {
+            return Err(bad(
+                "coordinator.token_env".into(),
+                format!(
+                    "listen address {addr} is not loopback: agents need a credential (token_env, token_file or tls.client_ca), or set insecure: true"
+                ),
+            ));
         }
     }
     Ok(())

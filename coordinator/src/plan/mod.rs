@@ -4,6 +4,12 @@ pub mod build;
 pub mod env;
 pub mod load;
 pub mod model;
+pub mod placement;
+pub mod schema;
+pub mod topology;
 
 pub use load::{PlanError, load_plan, parse_plan};
 pub use model::Plan;
+pub use placement::Placement;
+pub use schema::plan_schema;
+pub use topology::{AgentToken, AgentsConfig, ListenConfig, TlsPaths};

@@ -1,19 +1,29 @@
-//! The plan file (`version: 1`): targets, workloads, outputs. Unknown fields are rejected.
+//! The plan file (`version: 1`): agents, coordinator, targets, workloads, outputs. Unknown
+//! fields are rejected.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use llm_sim::SimConfig;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub use super::placement::Placement;
+
 /// A whole plan.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Plan {
     /// Plan format version; must be 1.
     pub version: u32,
     /// Run name (part of the run folder).
     pub name: String,
+    /// Which agents run the plan (default: one in-process agent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agents: Option<AgentsDef>,
+    /// The coordinator's gRPC endpoint for remote agents; required when `agents.min_agents` > 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coordinator: Option<CoordinatorDef>,
     /// Endpoints under test.
     pub targets: Vec<TargetDef>,
     /// What to run, in order.
@@ -23,8 +33,90 @@ pub struct Plan {
     pub outputs: OutputsDef,
 }
 
+/// Which agents run the plan and how long to wait for them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AgentsDef {
+    /// In-process agents started by the coordinator (default 1 when `min_agents` is 0 or
+    /// absent, else 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(max = MAX_LOCAL_AGENTS))]
+    pub local_agents: Option<u32>,
+    /// Remote agents to wait for before starting (0 = none).
+    #[serde(default)]
+    pub min_agents: u32,
+    /// How long to wait for `min_agents`, seconds.
+    #[serde(default = "default_wait_s")]
+    pub wait_s: f64,
+    /// Only agents whose labels match all of these take part.
+    #[serde(default)]
+    pub selector: BTreeMap<String, String>,
+    /// An agent silent this long, seconds, is lost and its shards are re-assigned.
+    #[serde(default = "default_heartbeat_timeout_s")]
+    pub heartbeat_timeout_s: f64,
+}
+
+/// The most in-process agents a plan may ask for.
+pub const MAX_LOCAL_AGENTS: u32 = 1024;
+/// Seconds to wait for `min_agents` when the plan does not say.
+pub const DEFAULT_WAIT_S: f64 = 60.0;
+/// Seconds of agent silence that count as lost when the plan does not say.
+pub const DEFAULT_HEARTBEAT_TIMEOUT_S: f64 = 10.0;
+/// The gRPC listen address when the plan does not say.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:7070";
+
+fn default_wait_s() -> f64 {
+    DEFAULT_WAIT_S
+}
+
+fn default_heartbeat_timeout_s() -> f64 {
+    DEFAULT_HEARTBEAT_TIMEOUT_S
+}
+
+fn default_listen() -> String {
+    DEFAULT_LISTEN.to_string()
+}
+
+/// Where remote agents dial in, and how they prove who they are.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CoordinatorDef {
+    /// gRPC listen address, `IP:port`.
+    #[serde(default = "default_listen")]
+    pub listen: String,
+    /// Environment variable holding the agents' shared bearer token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_env: Option<String>,
+    /// File holding the agents' shared bearer token (relative to the plan; trailing whitespace
+    /// trimmed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_file: Option<PathBuf>,
+    /// TLS for the listener (mutual TLS with `client_ca`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TlsDef>,
+    /// Allow plaintext (and no agent credential) on a non-loopback listen address.
+    #[serde(default)]
+    pub insecure: bool,
+}
+
+/// The listener's certificate, key and (for mutual TLS) the CA agents' certificates must chain
+/// to; PEM files relative to the plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TlsDef {
+    /// Server certificate chain (PEM).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cert: Option<PathBuf>,
+    /// Server private key (PEM).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<PathBuf>,
+    /// CA that agent client certificates must chain to; enables mutual TLS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_ca: Option<PathBuf>,
+}
+
 /// An endpoint: a URL, or `sim` to start the built-in simulator in-process.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TargetDef {
     /// Name workloads refer to.
@@ -32,8 +124,9 @@ pub struct TargetDef {
     /// Endpoint URL (`.../v1/chat/completions`, `.../v1/completions` or a base URL).
     #[serde(default)]
     pub url: Option<String>,
-    /// Start llm-sim with this configuration and target it.
+    /// Start llm-sim with this configuration and target it (see llm-sim's config format).
     #[serde(default)]
+    #[schemars(with = "Option<serde_json::Map<String, serde_json::Value>>")]
     pub sim: Option<SimConfig>,
     /// The `model` of every request (default: the simulator's model, else required).
     #[serde(default)]
@@ -53,7 +146,7 @@ pub struct TargetDef {
 }
 
 /// Client timeouts, seconds.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct TimeoutsDef {
     /// Connection establishment.
@@ -75,17 +168,20 @@ impl Default for TimeoutsDef {
 }
 
 /// One workload.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WorkloadDef {
     /// Name (output folder).
     pub name: String,
+    /// Where it runs (default `split`).
+    #[serde(default)]
+    pub placement: Placement,
     /// A perf sweep.
     pub perf: PerfDef,
 }
 
 /// A perf sweep against one target.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PerfDef {
     /// Target name.
@@ -135,7 +231,7 @@ fn default_seed() -> u64 {
 }
 
 /// Where prompts come from.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DatasetDef {
     /// openqa, longalpaca, line_by_line, sharegpt, custom, random.
@@ -164,7 +260,7 @@ pub struct DatasetDef {
 }
 
 /// One stage: closed loop (`parallel`) or open loop (`rate`, optionally capped by `parallel`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StageDef {
     /// Concurrency (closed loop) or in-flight cap (open loop).
@@ -188,7 +284,7 @@ pub struct StageDef {
 }
 
 /// Where results go.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct OutputsDef {
     /// Parent folder of run folders, relative to the working directory.

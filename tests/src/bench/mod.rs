@@ -4,6 +4,7 @@
 
 pub mod capacity;
 pub mod fidelity;
+pub mod merge;
 pub mod procstat;
 pub mod shard;
 pub mod simproc;

@@ -41,11 +41,14 @@ fn main() -> anyhow::Result<()> {
                 .unwrap_or(1000);
             fidelity::fidelity(streams, u64::from(streams) * 5, 64, 10.0).await?;
         }
+        if matches!(what.as_str(), "merge" | "all") {
+            swarm_tests::bench::merge::merge(&[10, 100, 1000], 5)?;
+        }
         if what == "memory" {
             memory(10_000, 20_000).await?;
         }
-        if !matches!(what.as_str(), "capacity" | "fidelity" | "memory" | "all") {
-            anyhow::bail!("unknown benchmark {what:?}: capacity, fidelity, memory or all");
+        if !matches!(what.as_str(), "capacity" | "fidelity" | "memory" | "merge" | "all") {
+            anyhow::bail!("unknown benchmark {what:?}: capacity, fidelity, memory, merge or all");
         }
         Ok(())
     })

@@ -1,0 +1,200 @@
+//! Connected agents, their sessions, and the events the orchestrator consumes.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use swarm_proto::agent_message;
+use swarm_proto::{CoordinatorMessage, coordinator_message};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tonic::Status;
+
+/// A connected agent, as it introduced itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentInfo {
+    /// Agent id (unique among connected agents).
+    pub id: String,
+    /// This connection's session number (a reconnect is a new session).
+    pub session: u64,
+    /// Labels, e.g. `region`.
+    pub labels: BTreeMap<String, String>,
+    /// Relative weight when splitting load.
+    pub capacity: u32,
+    /// Agent build version.
+    pub version: String,
+}
+
+impl AgentInfo {
+    /// Whether every `selector` label matches.
+    pub fn matches(&self, selector: &BTreeMap<String, String>) -> bool {
+        selector.iter().all(|(k, v)| self.labels.get(k) == Some(v))
+    }
+}
+
+/// What happens in the cluster, in arrival order.
+#[derive(Debug, Clone)]
+pub enum ClusterEvent {
+    /// An agent session started.
+    Joined(AgentInfo),
+    /// A message from an agent session.
+    Message {
+        /// The agent.
+        agent_id: String,
+        /// Its session.
+        session: u64,
+        /// The message.
+        msg: agent_message::Msg,
+    },
+    /// An agent session ended or went silent.
+    Lost {
+        /// The agent.
+        agent_id: String,
+        /// Its session.
+        session: u64,
+        /// Why.
+        reason: String,
+    },
+}
+
+type Outbound = mpsc::UnboundedSender<Result<CoordinatorMessage, Status>>;
+
+struct Entry {
+    info: AgentInfo,
+    tx: Outbound,
+    last_seen: Instant,
+}
+
+/// The registry of live sessions; cheap to clone.
+#[derive(Clone)]
+pub struct Registry {
+    inner: Arc<Mutex<HashMap<String, Entry>>>,
+    events: mpsc::UnboundedSender<ClusterEvent>,
+    next_session: Arc<AtomicU64>,
+    closing: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registry").field("agents", &self.agents().len()).finish()
+    }
+}
+
+impl Registry {
+    /// A registry and the receiver of its events.
+    pub fn new() -> (Self, mpsc::UnboundedReceiver<ClusterEvent>) {
+        let (events, rx) = mpsc::unbounded_channel();
+        let r = Self {
+            inner: Arc::new(Mutex::new(HashMap::new())),
+            events,
+            next_session: Arc::new(AtomicU64::new(1)),
+            closing: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+        };
+        (r, rx)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
+        // a poisoned lock only means another thread panicked mid-update of a plain map
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Live agents, sorted by id.
+    pub fn agents(&self) -> Vec<AgentInfo> {
+        let mut v: Vec<_> = self.lock().values().map(|e| e.info.clone()).collect();
+        v.sort_by(|a, b| a.id.cmp(&b.id));
+        v
+    }
+
+    /// Whether this agent session is still live.
+    pub fn is_live(&self, agent_id: &str, session: u64) -> bool {
+        self.lock().get(agent_id).is_some_and(|e| e.info.session == session)
+    }
+
+    /// Registers a session (replacing an older session of the same id, which is reported lost).
+    pub(crate) fn register(&self, mut info: AgentInfo, tx: Outbound) -> u64 {
+        let session = self.next_session.fetch_add(1, Ordering::Relaxed);
+        info.session = session;
+        let old = self.lock().insert(info.id.clone(), Entry { info: info.clone(), tx, last_seen: Instant::now() });
+        if let Some(old) = old {
+            let _ = self.events.send(ClusterEvent::Lost {
+                agent_id: old.info.id,
+                session: old.info.session,
+                reason: "replaced by a new session of the same agent id".into(),
+            });
+        }
+        let _ = self.events.send(ClusterEvent::Joined(info));
+        session
+    }
+
+    /// The run is ending: sessions closing from now on are expected.
+    pub fn closing(&self) {
+        self.closing.store(true, Ordering::Relaxed);
+    }
+
+    /// Notes a sign of life.
+    pub(crate) fn touch(&self, agent_id: &str, session: u64) {
+        if let Some(e) = self.lock().get_mut(agent_id)
+            && e.info.session == session
+        {
+            e.last_seen = Instant::now();
+        }
+    }
+
+    /// Forwards an agent's message to the orchestrator.
+    pub(crate) fn forward(&self, agent_id: &str, session: u64, msg: agent_message::Msg) {
+        let _ = self.events.send(ClusterEvent::Message { agent_id: agent_id.to_string(), session, msg });
+    }
+
+    /// Ends a session (if it is still the current one) and reports it lost.
+    pub(crate) fn remove(&self, agent_id: &str, session: u64, reason: &str) {
+        let removed = {
+            let mut map = self.lock();
+            match map.get(agent_id) {
+                Some(e) if e.info.session == session => map.remove(agent_id),
+                _ => None,
+            }
+        };
+        if removed.is_some() {
+            if self.closing.load(Ordering::Relaxed) {
+                tracing::debug!(agent_id, session, reason, "agent left");
+            } else {
+                tracing::warn!(agent_id, session, reason, "agent lost");
+            }
+            let _ = self.events.send(ClusterEvent::Lost {
+                agent_id: agent_id.to_string(),
+                session,
+                reason: reason.to_string(),
+            });
+        }
+    }
+
+    /// Sends a message to an agent; false if it is gone.
+    pub fn send(&self, agent_id: &str, msg: coordinator_message::Msg) -> bool {
+        match self.lock().get(agent_id) {
+            Some(e) => e.tx.send(Ok(CoordinatorMessage { msg: Some(msg) })).is_ok(),
+            None => false,
+        }
+    }
+
+    /// Sends a message to every agent.
+    pub fn broadcast(&self, msg: coordinator_message::Msg) {
+        for e in self.lock().values() {
+            let _ = e.tx.send(Ok(CoordinatorMessage { msg: Some(msg.clone()) }));
+        }
+    }
+
+    /// Declares agents silent for longer than `timeout` lost; returns how many.
+    pub fn reap(&self, timeout: Duration) -> usize {
+        let stale: Vec<(String, u64)> = self
+            .lock()
+            .values()
+            .filter(|e| e.last_seen.elapsed() > timeout)
+            .map(|e| (e.info.id.clone(), e.info.session))
+            .collect();
+        for (id, session) in &stale {
+            self.remove(id, *session, &format!("no heartbeat for {timeout:?}"));
+        }
+        stale.len()
+    }
+}

@@ -1,0 +1,134 @@
+//! The `Coordinator.Session` gRPC service: authenticates an agent, registers it, answers its
+//! heartbeats and forwards everything else to the orchestrator.
+
+use std::collections::BTreeMap;
+use std::pin::Pin;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use futures::Stream;
+use swarm_proto::coordinator_server::Coordinator;
+use swarm_proto::{AgentMessage, CoordinatorMessage, HeartbeatAck, Refused, Welcome, agent_message, coordinator_message};
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::UnboundedReceiverStream;
+use tonic::{Request, Response, Status, Streaming};
+
+use super::auth::Auth;
+use super::registry::{AgentInfo, Registry};
+
+/// The protocol version this coordinator speaks.
+pub const PROTOCOL: u32 = 1;
+
+/// Session settings sent to agents in `Welcome`.
+#[derive(Debug, Clone)]
+pub struct SessionSettings {
+    /// The run id.
+    pub run_id: String,
+    /// Heartbeat period.
+    pub heartbeat_ms: u32,
+    /// Progress (delta) period.
+    pub progress_ms: u32,
+    /// Longest wait for an agent's `Hello`.
+    pub hello_timeout: Duration,
+}
+
+/// The gRPC service.
+#[derive(Debug, Clone)]
+pub struct CoordinatorService {
+    registry: Registry,
+    auth: Auth,
+    settings: SessionSettings,
+}
+
+/// Microseconds since the Unix epoch, now.
+pub fn now_unix_us() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros() as u64).unwrap_or(0)
+}
+
+impl CoordinatorService {
+    /// A service registering agents into `registry`.
+    pub fn new(registry: Registry, auth: Auth, settings: SessionSettings) -> Self {
+        Self { registry, auth, settings }
+    }
+}
+
+fn msg(m: coordinator_message::Msg) -> Result<CoordinatorMessage, Status> {
+    Ok(CoordinatorMessage { msg: Some(m) })
+}
+
+type SessionStream = Pin<Box<dyn Stream<Item = Result<CoordinatorMessage, Status>> + Send + 'static>>;
+
+#[tonic::async_trait]
+impl Coordinator for CoordinatorService {
+    type SessionStream = SessionStream;
+
+    async fn session(&self, request: Request<Streaming<AgentMessage>>) -> Result<Response<SessionStream>, Status> {
+        let peer = request.remote_addr().map(|a| a.to_string()).unwrap_or_else(|| "unknown".into());
+        if let Err(e) = self.auth.check(request.metadata()) {
+            tracing::warn!(%peer, reason = e.message(), "agent refused");
+            return Err(e);
+        }
+        let mut inbound = request.into_inner();
+        let first = tokio::time::timeout(self.settings.hello_timeout, inbound.message())
+            .await
+            .map_err(|_| Status::deadline_exceeded("no hello within the timeout"))??;
+        let hello = match first.and_then(|m| m.msg) {
+            Some(agent_message::Msg::Hello(h)) => h,
+            _ => return Err(Status::invalid_argument("the first message of a session must be hello")),
+        };
+        let (tx, rx) = mpsc::unbounded_channel();
+        let refuse = |reason: String| {
+            tracing::warn!(%peer, agent_id = %hello.agent_id, %reason, "agent refused");
+            let _ = tx.send(msg(coordinator_message::Msg::Refused(Refused { reason })));
+        };
+        if hello.protocol != PROTOCOL {
+            refuse(format!("protocol {} not supported, coordinator speaks {PROTOCOL}", hello.protocol));
+            return Ok(Response::new(Box::pin(UnboundedReceiverStream::new(rx))));
+        }
+        if hello.agent_id.trim().is_empty() {
+            refuse("agent id must not be empty".into());
+            return Ok(Response::new(Box::pin(UnboundedReceiverStream::new(rx))));
+        }
+        let info = AgentInfo {
+            id: hello.agent_id.clone(),
+            session: 0,
+            labels: hello.labels.into_iter().collect::<BTreeMap<_, _>>(),
+            capacity: hello.capacity.max(1),
+            version: hello.version,
+        };
+        let _ = tx.send(msg(coordinator_message::Msg::Welcome(Welcome {
+            run_id: self.settings.run_id.clone(),
+            coordinator_unix_us: now_unix_us(),
+            heartbeat_ms: self.settings.heartbeat_ms,
+            progress_ms: self.settings.progress_ms,
+        })));
+        let session = self.registry.register(info.clone(), tx.clone());
+        tracing::info!(%peer, agent_id = %info.id, session, labels = ?info.labels, "agent joined");
+        let registry = self.registry.clone();
+        tokio::spawn(async move {
+            let reason = loop {
+                match inbound.message().await {
+                    Ok(Some(AgentMessage { msg: Some(m) })) => {
+                        registry.touch(&info.id, session);
+                        match m {
+                            agent_message::Msg::Heartbeat(hb) => {
+                                let _ = tx.send(msg(coordinator_message::Msg::HeartbeatAck(HeartbeatAck {
+                                    echo_agent_unix_us: hb.agent_unix_us,
+                                    coordinator_unix_us: now_unix_us(),
+                                })));
+                            }
+                            agent_message::Msg::Hello(_) => {
+                                tracing::warn!(agent_id = %info.id, "ignoring a second hello");
+                            }
+                            other => registry.forward(&info.id, session, other),
+                        }
+                    }
+                    Ok(Some(AgentMessage { msg: None })) => {}
+                    Ok(None) => break "session closed by the agent".to_string(),
+                    Err(e) => break format!("session broke: {}", e.message()),
+                }
+            };
+            registry.remove(&info.id, session, &reason);
+        });
+        Ok(Response::new(Box::pin(UnboundedReceiverStream::new(rx))))
+    }
+}

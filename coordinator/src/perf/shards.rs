@@ -1,0 +1,174 @@
+//! The coordinator's book of a distributed stage: which shard runs where, what each reported
+//! (applied once per sequence number), and the merged views: whole stage, per agent, per group.
+
+use std::collections::{BTreeMap, HashSet};
+
+use swarm_common::metrics::StageAggregate;
+use swarm_common::metrics::aggregate::HistSettings;
+use swarm_common::shard::PerfShardSpec;
+
+/// Where a shard stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ShardStatus {
+    /// Assigned and not finished.
+    Running,
+    /// Finished; how it stopped (`count`, `duration`, `cancelled`).
+    Done(String),
+    /// The agent could not run it.
+    Failed(String),
+    /// Its agent was lost; what it had not done went elsewhere (or nowhere).
+    Lost,
+}
+
+/// One shard.
+#[derive(Debug)]
+pub struct Shard {
+    /// Shard id.
+    pub id: String,
+    /// The agent running it.
+    pub agent: String,
+    /// The agent session it was assigned in.
+    pub session: u64,
+    /// Its placement group.
+    pub group: usize,
+    /// What it was asked to do.
+    pub spec: PerfShardSpec,
+    /// What it reported so far.
+    pub agg: StageAggregate,
+    /// Progress sequence numbers applied.
+    pub applied: HashSet<u64>,
+    /// Record batch sequence numbers stored.
+    pub record_batches: HashSet<u64>,
+    /// Status.
+    pub status: ShardStatus,
+    /// Start skew the agent achieved, µs.
+    pub skew_us: Option<i64>,
+}
+
+/// All shards of a stage and the merged views.
+#[derive(Debug)]
+pub struct Book {
+    /// Shards by id, in assignment order.
+    pub shards: BTreeMap<String, Shard>,
+    /// The whole stage.
+    pub whole: StageAggregate,
+    /// Per agent id.
+    pub per_agent: BTreeMap<String, StageAggregate>,
+    /// Per group.
+    pub per_group: BTreeMap<usize, StageAggregate>,
+    settings: HistSettings,
+}
+
+impl Book {
+    /// An empty book.
+    pub fn new(settings: HistSettings) -> anyhow::Result<Self> {
+        Ok(Self {
+            shards: BTreeMap::new(),
+            whole: StageAggregate::new(settings)?,
+            per_agent: BTreeMap::new(),
+            per_group: BTreeMap::new(),
+            settings,
+        })
+    }
+
+    /// Records a new assignment.
+    pub fn add(&mut self, id: &str, agent: &str, session: u64, group: usize, spec: PerfShardSpec) -> anyhow::Result<()> {
+        let agg = StageAggregate::new(self.settings)?;
+        self.shards.insert(
+            id.to_string(),
+            Shard {
+                id: id.to_string(),
+                agent: agent.to_string(),
+                session,
+                group,
+                spec,
+                agg,
+                applied: HashSet::new(),
+                record_batches: HashSet::new(),
+                status: ShardStatus::Running,
+                skew_us: None,
+            },
+        );
+        Ok(())
+    }
+
+    /// Applies a delta once; returns false for a duplicate or an unknown shard.
+    pub fn apply(&mut self, shard_id: &str, seq: u64, delta: &StageAggregate) -> anyhow::Result<bool> {
+        let Some(s) = self.shards.get_mut(shard_id) else { return Ok(false) };
+        if !s.applied.insert(seq) {
+            return Ok(false);
+        }
+        s.agg.merge(delta)?;
+        self.whole.merge(delta)?;
+        match self.per_agent.get_mut(&s.agent) {
+            Some(a) => a.merge(delta)?,
+            None => {
+                let mut a = StageAggregate::new(self.settings)?;
+                a.merge(delta)?;
+                self.per_agent.insert(s.agent.clone(), a);
+            }
+        }
+        match self.per_group.get_mut(&s.group) {
+            Some(g) => g.merge(delta)?,
+            None => {
+                let mut g = StageAggregate::new(self.settings)?;
+                g.merge(delta)?;
+                self.per_group.insert(s.group, g);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Shards still running.
+    pub fn running(&self) -> impl Iterator<Item = &Shard> {
+        self.shards.values().filter(|s| s.status == ShardStatus::Running)
+    }
+
+    /// Whether every shard reached a final status.
+    pub fn finished(&self) -> bool {
+        self.running().next().is_none()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use swarm_common::metrics::RequestRecord;
+
+    fn delta(n: u64) -> StageAggregate {
+        let mut a = StageAggregate::new(HistSettings::default()).expect("valid");
+        for i in 0..n {
+            a.record(&RequestRecord { id: i, latency_us: 1000 + i, ttft_us: Some(10), completion_tokens: 2, status: 200, ..Default::default() }, 0);
+        }
+        a
+    }
+
+    fn spec() -> PerfShardSpec {
+        serde_json::from_value(serde_json::json!({
+            "shard_id": "s", "target": {"url": "http://127.0.0.1:1/v1/chat/completions", "api": "chat", "model": "m",
+            "api_key": null, "headers": [], "connect_timeout_s": 1.0, "read_timeout_s": 1.0, "total_timeout_s": 1.0},
+            "gen_params": {"stream": true, "max_tokens": null, "min_tokens": null, "temperature": null, "top_p": null, "top_k": null, "extra": {}},
+            "load": {"model": "closed", "concurrency": 1}, "number": 5, "duration_s": null, "warmup": 0,
+            "prompts": [{"body": {"kind": "text", "text": "x"}}], "prompt_offset": 0, "seed": 1,
+            "hist": {"duration_us": {"low": 1, "high": 3600000000u64, "sigfig": 3}, "tokens": {"low": 1, "high": 10000000, "sigfig": 3}, "rate_milli": {"low": 1, "high": 1000000000000u64, "sigfig": 3}},
+            "tokenizer": null
+        }))
+        .expect("valid spec json")
+    }
+
+    #[test]
+    fn a_resent_delta_is_counted_once() {
+        let mut b = Book::new(HistSettings::default()).expect("book");
+        b.add("s0", "a", 1, 0, spec()).expect("add");
+        b.add("s1", "b", 2, 1, spec()).expect("add");
+        assert!(b.apply("s0", 1, &delta(3)).expect("apply"));
+        assert!(!b.apply("s0", 1, &delta(3)).expect("apply"), "duplicate seq");
+        assert!(b.apply("s0", 2, &delta(2)).expect("apply"));
+        assert!(b.apply("s1", 1, &delta(4)).expect("apply"));
+        assert!(!b.apply("nope", 1, &delta(4)).expect("apply"));
+        assert_eq!(b.whole.counters.total, 9);
+        assert_eq!(b.per_agent["a"].counters.total, 5);
+        assert_eq!(b.per_group[&1].counters.total, 4);
+        assert!(!b.finished());
+    }
+}
