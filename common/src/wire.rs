@@ -252,3 +252,57 @@ fn counters_from_proto(p: &ProtoCounters) -> Result<Counters, WireError> {
         last_done_unix_us: p.last_done_unix_us,
     })
 }
+
+/// Decodes a snapshot as a sparse delta (what the coordinator applies every second from every
+/// agent): the same checks as [`from_snapshot`], without building full histograms.
+pub fn delta_from_snapshot(
+    snap: &Snapshot,
+    settings: HistSettings,
+) -> Result<crate::metrics::aggregate::AggregateDelta, WireError> {
+    use crate::metrics::sparse::SparseHist;
+    let counters = snap.counters.as_ref().ok_or(WireError::MissingCounters)?;
+    let counters = counters_from_proto(counters)?;
+    let mut hists: Vec<(Metric, SparseHist)> = Vec::with_capacity(snap.hists.len());
+    for h in &snap.hists {
+        let metric = Metric::from_name(&h.metric).ok_or_else(|| WireError::UnknownMetric {
+            name: h.metric.chars().take(MAX_NAME_IN_ERROR).collect(),
+        })?;
+        let name = metric.name();
+        if hists.iter().any(|(m, _)| *m == metric) {
+            return Err(WireError::DuplicateMetric { metric: name });
+        }
+        let spec = metric.spec(&settings);
+        let sparse = SparseHist::from_v2(spec, &h.v2, h.high_outliers, h.highest_outlier).map_err(
+            |source| WireError::Hist {
+                metric: name,
+                source,
+            },
+        )?;
+        let n = sparse.len();
+        let bad = |reason: String| WireError::Malformed {
+            metric: name,
+            reason,
+        };
+        if n > MAX_HIST_VALUES {
+            return Err(bad(format!(
+                "{n} values is more than a histogram can hold ({MAX_HIST_VALUES})"
+            )));
+        }
+        if h.high_outliers > n {
+            return Err(bad(format!(
+                "high_outliers {} exceeds the {n} values recorded",
+                h.high_outliers
+            )));
+        }
+        if (h.high_outliers == 0) != (h.highest_outlier == 0)
+            || (h.high_outliers > 0 && h.highest_outlier <= spec.high)
+        {
+            return Err(bad(format!(
+                "highest_outlier {} does not match {} high_outliers above {}",
+                h.highest_outlier, h.high_outliers, spec.high
+            )));
+        }
+        hists.push((metric, sparse));
+    }
+    Ok(crate::metrics::aggregate::AggregateDelta { counters, hists })
+}

@@ -14,11 +14,17 @@ use crate::plan::Plan;
 use crate::plan::placement::Placement;
 
 fn read(path: &Path, what: &str) -> anyhow::Result<Vec<u8>> {
-    std::fs::read(path).with_context(|| format!("coordinator.tls.{what}: cannot read {}", path.display()))
+    std::fs::read(path)
+        .with_context(|| format!("coordinator.tls.{what}: cannot read {}", path.display()))
 }
 
 /// Starts the plan's cluster and waits for its agents; returns the cluster and the selected agents.
-pub async fn gather(plan: &Plan, plan_dir: &Path, run_id: &str, cancel: &CancellationToken) -> anyhow::Result<(Cluster, Vec<AgentInfo>)> {
+pub async fn gather(
+    plan: &Plan,
+    plan_dir: &Path,
+    run_id: &str,
+    cancel: &CancellationToken,
+) -> anyhow::Result<(Cluster, Vec<AgentInfo>)> {
     let agents = plan.agents();
     let listener = plan.listener(plan_dir);
     let mut cfg = ClusterConfig::local(run_id, agents.local_agents);
@@ -30,39 +36,67 @@ pub async fn gather(plan: &Plan, plan_dir: &Path, run_id: &str, cancel: &Cancell
             Some(t) => Some(ServerTls {
                 cert_pem: read(&t.cert, "cert")?,
                 key_pem: read(&t.key, "key")?,
-                client_ca_pem: t.client_ca.as_ref().map(|p| read(p, "client_ca")).transpose()?,
+                client_ca_pem: t
+                    .client_ca
+                    .as_ref()
+                    .map(|p| read(p, "client_ca"))
+                    .transpose()?,
             }),
             None => None,
         };
     }
     let mut cluster = Cluster::start(cfg, cancel).await?;
     if let Some(addr) = cluster.public_addr {
-        eprintln!("waiting for {} agent(s) on {addr} (selector {:?}, up to {:?})", agents.min_agents, agents.selector, agents.wait);
+        eprintln!(
+            "waiting for {} agent(s) on {addr} (selector {:?}, up to {:?})",
+            agents.min_agents, agents.selector, agents.wait
+        );
     }
     let local = agents.local_agents as usize;
-    cluster.wait_for(local, &BTreeMap::new(), Duration::from_secs(30)).await.context("local agents did not start")?;
-    let local_selected = cluster.registry.agents().iter().filter(|a| a.matches(&agents.selector)).count();
+    cluster
+        .wait_for(local, &BTreeMap::new(), Duration::from_secs(30))
+        .await
+        .context("local agents did not start")?;
+    let local_selected = cluster
+        .registry
+        .agents()
+        .iter()
+        .filter(|a| a.matches(&agents.selector))
+        .count();
     let want = local_selected + agents.min_agents as usize;
-    let selected = cluster.wait_for(want.max(1), &agents.selector, agents.wait).await?;
+    let selected = cluster
+        .wait_for(want.max(1), &agents.selector, agents.wait)
+        .await?;
     Ok((cluster, selected))
 }
 
 /// The placement groups of a workload over `agents`.
 pub fn groups(placement: &Placement, agents: &[AgentInfo]) -> anyhow::Result<Vec<Group>> {
     match placement {
-        Placement::Split => Ok(vec![Group { label: None, agents: agents.to_vec() }]),
+        Placement::Split => Ok(vec![Group {
+            label: None,
+            agents: agents.to_vec(),
+        }]),
         Placement::PerLabel(key) => {
             let mut by: BTreeMap<String, Vec<AgentInfo>> = BTreeMap::new();
             for a in agents {
                 match a.labels.get(key) {
                     Some(v) => by.entry(v.clone()).or_default().push(a.clone()),
-                    None => tracing::warn!(agent_id = %a.id, label = %key, "agent lacks the placement label; it sits this workload out"),
+                    None => {
+                        tracing::warn!(agent_id = %a.id, label = %key, "agent lacks the placement label; it sits this workload out")
+                    }
                 }
             }
             if by.is_empty() {
                 anyhow::bail!("placement per_label {key}: no agent carries the label {key:?}");
             }
-            Ok(by.into_iter().map(|(v, agents)| Group { label: Some(format!("{key}={v}")), agents }).collect())
+            Ok(by
+                .into_iter()
+                .map(|(v, agents)| Group {
+                    label: Some(format!("{key}={v}")),
+                    agents,
+                })
+                .collect())
         }
     }
 }

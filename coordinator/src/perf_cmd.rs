@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use crate::cluster::{Cluster, ClusterConfig};
 use crate::output::run_dir::run_id;
-use crate::perf::stage::Group;
 use crate::perf::args::PerfArgs;
+use crate::perf::stage::Group;
 use crate::perf::stage::ProgressMode;
 use crate::perf::sweep::{Display, run_sweep};
 
@@ -35,9 +35,21 @@ pub async fn run_perf(args: &PerfArgs, cancel: &CancellationToken) -> anyhow::Re
     let id = run_id(&args.name);
     let run_dir = args.outputs_dir.join(&id);
     let mut cluster = Cluster::start(ClusterConfig::local(&id, args.agents), cancel).await?;
-    let agents = cluster.wait_for(args.agents as usize, &Default::default(), Duration::from_secs(30)).await?;
-    let groups = [Group { label: None, agents }];
-    let display = Display { progress: ProgressMode::Bar, tables: true };
+    let agents = cluster
+        .wait_for(
+            args.agents as usize,
+            &Default::default(),
+            Duration::from_secs(30),
+        )
+        .await?;
+    let groups = [Group {
+        label: None,
+        agents,
+    }];
+    let display = Display {
+        progress: ProgressMode::Bar,
+        tables: true,
+    };
     let result = run_sweep(&mut cluster, &groups, &job, &run_dir, display, cancel).await;
     cluster.shutdown().await;
     result?;

@@ -21,8 +21,16 @@ fn job(sim: &llm_sim::SimHandle, stage: StageSpec) -> PerfJob {
     PerfJob {
         name: "w".into(),
         target: sim_target(sim, ApiKind::Chat),
-        gen_params: GenParams { stream: true, max_tokens: Some(8), ..Default::default() },
-        prompts: Arc::new((0..50).map(|i| Prompt::text(format!("question {i}"))).collect()),
+        gen_params: GenParams {
+            stream: true,
+            max_tokens: Some(8),
+            ..Default::default()
+        },
+        prompts: Arc::new(
+            (0..50)
+                .map(|i| Prompt::text(format!("question {i}")))
+                .collect(),
+        ),
         tokenizer: None,
         warmup: 0,
         seed: 3,
@@ -45,8 +53,17 @@ async fn cluster_of(n: u32, cancel: &CancellationToken) -> (Cluster, Vec<Group>)
     cfg.progress_ms = 100;
     cfg.heartbeat_timeout = Duration::from_secs(2);
     let mut cluster = Cluster::start(cfg, cancel).await.expect("cluster starts");
-    let agents = cluster.wait_for(n as usize, &Default::default(), Duration::from_secs(10)).await.expect("agents join");
-    (cluster, vec![Group { label: None, agents }])
+    let agents = cluster
+        .wait_for(n as usize, &Default::default(), Duration::from_secs(10))
+        .await
+        .expect("agents join");
+    (
+        cluster,
+        vec![Group {
+            label: None,
+            agents,
+        }],
+    )
 }
 
 fn nearest(sorted: &[f64], p: f64) -> (f64, f64) {
@@ -64,7 +81,17 @@ async fn three_agents_merge_exactly() {
     let job = job(&sim, stage.clone());
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path().join("stage");
-    let r = run_stage(&mut cluster, &job, &stage, &groups, &dir, ProgressMode::Quiet, &cancel).await.expect("stage runs");
+    let r = run_stage(
+        &mut cluster,
+        &job,
+        &stage,
+        &groups,
+        &dir,
+        ProgressMode::Quiet,
+        &cancel,
+    )
+    .await
+    .expect("stage runs");
     cluster.shutdown().await;
     sim.shutdown().await;
 
@@ -74,19 +101,39 @@ async fn three_agents_merge_exactly() {
     let breakdown = read_json(&dir.join("breakdown.json"));
     let agents = breakdown["agents"].as_object().expect("agents");
     assert_eq!(agents.len(), 3);
-    let per_agent: Vec<u64> = agents.values().map(|a| a["evalscope"]["Total Requests"].as_u64().expect("n")).collect();
+    let per_agent: Vec<u64> = agents
+        .values()
+        .map(|a| a["evalscope"]["Total Requests"].as_u64().expect("n"))
+        .collect();
     assert_eq!(per_agent.iter().sum::<u64>(), 300);
-    assert!(per_agent.iter().all(|&n| n == 100), "split 300 over 3 equal agents: {per_agent:?}");
+    assert!(
+        per_agent.iter().all(|&n| n == 100),
+        "split 300 over 3 equal agents: {per_agent:?}"
+    );
 
     // the merged table equals the one computed from every agent's per-request records
     let db = Connection::open(dir.join("requests.sqlite")).expect("sqlite");
     let (rows, shards): (i64, i64) = db
-        .query_row("SELECT count(*), count(DISTINCT shard) FROM requests", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row(
+            "SELECT count(*), count(DISTINCT shard) FROM requests",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
         .expect("count");
     assert_eq!((rows, shards), (300, 3));
-    let tokens: i64 = db.query_row("SELECT sum(completion_tokens) FROM requests", [], |r| r.get(0)).expect("sum");
-    assert_eq!(r.summary["Avg Output Tokens"].as_f64().expect("num") * 300.0, tokens as f64);
-    for (column, key, div) in [("latency_us", "Latency (s)", 1e6), ("ttft_us", "TTFT (ms)", 1e3)] {
+    let tokens: i64 = db
+        .query_row("SELECT sum(completion_tokens) FROM requests", [], |r| {
+            r.get(0)
+        })
+        .expect("sum");
+    assert_eq!(
+        r.summary["Avg Output Tokens"].as_f64().expect("num") * 300.0,
+        tokens as f64
+    );
+    for (column, key, div) in [
+        ("latency_us", "Latency (s)", 1e6),
+        ("ttft_us", "TTFT (ms)", 1e3),
+    ] {
         let mut v: Vec<f64> = db
             .prepare(&format!("SELECT {column} FROM requests"))
             .expect("prepare")
@@ -103,7 +150,10 @@ async fn three_agents_merge_exactly() {
                 "max" => (v[v.len() - 1], v[v.len() - 1]),
                 l => nearest(&v, l.trim_end_matches('%').parse().expect("pct")),
             };
-            assert!(got >= lo * 0.999 - 1e-4 && got <= hi * 1.001 + 1e-4, "{key} {label}: {got} not in [{lo}, {hi}]");
+            assert!(
+                got >= lo * 0.999 - 1e-4 && got <= hi * 1.001 + 1e-4,
+                "{key} {label}: {got} not in [{lo}, {hi}]"
+            );
         }
     }
 }
@@ -123,7 +173,18 @@ async fn killing_an_agent_mid_stage_loses_nothing_and_counts_nothing_twice() {
         tokio::time::sleep(Duration::from_millis(1200)).await;
         assert!(agents.kill(1));
     };
-    let (r, ()) = tokio::join!(run_stage(&mut cluster, &job, &stage, &groups, &dir, ProgressMode::Quiet, &cancel), killer);
+    let (r, ()) = tokio::join!(
+        run_stage(
+            &mut cluster,
+            &job,
+            &stage,
+            &groups,
+            &dir,
+            ProgressMode::Quiet,
+            &cancel
+        ),
+        killer
+    );
     let r = r.expect("the stage completes without the agent");
     cluster.shutdown().await;
     sim.shutdown().await;
@@ -132,12 +193,30 @@ async fn killing_an_agent_mid_stage_loses_nothing_and_counts_nothing_twice() {
     // died, or re-sent by the survivors
     assert_eq!(r.summary["Total Requests"], 600, "{}", r.stopped);
     let breakdown = read_json(&dir.join("breakdown.json"));
-    let events: Vec<String> = breakdown["events"].as_array().expect("events").iter().map(|e| e["what"].as_str().unwrap_or("").to_string()).collect();
-    assert!(events.iter().any(|e| e.contains("agent local-1 lost")), "{events:?}");
-    assert!(events.iter().any(|e| e.contains("re-assigned")), "{events:?}");
+    let events: Vec<String> = breakdown["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| e["what"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert!(
+        events.iter().any(|e| e.contains("agent local-1 lost")),
+        "{events:?}"
+    );
+    assert!(
+        events.iter().any(|e| e.contains("re-assigned")),
+        "{events:?}"
+    );
     let shards = breakdown["shards"].as_array().expect("shards");
-    let reported: u64 = shards.iter().map(|s| s["reported"].as_u64().unwrap_or(0)).sum();
+    let reported: u64 = shards
+        .iter()
+        .map(|s| s["reported"].as_u64().unwrap_or(0))
+        .sum();
     assert_eq!(reported, 600);
-    assert!(shards.iter().any(|s| s["status"] == "lost" && s["agent"] == "local-1"));
+    assert!(
+        shards
+            .iter()
+            .any(|s| s["status"] == "lost" && s["agent"] == "local-1")
+    );
     assert!(shards.len() > 3, "re-assigned shards were added");
 }

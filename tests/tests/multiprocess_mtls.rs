@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use rcgen::{BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair};
+use rcgen::{
+    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
+};
 use swarm_tests::schemas::read_json;
 use swarm_tests::start_sim;
 
@@ -14,7 +16,11 @@ fn bin(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test exe");
     let dir = exe.parent().and_then(Path::parent).expect("target/debug");
     let p = dir.join(name);
-    assert!(p.exists(), "{} missing: build the workspace first (cargo build --workspace)", p.display());
+    assert!(
+        p.exists(),
+        "{} missing: build the workspace first (cargo build --workspace)",
+        p.display()
+    );
     p
 }
 
@@ -29,22 +35,35 @@ fn ca(name: &str) -> Ca {
     p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     p.distinguished_name.push(DnType::CommonName, name);
     let cert = p.self_signed(&key).expect("self-signed");
-    Ca { pem: cert.pem(), issuer: Issuer::new(p, key) }
+    Ca {
+        pem: cert.pem(),
+        issuer: Issuer::new(p, key),
+    }
 }
 
-fn leaf(ca: &Ca, names: &[&str], usage: ExtendedKeyUsagePurpose, dir: &Path, stem: &str) -> (PathBuf, PathBuf) {
+fn leaf(
+    ca: &Ca,
+    names: &[&str],
+    usage: ExtendedKeyUsagePurpose,
+    dir: &Path,
+    stem: &str,
+) -> (PathBuf, PathBuf) {
     let key = KeyPair::generate().expect("key");
-    let mut p = CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>()).expect("params");
+    let mut p = CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+        .expect("params");
     p.distinguished_name.push(DnType::CommonName, stem);
     p.extended_key_usages = vec![usage];
     let cert = p.signed_by(&key, &ca.issuer).expect("signed");
-    let (c, k) = (dir.join(format!("{stem}.pem")), dir.join(format!("{stem}.key")));
+    let (c, k) = (
+        dir.join(format!("{stem}.pem")),
+        dir.join(format!("{stem}.key")),
+    );
     std::fs::write(&c, cert.pem()).expect("write cert");
     std::fs::write(&k, key.serialize_pem()).expect("write key");
     (c, k)
 }
 
-struct Proc(Child, &'static str);
+struct Proc(Child);
 
 impl Drop for Proc {
     fn drop(&mut self) {
@@ -53,10 +72,27 @@ impl Drop for Proc {
     }
 }
 
-fn agent(dir: &Path, port: u16, id: &str, region: &str, token: &Path, cert: &(PathBuf, PathBuf)) -> Proc {
+fn agent(
+    dir: &Path,
+    port: u16,
+    id: &str,
+    region: &str,
+    token: &Path,
+    cert: &(PathBuf, PathBuf),
+) -> Proc {
     let child = Command::new(bin("agent"))
-        .args(["--coordinator", &format!("https://127.0.0.1:{port}"), "--id", id])
-        .args(["--label", &format!("region={region}"), "--tls-domain", "localhost"])
+        .args([
+            "--coordinator",
+            &format!("https://127.0.0.1:{port}"),
+            "--id",
+            id,
+        ])
+        .args([
+            "--label",
+            &format!("region={region}"),
+            "--tls-domain",
+            "localhost",
+        ])
         .arg("--token-file")
         .arg(token)
         .arg("--tls-ca")
@@ -69,7 +105,7 @@ fn agent(dir: &Path, port: u16, id: &str, region: &str, token: &Path, cert: &(Pa
         .stderr(Stdio::null())
         .spawn()
         .expect("agent starts");
-    Proc(child, "agent")
+    Proc(child)
 }
 
 fn wait_exit(p: &mut Proc, limit: Duration) -> Option<std::process::ExitStatus> {
@@ -91,13 +127,41 @@ async fn two_regions_over_mtls_and_intruders_are_refused() {
     let good = ca("swarmbench test ca");
     let other = ca("someone else");
     std::fs::write(dir.join("ca.pem"), &good.pem).expect("ca");
-    leaf(&good, &["localhost", "127.0.0.1"], ExtendedKeyUsagePurpose::ServerAuth, dir, "server");
-    let eu = leaf(&good, &["agent-eu"], ExtendedKeyUsagePurpose::ClientAuth, dir, "agent-eu");
-    let us = leaf(&good, &["agent-us"], ExtendedKeyUsagePurpose::ClientAuth, dir, "agent-us");
-    let rogue = leaf(&other, &["rogue"], ExtendedKeyUsagePurpose::ClientAuth, dir, "rogue");
+    leaf(
+        &good,
+        &["localhost", "127.0.0.1"],
+        ExtendedKeyUsagePurpose::ServerAuth,
+        dir,
+        "server",
+    );
+    let eu = leaf(
+        &good,
+        &["agent-eu"],
+        ExtendedKeyUsagePurpose::ClientAuth,
+        dir,
+        "agent-eu",
+    );
+    let us = leaf(
+        &good,
+        &["agent-us"],
+        ExtendedKeyUsagePurpose::ClientAuth,
+        dir,
+        "agent-us",
+    );
+    let rogue = leaf(
+        &other,
+        &["rogue"],
+        ExtendedKeyUsagePurpose::ClientAuth,
+        dir,
+        "rogue",
+    );
     std::fs::write(dir.join("token"), "let-me-in\n").expect("token");
     std::fs::write(dir.join("wrong-token"), "guess\n").expect("token");
-    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
     let plan = format!(
         "version: 1
 name: regions
@@ -132,37 +196,68 @@ workloads:
             .stderr(log)
             .spawn()
             .expect("coordinator starts"),
-        "coordinator",
     );
     let t0 = Instant::now();
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(t0.elapsed() < Duration::from_secs(20), "coordinator never listened");
+        assert!(
+            t0.elapsed() < Duration::from_secs(20),
+            "coordinator never listened"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     // intruders first: a wrong token (valid certificate) and a certificate from another CA
     let _liar = agent(dir, port, "liar", "eu-west", &dir.join("wrong-token"), &eu);
     let _rogue = agent(dir, port, "rogue", "eu-west", &dir.join("token"), &rogue);
     std::thread::sleep(Duration::from_millis(1500));
-    assert!(coord.0.try_wait().expect("status").is_none(), "the run must not start with refused agents");
+    assert!(
+        coord.0.try_wait().expect("status").is_none(),
+        "the run must not start with refused agents"
+    );
     let _eu = agent(dir, port, "eu-1", "eu-west", &dir.join("token"), &eu);
     let _us = agent(dir, port, "us-1", "us-east", &dir.join("token"), &us);
     let status = wait_exit(&mut coord, Duration::from_secs(60)).expect("coordinator finishes");
     let log = std::fs::read_to_string(dir.join("coordinator.log")).unwrap_or_default();
     assert!(status.success(), "coordinator failed: {log}");
-    assert!(log.contains("wrong bearer token"), "refusal of the wrong token is logged: {log}");
+    assert!(
+        log.contains("wrong bearer token"),
+        "refusal of the wrong token is logged: {log}"
+    );
     sim.shutdown().await;
 
     let out = dir.join("out");
-    let run = std::fs::read_dir(&out).expect("out").next().expect("a run").expect("entry").path();
+    let run = std::fs::read_dir(&out)
+        .expect("out")
+        .next()
+        .expect("a run")
+        .expect("entry")
+        .path();
     let stage = run.join("perf/w/parallel_2_number_20");
     let summary = read_json(&stage.join("benchmark_summary.json"));
-    assert_eq!(summary["Total Requests"], 40, "each region runs the whole stage");
+    assert_eq!(
+        summary["Total Requests"], 40,
+        "each region runs the whole stage"
+    );
     let breakdown = read_json(&stage.join("breakdown.json"));
-    let labels: Vec<&String> = breakdown["labels"].as_object().expect("labels").keys().collect();
+    let labels: Vec<&String> = breakdown["labels"]
+        .as_object()
+        .expect("labels")
+        .keys()
+        .collect();
     assert_eq!(labels, vec!["region=eu-west", "region=us-east"]);
     for l in ["region=eu-west", "region=us-east"] {
-        assert_eq!(breakdown["labels"][l]["evalscope"]["Total Requests"], 20, "{l}");
+        assert_eq!(
+            breakdown["labels"][l]["evalscope"]["Total Requests"], 20,
+            "{l}"
+        );
     }
-    let agents: Vec<&String> = breakdown["agents"].as_object().expect("agents").keys().collect();
-    assert_eq!(agents, vec!["eu-1", "us-1"], "only the authenticated agents took part");
+    let agents: Vec<&String> = breakdown["agents"]
+        .as_object()
+        .expect("agents")
+        .keys()
+        .collect();
+    assert_eq!(
+        agents,
+        vec!["eu-1", "us-1"],
+        "only the authenticated agents took part"
+    );
 }

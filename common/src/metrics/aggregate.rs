@@ -169,31 +169,37 @@ pub struct Counters {
 }
 
 impl Counters {
-    fn merge(&mut self, o: &Counters) {
-        self.total += o.total;
-        self.success += o.success;
-        self.failed += o.failed;
+    /// Adds another set of counters (saturating: hostile counters cannot overflow).
+    pub fn merge(&mut self, o: &Counters) {
+        self.total = self.total.saturating_add(o.total);
+        self.success = self.success.saturating_add(o.success);
+        self.failed = self.failed.saturating_add(o.failed);
         for (k, v) in &o.errors {
-            *self.errors.entry(k.clone()).or_default() += v;
+            let e = self.errors.entry(k.clone()).or_default();
+            *e = e.saturating_add(*v);
         }
-        self.tokens_unknown += o.tokens_unknown;
-        self.tokens_from_tokenizer += o.tokens_from_tokenizer;
-        self.sum_latency_us += o.sum_latency_us;
-        self.sum_ttft_us += o.sum_ttft_us;
-        self.n_ttft += o.n_ttft;
-        self.sum_ttfo_us += o.sum_ttfo_us;
-        self.n_ttfo += o.n_ttfo;
-        self.sum_tpot_ns += o.sum_tpot_ns;
-        self.sum_itl_us += o.sum_itl_us;
-        self.n_itl += o.n_itl;
-        self.sum_corrected_latency_us += o.sum_corrected_latency_us;
-        self.n_corrected += o.n_corrected;
-        self.sum_send_lag_us += o.sum_send_lag_us;
-        self.n_scheduled += o.n_scheduled;
-        self.prompt_tokens += o.prompt_tokens;
-        self.completion_tokens += o.completion_tokens;
-        self.reasoning_tokens += o.reasoning_tokens;
-        self.cached_tokens += o.cached_tokens;
+        self.tokens_unknown = self.tokens_unknown.saturating_add(o.tokens_unknown);
+        self.tokens_from_tokenizer = self
+            .tokens_from_tokenizer
+            .saturating_add(o.tokens_from_tokenizer);
+        self.sum_latency_us = self.sum_latency_us.saturating_add(o.sum_latency_us);
+        self.sum_ttft_us = self.sum_ttft_us.saturating_add(o.sum_ttft_us);
+        self.n_ttft = self.n_ttft.saturating_add(o.n_ttft);
+        self.sum_ttfo_us = self.sum_ttfo_us.saturating_add(o.sum_ttfo_us);
+        self.n_ttfo = self.n_ttfo.saturating_add(o.n_ttfo);
+        self.sum_tpot_ns = self.sum_tpot_ns.saturating_add(o.sum_tpot_ns);
+        self.sum_itl_us = self.sum_itl_us.saturating_add(o.sum_itl_us);
+        self.n_itl = self.n_itl.saturating_add(o.n_itl);
+        self.sum_corrected_latency_us = self
+            .sum_corrected_latency_us
+            .saturating_add(o.sum_corrected_latency_us);
+        self.n_corrected = self.n_corrected.saturating_add(o.n_corrected);
+        self.sum_send_lag_us = self.sum_send_lag_us.saturating_add(o.sum_send_lag_us);
+        self.n_scheduled = self.n_scheduled.saturating_add(o.n_scheduled);
+        self.prompt_tokens = self.prompt_tokens.saturating_add(o.prompt_tokens);
+        self.completion_tokens = self.completion_tokens.saturating_add(o.completion_tokens);
+        self.reasoning_tokens = self.reasoning_tokens.saturating_add(o.reasoning_tokens);
+        self.cached_tokens = self.cached_tokens.saturating_add(o.cached_tokens);
         self.first_send_unix_us = min_opt(self.first_send_unix_us, o.first_send_unix_us);
         self.last_done_unix_us = self.last_done_unix_us.max(o.last_done_unix_us);
     }
@@ -205,6 +211,16 @@ fn min_opt(a: Option<u64>, b: Option<u64>) -> Option<u64> {
         (a, None) => a,
         (None, b) => b,
     }
+}
+
+/// An interval delta as the coordinator applies it: counters plus the non-empty bins of each
+/// metric's histogram.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AggregateDelta {
+    /// Exact counters.
+    pub counters: Counters,
+    /// Per metric, its non-empty bins.
+    pub hists: Vec<(Metric, super::sparse::SparseHist)>,
 }
 
 /// A stage's (or a shard's, or an interval's) measurements: exact counters plus histograms.
@@ -337,6 +353,16 @@ impl StageAggregate {
         }
         self.counters.merge(&other.counters);
         Ok(())
+    }
+
+    /// Applies a sparse delta (counters and non-empty bins); O(bins), not O(histogram size).
+    pub fn apply(&mut self, delta: &AggregateDelta) {
+        self.counters.merge(&delta.counters);
+        for (m, bins) in &delta.hists {
+            if let Some(h) = self.hists.get_mut(m) {
+                h.add_sparse(bins);
+            }
+        }
     }
 
     /// Replaces one metric's histogram (used when decoding a snapshot from the wire).

@@ -208,6 +208,17 @@ impl MetricHist {
         Ok(out)
     }
 
+    /// Adds a sparse delta; bins are re-binned when this histogram's precision differs.
+    pub fn add_sparse(&mut self, delta: &super::sparse::SparseHist) {
+        for &(value, count) in &delta.bins {
+            let v = value.min(self.spec.high);
+            // clamped to the bound above, so recording cannot fail
+            let _ = self.hist.record_n(v, count);
+        }
+        self.high_outliers += delta.high_outliers;
+        self.highest_outlier = self.highest_outlier.max(delta.highest_outlier);
+    }
+
     /// Clears all values, keeping the spec (used after sending an interval delta).
     pub fn reset(&mut self) {
         self.hist.reset();

@@ -5,6 +5,7 @@ pub mod aggregate;
 pub mod evalscope;
 pub mod histogram;
 pub mod record;
+pub mod sparse;
 pub mod summary;
 
 pub use aggregate::StageAggregate;

@@ -11,7 +11,9 @@ pub struct Auth {
 
 impl std::fmt::Debug for Auth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Auth").field("token", &self.token.as_ref().map(|_| "<redacted>")).finish()
+        f.debug_struct("Auth")
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .finish()
     }
 }
 
@@ -27,8 +29,13 @@ impl Auth {
 
     /// Checks a session's metadata.
     pub fn check(&self, md: &MetadataMap) -> Result<(), Status> {
-        let Some(want) = &self.token else { return Ok(()) };
-        let got = md.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
+        let Some(want) = &self.token else {
+            return Ok(());
+        };
+        let got = md
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
         let presented = got.strip_prefix("Bearer ").unwrap_or("");
         if presented.is_empty() {
             return Err(Status::unauthenticated("missing bearer token"));
@@ -50,7 +57,10 @@ mod tests {
         let mut md = MetadataMap::new();
         assert!(auth.check(&md).is_err());
         md.insert("authorization", "Bearer nope".parse().expect("ascii"));
-        assert_eq!(auth.check(&md).map_err(|s| s.code()), Err(tonic::Code::Unauthenticated));
+        assert_eq!(
+            auth.check(&md).map_err(|s| s.code()),
+            Err(tonic::Code::Unauthenticated)
+        );
         md.insert("authorization", "Bearer s3cret".parse().expect("ascii"));
         assert!(auth.check(&md).is_ok());
         assert!(Auth::new(None).check(&MetadataMap::new()).is_ok());

@@ -20,9 +20,17 @@ pub struct LocalAgents(Arc<Mutex<Vec<Local>>>);
 
 impl LocalAgents {
     /// Starts local agent `i` on its own runtime thread.
-    pub fn start(&self, i: u32, addr: SocketAddr, token: String, cancel: CancellationToken) -> std::io::Result<()> {
+    pub fn start(
+        &self,
+        i: u32,
+        addr: SocketAddr,
+        token: String,
+        cancel: CancellationToken,
+    ) -> std::io::Result<()> {
         let (kill_tx, kill_rx) = oneshot::channel::<()>();
-        let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        let workers = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
         let thread = std::thread::Builder::new().name(format!("local-agent-{i}")).spawn(move || {
             let rt = match tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(workers)
@@ -52,7 +60,10 @@ impl LocalAgents {
             // dropping the runtime aborts every task the agent spawned
             rt.shutdown_background();
         })?;
-        self.lock().push(Local { kill: Some(kill_tx), thread: Some(thread) });
+        self.lock().push(Local {
+            kill: Some(kill_tx),
+            thread: Some(thread),
+        });
         Ok(())
     }
 
@@ -70,7 +81,11 @@ impl LocalAgents {
 
     /// Waits (off the async threads) for every agent thread to end after cancellation.
     pub async fn join(&self) {
-        let threads: Vec<_> = self.lock().iter_mut().filter_map(|l| l.thread.take()).collect();
+        let threads: Vec<_> = self
+            .lock()
+            .iter_mut()
+            .filter_map(|l| l.thread.take())
+            .collect();
         let _ = tokio::task::spawn_blocking(move || {
             for t in threads {
                 let _ = t.join();

@@ -7,6 +7,6 @@ pub mod registry;
 pub mod server;
 pub mod service;
 
-pub use registry::{AgentInfo, ClusterEvent, Registry};
 pub use local::LocalAgents;
+pub use registry::{AgentInfo, ClusterEvent, Registry};
 pub use server::{Cluster, ClusterConfig, ServerTls};

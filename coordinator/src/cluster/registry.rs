@@ -45,7 +45,7 @@ pub enum ClusterEvent {
         /// Its session.
         session: u64,
         /// The message.
-        msg: agent_message::Msg,
+        msg: Box<agent_message::Msg>,
     },
     /// An agent session ended or went silent.
     Lost {
@@ -77,7 +77,9 @@ pub struct Registry {
 
 impl std::fmt::Debug for Registry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Registry").field("agents", &self.agents().len()).finish()
+        f.debug_struct("Registry")
+            .field("agents", &self.agents().len())
+            .finish()
     }
 }
 
@@ -108,14 +110,23 @@ impl Registry {
 
     /// Whether this agent session is still live.
     pub fn is_live(&self, agent_id: &str, session: u64) -> bool {
-        self.lock().get(agent_id).is_some_and(|e| e.info.session == session)
+        self.lock()
+            .get(agent_id)
+            .is_some_and(|e| e.info.session == session)
     }
 
     /// Registers a session (replacing an older session of the same id, which is reported lost).
     pub(crate) fn register(&self, mut info: AgentInfo, tx: Outbound) -> u64 {
         let session = self.next_session.fetch_add(1, Ordering::Relaxed);
         info.session = session;
-        let old = self.lock().insert(info.id.clone(), Entry { info: info.clone(), tx, last_seen: Instant::now() });
+        let old = self.lock().insert(
+            info.id.clone(),
+            Entry {
+                info: info.clone(),
+                tx,
+                last_seen: Instant::now(),
+            },
+        );
         if let Some(old) = old {
             let _ = self.events.send(ClusterEvent::Lost {
                 agent_id: old.info.id,
@@ -143,7 +154,11 @@ impl Registry {
 
     /// Forwards an agent's message to the orchestrator.
     pub(crate) fn forward(&self, agent_id: &str, session: u64, msg: agent_message::Msg) {
-        let _ = self.events.send(ClusterEvent::Message { agent_id: agent_id.to_string(), session, msg });
+        let _ = self.events.send(ClusterEvent::Message {
+            agent_id: agent_id.to_string(),
+            session,
+            msg: Box::new(msg),
+        });
     }
 
     /// Ends a session (if it is still the current one) and reports it lost.
@@ -180,7 +195,9 @@ impl Registry {
     /// Sends a message to every agent.
     pub fn broadcast(&self, msg: coordinator_message::Msg) {
         for e in self.lock().values() {
-            let _ = e.tx.send(Ok(CoordinatorMessage { msg: Some(msg.clone()) }));
+            let _ = e.tx.send(Ok(CoordinatorMessage {
+                msg: Some(msg.clone()),
+            }));
         }
     }
 

@@ -33,7 +33,9 @@ pub struct ServerTls {
 
 impl std::fmt::Debug for ServerTls {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ServerTls").field("mutual", &self.client_ca_pem.is_some()).finish()
+        f.debug_struct("ServerTls")
+            .field("mutual", &self.client_ca_pem.is_some())
+            .finish()
     }
 }
 
@@ -94,7 +96,9 @@ pub struct Cluster {
 fn random_token() -> String {
     use rand::Rng;
     let mut rng = rand::rng();
-    (0..32).map(|_| format!("{:02x}", rng.random::<u8>())).collect()
+    (0..32)
+        .map(|_| format!("{:02x}", rng.random::<u8>()))
+        .collect()
 }
 
 async fn serve(
@@ -111,12 +115,18 @@ async fn serve(
         if let Some(ca) = &t.client_ca_pem {
             cfg = cfg.client_ca_root(Certificate::from_pem(ca));
         }
-        builder = builder.tls_config(cfg).context("invalid coordinator tls settings")?;
+        builder = builder
+            .tls_config(cfg)
+            .context("invalid coordinator tls settings")?;
     }
-    let router = builder.add_service(CoordinatorServer::new(service).max_decoding_message_size(64 << 20));
+    let router =
+        builder.add_service(CoordinatorServer::new(service).max_decoding_message_size(64 << 20));
     Ok(async move {
         let incoming = TcpListenerStream::new(listener);
-        if let Err(e) = router.serve_with_incoming_shutdown(incoming, cancel.cancelled_owned()).await {
+        if let Err(e) = router
+            .serve_with_incoming_shutdown(incoming, cancel.cancelled_owned())
+            .await
+        {
             tracing::error!(error = %e, "coordinator grpc server failed");
         }
     })
@@ -139,13 +149,23 @@ impl Cluster {
             .await
             .context("cannot bind the loopback listener for local agents")?;
         let loopback_addr = loopback.local_addr()?;
-        let svc = CoordinatorService::new(registry.clone(), Auth::new(Some(loopback_token.clone())), settings.clone());
+        let svc = CoordinatorService::new(
+            registry.clone(),
+            Auth::new(Some(loopback_token.clone())),
+            settings.clone(),
+        );
         tasks.spawn(serve(loopback, svc, None, cancel.clone()).await?);
         let mut public_addr = None;
         if let Some(addr) = config.listen {
-            let l = TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+            let l = TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen on {addr}"))?;
             public_addr = Some(l.local_addr()?);
-            let svc = CoordinatorService::new(registry.clone(), Auth::new(config.token.clone()), settings);
+            let svc = CoordinatorService::new(
+                registry.clone(),
+                Auth::new(config.token.clone()),
+                settings,
+            );
             tasks.spawn(serve(l, svc, config.tls.as_ref(), cancel.clone()).await?);
             tracing::info!(addr = ?public_addr, tls = config.tls.is_some(), "coordinator listening for agents");
         }
@@ -168,7 +188,16 @@ impl Cluster {
                 .start(i, loopback_addr, loopback_token.clone(), cancel.clone())
                 .context("cannot start a local agent thread")?;
         }
-        Ok(Self { registry, events, public_addr, loopback_addr, config, cancel, tasks, local })
+        Ok(Self {
+            registry,
+            events,
+            public_addr,
+            loopback_addr,
+            config,
+            cancel,
+            tasks,
+            local,
+        })
     }
 
     /// Waits until `n` agents matching `selector` are connected (or `timeout` passes).
@@ -180,7 +209,12 @@ impl Cluster {
     ) -> anyhow::Result<Vec<AgentInfo>> {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
-            let agents: Vec<_> = self.registry.agents().into_iter().filter(|a| a.matches(selector)).collect();
+            let agents: Vec<_> = self
+                .registry
+                .agents()
+                .into_iter()
+                .filter(|a| a.matches(selector))
+                .collect();
             if agents.len() >= n {
                 return Ok(agents);
             }
@@ -214,7 +248,10 @@ impl Cluster {
     /// Asks every agent to drain, stops local agents and the listeners.
     pub async fn shutdown(mut self) {
         self.registry.closing();
-        self.registry.broadcast(coordinator_message::Msg::Drain(Drain { reason: "run finished".into() }));
+        self.registry
+            .broadcast(coordinator_message::Msg::Drain(Drain {
+                reason: "run finished".into(),
+            }));
         tokio::time::sleep(Duration::from_millis(50)).await;
         self.cancel.cancel();
         let deadline = tokio::time::sleep(Duration::from_secs(5));

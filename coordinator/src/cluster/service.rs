@@ -7,7 +7,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures::Stream;
 use swarm_proto::coordinator_server::Coordinator;
-use swarm_proto::{AgentMessage, CoordinatorMessage, HeartbeatAck, Refused, Welcome, agent_message, coordinator_message};
+use swarm_proto::{
+    AgentMessage, CoordinatorMessage, HeartbeatAck, Refused, Welcome, agent_message,
+    coordinator_message,
+};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::UnboundedReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
@@ -41,13 +44,20 @@ pub struct CoordinatorService {
 
 /// Microseconds since the Unix epoch, now.
 pub fn now_unix_us() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros() as u64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros() as u64)
+        .unwrap_or(0)
 }
 
 impl CoordinatorService {
     /// A service registering agents into `registry`.
     pub fn new(registry: Registry, auth: Auth, settings: SessionSettings) -> Self {
-        Self { registry, auth, settings }
+        Self {
+            registry,
+            auth,
+            settings,
+        }
     }
 }
 
@@ -55,14 +65,21 @@ fn msg(m: coordinator_message::Msg) -> Result<CoordinatorMessage, Status> {
     Ok(CoordinatorMessage { msg: Some(m) })
 }
 
-type SessionStream = Pin<Box<dyn Stream<Item = Result<CoordinatorMessage, Status>> + Send + 'static>>;
+type SessionStream =
+    Pin<Box<dyn Stream<Item = Result<CoordinatorMessage, Status>> + Send + 'static>>;
 
 #[tonic::async_trait]
 impl Coordinator for CoordinatorService {
     type SessionStream = SessionStream;
 
-    async fn session(&self, request: Request<Streaming<AgentMessage>>) -> Result<Response<SessionStream>, Status> {
-        let peer = request.remote_addr().map(|a| a.to_string()).unwrap_or_else(|| "unknown".into());
+    async fn session(
+        &self,
+        request: Request<Streaming<AgentMessage>>,
+    ) -> Result<Response<SessionStream>, Status> {
+        let peer = request
+            .remote_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_else(|| "unknown".into());
         if let Err(e) = self.auth.check(request.metadata()) {
             tracing::warn!(%peer, reason = e.message(), "agent refused");
             return Err(e);
@@ -73,7 +90,11 @@ impl Coordinator for CoordinatorService {
             .map_err(|_| Status::deadline_exceeded("no hello within the timeout"))??;
         let hello = match first.and_then(|m| m.msg) {
             Some(agent_message::Msg::Hello(h)) => h,
-            _ => return Err(Status::invalid_argument("the first message of a session must be hello")),
+            _ => {
+                return Err(Status::invalid_argument(
+                    "the first message of a session must be hello",
+                ));
+            }
         };
         let (tx, rx) = mpsc::unbounded_channel();
         let refuse = |reason: String| {
@@ -81,7 +102,10 @@ impl Coordinator for CoordinatorService {
             let _ = tx.send(msg(coordinator_message::Msg::Refused(Refused { reason })));
         };
         if hello.protocol != PROTOCOL {
-            refuse(format!("protocol {} not supported, coordinator speaks {PROTOCOL}", hello.protocol));
+            refuse(format!(
+                "protocol {} not supported, coordinator speaks {PROTOCOL}",
+                hello.protocol
+            ));
             return Ok(Response::new(Box::pin(UnboundedReceiverStream::new(rx))));
         }
         if hello.agent_id.trim().is_empty() {
@@ -111,10 +135,12 @@ impl Coordinator for CoordinatorService {
                         registry.touch(&info.id, session);
                         match m {
                             agent_message::Msg::Heartbeat(hb) => {
-                                let _ = tx.send(msg(coordinator_message::Msg::HeartbeatAck(HeartbeatAck {
-                                    echo_agent_unix_us: hb.agent_unix_us,
-                                    coordinator_unix_us: now_unix_us(),
-                                })));
+                                let _ = tx.send(msg(coordinator_message::Msg::HeartbeatAck(
+                                    HeartbeatAck {
+                                        echo_agent_unix_us: hb.agent_unix_us,
+                                        coordinator_unix_us: now_unix_us(),
+                                    },
+                                )));
                             }
                             agent_message::Msg::Hello(_) => {
                                 tracing::warn!(agent_id = %info.id, "ignoring a second hello");

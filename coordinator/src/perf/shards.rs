@@ -4,7 +4,8 @@
 use std::collections::{BTreeMap, HashSet};
 
 use swarm_common::metrics::StageAggregate;
-use swarm_common::metrics::aggregate::HistSettings;
+use swarm_common::metrics::aggregate::{AggregateDelta, Counters, HistSettings};
+use swarm_common::metrics::histogram::HistSpec;
 use swarm_common::shard::PerfShardSpec;
 
 /// Where a shard stands.
@@ -33,8 +34,8 @@ pub struct Shard {
     pub group: usize,
     /// What it was asked to do.
     pub spec: PerfShardSpec,
-    /// What it reported so far.
-    pub agg: StageAggregate,
+    /// What it reported so far (counters only: shard histograms live in the merged views).
+    pub counters: Counters,
     /// Progress sequence numbers applied.
     pub applied: HashSet<u64>,
     /// Record batch sequence numbers stored.
@@ -52,11 +53,24 @@ pub struct Book {
     pub shards: BTreeMap<String, Shard>,
     /// The whole stage.
     pub whole: StageAggregate,
-    /// Per agent id.
+    /// Per agent id, histograms at 2 significant figures (1,000 agents must fit in memory).
     pub per_agent: BTreeMap<String, StageAggregate>,
     /// Per group.
     pub per_group: BTreeMap<usize, StageAggregate>,
     settings: HistSettings,
+}
+
+/// The same bounds at 2 significant figures (0.8 % bins): per-agent breakdowns.
+fn coarse(s: HistSettings) -> HistSettings {
+    let c = |h: HistSpec| HistSpec {
+        sigfig: h.sigfig.min(2),
+        ..h
+    };
+    HistSettings {
+        duration_us: c(s.duration_us),
+        tokens: c(s.tokens),
+        rate_milli: c(s.rate_milli),
+    }
 }
 
 impl Book {
@@ -72,8 +86,14 @@ impl Book {
     }
 
     /// Records a new assignment.
-    pub fn add(&mut self, id: &str, agent: &str, session: u64, group: usize, spec: PerfShardSpec) -> anyhow::Result<()> {
-        let agg = StageAggregate::new(self.settings)?;
+    pub fn add(
+        &mut self,
+        id: &str,
+        agent: &str,
+        session: u64,
+        group: usize,
+        spec: PerfShardSpec,
+    ) -> anyhow::Result<()> {
         self.shards.insert(
             id.to_string(),
             Shard {
@@ -82,7 +102,7 @@ impl Book {
                 session,
                 group,
                 spec,
-                agg,
+                counters: Counters::default(),
                 applied: HashSet::new(),
                 record_batches: HashSet::new(),
                 status: ShardStatus::Running,
@@ -93,35 +113,42 @@ impl Book {
     }
 
     /// Applies a delta once; returns false for a duplicate or an unknown shard.
-    pub fn apply(&mut self, shard_id: &str, seq: u64, delta: &StageAggregate) -> anyhow::Result<bool> {
-        let Some(s) = self.shards.get_mut(shard_id) else { return Ok(false) };
+    pub fn apply(
+        &mut self,
+        shard_id: &str,
+        seq: u64,
+        delta: &AggregateDelta,
+    ) -> anyhow::Result<bool> {
+        let Some(s) = self.shards.get_mut(shard_id) else {
+            return Ok(false);
+        };
         if !s.applied.insert(seq) {
             return Ok(false);
         }
-        s.agg.merge(delta)?;
-        self.whole.merge(delta)?;
-        match self.per_agent.get_mut(&s.agent) {
-            Some(a) => a.merge(delta)?,
-            None => {
-                let mut a = StageAggregate::new(self.settings)?;
-                a.merge(delta)?;
-                self.per_agent.insert(s.agent.clone(), a);
-            }
+        s.counters.merge(&delta.counters);
+        self.whole.apply(delta);
+        if !self.per_agent.contains_key(&s.agent) {
+            self.per_agent
+                .insert(s.agent.clone(), StageAggregate::new(coarse(self.settings))?);
         }
-        match self.per_group.get_mut(&s.group) {
-            Some(g) => g.merge(delta)?,
-            None => {
-                let mut g = StageAggregate::new(self.settings)?;
-                g.merge(delta)?;
-                self.per_group.insert(s.group, g);
-            }
+        if let Some(a) = self.per_agent.get_mut(&s.agent) {
+            a.apply(delta);
+        }
+        if !self.per_group.contains_key(&s.group) {
+            self.per_group
+                .insert(s.group, StageAggregate::new(self.settings)?);
+        }
+        if let Some(g) = self.per_group.get_mut(&s.group) {
+            g.apply(delta);
         }
         Ok(true)
     }
 
     /// Shards still running.
     pub fn running(&self) -> impl Iterator<Item = &Shard> {
-        self.shards.values().filter(|s| s.status == ShardStatus::Running)
+        self.shards
+            .values()
+            .filter(|s| s.status == ShardStatus::Running)
     }
 
     /// Whether every shard reached a final status.
@@ -135,12 +162,26 @@ mod tests {
     use super::*;
     use swarm_common::metrics::RequestRecord;
 
-    fn delta(n: u64) -> StageAggregate {
+    fn delta(n: u64) -> AggregateDelta {
         let mut a = StageAggregate::new(HistSettings::default()).expect("valid");
         for i in 0..n {
-            a.record(&RequestRecord { id: i, latency_us: 1000 + i, ttft_us: Some(10), completion_tokens: 2, status: 200, ..Default::default() }, 0);
+            a.record(
+                &RequestRecord {
+                    id: i,
+                    latency_us: 1000 + i,
+                    ttft_us: Some(10),
+                    completion_tokens: 2,
+                    status: 200,
+                    ..Default::default()
+                },
+                0,
+            );
         }
-        a
+        swarm_common::wire::delta_from_snapshot(
+            &swarm_common::wire::to_snapshot(&a),
+            HistSettings::default(),
+        )
+        .expect("decodes")
     }
 
     fn spec() -> PerfShardSpec {
@@ -162,7 +203,10 @@ mod tests {
         b.add("s0", "a", 1, 0, spec()).expect("add");
         b.add("s1", "b", 2, 1, spec()).expect("add");
         assert!(b.apply("s0", 1, &delta(3)).expect("apply"));
-        assert!(!b.apply("s0", 1, &delta(3)).expect("apply"), "duplicate seq");
+        assert!(
+            !b.apply("s0", 1, &delta(3)).expect("apply"),
+            "duplicate seq"
+        );
         assert!(b.apply("s0", 2, &delta(2)).expect("apply"));
         assert!(b.apply("s1", 1, &delta(4)).expect("apply"));
         assert!(!b.apply("nope", 1, &delta(4)).expect("apply"));

@@ -10,6 +10,7 @@ use std::time::Duration;
 use anyhow::Context;
 use serde::Serialize;
 use serde_json::{Map, Value};
+use swarm_common::metrics::aggregate::AggregateDelta;
 use swarm_common::metrics::summary::RichSummary;
 use swarm_common::metrics::{RequestRecord, StageAggregate};
 use swarm_common::schedule::LoadModel;
@@ -35,6 +36,9 @@ pub struct Group {
     pub agents: Vec<AgentInfo>,
 }
 
+/// One placement label's view: `key=value`, EvalScope's summary, ours.
+pub type LabelView = (String, Map<String, Value>, RichSummary);
+
 /// A finished stage, as reported.
 #[derive(Debug, Clone)]
 pub struct StageResult {
@@ -49,7 +53,7 @@ pub struct StageResult {
     /// Why it stopped.
     pub stopped: String,
     /// Per placement label (`key=value`): EvalScope's summary and ours.
-    pub per_label: Vec<(String, Map<String, Value>, RichSummary)>,
+    pub per_label: Vec<LabelView>,
 }
 
 /// How a stage shows its progress.
@@ -102,7 +106,15 @@ impl Ctx<'_> {
     }
 
     /// Assigns one shard to an agent; false if the agent is already gone.
-    fn assign(&mut self, agent: &AgentInfo, group: usize, load: LoadModel, number: Option<u64>, duration_s: Option<f64>, start_unix_us: u64) -> anyhow::Result<bool> {
+    fn assign(
+        &mut self,
+        agent: &AgentInfo,
+        group: usize,
+        load: LoadModel,
+        number: Option<u64>,
+        duration_s: Option<f64>,
+        start_unix_us: u64,
+    ) -> anyhow::Result<bool> {
         let i = self.next_index;
         self.next_index += 1;
         let mut spec = self.job.whole_shard(self.stage);
@@ -127,15 +139,19 @@ impl Ctx<'_> {
                 send_records: self.writer.is_some(),
             }),
         );
-        if !sent {
-            if let Some(s) = self.book.shards.get_mut(&id) {
-                s.status = ShardStatus::Lost;
-            }
+        if !sent && let Some(s) = self.book.shards.get_mut(&id) {
+            s.status = ShardStatus::Lost;
         }
         Ok(sent)
     }
 
-    fn on_message(&mut self, groups: &[Group], agent_id: &str, msg: agent_message::Msg, stage_cancelled: bool) -> anyhow::Result<()> {
+    fn on_message(
+        &mut self,
+        groups: &[Group],
+        agent_id: &str,
+        msg: agent_message::Msg,
+        stage_cancelled: bool,
+    ) -> anyhow::Result<()> {
         use agent_message::Msg;
         let settings = self.job.hist;
         match msg {
@@ -149,7 +165,11 @@ impl Ctx<'_> {
                 self.book.apply(&p.shard_id, p.seq, &delta)?;
             }
             Msg::Records(b) => {
-                let fresh = self.book.shards.get_mut(&b.shard_id).is_some_and(|s| s.record_batches.insert(b.seq));
+                let fresh = self
+                    .book
+                    .shards
+                    .get_mut(&b.shard_id)
+                    .is_some_and(|s| s.record_batches.insert(b.seq));
                 if fresh && let Some(w) = &self.writer {
                     let mut recs = Vec::new();
                     for (n, line) in b.jsonl.split(|&c| c == b'\n').enumerate() {
@@ -158,7 +178,9 @@ impl Ctx<'_> {
                         }
                         match serde_json::from_slice::<RequestRecord>(line) {
                             Ok(r) => recs.push(r),
-                            Err(e) => tracing::warn!(agent_id, shard = %b.shard_id, batch = b.seq, line = n + 1, error = %e, "bad record line from agent"),
+                            Err(e) => {
+                                tracing::warn!(agent_id, shard = %b.shard_id, batch = b.seq, line = n + 1, error = %e, "bad record line from agent")
+                            }
                         }
                     }
                     w.write(&b.shard_id, recs)?;
@@ -175,7 +197,10 @@ impl Ctx<'_> {
                 }
                 if unasked_cancel {
                     // the agent stopped on its own (shutdown, lost link): finish its budget elsewhere
-                    self.note(format!("shard {} stopped early on agent {agent_id}", d.shard_id));
+                    self.note(format!(
+                        "shard {} stopped early on agent {agent_id}",
+                        d.shard_id
+                    ));
                     self.salvage(groups, agent_id, vec![d.shard_id])?;
                 }
             }
@@ -183,7 +208,10 @@ impl Ctx<'_> {
                 if let Some(s) = self.book.shards.get_mut(&f.shard_id) {
                     s.status = ShardStatus::Failed(f.reason.clone());
                 }
-                self.note(format!("shard {} failed on agent {agent_id}: {}", f.shard_id, f.reason));
+                self.note(format!(
+                    "shard {} failed on agent {agent_id}: {}",
+                    f.shard_id, f.reason
+                ));
             }
             Msg::Hello(_) | Msg::Heartbeat(_) => {}
         }
@@ -192,7 +220,13 @@ impl Ctx<'_> {
 
     /// An agent session ended: its running shards are lost; survivors of the group take over
     /// what was not done.
-    fn on_lost(&mut self, groups: &[Group], agent_id: &str, session: u64, reason: &str) -> anyhow::Result<()> {
+    fn on_lost(
+        &mut self,
+        groups: &[Group],
+        agent_id: &str,
+        session: u64,
+        reason: &str,
+    ) -> anyhow::Result<()> {
         let lost: Vec<String> = self
             .book
             .running()
@@ -202,21 +236,33 @@ impl Ctx<'_> {
         if lost.is_empty() {
             return Ok(());
         }
-        self.note(format!("agent {agent_id} lost ({reason}); shards {}", lost.join(", ")));
+        self.note(format!(
+            "agent {agent_id} lost ({reason}); shards {}",
+            lost.join(", ")
+        ));
         self.salvage(groups, agent_id, lost)
     }
 
     /// Marks `ids` lost and gives what they did not do to the live agents of their group.
-    fn salvage(&mut self, groups: &[Group], agent_id: &str, ids: Vec<String>) -> anyhow::Result<()> {
+    fn salvage(
+        &mut self,
+        groups: &[Group],
+        agent_id: &str,
+        ids: Vec<String>,
+    ) -> anyhow::Result<()> {
         for id in ids {
             let (group, counted, spec) = {
-                let Some(s) = self.book.shards.get_mut(&id) else { continue };
+                let Some(s) = self.book.shards.get_mut(&id) else {
+                    continue;
+                };
                 s.status = ShardStatus::Lost;
-                (s.group, s.agg.counters.total, s.spec.clone())
+                (s.group, s.counters.total, s.spec.clone())
             };
             let remaining = spec.number.map(|n| n.saturating_sub(counted));
             if remaining == Some(0) {
-                self.note(format!("shard {id}: all {counted} requests were already reported"));
+                self.note(format!(
+                    "shard {id}: all {counted} requests were already reported"
+                ));
                 continue;
             }
             let now = now_unix_us();
@@ -233,12 +279,22 @@ impl Ctx<'_> {
             };
             let survivors: Vec<AgentInfo> = groups
                 .get(group)
-                .map(|g| g.agents.iter().filter(|a| a.id != agent_id && self.cluster.registry.is_live(&a.id, a.session)).cloned().collect())
+                .map(|g| {
+                    g.agents
+                        .iter()
+                        .filter(|a| {
+                            a.id != agent_id && self.cluster.registry.is_live(&a.id, a.session)
+                        })
+                        .cloned()
+                        .collect()
+                })
                 .unwrap_or_default();
             if survivors.is_empty() {
                 self.note(format!(
                     "shard {id}: degraded, no surviving agent in its group; {} requests not sent",
-                    remaining.map(|r| r.to_string()).unwrap_or_else(|| "remaining-duration".into())
+                    remaining
+                        .map(|r| r.to_string())
+                        .unwrap_or_else(|| "remaining-duration".into())
                 ));
                 continue;
             }
@@ -252,19 +308,32 @@ impl Ctx<'_> {
             for (agent, part) in survivors.iter().zip(loads) {
                 let n = part.number;
                 if self.assign(agent, group, part.load, n, duration_left, start)? {
-                    moved.push(format!("{} to {}", n.map(|n| n.to_string()).unwrap_or_else(|| "the rest".into()), agent.id));
+                    moved.push(format!(
+                        "{} to {}",
+                        n.map(|n| n.to_string())
+                            .unwrap_or_else(|| "the rest".into()),
+                        agent.id
+                    ));
                 }
             }
-            self.note(format!("shard {id}: {counted} requests reported before the loss; re-assigned {}", moved.join(", ")));
+            self.note(format!(
+                "shard {id}: {counted} requests reported before the loss; re-assigned {}",
+                moved.join(", ")
+            ));
         }
         Ok(())
     }
 }
 
-fn decode(snap: Option<&swarm_proto::Snapshot>, settings: swarm_common::metrics::aggregate::HistSettings, shard: &str) -> anyhow::Result<StageAggregate> {
+fn decode(
+    snap: Option<&swarm_proto::Snapshot>,
+    settings: swarm_common::metrics::aggregate::HistSettings,
+    shard: &str,
+) -> anyhow::Result<AggregateDelta> {
     match snap {
-        Some(s) => swarm_common::wire::from_snapshot(s, settings).with_context(|| format!("bad snapshot for shard {shard}")),
-        None => Ok(StageAggregate::new(settings)?),
+        Some(s) => swarm_common::wire::delta_from_snapshot(s, settings)
+            .with_context(|| format!("bad snapshot for shard {shard}")),
+        None => Ok(AggregateDelta::default()),
     }
 }
 
@@ -283,23 +352,60 @@ pub async fn run_stage(
     cancel: &CancellationToken,
 ) -> anyhow::Result<StageResult> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let writer = if job.sqlite { Some(RecordWriter::open(&dir.join("requests.sqlite"))?) } else { None };
+    let writer = if job.sqlite {
+        Some(RecordWriter::open(&dir.join("requests.sqlite"))?)
+    } else {
+        None
+    };
     let start_unix_us = now_unix_us() + 500_000;
-    let mut ctx = Ctx { job, stage, cluster, book: Book::new(job.hist)?, writer, events: Vec::new(), start_unix_us, next_index: 0 };
+    let mut ctx = Ctx {
+        job,
+        stage,
+        cluster,
+        book: Book::new(job.hist)?,
+        writer,
+        events: Vec::new(),
+        start_unix_us,
+        next_index: 0,
+    };
     for (gi, g) in groups.iter().enumerate() {
         let weights: Vec<u64> = g.agents.iter().map(|a| u64::from(a.capacity)).collect();
-        let parts = split_stage(&stage.load, stage.number, &weights)
-            .with_context(|| format!("stage {}: cannot split over {} agents", stage.name, g.agents.len()))?;
+        let parts = split_stage(&stage.load, stage.number, &weights).with_context(|| {
+            format!(
+                "stage {}: cannot split over {} agents",
+                stage.name,
+                g.agents.len()
+            )
+        })?;
         for (agent, part) in g.agents.iter().zip(parts) {
-            if !ctx.assign(agent, gi, part.load, part.number, stage.duration_s, start_unix_us)? {
-                ctx.note(format!("agent {} was gone before its shard could be assigned", agent.id));
+            if !ctx.assign(
+                agent,
+                gi,
+                part.load,
+                part.number,
+                stage.duration_s,
+                start_unix_us,
+            )? {
+                ctx.note(format!(
+                    "agent {} was gone before its shard could be assigned",
+                    agent.id
+                ));
             }
         }
     }
     // agents gone before assignment: treat like a loss so survivors take their share
-    let gone: Vec<(String, u64)> = ctx.book.shards.values().filter(|s| s.status == ShardStatus::Lost && s.agg.counters.total == 0).map(|s| (s.agent.clone(), s.session)).collect();
+    let gone: Vec<(String, u64)> = ctx
+        .book
+        .shards
+        .values()
+        .filter(|s| s.status == ShardStatus::Lost && s.counters.total == 0)
+        .map(|s| (s.agent.clone(), s.session))
+        .collect();
     for s in ctx.book.shards.values_mut() {
-        if gone.iter().any(|(a, sess)| *a == s.agent && *sess == s.session) {
+        if gone
+            .iter()
+            .any(|(a, sess)| *a == s.agent && *sess == s.session)
+        {
             s.status = ShardStatus::Running;
         }
     }
@@ -317,7 +423,7 @@ pub async fn run_stage(
             ev = ctx.cluster.events.recv() => {
                 last_event = Instant::now();
                 match ev {
-                    Some(ClusterEvent::Message { agent_id, session: _, msg }) => ctx.on_message(groups, &agent_id, msg, cancelled_at.is_some())?,
+                    Some(ClusterEvent::Message { agent_id, session: _, msg }) => ctx.on_message(groups, &agent_id, *msg, cancelled_at.is_some())?,
                     Some(ClusterEvent::Lost { agent_id, session, reason }) => ctx.on_lost(groups, &agent_id, session, &reason)?,
                     Some(ClusterEvent::Joined(a)) => tracing::info!(agent_id = %a.id, "agent joined during a stage; it will take part from the next stage"),
                     None => anyhow::bail!("cluster event channel closed"),
@@ -348,19 +454,48 @@ pub async fn run_stage(
     }
     progress.finish();
     let stopped = stop_note.unwrap_or_else(|| stop_reason(&ctx.book));
-    let Ctx { book, writer, events, .. } = ctx;
+    let Ctx {
+        book,
+        writer,
+        events,
+        ..
+    } = ctx;
     if let Some(w) = writer
         && let Err(e) = w.finish()
     {
         tracing::error!(error = %e, "per-request records incomplete");
     }
-    let (summary, percentiles, rich) = write_stage(dir, &stage.name, &stage.load, &stopped, &book.whole)?;
+    let (summary, percentiles, rich) =
+        write_stage(dir, &stage.name, &stage.load, &stopped, &book.whole)?;
     let per_label = write_breakdown(dir, stage, groups, &book, &events)?;
-    if book.whole.counters.total == 0 && book.shards.values().all(|s| matches!(s.status, ShardStatus::Failed(_))) {
-        let reasons: Vec<_> = book.shards.values().filter_map(|s| match &s.status { ShardStatus::Failed(r) => Some(r.clone()), _ => None }).collect();
-        anyhow::bail!("stage {}: every shard failed: {}", stage.name, reasons.join("; "));
+    if book.whole.counters.total == 0
+        && book
+            .shards
+            .values()
+            .all(|s| matches!(s.status, ShardStatus::Failed(_)))
+    {
+        let reasons: Vec<_> = book
+            .shards
+            .values()
+            .filter_map(|s| match &s.status {
+                ShardStatus::Failed(r) => Some(r.clone()),
+                _ => None,
+            })
+            .collect();
+        anyhow::bail!(
+            "stage {}: every shard failed: {}",
+            stage.name,
+            reasons.join("; ")
+        );
     }
-    Ok(StageResult { stage: stage.clone(), summary, percentiles, rich, stopped, per_label })
+    Ok(StageResult {
+        stage: stage.clone(),
+        summary,
+        percentiles,
+        rich,
+        stopped,
+        per_label,
+    })
 }
 
 fn stop_reason(book: &Book) -> String {
@@ -376,19 +511,40 @@ fn stop_reason(book: &Book) -> String {
         .collect();
     reasons.sort();
     reasons.dedup();
-    if reasons.iter().all(|r| r == "count" || r == "agent lost") && reasons.iter().any(|r| r == "count") {
-        if reasons.len() == 1 { "count".into() } else { "count (after re-assignment)".into() }
+    if reasons.iter().all(|r| r == "count" || r == "agent lost")
+        && reasons.iter().any(|r| r == "count")
+    {
+        if reasons.len() == 1 {
+            "count".into()
+        } else {
+            "count (after re-assignment)".into()
+        }
     } else {
         reasons.join(", ")
     }
 }
 
-fn write_breakdown(dir: &Path, stage: &StageSpec, groups: &[Group], book: &Book, events: &[StageEvent]) -> anyhow::Result<Vec<(String, Map<String, Value>, RichSummary)>> {
-    let load = swarm_common::metrics::evalscope::StageLoad { concurrency: stage.load.concurrency(), rate: stage.load.rate() };
+fn write_breakdown(
+    dir: &Path,
+    stage: &StageSpec,
+    groups: &[Group],
+    book: &Book,
+    events: &[StageEvent],
+) -> anyhow::Result<Vec<LabelView>> {
+    let load = swarm_common::metrics::evalscope::StageLoad {
+        concurrency: stage.load.concurrency(),
+        rate: stage.load.rate(),
+    };
     let entry = |agg: &StageAggregate| -> Value {
         let mut m = Map::new();
-        m.insert("evalscope".into(), Value::Object(swarm_common::metrics::evalscope::summary(agg, load)));
-        m.insert("summary".into(), serde_json::to_value(RichSummary::of(agg)).unwrap_or(Value::Null));
+        m.insert(
+            "evalscope".into(),
+            Value::Object(swarm_common::metrics::evalscope::summary(agg, load)),
+        );
+        m.insert(
+            "summary".into(),
+            serde_json::to_value(RichSummary::of(agg)).unwrap_or(Value::Null),
+        );
         Value::Object(m)
     };
     let mut agents = Map::new();
@@ -400,7 +556,11 @@ fn write_breakdown(dir: &Path, stage: &StageSpec, groups: &[Group], book: &Book,
     for (gi, g) in groups.iter().enumerate() {
         if let (Some(label), Some(agg)) = (&g.label, book.per_group.get(&gi)) {
             labels.insert(label.clone(), entry(agg));
-            per_label.push((label.clone(), swarm_common::metrics::evalscope::summary(agg, load), RichSummary::of(agg)));
+            per_label.push((
+                label.clone(),
+                swarm_common::metrics::evalscope::summary(agg, load),
+                RichSummary::of(agg),
+            ));
         }
     }
     let shards = book
@@ -410,10 +570,18 @@ fn write_breakdown(dir: &Path, stage: &StageSpec, groups: &[Group], book: &Book,
             serde_json::json!({
                 "shard": s.id, "agent": s.agent, "group": s.group,
                 "status": match &s.status { ShardStatus::Running => "running".to_string(), ShardStatus::Done(r) => r.clone(), ShardStatus::Failed(r) => format!("failed: {r}"), ShardStatus::Lost => "lost".into() },
-                "planned": s.spec.number, "reported": s.agg.counters.total, "start_skew_us": s.skew_us,
+                "planned": s.spec.number, "reported": s.counters.total, "start_skew_us": s.skew_us,
             })
         })
         .collect();
-    write_json(&dir.join("breakdown.json"), &Breakdown { agents, labels, shards, events })?;
+    write_json(
+        &dir.join("breakdown.json"),
+        &Breakdown {
+            agents,
+            labels,
+            shards,
+            events,
+        },
+    )?;
     Ok(per_label)
 }

@@ -66,7 +66,10 @@ pub async fn run_sweep(
         let r = run_stage(cluster, job, stage, groups, &dir, display.progress, cancel).await?;
         if display.tables {
             println!("\n{} / {} ({})", job.name, stage.name, r.stopped);
-            println!("{}", terminal::summary_table("Benchmark summary", &r.summary, &r.rich));
+            println!(
+                "{}",
+                terminal::summary_table("Benchmark summary", &r.summary, &r.rich)
+            );
             println!("{}", terminal::percentile_table(&r.percentiles));
             if !r.per_label.is_empty() {
                 println!("{} / {}: per label", job.name, stage.name);

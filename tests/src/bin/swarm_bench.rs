@@ -47,7 +47,10 @@ fn main() -> anyhow::Result<()> {
         if what == "memory" {
             memory(10_000, 20_000).await?;
         }
-        if !matches!(what.as_str(), "capacity" | "fidelity" | "memory" | "merge" | "all") {
+        if !matches!(
+            what.as_str(),
+            "capacity" | "fidelity" | "memory" | "merge" | "all"
+        ) {
             anyhow::bail!("unknown benchmark {what:?}: capacity, fidelity, memory, merge or all");
         }
         Ok(())
