@@ -47,6 +47,9 @@ pub struct AgentArgs {
     /// Allow plaintext http:// to a coordinator that is not on this machine.
     #[arg(long)]
     pub insecure: bool,
+    /// Export traces over OTLP/gRPC to this collector (builds with the `otlp` feature).
+    #[arg(long, env = "OTEL_EXPORTER_OTLP_ENDPOINT")]
+    pub otlp_endpoint: Option<String>,
 }
 
 fn parse_label(s: &str) -> Result<(String, String), String> {

@@ -6,5 +6,6 @@ pub mod cli;
 pub mod client;
 pub mod perf;
 pub mod session;
+pub mod telemetry;
 pub mod tls;
 pub mod transport;

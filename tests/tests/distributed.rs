@@ -220,3 +220,45 @@ async fn killing_an_agent_mid_stage_loses_nothing_and_counts_nothing_twice() {
     );
     assert!(shards.len() > 3, "re-assigned shards were added");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_a_run_stops_agents_and_keeps_what_was_measured() {
+    let sim = start_sim(sim_config(5.0)).await;
+    let cancel = CancellationToken::new();
+    let (mut cluster, groups) = cluster_of(2, &cancel).await;
+    let stage = StageSpec::new(LoadModel::Closed { concurrency: 4 }, Some(10_000), None);
+    let job = job(&sim, stage.clone());
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("stage");
+    let run_cancel = CancellationToken::new();
+    let stopper = run_cancel.clone();
+    let ctrl_c = async move {
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        stopper.cancel();
+    };
+    let (r, ()) = tokio::join!(
+        run_stage(
+            &mut cluster,
+            &job,
+            &stage,
+            &groups,
+            &dir,
+            ProgressMode::Quiet,
+            &run_cancel
+        ),
+        ctrl_c
+    );
+    let r = r.expect("a cancelled stage still reports");
+    cluster.shutdown().await;
+    sim.shutdown().await;
+    assert!(r.stopped.contains("cancelled"), "{}", r.stopped);
+    let total = r.summary["Total Requests"].as_u64().expect("n");
+    assert!(total > 0 && total < 10_000, "{total}");
+    let on_disk = read_json(&dir.join("benchmark_summary.json"));
+    assert_eq!(on_disk["Total Requests"], total);
+    let db = Connection::open(dir.join("requests.sqlite")).expect("sqlite");
+    let rows: i64 = db
+        .query_row("SELECT count(*) FROM requests", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(rows as u64, total, "every counted request has its record");
+}

@@ -4,6 +4,7 @@ use std::path::Path;
 
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use super::job::PerfJob;
 use super::stage::{Group, ProgressMode, StageResult, run_stage};
@@ -63,7 +64,10 @@ pub async fn run_sweep(
             break;
         }
         let dir = stage_dir(run_dir, &job.name, &stage.name);
-        let r = run_stage(cluster, job, stage, groups, &dir, display.progress, cancel).await?;
+        let span = tracing::info_span!("stage", run_id = %cluster.config.run_id, workload = %job.name, stage = %stage.name);
+        let r = run_stage(cluster, job, stage, groups, &dir, display.progress, cancel)
+            .instrument(span)
+            .await?;
         if display.tables {
             println!("\n{} / {} ({})", job.name, stage.name, r.stopped);
             println!(
