@@ -15,4 +15,6 @@ fi
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
+# the multi-process tests start the real `coordinator`, `agent` and `llm-sim` binaries
+cargo build --workspace --bins
 cargo test --workspace
