@@ -3,6 +3,7 @@
 //! load datasets turn into prompts. No sockets here; the only I/O is reading files it is handed.
 
 pub mod dataset;
+pub mod eval;
 pub mod metrics;
 pub mod prompt;
 pub mod schedule;

@@ -23,6 +23,8 @@ pub struct Cli {
 pub enum Command {
     /// Load-test an endpoint with EvalScope's perf flags.
     Perf(Box<PerfArgs>),
+    /// Evaluate a model on capability benchmarks (EvalScope's eval flags).
+    Eval(Box<crate::eval::args::EvalArgs>),
     /// Run a plan file (the bundled quickstart plan when none is given).
     Run(RunArgs),
     /// Check a plan file without running it.
@@ -30,6 +32,9 @@ pub enum Command {
         /// The plan file.
         plan: PathBuf,
     },
+    /// Write a CA, the coordinator's server certificate, agent client certificates and a bearer
+    /// token for a distributed run over mutual TLS.
+    Certs(crate::certs::CertsArgs),
 }
 
 /// `coordinator run` flags.

@@ -2,8 +2,10 @@
 //! result collection, the run store and reports. `main.rs` only parses flags, wires signals to
 //! a cancellation token and calls [`run`].
 
+pub mod certs;
 pub mod cli;
 pub mod cluster;
+pub mod eval;
 pub mod gather;
 pub mod output;
 pub mod perf;
@@ -21,6 +23,8 @@ pub async fn run(cli: Cli, cancel: CancellationToken) -> anyhow::Result<()> {
     match cli.command {
         Command::Perf(args) => perf_cmd::run_perf(&args, &cancel).await.map(|_| ()),
         Command::Run(args) => run::run_plan(&args, &cancel).await.map(|_| ()),
+        Command::Eval(args) => eval::run::run_eval(&args, &cancel).await.map(|_| ()),
+        Command::Certs(args) => certs::run_certs(&args),
         Command::Validate { plan } => {
             let p = plan::load_plan(&plan)?;
             let stages: usize = p.workloads.iter().map(|w| w.perf.stages.len()).sum();

@@ -47,6 +47,15 @@ pub enum ClientError {
     Build(String),
 }
 
+/// The text a response carried.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Completion {
+    /// Answer content (chat `content` or completions `text`).
+    pub answer: String,
+    /// Reasoning (`reasoning_content` / `reasoning`), kept apart from the answer.
+    pub reasoning: String,
+}
+
 /// Measures requests against one endpoint. Cheap to share: clone the `Arc`.
 #[derive(Debug)]
 pub struct EndpointClient {
@@ -127,7 +136,31 @@ impl EndpointClient {
         prompt: &Prompt,
         cancel: &CancellationToken,
     ) -> RequestRecord {
-        let mut meter = Meter::new(self.tokenizer.is_some());
+        self.measure(body, request_id, prompt, cancel, self.tokenizer.is_some())
+            .await
+            .0
+    }
+
+    /// Like [`EndpointClient::send`], and also returns the generated text (what evals score).
+    pub async fn complete(
+        &self,
+        body: Bytes,
+        request_id: &str,
+        prompt: &Prompt,
+        cancel: &CancellationToken,
+    ) -> (RequestRecord, Completion) {
+        self.measure(body, request_id, prompt, cancel, true).await
+    }
+
+    async fn measure(
+        &self,
+        body: Bytes,
+        request_id: &str,
+        prompt: &Prompt,
+        cancel: &CancellationToken,
+        keep_text: bool,
+    ) -> (RequestRecord, Completion) {
+        let mut meter = Meter::new(keep_text);
         let mut status = 0u16;
         let t0 = Instant::now();
         let deadline = t0 + self.total_timeout;
@@ -153,7 +186,11 @@ impl EndpointClient {
             Some((class, detail)) => (Some(class), Some(detail)),
             None => (None, None),
         };
-        RequestRecord {
+        let completion = Completion {
+            answer: std::mem::take(&mut meter.answer),
+            reasoning: std::mem::take(&mut meter.reasoning),
+        };
+        let record = RequestRecord {
             ttft_us: meter.ttft_us,
             ttfo_us: meter.ttfo_us,
             latency_us,
@@ -167,7 +204,8 @@ impl EndpointClient {
             error,
             error_detail,
             ..Default::default()
-        }
+        };
+        (record, completion)
     }
 
     /// Resolves when nothing arrived for the read timeout. One timer per request, re-armed only

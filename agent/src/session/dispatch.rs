@@ -229,6 +229,31 @@ impl Session<'_> {
             tracing::warn!(shard_id = %id, "assign for a shard already running here ignored");
             return Ok(());
         }
+        if let Ok(env) =
+            serde_json::from_slice::<swarm_common::eval::task::EvalAssign>(&a.spec_json)
+        {
+            let cancel = self.shards_cancel.child_token();
+            let out = self.out()?.clone();
+            let span =
+                tracing::info_span!("eval_shard", shard_id = %id, benchmark = %env.eval.benchmark);
+            let (token, ret, sid) = (cancel.clone(), id.clone(), id.clone());
+            let every = self.progress_every;
+            let handle = self.tasks.spawn(
+                async move {
+                    super::eval_shard::run(sid, env.eval, out, every, token).await;
+                    ret
+                }
+                .instrument(span),
+            );
+            self.shards.insert(
+                id,
+                Running {
+                    cancel,
+                    task: handle.id(),
+                },
+            );
+            return Ok(());
+        }
         let spec: PerfShardSpec = match serde_json::from_slice(&a.spec_json) {
             Ok(spec) => spec,
             Err(e) => {

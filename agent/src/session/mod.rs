@@ -11,6 +11,7 @@ mod backoff;
 mod clock;
 mod dispatch;
 mod error;
+mod eval_shard;
 mod handshake;
 mod heartbeat;
 mod outbox;

@@ -213,7 +213,7 @@ impl Ctx<'_> {
                     f.shard_id, f.reason
                 ));
             }
-            Msg::Hello(_) | Msg::Heartbeat(_) => {}
+            Msg::Hello(_) | Msg::Heartbeat(_) | Msg::Scored(_) => {}
         }
         Ok(())
     }

@@ -1,0 +1,194 @@
+//! One assigned eval batch: generate every (sample, repeat) through the endpoint with bounded
+//! concurrency, filter, extract and score on the agent, and stream `ScoredSamples` back, then
+//! `ShardDone` (or `ShardFailed` when the batch cannot run at all).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::StreamExt;
+use swarm_common::eval::registry;
+use swarm_common::eval::task::{self, EvalShardSpec, Prediction};
+use swarm_common::prompt::{Prompt, PromptBody};
+use swarm_proto::agent_message::Msg;
+use swarm_proto::{ScoredSamples, ShardDone, ShardFailed, Snapshot};
+use tokio_util::sync::CancellationToken;
+
+use super::outbox::{LinkDown, Outbox};
+use crate::client::{EndpointClient, body::request_body};
+
+/// Predictions are sent in batches of at most this many (or every `flush_every`).
+const BATCH: usize = 16;
+
+async fn send_batch(
+    out: &Outbox,
+    shard_id: &str,
+    seq: &mut u64,
+    batch: &mut Vec<Prediction>,
+) -> Result<(), LinkDown> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let mut jsonl = Vec::new();
+    for p in batch.drain(..) {
+        if let Ok(line) = serde_json::to_vec(&p) {
+            jsonl.extend_from_slice(&line);
+            jsonl.push(b'\n');
+        }
+    }
+    *seq += 1;
+    out.send(Msg::Scored(ScoredSamples {
+        shard_id: shard_id.to_string(),
+        seq: *seq,
+        jsonl,
+    }))
+    .await
+}
+
+/// Runs one eval batch until done or cancelled, reporting through `out`.
+pub async fn run(
+    shard_id: String,
+    spec: EvalShardSpec,
+    out: Outbox,
+    flush_every: Duration,
+    cancel: CancellationToken,
+) {
+    let fail = |reason: String| {
+        Msg::Failed(ShardFailed {
+            shard_id: shard_id.clone(),
+            reason,
+        })
+    };
+    let bench = match registry::benchmark(&spec.benchmark) {
+        Ok(b) => Arc::from(b),
+        Err(e) => {
+            let _ = out.send(fail(e.to_string())).await;
+            return;
+        }
+    };
+    let bench: Arc<dyn swarm_common::eval::Benchmark> = bench;
+    let filters = match task::filters(&spec.benchmark, &spec.args) {
+        Ok(f) => Arc::new(f),
+        Err(e) => {
+            let _ = out.send(fail(e.to_string())).await;
+            return;
+        }
+    };
+    let client = match EndpointClient::new(&spec.target, None, spec.concurrency.max(1) as usize) {
+        Ok(c) => Arc::new(c),
+        Err(e) => {
+            let _ = out.send(fail(format!("shard {shard_id}: {e}"))).await;
+            return;
+        }
+    };
+    let width = spec.concurrency.max(1) as usize;
+    let (target, gen_params) = (spec.target.clone(), spec.gen_params.clone());
+    let mut results = futures::stream::iter(spec.items)
+        .map(|(sample, repeat)| {
+            let (client, bench, filters, cancel) = (
+                Arc::clone(&client),
+                Arc::clone(&bench),
+                Arc::clone(&filters),
+                cancel.clone(),
+            );
+            let (target, gen_params) = (target.clone(), gen_params.clone());
+            async move {
+                let prompt = Prompt {
+                    body: PromptBody::Messages {
+                        messages: sample.messages.clone(),
+                    },
+                    tokens: None,
+                };
+                let body = serde_json::Value::Object(request_body(
+                    &prompt,
+                    target.api,
+                    &target.model,
+                    &gen_params,
+                ))
+                .to_string();
+                let id = format!("{}#{repeat}", sample.id);
+                let (rec, text) = client
+                    .complete(Bytes::from(body), &id, &prompt, &cancel)
+                    .await;
+                let (extracted, score, error) = match &rec.error {
+                    None => {
+                        let (extracted, score) =
+                            task::score(bench.as_ref(), &filters, &sample, &text.answer);
+                        (extracted, score, None)
+                    }
+                    Some(class) => {
+                        let (_, mut score) = task::score(bench.as_ref(), &filters, &sample, "");
+                        score.values.values_mut().for_each(|v| *v = 0.0);
+                        (
+                            String::new(),
+                            score,
+                            Some(format!(
+                                "{class}: {}",
+                                rec.error_detail.clone().unwrap_or_default()
+                            )),
+                        )
+                    }
+                };
+                Prediction {
+                    benchmark: sample.benchmark.clone(),
+                    subset: sample.subset.clone(),
+                    sample_id: sample.id.clone(),
+                    repeat,
+                    completion: text.answer,
+                    reasoning: text.reasoning,
+                    extracted,
+                    score,
+                    prompt_tokens: rec.prompt_tokens,
+                    completion_tokens: rec.completion_tokens,
+                    reasoning_tokens: rec.reasoning_tokens,
+                    latency_us: rec.latency_us,
+                    error,
+                }
+            }
+        })
+        .buffer_unordered(width);
+    let mut batch = Vec::new();
+    let (mut seq, mut done, mut cancelled) = (0u64, 0u64, false);
+    let mut tick = tokio::time::interval(flush_every);
+    let reported: Result<(), LinkDown> = async {
+        loop {
+            tokio::select! {
+                next = results.next() => match next {
+                    Some(p) => {
+                        // a cancelled request is not a prediction: leave it for the next lease
+                        if p.error.as_deref().is_some_and(|e| e.starts_with("cancelled")) {
+                            cancelled = true;
+                            continue;
+                        }
+                        done += 1;
+                        batch.push(p);
+                        if batch.len() >= BATCH {
+                            send_batch(&out, &shard_id, &mut seq, &mut batch).await?;
+                        }
+                    }
+                    None => break,
+                },
+                _ = tick.tick() => send_batch(&out, &shard_id, &mut seq, &mut batch).await?,
+            }
+        }
+        send_batch(&out, &shard_id, &mut seq, &mut batch).await?;
+        let stop = if cancelled || cancel.is_cancelled() {
+            "cancelled"
+        } else {
+            "count"
+        };
+        out.send(Msg::Done(ShardDone {
+            shard_id: shard_id.clone(),
+            seq: 0,
+            last: Some(Snapshot::default()),
+            requests: done,
+            stop: stop.into(),
+        }))
+        .await
+    }
+    .await;
+    if let Err(e) = reported {
+        tracing::warn!(error = %e, shard_id = %shard_id, "eval batch stopped: cannot report to the coordinator");
+        cancel.cancel();
+    }
+}

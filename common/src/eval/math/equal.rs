@@ -1,0 +1,615 @@
+//! Deciding whether a predicted math answer equals the gold one.
+
+use std::cell::Cell;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::complex::Complex;
+use super::normalize::strip_answer_string;
+use super::parse::Expr;
+
+static NUMBER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$")
+        .expect("static regex is valid")
+});
+static THOUSANDS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?$").expect("static regex is valid")
+});
+static CHOICE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\b(A|B|C|D|E)\b").expect("static regex is valid"));
+
+/// Relative tolerance for numbers and constant expressions (EvalScope's `rel_tol=1e-4`).
+const REL_TOL: f64 = 1e-4;
+/// Relative tolerance for expressions with variables, compared at sample points.
+const REL_TOL_SYMBOLIC: f64 = 1e-6;
+/// Absolute floor below which two values count as the same zero (floating-point noise).
+const ABS_TOL: f64 = 1e-13;
+/// How deep tuples, sets and matrices nest before the comparison gives up.
+const MAX_NESTING: usize = 8;
+/// Most elements compared pairwise in a set.
+const MAX_SET: usize = 64;
+/// Most element comparisons one call makes; bounds the work on adversarial nested input.
+const MAX_COMPARISONS: usize = 4_096;
+
+/// How lenient [`math_equal_with`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MathEqualOptions {
+    /// Plain numbers also match the gold value divided or multiplied by 100 (EvalScope's
+    /// `include_percentage`); note this makes `1` equal to a gold `100`.
+    pub include_percentage: bool,
+    /// Tuples and intervals must agree on their brackets: `(1,2]` differs from `[1,2)`
+    /// (as Math-Verify decides); EvalScope compares only the elements.
+    pub strict_brackets: bool,
+    /// Two integer literals must be equal exactly, not within the 1e-4 tolerance.
+    pub exact_integers: bool,
+}
+
+impl MathEqualOptions {
+    /// EvalScope's verdicts (the default).
+    pub const EVALSCOPE: Self = Self {
+        include_percentage: true,
+        strict_brackets: false,
+        exact_integers: false,
+    };
+    /// Closer to Math-Verify: no percentage scaling, interval ends must match, integers
+    /// compare exactly (EvalScope's 1e-4 tolerance accepts 13534 for 13535).
+    pub const STRICT: Self = Self {
+        include_percentage: false,
+        strict_brackets: true,
+        exact_integers: true,
+    };
+}
+
+impl Default for MathEqualOptions {
+    fn default() -> Self {
+        Self::EVALSCOPE
+    }
+}
+
+/// Whether `pred` is mathematically the same answer as `gold`, as EvalScope's `math_equal`
+/// decides (with [`MathEqualOptions::EVALSCOPE`]).
+///
+/// Equal raw strings (ignoring case) are equal. Otherwise both sides go through
+/// [`strip_answer_string`], then the first rule that holds decides `true`:
+/// 1. equal ignoring case;
+/// 2. gold is a choice letter `A`–`E` (or `(C)`) and the last standalone letter of `pred` is it;
+/// 3. both are plain numbers (`1,000` thousands groups allowed): equal within relative
+///    tolerance 1e-4, also against gold/100 and gold×100; when both are numbers this decides;
+/// 4. equal after removing `{}()` (and outer `[]` / `()`), as EvalScope does;
+/// 5. sets (`{a,b}`, bare lists `a,b`, and `a\pm b` as `{a+b, a-b}`): same size and every
+///    element matched, in any order; unions `A\cup B` likewise, with interval ends compared;
+/// 6. tuples and intervals `(a,b]`: element-wise (bracket kinds too when strict);
+/// 7. `pmatrix` matrices: cell-wise;
+/// 8. equations `l=r`: both `l-(r)` agree up to sign; `x=5` against `5`: the right side;
+/// 9. both parse as expressions: equal values within 1e-4 when constant, or within 1e-6 at
+///    four fixed sample points when there are variables (`i` is imaginary, `e` is Euler's
+///    number, `3\frac12` is a mixed number, `52_8` reads as 52);
+/// 10. one side a plain number, the other a constant: the percentage rule of 3 (`34\%`
+///     against `\frac{17}{50}`);
+/// 11. both raw inputs are equations: compared as in 8 with each side normalised on its own
+///     (gold `y = -2x` against `2x + y = 0`).
+///
+/// Never panics; any input is accepted, and the work per call is bounded.
+pub fn math_equal(pred: &str, gold: &str) -> bool {
+    math_equal_with(pred, gold, &MathEqualOptions::EVALSCOPE)
+}
+
+/// [`math_equal`] with explicit leniency options.
+pub fn math_equal_with(pred: &str, gold: &str, options: &MathEqualOptions) -> bool {
+    if pred.trim().to_lowercase() == gold.trim().to_lowercase() {
+        return true;
+    }
+    let checker = Checker::new(*options);
+    let (p, g) = (strip_answer_string(pred), strip_answer_string(gold));
+    checker.equal(&p, &g, 0) || equations_before_normalisation(pred, gold)
+}
+
+/// Equations compared side by side before normalisation drops a short left-hand side:
+/// gold `y = -2x` normalises to `-2x`, yet `2x + y = 0` states the same line.
+fn equations_before_normalisation(pred: &str, gold: &str) -> bool {
+    let sides = |s: &str| {
+        let (l, r) = s.split_once('=')?;
+        (!r.contains('=')).then(|| (strip_answer_string(l), strip_answer_string(r)))
+    };
+    let (Some((pl, pr)), Some((gl, gr))) = (sides(pred), sides(gold)) else {
+        return false;
+    };
+    let p = format!("{pl}-({pr})");
+    let g = format!("{gl}-({gr})");
+    symbolic_equal(&p, &g) || symbolic_equal(&format!("-({p})"), &g)
+}
+
+struct Checker {
+    options: MathEqualOptions,
+    budget: Cell<usize>,
+}
+
+impl Checker {
+    fn new(options: MathEqualOptions) -> Self {
+        Self {
+            options,
+            budget: Cell::new(MAX_COMPARISONS),
+        }
+    }
+
+    fn equal(&self, pred: &str, gold: &str, depth: usize) -> bool {
+        let left = self.budget.get();
+        if depth > MAX_NESTING || left == 0 {
+            return false;
+        }
+        self.budget.set(left - 1);
+        let (pred, gold) = (pred.trim(), gold.trim());
+        if pred.to_lowercase() == gold.to_lowercase() {
+            return true;
+        }
+        let letter = gold
+            .strip_prefix('(')
+            .and_then(|g| g.strip_suffix(')'))
+            .unwrap_or(gold);
+        if matches!(letter, "A" | "B" | "C" | "D" | "E") && choice_answer_clean(pred) == letter {
+            return true;
+        }
+        if let (Some(p), Some(g)) = (parse_number(pred), parse_number(gold)) {
+            if self.options.exact_integers && is_integer_literal(pred) && is_integer_literal(gold) {
+                return p == g;
+            }
+            return self.numbers_equal(p, g);
+        }
+        if pred.is_empty() {
+            return false;
+        }
+        let bracketed = is_bracketed(pred) || is_bracketed(gold);
+        if !(self.options.strict_brackets && bracketed) && brackets_removed_equal(pred, gold) {
+            return true;
+        }
+        if let (Some(ps), Some(gs)) = (as_set(pred), as_set(gold))
+            && self.unordered_equal(&ps, &gs, depth)
+        {
+            return true;
+        }
+        if let (Some(ps), Some(gs)) = (as_union(pred), as_union(gold)) {
+            // EvalScope's element split happens to compare the inner brackets of a union, so
+            // interval ends count here in every mode.
+            let strict = Checker {
+                options: MathEqualOptions {
+                    strict_brackets: true,
+                    ..self.options
+                },
+                budget: Cell::new(self.budget.get()),
+            };
+            let found = strict.unordered_equal(&ps, &gs, depth);
+            self.budget.set(strict.budget.get());
+            if found {
+                return true;
+            }
+        }
+        if let (Some(pt), Some(gt)) = (as_tuple(pred), as_tuple(gold))
+            && self.tuples_equal(&pt, &gt, depth)
+        {
+            return true;
+        }
+        if let (Some(pm), Some(gm)) = (as_matrix(pred), as_matrix(gold))
+            && self.matrices_equal(&pm, &gm, depth)
+        {
+            return true;
+        }
+        if self.equations_equal(pred, gold, depth) {
+            return true;
+        }
+        symbolic_equal(pred, gold) || self.percent_of_constant(pred, gold)
+    }
+
+    /// Extends EvalScope's percentage rule to a number against a constant expression:
+    /// `34` (from `34\%`) against `\frac{17}{50}`.
+    fn percent_of_constant(&self, pred: &str, gold: &str) -> bool {
+        if !self.options.include_percentage {
+            return false;
+        }
+        let (number, other) = match (parse_number(pred), parse_number(gold)) {
+            (Some(n), None) => (n, gold),
+            (None, Some(n)) => (n, pred),
+            _ => return false,
+        };
+        let Some(value) = Expr::parse(other)
+            .filter(|e| e.vars().is_empty())
+            .map(|e| e.eval(&[]))
+        else {
+            return false;
+        };
+        value.is_real()
+            && [value.re / 100.0, value.re * 100.0]
+                .iter()
+                .any(|v| is_close(number, *v, REL_TOL))
+    }
+
+    fn numbers_equal(&self, pred: f64, gold: f64) -> bool {
+        if self.options.include_percentage {
+            [gold / 100.0, gold, gold * 100.0]
+                .iter()
+                .any(|g| is_close(pred, *g, REL_TOL))
+        } else {
+            is_close(pred, gold, REL_TOL)
+        }
+    }
+
+    fn all_equal(&self, preds: &[&str], golds: &[&str], depth: usize) -> bool {
+        preds.len() == golds.len()
+            && preds
+                .iter()
+                .zip(golds)
+                .all(|(p, g)| self.equal(p, g, depth + 1))
+    }
+
+    /// Every element of `preds` matched to a distinct element of `golds`.
+    fn unordered_equal(&self, preds: &[String], golds: &[String], depth: usize) -> bool {
+        if preds.len() != golds.len() || preds.len() > MAX_SET {
+            return false;
+        }
+        let mut used = vec![false; golds.len()];
+        preds.iter().all(|p| {
+            let found = golds
+                .iter()
+                .enumerate()
+                .find(|(k, g)| !used[*k] && self.equal(p, g, depth + 1));
+            match found {
+                Some((k, _)) => {
+                    used[k] = true;
+                    true
+                }
+                None => false,
+            }
+        })
+    }
+
+    fn tuples_equal(&self, pred: &Tuple<'_>, gold: &Tuple<'_>, depth: usize) -> bool {
+        if self.options.strict_brackets && (pred.open != gold.open || pred.close != gold.close) {
+            return false;
+        }
+        self.all_equal(&pred.items, &gold.items, depth)
+    }
+
+    fn matrices_equal(&self, pred: &[Vec<&str>], gold: &[Vec<&str>], depth: usize) -> bool {
+        pred.len() == gold.len()
+            && pred
+                .iter()
+                .zip(gold)
+                .all(|(p, g)| self.all_equal(p, g, depth))
+    }
+
+    /// EvalScope's equation rules.
+    fn equations_equal(&self, pred: &str, gold: &str, depth: usize) -> bool {
+        let p_eq = pred.matches('=').count();
+        let g_eq = gold.matches('=').count();
+        let sides = |s: &'_ str| {
+            s.split_once('=')
+                .map(|(l, r)| (l.trim().to_string(), r.trim().to_string()))
+        };
+        match (p_eq, g_eq, sides(pred), sides(gold)) {
+            (1, 1, Some((pl, pr)), Some((gl, gr))) => {
+                let p = format!("{pl}-({pr})");
+                let g = format!("{gl}-({gr})");
+                symbolic_equal(&p, &g) || symbolic_equal(&format!("-({p})"), &g)
+            }
+            (1, 0, Some((pl, pr)), _) if pl.chars().count() <= 2 => {
+                self.equal(&pr, gold, depth + 1)
+            }
+            (0, 1, _, Some((gl, gr))) if gl.chars().count() <= 2 => {
+                self.equal(pred, &gr, depth + 1)
+            }
+            _ => false,
+        }
+    }
+}
+
+/// `12`, `-7`: digits only (after an optional sign), so exactness can be asked for.
+fn is_integer_literal(s: &str) -> bool {
+    let digits = s.strip_prefix(['-', '+']).unwrap_or(s);
+    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Python's `math.isclose(a, b, rel_tol=rel)`, with a tiny absolute floor for zero.
+fn is_close(a: f64, b: f64, rel: f64) -> bool {
+    if a == b {
+        return true;
+    }
+    let diff = (a - b).abs();
+    diff.is_finite() && (diff <= rel * a.abs().max(b.abs()) || diff <= ABS_TOL)
+}
+
+fn complex_close(a: Complex, b: Complex, rel: f64) -> bool {
+    if a == b {
+        return true;
+    }
+    let diff = (a - b).abs();
+    diff.is_finite() && (diff <= rel * a.abs().max(b.abs()) || diff <= ABS_TOL)
+}
+
+/// EvalScope's `parse_digits`: a plain number, `%` meaning /100; commas only as thousands
+/// separators (EvalScope drops every comma, so `1,2` would read as 12).
+fn parse_number(s: &str) -> Option<f64> {
+    let (body, scale) = match s.strip_suffix('%') {
+        Some(b) => (b.strip_suffix('\\').unwrap_or(b), 0.01),
+        None => (s, 1.0),
+    };
+    let owned;
+    let body = if body.contains(',') {
+        if !THOUSANDS.is_match(body) {
+            return None;
+        }
+        owned = body.replace(',', "");
+        owned.as_str()
+    } else {
+        body
+    };
+    if !NUMBER.is_match(body) {
+        return None;
+    }
+    body.parse::<f64>().ok().map(|v| v * scale)
+}
+
+/// EvalScope's `choice_answer_clean`: the last standalone letter A–E, else the cleaned text.
+fn choice_answer_clean(pred: &str) -> String {
+    let p = pred
+        .trim_matches('\n')
+        .trim_end_matches('.')
+        .trim_end_matches('/')
+        .trim_matches(' ')
+        .trim_start_matches(':');
+    let upper = p.to_uppercase();
+    let picked = match CHOICE.find_iter(&upper).last() {
+        Some(m) => m.as_str().to_string(),
+        None => p.trim().trim_matches('.').to_string(),
+    };
+    picked
+        .trim_end_matches('.')
+        .trim_end_matches('/')
+        .to_string()
+}
+
+/// EvalScope's bracket-insensitive string comparison.
+fn brackets_removed_equal(pred: &str, gold: &str) -> bool {
+    let outer = |c: char| matches!(c, '[' | ']' | '(' | ')');
+    let strip_outer = (pred.starts_with('[') && pred.ends_with(']') && !gold.starts_with('('))
+        || (pred.starts_with('(') && pred.ends_with(')') && !gold.starts_with('['));
+    let (p, g) = if strip_outer {
+        (pred.trim_matches(outer), gold.trim_matches(outer))
+    } else {
+        (pred, gold)
+    };
+    let inner = |c: &char| !matches!(c, '{' | '}' | '(' | ')');
+    let p: String = p.chars().filter(inner).collect();
+    let g: String = g.chars().filter(inner).collect();
+    p.to_lowercase() == g.to_lowercase()
+}
+
+fn depth_delta(c: u8) -> isize {
+    match c {
+        b'(' | b'[' | b'{' => 1,
+        b')' | b']' | b'}' => -1,
+        _ => 0,
+    }
+}
+
+/// `s` split at `sep` where no bracket is open.
+fn split_top<'a>(s: &'a str, sep: &str) -> Vec<&'a str> {
+    let bytes = s.as_bytes();
+    let sep_bytes = sep.as_bytes();
+    let mut parts = Vec::new();
+    let mut depth = 0isize;
+    let mut start = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        if depth == 0 && bytes[i..].starts_with(sep_bytes) {
+            parts.push(&s[start..i]);
+            i += sep_bytes.len();
+            start = i;
+            continue;
+        }
+        depth += depth_delta(bytes[i]);
+        i += 1;
+    }
+    parts.push(&s[start..]);
+    parts
+}
+
+/// Whether the bracket opening `s` closes at its last character.
+fn closes_at_end(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    let mut depth = 0isize;
+    for (i, &c) in bytes.iter().enumerate() {
+        depth += depth_delta(c);
+        if depth <= 0 {
+            return i + 1 == bytes.len() && i > 0;
+        }
+    }
+    false
+}
+
+fn is_bracketed(s: &str) -> bool {
+    (s.starts_with('(') || s.starts_with('[')) && (s.ends_with(')') || s.ends_with(']'))
+}
+
+/// `a\pm b` → `[a+b, a-b]` (up to three signs); `[s]` when there is none.
+fn expand_pm(s: &str) -> Vec<String> {
+    let mut out = vec![s.to_string()];
+    for _ in 0..3 {
+        let mut next = Vec::with_capacity(out.len() * 2);
+        let mut changed = false;
+        for item in &out {
+            let found = ["\\pm", "\\mp"]
+                .iter()
+                .filter_map(|m| item.find(m).map(|i| (i, *m)))
+                .min();
+            match found {
+                Some((i, m)) => {
+                    changed = true;
+                    let (first, second) = if m == "\\pm" { ("+", "-") } else { ("-", "+") };
+                    let (head, tail) = (&item[..i], &item[i + m.len()..]);
+                    next.push(format!("{head}{first}{tail}"));
+                    next.push(format!("{head}{second}{tail}"));
+                }
+                None => next.push(item.clone()),
+            }
+        }
+        out = next;
+        if !changed {
+            break;
+        }
+    }
+    out
+}
+
+fn has_pm(s: &str) -> bool {
+    s.contains("\\pm") || s.contains("\\mp")
+}
+
+/// The elements of a set-like answer: `{a,b}`, a bare list `a,b`, or one with `\pm`.
+fn as_set(s: &str) -> Option<Vec<String>> {
+    if split_top(s, "\\cup").len() > 1 {
+        return None;
+    }
+    let braced = s.starts_with('{') && s.ends_with('}') && closes_at_end(s);
+    let inner = if braced { &s[1..s.len() - 1] } else { s };
+    let parts = split_top(inner, ",");
+    if !braced && parts.len() == 1 && !has_pm(s) {
+        return None;
+    }
+    if parts.len() > MAX_SET {
+        return None;
+    }
+    Some(parts.iter().flat_map(|p| expand_pm(p.trim())).collect())
+}
+
+fn as_union(s: &str) -> Option<Vec<String>> {
+    let parts = split_top(s, "\\cup");
+    (parts.len() > 1 && parts.len() <= MAX_SET)
+        .then(|| parts.iter().map(|p| p.trim().to_string()).collect())
+}
+
+struct Tuple<'a> {
+    open: char,
+    close: char,
+    items: Vec<&'a str>,
+}
+
+/// `(a,b)`, `[a,b)`, ...: one bracket group spanning the whole answer.
+fn as_tuple(s: &str) -> Option<Tuple<'_>> {
+    let open = s.chars().next()?;
+    let close = s.chars().last()?;
+    if !matches!(open, '(' | '[') || !matches!(close, ')' | ']') || s.len() < 3 {
+        return None;
+    }
+    if !closes_at_end(s) {
+        return None;
+    }
+    let items = split_top(&s[1..s.len() - 1], ",");
+    Some(Tuple { open, close, items })
+}
+
+/// Rows of cells of a `\begin{pmatrix}...\end{pmatrix}`.
+fn as_matrix(s: &str) -> Option<Vec<Vec<&str>>> {
+    let inner = s
+        .strip_prefix("\\begin{pmatrix}")?
+        .strip_suffix("\\end{pmatrix}")?;
+    Some(
+        inner
+            .split("\\\\")
+            .map(str::trim)
+            .filter(|row| !row.is_empty())
+            .map(|row| row.split('&').collect())
+            .collect(),
+    )
+}
+
+/// Sample values for the `k`-th variable at the `point`-th sample: fixed, spread over
+/// (0.35, 2.25), and different per variable.
+fn sample_value(point: usize, k: usize) -> f64 {
+    let mut z = (point as u64)
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        .wrapping_add((k as u64 + 1).wrapping_mul(0xBF58_476D_1CE4_E5B9));
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    let unit = (z >> 11) as f64 / (1u64 << 53) as f64;
+    0.35 + 1.9 * unit
+}
+
+const SAMPLE_POINTS: usize = 4;
+
+/// Both sides parse as scalar expressions with the same value (or values at sample points).
+fn symbolic_equal(pred: &str, gold: &str) -> bool {
+    let (Some(p), Some(g)) = (Expr::parse(pred), Expr::parse(gold)) else {
+        return false;
+    };
+    let mut names: Vec<&str> = p
+        .vars()
+        .iter()
+        .chain(g.vars())
+        .map(String::as_str)
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    if names.is_empty() {
+        let (a, b) = (p.eval(&[]), g.eval(&[]));
+        return !a.is_nan() && !b.is_nan() && complex_close(a, b, REL_TOL);
+    }
+    let mut agreeing = 0;
+    for point in 0..SAMPLE_POINTS {
+        let env: Vec<(&str, Complex)> = names
+            .iter()
+            .enumerate()
+            .map(|(k, n)| (*n, Complex::real(sample_value(point, k))))
+            .collect();
+        let (a, b) = (p.eval(&env), g.eval(&env));
+        if !a.is_finite() || !b.is_finite() {
+            continue;
+        }
+        if !complex_close(a, b, REL_TOL_SYMBOLIC) {
+            return false;
+        }
+        agreeing += 1;
+    }
+    agreeing >= 2
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers() {
+        assert_eq!(parse_number("1,000"), Some(1000.0));
+        assert_eq!(parse_number("1,2"), None);
+        assert_eq!(parse_number("50\\%"), Some(0.5));
+        assert_eq!(parse_number(".5"), Some(0.5));
+        assert_eq!(parse_number("1e3"), Some(1000.0));
+        assert_eq!(parse_number("52_8"), None);
+        assert_eq!(parse_number("x"), None);
+    }
+
+    #[test]
+    fn splitting() {
+        assert_eq!(split_top("(1,2),[3,4)", ","), ["(1,2)", "[3,4)"]);
+        assert_eq!(split_top(r"(0,9)\cup(9,36)", "\\cup"), ["(0,9)", "(9,36)"]);
+        assert!(closes_at_end("(1,2]"));
+        assert!(!closes_at_end("(1,2)(3,4)"));
+        assert_eq!(expand_pm(r"1\pm\sqrt{5}"), [r"1+\sqrt{5}", r"1-\sqrt{5}"]);
+        assert_eq!(expand_pm(r"\pm1\mp2").len(), 4);
+    }
+
+    #[test]
+    fn choice_clean() {
+        assert_eq!(choice_answer_clean("(C)"), "C");
+        assert_eq!(choice_answer_clean("The answer is b."), "B");
+        assert_eq!(choice_answer_clean("42."), "42");
+    }
+
+    #[test]
+    fn sample_values_are_spread() {
+        let v: Vec<f64> = (0..4).map(|p| sample_value(p, 0)).collect();
+        assert!(v.iter().all(|x| (0.35..2.25).contains(x)));
+        assert!(v.windows(2).all(|w| (w[0] - w[1]).abs() > 1e-3));
+        assert!((sample_value(0, 0) - sample_value(0, 1)).abs() > 1e-3);
+    }
+}

@@ -1,0 +1,40 @@
+//! Benchmarks by name.
+
+use super::benchmarks::{aime, ceval, gpqa, gsm8k, iquiz, math_500, mmlu_pro, mmlu_redux};
+use super::sample::{Benchmark, EvalError};
+
+/// The names of all benchmarks, sorted.
+pub fn names() -> Vec<&'static str> {
+    vec![
+        "aime24",
+        "aime25",
+        "ceval",
+        "gpqa_diamond",
+        "gsm8k",
+        "iquiz",
+        "math_500",
+        "mmlu_pro",
+        "mmlu_redux",
+    ]
+}
+
+/// The benchmark called `name`.
+pub fn benchmark(name: &str) -> Result<Box<dyn Benchmark>, EvalError> {
+    Ok(match name {
+        "aime24" => Box::new(aime::AIME24),
+        "aime25" => Box::new(aime::AIME25),
+        "ceval" => Box::new(ceval::CEval),
+        "gpqa_diamond" => Box::new(gpqa::GpqaDiamond),
+        "gsm8k" => Box::new(gsm8k::Gsm8k),
+        "iquiz" => Box::new(iquiz::IQuiz),
+        "math_500" => Box::new(math_500::Math500),
+        "mmlu_pro" => Box::new(mmlu_pro::MmluPro),
+        "mmlu_redux" => Box::new(mmlu_redux::MmluRedux),
+        _ => {
+            return Err(EvalError::UnknownBenchmark {
+                name: name.to_owned(),
+                known: names().join(", "),
+            });
+        }
+    })
+}

@@ -1,0 +1,148 @@
+//! `coordinator eval`: EvalScope's eval flags.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::Args;
+use swarm_common::eval::DatasetArgs;
+use swarm_common::shard::{ApiKind, GenParams, Secret, TargetSpec};
+
+/// The flags of `coordinator eval`.
+#[derive(Debug, Clone, Args)]
+pub struct EvalArgs {
+    /// Model name (the `model` of every request, and the report's model).
+    #[arg(long)]
+    pub model: String,
+    /// Endpoint: `.../v1/chat/completions` or a base URL.
+    #[arg(long, required_unless_present = "rescore")]
+    pub api_url: Option<String>,
+    /// Bearer token (also $SWARM_API_KEY); never printed or written.
+    #[arg(long, env = "SWARM_API_KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
+    /// Benchmarks to run (gsm8k, math_500, aime24, aime25, mmlu_pro, mmlu_redux, ceval, iquiz, gpqa_diamond).
+    #[arg(long, num_args = 1.., required = true)]
+    pub datasets: Vec<String>,
+    /// Per-benchmark arguments as JSON: {"gsm8k": {"local_path": "...", "subset_list": [...], "filters": {"remove_until": "</think>"}}}.
+    #[arg(long)]
+    pub dataset_args: Option<String>,
+    /// Folder holding one data folder per benchmark (`<dir>/<benchmark>`), used when a benchmark has no local_path.
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Generation config as JSON: max_tokens, temperature, top_p, top_k, n, seed, chat_template_kwargs, any extra body fields.
+    #[arg(long)]
+    pub generation_config: Option<String>,
+    /// Requests in flight across all agents.
+    #[arg(long, default_value_t = 32)]
+    pub eval_batch_size: u32,
+    /// First N samples per subset.
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Generations per sample (pass@k / mean-of-n when > 1).
+    #[arg(long, default_value_t = 1)]
+    pub repeats: u32,
+    /// Request timeout, milliseconds.
+    #[arg(long, default_value_t = 600_000)]
+    pub timeout: u64,
+    /// Stream responses.
+    #[arg(long)]
+    pub stream: bool,
+    /// Resume this earlier run folder: samples with a prediction are not generated again.
+    #[arg(long)]
+    pub use_cache: Option<PathBuf>,
+    /// Re-score the predictions of this run folder without calling the model.
+    #[arg(long)]
+    pub rescore: Option<PathBuf>,
+    /// Where runs are written.
+    #[arg(long, default_value = "outputs")]
+    pub outputs_dir: PathBuf,
+    /// Run name.
+    #[arg(long, default_value = "eval")]
+    pub name: String,
+    /// In-process agents the samples are leased to.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub agents: u32,
+}
+
+impl EvalArgs {
+    /// Per-benchmark dataset arguments (limit and data dir applied).
+    pub fn dataset_args(&self) -> anyhow::Result<BTreeMap<String, DatasetArgs>> {
+        let mut all: BTreeMap<String, DatasetArgs> = match &self.dataset_args {
+            Some(s) => serde_json::from_str(s).with_context(|| {
+                format!("--dataset-args is not a JSON object of benchmark → arguments: {s}")
+            })?,
+            None => BTreeMap::new(),
+        };
+        for name in all.keys() {
+            if !self.datasets.contains(name) {
+                bail!("--dataset-args names {name:?}, which is not in --datasets");
+            }
+        }
+        for name in &self.datasets {
+            let a = all.entry(name.clone()).or_default();
+            if a.limit.is_none() {
+                a.limit = self.limit;
+            }
+            if a.local_path.is_none()
+                && let Some(dir) = &self.data_dir
+            {
+                a.local_path = Some(dir.join(name));
+            }
+        }
+        Ok(all)
+    }
+
+    /// Generation parameters from `--generation-config`.
+    pub fn gen_params(&self) -> anyhow::Result<GenParams> {
+        let mut extra = match &self.generation_config {
+            None => serde_json::Map::new(),
+            Some(s) => match serde_json::from_str::<serde_json::Value>(s) {
+                Ok(serde_json::Value::Object(m)) => m,
+                Ok(other) => bail!("--generation-config must be a JSON object, got {other}"),
+                Err(e) => bail!("--generation-config is not valid JSON ({e}): {s}"),
+            },
+        };
+        let mut take_f = |k: &str| extra.remove(k).and_then(|v| v.as_f64());
+        let temperature = take_f("temperature");
+        let top_p = take_f("top_p");
+        let max_tokens = extra
+            .remove("max_tokens")
+            .and_then(|v| v.as_u64())
+            .map(|v| v.min(u64::from(u32::MAX)) as u32);
+        let top_k = extra.remove("top_k").and_then(|v| v.as_i64());
+        Ok(GenParams {
+            stream: self.stream,
+            max_tokens,
+            min_tokens: None,
+            temperature,
+            top_p,
+            top_k,
+            extra,
+        })
+    }
+
+    /// The endpoint.
+    pub fn target(&self) -> anyhow::Result<TargetSpec> {
+        let Some(url) = &self.api_url else {
+            bail!("--api-url is required to generate")
+        };
+        let (api, url) = ApiKind::resolve(url);
+        if api != ApiKind::Chat {
+            bail!("eval needs a chat endpoint (.../v1/chat/completions), got {url}");
+        }
+        if self.timeout == 0 {
+            bail!("--timeout must be a positive number of milliseconds");
+        }
+        let timeout = self.timeout as f64 / 1000.0;
+        Ok(TargetSpec {
+            url,
+            api,
+            model: self.model.clone(),
+            api_key: self.api_key.clone().map(Secret),
+            headers: vec![],
+            connect_timeout_s: 10.0,
+            read_timeout_s: timeout,
+            total_timeout_s: timeout,
+        })
+    }
+}

@@ -1,0 +1,261 @@
+//! Leasing eval samples to agents: each agent holds at most two batches; when one finishes it
+//! gets the next (so slow agents take less); a lost agent's batches go back to the queue; every
+//! (sample, repeat) is stored once.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::time::Duration;
+
+use anyhow::Context;
+use swarm_common::eval::Sample;
+use swarm_common::eval::task::{EvalAssign, EvalShardSpec, Prediction};
+use swarm_proto::{Assign, Cancel, agent_message, coordinator_message};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::store::EvalStore;
+use crate::cluster::{AgentInfo, Cluster, ClusterEvent};
+
+/// Batches in flight per agent.
+const IN_FLIGHT: usize = 2;
+/// Attempts per item before it is stored as failed.
+const MAX_ATTEMPTS: u32 = 3;
+
+/// What to run: one benchmark's pending items and how to send them.
+pub struct LeasePlan<'a> {
+    /// Run-unique prefix of shard ids.
+    pub prefix: String,
+    /// Template of every batch (items empty).
+    pub template: EvalShardSpec,
+    /// Items still to predict.
+    pub items: Vec<(Sample, u32)>,
+    /// Samples per batch.
+    pub batch: usize,
+    /// Agents to lease to.
+    pub agents: &'a [AgentInfo],
+}
+
+struct Lease {
+    agent: String,
+    session: u64,
+    items: Vec<(Sample, u32)>,
+}
+
+/// Counts of what happened, for the report.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct LeaseStats {
+    /// Predictions stored.
+    pub stored: u64,
+    /// Duplicates ignored.
+    pub duplicates: u64,
+    /// Batches re-leased after a loss or failure.
+    pub released: u64,
+    /// Items stored as failed after too many attempts.
+    pub failed: u64,
+}
+
+/// Runs the plan to completion (or cancellation), storing predictions in `store`.
+pub async fn run(
+    cluster: &mut Cluster,
+    plan: LeasePlan<'_>,
+    store: &mut EvalStore,
+    cancel: &CancellationToken,
+) -> anyhow::Result<LeaseStats> {
+    let golds: HashMap<String, String> = plan
+        .items
+        .iter()
+        .map(|(s, _)| (s.id.clone(), s.gold.clone()))
+        .collect();
+    let mut queue: VecDeque<(Sample, u32)> = plan.items.into_iter().collect();
+    let mut attempts: HashMap<(String, u32), u32> = HashMap::new();
+    let mut leases: BTreeMap<String, Lease> = BTreeMap::new();
+    let mut stats = LeaseStats::default();
+    let mut next = 0u64;
+    let mut live: Vec<AgentInfo> = plan.agents.to_vec();
+    let mut last_event = Instant::now();
+    let silence = Duration::from_secs_f64(plan.template.target.total_timeout_s.min(3600.0) + 60.0);
+    loop {
+        // top every live agent up to IN_FLIGHT batches
+        for a in &live {
+            while leases.values().filter(|l| l.agent == a.id).count() < IN_FLIGHT
+                && !queue.is_empty()
+            {
+                let take = plan.batch.min(queue.len());
+                let items: Vec<_> = queue.drain(..take).collect();
+                next += 1;
+                let shard_id = format!("{}/{next}", plan.prefix);
+                let mut spec = plan.template.clone();
+                spec.shard_id = shard_id.clone();
+                spec.items = items.clone();
+                let spec_json = serde_json::to_vec(&EvalAssign { eval: spec })
+                    .context("cannot encode an eval batch")?;
+                let sent = cluster.registry.send(
+                    &a.id,
+                    coordinator_message::Msg::Assign(Assign {
+                        shard_id: shard_id.clone(),
+                        spec_json,
+                        start_at_unix_us: 0,
+                        send_records: false,
+                    }),
+                );
+                if !sent {
+                    queue.extend(items);
+                    break;
+                }
+                leases.insert(
+                    shard_id,
+                    Lease {
+                        agent: a.id.clone(),
+                        session: a.session,
+                        items,
+                    },
+                );
+            }
+        }
+        if leases.is_empty() {
+            if queue.is_empty() || cancel.is_cancelled() {
+                break;
+            }
+            anyhow::bail!("{} eval items left and no agent to run them", queue.len());
+        }
+        tokio::select! {
+            ev = cluster.events.recv() => {
+                last_event = Instant::now();
+                match ev {
+                    Some(ClusterEvent::Message { msg, .. }) => match *msg {
+                        agent_message::Msg::Scored(s) => {
+                            if !leases.contains_key(&s.shard_id) {
+                                continue; // a batch already re-leased: its late results are duplicates at best
+                            }
+                            for (n, line) in s.jsonl.split(|&c| c == b'\n').enumerate() {
+                                if line.iter().all(u8::is_ascii_whitespace) {
+                                    continue;
+                                }
+                                let p: Prediction = match serde_json::from_slice(line) {
+                                    Ok(p) => p,
+                                    Err(e) => {
+                                        tracing::warn!(shard = %s.shard_id, line = n + 1, error = %e, "bad prediction line from agent");
+                                        continue;
+                                    }
+                                };
+                                let gold = golds.get(&p.sample_id).cloned().unwrap_or_default();
+                                if p.error.is_some() {
+                                    continue; // retried when the batch ends
+                                }
+                                if store.add(p, &gold)? { stats.stored += 1 } else { stats.duplicates += 1 }
+                            }
+                        }
+                        agent_message::Msg::Done(d) => {
+                            if let Some(l) = leases.remove(&d.shard_id) {
+                                requeue(l, store, &mut queue, &mut attempts, &mut stats, &golds, &plan.template.benchmark)?;
+                            }
+                        }
+                        agent_message::Msg::Failed(f) => {
+                            tracing::warn!(shard = %f.shard_id, reason = %f.reason, "eval batch failed");
+                            if let Some(l) = leases.remove(&f.shard_id) {
+                                stats.released += 1;
+                                requeue(l, store, &mut queue, &mut attempts, &mut stats, &golds, &plan.template.benchmark)?;
+                            }
+                        }
+                        _ => {}
+                    },
+                    Some(ClusterEvent::Lost { agent_id, session, reason }) => {
+                        live.retain(|a| !(a.id == agent_id && a.session == session));
+                        let lost: Vec<String> = leases.iter().filter(|(_, l)| l.agent == agent_id && l.session == session).map(|(k, _)| k.clone()).collect();
+                        if !lost.is_empty() {
+                            tracing::warn!(agent_id = %agent_id, %reason, batches = lost.len(), "agent lost: its eval batches go back to the queue");
+                        }
+                        for k in lost {
+                            if let Some(l) = leases.remove(&k) {
+                                stats.released += 1;
+                                requeue(l, store, &mut queue, &mut attempts, &mut stats, &golds, &plan.template.benchmark)?;
+                            }
+                        }
+                    }
+                    Some(ClusterEvent::Joined(a)) => live.push(a),
+                    None => anyhow::bail!("cluster event channel closed"),
+                }
+            }
+            _ = tokio::time::sleep(Duration::from_millis(500)) => {
+                if last_event.elapsed() > silence {
+                    anyhow::bail!("no word from any agent for {silence:?} with {} batches out", leases.len());
+                }
+            }
+            _ = cancel.cancelled() => {
+                for (id, l) in &leases {
+                    cluster.registry.send(&l.agent, coordinator_message::Msg::Cancel(Cancel { shard_id: id.clone(), reason: "run cancelled".into() }));
+                }
+                queue.clear();
+                // let the agents report what they finished, briefly
+                let deadline = Instant::now() + Duration::from_secs(5);
+                while !leases.is_empty() && Instant::now() < deadline {
+                    match tokio::time::timeout_at(deadline, cluster.events.recv()).await {
+                        Ok(Some(ClusterEvent::Message { msg, .. })) => {
+                            if let agent_message::Msg::Scored(s) = *msg {
+                                for line in s.jsonl.split(|&c| c == b'\n').filter(|l| !l.is_empty()) {
+                                    if let Ok(p) = serde_json::from_slice::<Prediction>(line)
+                                        && p.error.is_none()
+                                    {
+                                        let gold = golds.get(&p.sample_id).cloned().unwrap_or_default();
+                                        if store.add(p, &gold)? { stats.stored += 1 }
+                                    }
+                                }
+                            } else if let agent_message::Msg::Done(d) = *msg {
+                                leases.remove(&d.shard_id);
+                            }
+                        }
+                        _ => break,
+                    }
+                }
+                break;
+            }
+        }
+    }
+    Ok(stats)
+}
+
+/// Puts a finished or lost batch's unpredicted items back in the queue (or stores them as
+/// failed after too many attempts).
+fn requeue(
+    l: Lease,
+    store: &mut EvalStore,
+    queue: &mut VecDeque<(Sample, u32)>,
+    attempts: &mut HashMap<(String, u32), u32>,
+    stats: &mut LeaseStats,
+    golds: &HashMap<String, String>,
+    benchmark: &str,
+) -> anyhow::Result<()> {
+    for (sample, repeat) in l.items {
+        if store.has(benchmark, &sample.id, repeat) {
+            continue;
+        }
+        let n = attempts.entry((sample.id.clone(), repeat)).or_insert(0);
+        *n += 1;
+        if *n >= MAX_ATTEMPTS {
+            stats.failed += 1;
+            let gold = golds.get(&sample.id).cloned().unwrap_or_default();
+            let failed = Prediction {
+                benchmark: benchmark.to_string(),
+                subset: sample.subset.clone(),
+                sample_id: sample.id.clone(),
+                repeat,
+                completion: String::new(),
+                reasoning: String::new(),
+                extracted: String::new(),
+                score: swarm_common::eval::Score {
+                    extracted: String::new(),
+                    values: Default::default(),
+                    main: String::new(),
+                },
+                prompt_tokens: 0,
+                completion_tokens: 0,
+                reasoning_tokens: 0,
+                latency_us: 0,
+                error: Some(format!("no prediction after {MAX_ATTEMPTS} attempts")),
+            };
+            store.add(failed, &gold)?;
+        } else {
+            queue.push_back((sample, repeat));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,9 @@
+//! Eval workloads on the coordinator: samples loaded from local benchmark data, leased to agents
+//! in batches (pull-based: an agent gets its next batch when one finishes), predictions and
+//! reviews stored once per (sample, repeat), reports in EvalScope's layout, resume and rescore.
+
+pub mod args;
+pub mod lease;
+pub mod report;
+pub mod run;
+pub mod store;

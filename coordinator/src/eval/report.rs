@@ -1,0 +1,101 @@
+//! Eval reports: EvalScope's `reports/<model>/<bench>.json` and the terminal tables (task_type,
+//! metric, dataset_name, average_score, count; then per subset).
+
+use std::collections::HashMap;
+
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{ContentArrangement, Table};
+use swarm_common::eval::report::{ReportSpec, ScoredSample, build_report};
+use swarm_common::eval::task::Prediction;
+use swarm_common::eval::{Benchmark, Report, Sample};
+
+/// Builds one benchmark's report over every (sample, repeat) planned: a missing or failed
+/// prediction scores 0, so failures never inflate a score.
+pub fn report(
+    model: &str,
+    bench: &dyn Benchmark,
+    samples: &[Sample],
+    repeats: u32,
+    predictions: &[Prediction],
+) -> Report {
+    let spec = ReportSpec::of(bench);
+    let by_key: HashMap<(&str, u32), &Prediction> = predictions
+        .iter()
+        .filter(|p| p.error.is_none())
+        .map(|p| ((p.sample_id.as_str(), p.repeat), p))
+        .collect();
+    let mut scored = Vec::with_capacity(samples.len() * repeats as usize);
+    for s in samples {
+        for r in 0..repeats {
+            let values = match by_key.get(&(s.id.as_str(), r)) {
+                Some(p) => p.score.values.clone(),
+                None => spec.metrics.iter().map(|m| (m.clone(), 0.0)).collect(),
+            };
+            scored.push(ScoredSample {
+                subset: s.subset.clone(),
+                sample_id: s.id.clone(),
+                values,
+            });
+        }
+    }
+    build_report(model, &spec, &scored)
+}
+
+fn table() -> Table {
+    let mut t = Table::new();
+    t.load_style(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic);
+    t
+}
+
+/// The overview table: one row per benchmark and metric.
+pub fn overview_table(rows: &[(&'static str, Report)]) -> String {
+    let mut t = table();
+    t.set_header(vec![
+        "task_type",
+        "metric",
+        "dataset_name",
+        "average_score",
+        "count",
+    ]);
+    for (task_type, r) in rows {
+        for m in &r.metrics {
+            t.add_row(vec![
+                task_type.to_string(),
+                m.name.clone(),
+                r.dataset_name.clone(),
+                format!("{:.4}", m.score),
+                m.num.to_string(),
+            ]);
+        }
+    }
+    t.to_string()
+}
+
+/// The per-subset table of one report's first metric.
+pub fn subset_table(r: &Report) -> String {
+    let mut t = table();
+    t.set_header(vec![
+        "dataset_name",
+        "metric",
+        "category",
+        "subset",
+        "num",
+        "score",
+    ]);
+    if let Some(m) = r.metrics.first() {
+        for c in &m.categories {
+            for s in &c.subsets {
+                t.add_row(vec![
+                    r.dataset_name.clone(),
+                    m.name.clone(),
+                    c.name.join("/"),
+                    s.name.clone(),
+                    s.num.to_string(),
+                    format!("{:.4}", s.score),
+                ]);
+            }
+        }
+    }
+    t.to_string()
+}

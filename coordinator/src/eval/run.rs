@@ -1,0 +1,138 @@
+//! `coordinator eval`: load samples, lease them to agents (or re-score saved predictions), write
+//! predictions, reviews and reports, print the tables.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use swarm_common::eval::registry;
+use swarm_common::eval::task::{self, EvalShardSpec};
+use tokio_util::sync::CancellationToken;
+
+use super::args::EvalArgs;
+use super::lease::{LeasePlan, run as lease};
+use super::report::{overview_table, report, subset_table};
+use super::store::EvalStore;
+use crate::cluster::{Cluster, ClusterConfig};
+use crate::output::run_dir::run_id;
+use crate::output::stage_files::write_json;
+
+/// Runs (or re-scores) the eval the flags describe; returns the run folder.
+pub async fn run_eval(args: &EvalArgs, cancel: &CancellationToken) -> anyhow::Result<PathBuf> {
+    let all_args = args.dataset_args()?;
+    let run_dir = match (&args.rescore, &args.use_cache) {
+        (Some(dir), _) | (None, Some(dir)) => dir.clone(),
+        (None, None) => args.outputs_dir.join(run_id(&args.name)),
+    };
+    let root = run_dir.join("eval");
+    let mut store = EvalStore::open(&root, &args.model)?;
+    let mut rows = Vec::new();
+    let mut cluster: Option<Cluster> = None;
+    for name in &args.datasets {
+        let bench = registry::benchmark(name)?;
+        let dargs = all_args.get(name).cloned().unwrap_or_default();
+        let samples = bench
+            .load(&dargs)
+            .with_context(|| format!("benchmark {name}"))?;
+        if samples.is_empty() {
+            anyhow::bail!("benchmark {name}: no samples (check local_path and subset_list)");
+        }
+        if args.rescore.is_some() {
+            rescore(&mut store, bench.as_ref(), &samples, &dargs)?;
+        } else {
+            let pending: Vec<_> = samples
+                .iter()
+                .flat_map(|s| (0..args.repeats.max(1)).map(move |r| (s.clone(), r)))
+                .filter(|(s, r)| !store.has(name, &s.id, *r))
+                .collect();
+            if !pending.is_empty() {
+                if cluster.is_none() {
+                    let mut c = Cluster::start(
+                        ClusterConfig::local(&run_id(&args.name), args.agents),
+                        cancel,
+                    )
+                    .await?;
+                    c.wait_for(
+                        args.agents as usize,
+                        &Default::default(),
+                        Duration::from_secs(30),
+                    )
+                    .await?;
+                    cluster = Some(c);
+                }
+                if let Some(c) = cluster.as_mut() {
+                    let agents = c.registry.agents();
+                    let per_agent = args.eval_batch_size.div_ceil(args.agents).max(1);
+                    let template = EvalShardSpec {
+                        shard_id: String::new(),
+                        benchmark: name.clone(),
+                        args: dargs.clone(),
+                        target: args.target()?,
+                        gen_params: args.gen_params()?,
+                        items: vec![],
+                        concurrency: per_agent,
+                    };
+                    let plan = LeasePlan {
+                        prefix: format!("eval/{name}"),
+                        template,
+                        items: pending,
+                        batch: (per_agent as usize * 2).max(4),
+                        agents: &agents,
+                    };
+                    let stats = lease(c, plan, &mut store, cancel).await?;
+                    tracing::info!(benchmark = %name, stored = stats.stored, duplicates = stats.duplicates, released = stats.released, failed = stats.failed, "eval benchmark done");
+                }
+            }
+        }
+        let preds = store
+            .predictions
+            .get(name.as_str())
+            .cloned()
+            .unwrap_or_default();
+        let r = report(
+            &args.model,
+            bench.as_ref(),
+            &samples,
+            args.repeats.max(1),
+            &preds,
+        );
+        let dir = store.reports_dir();
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+        write_json(&dir.join(format!("{name}.json")), &r)?;
+        println!("{}", subset_table(&r));
+        rows.push((bench.meta().task_type, r));
+        if cancel.is_cancelled() {
+            break;
+        }
+    }
+    if let Some(c) = cluster {
+        c.shutdown().await;
+    }
+    println!("{}", overview_table(&rows));
+    println!("\nresults: {}", run_dir.display());
+    Ok(run_dir)
+}
+
+/// Re-scores stored predictions with the current extractors and scorers; writes fresh reviews.
+fn rescore(
+    store: &mut EvalStore,
+    bench: &dyn swarm_common::eval::Benchmark,
+    samples: &[swarm_common::eval::Sample],
+    dargs: &swarm_common::eval::DatasetArgs,
+) -> anyhow::Result<()> {
+    let name = bench.meta().name;
+    let filters = task::filters(name, dargs)?;
+    let by_id: std::collections::HashMap<&str, &swarm_common::eval::Sample> =
+        samples.iter().map(|s| (s.id.as_str(), s)).collect();
+    if let Some(preds) = store.predictions.get_mut(name) {
+        for p in preds.iter_mut() {
+            if let Some(s) = by_id.get(p.sample_id.as_str()) {
+                let (extracted, score) = task::score(bench, &filters, s, &p.completion);
+                p.extracted = extracted;
+                p.score = score;
+            }
+        }
+    }
+    Ok(())
+}

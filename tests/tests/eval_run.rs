@@ -1,0 +1,123 @@
+//! `coordinator eval` end to end against llm-sim: samples leased to two agents, every
+//! (sample, repeat) stored once, reports written; a rerun with --use-cache generates nothing new;
+//! --rescore re-scores saved predictions without the model.
+
+use std::path::{Path, PathBuf};
+
+use clap::Parser;
+use swarm_coordinator::cli::Cli;
+use swarm_tests::schemas::read_json;
+use swarm_tests::start_sim;
+use tokio_util::sync::CancellationToken;
+
+fn fixture(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../common/tests/fixtures/eval")
+        .join(rel)
+}
+
+fn lines(p: &Path) -> usize {
+    std::fs::read_to_string(p)
+        .map(|s| s.lines().filter(|l| !l.trim().is_empty()).count())
+        .unwrap_or(0)
+}
+
+async fn eval(args: &[&str]) -> anyhow::Result<()> {
+    let mut argv = vec!["coordinator", "eval"];
+    argv.extend_from_slice(args);
+    swarm_coordinator::run(Cli::try_parse_from(argv)?, CancellationToken::new()).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eval_leases_stores_once_resumes_and_rescores() {
+    let mut cfg = llm_sim::SimConfig::instant();
+    cfg.record_truth = true;
+    let sim = start_sim(cfg).await;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path().join("out");
+    let url = format!("{}/v1/chat/completions", sim.url());
+    let dargs = serde_json::json!({
+        "gsm8k": {"local_path": fixture("gsm8k/test.jsonl")},
+        "iquiz": {"local_path": fixture("iquiz/iquiz.jsonl")},
+    })
+    .to_string();
+    let common = [
+        "--model",
+        "sim-model",
+        "--api-url",
+        &url,
+        "--datasets",
+        "gsm8k",
+        "iquiz",
+        "--dataset-args",
+        &dargs,
+        "--limit",
+        "6",
+        "--repeats",
+        "2",
+        "--eval-batch-size",
+        "4",
+        "--agents",
+        "2",
+        "--generation-config",
+        r#"{"max_tokens": 8, "temperature": 0, "chat_template_kwargs": {"enable_thinking": false}}"#,
+    ];
+    let mut first = common.to_vec();
+    first.extend(["--outputs-dir", out.to_str().expect("utf8"), "--name", "e"]);
+    eval(&first).await.expect("eval runs");
+    let run = std::fs::read_dir(&out)
+        .expect("out")
+        .next()
+        .expect("a run")
+        .expect("entry")
+        .path();
+    let root = run.join("eval");
+    // gsm8k has one subset (6 samples), iquiz two (6 each): ×2 repeats
+    let gsm = root.join("predictions/sim-model/gsm8k_main.jsonl");
+    assert_eq!(lines(&gsm), 12, "every (sample, repeat) exactly once");
+    let iq: usize = ["IQ", "EQ"]
+        .iter()
+        .map(|s| lines(&root.join(format!("predictions/sim-model/iquiz_{s}.jsonl"))))
+        .sum();
+    assert_eq!(iq, 24);
+    let report = read_json(&root.join("reports/sim-model/gsm8k.json"));
+    assert_eq!(report["dataset_name"], "gsm8k");
+    // the simulator answers lorem ipsum: nothing is correct, every planned item is counted
+    assert_eq!(report["score"], 0.0);
+    assert!(
+        report["metrics"][0]["num"].as_u64().unwrap_or(0) >= 6,
+        "{report}"
+    );
+    let requests_before = sim.truth.len();
+    assert_eq!(requests_before, 36, "one request per (sample, repeat)");
+
+    // resume: nothing left to generate, no request reaches the model
+    let mut again = common.to_vec();
+    let run_s = run.to_str().expect("utf8").to_string();
+    again.extend(["--use-cache", &run_s]);
+    eval(&again).await.expect("resume runs");
+    assert_eq!(lines(&gsm), 12, "resume re-generated nothing");
+    assert_eq!(sim.truth.len(), requests_before);
+
+    // rescore without the model (no --api-url)
+    eval(&[
+        "--model",
+        "sim-model",
+        "--datasets",
+        "gsm8k",
+        "iquiz",
+        "--dataset-args",
+        &dargs,
+        "--limit",
+        "6",
+        "--repeats",
+        "2",
+        "--rescore",
+        &run_s,
+    ])
+    .await
+    .expect("rescore runs");
+    let rescored = read_json(&root.join("reports/sim-model/gsm8k.json"));
+    assert_eq!(rescored["score"], report["score"]);
+    sim.shutdown().await;
+}
