@@ -6,5 +6,6 @@ pub mod capacity;
 pub mod fidelity;
 pub mod merge;
 pub mod procstat;
+pub mod scoring;
 pub mod shard;
 pub mod simproc;

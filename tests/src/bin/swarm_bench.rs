@@ -44,14 +44,17 @@ fn main() -> anyhow::Result<()> {
         if matches!(what.as_str(), "merge" | "all") {
             swarm_tests::bench::merge::merge(&[10, 100, 1000], 5)?;
         }
+        if matches!(what.as_str(), "scoring" | "all") {
+            swarm_tests::bench::scoring::scoring(200)?;
+        }
         if what == "memory" {
             memory(10_000, 20_000).await?;
         }
         if !matches!(
             what.as_str(),
-            "capacity" | "fidelity" | "memory" | "merge" | "all"
+            "capacity" | "fidelity" | "memory" | "merge" | "scoring" | "all"
         ) {
-            anyhow::bail!("unknown benchmark {what:?}: capacity, fidelity, memory, merge or all");
+            anyhow::bail!("unknown benchmark {what:?}: capacity, fidelity, memory, merge, scoring or all");
         }
         Ok(())
     })
