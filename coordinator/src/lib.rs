@@ -27,7 +27,12 @@ pub async fn run(cli: Cli, cancel: CancellationToken) -> anyhow::Result<()> {
         Command::Certs(args) => certs::run_certs(&args),
         Command::Validate { plan } => {
             let p = plan::load_plan(&plan)?;
-            let stages: usize = p.workloads.iter().map(|w| w.perf.stages.len()).sum();
+            let stages: usize = p
+                .workloads
+                .iter()
+                .filter_map(|w| w.perf.as_ref())
+                .map(|p| p.stages.len())
+                .sum();
             println!(
                 "{}: ok (plan {:?}: {} target(s), {} workload(s), {stages} stage(s))",
                 plan.display(),

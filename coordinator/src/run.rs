@@ -28,6 +28,8 @@ pub struct RunSummary {
     pub cancelled: bool,
     /// Per workload, per stage: EvalScope's summary.
     pub workloads: BTreeMap<String, Vec<StageOverview>>,
+    /// Eval workloads that ran (reports under `eval/<workload>/reports/`).
+    pub evals: Vec<String>,
 }
 
 /// One stage in `run.json`.
@@ -121,6 +123,7 @@ pub async fn run_parsed(
         plan: plan.name.clone(),
         cancelled: false,
         workloads: BTreeMap::new(),
+        evals: Vec::new(),
     };
     let display = Display {
         progress,
@@ -131,6 +134,21 @@ pub async fn run_parsed(
         if cancel.is_cancelled() {
             break;
         }
+        let job = match job {
+            build::Job::Perf(p) => p,
+            build::Job::Eval(e) => {
+                let root = run_dir.join("eval").join(&e.name);
+                if let Err(err) =
+                    crate::eval::run::run_job(Some(&mut cluster), &agents, e, &root, false, cancel)
+                        .await
+                {
+                    failure = Some(err.context(format!("workload {}", e.name)));
+                    break;
+                }
+                summary.evals.push(e.name.clone());
+                continue;
+            }
+        };
         let groups = match crate::gather::groups(&workload.placement, &agents) {
             Ok(g) => g,
             Err(e) => {

@@ -7,7 +7,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 use crate::ReasoningMode;
 use crate::plan::{Endpoint, Plan};
 use crate::sse::write_usage;
-use crate::vocab::{self, Channel};
+use crate::vocab::Channel;
 
 /// The whole JSON answer for `plan`.
 pub(crate) fn answer_body(plan: &Plan, model_json: &str, created: u64) -> Bytes {
@@ -15,7 +15,7 @@ pub(crate) fn answer_body(plan: &Plan, model_json: &str, created: u64) -> Bytes 
     let mut content = BytesMut::with_capacity(n as usize * 8);
     let mut reasoning = BytesMut::new();
     for i in 0..n {
-        match vocab::token(i, plan.reasoning_tokens, plan.reasoning) {
+        match plan.token(i) {
             (text, Channel::Content) => content.put_slice(text.as_bytes()),
             (text, Channel::Reasoning) => reasoning.put_slice(text.as_bytes()),
         }

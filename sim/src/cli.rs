@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::Parser;
 use tokio_util::sync::CancellationToken;
 
-use crate::{Dist, ReasoningMode, SimConfig};
+use crate::{AnswerKeyConfig, AnswerSelection, Dist, ReasoningMode, SimConfig};
 
 /// Flags of the `llm-sim` binary. Flags override the config file, which overrides defaults.
 #[derive(Debug, Clone, Parser)]
@@ -74,6 +74,16 @@ pub struct Args {
     /// Longest stall before the connection is reset, milliseconds.
     #[arg(long)]
     pub stall_max_ms: Option<u64>,
+    /// Answer key (JSON lines of prompt_sha256, correct, wrong): keyed chat questions get the
+    /// correct or wrong text instead of generated words.
+    #[arg(long, value_name = "FILE")]
+    pub answer_key: Option<PathBuf>,
+    /// Fraction of the answer key's questions answered correctly (default 1).
+    #[arg(long, value_name = "FRACTION")]
+    pub answer_accuracy: Option<f64>,
+    /// How correct questions are chosen: exact (exactly round(accuracy × N)) or per_question.
+    #[arg(long)]
+    pub answer_selection: Option<AnswerSelection>,
 }
 
 impl Args {
@@ -90,11 +100,28 @@ impl Args {
             None => SimConfig::default(),
         };
         self.apply(&mut config);
+        if config.answer_key.is_none()
+            && (self.answer_accuracy.is_some() || self.answer_selection.is_some())
+        {
+            anyhow::bail!(
+                "--answer-accuracy and --answer-selection need an answer key (--answer-key FILE)"
+            );
+        }
         config.validate().context("invalid command line flags")?;
         Ok(config)
     }
 
     fn apply(&self, c: &mut SimConfig) {
+        if let Some(path) = &self.answer_key {
+            match &mut c.answer_key {
+                Some(key) => key.path = path.clone(),
+                None => c.answer_key = Some(AnswerKeyConfig::new(path.clone(), 1.0)),
+            }
+        }
+        if let Some(key) = &mut c.answer_key {
+            set(&mut key.accuracy, self.answer_accuracy);
+            set(&mut key.selection, self.answer_selection);
+        }
         set(&mut c.model, self.model.clone());
         set(&mut c.seed, self.seed);
         set(&mut c.latency.ttft_ms, self.ttft_ms.map(Dist::fixed));
@@ -168,6 +195,44 @@ mod tests {
         let err = format!("{:#}", args.load_config().await.unwrap_err());
         assert!(err.contains("faults.stall") && err.contains('2'), "{err}");
         assert!(Args::try_parse_from(["llm-sim", "--reasoning", "deep"]).is_err());
+    }
+
+    #[tokio::test]
+    async fn answer_key_flags() {
+        let args = Args::parse_from([
+            "llm-sim",
+            "--answer-key",
+            "key.jsonl",
+            "--answer-accuracy",
+            "0.7",
+        ]);
+        let key = args.load_config().await.unwrap().answer_key.unwrap();
+        assert_eq!(key.path, PathBuf::from("key.jsonl"));
+        assert_eq!(key.accuracy, 0.7);
+        assert_eq!(key.selection, AnswerSelection::Exact);
+
+        let args = Args::parse_from([
+            "llm-sim",
+            "--answer-key",
+            "k",
+            "--answer-selection",
+            "per_question",
+        ]);
+        let key = args.load_config().await.unwrap().answer_key.unwrap();
+        assert_eq!(
+            (key.accuracy, key.selection),
+            (1.0, AnswerSelection::PerQuestion)
+        );
+
+        let args = Args::parse_from(["llm-sim", "--answer-accuracy", "0.5"]);
+        let err = format!("{:#}", args.load_config().await.unwrap_err());
+        assert!(err.contains("--answer-key"), "{err}");
+        let args = Args::parse_from(["llm-sim", "--answer-key", "k", "--answer-accuracy", "7"]);
+        let err = format!("{:#}", args.load_config().await.unwrap_err());
+        assert!(
+            err.contains("answer_key.accuracy") && err.contains('7'),
+            "{err}"
+        );
     }
 
     #[tokio::test]

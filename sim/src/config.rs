@@ -1,7 +1,9 @@
-//! The simulator's configuration: model name, seed, latency model, output lengths, reasoning
-//! and fault rates. Loaded from YAML; unknown fields are rejected, missing ones take defaults.
+//! The simulator's configuration: model name, seed, latency model, output lengths, reasoning,
+//! fault rates and an optional answer key. Loaded from YAML; unknown fields are rejected, missing
+//! ones take defaults.
 
 use std::fmt;
+use std::path::PathBuf;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
@@ -31,6 +33,9 @@ pub struct SimConfig {
     pub faults: FaultConfig,
     /// Record per-chunk send instants in the [`crate::TruthLog`] (for tests and benchmarks).
     pub record_truth: bool,
+    /// Answer benchmark questions from a key file (see [`crate::AnswerKey`]); unset: every
+    /// answer is generated text.
+    pub answer_key: Option<AnswerKeyConfig>,
 }
 
 impl Default for SimConfig {
@@ -44,6 +49,7 @@ impl Default for SimConfig {
             reasoning: ReasoningConfig::default(),
             faults: FaultConfig::default(),
             record_truth: false,
+            answer_key: None,
         }
     }
 }
@@ -100,7 +106,99 @@ impl SimConfig {
         if let Some(length) = &self.output.length {
             length.validate("output.length")?;
         }
+        if let Some(key) = &self.answer_key {
+            key.validate()?;
+        }
         self.faults.validate()
+    }
+}
+
+/// Answer-key mode: a chat request whose last user message is a question of the key gets that
+/// question's correct or wrong answer text instead of generated words.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnswerKeyConfig {
+    /// The key: JSON lines `{"prompt_sha256", "correct", "wrong", "sample_id"}` (see
+    /// [`crate::AnswerKey`]). A relative path is relative to the working directory.
+    pub path: PathBuf,
+    /// Fraction of the key's questions answered correctly, in `[0, 1]`.
+    #[serde(default = "full_accuracy")]
+    pub accuracy: f64,
+    /// How the correctly answered questions are chosen.
+    #[serde(default)]
+    pub selection: AnswerSelection,
+}
+
+fn full_accuracy() -> f64 {
+    1.0
+}
+
+impl AnswerKeyConfig {
+    /// A key at `path` answered with `accuracy` in [`AnswerSelection::Exact`] selection.
+    pub fn new(path: impl Into<PathBuf>, accuracy: f64) -> Self {
+        AnswerKeyConfig {
+            path: path.into(),
+            accuracy,
+            selection: AnswerSelection::default(),
+        }
+    }
+
+    fn validate(&self) -> Result<(), SimError> {
+        if self.path.as_os_str().is_empty() {
+            return Err(SimError::invalid("answer_key.path", "must not be empty"));
+        }
+        if !(0.0..=1.0).contains(&self.accuracy) {
+            return Err(SimError::invalid(
+                "answer_key.accuracy",
+                format!("must be a fraction in [0, 1], got {}", self.accuracy),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Which questions of an answer key are answered correctly. Both are deterministic: they
+/// depend only on the seed and the key, never on request order or timing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AnswerSelection {
+    /// Exactly `floor(accuracy × N + 0.5)` of the key's N distinct questions, those ranking
+    /// lowest by [`crate::question_hash`] (see [`crate::exact_count`]).
+    #[default]
+    Exact,
+    /// Each question on its own, correct iff [`crate::answers_correctly`]: about
+    /// `accuracy × N` in all.
+    PerQuestion,
+}
+
+impl AnswerSelection {
+    /// The config/CLI spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AnswerSelection::Exact => "exact",
+            AnswerSelection::PerQuestion => "per_question",
+        }
+    }
+}
+
+impl fmt::Display for AnswerSelection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for AnswerSelection {
+    type Err = SimError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "exact" => Ok(AnswerSelection::Exact),
+            "per_question" => Ok(AnswerSelection::PerQuestion),
+            other => Err(SimError::invalid(
+                "answer_key.selection",
+                format!("expected exact or per_question, got {other:?}"),
+            )),
+        }
     }
 }
 
@@ -381,6 +479,54 @@ record_truth: true
         }
         let err = "thinking".parse::<ReasoningMode>().unwrap_err().to_string();
         assert!(err.contains("thinking"), "{err}");
+    }
+
+    #[test]
+    fn answer_key_parses_with_defaults_and_is_checked() {
+        let c = SimConfig::from_yaml("answer_key: {path: key.jsonl}").unwrap();
+        assert_eq!(
+            c.answer_key,
+            Some(AnswerKeyConfig::new("key.jsonl", 1.0)),
+            "accuracy defaults to 1, selection to exact"
+        );
+        let c = SimConfig::from_yaml(
+            "answer_key: {path: k.jsonl, accuracy: 0.7, selection: per_question}",
+        )
+        .unwrap();
+        let key = c.answer_key.unwrap();
+        assert_eq!(key.accuracy, 0.7);
+        assert_eq!(key.selection, AnswerSelection::PerQuestion);
+
+        let err = SimConfig::from_yaml("answer_key: {path: k, accuracy: 1.5}")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("answer_key.accuracy") && err.contains("1.5"),
+            "{err}"
+        );
+        let err = SimConfig::from_yaml("answer_key: {path: ''}")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("answer_key.path"), "{err}");
+        for yaml in [
+            "answer_key: {path: k, acuracy: 0.5}",
+            "answer_key: {accuracy: 0.5}",
+            "answer_key: {path: k, selection: most}",
+        ] {
+            assert!(SimConfig::from_yaml(yaml).is_err(), "{yaml}");
+        }
+        let err = SimConfig::from_yaml("answer_key: {path: k, acuracy: 0.5}")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown field"), "{err}");
+    }
+
+    #[test]
+    fn answer_selection_round_trips_through_str() {
+        for s in [AnswerSelection::Exact, AnswerSelection::PerQuestion] {
+            assert_eq!(s.as_str().parse::<AnswerSelection>().unwrap(), s);
+        }
+        assert!("most".parse::<AnswerSelection>().is_err());
     }
 
     #[test]

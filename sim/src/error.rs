@@ -1,6 +1,7 @@
 //! The simulator's error type.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 /// What can go wrong configuring or starting the simulator.
 #[derive(Debug, thiserror::Error)]
@@ -27,6 +28,27 @@ pub enum SimError {
     /// A YAML config could not be parsed (syntax, unknown field, wrong type).
     #[error("cannot parse sim config: {0}")]
     ConfigParse(#[from] serde_norway::Error),
+    /// The answer key file could not be read.
+    #[error("cannot read answer key {path}: {source}")]
+    AnswerKeyRead {
+        /// The key file.
+        path: PathBuf,
+        /// Why it could not be read.
+        source: std::io::Error,
+    },
+    /// A line of the answer key is not a valid entry.
+    #[error("answer key {path}:{line}: {message}")]
+    AnswerKeyLine {
+        /// The key file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong, with the offending value.
+        message: String,
+    },
+    /// The answer key file holds no entries.
+    #[error("answer key {0} has no entries")]
+    AnswerKeyEmpty(PathBuf),
 }
 
 impl SimError {

@@ -13,8 +13,9 @@ use crate::abort::Abort;
 use crate::answer::{answer_body, malformed_body};
 use crate::body::{OnceBody, SimBody};
 use crate::conn::ResetSwitch;
-use crate::openai::{GenerateRequest, error_body};
+use crate::openai::{GenerateRequest, error_body, last_user_content};
 use crate::plan::{Endpoint, Plan};
+use crate::script::Script;
 use crate::server::Shared;
 use crate::sse::EventWriter;
 use crate::stream::StreamBody;
@@ -92,6 +93,10 @@ async fn generate(
         Ok(plan) => plan,
         Err(message) => return bad_request(&message),
     };
+    let plan = match keyed_answer(shared, endpoint, &body) {
+        Some(script) => plan.scripted(script, &shared.config, parsed.max_tokens()),
+        None => plan,
+    };
 
     let truth = shared.config.record_truth.then(|| {
         let id = match &request_id {
@@ -137,6 +142,17 @@ async fn generate(
         response.headers_mut().insert(REQUEST_ID, id);
     }
     response
+}
+
+/// The answer key's answer to a chat request whose last user message is a keyed question.
+fn keyed_answer(shared: &Shared, endpoint: Endpoint, body: &[u8]) -> Option<Script> {
+    let key = shared.answer_key.as_ref()?;
+    if endpoint != Endpoint::Chat {
+        return None;
+    }
+    let content = last_user_content(body)?;
+    let text = key.answer_for_prompt(&content)?;
+    Some(Script::new(text, shared.config.reasoning.mode))
 }
 
 /// A non-streamed answer, sent when its last token would have been generated.

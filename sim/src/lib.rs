@@ -6,7 +6,8 @@
 //! be made to fail in realistic ways (429, 500, connection reset, stall, malformed or truncated
 //! streams, error events), by probability or per request with the `x-sim-fault` header. With
 //! `record_truth` the server logs when it sent every chunk, so a client's measurements can be
-//! checked against the server's own clock.
+//! checked against the server's own clock. With an [`AnswerKey`] it answers benchmark
+//! questions right or wrong in a chosen proportion, so an eval against it has a known score.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), llm_sim::SimError> {
@@ -23,6 +24,7 @@
 
 mod abort;
 mod answer;
+mod answer_key;
 mod body;
 pub mod cli;
 mod config;
@@ -33,15 +35,18 @@ mod faults;
 mod handler;
 mod openai;
 mod plan;
+mod script;
 mod server;
+mod sha256;
 mod sse;
 mod stream;
 mod truth;
 mod vocab;
 
+pub use answer_key::{AnswerKey, answers_correctly, exact_count, prompt_sha256, question_hash};
 pub use config::{
-    CONFIG_VERSION, FaultConfig, LatencyConfig, OutputConfig, ReasoningConfig, ReasoningMode,
-    SimConfig,
+    AnswerKeyConfig, AnswerSelection, CONFIG_VERSION, FaultConfig, LatencyConfig, OutputConfig,
+    ReasoningConfig, ReasoningMode, SimConfig,
 };
 pub use dist::Dist;
 pub use error::SimError;

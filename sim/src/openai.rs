@@ -67,6 +67,33 @@ impl GenerateRequest {
     }
 }
 
+/// The content of the last `user` message of a chat request, if it is a string (answer-key
+/// lookups; parsed only when a key is loaded).
+pub(crate) fn last_user_content(body: &[u8]) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Chat {
+        #[serde(default)]
+        messages: Vec<RoleContent>,
+    }
+    #[derive(Deserialize)]
+    struct RoleContent {
+        #[serde(default)]
+        role: Option<String>,
+        #[serde(default)]
+        content: Option<serde_json::Value>,
+    }
+    let chat: Chat = serde_json::from_slice(body).ok()?;
+    let last = chat
+        .messages
+        .into_iter()
+        .rev()
+        .find(|m| m.role.as_deref() == Some("user"))?;
+    match last.content? {
+        serde_json::Value::String(s) => Some(s),
+        _ => None,
+    }
+}
+
 fn words(s: &str) -> u64 {
     s.split_whitespace().count() as u64
 }
@@ -267,6 +294,25 @@ mod tests {
         assert!(GenerateRequest::parse(br#"{"messages":"hi"}"#).is_err());
         assert!(GenerateRequest::parse(br#"{"max_tokens":-1}"#).is_err());
         assert!(GenerateRequest::parse(br#"{"messages":[{"content":5}]}"#).is_err());
+    }
+
+    #[test]
+    fn last_user_content_found() {
+        let body = br#"{"messages":[
+            {"role":"system","content":"sys"},
+            {"role":"user","content":"first"},
+            {"role":"assistant","content":"reply"},
+            {"role":"user","content":"caf\u00e9 \"q\"\n"},
+            {"role":"assistant","content":null}
+        ]}"#;
+        assert_eq!(
+            last_user_content(body).as_deref(),
+            Some("caf\u{e9} \"q\"\n")
+        );
+        let parts = br#"{"messages":[{"role":"user","content":[{"type":"text","text":"x"}]}]}"#;
+        assert_eq!(last_user_content(parts), None);
+        assert_eq!(last_user_content(br#"{"prompt":"x"}"#), None);
+        assert_eq!(last_user_content(b"{bad"), None);
     }
 
     #[test]

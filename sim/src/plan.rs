@@ -9,6 +9,8 @@ use rand::SeedableRng;
 use rand::rngs::SmallRng;
 
 use crate::openai::GenerateRequest;
+use crate::script::Script;
+use crate::vocab::{self, Channel};
 use crate::{Fault, ReasoningMode, SimConfig};
 
 /// Longest latency the simulator will wait for one step: one day.
@@ -38,7 +40,7 @@ pub(crate) fn request_rng(seed: u64, request: u64, purpose: Stream) -> SmallRng 
     SmallRng::seed_from_u64(mixed)
 }
 
-fn splitmix64(mut x: u64) -> u64 {
+pub(crate) fn splitmix64(mut x: u64) -> u64 {
     x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
     x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
@@ -77,6 +79,8 @@ pub(crate) struct Plan {
     pub ttft: Duration,
     /// Draws inter-token gaps.
     pub latency_rng: SmallRng,
+    /// The answer's text when it comes from an answer key (None: generated words).
+    pub script: Option<Script>,
 }
 
 impl Plan {
@@ -166,7 +170,36 @@ impl Plan {
                 .min(completion_tokens.saturating_sub(1)),
             ttft: ms_to_duration(ttft_ms),
             latency_rng,
+            script: None,
         })
+    }
+
+    /// The plan answering with `script` instead of generated words: as many tokens as the script
+    /// has pieces, cut at the request's `max_tokens` if it gives one (the configured length and
+    /// `default_max_tokens` do not apply); finish reason `"length"` only when cut.
+    pub fn scripted(mut self, script: Script, config: &SimConfig, max_tokens: Option<u32>) -> Plan {
+        let len = script.len();
+        self.completion_tokens = max_tokens.map_or(len, |max| len.min(max));
+        self.finish_reason = if self.completion_tokens < len {
+            "length"
+        } else {
+            "stop"
+        };
+        self.reasoning_tokens = script.reasoning().min(self.completion_tokens);
+        self.fault_at = config
+            .faults
+            .after_tokens
+            .min(self.completion_tokens.saturating_sub(1));
+        self.script = Some(script);
+        self
+    }
+
+    /// The text (JSON-escaped) and channel of token `i`.
+    pub fn token(&self, i: u32) -> (&str, Channel) {
+        match &self.script {
+            Some(script) => script.piece(i),
+            None => vocab::token(i, self.reasoning_tokens, self.reasoning),
+        }
     }
 
     /// The next inter-token gap.

@@ -17,7 +17,7 @@ use tokio::task::{JoinHandle, JoinSet};
 use tokio_util::sync::CancellationToken;
 
 use crate::conn::{ConnIo, ResetSwitch};
-use crate::{SimConfig, SimError, TruthLog, handler};
+use crate::{AnswerKey, SimConfig, SimError, TruthLog, handler};
 
 /// How long in-flight answers may run on after shutdown begins before they are cut off.
 const DRAIN_GRACE: Duration = Duration::from_secs(5);
@@ -33,6 +33,8 @@ pub(crate) struct Shared {
     pub models: Bytes,
     /// The configured model id as a JSON string literal.
     model_json: String,
+    /// The loaded `answer_key`, if configured.
+    pub answer_key: Option<AnswerKey>,
 }
 
 impl Shared {
@@ -54,7 +56,14 @@ impl Shared {
             truth,
             cancel,
             requests: AtomicU64::new(0),
+            answer_key: None,
         }
+    }
+
+    /// The same state answering from `key`.
+    pub(crate) fn with_answer_key(mut self, key: Option<AnswerKey>) -> Self {
+        self.answer_key = key;
+        self
     }
 
     /// The number of the next generation request (0, 1, 2, ...).
@@ -114,20 +123,23 @@ impl Drop for SimHandle {
 }
 
 /// Binds `bind` (port 0 picks a free port) and serves `config` on a spawned task until `cancel`
-/// fires or [`SimHandle::shutdown`] is called. Returns once the socket is bound.
+/// fires or [`SimHandle::shutdown`] is called. Returns once the socket is bound (and the answer
+/// key, if configured, is loaded).
 pub async fn start(
     config: SimConfig,
     bind: SocketAddr,
     cancel: CancellationToken,
 ) -> Result<SimHandle, SimError> {
     config.validate()?;
+    let key = load_answer_key(&config).await?;
     let listener = TcpListener::bind(bind)
         .await
         .map_err(|source| SimError::Bind { addr: bind, source })?;
     let addr = listener.local_addr().map_err(SimError::LocalAddr)?;
     let truth = TruthLog::new();
     let cancel = cancel.child_token();
-    let task = tokio::spawn(serve(listener, config, truth.clone(), cancel.clone()));
+    let shared = Shared::new(config, truth.clone(), cancel.clone()).with_answer_key(key);
+    let task = tokio::spawn(serve_shared(listener, Arc::new(shared)));
     tracing::info!(%addr, "llm-sim listening");
     Ok(SimHandle {
         addr,
@@ -146,7 +158,29 @@ pub async fn serve(
     cancel: CancellationToken,
 ) -> Result<(), SimError> {
     config.validate()?;
-    let shared = Arc::new(Shared::new(config, truth, cancel.clone()));
+    let key = load_answer_key(&config).await?;
+    let shared = Shared::new(config, truth, cancel).with_answer_key(key);
+    serve_shared(listener, Arc::new(shared)).await
+}
+
+/// Reads the configured answer key, if any.
+async fn load_answer_key(config: &SimConfig) -> Result<Option<AnswerKey>, SimError> {
+    let Some(key_config) = &config.answer_key else {
+        return Ok(None);
+    };
+    let key = AnswerKey::load(key_config, config.seed).await?;
+    tracing::info!(
+        path = %key_config.path.display(),
+        questions = key.len(),
+        correct = key.correct_count(),
+        selection = %key_config.selection,
+        "answer key loaded"
+    );
+    Ok(Some(key))
+}
+
+async fn serve_shared(listener: TcpListener, shared: Arc<Shared>) -> Result<(), SimError> {
+    let cancel = shared.cancel.clone();
     let mut builder = http1::Builder::new();
     builder.timer(TokioTimer::new()).keep_alive(true);
     let builder = Arc::new(builder);

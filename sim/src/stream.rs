@@ -19,7 +19,6 @@ use crate::plan::{Endpoint, Plan};
 use crate::server::Shared;
 use crate::sse::{self, EventWriter};
 use crate::truth::TruthRecorder;
-use crate::vocab;
 
 /// A frame is handed over once it holds this many bytes, even if more events are due.
 const MAX_FRAME: usize = 32 * 1024;
@@ -167,7 +166,7 @@ impl StreamBody {
             self.events.role(&mut self.buf);
             self.record(false);
         }
-        let (text, channel) = vocab::token(i, self.plan.reasoning_tokens, self.plan.reasoning);
+        let (text, channel) = self.plan.token(i);
         let last = i + 1 == self.plan.completion_tokens;
         let finish = last.then_some(self.plan.finish_reason);
         self.events.token(&mut self.buf, text, channel, finish);

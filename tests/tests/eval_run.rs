@@ -121,3 +121,39 @@ async fn eval_leases_stores_once_resumes_and_rescores() {
     assert_eq!(rescored["score"], report["score"]);
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_eval_workload_in_a_plan_runs_on_the_plan_agents() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let plan = format!(
+        "version: 1
+name: planned-eval
+agents: {{local_agents: 2}}
+targets:
+  - name: sim
+    sim: {{latency: {{ttft_ms: 0, itl_ms: 0}}}}
+workloads:
+  - name: quiz
+    eval:
+      target: sim
+      datasets: [iquiz]
+      dataset_args: {{iquiz: {{local_path: '{}'}}}}
+      generation_config: {{max_tokens: 4}}
+      limit: 3
+",
+        fixture("iquiz/iquiz.jsonl").display()
+    );
+    let path = tmp.path().join("plan.yaml");
+    std::fs::write(&path, plan).expect("plan");
+    let args = swarm_coordinator::cli::RunArgs {
+        plan: Some(path),
+        outputs_dir: Some(tmp.path().join("out")),
+        quiet: true,
+    };
+    let run = swarm_coordinator::run::run_plan(&args, &CancellationToken::new())
+        .await
+        .expect("plan runs");
+    let report = read_json(&run.join("eval/quiz/reports/sim-model/iquiz.json"));
+    assert_eq!(report["metrics"][0]["num"], 6, "3 per subset, IQ and EQ");
+    assert_eq!(read_json(&run.join("run.json"))["evals"][0], "quiz");
+}

@@ -6,6 +6,7 @@
 //! with [`registry::benchmark`], filter completions with [`filters::FilterChain`], aggregate
 //! with [`report::build_report`].
 
+pub mod answer_key;
 pub mod benchmarks;
 pub mod filters;
 pub mod math;

@@ -94,7 +94,7 @@ impl EvalArgs {
 
     /// Generation parameters from `--generation-config`.
     pub fn gen_params(&self) -> anyhow::Result<GenParams> {
-        let mut extra = match &self.generation_config {
+        let extra = match &self.generation_config {
             None => serde_json::Map::new(),
             Some(s) => match serde_json::from_str::<serde_json::Value>(s) {
                 Ok(serde_json::Value::Object(m)) => m,
@@ -102,22 +102,33 @@ impl EvalArgs {
                 Err(e) => bail!("--generation-config is not valid JSON ({e}): {s}"),
             },
         };
-        let mut take_f = |k: &str| extra.remove(k).and_then(|v| v.as_f64());
-        let temperature = take_f("temperature");
-        let top_p = take_f("top_p");
-        let max_tokens = extra
-            .remove("max_tokens")
-            .and_then(|v| v.as_u64())
-            .map(|v| v.min(u64::from(u32::MAX)) as u32);
-        let top_k = extra.remove("top_k").and_then(|v| v.as_i64());
-        Ok(GenParams {
-            stream: self.stream,
-            max_tokens,
-            min_tokens: None,
-            temperature,
-            top_p,
-            top_k,
-            extra,
+        Ok(super::job::gen_params(extra, self.stream))
+    }
+
+    /// The job the flags describe (without a target when only re-scoring).
+    pub fn job(&self) -> anyhow::Result<super::job::EvalJob> {
+        let target = match (&self.api_url, &self.rescore) {
+            (None, Some(_)) => TargetSpec {
+                url: String::new(),
+                api: ApiKind::Chat,
+                model: self.model.clone(),
+                api_key: None,
+                headers: vec![],
+                connect_timeout_s: 10.0,
+                read_timeout_s: 60.0,
+                total_timeout_s: 60.0,
+            },
+            _ => self.target()?,
+        };
+        Ok(super::job::EvalJob {
+            name: self.name.clone(),
+            model: self.model.clone(),
+            target,
+            datasets: self.datasets.clone(),
+            dataset_args: self.dataset_args()?,
+            gen_params: self.gen_params()?,
+            batch_size: self.eval_batch_size.max(1),
+            repeats: self.repeats.max(1),
         })
     }
 

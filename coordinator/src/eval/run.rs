@@ -1,7 +1,7 @@
-//! `coordinator eval`: load samples, lease them to agents (or re-score saved predictions), write
-//! predictions, reviews and reports, print the tables.
+//! Running an eval job: load samples, lease what has no prediction yet to the agents (or
+//! re-score saved predictions), write predictions, reviews and reports, print the tables.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -10,78 +10,101 @@ use swarm_common::eval::task::{self, EvalShardSpec};
 use tokio_util::sync::CancellationToken;
 
 use super::args::EvalArgs;
+use super::job::EvalJob;
 use super::lease::{LeasePlan, run as lease};
 use super::report::{overview_table, report, subset_table};
 use super::store::EvalStore;
-use crate::cluster::{Cluster, ClusterConfig};
+use crate::cluster::{AgentInfo, Cluster, ClusterConfig};
 use crate::output::run_dir::run_id;
 use crate::output::stage_files::write_json;
 
-/// Runs (or re-scores) the eval the flags describe; returns the run folder.
+/// `coordinator eval`: runs (or re-scores) the eval the flags describe; returns the run folder.
 pub async fn run_eval(args: &EvalArgs, cancel: &CancellationToken) -> anyhow::Result<PathBuf> {
-    let all_args = args.dataset_args()?;
+    let job = args.job()?;
     let run_dir = match (&args.rescore, &args.use_cache) {
         (Some(dir), _) | (None, Some(dir)) => dir.clone(),
         (None, None) => args.outputs_dir.join(run_id(&args.name)),
     };
     let root = run_dir.join("eval");
-    let mut store = EvalStore::open(&root, &args.model)?;
+    if args.rescore.is_some() {
+        run_job(None, &[], &job, &root, true, cancel).await?;
+    } else {
+        let mut cluster = Cluster::start(
+            ClusterConfig::local(&run_id(&args.name), args.agents),
+            cancel,
+        )
+        .await?;
+        let agents = cluster
+            .wait_for(
+                args.agents as usize,
+                &Default::default(),
+                Duration::from_secs(30),
+            )
+            .await?;
+        let r = run_job(Some(&mut cluster), &agents, &job, &root, false, cancel).await;
+        cluster.shutdown().await;
+        r?;
+    }
+    println!("\nresults: {}", run_dir.display());
+    Ok(run_dir)
+}
+
+/// Runs `job` with `agents` of `cluster`, storing under `root` (`<run>/eval` or
+/// `<run>/eval/<workload>`). With `rescore_only`, nothing is generated: saved predictions are
+/// re-scored with the current extractors and scorers.
+pub async fn run_job(
+    mut cluster: Option<&mut Cluster>,
+    agents: &[AgentInfo],
+    job: &EvalJob,
+    root: &Path,
+    rescore_only: bool,
+    cancel: &CancellationToken,
+) -> anyhow::Result<()> {
+    let mut store = EvalStore::open(root, &job.model)?;
     let mut rows = Vec::new();
-    let mut cluster: Option<Cluster> = None;
-    for name in &args.datasets {
+    for name in &job.datasets {
         let bench = registry::benchmark(name)?;
-        let dargs = all_args.get(name).cloned().unwrap_or_default();
+        let dargs = job.dataset_args.get(name).cloned().unwrap_or_default();
         let samples = bench
             .load(&dargs)
             .with_context(|| format!("benchmark {name}"))?;
         if samples.is_empty() {
             anyhow::bail!("benchmark {name}: no samples (check local_path and subset_list)");
         }
-        if args.rescore.is_some() {
+        if rescore_only {
             rescore(&mut store, bench.as_ref(), &samples, &dargs)?;
         } else {
             let pending: Vec<_> = samples
                 .iter()
-                .flat_map(|s| (0..args.repeats.max(1)).map(move |r| (s.clone(), r)))
+                .flat_map(|s| (0..job.repeats).map(move |r| (s.clone(), r)))
                 .filter(|(s, r)| !store.has(name, &s.id, *r))
                 .collect();
             if !pending.is_empty() {
-                if cluster.is_none() {
-                    let mut c = Cluster::start(
-                        ClusterConfig::local(&run_id(&args.name), args.agents),
-                        cancel,
-                    )
-                    .await?;
-                    c.wait_for(
-                        args.agents as usize,
-                        &Default::default(),
-                        Duration::from_secs(30),
-                    )
-                    .await?;
-                    cluster = Some(c);
-                }
-                if let Some(c) = cluster.as_mut() {
-                    let agents = c.registry.agents();
-                    let per_agent = args.eval_batch_size.div_ceil(args.agents).max(1);
-                    let template = EvalShardSpec {
-                        shard_id: String::new(),
-                        benchmark: name.clone(),
-                        args: dargs.clone(),
-                        target: args.target()?,
-                        gen_params: args.gen_params()?,
-                        items: vec![],
-                        concurrency: per_agent,
-                    };
-                    let plan = LeasePlan {
-                        prefix: format!("eval/{name}"),
-                        template,
-                        items: pending,
-                        batch: (per_agent as usize * 2).max(4),
-                        agents: &agents,
-                    };
-                    let stats = lease(c, plan, &mut store, cancel).await?;
-                    tracing::info!(benchmark = %name, stored = stats.stored, duplicates = stats.duplicates, released = stats.released, failed = stats.failed, "eval benchmark done");
-                }
+                let Some(c) = cluster.as_deref_mut() else {
+                    anyhow::bail!(
+                        "benchmark {name}: {} samples to generate and no agents",
+                        pending.len()
+                    );
+                };
+                let per_agent = job.batch_size.div_ceil(agents.len().max(1) as u32).max(1);
+                let template = EvalShardSpec {
+                    shard_id: String::new(),
+                    benchmark: name.clone(),
+                    args: dargs.clone(),
+                    target: job.target.clone(),
+                    gen_params: job.gen_params.clone(),
+                    items: vec![],
+                    concurrency: per_agent,
+                };
+                let plan = LeasePlan {
+                    prefix: format!("{}/{name}", job.name),
+                    template,
+                    items: pending,
+                    batch: (per_agent as usize * 2).max(4),
+                    agents,
+                };
+                let stats = lease(c, plan, &mut store, cancel).await?;
+                tracing::info!(benchmark = %name, stored = stats.stored, duplicates = stats.duplicates, released = stats.released, failed = stats.failed, "eval benchmark done");
             }
         }
         let preds = store
@@ -89,13 +112,7 @@ pub async fn run_eval(args: &EvalArgs, cancel: &CancellationToken) -> anyhow::Re
             .get(name.as_str())
             .cloned()
             .unwrap_or_default();
-        let r = report(
-            &args.model,
-            bench.as_ref(),
-            &samples,
-            args.repeats.max(1),
-            &preds,
-        );
+        let r = report(&job.model, bench.as_ref(), &samples, job.repeats, &preds);
         let dir = store.reports_dir();
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create {}", dir.display()))?;
@@ -106,15 +123,11 @@ pub async fn run_eval(args: &EvalArgs, cancel: &CancellationToken) -> anyhow::Re
             break;
         }
     }
-    if let Some(c) = cluster {
-        c.shutdown().await;
-    }
     println!("{}", overview_table(&rows));
-    println!("\nresults: {}", run_dir.display());
-    Ok(run_dir)
+    Ok(())
 }
 
-/// Re-scores stored predictions with the current extractors and scorers; writes fresh reviews.
+/// Re-scores stored predictions with the current extractors and scorers.
 fn rescore(
     store: &mut EvalStore,
     bench: &dyn swarm_common::eval::Benchmark,

@@ -201,24 +201,71 @@ fn job(name: &str, p: &PerfDef, target: TargetSpec, plan_dir: &Path) -> anyhow::
     })
 }
 
+/// A workload ready to run.
+#[derive(Debug, Clone)]
+pub enum Job {
+    /// A perf sweep.
+    Perf(PerfJob),
+    /// A capability eval.
+    Eval(crate::eval::job::EvalJob),
+}
+
+fn eval_job(
+    name: &str,
+    e: &super::model::EvalDef,
+    target: TargetSpec,
+    plan_dir: &Path,
+) -> crate::eval::job::EvalJob {
+    let mut dataset_args = e.dataset_args.clone();
+    for d in &e.datasets {
+        let a = dataset_args.entry(d.clone()).or_default();
+        if a.limit.is_none() {
+            a.limit = e.limit;
+        }
+        if let Some(p) = &a.local_path {
+            a.local_path = Some(plan_dir.join(p));
+        }
+    }
+    crate::eval::job::EvalJob {
+        name: name.to_string(),
+        model: target.model.clone(),
+        target,
+        datasets: e.datasets.clone(),
+        dataset_args,
+        gen_params: crate::eval::job::gen_params(e.generation_config.clone(), e.stream),
+        batch_size: e.eval_batch_size.max(1),
+        repeats: e.repeats.max(1),
+    }
+}
+
 /// Every workload of the plan as a job, in plan order.
 pub fn jobs(
     plan: &Plan,
     plan_dir: &Path,
     sim_urls: &BTreeMap<String, String>,
-) -> anyhow::Result<Vec<PerfJob>> {
+) -> anyhow::Result<Vec<Job>> {
     plan.workloads
         .iter()
         .map(|w| {
+            let target_name = match (&w.perf, &w.eval) {
+                (Some(p), _) => &p.target,
+                (None, Some(e)) => &e.target,
+                (None, None) => anyhow::bail!("workload {}: needs perf or eval", w.name),
+            };
             let t = plan
                 .targets
                 .iter()
-                .find(|t| t.name == w.perf.target)
-                .with_context(|| {
-                    format!("workload {}: unknown target {}", w.name, w.perf.target)
-                })?;
+                .find(|t| &t.name == target_name)
+                .with_context(|| format!("workload {}: unknown target {target_name}", w.name))?;
             let target = target_spec(t, plan_dir, sim_urls)?;
-            job(&w.name, &w.perf, target, plan_dir).with_context(|| format!("workload {}", w.name))
+            match (&w.perf, &w.eval) {
+                (Some(p), _) => Ok(Job::Perf(
+                    job(&w.name, p, target, plan_dir)
+                        .with_context(|| format!("workload {}", w.name))?,
+                )),
+                (None, Some(e)) => Ok(Job::Eval(eval_job(&w.name, e, target, plan_dir))),
+                (None, None) => anyhow::bail!("workload {}: needs perf or eval", w.name),
+            }
         })
         .collect()
 }

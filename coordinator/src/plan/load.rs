@@ -189,7 +189,16 @@ fn check(plan: &Plan, path: &Path) -> Result<(), PlanError> {
                 "must name an agent label, e.g. region".into(),
             ));
         }
-        let p = &w.perf;
+        let p = match (&w.perf, &w.eval) {
+            (Some(p), None) => p,
+            (None, Some(e)) => {
+                check_eval(e, &names, &|k: &str| f(k))
+                    .map_err(|(field, message)| bad(field, message))?;
+                continue;
+            }
+            (Some(_), Some(_)) => return Err(bad(f("eval"), "give perf or eval, not both".into())),
+            (None, None) => return Err(bad(f("perf"), "a workload needs perf or eval".into())),
+        };
         if !names.contains(p.target.as_str()) {
             let known: Vec<_> = names.iter().copied().collect();
             return Err(bad(
@@ -349,6 +358,52 @@ fn check_coordinator(
                 ),
             ));
         }
+    }
+    Ok(())
+}
+
+/// Checks an eval workload; errors are (field path, message).
+fn check_eval(
+    e: &super::model::EvalDef,
+    targets: &std::collections::BTreeSet<&str>,
+    f: &dyn Fn(&str) -> String,
+) -> Result<(), (String, String)> {
+    if !targets.contains(e.target.as_str()) {
+        let known: Vec<_> = targets.iter().copied().collect();
+        return Err((
+            f("eval.target"),
+            format!(
+                "unknown target {:?} (known: {})",
+                e.target,
+                known.join(", ")
+            ),
+        ));
+    }
+    if e.datasets.is_empty() {
+        return Err((f("eval.datasets"), "name at least one benchmark".into()));
+    }
+    let known = swarm_common::eval::registry::names();
+    for (j, d) in e.datasets.iter().enumerate() {
+        if !known.contains(&d.as_str()) {
+            return Err((
+                f(&format!("eval.datasets[{j}]")),
+                format!("unknown benchmark {d:?} (known: {})", known.join(", ")),
+            ));
+        }
+    }
+    for k in e.dataset_args.keys() {
+        if !e.datasets.contains(k) {
+            return Err((
+                f(&format!("eval.dataset_args.{k}")),
+                format!("{k:?} is not in datasets"),
+            ));
+        }
+    }
+    if e.eval_batch_size == 0 {
+        return Err((f("eval.eval_batch_size"), "must be at least 1".into()));
+    }
+    if e.repeats == 0 {
+        return Err((f("eval.repeats"), "must be at least 1".into()));
     }
     Ok(())
 }

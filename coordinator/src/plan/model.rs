@@ -176,8 +176,50 @@ pub struct WorkloadDef {
     /// Where it runs (default `split`).
     #[serde(default)]
     pub placement: Placement,
-    /// A perf sweep.
-    pub perf: PerfDef,
+    /// A perf sweep (give `perf` or `eval`).
+    #[serde(default)]
+    pub perf: Option<PerfDef>,
+    /// A capability eval (give `perf` or `eval`).
+    #[serde(default)]
+    pub eval: Option<EvalDef>,
+}
+
+/// A capability eval against one target: EvalScope's task config.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EvalDef {
+    /// Target name (its `model` is the model evaluated).
+    pub target: String,
+    /// Benchmarks (gsm8k, math_500, aime24, aime25, mmlu_pro, mmlu_redux, ceval, iquiz, gpqa_diamond).
+    pub datasets: Vec<String>,
+    /// Per-benchmark arguments: local_path (relative to the plan), subset_list, few_shot_num,
+    /// filters (e.g. `remove_until: "</think>"`), limit, seed, extra_params.
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, serde_json::Map<String, serde_json::Value>>")]
+    pub dataset_args: BTreeMap<String, swarm_common::eval::DatasetArgs>,
+    /// Generation config: max_tokens, temperature, top_p, top_k, n, seed, chat_template_kwargs, extra body fields.
+    #[serde(default)]
+    pub generation_config: serde_json::Map<String, serde_json::Value>,
+    /// Requests in flight across all agents.
+    #[serde(default = "default_eval_batch")]
+    pub eval_batch_size: u32,
+    /// First N samples per subset.
+    #[serde(default)]
+    pub limit: Option<usize>,
+    /// Generations per sample.
+    #[serde(default = "one")]
+    pub repeats: u32,
+    /// Stream responses.
+    #[serde(default)]
+    pub stream: bool,
+}
+
+fn default_eval_batch() -> u32 {
+    32
+}
+
+fn one() -> u32 {
+    1
 }
 
 /// A perf sweep against one target.

@@ -8,18 +8,35 @@ use swarm_common::eval::task;
 use swarm_common::eval::{DatasetArgs, registry};
 
 fn fixture(rel: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../common/tests/fixtures/eval").join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../common/tests/fixtures/eval")
+        .join(rel)
 }
 
 /// Prints samples/s for each benchmark's scorer on one thread.
 pub fn scoring(rounds: usize) -> anyhow::Result<()> {
     for (name, path, completion) in [
-        ("math_500", "math_500", "Let me work through this carefully. First we expand the expression and collect terms; then we simplify the fraction, check the domain, and verify with a substitution. Therefore the final answer is $\\boxed{\\frac{14}{3}}$."),
-        ("gsm8k", "gsm8k/test.jsonl", "She sells 16 - 3 - 4 = 9 eggs a day, at $2 each, so she makes 9 * 2 = 18 dollars. The answer is \\boxed{18}."),
-        ("mmlu_pro", "mmlu_pro", "Looking at the options, A and C contradict the premise, B ignores the boundary condition, so the remaining choice fits.\nANSWER: D"),
+        (
+            "math_500",
+            "math_500",
+            "Let me work through this carefully. First we expand the expression and collect terms; then we simplify the fraction, check the domain, and verify with a substitution. Therefore the final answer is $\\boxed{\\frac{14}{3}}$.",
+        ),
+        (
+            "gsm8k",
+            "gsm8k/test.jsonl",
+            "She sells 16 - 3 - 4 = 9 eggs a day, at $2 each, so she makes 9 * 2 = 18 dollars. The answer is \\boxed{18}.",
+        ),
+        (
+            "mmlu_pro",
+            "mmlu_pro",
+            "Looking at the options, A and C contradict the premise, B ignores the boundary condition, so the remaining choice fits.\nANSWER: D",
+        ),
     ] {
         let bench = registry::benchmark(name)?;
-        let args = DatasetArgs { local_path: Some(fixture(path)), ..Default::default() };
+        let args = DatasetArgs {
+            local_path: Some(fixture(path)),
+            ..Default::default()
+        };
         let samples = bench.load(&args)?;
         let filters = task::filters(name, &args)?;
         let t0 = Instant::now();
@@ -32,7 +49,10 @@ pub fn scoring(rounds: usize) -> anyhow::Result<()> {
         }
         let n = rounds * samples.len();
         let secs = t0.elapsed().as_secs_f64();
-        println!("scoring {name}: {n} samples in {secs:.3} s = {:.0} samples/s on one core ({correct} scored correct)", n as f64 / secs);
+        println!(
+            "scoring {name}: {n} samples in {secs:.3} s = {:.0} samples/s on one core ({correct} scored correct)",
+            n as f64 / secs
+        );
     }
     Ok(())
 }

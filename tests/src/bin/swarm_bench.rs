@@ -54,7 +54,9 @@ fn main() -> anyhow::Result<()> {
             what.as_str(),
             "capacity" | "fidelity" | "memory" | "merge" | "scoring" | "all"
         ) {
-            anyhow::bail!("unknown benchmark {what:?}: capacity, fidelity, memory, merge, scoring or all");
+            anyhow::bail!(
+                "unknown benchmark {what:?}: capacity, fidelity, memory, merge, scoring or all"
+            );
         }
         Ok(())
     })
