@@ -48,4 +48,8 @@ pub struct RunArgs {
     /// No progress bars.
     #[arg(long)]
     pub quiet: bool,
+    /// Continue this earlier run folder: eval workloads skip every sample that already has a
+    /// prediction; perf workloads run again into the same folder.
+    #[arg(long)]
+    pub resume: Option<PathBuf>,
 }

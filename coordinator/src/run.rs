@@ -83,6 +83,7 @@ pub async fn run_plan(args: &RunArgs, cancel: &CancellationToken) -> anyhow::Res
         } else {
             ProgressMode::Bar
         },
+        args.resume.as_deref(),
         cancel,
     )
     .await
@@ -96,8 +97,18 @@ pub async fn run_parsed(
     plan_dir: &Path,
     outputs: &Path,
     progress: ProgressMode,
+    resume: Option<&Path>,
     cancel: &CancellationToken,
 ) -> anyhow::Result<PathBuf> {
+    if let Some(dir) = resume
+        && !dir.join("run.json").exists()
+        && !dir.join("plan.yaml").exists()
+    {
+        anyhow::bail!(
+            "--resume {}: not a run folder (no plan.yaml or run.json)",
+            dir.display()
+        );
+    }
     let mut sims = Vec::new();
     let mut sim_urls = BTreeMap::new();
     for t in &plan.targets {
@@ -111,9 +122,15 @@ pub async fn run_parsed(
         }
     }
     let jobs = build::jobs(plan, plan_dir, &sim_urls)?;
-    let id = run_id(&plan.name);
+    let id = match resume.and_then(|d| d.file_name()).and_then(|n| n.to_str()) {
+        Some(existing) => existing.to_string(),
+        None => run_id(&plan.name),
+    };
     let (mut cluster, agents) = crate::gather::gather(plan, plan_dir, &id, cancel).await?;
-    let run_dir = outputs.join(&id);
+    let run_dir = match resume {
+        Some(dir) => dir.to_path_buf(),
+        None => outputs.join(&id),
+    };
     std::fs::create_dir_all(&run_dir)
         .with_context(|| format!("cannot create {}", run_dir.display()))?;
     std::fs::write(run_dir.join("plan.yaml"), text)

@@ -146,9 +146,10 @@ workloads:
     let path = tmp.path().join("plan.yaml");
     std::fs::write(&path, plan).expect("plan");
     let args = swarm_coordinator::cli::RunArgs {
-        plan: Some(path),
+        plan: Some(path.clone()),
         outputs_dir: Some(tmp.path().join("out")),
         quiet: true,
+        resume: None,
     };
     let run = swarm_coordinator::run::run_plan(&args, &CancellationToken::new())
         .await
@@ -156,4 +157,29 @@ workloads:
     let report = read_json(&run.join("eval/quiz/reports/sim-model/iquiz.json"));
     assert_eq!(report["metrics"][0]["num"], 6, "3 per subset, IQ and EQ");
     assert_eq!(read_json(&run.join("run.json"))["evals"][0], "quiz");
+    let count = |run: &Path| -> usize {
+        ["IQ", "EQ"]
+            .iter()
+            .map(|s| lines(&run.join(format!("eval/quiz/predictions/sim-model/iquiz_{s}.jsonl"))))
+            .sum()
+    };
+    assert_eq!(count(&run), 6);
+    // `run --resume`: the same folder, nothing generated again
+    let args = swarm_coordinator::cli::RunArgs {
+        resume: Some(run.clone()),
+        ..args
+    };
+    let resumed = swarm_coordinator::run::run_plan(&args, &CancellationToken::new())
+        .await
+        .expect("resume runs");
+    assert_eq!(resumed, run);
+    assert_eq!(count(&run), 6, "resume generated nothing again");
+    let bogus = swarm_coordinator::cli::RunArgs {
+        resume: Some(tmp.path().join("nope")),
+        ..args
+    };
+    let err = swarm_coordinator::run::run_plan(&bogus, &CancellationToken::new())
+        .await
+        .expect_err("not a run folder");
+    assert!(err.to_string().contains("not a run folder"), "{err}");
 }

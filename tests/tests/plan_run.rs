@@ -175,6 +175,7 @@ async fn the_bundled_quickstart_runs() {
         plan: None,
         outputs_dir: Some(tmp.path().to_path_buf()),
         quiet: true,
+        resume: None,
     };
     let run = run_plan(&args, &CancellationToken::new())
         .await
