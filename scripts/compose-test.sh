@@ -149,12 +149,13 @@ need([s["stage"] for s in stages] == list(PLANNED), f"stages {[s['stage'] for s 
 plan_text = (run / "plan.yaml").read_text()
 for name, n in PLANNED.items():
     need(f"number: {n}}}" in plan_text, f"plan.yaml lacks number: {n} (keep PLANNED in sync)")
-lost_seen = []
+first_loss = None
 for s in stages:
     name, n = s["stage"], PLANNED.get(s["stage"], -1)
     d = run / "perf" / "chat-by-region" / name
     summ = json.loads((d / "benchmark_summary.json").read_text())
-    need(s["stopped"] == "count", f"{name}: stopped {s['stopped']}")
+    # "count", or "count (after re-assignment)" when a lost agent's budget went elsewhere
+    need(s["stopped"].startswith("count"), f"{name}: stopped {s['stopped']}")
     need(summ["Total Requests"] == 2 * n, f"{name}: Total Requests {summ['Total Requests']} != {2 * n}")
     need(summ["Success Requests"] == 2 * n, f"{name}: Success Requests {summ['Success Requests']} != {2 * n}")
     b = json.loads((d / "breakdown.json").read_text())
@@ -169,22 +170,24 @@ for s in stages:
         need(set(b["agents"]) == AGENTS, f"{name}: agents {sorted(b['agents'])}")
         need(events == [], f"{name}: unexpected events {events}")
         need(all(sh["status"] == "count" for sh in b["shards"]), f"{name}: shard status")
-    elif any(f"agent {victim} lost" in e for e in events):
-        lost_seen.append(name)
-        need(any("re-assigned" in e for e in events), f"{name}: no re-assignment event: {events}")
+        continue
+    for e in events:
+        print(f"  {name}: {e}")
+    if first_loss is None and any(f"agent {victim} lost" in e for e in events):
+        first_loss = name
         need(any(sh["agent"] == victim and sh["status"] == "lost" for sh in b["shards"]),
              f"{name}: no lost shard of {victim}")
-        survivors = [sh for sh in b["shards"] if sh["agent"] == "agent-eu-1" or sh["agent"] == "agent-eu-2"]
-        need(len(survivors) >= 3, f"{name}: no re-assigned shard in eu-west: {b['shards']}")
+        # lost mid-stage: it had reported part of its share (planned/2 in eu-west), not all
+        m = [re.search(r"(\d+) requests reported before the loss; re-assigned (\d+) to agent-eu-1", e)
+             for e in events]
+        m = [x for x in m if x]
+        need(m and 0 < int(m[0][1]) < n // 2 and int(m[0][1]) + int(m[0][2]) == n // 2,
+             f"{name}: not a mid-stage loss re-assigned to agent-eu-1: {events}")
         if mode == "disconnect":
-            need(any("no heartbeat" in e for e in events),
-                 f"{name}: loss not detected by heartbeat timeout: {events}")
-        print(f"  {name}: {[e for e in events]}")
+            need(any(f"agent {victim} lost (no heartbeat" in e for e in events),
+                 f"{name}: loss not detected by the heartbeat timeout: {events}")
 if mode != "clean":
-    # killed during parallel_8_number_640; later stages run without it
-    need(lost_seen == ["parallel_8_number_640"], f"{victim} lost in {lost_seen}, expected the second stage")
-    last = json.loads((run / "perf/chat-by-region/rate_50_parallel_16_number_200/breakdown.json").read_text())
-    need(victim not in last["agents"], f"{victim} still took part after it was lost")
+    need(first_loss == "parallel_8_number_640", f"{victim} first lost in {first_loss}, expected parallel_8_number_640")
 if fails:
     print("FAILED:\n  " + "\n  ".join(fails))
     sys.exit(1)

@@ -70,8 +70,10 @@ async fn answer_key_eval_on_three_agents_with_one_killed() {
     let key_path = tmp.path().join("key.jsonl");
     write_jsonl(&key_path, &entries).expect("key written");
 
-    let mut cfg = SimConfig::default();
-    cfg.seed = 5;
+    let mut cfg = SimConfig {
+        seed: 5,
+        ..Default::default()
+    };
     cfg.latency.ttft_ms = Dist::fixed(5.0);
     cfg.latency.itl_ms = Dist::fixed(4.0);
     cfg.answer_key = Some(
