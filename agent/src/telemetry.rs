@@ -1,5 +1,6 @@
 //! Process telemetry for the `agent` and `coordinator` binaries: structured logs to stderr, and
-//! with the `otlp` cargo feature, spans (run, stage, session, shard) exported over OTLP/gRPC.
+//! with the `otlp` cargo feature, spans (run, stage, session, shard) and metrics (see
+//! [`metrics`]) exported over OTLP/gRPC.
 
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::layer::SubscriberExt;
@@ -10,13 +11,20 @@ use tracing_subscriber::util::SubscriberInitExt;
 pub struct TelemetryGuard {
     #[cfg(feature = "otlp")]
     provider: Option<opentelemetry_sdk::trace::SdkTracerProvider>,
+    #[cfg(feature = "otlp")]
+    meters: Option<opentelemetry_sdk::metrics::SdkMeterProvider>,
 }
 
 impl Drop for TelemetryGuard {
     fn drop(&mut self) {
         #[cfg(feature = "otlp")]
-        if let Some(p) = self.provider.take() {
-            let _ = p.shutdown();
+        {
+            if let Some(p) = self.provider.take() {
+                let _ = p.shutdown();
+            }
+            if let Some(m) = self.meters.take() {
+                let _ = m.shutdown();
+            }
         }
     }
 }
@@ -55,6 +63,26 @@ pub fn init(
             }
             None => None,
         };
+        let meters = match otlp_endpoint {
+            Some(endpoint) => {
+                let exporter = opentelemetry_otlp::MetricExporter::builder()
+                    .with_tonic()
+                    .with_endpoint(endpoint)
+                    .build()
+                    .map_err(|e| anyhow::anyhow!("otlp metric exporter for {endpoint}: {e}"))?;
+                let m = opentelemetry_sdk::metrics::SdkMeterProvider::builder()
+                    .with_periodic_exporter(exporter)
+                    .with_resource(
+                        opentelemetry_sdk::Resource::builder()
+                            .with_service_name(service)
+                            .build(),
+                    )
+                    .build();
+                opentelemetry::global::set_meter_provider(m.clone());
+                Some(m)
+            }
+            None => None,
+        };
         let layer = provider
             .as_ref()
             .map(|p| tracing_opentelemetry::layer().with_tracer(p.tracer(service)));
@@ -63,7 +91,7 @@ pub fn init(
             .with(fmt)
             .with(layer)
             .try_init()?;
-        Ok(TelemetryGuard { provider })
+        Ok(TelemetryGuard { provider, meters })
     }
     #[cfg(not(feature = "otlp"))]
     {
@@ -78,5 +106,44 @@ pub fn init(
             .with(fmt)
             .try_init()?;
         Ok(TelemetryGuard {})
+    }
+}
+
+/// Live-run metrics, recorded through the global OpenTelemetry meter (no-ops unless the `otlp`
+/// feature is on and an endpoint was given).
+pub mod metrics {
+    /// Adds a stage's newly merged requests: `swarm.requests` and `swarm.requests.failed`,
+    /// attributed by workload and stage.
+    pub fn requests(workload: &str, stage: &str, total: u64, failed: u64) {
+        #[cfg(feature = "otlp")]
+        {
+            use opentelemetry::KeyValue;
+            let meter = opentelemetry::global::meter("swarmbench");
+            let attrs = [
+                KeyValue::new("workload", workload.to_string()),
+                KeyValue::new("stage", stage.to_string()),
+            ];
+            meter
+                .u64_counter("swarm.requests")
+                .build()
+                .add(total, &attrs);
+            meter
+                .u64_counter("swarm.requests.failed")
+                .build()
+                .add(failed, &attrs);
+        }
+        #[cfg(not(feature = "otlp"))]
+        let _ = (workload, stage, total, failed);
+    }
+
+    /// Records the number of live agents.
+    pub fn agents(alive: u64) {
+        #[cfg(feature = "otlp")]
+        opentelemetry::global::meter("swarmbench")
+            .u64_gauge("swarm.agents")
+            .build()
+            .record(alive, &[]);
+        #[cfg(not(feature = "otlp"))]
+        let _ = alive;
     }
 }

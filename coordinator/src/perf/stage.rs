@@ -162,7 +162,14 @@ impl Ctx<'_> {
             }
             Msg::Progress(p) => {
                 let delta = decode(p.delta.as_ref(), settings, &p.shard_id)?;
-                self.book.apply(&p.shard_id, p.seq, &delta)?;
+                if self.book.apply(&p.shard_id, p.seq, &delta)? {
+                    swarm_agent::telemetry::metrics::requests(
+                        &self.job.name,
+                        &self.stage.name,
+                        delta.counters.total,
+                        delta.counters.failed,
+                    );
+                }
             }
             Msg::Records(b) => {
                 let fresh = self
@@ -432,6 +439,7 @@ pub async fn run_stage(
             _ = tick.tick() => {
                 let alive = ctx.cluster.registry.agents().len();
                 progress.update(&ctx.book.whole, alive);
+                swarm_agent::telemetry::metrics::agents(alive as u64);
                 if cancelled_at.is_some_and(|t| t.elapsed() > Duration::from_secs(10)) {
                     stop_note = Some("cancelled: agents did not confirm within 10 s".to_string());
                     break;
