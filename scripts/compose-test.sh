@@ -48,7 +48,8 @@ else
 fi
 
 log() { printf '[compose-test %4ds] %s\n' "$((SECONDS - T_START))" "$*"; }
-compose() { "${COMPOSE[@]}" -f "$ROOT/docker-compose.yml" --project-directory "$ROOT" "$@"; }
+# every compose call has a time limit
+compose() { timeout 120 "${COMPOSE[@]}" -f "$ROOT/docker-compose.yml" --project-directory "$ROOT" "$@"; }
 
 cleanup() {
   local rc=$?
@@ -77,7 +78,9 @@ trap 'exit 130' INT TERM
 # ---- 0. image and certificates -------------------------------------------------------------
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
   log "building static binaries and $IMAGE"
-  scripts/build-static.sh >"$WORK/build.log" 2>&1 || { tail -40 "$WORK/build.log"; exit 1; }
+  # a clean build takes ~15 min on 2 cores; incremental ones a few
+  timeout "${BUILD_TIMEOUT:-3600}" scripts/build-static.sh >"$WORK/build.log" 2>&1 ||
+    { tail -40 "$WORK/build.log"; exit 1; }
 fi
 docker image inspect "$IMAGE" >/dev/null 2>&1 || { echo "no image $IMAGE" >&2; exit 1; }
 user=$(docker image inspect -f '{{.Config.User}}' "$IMAGE")
@@ -102,7 +105,8 @@ cid_of() { compose ps -q "$1" | head -1; }
 wait_log() {
   local cid deadline=$((SECONDS + $3))
   cid=$(cid_of "$1")
-  while ! docker logs "$cid" 2>&1 | grep -Eq "$2"; do
+  # (no pipe into grep -q: with pipefail an early exit of grep would read as a failure)
+  while ! grep -Eq "$2" <<<"$(timeout 30 docker logs "$cid" 2>&1)"; do
     if [ $SECONDS -ge $deadline ]; then
       echo "timed out after $3 s waiting for /$2/ in the log of $1" >&2
       return 1
@@ -224,8 +228,8 @@ fail_mid_stage() {
   local cid
   cid=$(cid_of agent-eu-2)
   case "$2" in
-    kill) docker kill "$cid" >/dev/null ;;
-    disconnect) docker network disconnect -f "$NET" "$cid" ;;
+    kill) timeout 30 docker kill "$cid" >/dev/null ;;
+    disconnect) timeout 30 docker network disconnect -f "$NET" "$cid" ;;
   esac
   log "  $2 agent-eu-2 during parallel_8_number_640"
   wait_coordinator 180 "$1"

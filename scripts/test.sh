@@ -18,3 +18,17 @@ cargo clippy --workspace --all-targets -- -D warnings
 # the multi-process tests start the real `coordinator`, `agent` and `llm-sim` binaries
 cargo build --workspace --bins
 cargo test --workspace
+
+# the Helm chart: rendered offline and validated against the Kubernetes schemas
+scripts/helm-test.sh
+
+# containers: static binaries → FROM-scratch image → compose stack end to end, an agent killed,
+# an agent cut off (needs a Docker engine; SWARM_SKIP_DOCKER=1 skips it)
+if [ "${SWARM_SKIP_DOCKER:-0}" = 1 ]; then
+  echo "compose test skipped (SWARM_SKIP_DOCKER=1)"
+elif docker info >/dev/null 2>&1; then
+  # the static build has its own target folder; OTLP export is left out to keep CI builds short
+  env -u CARGO_TARGET_DIR SWARM_OTLP=0 scripts/compose-test.sh
+else
+  echo "compose test skipped: no Docker engine reachable (docker info failed)"
+fi

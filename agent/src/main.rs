@@ -16,12 +16,12 @@ async fn main() -> std::process::ExitCode {
     let cancel = CancellationToken::new();
     let on_signal = cancel.clone();
     tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
+        if shutdown_signal().await {
             eprintln!(
                 "\ninterrupted: stopping shards, reporting what was measured (Ctrl-C again to abort)"
             );
             on_signal.cancel();
-            if tokio::signal::ctrl_c().await.is_ok() {
+            if shutdown_signal().await {
                 std::process::exit(130);
             }
         }
@@ -32,5 +32,24 @@ async fn main() -> std::process::ExitCode {
             eprintln!("error: {e:#}");
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+/// Ctrl-C (SIGINT) or SIGTERM (what Kubernetes and Docker send on stop): true once one arrives.
+async fn shutdown_signal() -> bool {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut term) = signal(SignalKind::terminate()) else {
+            return tokio::signal::ctrl_c().await.is_ok();
+        };
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r.is_ok(),
+            _ = term.recv() => true,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await.is_ok()
     }
 }
