@@ -48,6 +48,9 @@ pub struct RunArgs {
     /// No progress bars.
     #[arg(long)]
     pub quiet: bool,
+    /// Serve live run metrics for Prometheus on this address (`GET /metrics`), e.g. 0.0.0.0:9464.
+    #[arg(long)]
+    pub metrics_listen: Option<std::net::SocketAddr>,
     /// Continue this earlier run folder: eval workloads skip every sample that already has a
     /// prediction; perf workloads run again into the same folder.
     #[arg(long)]

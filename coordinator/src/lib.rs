@@ -7,6 +7,7 @@ pub mod cli;
 pub mod cluster;
 pub mod eval;
 pub mod gather;
+pub mod live;
 pub mod output;
 pub mod perf;
 pub mod perf_cmd;

@@ -84,6 +84,7 @@ pub async fn run_plan(args: &RunArgs, cancel: &CancellationToken) -> anyhow::Res
             ProgressMode::Bar
         },
         args.resume.as_deref(),
+        args.metrics_listen,
         cancel,
     )
     .await
@@ -98,6 +99,7 @@ pub async fn run_parsed(
     outputs: &Path,
     progress: ProgressMode,
     resume: Option<&Path>,
+    metrics_listen: Option<std::net::SocketAddr>,
     cancel: &CancellationToken,
 ) -> anyhow::Result<PathBuf> {
     if let Some(dir) = resume
@@ -127,6 +129,15 @@ pub async fn run_parsed(
         None => run_id(&plan.name),
     };
     let (mut cluster, agents) = crate::gather::gather(plan, plan_dir, &id, cancel).await?;
+    if let Some(addr) = metrics_listen {
+        let bound = crate::live::serve(
+            addr,
+            std::sync::Arc::clone(&cluster.live),
+            cluster.cancel_token().clone(),
+        )
+        .await?;
+        eprintln!("live metrics on http://{bound}/metrics");
+    }
     let run_dir = match resume {
         Some(dir) => dir.to_path_buf(),
         None => outputs.join(&id),

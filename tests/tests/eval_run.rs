@@ -150,6 +150,7 @@ workloads:
         outputs_dir: Some(tmp.path().join("out")),
         quiet: true,
         resume: None,
+        metrics_listen: None,
     };
     let run = swarm_coordinator::run::run_plan(&args, &CancellationToken::new())
         .await

@@ -176,6 +176,7 @@ async fn the_bundled_quickstart_runs() {
         outputs_dir: Some(tmp.path().to_path_buf()),
         quiet: true,
         resume: None,
+        metrics_listen: None,
     };
     let run = run_plan(&args, &CancellationToken::new())
         .await

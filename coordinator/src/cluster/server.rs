@@ -88,6 +88,8 @@ pub struct Cluster {
     pub loopback_addr: SocketAddr,
     /// Settings the cluster was started with.
     pub config: ClusterConfig,
+    /// Live metrics of this run (served on `--metrics-listen`).
+    pub live: std::sync::Arc<crate::live::LiveMetrics>,
     cancel: CancellationToken,
     tasks: JoinSet<()>,
     local: LocalAgents,
@@ -194,6 +196,7 @@ impl Cluster {
             public_addr,
             loopback_addr,
             config,
+            live: Default::default(),
             cancel,
             tasks,
             local,

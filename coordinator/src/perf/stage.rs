@@ -195,7 +195,16 @@ impl Ctx<'_> {
             }
             Msg::Done(d) => {
                 let delta = decode(d.last.as_ref(), settings, &d.shard_id)?;
-                self.book.apply(&d.shard_id, d.seq, &delta)?;
+                if self.book.apply(&d.shard_id, d.seq, &delta)? {
+                    let c = &delta.counters;
+                    self.cluster.live.add(
+                        &self.job.name,
+                        &self.stage.name,
+                        c.total,
+                        c.failed,
+                        c.completion_tokens,
+                    );
+                }
                 let unasked_cancel = d.stop == "cancelled" && !stage_cancelled;
                 if let Some(s) = self.book.shards.get_mut(&d.shard_id)
                     && s.status == ShardStatus::Running
@@ -440,6 +449,9 @@ pub async fn run_stage(
                 let alive = ctx.cluster.registry.agents().len();
                 progress.update(&ctx.book.whole, alive);
                 swarm_agent::telemetry::metrics::agents(alive as u64);
+                ctx.cluster.live.set_agents(alive as u64);
+                let p99 = ctx.book.whole.hist(swarm_common::metrics::aggregate::Metric::Ttft).percentile(99.0);
+                ctx.cluster.live.set_ttft_p99(&job.name, &stage.name, p99);
                 if cancelled_at.is_some_and(|t| t.elapsed() > Duration::from_secs(10)) {
                     stop_note = Some("cancelled: agents did not confirm within 10 s".to_string());
                     break;
