@@ -73,21 +73,30 @@ pub async fn run_plan(args: &RunArgs, cancel: &CancellationToken) -> anyhow::Res
         .outputs_dir
         .clone()
         .unwrap_or_else(|| plan.outputs.dir.clone());
-    run_parsed(
-        &plan,
-        &text,
-        &plan_dir,
-        &outputs,
-        if args.quiet {
+    let options = RunOptions {
+        outputs,
+        progress: if args.quiet {
             ProgressMode::Quiet
         } else {
             ProgressMode::Bar
         },
-        args.resume.as_deref(),
-        args.metrics_listen,
-        cancel,
-    )
-    .await
+        resume: args.resume.clone(),
+        metrics_listen: args.metrics_listen,
+    };
+    run_parsed(&plan, &text, &plan_dir, &options, cancel).await
+}
+
+/// How a parsed plan is run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Parent folder of run folders.
+    pub outputs: PathBuf,
+    /// Progress display.
+    pub progress: ProgressMode,
+    /// Continue this run folder instead of starting a new one.
+    pub resume: Option<PathBuf>,
+    /// Serve live metrics here.
+    pub metrics_listen: Option<std::net::SocketAddr>,
 }
 
 /// Runs an already parsed plan: starts its simulators, runs its workloads in order, writes
@@ -96,12 +105,11 @@ pub async fn run_parsed(
     plan: &Plan,
     text: &str,
     plan_dir: &Path,
-    outputs: &Path,
-    progress: ProgressMode,
-    resume: Option<&Path>,
-    metrics_listen: Option<std::net::SocketAddr>,
+    options: &RunOptions,
     cancel: &CancellationToken,
 ) -> anyhow::Result<PathBuf> {
+    let (outputs, progress) = (options.outputs.as_path(), options.progress);
+    let (resume, metrics_listen) = (options.resume.as_deref(), options.metrics_listen);
     if let Some(dir) = resume
         && !dir.join("run.json").exists()
         && !dir.join("plan.yaml").exists()
