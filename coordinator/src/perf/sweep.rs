@@ -64,8 +64,26 @@ pub async fn run_sweep(
             break;
         }
         let dir = stage_dir(run_dir, &job.name, &stage.name);
+        // agents lost in an earlier stage take no part in this one
+        let live: Vec<Group> = groups
+            .iter()
+            .map(|g| Group {
+                label: g.label.clone(),
+                agents: g.agents.iter().filter(|a| cluster.registry.is_live(&a.id, a.session)).cloned().collect(),
+            })
+            .filter(|g| {
+                let keep = !g.agents.is_empty();
+                if !keep {
+                    tracing::warn!(stage = %stage.name, group = ?g.label, "no live agent left in this placement group; it sits the stage out");
+                }
+                keep
+            })
+            .collect();
+        if live.is_empty() {
+            anyhow::bail!("stage {}: no live agents left", stage.name);
+        }
         let span = tracing::info_span!("stage", run_id = %cluster.config.run_id, workload = %job.name, stage = %stage.name);
-        let r = run_stage(cluster, job, stage, groups, &dir, display.progress, cancel)
+        let r = run_stage(cluster, job, stage, &live, &dir, display.progress, cancel)
             .instrument(span)
             .await?;
         if display.tables {
