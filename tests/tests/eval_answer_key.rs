@@ -159,7 +159,12 @@ async fn answer_key_eval_on_three_agents_with_one_killed() {
             }
             for line in std::fs::read_to_string(&f).expect("read").lines() {
                 let v: serde_json::Value = serde_json::from_str(line).expect("json line");
-                ids.push(v["sample_id"].as_str().unwrap_or_default().to_string());
+                ids.push(
+                    v["swarm"]["sample_id"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string(),
+                );
             }
         }
         let distinct: HashSet<_> = ids.iter().collect();

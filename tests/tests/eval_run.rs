@@ -184,3 +184,51 @@ workloads:
         .expect_err("not a run folder");
     assert!(err.to_string().contains("not a run folder"), "{err}");
 }
+
+/// EvalScope's own predictions (its viz example, two models) fed to `--rescore`: our scores and
+/// report averages equal EvalScope's reports.
+#[tokio::test]
+async fn rescoring_evalscope_predictions_reproduces_its_reports() {
+    for model in ["qwen-plus", "qwen3-max"] {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let viz = fixture(&format!("evalscope_viz/{model}"));
+        // EvalScope's layout: predictions/<model>/<bench>_<subset>.jsonl
+        let preds = tmp.path().join("predictions").join(model);
+        std::fs::create_dir_all(&preds).expect("mkdir");
+        for f in std::fs::read_dir(viz.join("predictions")).expect("viz predictions") {
+            let f = f.expect("entry").path();
+            std::fs::copy(&f, preds.join(f.file_name().expect("name"))).expect("copy");
+        }
+        let dargs = serde_json::json!({
+            "gsm8k": {"local_path": fixture("gsm8k/test.jsonl"), "limit": 10},
+            "iquiz": {"local_path": fixture("iquiz/iquiz.jsonl"), "limit": 10},
+        })
+        .to_string();
+        let run = tmp.path().to_str().expect("utf8").to_string();
+        eval(&[
+            "--model",
+            model,
+            "--datasets",
+            "gsm8k",
+            "iquiz",
+            "--dataset-args",
+            &dargs,
+            "--rescore",
+            &run,
+        ])
+        .await
+        .expect("rescore runs");
+        for bench in ["gsm8k", "iquiz"] {
+            let ours = read_json(&tmp.path().join(format!("reports/{model}/{bench}.json")));
+            let theirs = read_json(&viz.join(format!("reports/{bench}.json")));
+            assert_eq!(
+                ours["score"], theirs["score"],
+                "{model} {bench}: ours {ours} theirs {theirs}"
+            );
+            assert_eq!(
+                ours["metrics"][0]["num"], theirs["metrics"][0]["num"],
+                "{model} {bench}"
+            );
+        }
+    }
+}

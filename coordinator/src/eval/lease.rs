@@ -60,10 +60,10 @@ pub async fn run(
     store: &mut EvalStore,
     cancel: &CancellationToken,
 ) -> anyhow::Result<LeaseStats> {
-    let golds: HashMap<String, String> = plan
+    let golds: HashMap<String, (String, Vec<serde_json::Value>)> = plan
         .items
         .iter()
-        .map(|(s, _)| (s.id.clone(), s.gold.clone()))
+        .map(|(s, _)| (s.id.clone(), (s.gold.clone(), s.messages.clone())))
         .collect();
     let mut queue: VecDeque<(Sample, u32)> = plan.items.into_iter().collect();
     let mut attempts: HashMap<(String, u32), u32> = HashMap::new();
@@ -137,11 +137,11 @@ pub async fn run(
                                         continue;
                                     }
                                 };
-                                let gold = golds.get(&p.sample_id).cloned().unwrap_or_default();
+                                let (gold, messages) = golds.get(&p.sample_id).cloned().unwrap_or_default();
                                 if p.error.is_some() {
                                     continue; // retried when the batch ends
                                 }
-                                if store.add(p, &gold)? { stats.stored += 1 } else { stats.duplicates += 1 }
+                                if store.add(p, &gold, &messages)? { stats.stored += 1 } else { stats.duplicates += 1 }
                             }
                         }
                         agent_message::Msg::Done(d) => {
@@ -195,8 +195,8 @@ pub async fn run(
                                     if let Ok(p) = serde_json::from_slice::<Prediction>(line)
                                         && p.error.is_none()
                                     {
-                                        let gold = golds.get(&p.sample_id).cloned().unwrap_or_default();
-                                        if store.add(p, &gold)? { stats.stored += 1 }
+                                        let (gold, messages) = golds.get(&p.sample_id).cloned().unwrap_or_default();
+                                        if store.add(p, &gold, &messages)? { stats.stored += 1 }
                                     }
                                 }
                             } else if let agent_message::Msg::Done(d) = *msg {
@@ -221,7 +221,7 @@ fn requeue(
     queue: &mut VecDeque<(Sample, u32)>,
     attempts: &mut HashMap<(String, u32), u32>,
     stats: &mut LeaseStats,
-    golds: &HashMap<String, String>,
+    golds: &HashMap<String, (String, Vec<serde_json::Value>)>,
     benchmark: &str,
 ) -> anyhow::Result<()> {
     for (sample, repeat) in l.items {
@@ -232,7 +232,7 @@ fn requeue(
         *n += 1;
         if *n >= MAX_ATTEMPTS {
             stats.failed += 1;
-            let gold = golds.get(&sample.id).cloned().unwrap_or_default();
+            let (gold, messages) = golds.get(&sample.id).cloned().unwrap_or_default();
             let failed = Prediction {
                 benchmark: benchmark.to_string(),
                 subset: sample.subset.clone(),
@@ -252,7 +252,7 @@ fn requeue(
                 latency_us: 0,
                 error: Some(format!("no prediction after {MAX_ATTEMPTS} attempts")),
             };
-            store.add(failed, &gold)?;
+            store.add(failed, &gold, &messages)?;
         } else {
             queue.push_back((sample, repeat));
         }

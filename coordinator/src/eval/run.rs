@@ -25,7 +25,12 @@ pub async fn run_eval(args: &EvalArgs, cancel: &CancellationToken) -> anyhow::Re
         (Some(dir), _) | (None, Some(dir)) => dir.clone(),
         (None, None) => args.outputs_dir.join(run_id(&args.name)),
     };
-    let root = run_dir.join("eval");
+    // our runs keep evals under <run>/eval; an EvalScope output folder has predictions/ at its top
+    let root = if !run_dir.join("eval").exists() && run_dir.join("predictions").is_dir() {
+        run_dir.clone()
+    } else {
+        run_dir.join("eval")
+    };
     if args.rescore.is_some() {
         run_job(None, &[], &job, &root, true, cancel).await?;
     } else {

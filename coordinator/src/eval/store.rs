@@ -56,7 +56,7 @@ impl EvalStore {
                     if line.trim().is_empty() {
                         continue;
                     }
-                    match serde_json::from_str::<Prediction>(&line) {
+                    match parse_line(&line, &f) {
                         Ok(p) if p.error.is_none() => {
                             if s.seen
                                 .insert((p.benchmark.clone(), p.sample_id.clone(), p.repeat))
@@ -79,6 +79,11 @@ impl EvalStore {
         Ok(s)
     }
 
+    /// The `predictions/<model>` folder.
+    pub fn predictions_dir(&self) -> PathBuf {
+        self.dir("predictions")
+    }
+
     fn dir(&self, kind: &str) -> PathBuf {
         self.root.join(kind).join(&self.model)
     }
@@ -89,20 +94,53 @@ impl EvalStore {
             .contains(&(benchmark.to_string(), sample_id.to_string(), repeat))
     }
 
-    /// Stores a prediction once (false if it was already stored) and appends it and its review.
-    pub fn add(&mut self, p: Prediction, gold: &str) -> anyhow::Result<bool> {
+    /// Stores a prediction once (false if it was already stored) and appends it and its review,
+    /// in EvalScope's line shapes (our own record rides along under `swarm`).
+    pub fn add(
+        &mut self,
+        p: Prediction,
+        gold: &str,
+        messages: &[serde_json::Value],
+    ) -> anyhow::Result<bool> {
         let key = (p.benchmark.clone(), p.sample_id.clone(), p.repeat);
         if p.error.is_none() && !self.seen.insert(key) {
             return Ok(false);
         }
         let stem = format!("{}_{}.jsonl", safe(&p.benchmark), safe(&p.subset));
+        let index = p
+            .sample_id
+            .strip_prefix(&format!("{}_", p.subset))
+            .unwrap_or(&p.sample_id)
+            .to_string();
+        let prediction = serde_json::json!({
+            "index": index,
+            "model": self.model,
+            "model_output": {
+                "model": self.model,
+                "choices": [{"message": {"role": "assistant", "content": p.completion, "reasoning_content": p.reasoning}}],
+                "usage": {"input_tokens": p.prompt_tokens, "output_tokens": p.completion_tokens, "reasoning_tokens": p.reasoning_tokens},
+                "time": p.latency_us as f64 / 1e6,
+            },
+            "messages": messages,
+            "metadata": {"repeat": p.repeat},
+            "swarm": p,
+        });
         append(
             &self.dir("predictions").join(&stem),
-            &serde_json::to_string(&p)?,
+            &prediction.to_string(),
         )?;
         let review = serde_json::json!({
-            "sample_id": p.sample_id, "subset": p.subset, "repeat": p.repeat, "gold": gold,
-            "prediction": p.completion, "extracted": p.extracted, "score": p.score, "error": p.error,
+            "index": index,
+            "target": gold,
+            "messages": messages,
+            "trajectory": [],
+            "sample_score": {
+                "score": {"value": p.score.values, "extracted_prediction": p.extracted, "prediction": p.completion, "main_score_name": p.score.main},
+                "sample_id": index,
+                "group_id": index,
+            },
+            "repeat": p.repeat,
+            "error": p.error,
         });
         append(&self.dir("reviews").join(&stem), &review.to_string())?;
         if p.error.is_none() {
@@ -118,6 +156,60 @@ impl EvalStore {
     pub fn reports_dir(&self) -> PathBuf {
         self.dir("reports")
     }
+}
+
+/// One predictions line: ours (the record under `swarm`), or EvalScope's own (`index`,
+/// `model_output`), whose benchmark and subset come from the file name `<bench>_<subset>.jsonl`.
+fn parse_line(line: &str, file: &Path) -> anyhow::Result<Prediction> {
+    let v: serde_json::Value = serde_json::from_str(line)?;
+    if let Some(ours) = v.get("swarm") {
+        return Ok(serde_json::from_value(ours.clone())?);
+    }
+    let stem = file
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default();
+    let known = swarm_common::eval::registry::names();
+    let Some(bench) = known
+        .iter()
+        .filter(|b| stem.starts_with(&format!("{b}_")))
+        .max_by_key(|b| b.len())
+    else {
+        anyhow::bail!("file name {stem:?} is not <benchmark>_<subset>");
+    };
+    let subset = &stem[bench.len() + 1..];
+    let index = match v.get("index") {
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+        None => anyhow::bail!("field `index` missing"),
+    };
+    let message = &v["model_output"]["choices"][0]["message"];
+    let text = |k: &str| {
+        message
+            .get(k)
+            .and_then(|c| c.as_str())
+            .unwrap_or_default()
+            .to_string()
+    };
+    Ok(Prediction {
+        benchmark: bench.to_string(),
+        subset: subset.to_string(),
+        sample_id: format!("{subset}_{index}"),
+        repeat: 0,
+        completion: text("content"),
+        reasoning: text("reasoning_content"),
+        extracted: String::new(),
+        score: swarm_common::eval::Score {
+            extracted: String::new(),
+            values: Default::default(),
+            main: String::new(),
+        },
+        prompt_tokens: 0,
+        completion_tokens: 0,
+        reasoning_tokens: 0,
+        latency_us: 0,
+        error: None,
+    })
 }
 
 fn append(path: &Path, line: &str) -> anyhow::Result<()> {
