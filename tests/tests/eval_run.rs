@@ -84,6 +84,16 @@ async fn eval_leases_stores_once_resumes_and_rescores() {
     assert_eq!(report["dataset_name"], "gsm8k");
     // the simulator answers lorem ipsum: nothing is correct, every planned item is counted
     assert_eq!(report["score"], 0.0);
+    let names: Vec<&str> = report["metrics"]
+        .as_array()
+        .expect("metrics")
+        .iter()
+        .filter_map(|m| m["name"].as_str())
+        .collect();
+    assert!(
+        names.iter().any(|n| n.contains("pass@")),
+        "two repeats report pass@k too: {names:?}"
+    );
     assert!(
         report["metrics"][0]["num"].as_u64().unwrap_or(0) >= 6,
         "{report}"

@@ -107,6 +107,8 @@ impl EvalArgs {
 
     /// The job the flags describe (without a target when only re-scoring).
     pub fn job(&self) -> anyhow::Result<super::job::EvalJob> {
+        let mut gen_params = self.gen_params()?;
+        let repeats_from_n = super::job::take_n(&mut gen_params.extra);
         let target = match (&self.api_url, &self.rescore) {
             (None, Some(_)) => TargetSpec {
                 url: String::new(),
@@ -126,9 +128,9 @@ impl EvalArgs {
             target,
             datasets: self.datasets.clone(),
             dataset_args: self.dataset_args()?,
-            gen_params: self.gen_params()?,
+            gen_params,
             batch_size: self.eval_batch_size.max(1),
-            repeats: self.repeats.max(1),
+            repeats: repeats_from_n.unwrap_or(self.repeats).max(1),
         })
     }
 

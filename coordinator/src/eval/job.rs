@@ -26,6 +26,15 @@ pub struct EvalJob {
     pub repeats: u32,
 }
 
+/// Generations per sample asked by a generation config's `n` (removed from it: each generation
+/// is its own request, scored and reported as mean-of-n and pass@k).
+pub fn take_n(extra: &mut serde_json::Map<String, serde_json::Value>) -> Option<u32> {
+    extra
+        .remove("n")
+        .and_then(|v| v.as_u64())
+        .map(|n| n.clamp(1, 1024) as u32)
+}
+
 /// Splits a generation config into the parameters we name and the extra body fields.
 pub fn gen_params(
     mut extra: serde_json::Map<String, serde_json::Value>,

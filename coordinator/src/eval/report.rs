@@ -18,7 +18,11 @@ pub fn report(
     repeats: u32,
     predictions: &[Prediction],
 ) -> Report {
-    let spec = ReportSpec::of(bench);
+    let mut spec = ReportSpec::of(bench);
+    if repeats > 1 {
+        // several generations per sample: report mean-of-n and pass@k, like EvalScope with n > 1
+        spec.aggregation = swarm_common::eval::Aggregation::MeanAndPassAtK;
+    }
     let by_key: HashMap<(&str, u32), &Prediction> = predictions
         .iter()
         .filter(|p| p.error.is_none())

@@ -226,15 +226,17 @@ fn eval_job(
             a.local_path = Some(plan_dir.join(p));
         }
     }
+    let mut generation = crate::eval::job::gen_params(e.generation_config.clone(), e.stream);
+    let n = crate::eval::job::take_n(&mut generation.extra);
     crate::eval::job::EvalJob {
         name: name.to_string(),
         model: target.model.clone(),
         target,
         datasets: e.datasets.clone(),
         dataset_args,
-        gen_params: crate::eval::job::gen_params(e.generation_config.clone(), e.stream),
+        gen_params: generation,
         batch_size: e.eval_batch_size.max(1),
-        repeats: e.repeats.max(1),
+        repeats: n.unwrap_or(e.repeats).max(1),
     }
 }
 
