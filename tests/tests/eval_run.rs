@@ -101,12 +101,26 @@ async fn eval_leases_stores_once_resumes_and_rescores() {
     let requests_before = sim.truth.len();
     assert_eq!(requests_before, 36, "one request per (sample, repeat)");
 
+    // tamper with the stored scores: a resumed run scores kept predictions with today's scorers
+    let tampered = std::fs::read_to_string(&gsm)
+        .expect("read")
+        .replace("\"acc\":0.0", "\"acc\":1.0");
+    assert!(
+        tampered.contains("\"acc\":1.0"),
+        "scores are stored per prediction"
+    );
+    std::fs::write(&gsm, tampered).expect("write");
     // resume: nothing left to generate, no request reaches the model
     let mut again = common.to_vec();
     let run_s = run.to_str().expect("utf8").to_string();
     again.extend(["--use-cache", &run_s]);
     eval(&again).await.expect("resume runs");
     assert_eq!(lines(&gsm), 12, "resume re-generated nothing");
+    let resumed = read_json(&root.join("reports/sim-model/gsm8k.json"));
+    assert_eq!(
+        resumed["score"], 0.0,
+        "kept predictions were re-scored, not trusted"
+    );
     assert_eq!(sim.truth.len(), requests_before);
 
     // rescore without the model (no --api-url)

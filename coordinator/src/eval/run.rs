@@ -112,6 +112,10 @@ pub async fn run_job(
                 tracing::info!(benchmark = %name, stored = stats.stored, duplicates = stats.duplicates, released = stats.released, failed = stats.failed, "eval benchmark done");
             }
         }
+        if !rescore_only {
+            // predictions kept from an earlier run are scored by today's extractors and scorers
+            rescore(&mut store, bench.as_ref(), &samples, &dargs)?;
+        }
         let preds = store
             .predictions
             .get(name.as_str())
