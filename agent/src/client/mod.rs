@@ -61,7 +61,6 @@ pub struct Completion {
 pub struct EndpointClient {
     http: reqwest::Client,
     url: reqwest::Url,
-    headers: HeaderMap,
     total_timeout: Duration,
     read_timeout: Duration,
     tokenizer: Option<Arc<dyn TokenCounter>>,
@@ -109,7 +108,9 @@ impl EndpointClient {
             let value = HeaderValue::from_str(v).map_err(|e| bad(e.to_string()))?;
             headers.insert(name, value);
         }
+        // fixed headers live on the client: no per-request header map is built on the hot path
         let http = reqwest::Client::builder()
+            .default_headers(headers)
             .connect_timeout(secs(target.connect_timeout_s))
             .pool_max_idle_per_host(pool)
             .pool_idle_timeout(Duration::from_secs(90))
@@ -119,7 +120,6 @@ impl EndpointClient {
         Ok(Self {
             http,
             url,
-            headers,
             total_timeout: secs(target.total_timeout_s),
             read_timeout: secs(target.read_timeout_s),
             tokenizer,
@@ -235,7 +235,6 @@ impl EndpointClient {
         let resp = self
             .http
             .post(self.url.clone())
-            .headers(self.headers.clone())
             .header("x-request-id", request_id)
             .body(body)
             .send()

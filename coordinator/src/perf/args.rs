@@ -312,9 +312,7 @@ impl PerfArgs {
             BadLineArg::Fail => BadLinePolicy::Fail,
         };
         if kind == DatasetKind::Random {
-            // enough distinct prompts for the largest stage, capped to keep memory bounded
-            let most = stages.iter().filter_map(|s| s.number).max().unwrap_or(1000);
-            spec.number = most.clamp(1, 10_000) as usize;
+            spec.number = super::job::random_prompt_count(stages);
         }
         let tokenizer = self
             .tokenizer_path

@@ -49,6 +49,17 @@ impl StageSpec {
     }
 }
 
+/// How many random prompts to make for a sweep: enough distinct prompts for its largest stage
+/// (1,000 when only durations bound it), capped at 10,000 to keep memory bounded.
+pub fn random_prompt_count(stages: &[StageSpec]) -> usize {
+    stages
+        .iter()
+        .filter_map(|s| s.number)
+        .max()
+        .unwrap_or(1000)
+        .clamp(1, 10_000) as usize
+}
+
 /// Everything needed to run a sweep against one target.
 #[derive(Debug, Clone)]
 pub struct PerfJob {

@@ -163,12 +163,7 @@ fn job(name: &str, p: &PerfDef, target: TargetSpec, plan_dir: &Path) -> anyhow::
     };
     spec.number = match (d.number, kind) {
         (Some(n), _) => n,
-        (None, DatasetKind::Random) => stages
-            .iter()
-            .filter_map(|s| s.number)
-            .max()
-            .unwrap_or(1000)
-            .clamp(1, 10_000) as usize,
+        (None, DatasetKind::Random) => crate::perf::job::random_prompt_count(&stages),
         (None, _) => 0,
     };
     let tokenizer = d.tokenizer.as_deref().map(load_tokenizer).transpose()?;
