@@ -2,6 +2,8 @@
 # All tests: formatting, lints, and every unit, property and end-to-end test of the workspace.
 # This is the README's test command; CI (.ci/run) calls exactly this.
 set -euo pipefail
+# incremental caches only cost disk in one-shot builds
+export CARGO_INCREMENTAL=0
 cd "$(dirname "$0")/.."
 
 if ! command -v cargo >/dev/null 2>&1; then

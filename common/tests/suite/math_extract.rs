@@ -78,7 +78,7 @@ fn extract_answer_fallback_is_last_number_for_gsm8k_style_text() {
 
 #[test]
 fn matches_evalscope_gsm8k_reviews() {
-    let fixture = include_str!("fixtures/math/evalscope_gsm8k_reviews.jsonl");
+    let fixture = include_str!("../fixtures/math/evalscope_gsm8k_reviews.jsonl");
     let mut n = 0;
     for line in fixture.lines() {
         let r: serde_json::Value = serde_json::from_str(line).expect("fixture line is JSON");

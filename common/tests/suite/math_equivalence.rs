@@ -6,8 +6,8 @@ use swarm_common::eval::math::{
     MathEqualOptions, math_equal, math_equal_with, strip_answer_string,
 };
 
-const TABLE: &str = include_str!("fixtures/math/equivalence.tsv");
-const ANSWERS: &str = include_str!("fixtures/math/math500_answers.jsonl");
+const TABLE: &str = include_str!("../fixtures/math/equivalence.tsv");
+const ANSWERS: &str = include_str!("../fixtures/math/math500_answers.jsonl");
 
 struct Row<'a> {
     line: usize,

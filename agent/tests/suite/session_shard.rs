@@ -1,7 +1,7 @@
 //! An agent takes a shard from a (fake) coordinator, runs it against the simulator, and reports
 //! exactly what it measured: on the coordinator's clock, in gap-free sequences, then drains.
 
-mod session_fake;
+use crate::session_fake;
 
 use std::collections::BTreeSet;
 

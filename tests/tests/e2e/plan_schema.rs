@@ -3,7 +3,7 @@
 //! rejected by both.
 //!
 //! After changing the plan model, regenerate the published file with
-//! `UPDATE_SCHEMAS=1 cargo test -p swarm-tests --test plan_schema`.
+//! `UPDATE_SCHEMAS=1 cargo test -p swarm-tests --test e2e plan_schema`.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -58,7 +58,7 @@ fn the_published_schema_is_the_generated_one() {
         .unwrap_or(Value::Null);
     assert!(
         published == generated,
-        "{} is stale: regenerate it with `UPDATE_SCHEMAS=1 cargo test -p swarm-tests --test plan_schema`",
+        "{} is stale: regenerate it with `UPDATE_SCHEMAS=1 cargo test -p swarm-tests --test e2e plan_schema`",
         path.display()
     );
 }

@@ -1,5 +1,5 @@
 //! Throughput of math scoring on real MATH-500 pairs. A measurement, not a check:
-//! `cargo test --release -p swarm-common --test math_timing -- --ignored --nocapture`
+//! `cargo test --release -p swarm-common --test suite math_timing -- --ignored --nocapture`
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -8,7 +8,7 @@ use swarm_common::eval::math::{extract_answer, math_equal, strip_answer_string};
 
 fn pairs() -> Vec<(String, String)> {
     let mut pairs = Vec::new();
-    for line in include_str!("fixtures/math/equivalence.tsv").lines() {
+    for line in include_str!("../fixtures/math/equivalence.tsv").lines() {
         if line.starts_with('#') {
             continue;
         }
@@ -17,7 +17,7 @@ fn pairs() -> Vec<(String, String)> {
             pairs.push((cols[1].to_string(), cols[0].to_string()));
         }
     }
-    for line in include_str!("fixtures/math/math500_answers.jsonl").lines() {
+    for line in include_str!("../fixtures/math/math500_answers.jsonl").lines() {
         let v: serde_json::Value = serde_json::from_str(line).expect("fixture line is JSON");
         let gold = v["answer"].as_str().expect("answer").to_string();
         // what a scorer sees most: an extracted prediction against the gold, right or wrong

@@ -1,6 +1,6 @@
 //! A refused or broken session is retried with backoff; a broken one stops its shards first.
 
-mod session_fake;
+use crate::session_fake;
 
 use std::sync::atomic::Ordering;
 use std::time::Duration;

@@ -1,7 +1,7 @@
 //! Cancelling a shard (by the coordinator, or the whole agent) still reports what was measured
 //! and ends the shard with `stop: "cancelled"`.
 
-mod session_fake;
+use crate::session_fake;
 
 use std::time::Duration;
 

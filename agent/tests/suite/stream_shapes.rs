@@ -2,7 +2,7 @@
 //! SSE parser and meter in every way TCP could split them, and over real HTTP through
 //! `EndpointClient::send`.
 
-mod support;
+use crate::support;
 
 use std::path::PathBuf;
 

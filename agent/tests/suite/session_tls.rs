@@ -1,7 +1,7 @@
 //! The session over mTLS: the agent verifies the coordinator against the given CA and name, and
 //! presents its client certificate; without one the coordinator never sees a session.
 
-mod session_fake;
+use crate::session_fake;
 
 use std::sync::atomic::Ordering;
 use std::time::Duration;

@@ -1,0 +1,23 @@
+//! The swarm-common integration suite: one test binary (one link) for every file here.
+
+mod dataset_errors;
+mod dataset_filter;
+mod dataset_formats;
+mod dataset_fuzz;
+mod dataset_random;
+mod dataset_sharegpt_real;
+mod eval_answer_key;
+mod eval_benchmarks;
+mod eval_filters;
+mod eval_internals;
+mod eval_mc;
+mod eval_parity;
+mod eval_report;
+mod math_equivalence;
+mod math_extract;
+mod math_normalize;
+mod math_proptest;
+mod math_timing;
+mod split_shares;
+mod tokenize_load;
+mod wire_snapshot;
