@@ -1,7 +1,7 @@
 //! Benchmarks by name.
 
-use super::benchmarks::{aime, ceval, gpqa, gsm8k, iquiz, math_500, mmlu_pro, mmlu_redux};
 use super::benchmarks::ifeval;
+use super::benchmarks::{aime, ceval, gpqa, gsm8k, iquiz, math_500, mmlu_pro, mmlu_redux};
 use super::sample::{Benchmark, EvalError};
 
 /// The names of all benchmarks, sorted.

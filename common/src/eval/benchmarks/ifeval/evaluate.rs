@@ -82,7 +82,11 @@ pub fn follow_loose(checkers: &[Checker], response: &str) -> Vec<bool> {
 }
 
 fn prompt_level(followed: &[bool]) -> f64 {
-    if followed.iter().all(|f| *f) { 1.0 } else { 0.0 }
+    if followed.iter().all(|f| *f) {
+        1.0
+    } else {
+        0.0
+    }
 }
 
 fn inst_level(followed: &[bool], mode: InstLevel) -> f64 {
@@ -90,7 +94,9 @@ fn inst_level(followed: &[bool], mode: InstLevel) -> f64 {
     match mode {
         InstLevel::PerPrompt if followed.is_empty() => 0.0,
         InstLevel::PerPrompt => count as f64 / followed.len() as f64,
-        InstLevel::Micro { instructions: 0, .. } => 0.0,
+        InstLevel::Micro {
+            instructions: 0, ..
+        } => 0.0,
         InstLevel::Micro {
             prompts,
             instructions,

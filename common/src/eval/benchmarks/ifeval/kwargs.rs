@@ -85,7 +85,10 @@ impl<'a> Kwargs<'a> {
                 if allowed.is_empty() {
                     "this instruction takes no arguments".to_owned()
                 } else {
-                    format!("unknown argument; this instruction takes {}", allowed.join(", "))
+                    format!(
+                        "unknown argument; this instruction takes {}",
+                        allowed.join(", ")
+                    )
                 },
             )),
         }
@@ -115,7 +118,9 @@ impl<'a> Kwargs<'a> {
         if n < min {
             return Err(KwargError::new(
                 key,
-                format!("must be at least {min}, got {n} (the reference would draw a random value)"),
+                format!(
+                    "must be at least {min}, got {n} (the reference would draw a random value)"
+                ),
             ));
         }
         Ok(n)
@@ -125,7 +130,10 @@ impl<'a> Kwargs<'a> {
     pub fn str(&self, key: &str) -> KwargResult<&'a str> {
         match self.get(key) {
             Some(Value::String(s)) => Ok(s),
-            Some(other) => Err(KwargError::new(key, format!("expected a string, got {other}"))),
+            Some(other) => Err(KwargError::new(
+                key,
+                format!("expected a string, got {other}"),
+            )),
             None => Err(missing(key)),
         }
     }
@@ -141,7 +149,10 @@ impl<'a> Kwargs<'a> {
                     })
                 })
                 .collect(),
-            Some(other) => Err(KwargError::new(key, format!("expected a list, got {other}"))),
+            Some(other) => Err(KwargError::new(
+                key,
+                format!("expected a list, got {other}"),
+            )),
             None => Err(missing(key)),
         }
     }
@@ -187,7 +198,10 @@ mod tests {
         assert_eq!(k.relation("e"), Ok(Relation::AtLeast));
         assert_eq!(k.str_list("f"), Ok(vec!["x"]));
         assert!(k.only(&["a", "e", "f"]).is_ok());
-        assert_eq!(k.only(&["a"]).map_err(|e| e.field), Err(Some("e".to_owned())));
+        assert_eq!(
+            k.only(&["a"]).map_err(|e| e.field),
+            Err(Some("e".to_owned()))
+        );
         assert!(k.int_at_least("a", 4).is_err());
         assert!(k.str("a").is_err());
     }

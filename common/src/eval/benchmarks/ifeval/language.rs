@@ -8,8 +8,8 @@ use super::text::langid;
 /// The reference's `LANGUAGE_CODES`: the languages an instruction may ask for (any other code
 /// makes the reference fail while building the instruction).
 pub const LANGUAGE_CODES: [&str; 30] = [
-    "en", "es", "pt", "ar", "hi", "fr", "ru", "de", "ja", "it", "bn", "uk", "th", "ur", "ta",
-    "te", "bg", "ko", "pl", "he", "fa", "vi", "ne", "sw", "kn", "mr", "gu", "pa", "ml", "fi",
+    "en", "es", "pt", "ar", "hi", "fr", "ru", "de", "ja", "it", "bn", "uk", "th", "ur", "ta", "te",
+    "bg", "ko", "pl", "he", "fa", "vi", "ne", "sw", "kn", "mr", "gu", "pa", "ml", "fi",
 ];
 
 /// The response's detected language is `language`.

@@ -17,7 +17,8 @@ pub struct NumberSentences {
 
 impl Instruction for NumberSentences {
     fn check(&self, response: &str) -> bool {
-        self.relation.holds(punkt::count_sentences(response), self.num)
+        self.relation
+            .holds(punkt::count_sentences(response), self.num)
     }
 }
 
@@ -95,8 +96,7 @@ pub struct NthParagraphFirstWord {
 impl Instruction for NthParagraphFirstWord {
     fn check(&self, response: &str) -> bool {
         let paragraphs: Vec<&str> = response.split("\n\n").collect();
-        let count =
-            paragraphs.len() - paragraphs.iter().filter(|p| py_strip(p).is_empty()).count();
+        let count = paragraphs.len() - paragraphs.iter().filter(|p| py_strip(p).is_empty()).count();
         if self.nth > count {
             return false;
         }

@@ -30,7 +30,12 @@ pub struct Parsed {
 pub fn parse(fields: &Map<String, Value>) -> Result<Parsed, (String, String)> {
     let ids = match fields.get("instruction_id_list") {
         Some(Value::Array(ids)) => ids,
-        Some(other) => return Err(("instruction_id_list".into(), format!("expected a list, got {other}"))),
+        Some(other) => {
+            return Err((
+                "instruction_id_list".into(),
+                format!("expected a list, got {other}"),
+            ));
+        }
         None => return Err(("instruction_id_list".into(), "missing".into())),
     };
     let kwargs = match fields.get("kwargs") {
@@ -48,12 +53,20 @@ pub fn parse(fields: &Map<String, Value>) -> Result<Parsed, (String, String)> {
     let mut checkers = Vec::with_capacity(ids.len());
     for (i, (id, args)) in ids.iter().zip(kwargs).enumerate() {
         let Some(id) = id.as_str() else {
-            return Err((format!("instruction_id_list[{i}]"), format!("expected a string, got {id}")));
+            return Err((
+                format!("instruction_id_list[{i}]"),
+                format!("expected a string, got {id}"),
+            ));
         };
         let args = match args {
             Value::Object(m) => m,
             Value::Null => &empty,
-            other => return Err((format!("kwargs[{i}]"), format!("expected an object, got {other}"))),
+            other => {
+                return Err((
+                    format!("kwargs[{i}]"),
+                    format!("expected an object, got {other}"),
+                ));
+            }
         };
         let checker = registry::build(id, args).map_err(|e| match e.field {
             Some(f) => (format!("kwargs[{i}].{f}"), format!("{id}: {}", e.message)),
@@ -94,7 +107,9 @@ pub fn inst_level_of(metadata: &Map<String, Value>) -> InstLevel {
 fn check_record(r: &Record) -> Result<(), EvalError> {
     r.int("key")?;
     r.str("prompt")?;
-    parse(&r.fields).map(|_| ()).map_err(|(field, message)| r.bad(&field, message))
+    parse(&r.fields)
+        .map(|_| ())
+        .map_err(|(field, message)| r.bad(&field, message))
 }
 
 /// Loads the samples of `args.local_path` (`input_data.jsonl` in a folder).
@@ -118,7 +133,11 @@ pub fn load(args: &DatasetArgs) -> Result<Vec<Sample>, EvalError> {
     for (subset, records) in by_subset(&subsets, items, args.limit) {
         let instructions: usize = records
             .iter()
-            .filter_map(|r| r.fields.get("instruction_id_list").and_then(Value::as_array))
+            .filter_map(|r| {
+                r.fields
+                    .get("instruction_id_list")
+                    .and_then(Value::as_array)
+            })
             .map(Vec::len)
             .sum();
         let prompts = records.len();

@@ -123,7 +123,11 @@ impl<'t> Token<'t> {
     }
 
     fn first_char(&self) -> String {
-        self.tok.chars().next().map(String::from).unwrap_or_default()
+        self.tok
+            .chars()
+            .next()
+            .map(String::from)
+            .unwrap_or_default()
     }
 
     fn first_upper(&self) -> bool {
@@ -315,7 +319,8 @@ fn end_contexts(text: &str) -> Vec<EndContext> {
 
 /// `_get_last_whitespace_index`: the byte index of the last ASCII whitespace, 0 when none.
 fn last_whitespace_index(text: &str) -> usize {
-    text.rfind([' ', '\t', '\n', '\r', '\x0b', '\x0c']).unwrap_or(0)
+    text.rfind([' ', '\t', '\n', '\r', '\x0b', '\x0c'])
+        .unwrap_or(0)
 }
 
 /// `_match_potential_end_contexts`: each candidate end with the text Punkt decides on (the word
@@ -332,7 +337,11 @@ fn potential_ends(text: &str) -> Vec<(EndContext, String)> {
         let prev_start = previous.as_ref().map_or(0, |(_, s)| s.0);
         let before = text.get(prev_stop..m.start).unwrap_or("");
         let ws = last_whitespace_index(before);
-        let word_start = if ws != 0 { ws + prev_stop + 1 } else { prev_start };
+        let word_start = if ws != 0 {
+            ws + prev_stop + 1
+        } else {
+            prev_start
+        };
         let slice = (word_start, m.start);
         if let Some((pm, ps)) = previous.take() {
             if ps.1 <= slice.0 {
@@ -460,7 +469,10 @@ mod tests {
             sentences("(He left.) Then \"she said hi.\" And so on"),
             ["(He left.)", "Then \"she said hi.\"", "And so on"]
         );
-        assert_eq!(sentences("Very bad acting!!! I promise."), ["Very bad acting!!!", "I promise."]);
+        assert_eq!(
+            sentences("Very bad acting!!! I promise."),
+            ["Very bad acting!!!", "I promise."]
+        );
         assert_eq!(count_sentences(""), 0);
         assert_eq!(count_sentences("   \n "), 0);
         assert_eq!(count_sentences("no end"), 1);
@@ -470,7 +482,9 @@ mod tests {
     fn word_tokens_split_punctuation_but_not_periods() {
         assert_eq!(
             word_tokenize_line("Hi, (there) Mr. Smith... ok--fine!"),
-            ["Hi", ",", "(", "there", ")", "Mr.", "Smith", "...", "ok", "--", "fine", "!"]
+            [
+                "Hi", ",", "(", "there", ")", "Mr.", "Smith", "...", "ok", "--", "fine", "!"
+            ]
         );
     }
 }

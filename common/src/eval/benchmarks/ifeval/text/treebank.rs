@@ -128,11 +128,19 @@ mod tests {
         // Outputs of nltk 3.9.2 `word_tokenize`.
         assert_eq!(
             word_tokenize("(He left.) Then \"she said hi.\" And so on"),
-            ["(", "He", "left", ".", ")", "Then", "``", "she", "said", "hi", ".", "''", "And", "so", "on"]
+            [
+                "(", "He", "left", ".", ")", "Then", "``", "she", "said", "hi", ".", "''", "And",
+                "so", "on"
+            ]
         );
         assert_eq!(
-            word_tokenize("Good muffins cost $3.88 (roughly 3,36 euros)\nin New York.  Please buy me\ntwo of them.\nThanks."),
-            ["Good", "muffins", "cost", "$", "3.88", "(", "roughly", "3,36", "euros", ")", "in", "New", "York", ".", "Please", "buy", "me", "two", "of", "them", ".", "Thanks", "."]
+            word_tokenize(
+                "Good muffins cost $3.88 (roughly 3,36 euros)\nin New York.  Please buy me\ntwo of them.\nThanks."
+            ),
+            [
+                "Good", "muffins", "cost", "$", "3.88", "(", "roughly", "3,36", "euros", ")", "in",
+                "New", "York", ".", "Please", "buy", "me", "two", "of", "them", ".", "Thanks", "."
+            ]
         );
     }
 }
