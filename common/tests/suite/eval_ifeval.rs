@@ -2,6 +2,7 @@
 //! loader on all 541 prompts (every instruction id and argument combination of the data is
 //! built), bad records, and the micro instruction-level option.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value, json};
@@ -510,4 +511,59 @@ fn micro_instruction_level_is_the_ratio_of_sums() {
     };
     bad.extra_params.insert("inst_level".into(), json!("macro"));
     assert!(matches!(bench.load(&bad), Err(EvalError::BadArgs { .. })));
+}
+
+/// Every prompt of the data and every EvalScope response in the fixtures, as the reference
+/// libraries see them (`nltk_langdetect_reference.json`, written by nltk 3.9.2 and langdetect
+/// 1.0.9): the same sentence count, word tokens, all-capital words and language.
+#[test]
+fn text_libraries_agree_with_nltk_and_langdetect_on_real_text() {
+    use swarm_common::eval::benchmarks::ifeval::text::{langid, punkt, py, treebank};
+    let dir = data().parent().unwrap().to_owned();
+    let mut texts: BTreeMap<String, String> = BTreeMap::new();
+    for line in std::fs::read_to_string(data()).unwrap().lines() {
+        let r: Value = serde_json::from_str(line).unwrap();
+        texts.insert(
+            format!("prompt {}", r["key"]),
+            r["prompt"].as_str().unwrap().to_owned(),
+        );
+    }
+    for model in ["qwen-plus", "qwen3-max"] {
+        let path = dir.join(format!(
+            "../evalscope_viz/{model}/predictions/ifeval_default.jsonl"
+        ));
+        for line in std::fs::read_to_string(path).unwrap().lines() {
+            let p: Value = serde_json::from_str(line).unwrap();
+            let content = p["model_output"]["choices"][0]["message"]["content"]
+                .as_str()
+                .unwrap();
+            texts.insert(
+                format!("{model} response {}", p["index"]),
+                content.to_owned(),
+            );
+        }
+    }
+    let reference: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("nltk_langdetect_reference.json")).unwrap(),
+    )
+    .unwrap();
+    let rows = reference["texts"].as_array().unwrap();
+    assert_eq!(rows.len(), 561);
+    let mut mismatches = Vec::new();
+    for row in rows {
+        let source = row["source"].as_str().unwrap();
+        let text = &texts[source];
+        let tokens = treebank::word_tokenize(text);
+        let ours = json!({
+            "source": source,
+            "sentences": punkt::count_sentences(text),
+            "tokens": tokens.len(),
+            "capital_words": tokens.iter().filter(|t| py::is_upper(t)).count(),
+            "language": langid::detect(text),
+        });
+        if &ours != row {
+            mismatches.push(format!("ours {ours} reference {row}"));
+        }
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }
