@@ -343,11 +343,11 @@ fn potential_ends(text: &str) -> Vec<(EndContext, String)> {
             prev_start
         };
         let slice = (word_start, m.start);
-        if let Some((pm, ps)) = previous.take() {
-            if ps.1 <= slice.0 {
-                let c = context(&pm, ps);
-                out.push((pm, c));
-            }
+        if let Some((pm, ps)) = previous.take()
+            && ps.1 <= slice.0
+        {
+            let c = context(&pm, ps);
+            out.push((pm, c));
         }
         previous = Some((m, slice));
     }
