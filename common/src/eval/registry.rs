@@ -1,5 +1,6 @@
 //! Benchmarks by name.
 
+use super::benchmarks::ifeval;
 use super::benchmarks::{aime, ceval, gpqa, gsm8k, iquiz, math_500, mmlu_pro, mmlu_redux};
 use super::sample::{Benchmark, EvalError};
 
@@ -11,6 +12,7 @@ pub fn names() -> Vec<&'static str> {
         "ceval",
         "gpqa_diamond",
         "gsm8k",
+        "ifeval",
         "iquiz",
         "math_500",
         "mmlu_pro",
@@ -26,6 +28,7 @@ pub fn benchmark(name: &str) -> Result<Box<dyn Benchmark>, EvalError> {
         "ceval" => Box::new(ceval::CEval),
         "gpqa_diamond" => Box::new(gpqa::GpqaDiamond),
         "gsm8k" => Box::new(gsm8k::Gsm8k),
+        "ifeval" => Box::new(ifeval::IfEval),
         "iquiz" => Box::new(iquiz::IQuiz),
         "math_500" => Box::new(math_500::Math500),
         "mmlu_pro" => Box::new(mmlu_pro::MmluPro),

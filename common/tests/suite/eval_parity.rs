@@ -1,9 +1,9 @@
 //! EvalScope parity: EvalScope v1.10.0's own predictions of two models (qwen-plus, qwen3-max)
-//! on gsm8k, iquiz and gpqa_diamond are re-scored with our extraction and scoring; every
+//! on gsm8k, iquiz, ifeval and gpqa_diamond are re-scored with our extraction and scoring; every
 //! per-sample extraction and score must equal EvalScope's review, every report number its
 //! report, and our prompts its prompts.
 //!
-//! gsm8k and iquiz use the copies in `fixtures/eval/evalscope_viz` (Apache-2.0). GPQA text must
+//! gsm8k, iquiz and ifeval use the copies in `fixtures/eval/evalscope_viz` (Apache-2.0). GPQA text must
 //! never be committed, so the gpqa_diamond files are read from /work/shared and the test skips
 //! when they are absent; the option order EvalScope showed (no text) is a fixture, so the shuffle
 //! check always runs.
@@ -310,4 +310,109 @@ fn gpqa_diamond_rescored_matches_evalscope_from_shared_data() {
         let theirs = evalscope_report(&dir.join(format!("reports/{model}/gpqa_diamond.json")));
         assert_eq!(ours, theirs, "{model}: gpqa_diamond report");
     }
+}
+
+/// The non-null arguments of an EvalScope (Hugging Face) kwargs entry, which lists every
+/// argument name with `null` for the unused ones.
+fn non_null(kwargs: &Value) -> serde_json::Map<String, Value> {
+    kwargs
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, v)| !v.is_null())
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+#[test]
+fn ifeval_rescored_matches_evalscope_per_sample_on_all_four_metrics_and_in_the_report() {
+    let bench = benchmark("ifeval").unwrap();
+    let samples = bench
+        .load(&args(fixtures().join("ifeval/input_data.jsonl"), 10))
+        .unwrap();
+    assert_eq!(samples.len(), 10);
+    let mut not_all_followed = 0;
+    let mut loose_differs = 0;
+    for model in MODELS {
+        let dir = fixtures().join("evalscope_viz").join(model);
+        let reviews = read_jsonl(&dir.join("reviews/ifeval_default.jsonl"));
+        let completions = predictions(&dir.join("predictions/ifeval_default.jsonl"));
+        assert_eq!(reviews.len(), 10, "{model}");
+        let mut scored = Vec::new();
+        for review in &reviews {
+            let index = review["index"].as_u64().unwrap();
+            let sample = samples
+                .iter()
+                .find(|s| s.id == format!("default_{index}"))
+                .unwrap_or_else(|| panic!("{model}: no sample {index}"));
+            // The same prompt, record and instructions as EvalScope's (its kwargs list every
+            // argument name, null when unused).
+            assert_eq!(
+                review["messages"][0]["content"],
+                sample.messages[0]["content"]
+            );
+            assert_eq!(sample.messages.len(), 1);
+            let theirs = &review["sample_score"]["sample_metadata"];
+            for field in ["key", "prompt", "instruction_id_list"] {
+                assert_eq!(
+                    theirs[field], sample.metadata[field],
+                    "{model} #{index}: {field}"
+                );
+            }
+            let their_kwargs: Vec<_> = theirs["kwargs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(non_null)
+                .collect();
+            let our_kwargs: Vec<_> = sample.metadata["kwargs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(non_null)
+                .collect();
+            assert_eq!(their_kwargs, our_kwargs, "{model} #{index}: kwargs");
+
+            let score = &review["sample_score"]["score"];
+            let completion = &completions[&(index as usize)];
+            let extracted = bench.extract(completion, sample);
+            assert_eq!(
+                extracted,
+                score["extracted_prediction"].as_str().unwrap(),
+                "{model} #{index}"
+            );
+            let ours = bench.score(&extracted, sample);
+            assert_eq!(ours.main, score["main_score_name"].as_str().unwrap());
+            let their_values: BTreeMap<String, f64> = score["value"]
+                .as_object()
+                .unwrap()
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_f64().unwrap()))
+                .collect();
+            assert_eq!(their_values.len(), 4);
+            assert_eq!(ours.values, their_values, "{model} #{index}: scores");
+            not_all_followed += usize::from(ours.values["prompt_level_loose"] < 1.0);
+            loose_differs += usize::from(
+                ours.values["prompt_level_strict"] != ours.values["prompt_level_loose"],
+            );
+            scored.push(ScoredSample::new(sample, &ours));
+        }
+        let ours = build_report(model, &ReportSpec::of(bench.as_ref()), &scored);
+        let theirs = evalscope_report(&dir.join("reports/ifeval.json"));
+        assert_eq!(ours, theirs, "{model}: ifeval report");
+        let names: Vec<&str> = ours.metrics.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "mean_prompt_level_strict",
+                "mean_inst_level_strict",
+                "mean_prompt_level_loose",
+                "mean_inst_level_loose"
+            ]
+        );
+    }
+    // The comparison covers failures too: sample 7 (two capital-word counts and a quotation)
+    // fails for both models, and qwen3-max's sample 8 fails strict but passes loose.
+    assert_eq!(not_all_followed, 2);
+    assert_eq!(loose_differs, 1);
 }

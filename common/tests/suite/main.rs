@@ -9,6 +9,7 @@ mod dataset_sharegpt_real;
 mod eval_answer_key;
 mod eval_benchmarks;
 mod eval_filters;
+mod eval_ifeval;
 mod eval_internals;
 mod eval_mc;
 mod eval_parity;

@@ -210,7 +210,8 @@ workloads:
 }
 
 /// EvalScope's own predictions (its viz example, two models) fed to `--rescore`: our scores and
-/// report averages equal EvalScope's reports.
+/// report averages equal EvalScope's reports (every metric of ifeval's four; per-sample ifeval
+/// scores are compared in swarm-common's `eval_parity`).
 #[tokio::test]
 async fn rescoring_evalscope_predictions_reproduces_its_reports() {
     for model in ["qwen-plus", "qwen3-max"] {
@@ -226,6 +227,7 @@ async fn rescoring_evalscope_predictions_reproduces_its_reports() {
         let dargs = serde_json::json!({
             "gsm8k": {"local_path": fixture("gsm8k/test.jsonl"), "limit": 10},
             "iquiz": {"local_path": fixture("iquiz/iquiz.jsonl"), "limit": 10},
+            "ifeval": {"local_path": fixture("ifeval/input_data.jsonl"), "limit": 10},
         })
         .to_string();
         let run = tmp.path().to_str().expect("utf8").to_string();
@@ -235,6 +237,7 @@ async fn rescoring_evalscope_predictions_reproduces_its_reports() {
             "--datasets",
             "gsm8k",
             "iquiz",
+            "ifeval",
             "--dataset-args",
             &dargs,
             "--rescore",
@@ -242,7 +245,7 @@ async fn rescoring_evalscope_predictions_reproduces_its_reports() {
         ])
         .await
         .expect("rescore runs");
-        for bench in ["gsm8k", "iquiz"] {
+        for bench in ["gsm8k", "iquiz", "ifeval"] {
             let ours = read_json(&tmp.path().join(format!("reports/{model}/{bench}.json")));
             let theirs = read_json(&viz.join(format!("reports/{bench}.json")));
             assert_eq!(
@@ -253,6 +256,16 @@ async fn rescoring_evalscope_predictions_reproduces_its_reports() {
                 ours["metrics"][0]["num"], theirs["metrics"][0]["num"],
                 "{model} {bench}"
             );
+            // Every metric (ifeval has four) with the same name and number.
+            let names = |r: &serde_json::Value| -> Vec<(String, String)> {
+                r["metrics"]
+                    .as_array()
+                    .expect("metrics")
+                    .iter()
+                    .map(|m| (m["name"].to_string(), m["score"].to_string()))
+                    .collect()
+            };
+            assert_eq!(names(&ours), names(&theirs), "{model} {bench}");
         }
     }
 }

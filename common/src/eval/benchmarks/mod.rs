@@ -10,6 +10,7 @@ pub mod ceval;
 pub mod csv;
 pub mod gpqa;
 pub mod gsm8k;
+pub mod ifeval;
 pub mod iquiz;
 pub mod math_500;
 pub mod mmlu_pro;
