@@ -12,7 +12,7 @@ use super::proxy::Proxy;
 use super::summary::Counts;
 
 /// Requests in the stage.
-const N: u64 = 3000;
+const N: u64 = 6000;
 /// The plan's heartbeat timeout, seconds.
 const HEARTBEAT_TIMEOUT_S: u64 = 2;
 
@@ -124,7 +124,8 @@ outputs: {{dir: out}}
         agents.push(agent(dir, proxy.port, i, &token)?);
         proxies.push(proxy);
     }
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // the stage starts once all three are in; strike when every agent has reported for a while
+    tokio::time::sleep(Duration::from_secs(5)).await;
     match fault {
         Fault::Kill => agents[2].kill9(),
         Fault::Pause => {

@@ -36,8 +36,11 @@ impl Proc {
             .open(log)
             .with_context(|| format!("cannot create {}", log.display()))?;
         let err = out.try_clone()?;
+        // relative paths in plans (outputs: out) land beside the scenario's log
+        let cwd = log.parent().unwrap_or(Path::new("."));
         let child = Command::new(bin(bin_name)?)
             .args(args)
+            .current_dir(cwd)
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
             .stdout(out)
