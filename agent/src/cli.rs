@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::Parser;
 use tokio_util::sync::CancellationToken;
 
-use crate::session::{AgentConfig, Backoff, run_agent};
+use crate::session::{AgentConfig, Backoff, FileAccess, run_agent};
 use crate::transport::ClientTls;
 
 /// Serve a swarmbench coordinator: dial in, run the shards it assigns, stream the results back.
@@ -47,6 +47,10 @@ pub struct AgentArgs {
     /// Allow plaintext http:// to a coordinator that is not on this machine.
     #[arg(long)]
     pub insecure: bool,
+    /// The only directory whose files a shard may make this agent read (tokenizer.json files,
+    /// by path relative to it). Without it the agent reads no files a plan names.
+    #[arg(long, value_name = "DIR", env = "SWARM_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
     /// Export traces over OTLP/gRPC to this collector (builds with the `otlp` feature).
     #[arg(long, env = "OTEL_EXPORTER_OTLP_ENDPOINT")]
     pub otlp_endpoint: Option<String>,
@@ -133,6 +137,15 @@ impl AgentArgs {
             insecure: self.insecure,
             reconnect: Backoff::default(),
             max_sessions: None,
+            files: match &self.data_dir {
+                Some(dir) => {
+                    if !dir.is_dir() {
+                        anyhow::bail!("--data-dir {}: not a directory", dir.display());
+                    }
+                    FileAccess::Within(dir.clone())
+                }
+                None => FileAccess::Denied,
+            },
         })
     }
 }

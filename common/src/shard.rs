@@ -69,6 +69,44 @@ pub struct TargetSpec {
     pub total_timeout_s: f64,
 }
 
+impl TargetSpec {
+    /// This target as it may be written to a file or shown: the API key and the values of
+    /// credential-like headers (`authorization`, `*api-key*`, `*token*`, `cookie`) replaced by
+    /// `<redacted>`.
+    pub fn redacted(&self) -> TargetSpec {
+        let secret = |name: &str| {
+            let n = name.to_ascii_lowercase();
+            n == "authorization"
+                || n == "proxy-authorization"
+                || n == "cookie"
+                || n.contains("api-key")
+                || n.contains("api_key")
+                || n.contains("apikey")
+                || n.contains("token")
+                || n.contains("secret")
+        };
+        TargetSpec {
+            api_key: self.api_key.as_ref().map(|_| Secret(REDACTED.to_owned())),
+            headers: self
+                .headers
+                .iter()
+                .map(|(k, v)| {
+                    let v = if secret(k) {
+                        REDACTED.to_owned()
+                    } else {
+                        v.clone()
+                    };
+                    (k.clone(), v)
+                })
+                .collect(),
+            ..self.clone()
+        }
+    }
+}
+
+/// What a secret is replaced with wherever it would be shown.
+pub const REDACTED: &str = "<redacted>";
+
 /// Generation parameters added to every request body.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct GenParams {
@@ -203,5 +241,32 @@ mod tests {
     fn secrets_do_not_print() {
         let s = Secret("sk-very-secret".into());
         assert!(!format!("{s:?}").contains("sk-"));
+    }
+
+    #[test]
+    fn redacted_targets_keep_no_credentials() {
+        let t = TargetSpec {
+            url: "http://h/v1/chat/completions".into(),
+            api: ApiKind::Chat,
+            model: "m".into(),
+            api_key: Some(Secret("sk-very-secret".into())),
+            headers: vec![
+                ("Authorization".into(), "Bearer abc".into()),
+                ("X-Api-Key".into(), "k1".into()),
+                ("x-auth-token".into(), "k2".into()),
+                ("x-trace".into(), "keep-me".into()),
+            ],
+            connect_timeout_s: 1.0,
+            read_timeout_s: 2.0,
+            total_timeout_s: 3.0,
+        };
+        let r = t.redacted();
+        let json = serde_json::to_string(&r).unwrap();
+        for secret in ["sk-very-secret", "Bearer abc", "k1", "k2"] {
+            assert!(!json.contains(secret), "{secret} in {json}");
+        }
+        assert!(json.contains("keep-me"));
+        assert_eq!(r.url, t.url);
+        assert_eq!(r.total_timeout_s, 3.0);
     }
 }

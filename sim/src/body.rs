@@ -8,6 +8,7 @@ use bytes::Bytes;
 use hyper::body::{Body, Frame, SizeHint};
 
 use crate::abort::{Abort, SimulatedReset};
+use crate::dribble::DribbleBody;
 use crate::stream::StreamBody;
 use crate::truth::TruthRecorder;
 
@@ -19,6 +20,8 @@ pub(crate) enum SimBody {
     Once(Box<OnceBody>),
     /// A streamed answer.
     Stream(Box<StreamBody>),
+    /// Another body, one byte at a time (the slow-loris fault).
+    Dribble(Box<DribbleBody>),
 }
 
 impl SimBody {
@@ -97,6 +100,7 @@ impl Body for SimBody {
             SimBody::Full(data) => Poll::Ready(data.take().map(|d| Ok(Frame::data(d)))),
             SimBody::Once(once) => once.poll_frame(cx),
             SimBody::Stream(stream) => stream.poll_frame(cx),
+            SimBody::Dribble(d) => d.poll_frame(cx),
         }
     }
 
@@ -105,6 +109,7 @@ impl Body for SimBody {
             SimBody::Full(data) => data.is_none(),
             SimBody::Once(once) => once.data.is_none() && once.then.is_none(),
             SimBody::Stream(stream) => stream.is_end_stream(),
+            SimBody::Dribble(d) => d.is_end_stream(),
         }
     }
 
@@ -116,7 +121,7 @@ impl Body for SimBody {
             SimBody::Once(once) if once.then.is_none() => {
                 SizeHint::with_exact(once.data.as_ref().map_or(0, |d| d.len() as u64))
             }
-            SimBody::Once(_) | SimBody::Stream(_) => SizeHint::default(),
+            SimBody::Once(_) | SimBody::Stream(_) | SimBody::Dribble(_) => SizeHint::default(),
         }
     }
 }

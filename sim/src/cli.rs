@@ -71,6 +71,15 @@ pub struct Args {
     /// Probability of a mid-stream error event.
     #[arg(long)]
     pub fault_stream_error: Option<f64>,
+    /// Probability of accepting a request and never answering it (for `stall_max_ms`).
+    #[arg(long)]
+    pub fault_hang: Option<f64>,
+    /// Probability of a slow-loris answer (one byte every `--dribble-ms`).
+    #[arg(long)]
+    pub fault_slow_loris: Option<f64>,
+    /// The pause between two bytes of a slow-loris answer, milliseconds.
+    #[arg(long)]
+    pub dribble_ms: Option<u64>,
     /// Longest stall before the connection is reset, milliseconds.
     #[arg(long)]
     pub stall_max_ms: Option<u64>,
@@ -141,6 +150,9 @@ impl Args {
         set(&mut f.malformed, self.fault_malformed);
         set(&mut f.truncate, self.fault_truncate);
         set(&mut f.stream_error, self.fault_stream_error);
+        set(&mut f.hang, self.fault_hang);
+        set(&mut f.slow_loris, self.fault_slow_loris);
+        set(&mut f.dribble_ms, self.dribble_ms);
         set(&mut f.stall_max_ms, self.stall_max_ms);
     }
 }

@@ -321,6 +321,13 @@ pub struct FaultConfig {
     pub truncate: f64,
     /// After `after_tokens` tokens send an error event and end the body.
     pub stream_error: f64,
+    /// Accept the request, then send nothing at all for `stall_max_ms`; then answer 504.
+    pub hang: f64,
+    /// Send the whole answer one byte every `dribble_ms` (a slow-loris server: never idle for
+    /// long, never done in time).
+    pub slow_loris: f64,
+    /// The pause between two bytes of a slow-loris answer, milliseconds.
+    pub dribble_ms: u64,
     /// How long a stall lasts before the connection is reset, milliseconds.
     pub stall_max_ms: u64,
     /// How many tokens are sent before a mid-stream fault (capped at the answer length - 1).
@@ -337,6 +344,9 @@ impl Default for FaultConfig {
             malformed: 0.0,
             truncate: 0.0,
             stream_error: 0.0,
+            hang: 0.0,
+            slow_loris: 0.0,
+            dribble_ms: 100,
             stall_max_ms: 60_000,
             after_tokens: 3,
         }
@@ -345,7 +355,7 @@ impl Default for FaultConfig {
 
 impl FaultConfig {
     /// The probabilities with their field names, in the order they are tried.
-    pub fn rates(&self) -> [(&'static str, f64); 7] {
+    pub fn rates(&self) -> [(&'static str, f64); 9] {
         [
             ("rate_429", self.rate_429),
             ("rate_500", self.rate_500),
@@ -354,6 +364,8 @@ impl FaultConfig {
             ("malformed", self.malformed),
             ("truncate", self.truncate),
             ("stream_error", self.stream_error),
+            ("hang", self.hang),
+            ("slow_loris", self.slow_loris),
         ]
     }
 

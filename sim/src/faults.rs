@@ -30,18 +30,22 @@ pub enum Fault {
     Truncate,
     /// An error event mid-stream, then the body ends.
     StreamError,
+    /// Accept the request and send nothing (not even headers) for `stall_max_ms`, then 504.
+    Hang,
+    /// A slow-loris server: the answer arrives one byte every `dribble_ms`.
+    SlowLoris,
 }
 
 /// An `x-sim-fault` header value that names no fault.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown x-sim-fault value {0:?}, expected none, 429, 500, reset, stall, malformed, truncate or stream_error"
+    "unknown x-sim-fault value {0:?}, expected none, 429, 500, reset, stall, malformed, truncate, stream_error, hang or slow_loris"
 )]
 pub struct UnknownFault(pub String);
 
 impl Fault {
     /// Every fault, in the order the configured probabilities are tried (then `None`).
-    pub const ALL: [Fault; 8] = [
+    pub const ALL: [Fault; 10] = [
         Fault::RateLimit,
         Fault::ServerError,
         Fault::Reset,
@@ -49,6 +53,8 @@ impl Fault {
         Fault::Malformed,
         Fault::Truncate,
         Fault::StreamError,
+        Fault::Hang,
+        Fault::SlowLoris,
         Fault::None,
     ];
 
@@ -63,6 +69,8 @@ impl Fault {
             Fault::Malformed => "malformed",
             Fault::Truncate => "truncate",
             Fault::StreamError => "stream_error",
+            Fault::Hang => "hang",
+            Fault::SlowLoris => "slow_loris",
         }
     }
 
@@ -97,6 +105,8 @@ impl FromStr for Fault {
             "malformed" => Fault::Malformed,
             "truncate" => Fault::Truncate,
             "stream_error" => Fault::StreamError,
+            "hang" => Fault::Hang,
+            "slow_loris" => Fault::SlowLoris,
             other => return Err(UnknownFault(other.to_owned())),
         })
     }

@@ -13,6 +13,7 @@ use crate::abort::Abort;
 use crate::answer::{answer_body, malformed_body};
 use crate::body::{OnceBody, SimBody};
 use crate::conn::ResetSwitch;
+use crate::dribble::DribbleBody;
 use crate::openai::{GenerateRequest, error_body, last_user_content};
 use crate::plan::{Endpoint, Plan};
 use crate::script::Script;
@@ -106,7 +107,20 @@ async fn generate(
         TruthRecorder::new(shared.truth.clone(), id, received)
     });
 
+    let plan_fault = plan.fault;
     let mut response = match plan.fault {
+        Fault::Hang => {
+            let max = Duration::from_millis(shared.config.faults.stall_max_ms);
+            tokio::select! {
+                () = tokio::time::sleep(max) => {}
+                () = shared.cancel.cancelled() => {}
+            }
+            error(
+                StatusCode::GATEWAY_TIMEOUT,
+                "simulated hang ended",
+                "server_error",
+            )
+        }
         Fault::RateLimit => {
             let mut r = error(
                 StatusCode::TOO_MANY_REQUESTS,
@@ -138,6 +152,10 @@ async fn generate(
             }
         }
     };
+    if plan_fault == Fault::SlowLoris {
+        let every = Duration::from_millis(shared.config.faults.dribble_ms.max(1));
+        response = response.map(|body| SimBody::Dribble(Box::new(DribbleBody::new(body, every))));
+    }
     if let Some(id) = request_id {
         response.headers_mut().insert(REQUEST_ID, id);
     }
@@ -192,7 +210,9 @@ async fn answer(
                 "server_error",
             );
         }
-        Fault::None | Fault::RateLimit | Fault::ServerError => (full, true, None),
+        Fault::None | Fault::RateLimit | Fault::ServerError | Fault::Hang | Fault::SlowLoris => {
+            (full, true, None)
+        }
     };
     let body = if then.is_none() && truth.is_none() {
         SimBody::full(data)

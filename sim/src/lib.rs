@@ -30,6 +30,7 @@ pub mod cli;
 mod config;
 mod conn;
 mod dist;
+mod dribble;
 mod error;
 mod faults;
 mod handler;

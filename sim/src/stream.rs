@@ -199,7 +199,11 @@ impl StreamBody {
                 self.phase =
                     Phase::Abort(Abort::stall(self.reset.clone(), max, &self.shared.cancel));
             }
-            Fault::None | Fault::RateLimit | Fault::ServerError => {}
+            Fault::None
+            | Fault::RateLimit
+            | Fault::ServerError
+            | Fault::Hang
+            | Fault::SlowLoris => {}
         }
     }
 

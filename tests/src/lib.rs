@@ -6,6 +6,8 @@ use llm_sim::{SimConfig, SimHandle};
 use swarm_common::shard::{ApiKind, TargetSpec};
 use tokio_util::sync::CancellationToken;
 
+pub mod faults;
+pub mod fuzzing;
 pub mod schemas;
 
 /// Starts llm-sim on a free loopback port.

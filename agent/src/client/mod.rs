@@ -115,6 +115,8 @@ impl EndpointClient {
             .pool_max_idle_per_host(pool)
             .pool_idle_timeout(Duration::from_secs(90))
             .tcp_nodelay(true)
+            // a redirect would send traffic (and the API key) to a host the plan did not name
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| ClientError::Build(e.to_string()))?;
         Ok(Self {
@@ -244,7 +246,7 @@ impl EndpointClient {
         progress_us.store(t0.elapsed().as_micros() as u64, Ordering::Relaxed);
         if !resp.status().is_success() {
             let class = ErrorClass::from_status(*status);
-            let text = resp.text().await.unwrap_or_default();
+            let text = error_body(resp).await;
             return Err((class, clip(&format!("http {status}: {text}"))));
         }
         let is_sse = resp
@@ -314,3 +316,21 @@ fn transport_error(e: reqwest::Error) -> (ErrorClass, String) {
     }
     (class, clip(&detail))
 }
+
+/// The start of an error response's body: at most [`ERROR_BODY_MAX`] bytes are read, so a
+/// hostile server cannot make the client buffer an endless error page.
+async fn error_body(resp: reqwest::Response) -> String {
+    let mut stream = resp.bytes_stream();
+    let mut kept = Vec::new();
+    while let Some(Ok(piece)) = stream.next().await {
+        let room = ERROR_BODY_MAX - kept.len();
+        kept.extend_from_slice(&piece[..piece.len().min(room)]);
+        if kept.len() >= ERROR_BODY_MAX {
+            break;
+        }
+    }
+    String::from_utf8_lossy(&kept).into_owned()
+}
+
+/// How much of an error body is read.
+const ERROR_BODY_MAX: usize = 16 * 1024;

@@ -254,13 +254,22 @@ impl Session<'_> {
             );
             return Ok(());
         }
-        let spec: PerfShardSpec = match serde_json::from_slice(&a.spec_json) {
+        let mut spec: PerfShardSpec = match serde_json::from_slice(&a.spec_json) {
             Ok(spec) => spec,
             Err(e) => {
                 let reason = format!("shard {id}: spec_json is not a perf shard spec: {e}");
                 return self.fail(id, reason).await;
             }
         };
+        if let Some(tok) = spec.tokenizer.take() {
+            match self.cfg.files.tokenizer(&tok) {
+                Ok(path) => spec.tokenizer = Some(path),
+                Err(reason) => {
+                    let reason = format!("shard {id}: {reason}");
+                    return self.fail(id, reason).await;
+                }
+            }
+        }
         if spec.shard_id != id {
             tracing::debug!(shard_id = %id, spec_shard_id = %spec.shard_id, "spec names another shard id; the assign's is used");
         }

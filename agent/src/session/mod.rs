@@ -12,6 +12,7 @@ mod clock;
 mod dispatch;
 mod error;
 mod eval_shard;
+mod files;
 mod handshake;
 mod heartbeat;
 mod outbox;
@@ -25,6 +26,7 @@ use tracing::Instrument;
 pub use backoff::Backoff;
 pub use dispatch::SessionEnd;
 pub use error::SessionError;
+pub use files::FileAccess;
 pub use outbox::LinkDown;
 pub use shard::stop_name;
 
@@ -54,6 +56,8 @@ pub struct AgentConfig {
     pub reconnect: Backoff,
     /// Stop after this many sessions (connection attempts included); None = never.
     pub max_sessions: Option<u32>,
+    /// Which files a shard spec may make this agent read (tokenizer files).
+    pub files: FileAccess,
 }
 
 impl AgentConfig {
@@ -69,6 +73,7 @@ impl AgentConfig {
             insecure: false,
             reconnect: Backoff::default(),
             max_sessions: None,
+            files: FileAccess::Unrestricted,
         }
     }
 }
@@ -85,6 +90,7 @@ impl std::fmt::Debug for AgentConfig {
             .field("insecure", &self.insecure)
             .field("reconnect", &self.reconnect)
             .field("max_sessions", &self.max_sessions)
+            .field("files", &self.files)
             .finish()
     }
 }

@@ -30,6 +30,12 @@ pub trait TokenCounter: Send + Sync + std::fmt::Debug {
     fn name(&self) -> &str;
 }
 
+/// Whether a tokenizer spec names a file (a `tokenizer.json` path) rather than a built-in
+/// tiktoken encoding or model name.
+pub fn names_file(spec: &str) -> bool {
+    !(spec.starts_with("tiktoken:") || TiktokenTokenizer::is_encoding(spec))
+}
+
 /// Loads a tokenizer from `spec`.
 ///
 /// `spec` is, in this order of precedence:

@@ -38,16 +38,12 @@ impl std::fmt::Debug for TiktokenTokenizer {
 impl TiktokenTokenizer {
     /// The encoding called `name` (one of [`TIKTOKEN_ENCODINGS`]), or `None` if there is none.
     pub fn from_encoding(name: &str) -> Option<Result<Self, TokenizerError>> {
-        let which = match name {
-            "cl100k_base" => Tokenizer::Cl100kBase,
-            "o200k_base" => Tokenizer::O200kBase,
-            "o200k_harmony" => Tokenizer::O200kHarmony,
-            "p50k_base" => Tokenizer::P50kBase,
-            "p50k_edit" => Tokenizer::P50kEdit,
-            "r50k_base" | "gpt2" => Tokenizer::R50kBase,
-            _ => return None,
-        };
-        Some(Self::build(which, name))
+        encoding(name).map(|which| Self::build(which, name))
+    }
+
+    /// Whether `name` is a built-in encoding (`cl100k_base`, `o200k_base`, ...).
+    pub fn is_encoding(name: &str) -> bool {
+        encoding(name).is_some()
     }
 
     /// The encoding OpenAI uses for `model`, e.g. `gpt-4o` → `o200k_base`.
@@ -111,4 +107,17 @@ impl TokenCounter for TiktokenTokenizer {
     fn name(&self) -> &str {
         &self.name
     }
+}
+
+/// The built-in encoding called `name`.
+fn encoding(name: &str) -> Option<Tokenizer> {
+    Some(match name {
+        "cl100k_base" => Tokenizer::Cl100kBase,
+        "o200k_base" => Tokenizer::O200kBase,
+        "o200k_harmony" => Tokenizer::O200kHarmony,
+        "p50k_base" => Tokenizer::P50kBase,
+        "p50k_edit" => Tokenizer::P50kEdit,
+        "r50k_base" | "gpt2" => Tokenizer::R50kBase,
+        _ => return None,
+    })
 }

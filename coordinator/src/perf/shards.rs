@@ -38,6 +38,9 @@ pub struct Shard {
     pub counters: Counters,
     /// Progress sequence numbers applied.
     pub applied: HashSet<u64>,
+    /// Requests reported after the shard was declared lost (its budget went to other agents),
+    /// discarded so they are not counted twice.
+    pub late: u64,
     /// Record batch sequence numbers stored.
     pub record_batches: HashSet<u64>,
     /// Status.
@@ -104,6 +107,7 @@ impl Book {
                 spec,
                 counters: Counters::default(),
                 applied: HashSet::new(),
+                late: 0,
                 record_batches: HashSet::new(),
                 status: ShardStatus::Running,
                 skew_us: None,
@@ -112,7 +116,9 @@ impl Book {
         Ok(())
     }
 
-    /// Applies a delta once; returns false for a duplicate or an unknown shard.
+    /// Applies a delta once; returns false for a duplicate, an unknown shard, or a shard
+    /// already declared lost (what it did not report then was re-assigned: a paused or cut-off
+    /// agent that comes back must not be counted twice).
     pub fn apply(
         &mut self,
         shard_id: &str,
@@ -123,6 +129,10 @@ impl Book {
             return Ok(false);
         };
         if !s.applied.insert(seq) {
+            return Ok(false);
+        }
+        if s.status == ShardStatus::Lost {
+            s.late += delta.counters.total;
             return Ok(false);
         }
         s.counters.merge(&delta.counters);
@@ -214,5 +224,18 @@ mod tests {
         assert_eq!(b.per_agent["a"].counters.total, 5);
         assert_eq!(b.per_group[&1].counters.total, 4);
         assert!(!b.finished());
+    }
+
+    #[test]
+    fn a_lost_shard_that_comes_back_is_not_counted_twice() {
+        let mut b = Book::new(HistSettings::default()).expect("book");
+        b.add("s0", "a", 1, 0, spec()).expect("add");
+        assert!(b.apply("s0", 1, &delta(2)).expect("apply"));
+        b.shards.get_mut("s0").expect("shard").status = ShardStatus::Lost;
+        // the paused agent wakes up and reports what it did meanwhile: its budget was re-assigned
+        assert!(!b.apply("s0", 2, &delta(3)).expect("apply"));
+        assert_eq!(b.whole.counters.total, 2);
+        assert_eq!(b.shards["s0"].late, 3);
+        assert_eq!(b.per_agent["a"].counters.total, 2);
     }
 }

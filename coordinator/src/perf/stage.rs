@@ -172,11 +172,9 @@ impl Ctx<'_> {
                 }
             }
             Msg::Records(b) => {
-                let fresh = self
-                    .book
-                    .shards
-                    .get_mut(&b.shard_id)
-                    .is_some_and(|s| s.record_batches.insert(b.seq));
+                let fresh = self.book.shards.get_mut(&b.shard_id).is_some_and(|s| {
+                    s.status != ShardStatus::Lost && s.record_batches.insert(b.seq)
+                });
                 if fresh && let Some(w) = &self.writer {
                     let mut recs = Vec::new();
                     for (n, line) in b.jsonl.split(|&c| c == b'\n').enumerate() {
@@ -204,6 +202,17 @@ impl Ctx<'_> {
                         c.failed,
                         c.completion_tokens,
                     );
+                }
+                if let Some(s) = self.book.shards.get(&d.shard_id)
+                    && s.status == ShardStatus::Lost
+                    && s.late > 0
+                {
+                    let late = s.late;
+                    self.note(format!(
+                        "shard {}: agent {agent_id} came back after the shard was re-assigned; its {late} late requests were discarded",
+                        d.shard_id
+                    ));
+                    return Ok(());
                 }
                 let unasked_cancel = d.stop == "cancelled" && !stage_cancelled;
                 if let Some(s) = self.book.shards.get_mut(&d.shard_id)

@@ -25,7 +25,8 @@ pub struct Display {
 #[derive(Serialize)]
 struct JobArgs<'a> {
     name: &'a str,
-    target: &'a swarm_common::shard::TargetSpec,
+    /// Redacted: no API key or credential header in a run file.
+    target: swarm_common::shard::TargetSpec,
     gen_params: &'a swarm_common::shard::GenParams,
     prompts: usize,
     tokenizer: &'a Option<String>,
@@ -50,7 +51,7 @@ pub async fn run_sweep(
         &job_dir.join("benchmark_args.json"),
         &JobArgs {
             name: &job.name,
-            target: &job.target,
+            target: job.target.redacted(),
             gen_params: &job.gen_params,
             prompts: job.prompts.len(),
             tokenizer: &job.tokenizer,

@@ -16,11 +16,22 @@ async fn send_with_fault(
     stream: bool,
     read_timeout_s: f64,
 ) -> swarm_common::metrics::RequestRecord {
+    send_with_timeouts(fault, stream, read_timeout_s, 30.0).await
+}
+
+async fn send_with_timeouts(
+    fault: &str,
+    stream: bool,
+    read_timeout_s: f64,
+    total_timeout_s: f64,
+) -> swarm_common::metrics::RequestRecord {
     let mut cfg = SimConfig::instant();
     cfg.faults.stall_max_ms = 5_000;
+    cfg.faults.dribble_ms = 2;
     let sim = start_sim(cfg).await;
     let mut target = sim_target(&sim, ApiKind::Chat);
     target.read_timeout_s = read_timeout_s;
+    target.total_timeout_s = total_timeout_s;
     target.headers.push(("x-sim-fault".into(), fault.into()));
     let client = EndpointClient::new(&target, None, 4).expect("client");
     let prompt = Prompt::text("hello there");
@@ -77,6 +88,49 @@ async fn each_fault_has_its_class() {
             }
         }
     }
+}
+
+#[tokio::test]
+async fn a_server_that_never_answers_is_a_timeout() {
+    for stream in [true, false] {
+        let rec = send_with_timeouts("hang", stream, 0.5, 30.0).await;
+        assert_eq!(
+            rec.error,
+            Some(ErrorClass::Timeout),
+            "{:?}",
+            rec.error_detail
+        );
+        assert_eq!(rec.ttft_us, None);
+        assert_eq!(rec.status, 0, "no status line ever arrived");
+        // the read timeout ended it, long before the server's 5 s hang
+        assert!(
+            rec.latency_us >= 400_000 && rec.latency_us < 4_000_000,
+            "{}",
+            rec.latency_us
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_slow_loris_server_meets_the_total_timeout() {
+    // one byte every 2 ms never trips the 0.5 s read timeout; the 2.5 s total timeout ends it
+    let rec = send_with_timeouts("slow_loris", true, 0.5, 2.5).await;
+    assert_eq!(
+        rec.error,
+        Some(ErrorClass::Timeout),
+        "{:?}",
+        rec.error_detail
+    );
+    assert_eq!(rec.status, 200);
+    assert!(
+        rec.latency_us >= 2_400_000 && rec.latency_us < 6_000_000,
+        "{}",
+        rec.latency_us
+    );
+    // what arrived before the deadline is kept: at least the first chunk was timed
+    assert!(rec.ttft_us.is_some(), "first chunk kept");
+    let detail = rec.error_detail.unwrap_or_default();
+    assert!(detail.contains("total"), "{detail}");
 }
 
 #[tokio::test]

@@ -1,6 +1,7 @@
 //! The real binaries as separate processes: a coordinator waiting for two agents over mutual
 //! TLS with a shared token, agents in two regions, a per-region report; an agent with a wrong
-//! token or a certificate from another CA is refused and the run does not start with it.
+//! token, no token, a certificate from another CA, or plaintext to the TLS port is refused and
+//! the run does not start with it.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -108,6 +109,33 @@ fn agent(
     Proc(child)
 }
 
+/// An agent that skips part of the authentication: no token (valid certificate), or plaintext
+/// gRPC to the TLS port.
+fn half_agent(dir: &Path, port: u16, id: &str, cert: &(PathBuf, PathBuf), plaintext: bool) -> Proc {
+    let mut cmd = Command::new(bin("agent"));
+    if plaintext {
+        cmd.args(["--coordinator", &format!("http://127.0.0.1:{port}")])
+            .arg("--token-file")
+            .arg(dir.join("token"));
+    } else {
+        cmd.args(["--coordinator", &format!("https://127.0.0.1:{port}")])
+            .args(["--tls-domain", "localhost"])
+            .arg("--tls-ca")
+            .arg(dir.join("ca.pem"))
+            .arg("--tls-cert")
+            .arg(&cert.0)
+            .arg("--tls-key")
+            .arg(&cert.1);
+    }
+    let child = cmd
+        .args(["--id", id, "--label", "region=eu-west"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("agent starts");
+    Proc(child)
+}
+
 fn wait_exit(p: &mut Proc, limit: Duration) -> Option<std::process::ExitStatus> {
     let t0 = Instant::now();
     while t0.elapsed() < limit {
@@ -205,9 +233,12 @@ workloads:
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-    // intruders first: a wrong token (valid certificate) and a certificate from another CA
+    // intruders first: a wrong token (valid certificate), a certificate from another CA, no
+    // token at all (valid certificate), and plaintext gRPC to the TLS port (right token)
     let _liar = agent(dir, port, "liar", "eu-west", &dir.join("wrong-token"), &eu);
     let _rogue = agent(dir, port, "rogue", "eu-west", &dir.join("token"), &rogue);
+    let _tokenless = half_agent(dir, port, "tokenless", &eu, false);
+    let _plain = half_agent(dir, port, "plain", &eu, true);
     std::thread::sleep(Duration::from_millis(1500));
     assert!(
         coord.0.try_wait().expect("status").is_none(),
@@ -221,6 +252,10 @@ workloads:
     assert!(
         log.contains("wrong bearer token"),
         "refusal of the wrong token is logged: {log}"
+    );
+    assert!(
+        log.contains("no bearer token") || log.contains("missing bearer token"),
+        "refusal of the missing token is logged: {log}"
     );
     sim.shutdown().await;
 

@@ -1,0 +1,238 @@
+//! What a hostile endpoint or plan cannot make an agent do: follow a redirect to a host the plan
+//! did not name.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use bytes::Bytes;
+use swarm_agent::client::EndpointClient;
+use swarm_common::metrics::ErrorClass;
+use swarm_common::prompt::Prompt;
+use swarm_common::shard::{ApiKind, Secret, TargetSpec};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+/// A loopback server answering every connection with `reply`; counts connections.
+async fn canned(reply: Vec<u8>) -> (u16, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counter = hits.clone();
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            counter.fetch_add(1, Ordering::SeqCst);
+            let reply = reply.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 64 * 1024];
+                let _ = sock.read(&mut buf).await;
+                let _ = sock.write_all(&reply).await;
+                let _ = sock.shutdown().await;
+            });
+        }
+    });
+    (port, hits)
+}
+
+fn target(port: u16) -> TargetSpec {
+    TargetSpec {
+        url: format!("http://127.0.0.1:{port}/v1/chat/completions"),
+        api: ApiKind::Chat,
+        model: "m".into(),
+        api_key: Some(Secret("sk-redirect-secret".into())),
+        headers: vec![],
+        connect_timeout_s: 2.0,
+        read_timeout_s: 2.0,
+        total_timeout_s: 5.0,
+    }
+}
+
+async fn send(port: u16) -> swarm_common::metrics::RequestRecord {
+    swarm_agent::tls::install_crypto_provider();
+    let client = EndpointClient::new(&target(port), None, 1).expect("client");
+    client
+        .send(
+            Bytes::from_static(b"{\"model\":\"m\",\"messages\":[]}"),
+            "r-1",
+            &Prompt::text("hi"),
+            &CancellationToken::new(),
+        )
+        .await
+}
+
+#[tokio::test]
+async fn a_redirect_is_an_error_not_a_request_to_another_host() {
+    let (elsewhere, elsewhere_hits) =
+        canned(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}".to_vec()).await;
+    let redirect = format!(
+        "HTTP/1.1 307 Temporary Redirect\r\nlocation: http://127.0.0.1:{elsewhere}/v1/chat/completions\r\ncontent-length: 0\r\n\r\n"
+    );
+    let (port, hits) = canned(redirect.into_bytes()).await;
+    let rec = send(port).await;
+    assert_eq!(hits.load(Ordering::SeqCst), 1);
+    assert_eq!(rec.status, 307);
+    assert_eq!(rec.error, Some(ErrorClass::Other), "{:?}", rec.error_detail);
+    assert_eq!(
+        elsewhere_hits.load(Ordering::SeqCst),
+        0,
+        "the redirect target was contacted"
+    );
+}
+
+/// The coordinator binary beside this test's executable.
+fn coordinator_bin() -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("test exe");
+    let dir = exe
+        .parent()
+        .and_then(std::path::Path::parent)
+        .expect("target/debug");
+    let p = dir.join("coordinator");
+    assert!(
+        p.exists(),
+        "{} missing: build the workspace first (cargo build --workspace)",
+        p.display()
+    );
+    p
+}
+
+/// Every file under `dir`, as bytes, with its path.
+fn every_file(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("read dir").flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let bytes = std::fs::read(&p).expect("read file");
+                out.push((p, bytes));
+            }
+        }
+    }
+    out
+}
+
+/// Runs a child to completion without stalling the runtime's other tasks (the simulator).
+trait OutputBlocking {
+    fn output_blocking(&mut self, what: &str) -> std::process::Output;
+}
+
+impl OutputBlocking for std::process::Command {
+    fn output_blocking(&mut self, what: &str) -> std::process::Output {
+        tokio::task::block_in_place(|| self.output()).expect(what)
+    }
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_keys_appear_in_no_artifact_log_or_error() {
+    const KEY: &str = "sk-live-NEVER-PRINT-ME-4f9a2c";
+    let sim = swarm_tests::start_sim(llm_sim::SimConfig::instant()).await;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path().join("out");
+    let url = format!("{}/v1/chat/completions", sim.url());
+
+    // flags: a run where some requests fail, so error details are written too
+    let perf = std::process::Command::new(coordinator_bin())
+        .args([
+            "perf",
+            "--url",
+            &url,
+            "--model",
+            "sim-model",
+            "--api-key",
+            KEY,
+            "--parallel",
+            "2",
+            "--number",
+            "6",
+            "--stream",
+            "--max-tokens",
+            "8",
+            "--dataset",
+            "random",
+            "--tokenizer-path",
+            "cl100k_base",
+            "--min-prompt-length",
+            "8",
+            "--max-prompt-length",
+            "16",
+            "--headers",
+            "x-sim-fault=500",
+            "--outputs-dir",
+        ])
+        .arg(&out)
+        .args(["--name", "keyed"])
+        .env("RUST_LOG", "debug")
+        .output_blocking("coordinator perf runs");
+    assert!(
+        perf.status.success(),
+        "{}",
+        String::from_utf8_lossy(&perf.stderr)
+    );
+
+    // a plan whose target takes its key from the environment, and a bad plan that fails
+    let plan = tmp.path().join("plan.yaml");
+    std::fs::write(
+        &plan,
+        format!(
+            "version: 1\nname: keyed-plan\nagents: {{local_agents: 2}}\ntargets:\n  - name: t\n    url: {url}\n    model: sim-model\n    api_key_env: SWARM_TEST_SECRET_KEY\nworkloads:\n  - name: w\n    perf:\n      target: t\n      dataset: {{kind: random, tokenizer: cl100k_base, min_prompt_length: 8, max_prompt_length: 16}}\n      max_tokens: 8\n      stages:\n        - {{parallel: 2, number: 4}}\noutputs: {{dir: {}}}\n",
+            out.display()
+        ),
+    )
+    .expect("write plan");
+    let run = std::process::Command::new(coordinator_bin())
+        .args(["run", "--quiet"])
+        .arg(&plan)
+        .env("SWARM_TEST_SECRET_KEY", KEY)
+        .env("RUST_LOG", "debug")
+        .output_blocking("coordinator run runs");
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let validate = std::process::Command::new(coordinator_bin())
+        .args([
+            "perf",
+            "--url",
+            "not a url",
+            "--api-key",
+            KEY,
+            "--number",
+            "1",
+        ])
+        .output_blocking("coordinator perf runs");
+    assert!(!validate.status.success());
+
+    let files = every_file(&out);
+    assert!(files.len() >= 10, "only {} files written", files.len());
+    assert!(
+        files
+            .iter()
+            .any(|(p, _)| p.extension().is_some_and(|x| x == "sqlite")),
+        "the request records were written"
+    );
+    for (path, bytes) in &files {
+        assert!(
+            !contains(bytes, KEY.as_bytes()),
+            "{} holds the API key",
+            path.display()
+        );
+    }
+    for (what, o) in [("perf", &perf), ("run", &run), ("bad flags", &validate)] {
+        assert!(
+            !contains(&o.stdout, KEY.as_bytes()),
+            "{what} stdout holds the API key"
+        );
+        assert!(
+            !contains(&o.stderr, KEY.as_bytes()),
+            "{what} stderr holds the API key"
+        );
+    }
+    sim.shutdown().await;
+}
