@@ -33,7 +33,11 @@ fn perf_part(runs: &[RunData]) -> String {
         for w in &r.perf {
             for s in &w.stages {
                 let rich = |f: fn(&swarm_common::metrics::summary::RichSummary) -> f64| {
-                    s.rich.as_ref().map(f).map(num).unwrap_or_else(|| "-".into())
+                    s.rich
+                        .as_ref()
+                        .map(f)
+                        .map(num)
+                        .unwrap_or_else(|| "-".into())
                 };
                 rows.push(vec![
                     esc(&r.id),

@@ -37,7 +37,11 @@ impl RunEntry {
     /// Whether the entry passes `f`.
     pub fn matches(&self, f: &RunFilter) -> bool {
         let model = f.model.to_lowercase();
-        (model.is_empty() || self.models.iter().any(|m| m.to_lowercase().contains(&model)))
+        (model.is_empty()
+            || self
+                .models
+                .iter()
+                .any(|m| m.to_lowercase().contains(&model)))
             && (f.kind.is_empty() || self.kinds.contains(&f.kind.as_str()))
             && (f.date.is_empty() || self.date.starts_with(f.date.trim()))
     }
@@ -60,7 +64,8 @@ pub fn run_path(outputs: &Path, id: &str) -> Option<PathBuf> {
 
 fn date_of(id: &str) -> String {
     let b = id.as_bytes();
-    let digits = |r: std::ops::Range<usize>| b.get(r).is_some_and(|s| s.iter().all(u8::is_ascii_digit));
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|s| s.iter().all(u8::is_ascii_digit));
     if b.len() >= 15 && digits(0..8) && b[8] == b'_' && digits(9..15) {
         format!(
             "{}-{}-{} {}:{}:{}",
@@ -162,11 +167,7 @@ pub fn entry(run: &Path) -> RunEntry {
 pub fn list_runs(outputs: &Path) -> Vec<RunEntry> {
     let mut runs: Vec<RunEntry> = subdirs(outputs)
         .iter()
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(valid_id)
-        })
+        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(valid_id))
         .map(|p| entry(p))
         .collect();
     runs.sort_by(|a, b| b.id.cmp(&a.id));

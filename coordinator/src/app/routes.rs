@@ -122,7 +122,10 @@ async fn report(State(st): State<Arc<AppState>>, UrlPath(id): UrlPath<String>) -
                     page.replacen("</h1>", &format!("</h1>{nav}"), 1),
                 )
             }
-            Err(e) => html(StatusCode::INTERNAL_SERVER_ERROR, error_page(&e.to_string())),
+            Err(e) => html(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                error_page(&e.to_string()),
+            ),
         }
     })
     .await
@@ -192,7 +195,10 @@ async fn compare(State(st): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> Re
             match read_run(&dir) {
                 Ok(r) => runs.push(r),
                 Err(e) => {
-                    return html(StatusCode::INTERNAL_SERVER_ERROR, error_page(&e.to_string()));
+                    return html(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        error_page(&e.to_string()),
+                    );
                 }
             }
         }

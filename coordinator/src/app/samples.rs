@@ -316,7 +316,8 @@ impl SampleIndex {
         let (file_bench, file_subset) = split_stem(stem);
         for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
             let Ok(line) = line else {
-                self.skipped.push(format!("{}:{}: not UTF-8", f.display(), n + 1));
+                self.skipped
+                    .push(format!("{}:{}: not UTF-8", f.display(), n + 1));
                 continue;
             };
             if line.trim().is_empty() {
@@ -467,7 +468,10 @@ mod tests {
             ));
         }
         let all = ix.query(&SampleQuery::default());
-        assert_eq!((all.matched, all.matched_correct, all.rows.len()), (45, 9, 20));
+        assert_eq!(
+            (all.matched, all.matched_correct, all.rows.len()),
+            (45, 9, 20)
+        );
         let p3 = ix.query(&SampleQuery {
             page: 3,
             ..Default::default()

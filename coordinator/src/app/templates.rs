@@ -141,7 +141,11 @@ pub fn samples_page(run: &str, ix: &SampleIndex, q: &SampleQuery, p: &SamplePage
     );
     let pages = p.matched.div_ceil(q.per_page.max(1)).max(1);
     let accuracy = if p.matched > 0 {
-        format!(" · {} correct ({:.2}%)", p.matched_correct, 100.0 * p.matched_correct as f64 / p.matched as f64)
+        format!(
+            " · {} correct ({:.2}%)",
+            p.matched_correct,
+            100.0 * p.matched_correct as f64 / p.matched as f64
+        )
     } else {
         String::new()
     };

@@ -65,8 +65,7 @@ impl LiveFile {
         let path = self.path.clone();
         self.pending = Some(tokio::task::spawn_blocking(move || {
             let tmp = path.with_extension("json.tmp");
-            if let Err(e) = std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, &path))
-            {
+            if let Err(e) = std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, &path)) {
                 tracing::debug!(file = %path.display(), error = %e, "cannot write live status");
             }
         }));

@@ -256,7 +256,10 @@ fn read_stage(dir: &Path) -> Result<StageData, RunReadError> {
             .map(str::to_string)
             .unwrap_or_else(|| name_of(dir)),
         stopped: summary["stopped"].as_str().unwrap_or_default().to_string(),
-        summary: summary["evalscope"].as_object().cloned().unwrap_or_default(),
+        summary: summary["evalscope"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default(),
         rich: serde_json::from_value(summary.clone()).ok(),
         percentiles,
         labels,
@@ -272,7 +275,10 @@ pub fn read_eval_root(root: &Path, workload: Option<String>) -> Result<Vec<EvalS
         .iter()
         .map(|p| name_of(p))
         .collect();
-    for m in subdirs(&root.join("predictions")).iter().map(|p| name_of(p)) {
+    for m in subdirs(&root.join("predictions"))
+        .iter()
+        .map(|p| name_of(p))
+    {
         if !models.contains(&m) {
             models.push(m);
         }

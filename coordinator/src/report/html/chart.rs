@@ -177,7 +177,11 @@ pub fn line_chart(axes: &Axes, series: &[Series], from_zero: bool) -> String {
             esc(&s.name)
         );
         if s.points.len() <= 60 {
-            for &(x, y) in s.points.iter().filter(|(x, y)| x.is_finite() && y.is_finite()) {
+            for &(x, y) in s
+                .points
+                .iter()
+                .filter(|(x, y)| x.is_finite() && y.is_finite())
+            {
                 let _ = write!(
                     out,
                     r#"<circle cx="{:.1}" cy="{:.1}" r="3" fill="{color}"><title>{}: {} → {}</title></circle>"#,
@@ -254,7 +258,10 @@ mod tests {
     fn ticks_are_round_and_cover_the_range() {
         assert_eq!(ticks(0.0, 10.0), vec![0.0, 2.0, 4.0, 6.0, 8.0, 10.0]);
         let t = ticks(0.013, 0.087);
-        assert!(t.len() >= 3 && t[0] >= 0.013 && *t.last().expect("one") <= 0.087, "{t:?}");
+        assert!(
+            t.len() >= 3 && t[0] >= 0.013 && *t.last().expect("one") <= 0.087,
+            "{t:?}"
+        );
     }
 
     #[test]

@@ -21,7 +21,7 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}
 .card .v{font-size:20px;font-weight:600}
 .card .k{font-size:12px;color:var(--mut)}
 .charts{display:flex;flex-wrap:wrap;gap:12px}
-svg.chart{max-width:100%;height:auto;border:1px solid var(--bd);border-radius:6px;background:#fff}
+svg.chart{width:min(100%,600px);height:auto;border:1px solid var(--bd);border-radius:6px;background:#fff}
 svg .ct{font-size:14px;font-weight:600}
 svg .al{font-size:12px;fill:#374151}
 svg .tk{font-size:11px;fill:#6b7280}

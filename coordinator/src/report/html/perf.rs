@@ -36,12 +36,17 @@ pub fn perf_sections(workloads: &[PerfWorkload]) -> String {
     out
 }
 
-/// The x of a stage in sweep charts: its rate when open loop, else its concurrency.
-fn sweep_x(s: &StageData) -> (f64, bool) {
+/// The x of a stage in sweep charts: its rate when `by_rate` (every stage open loop), else its
+/// concurrency.
+fn sweep_x(s: &StageData, by_rate: bool) -> f64 {
     match s.get("Request Rate (req/s)") {
-        Some(r) if r > 0.0 => (r, true),
-        _ => (s.get("Concurrency").unwrap_or(0.0), false),
+        Some(r) if by_rate && r > 0.0 => r,
+        _ => s.get("Concurrency").unwrap_or(0.0),
     }
+}
+
+fn open_loop(s: &StageData) -> bool {
+    s.get("Request Rate (req/s)").is_some_and(|r| r > 0.0)
 }
 
 fn p99(s: &StageData, pick: impl Fn(&swarm_common::metrics::summary::RichSummary) -> f64) -> f64 {
@@ -64,7 +69,11 @@ fn sweep_section(w: &PerfWorkload) -> String {
             vec![
                 esc(&s.name),
                 g("Concurrency"),
-                g("Request Rate (req/s)"),
+                if open_loop(s) {
+                    g("Request Rate (req/s)")
+                } else {
+                    "-".into()
+                },
                 g("Total Requests"),
                 g("Req Throughput (req/s)"),
                 g("Output Throughput (tok/s)"),
@@ -98,17 +107,17 @@ fn sweep_section(w: &PerfWorkload) -> String {
         &rows,
     ));
     if w.stages.len() > 1 {
-        let open = w.stages.iter().all(|s| sweep_x(s).1);
+        let open = w.stages.iter().all(open_loop);
         let x_label = if open {
             "request rate (req/s)"
         } else {
             "parallel (concurrency)"
         };
         let mut pts: Vec<&StageData> = w.stages.iter().collect();
-        pts.sort_by(|a, b| sweep_x(a).0.total_cmp(&sweep_x(b).0));
+        pts.sort_by(|a, b| sweep_x(a, open).total_cmp(&sweep_x(b, open)));
         let line = |name: &str, f: &dyn Fn(&StageData) -> f64| Series {
             name: name.to_string(),
-            points: pts.iter().map(|s| (sweep_x(s).0, f(s))).collect(),
+            points: pts.iter().map(|s| (sweep_x(s, open), f(s))).collect(),
         };
         out.push_str("<div class=\"charts\">");
         out.push_str(&line_chart(
@@ -321,11 +330,13 @@ fn labels_section(s: &StageData) -> String {
         .collect();
     let rich_row = |name: &str, f: fn(&swarm_common::metrics::summary::RichSummary) -> f64| {
         let mut row = vec![esc(name)];
-        row.extend(
-            s.labels
-                .iter()
-                .map(|l| l.rich.as_ref().map(f).map(num).unwrap_or_else(|| "-".into())),
-        );
+        row.extend(s.labels.iter().map(|l| {
+            l.rich
+                .as_ref()
+                .map(f)
+                .map(num)
+                .unwrap_or_else(|| "-".into())
+        }));
         row
     };
     rows.push(rich_row("P99 TTFT (ms)", |r| r.ttft_ms.p99));
