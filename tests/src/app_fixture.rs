@@ -18,7 +18,7 @@ pub const HOSTILE: &str =
 
 /// Sample `i`'s benchmark and subset: even samples gsm8k/main, odd ones math_500 levels.
 pub fn subset_of(i: usize) -> (&'static str, String) {
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         ("gsm8k", "main".to_string())
     } else {
         ("math_500", format!("Level {}", 1 + (i / 2) % 5))
@@ -27,11 +27,23 @@ pub fn subset_of(i: usize) -> (&'static str, String) {
 
 /// Whether sample `i` is scored correct (every third).
 pub fn correct(i: usize) -> bool {
-    i % 3 == 0
+    i.is_multiple_of(3)
 }
 
 /// Writes an eval run folder `<outputs>/<id>` for `model` with `n` samples; returns it.
 pub fn eval_run(outputs: &Path, id: &str, model: &str, n: usize) -> std::io::Result<PathBuf> {
+    eval_run_sized(outputs, id, model, n, 0)
+}
+
+/// [`eval_run`] with about `reasoning_bytes` of reasoning text per sample (for benchmarks).
+pub fn eval_run_sized(
+    outputs: &Path,
+    id: &str,
+    model: &str,
+    n: usize,
+    reasoning_bytes: usize,
+) -> std::io::Result<PathBuf> {
+    let filler = "Let me think about this step by step. ".repeat(reasoning_bytes / 38);
     let run = outputs.join(id);
     let root = run.join("eval");
     let mut files: std::collections::BTreeMap<(String, String), (Vec<u8>, Vec<u8>)> =
@@ -56,7 +68,7 @@ pub fn eval_run(outputs: &Path, id: &str, model: &str, n: usize) -> std::io::Res
             sample_id: format!("{subset}_{index}"),
             repeat: 0,
             completion: answer.clone(),
-            reasoning: format!("thinking about item {i}"),
+            reasoning: format!("thinking about item {i}. {filler}"),
             extracted: if ok {
                 gold.clone()
             } else {

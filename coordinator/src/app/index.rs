@@ -17,8 +17,8 @@ pub struct RunEntry {
     pub kinds: Vec<&'static str>,
     /// Models of its targets and eval report folders.
     pub models: Vec<String>,
-    /// A stage is running now (a fresh `live.json`) or an eval has predictions but no run.json
-    /// yet.
+    /// A stage is running now (a fresh `live.json`), or an eval wrote predictions in the last
+    /// minute and the run has no `run.json` or `report.html` yet.
     pub running: bool,
 }
 
@@ -98,6 +98,23 @@ pub fn live_files(run: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
+/// Whether a file in a model folder under `dir` changed in the last minute.
+fn recently_written(dir: &Path) -> bool {
+    subdirs(dir).iter().any(|m| {
+        std::fs::read_dir(m)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|f| {
+                f.metadata()
+                    .and_then(|md| md.modified())
+                    .ok()
+                    .and_then(|t| SystemTime::now().duration_since(t).ok())
+                    .is_some_and(|age| age < Duration::from_secs(60))
+            })
+    })
+}
+
 /// The eval roots of a run (`eval/`, `eval/<workload>/`, or the run itself for EvalScope
 /// folders): folders with `predictions/` or `reports/`.
 pub fn eval_roots(run: &Path) -> Vec<PathBuf> {
@@ -151,9 +168,11 @@ pub fn entry(run: &Path) -> RunEntry {
         kinds.push("eval");
     }
     let running = !live_files(run).is_empty()
-        || (!roots.is_empty()
-            && !run.join("run.json").exists()
-            && !run.join("report.html").exists());
+        || (!run.join("run.json").exists()
+            && !run.join("report.html").exists()
+            && roots
+                .iter()
+                .any(|r| recently_written(&r.join("predictions"))));
     RunEntry {
         date: date_of(&id),
         id,

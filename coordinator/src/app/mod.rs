@@ -50,7 +50,14 @@ pub async fn serve(args: &AppArgs, cancel: CancellationToken) -> anyhow::Result<
         .await
         .with_context(|| format!("--bind {}", args.bind))?;
     let bound = listener.local_addr()?;
-    let app = routes::router(Arc::new(routes::AppState::new(&args.outputs_dir)));
+    let state = Arc::new(routes::AppState::new(&args.outputs_dir));
+    let warm = Arc::clone(&state);
+    // the newest runs' samples are indexed before anyone asks for them
+    std::thread::Builder::new()
+        .name("index-prewarm".into())
+        .spawn(move || warm.prewarm())
+        .context("cannot start the index thread")?;
+    let app = routes::router(state);
     tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app)
             .with_graceful_shutdown(cancel.cancelled_owned())

@@ -26,7 +26,12 @@ type Signature = Vec<(PathBuf, u64, Option<SystemTime>)>;
 pub struct AppState {
     outputs: PathBuf,
     samples: Mutex<HashMap<PathBuf, (Signature, Arc<SampleIndex>)>>,
+    /// Held while an index is built, so one run is never read twice at once.
+    building: Mutex<()>,
 }
+
+/// How many of the newest runs get their samples indexed when the dashboard starts.
+pub const PREWARM_RUNS: usize = 4;
 
 impl AppState {
     /// State serving the run folders under `outputs`.
@@ -34,19 +39,43 @@ impl AppState {
         Self {
             outputs: outputs.to_path_buf(),
             samples: Mutex::new(HashMap::new()),
+            building: Mutex::new(()),
+        }
+    }
+
+    fn cached(&self, run: &Path, sig: &Signature) -> Option<Arc<SampleIndex>> {
+        let cache = self.samples.lock().unwrap_or_else(|p| p.into_inner());
+        cache
+            .get(run)
+            .filter(|(s, _)| s == sig)
+            .map(|(_, ix)| Arc::clone(ix))
+    }
+
+    /// Indexes the samples of the [`PREWARM_RUNS`] newest eval runs (blocking; call it from a
+    /// thread of its own when the dashboard starts).
+    pub fn prewarm(&self) {
+        let runs = super::index::list_runs(&self.outputs);
+        for r in runs
+            .iter()
+            .filter(|r| r.kinds.contains(&"eval"))
+            .take(PREWARM_RUNS)
+        {
+            if let Some(dir) = run_path(&self.outputs, &r.id) {
+                let ix = self.sample_index(&dir);
+                tracing::debug!(run = %r.id, samples = ix.rows.len(), "samples indexed");
+            }
         }
     }
 
     /// The sample index of `run`, built on first use and rebuilt when its files change.
     pub fn sample_index(&self, run: &Path) -> Arc<SampleIndex> {
         let sig = signature(run);
-        {
-            let cache = self.samples.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some((s, ix)) = cache.get(run)
-                && *s == sig
-            {
-                return Arc::clone(ix);
-            }
+        if let Some(ix) = self.cached(run, &sig) {
+            return ix;
+        }
+        let _one_at_a_time = self.building.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(ix) = self.cached(run, &sig) {
+            return ix; // built while this request waited
         }
         let ix = Arc::new(SampleIndex::build(run));
         self.samples

@@ -138,6 +138,26 @@ struct SwarmScore {
     main: String,
 }
 
+#[derive(Deserialize, Default)]
+struct OutMessage {
+    #[serde(default)]
+    content: Option<String>,
+    #[serde(default)]
+    reasoning_content: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct Choice {
+    #[serde(default)]
+    message: OutMessage,
+}
+
+#[derive(Deserialize, Default)]
+struct ModelOutput {
+    #[serde(default)]
+    choices: Vec<Choice>,
+}
+
 #[derive(Deserialize)]
 struct PredictionLine {
     #[serde(default)]
@@ -145,7 +165,7 @@ struct PredictionLine {
     #[serde(default)]
     swarm: Option<Swarm>,
     #[serde(default)]
-    model_output: Value,
+    model_output: ModelOutput,
     #[serde(default)]
     messages: Vec<Message>,
     #[serde(default)]
@@ -275,9 +295,10 @@ pub fn signature(run: &Path) -> Vec<(PathBuf, u64, Option<SystemTime>)> {
 }
 
 impl SampleIndex {
-    /// Reads every prediction (and its review) of the run folder `run`.
+    /// Reads every prediction (and its review) of the run folder `run`; files are read in
+    /// parallel, rows kept in file order.
     pub fn build(run: &Path) -> Self {
-        let mut ix = Self::default();
+        let mut jobs = Vec::new();
         for root in eval_roots(run) {
             for mdir in subdirs(&root.join("predictions")) {
                 let model = mdir
@@ -289,14 +310,53 @@ impl SampleIndex {
                         .file_stem()
                         .map(|s| s.to_string_lossy().into_owned())
                         .unwrap_or_default();
-                    let reviews = read_reviews(
-                        &root
-                            .join("reviews")
-                            .join(&model)
-                            .join(format!("{stem}.jsonl")),
-                    );
-                    ix.read_predictions(&f, &stem, &model, &reviews);
+                    let review = root
+                        .join("reviews")
+                        .join(&model)
+                        .join(format!("{stem}.jsonl"));
+                    jobs.push((f, stem, model.clone(), review));
                 }
+            }
+        }
+        let threads = std::thread::available_parallelism()
+            .map(usize::from)
+            .unwrap_or(1)
+            .clamp(1, 8);
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let mut parts: Vec<(usize, SampleIndex)> = std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..threads.min(jobs.len()))
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut done = Vec::new();
+                        // each job is taken once; the loop ends when the list is used up
+                        loop {
+                            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            let Some((f, stem, model, review)) = jobs.get(i) else {
+                                break;
+                            };
+                            let mut part = SampleIndex::default();
+                            part.read_predictions(f, stem, model, &read_reviews(review));
+                            done.push((i, part));
+                        }
+                        done
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .flat_map(|w| w.join().unwrap_or_default())
+                .collect()
+        });
+        parts.sort_by_key(|(i, _)| *i);
+        let mut ix = Self::default();
+        for (_, part) in parts {
+            ix.skipped.extend(part.skipped);
+            for row in part.rows {
+                ix.facets
+                    .entry(row.dataset.clone())
+                    .or_default()
+                    .insert(row.subset.clone());
+                ix.rows.push(row);
             }
         }
         ix
@@ -338,12 +398,18 @@ impl SampleIndex {
             };
             let index = text_of(&p.index);
             let review = reviews.get(&(index.clone(), repeat));
-            let message = &p.model_output["choices"][0]["message"];
-            let pick = |ours: &str, key: &str| {
+            let mut message = p
+                .model_output
+                .choices
+                .into_iter()
+                .next()
+                .map(|c| c.message)
+                .unwrap_or_default();
+            let pick = |ours: String, theirs: &mut Option<String>| {
                 if ours.is_empty() {
-                    message[key].as_str().unwrap_or_default().to_string()
+                    theirs.take().unwrap_or_default()
                 } else {
-                    ours.to_string()
+                    ours
                 }
             };
             let question = p
@@ -370,8 +436,8 @@ impl SampleIndex {
                 },
                 model: model.to_string(),
                 repeat,
-                answer: pick(&sw.completion, "content"),
-                reasoning: pick(&sw.reasoning, "reasoning_content"),
+                answer: pick(sw.completion, &mut message.content),
+                reasoning: pick(sw.reasoning, &mut message.reasoning_content),
                 extracted: if sw.extracted.is_empty() {
                     review.map(|r| r.extracted.clone()).unwrap_or_default()
                 } else {

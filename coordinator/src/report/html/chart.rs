@@ -78,7 +78,7 @@ fn range(values: impl Iterator<Item = f64>, from_zero: bool) -> (f64, f64) {
     if from_zero {
         lo = lo.min(0.0);
     }
-    if hi - lo < f64::EPSILON {
+    if (hi - lo).abs() < f64::EPSILON {
         hi = lo + if lo == 0.0 { 1.0 } else { lo.abs() * 0.1 };
     }
     (lo, hi)
