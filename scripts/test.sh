@@ -19,6 +19,19 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 # the multi-process tests start the real `coordinator`, `agent` and `llm-sim` binaries
 cargo build --workspace --bins
+# the dashboard's browser tests (tests/tests/e2e/app_browser.rs) drive Debian's chromium; CI runs
+# as root, so it is installed when missing, and then a missing browser fails the test
+if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then
+  export SWARM_REQUIRE_BROWSER=1
+elif [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  if { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >/dev/null; then
+    export SWARM_REQUIRE_BROWSER=1
+  else
+    echo "browser tests skipped: apt-get install chromium failed"
+  fi
+else
+  echo "browser tests skipped: no chromium and apt-get is not usable here (not root)"
+fi
 cargo test --workspace
 
 # what follows needs no debug build; on a small disk, free it before the static build

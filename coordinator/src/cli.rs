@@ -35,6 +35,8 @@ pub enum Command {
     /// Write a CA, the coordinator's server certificate, agent client certificates and a bearer
     /// token for a distributed run over mutual TLS.
     Certs(crate::certs::CertsArgs),
+    /// Serve the dashboard: runs, reports, eval samples, comparisons, live runs.
+    App(crate::app::AppArgs),
 }
 
 /// `coordinator run` flags.

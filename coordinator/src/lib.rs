@@ -2,6 +2,7 @@
 //! result collection, the run store and reports. `main.rs` only parses flags, wires signals to
 //! a cancellation token and calls [`run`].
 
+pub mod app;
 pub mod certs;
 pub mod cli;
 pub mod cluster;
@@ -26,6 +27,7 @@ pub async fn run(cli: Cli, cancel: CancellationToken) -> anyhow::Result<()> {
         Command::Run(args) => run::run_plan(&args, &cancel).await.map(|_| ()),
         Command::Eval(args) => eval::run::run_eval(&args, &cancel).await.map(|_| ()),
         Command::Certs(args) => certs::run_certs(&args),
+        Command::App(args) => app::run_app(&args, &cancel).await,
         Command::Validate { plan } => {
             let p = plan::load_plan(&plan)?;
             let stages: usize = p

@@ -53,6 +53,7 @@ pub async fn run_perf(args: &PerfArgs, cancel: &CancellationToken) -> anyhow::Re
     let result = run_sweep(&mut cluster, &groups, &job, &run_dir, display, cancel).await;
     cluster.shutdown().await;
     result?;
+    crate::report::html::write_report_or_warn(&run_dir);
     if let Some(s) = sim {
         s.shutdown().await;
     }

@@ -207,6 +207,7 @@ pub async fn run_parsed(
     summary.cancelled = cancel.is_cancelled();
     cluster.shutdown().await;
     write_json(&run_dir.join("run.json"), &summary)?;
+    crate::report::html::write_report_or_warn(&run_dir);
     for s in sims {
         s.shutdown().await;
     }

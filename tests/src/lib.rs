@@ -6,6 +6,7 @@ use llm_sim::{SimConfig, SimHandle};
 use swarm_common::shard::{ApiKind, TargetSpec};
 use tokio_util::sync::CancellationToken;
 
+pub mod app_fixture;
 pub mod faults;
 pub mod fuzzing;
 pub mod schemas;

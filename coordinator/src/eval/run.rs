@@ -50,6 +50,7 @@ pub async fn run_eval(args: &EvalArgs, cancel: &CancellationToken) -> anyhow::Re
         cluster.shutdown().await;
         r?;
     }
+    crate::report::html::write_report_or_warn(&run_dir);
     println!("\nresults: {}", run_dir.display());
     Ok(run_dir)
 }

@@ -3,7 +3,9 @@
 
 pub mod args;
 pub mod job;
+pub mod live_file;
 pub mod progress;
 pub mod shards;
 pub mod stage;
 pub mod sweep;
+pub mod timeseries;

@@ -439,6 +439,9 @@ pub async fn run_stage(
     }
 
     let progress = StageProgress::new(stage, planned(stage, groups), mode);
+    let started = Instant::now();
+    let mut series = super::timeseries::TimeSeries::default();
+    let mut live_file = super::live_file::LiveFile::new(dir);
     let mut tick = tokio::time::interval(Duration::from_millis(250));
     let mut last_event = Instant::now();
     let mut cancelled_at: Option<Instant> = None;
@@ -461,6 +464,9 @@ pub async fn run_stage(
                 ctx.cluster.live.set_agents(alive as u64);
                 let p99 = ctx.book.whole.hist(swarm_common::metrics::aggregate::Metric::Ttft).percentile(99.0);
                 ctx.cluster.live.set_ttft_p99(&job.name, &stage.name, p99);
+                let elapsed = started.elapsed().as_secs_f64();
+                series.sample(elapsed, &ctx.book.whole.counters);
+                live_file.update(&live_status(job, stage, groups, &ctx.book.whole, elapsed, alive, p99));
                 if cancelled_at.is_some_and(|t| t.elapsed() > Duration::from_secs(10)) {
                     stop_note = Some("cancelled: agents did not confirm within 10 s".to_string());
                     break;
@@ -482,6 +488,7 @@ pub async fn run_stage(
         }
     }
     progress.finish();
+    live_file.finish().await;
     let stopped = stop_note.unwrap_or_else(|| stop_reason(&ctx.book));
     let Ctx {
         book,
@@ -497,6 +504,7 @@ pub async fn run_stage(
     let (summary, percentiles, rich) =
         write_stage(dir, &stage.name, &stage.load, &stopped, &book.whole)?;
     let per_label = write_breakdown(dir, stage, groups, &book, &events)?;
+    series.write(dir, started.elapsed().as_secs_f64(), &book.whole.counters)?;
     if book.whole.counters.total == 0
         && book
             .shards
@@ -525,6 +533,32 @@ pub async fn run_stage(
         stopped,
         per_label,
     })
+}
+
+fn live_status(
+    job: &PerfJob,
+    stage: &StageSpec,
+    groups: &[Group],
+    whole: &StageAggregate,
+    elapsed_s: f64,
+    agents: usize,
+    ttft_p99_us: u64,
+) -> super::live_file::LiveStatus {
+    let c = &whole.counters;
+    let per_s = |n: u64| n as f64 / elapsed_s.max(1e-3);
+    super::live_file::LiveStatus {
+        workload: job.name.clone(),
+        stage: stage.name.clone(),
+        elapsed_s,
+        total: c.total,
+        failed: c.failed,
+        planned: planned(stage, groups),
+        req_per_s: per_s(c.total),
+        output_tok_per_s: per_s(c.completion_tokens),
+        ttft_p99_ms: ttft_p99_us as f64 / 1e3,
+        agents: agents as u64,
+        updated_unix_ms: now_unix_us() / 1000,
+    }
 }
 
 fn stop_reason(book: &Book) -> String {

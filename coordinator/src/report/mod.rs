@@ -1,3 +1,6 @@
-//! Reports: terminal tables now; HTML and the dashboard build on the same stage results.
+//! Reports: terminal tables, the run folder read back, and the HTML report.
 
+pub mod cdf;
+pub mod html;
+pub mod run_data;
 pub mod terminal;

@@ -2,6 +2,7 @@
 //! simulator's own send times, and client memory at high concurrency. Run them with
 //! `scripts/bench.sh`; they print figures and never assert on speed.
 
+pub mod app;
 pub mod capacity;
 pub mod fidelity;
 pub mod merge;

@@ -1,4 +1,4 @@
-//! `swarm-bench capacity|fidelity|memory|all`: the perf-core benchmarks (see docs/BENCHMARKS.md).
+//! `swarm-bench capacity|fidelity|memory|merge|scoring|app|all`: the perf-core benchmarks (see docs/BENCHMARKS.md).
 
 use std::time::Instant;
 
@@ -47,15 +47,22 @@ fn main() -> anyhow::Result<()> {
         if matches!(what.as_str(), "scoring" | "all") {
             swarm_tests::bench::scoring::scoring(200)?;
         }
+        if what == "app" {
+            let samples = std::env::var("APP_SAMPLES")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(100_000);
+            swarm_tests::bench::app::app(samples, 1500).await?;
+        }
         if what == "memory" {
             memory(10_000, 20_000).await?;
         }
         if !matches!(
             what.as_str(),
-            "capacity" | "fidelity" | "memory" | "merge" | "scoring" | "all"
+            "capacity" | "fidelity" | "memory" | "merge" | "scoring" | "app" | "all"
         ) {
             anyhow::bail!(
-                "unknown benchmark {what:?}: capacity, fidelity, memory, merge, scoring or all"
+                "unknown benchmark {what:?}: capacity, fidelity, memory, merge, scoring, app or all"
             );
         }
         Ok(())

@@ -1,5 +1,7 @@
 //! End-to-end suite: one test binary for every file here.
 
+mod app_browser;
+mod app_http;
 mod distributed;
 mod eval_answer_key;
 mod eval_run;
@@ -9,4 +11,5 @@ mod multiprocess_mtls;
 mod perf_cli;
 mod plan_run;
 mod plan_schema;
+mod report_html;
 mod security;

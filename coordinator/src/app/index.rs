@@ -1,0 +1,228 @@
+//! The run index: the run folders under the outputs folder, what each holds (perf, eval),
+//! which models, when, and whether it is still running — read from a few small files per run.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use crate::report::run_data::{read_json, subdirs};
+
+/// One run folder, as the runs list shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunEntry {
+    /// The folder name.
+    pub id: String,
+    /// `YYYY-mm-dd HH:MM:SS` from the run id (UTC), or empty.
+    pub date: String,
+    /// `perf`, `eval` or both.
+    pub kinds: Vec<&'static str>,
+    /// Models of its targets and eval report folders.
+    pub models: Vec<String>,
+    /// A stage is running now (a fresh `live.json`), or an eval wrote predictions in the last
+    /// minute and the run has no `run.json` or `report.html` yet.
+    pub running: bool,
+}
+
+/// Filters of the runs list (empty: any).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunFilter {
+    /// Substring of a model name.
+    pub model: String,
+    /// `perf` or `eval`.
+    pub kind: String,
+    /// Prefix of the date (`2026-11`, `2026-11-27`).
+    pub date: String,
+}
+
+impl RunEntry {
+    /// Whether the entry passes `f`.
+    pub fn matches(&self, f: &RunFilter) -> bool {
+        let model = f.model.to_lowercase();
+        (model.is_empty()
+            || self
+                .models
+                .iter()
+                .any(|m| m.to_lowercase().contains(&model)))
+            && (f.kind.is_empty() || self.kinds.contains(&f.kind.as_str()))
+            && (f.date.is_empty() || self.date.starts_with(f.date.trim()))
+    }
+}
+
+/// A run id safe to join to the outputs folder: one plain path segment.
+pub fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && !id.starts_with('.')
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+}
+
+/// The folder of run `id` under `outputs`, if it is one.
+pub fn run_path(outputs: &Path, id: &str) -> Option<PathBuf> {
+    let p = outputs.join(id);
+    (valid_id(id) && p.is_dir()).then_some(p)
+}
+
+fn date_of(id: &str) -> String {
+    let b = id.as_bytes();
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|s| s.iter().all(u8::is_ascii_digit));
+    if b.len() >= 15 && digits(0..8) && b[8] == b'_' && digits(9..15) {
+        format!(
+            "{}-{}-{} {}:{}:{}",
+            &id[0..4],
+            &id[4..6],
+            &id[6..8],
+            &id[9..11],
+            &id[11..13],
+            &id[13..15]
+        )
+    } else {
+        String::new()
+    }
+}
+
+/// `live.json` files of the run's stages that were written in the last 30 seconds.
+pub fn live_files(run: &Path) -> Vec<PathBuf> {
+    let fresh = |p: &Path| {
+        std::fs::metadata(p)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| SystemTime::now().duration_since(t).ok())
+            .is_some_and(|age| age < Duration::from_secs(30))
+    };
+    subdirs(&run.join("perf"))
+        .iter()
+        .flat_map(|w| subdirs(w))
+        .map(|s| s.join("live.json"))
+        .filter(|p| p.is_file() && fresh(p))
+        .collect()
+}
+
+/// Whether a file in a model folder under `dir` changed in the last minute.
+fn recently_written(dir: &Path) -> bool {
+    subdirs(dir).iter().any(|m| {
+        std::fs::read_dir(m)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|f| {
+                f.metadata()
+                    .and_then(|md| md.modified())
+                    .ok()
+                    .and_then(|t| SystemTime::now().duration_since(t).ok())
+                    .is_some_and(|age| age < Duration::from_secs(60))
+            })
+    })
+}
+
+/// The eval roots of a run (`eval/`, `eval/<workload>/`, or the run itself for EvalScope
+/// folders): folders with `predictions/` or `reports/`.
+pub fn eval_roots(run: &Path) -> Vec<PathBuf> {
+    let has = |p: &Path| p.join("predictions").is_dir() || p.join("reports").is_dir();
+    let eval = run.join("eval");
+    if has(&eval) {
+        return vec![eval];
+    }
+    let mut out: Vec<PathBuf> = subdirs(&eval).into_iter().filter(|p| has(p)).collect();
+    if has(run) {
+        out.push(run.to_path_buf());
+    }
+    out
+}
+
+/// Reads one run folder's entry.
+pub fn entry(run: &Path) -> RunEntry {
+    let id = run
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut models = Vec::new();
+    let workloads = subdirs(&run.join("perf"));
+    for w in &workloads {
+        if let Ok(args) = read_json::<serde_json::Value>(&w.join("benchmark_args.json"))
+            && let Some(m) = args["target"]["model"].as_str()
+            && !models.iter().any(|x| x == m)
+        {
+            models.push(m.to_string());
+        }
+    }
+    let roots = eval_roots(run);
+    for r in &roots {
+        for kind in ["reports", "predictions"] {
+            for m in subdirs(&r.join(kind)) {
+                let name = m
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                if !models.contains(&name) {
+                    models.push(name);
+                }
+            }
+        }
+    }
+    let mut kinds = Vec::new();
+    if !workloads.is_empty() {
+        kinds.push("perf");
+    }
+    if !roots.is_empty() {
+        kinds.push("eval");
+    }
+    let running = !live_files(run).is_empty()
+        || (!run.join("run.json").exists()
+            && !run.join("report.html").exists()
+            && roots
+                .iter()
+                .any(|r| recently_written(&r.join("predictions"))));
+    RunEntry {
+        date: date_of(&id),
+        id,
+        kinds,
+        models,
+        running,
+    }
+}
+
+/// Every run folder under `outputs`, newest first.
+pub fn list_runs(outputs: &Path) -> Vec<RunEntry> {
+    let mut runs: Vec<RunEntry> = subdirs(outputs)
+        .iter()
+        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(valid_id))
+        .map(|p| entry(p))
+        .collect();
+    runs.sort_by(|a, b| b.id.cmp(&a.id));
+    runs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_and_dates() {
+        assert!(valid_id("20261127_120000_quick-start"));
+        assert!(!valid_id("../etc") && !valid_id(".hidden") && !valid_id("a/b") && !valid_id(""));
+        assert_eq!(date_of("20261127_120304_x"), "2026-11-27 12:03:04");
+        assert_eq!(date_of("my-run"), "");
+    }
+
+    #[test]
+    fn filters_by_model_kind_and_date() {
+        let e = RunEntry {
+            id: "20261127_120000_x".into(),
+            date: "2026-11-27 12:00:00".into(),
+            kinds: vec!["eval"],
+            models: vec!["Qwen3-8B".into()],
+            running: false,
+        };
+        let f = |model: &str, kind: &str, date: &str| RunFilter {
+            model: model.into(),
+            kind: kind.into(),
+            date: date.into(),
+        };
+        assert!(e.matches(&f("qwen", "", "")));
+        assert!(e.matches(&f("", "eval", "2026-11")));
+        assert!(!e.matches(&f("llama", "", "")));
+        assert!(!e.matches(&f("", "perf", "")));
+        assert!(!e.matches(&f("", "", "2025")));
+    }
+}

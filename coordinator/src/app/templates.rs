@@ -1,0 +1,242 @@
+//! The dashboard's pages: the runs list, the samples browser and the navigation around the
+//! shared report page. Everything shown is escaped (model output is untrusted HTML).
+
+use std::fmt::Write;
+
+use super::index::{RunEntry, RunFilter};
+use super::samples::{SampleIndex, SamplePage, SampleQuery};
+use crate::report::html::escape::{esc, num, url_encode};
+use crate::report::html::page::{page, table};
+
+/// The links at the top of every dashboard page (`run`: the run being looked at).
+pub fn nav(run: Option<&str>) -> String {
+    let mut out = String::from("<nav><a href=\"/\">Runs</a>");
+    if let Some(id) = run {
+        let id = url_encode(id);
+        let _ = write!(
+            out,
+            " · <a href=\"/runs/{id}\">Report</a> · <a href=\"/runs/{id}/samples\">Samples</a> · <a href=\"/runs/{id}/live\">Live</a>"
+        );
+    }
+    out.push_str("</nav>");
+    out
+}
+
+/// The runs list with its filters and a compare form.
+pub fn runs_page(runs: &[RunEntry], filter: &RunFilter) -> String {
+    let shown: Vec<&RunEntry> = runs.iter().filter(|r| r.matches(filter)).collect();
+    let mut body = String::new();
+    let option = |value: &str, label: &str, current: &str| {
+        format!(
+            "<option value=\"{}\"{}>{}</option>",
+            esc(value),
+            if value == current { " selected" } else { "" },
+            esc(label)
+        )
+    };
+    let _ = write!(
+        body,
+        "<form class=\"filters\" method=\"get\" action=\"/\"><label>model<input name=\"model\" value=\"{}\"></label><label>kind<select name=\"kind\">{}{}{}</select></label><label>date<input name=\"date\" placeholder=\"2026-11-27\" value=\"{}\"></label><button type=\"submit\">Filter</button></form>",
+        esc(&filter.model),
+        option("", "any", &filter.kind),
+        option("perf", "perf", &filter.kind),
+        option("eval", "eval", &filter.kind),
+        esc(&filter.date)
+    );
+    let _ = write!(
+        body,
+        "<p class=\"muted\" id=\"run-count\">{} of {} runs</p>",
+        shown.len(),
+        runs.len()
+    );
+    let rows: Vec<Vec<String>> = shown
+        .iter()
+        .map(|r| {
+            let id = url_encode(&r.id);
+            vec![
+                format!(
+                    "<input type=\"checkbox\" name=\"run\" value=\"{}\" form=\"compare\">",
+                    esc(&r.id)
+                ),
+                format!("<a class=\"run\" href=\"/runs/{id}\">{}</a>", esc(&r.id)),
+                esc(&r.date),
+                esc(&r.kinds.join(" + ")),
+                esc(&r.models.join(", ")),
+                if r.running {
+                    format!("<a class=\"running\" href=\"/runs/{id}/live\">running</a>")
+                } else {
+                    "done".into()
+                },
+                if r.kinds.contains(&"eval") {
+                    format!("<a href=\"/runs/{id}/samples\">samples</a>")
+                } else {
+                    String::new()
+                },
+            ]
+        })
+        .collect();
+    body.push_str(&table(
+        "runs",
+        &["", "run", "date (UTC)", "kind", "models", "state", ""],
+        &rows,
+    ));
+    body.push_str("<form id=\"compare\" method=\"get\" action=\"/compare\"><button type=\"submit\">Compare selected</button></form>");
+    page("swarmbench runs", &nav(None), &body)
+}
+
+fn link(run: &str, q: &SampleQuery, page_no: usize) -> String {
+    let correct = match q.correct {
+        Some(true) => "yes",
+        Some(false) => "no",
+        None => "",
+    };
+    format!(
+        "/runs/{}/samples?dataset={}&subset={}&correct={correct}&q={}&page={page_no}&per_page={}",
+        url_encode(run),
+        url_encode(&q.dataset),
+        url_encode(&q.subset),
+        url_encode(&q.text),
+        q.per_page
+    )
+}
+
+/// The samples browser of a run: filters, counts, one page of samples, pager.
+pub fn samples_page(run: &str, ix: &SampleIndex, q: &SampleQuery, p: &SamplePage) -> String {
+    let mut body = String::new();
+    let opt = |value: &str, current: &str| {
+        format!(
+            "<option value=\"{v}\"{s}>{v}</option>",
+            v = esc(value),
+            s = if value == current { " selected" } else { "" }
+        )
+    };
+    let datasets: String = std::iter::once(String::from("<option value=\"\">any</option>"))
+        .chain(ix.facets.keys().map(|d| opt(d, &q.dataset)))
+        .collect();
+    let subsets: String = std::iter::once(String::from("<option value=\"\">any</option>"))
+        .chain(
+            ix.facets
+                .iter()
+                .filter(|(d, _)| q.dataset.is_empty() || **d == q.dataset)
+                .flat_map(|(_, s)| s.iter())
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .map(|s| opt(s, &q.subset)),
+        )
+        .collect();
+    let correct = match q.correct {
+        Some(true) => "yes",
+        Some(false) => "no",
+        None => "",
+    };
+    let _ = write!(
+        body,
+        "<form class=\"filters\" method=\"get\" action=\"/runs/{}/samples\"><label>dataset<select name=\"dataset\">{datasets}</select></label><label>subset<select name=\"subset\">{subsets}</select></label><label>correct<select name=\"correct\"><option value=\"\"{}>any</option><option value=\"yes\"{}>correct</option><option value=\"no\"{}>wrong</option></select></label><label>search<input name=\"q\" value=\"{}\"></label><input type=\"hidden\" name=\"per_page\" value=\"{}\"><button type=\"submit\">Filter</button></form>",
+        url_encode(run),
+        if correct.is_empty() { " selected" } else { "" },
+        if correct == "yes" { " selected" } else { "" },
+        if correct == "no" { " selected" } else { "" },
+        esc(&q.text),
+        q.per_page
+    );
+    let pages = p.matched.div_ceil(q.per_page.max(1)).max(1);
+    let accuracy = if p.matched > 0 {
+        format!(
+            " · {} correct ({:.2}%)",
+            p.matched_correct,
+            100.0 * p.matched_correct as f64 / p.matched as f64
+        )
+    } else {
+        String::new()
+    };
+    let _ = write!(
+        body,
+        "<p id=\"sample-count\" data-matched=\"{}\">{} of {} samples match{accuracy} · page {} of {pages}</p>",
+        p.matched,
+        p.matched,
+        ix.rows.len(),
+        q.page
+    );
+    if !ix.skipped.is_empty() {
+        let _ = write!(
+            body,
+            "<p class=\"bad\">{} unreadable lines skipped, first: {}</p>",
+            ix.skipped.len(),
+            esc(&ix.skipped[0])
+        );
+    }
+    let rows: Vec<Vec<String>> = p
+        .rows
+        .iter()
+        .map(|r| {
+            let verdict = match (r.score, &r.error) {
+                (_, Some(e)) => format!("<span class=\"bad\">error: {}</span>", esc(e)),
+                (Some(s), _) => format!(
+                    "<span class=\"{}\">{}</span>",
+                    if r.correct() { "ok" } else { "bad" },
+                    num(s)
+                ),
+                (None, _) => "-".into(),
+            };
+            vec![
+                format!(
+                    "{}<br><span class=\"muted\">{} #{} r{} · {}</span>",
+                    esc(&r.dataset),
+                    esc(&r.subset),
+                    esc(&r.index),
+                    r.repeat,
+                    esc(&r.model)
+                ),
+                format!("<pre class=\"question\">{}</pre>", esc(&r.question)),
+                if r.reasoning.is_empty() {
+                    String::new()
+                } else {
+                    format!("<pre class=\"reasoning\">{}</pre>", esc(&r.reasoning))
+                },
+                format!("<pre class=\"answer\">{}</pre>", esc(&r.answer)),
+                esc(&r.extracted),
+                format!("<span class=\"gold\">{}</span>", esc(&r.gold)),
+                verdict,
+            ]
+        })
+        .collect();
+    body.push_str(&table(
+        "samples",
+        &[
+            "sample",
+            "question",
+            "reasoning",
+            "answer",
+            "extracted",
+            "gold",
+            "score",
+        ],
+        &rows,
+    ));
+    body.push_str("<div class=\"pager\">");
+    if q.page > 1 {
+        let _ = write!(
+            body,
+            "<a rel=\"prev\" href=\"{}\">← previous</a>",
+            esc(&link(run, q, q.page - 1))
+        );
+    }
+    if q.page < pages {
+        let _ = write!(
+            body,
+            "<a rel=\"next\" href=\"{}\">next →</a>",
+            esc(&link(run, q, q.page + 1))
+        );
+    }
+    body.push_str("</div>");
+    page(&format!("samples: {run}"), &nav(Some(run)), &body)
+}
+
+/// A page that says what went wrong.
+pub fn error_page(message: &str) -> String {
+    page(
+        "swarmbench",
+        &nav(None),
+        &format!("<p class=\"bad\">{}</p>", esc(message)),
+    )
+}

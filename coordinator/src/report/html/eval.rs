@@ -1,0 +1,169 @@
+//! The eval sections of a report: EvalScope's overview table (task_type, metric, dataset_name,
+//! average_score, count), then per benchmark its subsets and categories as tables and charts.
+
+use std::fmt::Write;
+
+use swarm_common::eval::Report;
+use swarm_common::eval::registry;
+
+use super::chart::{Axes, bar_chart};
+use super::escape::{esc, num};
+use super::page::table;
+use crate::report::run_data::EvalSet;
+
+/// The benchmark's task type (`-` for a name the registry does not know).
+pub fn task_type(dataset: &str) -> String {
+    registry::benchmark(dataset)
+        .map(|b| b.meta().task_type.to_string())
+        .unwrap_or_else(|_| "-".into())
+}
+
+/// The overview rows of reports: task_type, metric, dataset_name, average_score, count.
+pub fn overview_rows(reports: &[Report]) -> Vec<Vec<String>> {
+    reports
+        .iter()
+        .flat_map(|r| {
+            let tt = task_type(&r.dataset_name);
+            r.metrics.iter().map(move |m| {
+                vec![
+                    esc(&tt),
+                    esc(&m.name),
+                    esc(&r.dataset_name),
+                    format!("{:.4}", m.score),
+                    m.num.to_string(),
+                ]
+            })
+        })
+        .collect()
+}
+
+/// Sections for every eval set of a run.
+pub fn eval_sections(sets: &[EvalSet]) -> String {
+    let mut out = String::new();
+    for set in sets {
+        let title = match &set.workload {
+            Some(w) => format!("Eval: {w} / {}", set.model),
+            None => format!("Eval: {}", set.model),
+        };
+        let _ = write!(out, "<section class=\"eval\"><h2>{}</h2>", esc(&title));
+        if set.reports.is_empty() {
+            out.push_str("<p class=\"muted\">no reports yet</p></section>");
+            continue;
+        }
+        out.push_str(&table(
+            "eval-overview",
+            &[
+                "task_type",
+                "metric",
+                "dataset_name",
+                "average_score",
+                "count",
+            ],
+            &overview_rows(&set.reports),
+        ));
+        for r in &set.reports {
+            out.push_str(&benchmark_section(r));
+        }
+        out.push_str("</section>");
+    }
+    out
+}
+
+fn benchmark_section(r: &Report) -> String {
+    let mut out = format!(
+        "<div class=\"benchmark\" id=\"bench-{}\"><h3>{} <span class=\"muted\">score {:.4} over {} samples</span></h3>",
+        esc(&r.dataset_name),
+        esc(if r.dataset_pretty_name.is_empty() {
+            &r.dataset_name
+        } else {
+            &r.dataset_pretty_name
+        }),
+        r.score,
+        r.num
+    );
+    let mut rows = Vec::new();
+    for m in &r.metrics {
+        for c in &m.categories {
+            for s in &c.subsets {
+                rows.push(vec![
+                    esc(&m.name),
+                    esc(&c.name.join("/")),
+                    esc(&s.name),
+                    s.num.to_string(),
+                    format!("{:.4}", s.score),
+                ]);
+            }
+        }
+    }
+    out.push_str(&table(
+        "subsets",
+        &["metric", "category", "subset", "num", "score"],
+        &rows,
+    ));
+    out.push_str("<div class=\"charts\">");
+    let subsets: Vec<String> = r
+        .metrics
+        .first()
+        .map(|m| {
+            m.categories
+                .iter()
+                .flat_map(|c| c.subsets.iter().map(|s| s.name.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let series: Vec<(String, Vec<f64>)> = r
+        .metrics
+        .iter()
+        .map(|m| {
+            let by_name = |name: &str| {
+                m.categories
+                    .iter()
+                    .flat_map(|c| c.subsets.iter())
+                    .find(|s| s.name == name)
+                    .map(|s| s.score)
+                    .unwrap_or(f64::NAN)
+            };
+            (m.name.clone(), subsets.iter().map(|s| by_name(s)).collect())
+        })
+        .collect();
+    if !subsets.is_empty() {
+        out.push_str(&bar_chart(
+            &Axes {
+                title: &format!("{}: score per subset", r.dataset_name),
+                x: "subset",
+                y: "score",
+            },
+            &subsets,
+            &series,
+        ));
+    }
+    if let Some(m) = r.metrics.first()
+        && m.categories.len() > 1
+    {
+        let cats: Vec<String> = m.categories.iter().map(|c| c.name.join("/")).collect();
+        let scores: Vec<f64> = m.categories.iter().map(|c| c.score).collect();
+        out.push_str(&bar_chart(
+            &Axes {
+                title: &format!("{}: score per category", r.dataset_name),
+                x: "category",
+                y: "score",
+            },
+            &cats,
+            &[(m.name.clone(), scores)],
+        ));
+    }
+    out.push_str("</div>");
+    let _ = write!(
+        out,
+        "<p class=\"muted\">micro {} · macro {}</p></div>",
+        r.metrics
+            .first()
+            .map(|m| num(m.score))
+            .unwrap_or_else(|| "-".into()),
+        r.metrics
+            .first()
+            .map(|m| num(m.macro_score))
+            .unwrap_or_else(|| "-".into())
+    );
+    out
+}

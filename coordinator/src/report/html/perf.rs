@@ -1,0 +1,376 @@
+//! The perf sections of a report: per workload a sweep overview and charts, then per stage
+//! summary cards, the percentile table, distributions, throughput and concurrency over time,
+//! errors and events, and placement labels (regions) side by side.
+
+use std::fmt::Write;
+
+use serde_json::Value;
+use swarm_common::metrics::evalscope::PERCENTILE_COLUMNS;
+
+use super::chart::{Axes, Series, bar_chart, line_chart};
+use super::escape::{esc, json_cell, num};
+use super::page::{cards, table};
+use crate::report::run_data::{PerfWorkload, StageData};
+
+/// Sections for every perf workload of a run.
+pub fn perf_sections(workloads: &[PerfWorkload]) -> String {
+    let mut out = String::new();
+    for w in workloads {
+        let _ = write!(
+            out,
+            "<section class=\"perf\" id=\"perf-{id}\"><h2>Perf: {name}{model}</h2>",
+            id = esc(&w.name),
+            name = esc(&w.name),
+            model = w
+                .model
+                .as_deref()
+                .map(|m| format!(" <span class=\"muted\">({})</span>", esc(m)))
+                .unwrap_or_default()
+        );
+        out.push_str(&sweep_section(w));
+        for s in &w.stages {
+            out.push_str(&stage_section(&w.name, s));
+        }
+        out.push_str("</section>");
+    }
+    out
+}
+
+/// The x of a stage in sweep charts: its rate when `by_rate` (every stage open loop), else its
+/// concurrency.
+fn sweep_x(s: &StageData, by_rate: bool) -> f64 {
+    match s.get("Request Rate (req/s)") {
+        Some(r) if by_rate && r > 0.0 => r,
+        _ => s.get("Concurrency").unwrap_or(0.0),
+    }
+}
+
+fn open_loop(s: &StageData) -> bool {
+    s.get("Request Rate (req/s)").is_some_and(|r| r > 0.0)
+}
+
+fn p99(s: &StageData, pick: impl Fn(&swarm_common::metrics::summary::RichSummary) -> f64) -> f64 {
+    s.rich.as_ref().map(pick).unwrap_or(f64::NAN)
+}
+
+fn sweep_section(w: &PerfWorkload) -> String {
+    let mut out = String::from("<div class=\"sweep\"><h3>Sweep overview</h3>");
+    let rows: Vec<Vec<String>> = w
+        .stages
+        .iter()
+        .map(|s| {
+            let g = |k: &str| json_cell(s.summary.get(k));
+            let success = s
+                .rich
+                .as_ref()
+                .filter(|r| r.total > 0)
+                .map(|r| format!("{:.1}%", 100.0 * r.success as f64 / r.total as f64))
+                .unwrap_or_else(|| "-".into());
+            vec![
+                esc(&s.name),
+                g("Concurrency"),
+                if open_loop(s) {
+                    g("Request Rate (req/s)")
+                } else {
+                    "-".into()
+                },
+                g("Total Requests"),
+                g("Req Throughput (req/s)"),
+                g("Output Throughput (tok/s)"),
+                g("Avg Latency (s)"),
+                num(p99(s, |r| r.latency_s.p99)),
+                g("Avg TTFT (ms)"),
+                num(p99(s, |r| r.ttft_ms.p99)),
+                g("Avg TPOT (ms)"),
+                success,
+                esc(&s.stopped),
+            ]
+        })
+        .collect();
+    out.push_str(&table(
+        "sweep",
+        &[
+            "Stage",
+            "Concurrency",
+            "Rate (req/s)",
+            "Requests",
+            "Req/s",
+            "Output tok/s",
+            "Avg latency (s)",
+            "P99 latency (s)",
+            "Avg TTFT (ms)",
+            "P99 TTFT (ms)",
+            "Avg TPOT (ms)",
+            "Success",
+            "Stopped",
+        ],
+        &rows,
+    ));
+    if w.stages.len() > 1 {
+        let open = w.stages.iter().all(open_loop);
+        let x_label = if open {
+            "request rate (req/s)"
+        } else {
+            "parallel (concurrency)"
+        };
+        let mut pts: Vec<&StageData> = w.stages.iter().collect();
+        pts.sort_by(|a, b| sweep_x(a, open).total_cmp(&sweep_x(b, open)));
+        let line = |name: &str, f: &dyn Fn(&StageData) -> f64| Series {
+            name: name.to_string(),
+            points: pts.iter().map(|s| (sweep_x(s, open), f(s))).collect(),
+        };
+        out.push_str("<div class=\"charts\">");
+        out.push_str(&line_chart(
+            &Axes {
+                title: "Throughput against load",
+                x: x_label,
+                y: "output tokens/s",
+            },
+            &[line("output tok/s", &|s| {
+                s.get("Output Throughput (tok/s)").unwrap_or(f64::NAN)
+            })],
+            true,
+        ));
+        out.push_str(&line_chart(
+            &Axes {
+                title: "Requests per second against load",
+                x: x_label,
+                y: "req/s",
+            },
+            &[line("req/s", &|s| {
+                s.get("Req Throughput (req/s)").unwrap_or(f64::NAN)
+            })],
+            true,
+        ));
+        out.push_str(&line_chart(
+            &Axes {
+                title: "p99 TTFT against load",
+                x: x_label,
+                y: "ms",
+            },
+            &[
+                line("p99 TTFT", &|s| p99(s, |r| r.ttft_ms.p99)),
+                line("p50 TTFT", &|s| p99(s, |r| r.ttft_ms.p50)),
+            ],
+            true,
+        ));
+        out.push_str("</div>");
+    }
+    out.push_str("</div>");
+    out
+}
+
+fn stage_section(workload: &str, s: &StageData) -> String {
+    let mut out = format!(
+        "<section class=\"stage\" id=\"stage-{}-{}\"><h3>Stage {} <span class=\"muted\">(stopped: {})</span></h3>",
+        esc(workload),
+        esc(&s.name),
+        esc(&s.name),
+        esc(&s.stopped)
+    );
+    let card = |k: &str| {
+        s.summary
+            .get(k)
+            .and_then(Value::as_f64)
+            .map(num)
+            .unwrap_or_else(|| "-".into())
+    };
+    let mut items = vec![
+        ("Total requests", card("Total Requests")),
+        ("Succeeded", card("Success Requests")),
+        ("Failed", card("Failed Requests")),
+        ("Req/s", card("Req Throughput (req/s)")),
+        ("Output tok/s", card("Output Throughput (tok/s)")),
+        ("Avg latency (s)", card("Avg Latency (s)")),
+        ("Avg TTFT (ms)", card("Avg TTFT (ms)")),
+    ];
+    if let Some(r) = &s.rich {
+        items.push(("P99 TTFT (ms)", num(r.ttft_ms.p99)));
+        items.push(("P99 latency (s)", num(r.latency_s.p99)));
+    }
+    out.push_str(&cards(&items));
+    out.push_str(&percentile_table(s));
+    out.push_str("<div class=\"charts\">");
+    for c in &s.cdfs {
+        out.push_str(&line_chart(
+            &Axes {
+                title: &format!("{} distribution (CDF, {} values)", c.metric, c.count),
+                x: c.unit,
+                y: "percentile",
+            },
+            &[Series {
+                name: c.metric.clone(),
+                points: c.points.clone(),
+            }],
+            true,
+        ));
+    }
+    if !s.series.is_empty() {
+        let pick = |name: &str, f: fn(&crate::perf::timeseries::TimePoint) -> f64| Series {
+            name: name.to_string(),
+            points: s.series.iter().map(|p| (p.t_s, f(p))).collect(),
+        };
+        out.push_str(&line_chart(
+            &Axes {
+                title: "Throughput over time",
+                x: "seconds",
+                y: "per second",
+            },
+            &[
+                pick("requests/s", |p| p.requests_per_s),
+                pick("failed/s", |p| p.failed_per_s),
+            ],
+            true,
+        ));
+        out.push_str(&line_chart(
+            &Axes {
+                title: "Output tokens over time",
+                x: "seconds",
+                y: "tokens/s",
+            },
+            &[pick("output tok/s", |p| p.output_tok_per_s)],
+            true,
+        ));
+        out.push_str(&line_chart(
+            &Axes {
+                title: "Concurrency over time (requests in flight)",
+                x: "seconds",
+                y: "requests",
+            },
+            &[pick("in flight", |p| p.concurrency)],
+            true,
+        ));
+    }
+    out.push_str("</div>");
+    out.push_str(&errors_section(s));
+    if !s.labels.is_empty() {
+        out.push_str(&labels_section(s));
+    }
+    out.push_str("</section>");
+    out
+}
+
+fn percentile_table(s: &StageData) -> String {
+    if s.percentiles.is_empty() {
+        return String::new();
+    }
+    let mut header = vec!["Percentiles"];
+    header.extend(PERCENTILE_COLUMNS.iter().map(|(k, _, _)| *k));
+    let rows: Vec<Vec<String>> = s
+        .percentiles
+        .iter()
+        .map(|row| {
+            let mut cells = vec![json_cell(row.get("Percentiles"))];
+            cells.extend(
+                PERCENTILE_COLUMNS
+                    .iter()
+                    .map(|(k, _, _)| json_cell(row.get(*k))),
+            );
+            cells
+        })
+        .collect();
+    table("percentiles", &header, &rows)
+}
+
+fn errors_section(s: &StageData) -> String {
+    let mut out = String::from("<div class=\"errors\"><h3>Errors</h3>");
+    match &s.rich {
+        Some(r) if !r.errors.is_empty() => {
+            let rows: Vec<Vec<String>> = r
+                .errors
+                .iter()
+                .map(|(class, n)| {
+                    let share = if r.total > 0 {
+                        format!("{:.2}%", 100.0 * *n as f64 / r.total as f64)
+                    } else {
+                        "-".into()
+                    };
+                    vec![esc(class), n.to_string(), share]
+                })
+                .collect();
+            out.push_str(&table("errors", &["class", "count", "share"], &rows));
+        }
+        _ => out.push_str("<p class=\"muted\">no failed requests</p>"),
+    }
+    if !s.events.is_empty() {
+        let rows: Vec<Vec<String>> = s
+            .events
+            .iter()
+            .map(|(at, what)| vec![format!("{at:.2}"), esc(what)])
+            .collect();
+        out.push_str(&table("events", &["at (s)", "event"], &rows));
+    }
+    out.push_str("</div>");
+    out
+}
+
+/// Rows of the side-by-side label table: (label, EvalScope key or our p99 accessor).
+const LABEL_ROWS: [&str; 8] = [
+    "Total Requests",
+    "Success Requests",
+    "Failed Requests",
+    "Req Throughput (req/s)",
+    "Output Throughput (tok/s)",
+    "Avg Latency (s)",
+    "Avg TTFT (ms)",
+    "Avg TPOT (ms)",
+];
+
+fn labels_section(s: &StageData) -> String {
+    let mut out = String::from("<div class=\"labels\"><h4>Per placement label</h4>");
+    let mut header = vec!["metric"];
+    header.extend(s.labels.iter().map(|l| l.label.as_str()));
+    let mut rows: Vec<Vec<String>> = LABEL_ROWS
+        .iter()
+        .map(|k| {
+            let mut row = vec![esc(k)];
+            row.extend(s.labels.iter().map(|l| json_cell(l.summary.get(*k))));
+            row
+        })
+        .collect();
+    let rich_row = |name: &str, f: fn(&swarm_common::metrics::summary::RichSummary) -> f64| {
+        let mut row = vec![esc(name)];
+        row.extend(s.labels.iter().map(|l| {
+            l.rich
+                .as_ref()
+                .map(f)
+                .map(num)
+                .unwrap_or_else(|| "-".into())
+        }));
+        row
+    };
+    rows.push(rich_row("P99 TTFT (ms)", |r| r.ttft_ms.p99));
+    rows.push(rich_row("P99 Latency (s)", |r| r.latency_s.p99));
+    out.push_str(&table("labels", &header, &rows));
+    let cats: Vec<String> = s.labels.iter().map(|l| l.label.clone()).collect();
+    let values = |f: fn(&swarm_common::metrics::summary::RichSummary) -> f64| -> Vec<f64> {
+        s.labels
+            .iter()
+            .map(|l| l.rich.as_ref().map(f).unwrap_or(f64::NAN))
+            .collect()
+    };
+    out.push_str("<div class=\"charts\">");
+    out.push_str(&bar_chart(
+        &Axes {
+            title: "TTFT by label",
+            x: "label",
+            y: "ms",
+        },
+        &cats,
+        &[
+            ("p50".into(), values(|r| r.ttft_ms.p50)),
+            ("p99".into(), values(|r| r.ttft_ms.p99)),
+        ],
+    ));
+    out.push_str(&bar_chart(
+        &Axes {
+            title: "Throughput by label",
+            x: "label",
+            y: "req/s",
+        },
+        &cats,
+        &[("req/s".into(), values(|r| r.req_per_s))],
+    ));
+    out.push_str("</div></div>");
+    out
+}

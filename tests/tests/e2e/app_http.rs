@@ -1,0 +1,191 @@
+//! `coordinator app` over loopback HTTP: the runs list and its filters, a run's report, eval
+//! samples filtered and paged on the server, a comparison, the live page, escaping of model
+//! output, and the loopback-only default.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use swarm_coordinator::app::{AppArgs, serve};
+use swarm_tests::app_fixture::{HOSTILE, correct, eval_run, perf_run, subset_of};
+use tokio_util::sync::CancellationToken;
+
+pub const ALPHA: &str = "20261127_100000_eval-alpha";
+pub const BETA: &str = "20261126_090000_eval-beta";
+pub const PERF: &str = "20261125_080000_perf-gamma";
+pub const ALPHA_SAMPLES: usize = 45;
+
+/// Three synthetic runs under `outputs`: two evals (alpha: 45 samples, beta: 12) and a sweep.
+pub fn outputs(outputs: &Path) {
+    eval_run(outputs, ALPHA, "alpha-7b", ALPHA_SAMPLES).expect("alpha");
+    eval_run(outputs, BETA, "beta-13b", 12).expect("beta");
+    perf_run(outputs, PERF, "gamma", &[1, 4], 50).expect("perf");
+}
+
+/// Serves `outputs` on a free loopback port until `cancel`.
+pub async fn start(outputs: &Path, cancel: &CancellationToken) -> SocketAddr {
+    let args = AppArgs {
+        outputs_dir: outputs.to_path_buf(),
+        bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+        allow_remote: false,
+    };
+    serve(&args, cancel.clone()).await.expect("app binds")
+}
+
+async fn get(addr: SocketAddr, path: &str) -> (u16, String, reqwest::header::HeaderMap) {
+    let r = reqwest::get(format!("http://{addr}{path}"))
+        .await
+        .expect("request");
+    let status = r.status().as_u16();
+    let headers = r.headers().clone();
+    (status, r.text().await.expect("body"), headers)
+}
+
+fn count_of(html: &str, class: &str) -> usize {
+    html.matches(&format!("class=\"{class}\"")).count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_lists_filters_pages_compares_and_escapes() {
+    swarm_agent::tls::install_crypto_provider();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    outputs(tmp.path());
+    let cancel = CancellationToken::new();
+    let addr = start(tmp.path(), &cancel).await;
+
+    // runs list and its filters
+    let (status, html, headers) = get(addr, "/").await;
+    assert_eq!(status, 200);
+    assert!(
+        headers["content-security-policy"]
+            .to_str()
+            .expect("ascii")
+            .contains("default-src 'none'"),
+        "no script may run"
+    );
+    assert!(html.contains("3 of 3 runs"), "{html}");
+    assert!(html.find(ALPHA) < html.find(BETA), "newest first");
+    let (_, html, _) = get(addr, "/?model=BETA").await;
+    assert!(html.contains("1 of 3 runs") && html.contains(BETA) && !html.contains(ALPHA));
+    let (_, html, _) = get(addr, "/?kind=perf").await;
+    assert!(html.contains("1 of 3 runs") && html.contains(PERF) && html.contains("gamma"));
+    let (_, html, _) = get(addr, "/?date=2026-11-2&kind=eval").await;
+    assert!(html.contains("2 of 3 runs"));
+    let (_, html, _) = get(addr, "/?date=2026-11-27").await;
+    assert!(html.contains("1 of 3 runs") && html.contains(ALPHA));
+
+    // a run's report
+    let (status, html, _) = get(addr, &format!("/runs/{PERF}")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Sweep overview") && html.contains("parallel_4"));
+    assert!(html.contains("http_5xx"), "the synthetic 5xx failures");
+    let (status, _, _) = get(addr, "/runs/..%2Fetc").await;
+    assert_eq!(status, 404);
+    let (status, _, _) = get(addr, "/runs/nope").await;
+    assert_eq!(status, 404);
+
+    // samples: server-side paging
+    let base = format!("/runs/{ALPHA}/samples");
+    let (_, html, _) = get(addr, &format!("{base}?per_page=10")).await;
+    assert!(html.contains("data-matched=\"45\""), "{html}");
+    assert_eq!(count_of(&html, "answer"), 10);
+    assert!(html.contains("page 1 of 5") && html.contains("rel=\"next\""));
+    // five pages of 10 hold every sample exactly once
+    let mut seen = Vec::new();
+    for page in 1..=5 {
+        let (_, html, _) = get(addr, &format!("{base}?per_page=10&page={page}")).await;
+        assert_eq!(count_of(&html, "answer"), if page < 5 { 10 } else { 5 });
+        for i in 0..ALPHA_SAMPLES {
+            if html.contains(&format!("Question {i}: ")) {
+                seen.push(i);
+            }
+        }
+        if page == 5 {
+            assert!(!html.contains("rel=\"next\"") && html.contains("rel=\"prev\""));
+        }
+    }
+    seen.sort_unstable();
+    assert_eq!(seen, (0..ALPHA_SAMPLES).collect::<Vec<_>>());
+    // filters: dataset, subset, correctness, text
+    let want = |f: &dyn Fn(usize) -> bool| (0..ALPHA_SAMPLES).filter(|i| f(*i)).count();
+    let (_, html, _) = get(
+        addr,
+        &format!("{base}?dataset=gsm8k&correct=yes&per_page=200"),
+    )
+    .await;
+    let n = want(&|i| subset_of(i).0 == "gsm8k" && correct(i));
+    assert!(html.contains(&format!("data-matched=\"{n}\"")), "{n}");
+    assert_eq!(count_of(&html, "ok"), n, "every row shown is correct");
+    let (_, html, _) = get(addr, &format!("{base}?subset=Level%203&correct=no")).await;
+    let n = want(&|i| subset_of(i).1 == "Level 3" && !correct(i));
+    assert!(html.contains(&format!("data-matched=\"{n}\"")), "{n}");
+    let (_, html, _) = get(addr, &format!("{base}?q=question+4%3A")).await;
+    assert!(html.contains("data-matched=\"1\"") && html.contains("Question 4:"));
+    // untrusted model output renders as text
+    let (_, html, _) = get(addr, &format!("{base}?q=pwned")).await;
+    assert!(html.contains("data-matched=\"1\""));
+    assert!(!html.contains("<script>") && !html.contains("<img src=x"));
+    assert!(html.contains(&swarm_coordinator::report::html::escape::esc(HOSTILE)));
+
+    // compare two evals and the sweep
+    let (status, html, _) = get(addr, &format!("/compare?run={ALPHA}&run={BETA}&run={PERF}")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains(&format!(
+        "<th>{ALPHA} / alpha-7b</th><th>{BETA} / beta-13b</th>"
+    )));
+    let alpha = std::fs::read_to_string(
+        tmp.path()
+            .join(ALPHA)
+            .join("eval/reports/alpha-7b/gsm8k.json"),
+    )
+    .expect("report");
+    let beta = std::fs::read_to_string(
+        tmp.path()
+            .join(BETA)
+            .join("eval/reports/beta-13b/gsm8k.json"),
+    )
+    .expect("report");
+    let score = |t: &str| {
+        serde_json::from_str::<serde_json::Value>(t).expect("json")["score"]
+            .as_f64()
+            .expect("score")
+    };
+    assert!(
+        html.contains(&format!(
+            "<tr><td>gsm8k</td><td>mean_acc</td><td class=\"n\">{:.4}</td><td class=\"n\">{:.4}</td></tr>",
+            score(&alpha),
+            score(&beta)
+        )),
+        "{html}"
+    );
+    assert!(html.contains("p99 TTFT per stage") && html.contains("parallel_1"));
+    let (status, _, _) = get(addr, &format!("/compare?run={ALPHA}")).await;
+    assert_eq!(status, 400);
+
+    // live: a stage writing live.json shows up as running
+    let stage = tmp.path().join(PERF).join("perf/chat/parallel_4");
+    std::fs::write(
+        stage.join("live.json"),
+        serde_json::json!({"workload": "chat", "stage": "parallel_4", "elapsed_s": 3.5, "total": 1234, "failed": 5,
+            "planned": 5000, "req_per_s": 352.6, "output_tok_per_s": 2820.8, "ttft_p99_ms": 41.5, "agents": 3, "updated_unix_ms": 0}).to_string(),
+    )
+    .expect("live.json");
+    let (_, html, _) = get(addr, &format!("/runs/{PERF}/live")).await;
+    assert!(html.contains("id=\"live-state\">running") && html.contains("1234 / 5000"));
+    assert!(html.contains("352.6000") && html.contains("http-equiv=\"refresh\""));
+    let (_, html, _) = get(addr, "/").await;
+    assert!(html.contains("class=\"running\""));
+    cancel.cancel();
+}
+
+#[tokio::test]
+async fn a_non_loopback_bind_needs_a_flag() {
+    let args = AppArgs {
+        outputs_dir: "outputs".into(),
+        bind: "0.0.0.0:0".parse().expect("addr"),
+        allow_remote: false,
+    };
+    let err = serve(&args, CancellationToken::new())
+        .await
+        .expect_err("refused");
+    assert!(err.to_string().contains("--allow-remote"), "{err}");
+}
