@@ -51,7 +51,9 @@ async fn cluster_of(n: u32, cancel: &CancellationToken) -> (Cluster, Vec<Group>)
     let mut cfg = ClusterConfig::local("test", n);
     cfg.heartbeat_ms = 100;
     cfg.progress_ms = 100;
-    cfg.heartbeat_timeout = Duration::from_secs(2);
+    // a killed agent is noticed by its broken stream at once; the heartbeat timeout only has to
+    // spare live agents on a loaded machine (2 s was once too short at load average 15)
+    cfg.heartbeat_timeout = Duration::from_secs(10);
     let mut cluster = Cluster::start(cfg, cancel).await.expect("cluster starts");
     let agents = cluster
         .wait_for(n as usize, &Default::default(), Duration::from_secs(10))
