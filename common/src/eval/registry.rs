@@ -1,6 +1,8 @@
 //! Benchmarks by name.
 
-use super::benchmarks::{aime, ceval, gpqa, gsm8k, iquiz, math_500, mmlu_pro, mmlu_redux};
+use super::benchmarks::{
+    aime, ceval, gpqa, gsm8k, humaneval, iquiz, live_code_bench, math_500, mmlu_pro, mmlu_redux,
+};
 use super::sample::{Benchmark, EvalError};
 
 /// The names of all benchmarks, sorted.
@@ -11,7 +13,9 @@ pub fn names() -> Vec<&'static str> {
         "ceval",
         "gpqa_diamond",
         "gsm8k",
+        "humaneval",
         "iquiz",
+        "live_code_bench",
         "math_500",
         "mmlu_pro",
         "mmlu_redux",
@@ -26,7 +30,9 @@ pub fn benchmark(name: &str) -> Result<Box<dyn Benchmark>, EvalError> {
         "ceval" => Box::new(ceval::CEval),
         "gpqa_diamond" => Box::new(gpqa::GpqaDiamond),
         "gsm8k" => Box::new(gsm8k::Gsm8k),
+        "humaneval" => Box::new(humaneval::HumanEval),
         "iquiz" => Box::new(iquiz::IQuiz),
+        "live_code_bench" => Box::new(live_code_bench::LiveCodeBench),
         "math_500" => Box::new(math_500::Math500),
         "mmlu_pro" => Box::new(mmlu_pro::MmluPro),
         "mmlu_redux" => Box::new(mmlu_redux::MmluRedux),
