@@ -40,7 +40,10 @@ fn humaneval() -> Vec<Sample> {
         local_path: Some(fixtures().join("humaneval")),
         ..DatasetArgs::default()
     };
-    registry::benchmark("humaneval").unwrap().load(&args).unwrap()
+    registry::benchmark("humaneval")
+        .unwrap()
+        .load(&args)
+        .unwrap()
 }
 
 #[test]
@@ -136,10 +139,12 @@ fn live_code_bench_correct_solutions_pass_and_wrong_ones_fail() {
         serde_json::json!({}),
     );
     assert_eq!(samples.len(), 6);
-    let right: Vec<String> = [SHORT_SORT, GOOD_KID, ERASER, SENIORS, MATRIX_SUM, MAXIMUM_OR]
-        .iter()
-        .map(|c| fenced(c))
-        .collect();
+    let right: Vec<String> = [
+        SHORT_SORT, GOOD_KID, ERASER, SENIORS, MATRIX_SUM, MAXIMUM_OR,
+    ]
+    .iter()
+    .map(|c| fenced(c))
+    .collect();
     assert_eq!(accs("live_code_bench", &samples, &right), vec![1.0; 6]);
 
     let wrong: Vec<String> = [
@@ -196,21 +201,34 @@ fn live_code_bench_canonical_records_with_dates_private_tests_tuples_and_decimal
 
     let all = live_code_bench(dir.clone(), serde_json::json!({}));
     assert_eq!(all.len(), 2);
-    let pair_tuple = fenced("class Solution:\n    def pair(self, a: int, b: int) -> List[int]:\n        return (a + b, a * b)");
-    let pair_wrong_on_private = fenced("class Solution:\n    def pair(self, a: int, b: int) -> List[int]:\n        return [5, 6]");
+    let pair_tuple = fenced(
+        "class Solution:\n    def pair(self, a: int, b: int) -> List[int]:\n        return (a + b, a * b)",
+    );
+    let pair_wrong_on_private = fenced(
+        "class Solution:\n    def pair(self, a: int, b: int) -> List[int]:\n        return [5, 6]",
+    );
     let half = fenced("print(int(input()) / 2)");
     assert_eq!(
         accs("live_code_bench", &all, &[pair_tuple.clone(), half.clone()]),
         vec![1.0, 1.0]
     );
     assert_eq!(
-        accs("live_code_bench", &all, &[pair_wrong_on_private, fenced("print(1)")]),
+        accs(
+            "live_code_bench",
+            &all,
+            &[pair_wrong_on_private, fenced("print(1)")]
+        ),
         vec![0.0, 0.0]
     );
 
     let may = live_code_bench(dir.clone(), serde_json::json!({"start_date": "2024-05-10"}));
     assert_eq!(may.len(), 1);
-    assert!(may[0].messages[0]["content"].as_str().unwrap().contains("Print n / 2."));
+    assert!(
+        may[0].messages[0]["content"]
+            .as_str()
+            .unwrap()
+            .contains("Print n / 2.")
+    );
     let march = live_code_bench(
         dir.clone(),
         serde_json::json!({"start_date": "2024-01-01", "end_date": "2024-03-01"}),
