@@ -1,4 +1,4 @@
-//! `swarm-bench capacity|fidelity|memory|all`: the perf-core benchmarks (see docs/BENCHMARKS.md).
+//! `swarm-bench capacity|fidelity|memory|merge|scoring|sandbox|all`: the perf-core benchmarks (see docs/BENCHMARKS.md).
 
 use std::time::Instant;
 
@@ -47,15 +47,18 @@ fn main() -> anyhow::Result<()> {
         if matches!(what.as_str(), "scoring" | "all") {
             swarm_tests::bench::scoring::scoring(200)?;
         }
+        if what == "sandbox" {
+            swarm_tests::bench::sandbox::sandbox(500, 3)?;
+        }
         if what == "memory" {
             memory(10_000, 20_000).await?;
         }
         if !matches!(
             what.as_str(),
-            "capacity" | "fidelity" | "memory" | "merge" | "scoring" | "all"
+            "capacity" | "fidelity" | "memory" | "merge" | "scoring" | "sandbox" | "all"
         ) {
             anyhow::bail!(
-                "unknown benchmark {what:?}: capacity, fidelity, memory, merge, scoring or all"
+                "unknown benchmark {what:?}: capacity, fidelity, memory, merge, scoring, sandbox or all"
             );
         }
         Ok(())
