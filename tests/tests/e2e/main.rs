@@ -2,6 +2,7 @@
 
 mod distributed;
 mod eval_answer_key;
+mod eval_code;
 mod eval_run;
 mod fault_classes;
 mod multiprocess_mtls;
