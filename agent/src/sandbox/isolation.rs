@@ -92,7 +92,7 @@ impl ChildSetup {
         })
     }
 
-    /// Enters the isolation. Called in the child between `fork` and `exec`, after the limits:
+    /// Enters the isolation. Called in the child between `fork` and `exec`, before the limits:
     /// only raw system calls on prepared data.
     pub fn enter(&self) -> io::Result<()> {
         match self.isolation {

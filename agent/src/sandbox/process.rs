@@ -71,8 +71,10 @@ pub fn run(launch: Launch<'_>) -> RunOutcome {
             if libc::setsid() < 0 {
                 return Err(io::Error::last_os_error());
             }
-            limits.apply()?;
-            setup.enter()
+            // limits after the namespaces: a user namespace records the process limit in force
+            // when it is made and applies it to every process of the agent's user
+            setup.enter()?;
+            limits.apply()
         });
     }
     let mut child = match cmd.spawn() {
