@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The perf-core benchmarks (docs/BENCHMARKS.md): client capacity, measurement fidelity against
 # llm-sim's ground truth, and client memory at 10,000 concurrent streams. Loopback only.
-#   scripts/bench.sh [capacity|fidelity|memory|merge|scoring|app|all]
+#   scripts/bench.sh [capacity|fidelity|memory|merge|scoring|app|sandbox|all]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what="${1:-all}"
@@ -17,6 +17,7 @@ if [ "$what" = all ]; then
   ./target/release/swarm-bench merge
   ./target/release/swarm-bench scoring
   ./target/release/swarm-bench app
+  ./target/release/swarm-bench sandbox
 else
   ./target/release/swarm-bench "$what"
 fi

@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod client;
 pub mod perf;
+pub mod sandbox;
 pub mod session;
 pub mod telemetry;
 pub mod tls;

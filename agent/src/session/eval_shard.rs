@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures::StreamExt;
+use swarm_common::eval::exec::ScoreContext;
 use swarm_common::eval::registry;
 use swarm_common::eval::task::{self, EvalShardSpec, Prediction};
 use swarm_common::prompt::{Prompt, PromptBody};
@@ -16,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::outbox::{LinkDown, Outbox};
 use crate::client::{EndpointClient, body::request_body};
+use crate::sandbox::batch::sandbox_for;
 
 /// Predictions are sent in batches of at most this many (or every `flush_every`).
 const BATCH: usize = 16;
@@ -74,6 +76,25 @@ pub async fn run(
             return;
         }
     };
+    // code benchmarks run generated code in the sandbox; one that cannot be made fails the batch
+    let sandbox = if bench.runs_code() {
+        let (name, args) = (spec.benchmark.clone(), spec.args.clone());
+        match tokio::task::spawn_blocking(move || sandbox_for(&name, &args)).await {
+            Ok(Ok(s)) => Some(Arc::new(s)),
+            Ok(Err(e)) => {
+                let _ = out.send(fail(format!("shard {shard_id}: {e}"))).await;
+                return;
+            }
+            Err(e) => {
+                let _ = out
+                    .send(fail(format!("shard {shard_id}: sandbox start: {e}")))
+                    .await;
+                return;
+            }
+        }
+    } else {
+        None
+    };
     let client = match EndpointClient::new(&spec.target, None, spec.concurrency.max(1) as usize) {
         Ok(c) => Arc::new(c),
         Err(e) => {
@@ -85,11 +106,12 @@ pub async fn run(
     let (target, gen_params) = (spec.target.clone(), spec.gen_params.clone());
     let mut results = futures::stream::iter(spec.items)
         .map(|(sample, repeat)| {
-            let (client, bench, filters, cancel) = (
+            let (client, bench, filters, cancel, sandbox) = (
                 Arc::clone(&client),
                 Arc::clone(&bench),
                 Arc::clone(&filters),
                 cancel.clone(),
+                sandbox.clone(),
             );
             let (target, gen_params) = (target.clone(), gen_params.clone());
             async move {
@@ -110,13 +132,34 @@ pub async fn run(
                 let (rec, text) = client
                     .complete(Bytes::from(body), &id, &prompt, &cancel)
                     .await;
-                let (extracted, score, error) = match &rec.error {
-                    None => {
+                let (extracted, score, error) = match (&rec.error, sandbox) {
+                    (None, None) => {
                         let (extracted, score) =
                             task::score(bench.as_ref(), &filters, &sample, &text.answer);
                         (extracted, score, None)
                     }
-                    Some(class) => {
+                    (None, Some(sandbox)) => {
+                        // running code blocks: off the async threads
+                        let (b, f) = (Arc::clone(&bench), Arc::clone(&filters));
+                        let (s, answer) = (sample.clone(), text.answer.clone());
+                        let scored = tokio::task::spawn_blocking(move || {
+                            let ctx = ScoreContext {
+                                runner: Some(sandbox.as_ref()),
+                            };
+                            task::score_in(b.as_ref(), &f, &s, &answer, &ctx)
+                        })
+                        .await;
+                        match scored {
+                            Ok((extracted, score)) => (extracted, score, None),
+                            Err(e) => {
+                                let (_, mut score) =
+                                    task::score(bench.as_ref(), &filters, &sample, "");
+                                score.values.values_mut().for_each(|v| *v = 0.0);
+                                (String::new(), score, Some(format!("scoring: {e}")))
+                            }
+                        }
+                    }
+                    (Some(class), _) => {
                         let (_, mut score) = task::score(bench.as_ref(), &filters, &sample, "");
                         score.values.values_mut().for_each(|v| *v = 0.0);
                         (

@@ -1,5 +1,7 @@
 //! The swarm-agent integration suite: one test binary for every file here.
 
+mod code_benchmarks;
+mod sandbox_limits;
 mod session_cancel;
 mod session_fake;
 mod session_reconnect;

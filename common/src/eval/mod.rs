@@ -8,6 +8,7 @@
 
 pub mod answer_key;
 pub mod benchmarks;
+pub mod exec;
 pub mod filters;
 pub mod math;
 pub mod mc;

@@ -1,7 +1,9 @@
 //! Benchmarks by name.
 
-use super::benchmarks::ifeval;
-use super::benchmarks::{aime, ceval, gpqa, gsm8k, iquiz, math_500, mmlu_pro, mmlu_redux};
+use super::benchmarks::{
+    aime, ceval, gpqa, gsm8k, humaneval, ifeval, iquiz, live_code_bench, math_500, mmlu_pro,
+    mmlu_redux,
+};
 use super::sample::{Benchmark, EvalError};
 
 /// The names of all benchmarks, sorted.
@@ -12,8 +14,10 @@ pub fn names() -> Vec<&'static str> {
         "ceval",
         "gpqa_diamond",
         "gsm8k",
+        "humaneval",
         "ifeval",
         "iquiz",
+        "live_code_bench",
         "math_500",
         "mmlu_pro",
         "mmlu_redux",
@@ -28,8 +32,10 @@ pub fn benchmark(name: &str) -> Result<Box<dyn Benchmark>, EvalError> {
         "ceval" => Box::new(ceval::CEval),
         "gpqa_diamond" => Box::new(gpqa::GpqaDiamond),
         "gsm8k" => Box::new(gsm8k::Gsm8k),
+        "humaneval" => Box::new(humaneval::HumanEval),
         "ifeval" => Box::new(ifeval::IfEval),
         "iquiz" => Box::new(iquiz::IQuiz),
+        "live_code_bench" => Box::new(live_code_bench::LiveCodeBench),
         "math_500" => Box::new(math_500::Math500),
         "mmlu_pro" => Box::new(mmlu_pro::MmluPro),
         "mmlu_redux" => Box::new(mmlu_redux::MmluRedux),

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use super::exec::ScoreContext;
 use super::report::Aggregation;
 
 /// One question, ready to send.
@@ -61,6 +62,10 @@ pub struct DatasetArgs {
     pub seed: Option<u64>,
     /// Extras: `system_prompt` (any benchmark), `few_shot_path`, `shuffle` (gpqa_diamond).
     pub extra_params: serde_json::Map<String, serde_json::Value>,
+    /// How code benchmarks run generated code (EvalScope's key; see
+    /// [`crate::eval::exec::SandboxSettings`]).
+    #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
+    pub sandbox_config: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Static facts about a benchmark, as EvalScope's benchmark meta states them.
@@ -132,6 +137,16 @@ pub trait Benchmark: Send + Sync {
     fn extract(&self, completion: &str, sample: &Sample) -> String;
     /// Scores an extracted answer against the sample's gold answer.
     fn score(&self, extracted: &str, sample: &Sample) -> Score;
+    /// Scores with what the scorer may use beyond the sample (a code runner); the default is
+    /// [`Benchmark::score`].
+    fn score_in(&self, extracted: &str, sample: &Sample, ctx: &ScoreContext<'_>) -> Score {
+        let _ = ctx;
+        self.score(extracted, sample)
+    }
+    /// True when scoring runs generated code (and so needs [`ScoreContext::runner`]).
+    fn runs_code(&self) -> bool {
+        false
+    }
     /// The report category path of a subset (EvalScope's `category_map`; `["default"]` when the
     /// benchmark has none).
     fn category(&self, subset: &str) -> Vec<String> {

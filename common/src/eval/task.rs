@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::exec::ScoreContext;
 use super::filters::FilterChain;
 use super::sample::{Benchmark, DatasetArgs, EvalError, Sample, Score};
 use crate::shard::{GenParams, TargetSpec};
@@ -80,9 +81,26 @@ pub fn score(
     sample: &Sample,
     completion: &str,
 ) -> (String, Score) {
+    score_in(
+        benchmark,
+        filters,
+        sample,
+        completion,
+        &ScoreContext::default(),
+    )
+}
+
+/// [`score`] with a scoring context (a code runner for code benchmarks). Blocks while code runs.
+pub fn score_in(
+    benchmark: &dyn Benchmark,
+    filters: &FilterChain,
+    sample: &Sample,
+    completion: &str,
+    ctx: &ScoreContext<'_>,
+) -> (String, Score) {
     let filtered = filters.apply(completion);
     let extracted = benchmark.extract(&filtered, sample);
-    let score = benchmark.score(&extracted, sample);
+    let score = benchmark.score_in(&extracted, sample, ctx);
     (extracted, score)
 }
 

@@ -59,8 +59,10 @@ fn the_registry_knows_every_benchmark_by_its_meta_name() {
             "ceval",
             "gpqa_diamond",
             "gsm8k",
+            "humaneval",
             "ifeval",
             "iquiz",
+            "live_code_bench",
             "math_500",
             "mmlu_pro",
             "mmlu_redux"
@@ -128,6 +130,14 @@ fn templates_and_subsets_are_evalscopes() {
         mc::CHINESE_SINGLE_ANSWER_TEMPLATE_COT
     );
     assert_eq!(template("ceval", "prompt_template"), ceval::PROMPT_TEMPLATE);
+    assert_eq!(
+        template("humaneval", "prompt_template"),
+        swarm_common::eval::benchmarks::humaneval::PROMPT_TEMPLATE
+    );
+    assert_eq!(
+        template("live_code_bench", "prompt_template"),
+        swarm_common::eval::benchmarks::live_code_bench::PROMPT_TEMPLATE
+    );
     assert_eq!(
         template("ceval", "few_shot_prompt_template"),
         ceval::FEW_SHOT_TEMPLATE
@@ -718,6 +728,16 @@ fn bad_arguments_are_errors_not_panics() {
             .to_string()
             .contains("few-shot prompting is not supported")
     );
+    let zip = tempfile::Builder::new().suffix(".zip").tempfile().unwrap();
+    let err = benchmark("mmlu_pro")
+        .unwrap()
+        .load(&args(zip.path()))
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("decompress it to JSONL first"),
+        "{err}"
+    );
+    // gzip JSONL is read; a broken one is an error naming the file
     let gz = tempfile::Builder::new()
         .suffix(".jsonl.gz")
         .tempfile()
@@ -727,7 +747,7 @@ fn bad_arguments_are_errors_not_panics() {
         .load(&args(gz.path()))
         .unwrap_err();
     assert!(
-        err.to_string().contains("decompress it to JSONL first"),
+        err.to_string().contains(&*gz.path().to_string_lossy()),
         "{err}"
     );
     let empty = tempfile::tempdir().unwrap();

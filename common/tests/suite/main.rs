@@ -8,6 +8,7 @@ mod dataset_random;
 mod dataset_sharegpt_real;
 mod eval_answer_key;
 mod eval_benchmarks;
+mod eval_code;
 mod eval_filters;
 mod eval_ifeval;
 mod eval_internals;

@@ -77,8 +77,17 @@ pub async fn run_job(
         if samples.is_empty() {
             anyhow::bail!("benchmark {name}: no samples (check local_path and subset_list)");
         }
+        // code benchmarks re-run only predictions kept from an earlier run, not this run's
+        let kept: Option<std::collections::HashSet<(String, u32)>> =
+            (bench.runs_code() && !rescore_only).then(|| {
+                store
+                    .predictions
+                    .get(name.as_str())
+                    .map(|ps| ps.iter().map(|p| p.key()).collect())
+                    .unwrap_or_default()
+            });
         if rescore_only {
-            rescore(&mut store, bench.as_ref(), &samples, &dargs)?;
+            rescore(&mut store, bench.as_ref(), &samples, &dargs, None).await?;
         } else {
             let pending: Vec<_> = samples
                 .iter()
@@ -115,7 +124,7 @@ pub async fn run_job(
         }
         if !rescore_only {
             // predictions kept from an earlier run are scored by today's extractors and scorers
-            rescore(&mut store, bench.as_ref(), &samples, &dargs)?;
+            rescore(&mut store, bench.as_ref(), &samples, &dargs, kept.as_ref()).await?;
         }
         let preds = store
             .predictions
@@ -137,25 +146,68 @@ pub async fn run_job(
     Ok(())
 }
 
-/// Re-scores stored predictions with the current extractors and scorers.
-fn rescore(
+/// Re-scores stored predictions (those in `only`, when given) with the current extractors and
+/// scorers; code benchmarks run the code in the agent's sandbox, off the async threads.
+async fn rescore(
     store: &mut EvalStore,
     bench: &dyn swarm_common::eval::Benchmark,
     samples: &[swarm_common::eval::Sample],
     dargs: &swarm_common::eval::DatasetArgs,
+    only: Option<&std::collections::HashSet<(String, u32)>>,
 ) -> anyhow::Result<()> {
     let name = bench.meta().name;
     let filters = task::filters(name, dargs)?;
     let by_id: std::collections::HashMap<&str, &swarm_common::eval::Sample> =
         samples.iter().map(|s| (s.id.as_str(), s)).collect();
-    if let Some(preds) = store.predictions.get_mut(name) {
-        for p in preds.iter_mut() {
+    let Some(preds) = store.predictions.get_mut(name) else {
+        return Ok(());
+    };
+    let chosen = |p: &swarm_common::eval::task::Prediction| {
+        by_id.contains_key(p.sample_id.as_str()) && only.is_none_or(|o| o.contains(&p.key()))
+    };
+    if !bench.runs_code() {
+        for p in preds.iter_mut().filter(|p| chosen(p)) {
             if let Some(s) = by_id.get(p.sample_id.as_str()) {
                 let (extracted, score) = task::score(bench, &filters, s, &p.completion);
                 p.extracted = extracted;
                 p.score = score;
             }
         }
+        return Ok(());
+    }
+    let picked: Vec<usize> = (0..preds.len()).filter(|i| chosen(&preds[*i])).collect();
+    if picked.is_empty() {
+        return Ok(());
+    }
+    let items: Vec<(swarm_common::eval::Sample, String)> = picked
+        .iter()
+        .filter_map(|i| {
+            let p = &preds[*i];
+            Some((
+                (*by_id.get(p.sample_id.as_str())?).clone(),
+                p.completion.clone(),
+            ))
+        })
+        .collect();
+    let (bench_name, args) = (name.to_owned(), dargs.clone());
+    let scored = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+        let bench = registry::benchmark(&bench_name)?;
+        let sandbox = swarm_agent::sandbox::batch::sandbox_for(&bench_name, &args)
+            .with_context(|| format!("benchmark {bench_name}"))?;
+        let refs: Vec<(&swarm_common::eval::Sample, &str)> =
+            items.iter().map(|(s, c)| (s, c.as_str())).collect();
+        Ok(swarm_agent::sandbox::batch::score_all(
+            bench.as_ref(),
+            &filters,
+            &sandbox,
+            &refs,
+        ))
+    })
+    .await
+    .context("re-scoring code")??;
+    for (i, (extracted, score)) in picked.into_iter().zip(scored) {
+        preds[i].extracted = extracted;
+        preds[i].score = score;
     }
     Ok(())
 }

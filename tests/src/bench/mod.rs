@@ -7,6 +7,7 @@ pub mod capacity;
 pub mod fidelity;
 pub mod merge;
 pub mod procstat;
+pub mod sandbox;
 pub mod scoring;
 pub mod shard;
 pub mod simproc;

@@ -1,4 +1,4 @@
-//! `swarm-bench capacity|fidelity|memory|merge|scoring|app|all`: the perf-core benchmarks (see docs/BENCHMARKS.md).
+//! `swarm-bench capacity|fidelity|memory|merge|scoring|app|sandbox|all`: the perf-core benchmarks (see docs/BENCHMARKS.md).
 
 use std::time::Instant;
 
@@ -54,15 +54,18 @@ fn main() -> anyhow::Result<()> {
                 .unwrap_or(100_000);
             swarm_tests::bench::app::app(samples, 1500).await?;
         }
+        if what == "sandbox" {
+            swarm_tests::bench::sandbox::sandbox(500, 3)?;
+        }
         if what == "memory" {
             memory(10_000, 20_000).await?;
         }
         if !matches!(
             what.as_str(),
-            "capacity" | "fidelity" | "memory" | "merge" | "scoring" | "app" | "all"
+            "capacity" | "fidelity" | "memory" | "merge" | "scoring" | "app" | "sandbox" | "all"
         ) {
             anyhow::bail!(
-                "unknown benchmark {what:?}: capacity, fidelity, memory, merge, scoring, app or all"
+                "unknown benchmark {what:?}: capacity, fidelity, memory, merge, scoring, app, sandbox or all"
             );
         }
         Ok(())

@@ -4,6 +4,7 @@ mod app_browser;
 mod app_http;
 mod distributed;
 mod eval_answer_key;
+mod eval_code;
 mod eval_run;
 mod fault_classes;
 mod fuzz_regressions;

@@ -114,9 +114,13 @@ fn kind(value: &Value) -> &'static str {
     }
 }
 
-/// Reads every record of a `.jsonl` or `.csv` file (a CSV's first row names the fields).
+/// Reads every record of a `.jsonl`, `.jsonl.gz` or `.csv` file (a CSV's first row names the
+/// fields).
 pub fn read_records(benchmark: &str, path: &Path) -> Result<Vec<Record>, EvalError> {
     let name = path.to_string_lossy().to_lowercase();
+    if name.ends_with(".jsonl.gz") {
+        return read_jsonl(path, &read_gzip(path)?);
+    }
     if name.ends_with(".gz") || name.ends_with(".zip") || name.ends_with(".parquet") {
         return Err(EvalError::BadArgs {
             benchmark: benchmark.to_owned(),
@@ -135,6 +139,21 @@ pub fn read_records(benchmark: &str, path: &Path) -> Result<Vec<Record>, EvalErr
     } else {
         read_jsonl(path, &text)
     }
+}
+
+/// The text of a gzip-compressed UTF-8 file.
+pub fn read_gzip(path: &Path) -> Result<String, EvalError> {
+    use std::io::Read;
+    let io = |source| EvalError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(std::io::BufReader::new(file))
+        .read_to_string(&mut text)
+        .map_err(io)?;
+    Ok(text)
 }
 
 fn read_jsonl(path: &Path, text: &str) -> Result<Vec<Record>, EvalError> {
