@@ -17,8 +17,11 @@ use swarm_common::wire::{delta_from_snapshot, from_snapshot};
 use swarm_proto::AgentMessage;
 use swarm_proto::agent_message::Msg;
 
+/// A fuzz target's body.
+pub type Target = fn(&[u8]);
+
 /// Every target by name, for the regression replay.
-pub const TARGETS: [(&str, fn(&[u8])); 5] = [
+pub const TARGETS: [(&str, Target); 5] = [
     ("sse_stream", sse_stream),
     ("plan_yaml", plan_yaml),
     ("dataset_lines", dataset_lines),

@@ -168,10 +168,9 @@ fn prediction_lines(dir: &Path) -> Vec<String> {
                 stack.push(p);
             } else if p.components().any(|c| c.as_os_str() == "predictions")
                 && p.extension().is_some_and(|x| x == "jsonl")
+                && let Ok(text) = std::fs::read_to_string(&p)
             {
-                if let Ok(text) = std::fs::read_to_string(&p) {
-                    lines.extend(text.lines().map(str::to_owned));
-                }
+                lines.extend(text.lines().map(str::to_owned));
             }
         }
     }
