@@ -41,6 +41,9 @@ if [ "${avail_kb:-0}" -lt 8000000 ]; then
   rm -rf target/debug
 fi
 
+# dependencies: licenses, sources, duplicate versions (cargo-deny; advisories when online)
+scripts/deny.sh
+
 # the Helm chart: rendered offline and validated against the Kubernetes schemas
 scripts/helm-test.sh
 
