@@ -35,6 +35,10 @@ pub enum Command {
     /// Write a CA, the coordinator's server certificate, agent client certificates and a bearer
     /// token for a distributed run over mutual TLS.
     Certs(crate::certs::CertsArgs),
+    /// Build mixed benchmark collections (evaluate one with `eval --datasets data_collection`).
+    Collection(crate::collection::CollectionArgs),
+    /// Thinking efficiency of reasoning models' math runs, side by side (EvalScope's think-eval).
+    ThinkEval(Box<crate::think::args::ThinkEvalArgs>),
 }
 
 /// `coordinator run` flags.

@@ -57,6 +57,7 @@ fn the_registry_knows_every_benchmark_by_its_meta_name() {
             "aime24",
             "aime25",
             "ceval",
+            "data_collection",
             "gpqa_diamond",
             "gsm8k",
             "iquiz",
