@@ -38,15 +38,19 @@ pub fn build_collection(
     let schema = CollectionSchema::read(schema_path)?;
     let base = schema_path.parent().unwrap_or(Path::new("."));
     let flat = flatten(&schema);
-    let mut loaded: Vec<(FlatDataset, Vec<Sample>)> = Vec::with_capacity(flat.len());
-    for d in flat {
-        let bench = registry::benchmark(&d.name).with_context(|| {
+    // every name is checked before any data is read
+    let mut benches = Vec::with_capacity(flat.len());
+    for d in &flat {
+        benches.push(registry::benchmark(&d.name).with_context(|| {
             format!(
                 "{}: field `{}.name`: cannot build this dataset",
                 schema_path.display(),
                 d.field
             )
-        })?;
+        })?);
+    }
+    let mut loaded: Vec<(FlatDataset, Vec<Sample>)> = Vec::with_capacity(flat.len());
+    for (d, bench) in flat.into_iter().zip(benches) {
         let mut args = d.args.clone();
         args.local_path = match (&args.local_path, data_dir) {
             (Some(p), _) if p.is_relative() => Some(base.join(p)),
