@@ -154,3 +154,98 @@ pub fn with_thinking(paragraphs: &[String], answer: &str) -> String {
     };
     format!("<think>\n{}\n</think>\n\n{rest}", paragraphs.join("\n\n"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RIGHT: &str = "<think>\nhm\n</think>\n\nSo.\nThe answer is \\boxed{\\frac{1}{2}}.";
+    const WRONG: &str = "So.\nThe answer is \\boxed{7}.";
+
+    fn config(paragraphs: u32, first_correct: u32) -> ThoughtsConfig {
+        ThoughtsConfig {
+            paragraphs,
+            first_correct,
+            words: 3,
+        }
+    }
+
+    #[test]
+    fn final_answers_are_the_last_box_or_line() {
+        assert_eq!(final_answer(RIGHT), "\\boxed{\\frac{1}{2}}");
+        assert_eq!(final_answer("a\nANSWER: C\n\n"), "ANSWER: C");
+        assert_eq!(final_answer("<think>\\boxed{9}</think>plain"), "plain");
+    }
+
+    #[test]
+    fn the_correct_answer_first_appears_in_the_chosen_paragraph() {
+        let p = reasoning_paragraphs(&config(5, 3), RIGHT, WRONG, true);
+        assert_eq!(p.len(), 5);
+        let first = p
+            .iter()
+            .position(|t| t.contains("\\boxed{\\frac{1}{2}}"))
+            .unwrap();
+        assert_eq!(first, 2);
+        assert!(p[0].contains("\\boxed{7}"), "{}", p[0]);
+        assert!(p[1..].iter().all(|t| !t.contains("\\boxed{7}")));
+        assert!(p.iter().all(|t| !t.contains("\n\n")));
+        // no digits outside the answers, so no stray candidate answers
+        assert!(
+            p.iter()
+                .filter(|t| !t.contains("boxed"))
+                .all(|t| !t.chars().any(|c| c.is_ascii_digit()))
+        );
+        for (i, t) in p.iter().enumerate().skip(1) {
+            assert!(t.starts_with(OPENERS[i - 1]), "{t}");
+        }
+        let wrong = reasoning_paragraphs(&config(5, 3), RIGHT, WRONG, false);
+        assert!(
+            wrong
+                .iter()
+                .all(|t| !t.contains("frac") && t.contains("\\boxed{7}"))
+        );
+        let never = reasoning_paragraphs(&config(2, 0), RIGHT, WRONG, true);
+        assert!(never.iter().all(|t| !t.contains("frac")));
+    }
+
+    #[test]
+    fn thinking_is_put_in_front_and_replaces_any_section() {
+        let p = vec!["a.".to_owned(), "But wait, b.".to_owned()];
+        assert_eq!(
+            with_thinking(&p, RIGHT),
+            "<think>\na.\n\nBut wait, b.\n</think>\n\nSo.\nThe answer is \\boxed{\\frac{1}{2}}."
+        );
+        assert_eq!(
+            with_thinking(&p, "x"),
+            "<think>\na.\n\nBut wait, b.\n</think>\n\nx"
+        );
+    }
+
+    #[test]
+    fn configs_are_checked_with_field_names() {
+        let err = config(0, 0).validate().unwrap_err().to_string();
+        assert!(err.contains("reasoning.thoughts.paragraphs"), "{err}");
+        let err = config(2, 3).validate().unwrap_err().to_string();
+        assert!(
+            err.contains("reasoning.thoughts.first_correct") && err.contains('3'),
+            "{err}"
+        );
+        let c = crate::SimConfig::from_yaml(
+            "reasoning: {mode: field, thoughts: {paragraphs: 4, first_correct: 2}}",
+        )
+        .unwrap();
+        assert_eq!(
+            c.reasoning.thoughts,
+            Some(ThoughtsConfig {
+                paragraphs: 4,
+                first_correct: 2,
+                words: 12
+            })
+        );
+        let err =
+            crate::SimConfig::from_yaml("reasoning: {thoughts: {paragraphs: 2, first_correct: 5}}")
+                .unwrap_err()
+                .to_string();
+        assert!(err.contains("first_correct"), "{err}");
+    }
+}

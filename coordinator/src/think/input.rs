@@ -199,9 +199,9 @@ fn read_model(
             }
         }
     }
-    levels.sort_by(|a, b| level_key(&a.0).cmp(&level_key(&b.0)));
+    levels.sort_by_key(|a| level_key(&a.0));
     for (_, samples) in &mut levels {
-        samples.sort_by(|a, b| index_key(&a.index).cmp(&index_key(&b.index)));
+        samples.sort_by_key(|a| index_key(&a.index));
         samples.dedup_by(|a, b| a.index == b.index);
     }
     Ok(levels)
@@ -316,4 +316,80 @@ fn problem(v: &Value) -> String {
         })
         .unwrap_or_default();
     text.strip_suffix(INSTRUCTION).unwrap_or(&text).to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(path: &Path, lines: &[Value]) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+        std::fs::write(path, text).unwrap();
+    }
+
+    #[test]
+    fn evalscope_folders_are_read_with_reasoning_parts_and_golds() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let user =
+            serde_json::json!([{"role": "user", "content": format!("What is 1+1?{INSTRUCTION}")}]);
+        let pred = |index: u64, content: Value| serde_json::json!({"index": index, "model": "m", "model_output": {"choices": [{"message": {"role": "assistant", "content": content}}]}, "messages": user});
+        write(
+            &root.join("predictions/m/math_500_Level 10.jsonl"),
+            &[pred(0, Value::from("<think>a</think>\\boxed{2}"))],
+        );
+        write(
+            &root.join("reviews/m/math_500_Level 10.jsonl"),
+            &[serde_json::json!({"index": 0, "target": "2"})],
+        );
+        write(
+            &root.join("predictions/m/math_500_Level 2.jsonl"),
+            &[
+                pred(
+                    11,
+                    serde_json::json!([{"type": "reasoning", "reasoning": "think hard"}, {"type": "text", "text": "\\boxed{3}"}]),
+                ),
+                pred(3, Value::from("x")),
+            ],
+        );
+        write(
+            &root.join("reviews/m/math_500_Level 2.jsonl"),
+            &[
+                serde_json::json!({"index": 3, "target": ["4"]}),
+                serde_json::json!({"index": 11, "target": "3"}),
+            ],
+        );
+        write(
+            &root.join("predictions/m/gsm8k_main.jsonl"),
+            &[pred(0, Value::from("y"))],
+        );
+        let runs = read_runs(&[root.to_path_buf()], "math_500").unwrap();
+        assert_eq!(runs.len(), 1);
+        assert_eq!(runs[0].label, "m");
+        let levels: Vec<&str> = runs[0].levels.iter().map(|(l, _)| l.as_str()).collect();
+        assert_eq!(levels, ["Level 2", "Level 10"]);
+        let l2 = &runs[0].levels[0].1;
+        assert_eq!(l2[0].index, "3", "index order");
+        assert_eq!(l2[0].gold, "4");
+        assert_eq!(l2[1].reasoning, "think hard");
+        assert_eq!(l2[1].content, "\\boxed{3}");
+        assert_eq!(l2[1].problem, "What is 1+1?");
+        // a missing review line is an error naming the file and line
+        write(
+            &root.join("reviews/m/math_500_Level 2.jsonl"),
+            &[serde_json::json!({"index": 3, "target": "4"})],
+        );
+        let err = read_runs(&[root.to_path_buf()], "math_500")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("math_500_Level 2.jsonl:1: no review line with index 11"),
+            "{err}"
+        );
+        let err = read_runs(&[root.join("nothing")], "math_500")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("no predictions/ folder"), "{err}");
+    }
 }

@@ -34,7 +34,7 @@ pub fn flatten(schema: &CollectionSchema) -> Vec<FlatDataset> {
     walk(
         &schema.datasets,
         1.0,
-        &[schema.name.clone()],
+        std::slice::from_ref(&schema.name),
         "datasets",
         &mut out,
     );

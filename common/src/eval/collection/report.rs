@@ -97,7 +97,7 @@ fn group(
         row.insert("count".into(), Value::from(members.len()));
         out.push((members.len(), row));
     }
-    out.sort_by(|a, b| b.0.cmp(&a.0));
+    out.sort_by_key(|r| std::cmp::Reverse(r.0));
     out.into_iter().map(|(_, r)| r).collect()
 }
 
@@ -186,7 +186,7 @@ pub fn overview_rows(entries: &[ScoredEntry]) -> Vec<(String, String, String, f6
             )
         })
         .collect();
-    rows.sort_by(|a, b| b.4.cmp(&a.4));
+    rows.sort_by_key(|r| std::cmp::Reverse(r.4));
     rows
 }
 
