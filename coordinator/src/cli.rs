@@ -37,6 +37,10 @@ pub enum Command {
     Certs(crate::certs::CertsArgs),
     /// Serve the dashboard: runs, reports, eval samples, comparisons, live runs.
     App(crate::app::AppArgs),
+    /// Build mixed benchmark collections (evaluate one with `eval --datasets data_collection`).
+    Collection(crate::collection::CollectionArgs),
+    /// Thinking efficiency of reasoning models' math runs, side by side (EvalScope's think-eval).
+    ThinkEval(Box<crate::think::args::ThinkEvalArgs>),
 }
 
 /// `coordinator run` flags.

@@ -6,6 +6,7 @@ pub mod app;
 pub mod certs;
 pub mod cli;
 pub mod cluster;
+pub mod collection;
 pub mod eval;
 pub mod gather;
 pub mod live;
@@ -15,6 +16,7 @@ pub mod perf_cmd;
 pub mod plan;
 pub mod report;
 pub mod run;
+pub mod think;
 
 use tokio_util::sync::CancellationToken;
 
@@ -28,6 +30,8 @@ pub async fn run(cli: Cli, cancel: CancellationToken) -> anyhow::Result<()> {
         Command::Eval(args) => eval::run::run_eval(&args, &cancel).await.map(|_| ()),
         Command::Certs(args) => certs::run_certs(&args),
         Command::App(args) => app::run_app(&args, &cancel).await,
+        Command::Collection(args) => collection::run(&args),
+        Command::ThinkEval(args) => think::run::run_think_eval(&args).await,
         Command::Validate { plan } => {
             let p = plan::load_plan(&plan)?;
             let stages: usize = p

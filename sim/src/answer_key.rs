@@ -85,6 +85,9 @@ pub struct AnswerKey {
 struct Chosen {
     correct: bool,
     text: String,
+    /// The question's right and wrong texts.
+    right: String,
+    wrong: String,
 }
 
 /// One line of the key file.
@@ -227,12 +230,18 @@ impl AnswerKey {
                 AnswerSelection::PerQuestion => answers_correctly(seed, &sha, config.accuracy),
             };
             correct += usize::from(right);
-            let text = if right { q.correct } else { q.wrong };
+            let text = if right {
+                q.correct.clone()
+            } else {
+                q.wrong.clone()
+            };
             answers.insert(
                 sha,
                 Chosen {
                     correct: right,
                     text,
+                    right: q.correct,
+                    wrong: q.wrong,
                 },
             );
         }
@@ -274,6 +283,13 @@ impl AnswerKey {
     /// The answer to a chat prompt whose last user message is `content`.
     pub fn answer_for_prompt(&self, content: &str) -> Option<&str> {
         self.answer(&prompt_sha256(content))
+    }
+
+    /// For the question `prompt_sha256`: whether it is answered correctly, and its right and
+    /// wrong texts (None: not in the key).
+    pub fn texts(&self, prompt_sha256: &str) -> Option<(bool, &str, &str)> {
+        self.chosen(prompt_sha256)
+            .map(|c| (c.correct, c.right.as_str(), c.wrong.as_str()))
     }
 }
 

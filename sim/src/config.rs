@@ -109,6 +109,9 @@ impl SimConfig {
         if let Some(key) = &self.answer_key {
             key.validate()?;
         }
+        if let Some(thoughts) = &self.reasoning.thoughts {
+            thoughts.validate()?;
+        }
         self.faults.validate()
     }
 }
@@ -254,6 +257,10 @@ pub struct ReasoningConfig {
     pub mode: ReasoningMode,
     /// How many of the answer's first tokens are reasoning (capped by the answer length).
     pub tokens: u32,
+    /// Answer-key answers get a thinking section of sub-thoughts with the correct answer first
+    /// reached in a chosen paragraph (see [`crate::ThoughtsConfig`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thoughts: Option<crate::ThoughtsConfig>,
 }
 
 /// Where simulated reasoning tokens are sent.

@@ -169,8 +169,16 @@ fn keyed_answer(shared: &Shared, endpoint: Endpoint, body: &[u8]) -> Option<Scri
         return None;
     }
     let content = last_user_content(body)?;
-    let text = key.answer_for_prompt(&content)?;
-    Some(Script::new(text, shared.config.reasoning.mode))
+    let sha = crate::prompt_sha256(&content);
+    let text = key.answer(&sha)?;
+    match (&shared.config.reasoning.thoughts, key.texts(&sha)) {
+        (Some(thoughts), Some((correct, right, wrong))) => {
+            let paragraphs = crate::reasoning_paragraphs(thoughts, right, wrong, correct);
+            let text = crate::with_thinking(&paragraphs, text);
+            Some(Script::new(&text, shared.config.reasoning.mode))
+        }
+        _ => Some(Script::new(text, shared.config.reasoning.mode)),
+    }
 }
 
 /// A non-streamed answer, sent when its last token would have been generated.

@@ -41,6 +41,7 @@ mod server;
 mod sha256;
 mod sse;
 mod stream;
+mod thoughts;
 mod truth;
 mod vocab;
 
@@ -53,4 +54,5 @@ pub use dist::Dist;
 pub use error::SimError;
 pub use faults::{FAULT_HEADER, Fault, UnknownFault};
 pub use server::{SimHandle, serve, start};
+pub use thoughts::{ThoughtsConfig, final_answer, reasoning_paragraphs, with_thinking};
 pub use truth::{TruthEntry, TruthLog};

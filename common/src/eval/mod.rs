@@ -9,6 +9,7 @@
 pub mod answer_key;
 pub mod benchmarks;
 pub mod exec;
+pub mod collection;
 pub mod filters;
 pub mod math;
 pub mod mc;
@@ -16,6 +17,7 @@ pub mod registry;
 pub mod report;
 pub mod sample;
 pub mod task;
+pub mod think;
 
 pub use report::{Aggregation, Report, ReportSpec, ScoredSample, build_report};
 pub use sample::{Benchmark, BenchmarkMeta, DatasetArgs, EvalError, Sample, Score};

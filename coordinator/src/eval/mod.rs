@@ -3,6 +3,7 @@
 //! reviews stored once per (sample, repeat), reports in EvalScope's layout, resume and rescore.
 
 pub mod args;
+pub mod collection_report;
 pub mod job;
 pub mod lease;
 pub mod report;

@@ -131,8 +131,11 @@ pub async fn run_job(
             .get(name.as_str())
             .cloned()
             .unwrap_or_default();
-        let r = report(&job.model, bench.as_ref(), &samples, job.repeats, &preds);
+        let mut r = report(&job.model, bench.as_ref(), &samples, job.repeats, &preds);
         let dir = store.reports_dir();
+        if name == swarm_common::eval::collection::NAME {
+            r = super::collection_report::write(&job.model, &samples, job.repeats, &preds, &dir)?;
+        }
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create {}", dir.display()))?;
         write_json(&dir.join(format!("{name}.json")), &r)?;
