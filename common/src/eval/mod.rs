@@ -8,8 +8,8 @@
 
 pub mod answer_key;
 pub mod benchmarks;
-pub mod exec;
 pub mod collection;
+pub mod exec;
 pub mod filters;
 pub mod math;
 pub mod mc;
