@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::Row;
-use super::procs::{Proc, free_port, start_sim, summaries, wait_listening};
+use super::procs::{Proc, free_port, run_plan, start_agent, start_sim, summaries, wait_listening};
 use super::proxy::Proxy;
 use super::summary::Counts;
 
@@ -107,15 +107,7 @@ outputs: {{dir: out}}
 "#
         ),
     )?;
-    let mut coord = Proc::start(
-        "coordinator",
-        &[
-            "run".into(),
-            plan.to_string_lossy().into_owned(),
-            "--quiet".into(),
-        ],
-        &dir.join("coordinator.log"),
-    )?;
+    let mut coord = run_plan(&plan)?;
     wait_listening(port, Duration::from_secs(20))?;
     let mut proxies = Vec::new();
     let mut agents = Vec::new();
@@ -155,20 +147,7 @@ outputs: {{dir: out}}
 }
 
 fn agent(dir: &Path, port: u16, i: u32, token: &Path) -> anyhow::Result<Proc> {
-    Proc::start(
-        "agent",
-        &[
-            "--coordinator".into(),
-            format!("http://127.0.0.1:{port}"),
-            "--id".into(),
-            format!("a{i}"),
-            "--label".into(),
-            "region=local".into(),
-            "--token-file".into(),
-            token.to_string_lossy().into_owned(),
-        ],
-        &dir.join(format!("agent-{i}.log")),
-    )
+    start_agent(dir, port, &format!("a{i}"), token)
 }
 
 /// The stage's events, condensed ("a3 lost at 5.1 s; ...").

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::Row;
-use super::procs::Proc;
+use super::procs::{Proc, files_under};
 
 /// Records in the gsm8k fixture × repeats.
 const RECORDS: usize = 20;
@@ -156,25 +156,15 @@ fn run_dir(out: &Path) -> anyhow::Result<PathBuf> {
 
 /// Every line of every predictions file under `dir`.
 fn prediction_lines(dir: &Path) -> Vec<String> {
-    let mut lines = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.components().any(|c| c.as_os_str() == "predictions")
-                && p.extension().is_some_and(|x| x == "jsonl")
-                && let Ok(text) = std::fs::read_to_string(&p)
-            {
-                lines.extend(text.lines().map(str::to_owned));
-            }
-        }
-    }
-    lines
+    let files = files_under(dir, |p| {
+        p.components().any(|c| c.as_os_str() == "predictions")
+            && p.extension().is_some_and(|x| x == "jsonl")
+    });
+    files
+        .iter()
+        .filter_map(|p| std::fs::read_to_string(p).ok())
+        .flat_map(|text| text.lines().map(str::to_owned).collect::<Vec<_>>())
+        .collect()
 }
 
 /// The (sample, repeat) a complete prediction line is for.

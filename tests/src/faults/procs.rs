@@ -131,8 +131,41 @@ pub fn start_sim(flags: &[&str], log: &Path) -> anyhow::Result<(Proc, String)> {
     Ok((p, format!("http://127.0.0.1:{port}")))
 }
 
-/// Every `summary.json` under `dir`.
-pub fn summaries(dir: &Path) -> Vec<PathBuf> {
+/// `coordinator run plan --quiet`, logging to `coordinator.log` beside the plan.
+pub fn run_plan(plan: &Path) -> anyhow::Result<Proc> {
+    let dir = plan.parent().unwrap_or(Path::new("."));
+    Proc::start(
+        "coordinator",
+        &[
+            "run".into(),
+            plan.to_string_lossy().into_owned(),
+            "--quiet".into(),
+        ],
+        &dir.join("coordinator.log"),
+    )
+}
+
+/// An agent process dialling `http://127.0.0.1:port` as `id` with the token in `token`, logging
+/// to `<id>.log` in `dir`.
+pub fn start_agent(dir: &Path, port: u16, id: &str, token: &Path) -> anyhow::Result<Proc> {
+    Proc::start(
+        "agent",
+        &[
+            "--coordinator".into(),
+            format!("http://127.0.0.1:{port}"),
+            "--id".into(),
+            id.to_owned(),
+            "--label".into(),
+            "region=local".into(),
+            "--token-file".into(),
+            token.to_string_lossy().into_owned(),
+        ],
+        &dir.join(format!("{id}.log")),
+    )
+}
+
+/// Every file under `dir` (recursively) that `keep` accepts, sorted.
+pub fn files_under(dir: &Path, keep: impl Fn(&Path) -> bool) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -143,11 +176,16 @@ pub fn summaries(dir: &Path) -> Vec<PathBuf> {
             let p = e.path();
             if p.is_dir() {
                 stack.push(p);
-            } else if p.file_name().is_some_and(|n| n == "summary.json") {
+            } else if keep(&p) {
                 out.push(p);
             }
         }
     }
     out.sort();
     out
+}
+
+/// Every `summary.json` under `dir`.
+pub fn summaries(dir: &Path) -> Vec<PathBuf> {
+    files_under(dir, |p| p.file_name().is_some_and(|n| n == "summary.json"))
 }

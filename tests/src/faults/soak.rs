@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use super::procs::{Proc, free_port, start_sim, summaries, wait_listening};
+use super::procs::{free_port, run_plan, start_agent, start_sim, summaries, wait_listening};
 use super::summary::Counts;
 
 /// RSS may grow by at most this much between the first sample after warm-up and the last.
@@ -58,29 +58,15 @@ outputs: {{dir: out}}
 "#
         ),
     )?;
-    let mut coord = Proc::start(
-        "coordinator",
-        &[
-            "run".into(),
-            plan.to_string_lossy().into_owned(),
-            "--quiet".into(),
-        ],
-        &dir.join("coordinator.log"),
-    )?;
+    let mut coord = run_plan(&plan)?;
     wait_listening(port, Duration::from_secs(20))?;
     let mut agents = Vec::new();
     for i in 1..=3 {
-        agents.push(Proc::start(
-            "agent",
-            &[
-                "--coordinator".into(),
-                format!("http://127.0.0.1:{port}"),
-                "--id".into(),
-                format!("soak-{i}"),
-                "--token-file".into(),
-                dir.join("token").to_string_lossy().into_owned(),
-            ],
-            &dir.join(format!("agent-{i}.log")),
+        agents.push(start_agent(
+            dir,
+            port,
+            &format!("soak-{i}"),
+            &dir.join("token"),
         )?);
     }
     let mut tracks: Vec<Track> = std::iter::once(&coord)
