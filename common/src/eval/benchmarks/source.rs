@@ -245,6 +245,10 @@ pub fn resolve(
         if candidate.is_file() {
             return Ok(vec![candidate]);
         }
+        let gz = path.join(format!("{name}.gz"));
+        if name.ends_with(".jsonl") && gz.is_file() {
+            return Ok(vec![gz]);
+        }
         if candidate.is_dir() {
             let files = files_with(&candidate, extensions)?;
             if !files.is_empty() {
@@ -278,7 +282,9 @@ fn files_with(dir: &Path, extensions: &[&str]) -> Result<Vec<PathBuf>, EvalError
             .file_name()
             .map(|n| n.to_string_lossy().to_lowercase())
             .unwrap_or_default();
-        if p.is_file() && extensions.iter().any(|e| name.ends_with(e)) {
+        // a gzipped JSON-lines file counts wherever a plain one does
+        let gz_jsonl = name.ends_with(".jsonl.gz") && extensions.contains(&".jsonl");
+        if p.is_file() && (gz_jsonl || extensions.iter().any(|e| name.ends_with(e))) {
             files.push(p);
         }
     }
@@ -368,4 +374,21 @@ pub fn subject_of(path: &Path, split_suffixes: &[&str]) -> String {
         }
     }
     stem
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_folder_of_gzipped_json_lines_resolves() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("test.jsonl.gz"), b"x").unwrap();
+        std::fs::write(dir.path().join("notes.txt"), b"x").unwrap();
+        let preferred = resolve("b", dir.path(), &["test.jsonl"], &[".jsonl"]).unwrap();
+        assert_eq!(preferred, vec![dir.path().join("test.jsonl.gz")]);
+        let any = resolve("b", dir.path(), &[], &[".jsonl"]).unwrap();
+        assert_eq!(any, vec![dir.path().join("test.jsonl.gz")]);
+        assert!(resolve("b", dir.path(), &[], &[".csv"]).is_err());
+    }
 }
