@@ -256,3 +256,44 @@ pub fn kill_all_of(uid: libc::uid_t) {
         }
     }
 }
+
+/// Waits (up to 2 s, killing again every 100 ms) until no process of `uid` is left, dying ones
+/// included: SIGKILL is delivered asynchronously and an exiting process counts against its
+/// uid's process limit until it is reaped.
+pub fn wait_none_left(uid: libc::uid_t) {
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    let mut round = 0u32;
+    while processes_of(uid) > 0 && std::time::Instant::now() < until {
+        round += 1;
+        if round.is_multiple_of(10) {
+            kill_all_of(uid);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+/// How many processes (zombies included) have `uid` as their real user id.
+fn processes_of(uid: libc::uid_t) -> usize {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+        })
+        .filter(|e| {
+            std::fs::read_to_string(e.path().join("status")).is_ok_and(|status| {
+                status
+                    .lines()
+                    .find_map(|l| l.strip_prefix("Uid:"))
+                    .and_then(|v| v.split_whitespace().next())
+                    .and_then(|v| v.parse::<libc::uid_t>().ok())
+                    == Some(uid)
+            })
+        })
+        .count()
+}

@@ -96,6 +96,9 @@ pub fn run(launch: Launch<'_>) -> RunOutcome {
     let status = child.wait();
     if let Some(uid) = launch.sweep_uid {
         super::isolation::kill_all_of(uid);
+        // the next program of this slot runs as the same uid: its process limit must not still
+        // count the dying processes of this one
+        super::isolation::wait_none_left(uid);
     }
     // the input writer ends by itself once the program's end of the pipe is closed
     drop(stdin);
