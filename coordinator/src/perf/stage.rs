@@ -203,15 +203,18 @@ impl Ctx<'_> {
                         c.completion_tokens,
                     );
                 }
+                // a lost shard's budget was re-assigned when it was lost: its late end must not
+                // re-assign it again (a `cancelled` stop would), only say what was discarded
                 if let Some(s) = self.book.shards.get(&d.shard_id)
                     && s.status == ShardStatus::Lost
-                    && s.late > 0
                 {
                     let late = s.late;
-                    self.note(format!(
-                        "shard {}: agent {agent_id} came back after the shard was re-assigned; its {late} late requests were discarded",
-                        d.shard_id
-                    ));
+                    if late > 0 {
+                        self.note(format!(
+                            "shard {}: agent {agent_id} came back after the shard was re-assigned; its {late} late requests were discarded",
+                            d.shard_id
+                        ));
+                    }
                     return Ok(());
                 }
                 let unasked_cancel = d.stop == "cancelled" && !stage_cancelled;
