@@ -208,6 +208,10 @@ pub async fn run_parsed(
     cluster.shutdown().await;
     write_json(&run_dir.join("run.json"), &summary)?;
     crate::report::html::write_report_or_warn(&run_dir);
+    let dir = run_dir.clone();
+    // a large run takes seconds to index: off the async threads
+    let _ =
+        tokio::task::spawn_blocking(move || crate::app::samples::write_index_or_warn(&dir)).await;
     for s in sims {
         s.shutdown().await;
     }

@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use super::index::{RunEntry, RunFilter};
-use super::samples::{SampleIndex, SamplePage, SampleQuery};
+use super::samples::{Progress, SamplePage, SampleQuery, SampleStore};
 use crate::report::html::escape::{esc, num, url_encode};
 use crate::report::html::page::{page, table};
 
@@ -101,7 +101,13 @@ fn link(run: &str, q: &SampleQuery, page_no: usize) -> String {
 }
 
 /// The samples browser of a run: filters, counts, one page of samples, pager.
-pub fn samples_page(run: &str, ix: &SampleIndex, q: &SampleQuery, p: &SamplePage) -> String {
+pub fn samples_page(
+    run: &str,
+    ix: &SampleStore,
+    q: &SampleQuery,
+    p: &SamplePage,
+    refreshing: bool,
+) -> String {
     let mut body = String::new();
     let opt = |value: &str, current: &str| {
         format!(
@@ -152,17 +158,17 @@ pub fn samples_page(run: &str, ix: &SampleIndex, q: &SampleQuery, p: &SamplePage
     let _ = write!(
         body,
         "<p id=\"sample-count\" data-matched=\"{}\">{} of {} samples match{accuracy} · page {} of {pages}</p>",
-        p.matched,
-        p.matched,
-        ix.rows.len(),
-        q.page
+        p.matched, p.matched, ix.total, q.page
     );
-    if !ix.skipped.is_empty() {
+    if refreshing {
+        body.push_str("<p class=\"muted\" id=\"refreshing\">the run's files changed: a newer index is being built; these are the samples indexed before</p>");
+    }
+    if let Some(first) = ix.skipped.first() {
         let _ = write!(
             body,
             "<p class=\"bad\">{} unreadable lines skipped, first: {}</p>",
-            ix.skipped.len(),
-            esc(&ix.skipped[0])
+            ix.skipped_count,
+            esc(first)
         );
     }
     let rows: Vec<Vec<String>> = p
@@ -232,6 +238,28 @@ pub fn samples_page(run: &str, ix: &SampleIndex, q: &SampleQuery, p: &SamplePage
     page(&format!("samples: {run}"), &nav(Some(run)), &body)
 }
 
+/// What the samples page shows while a run's samples are still being indexed; it reloads itself
+/// every second until the index is ready.
+pub fn indexing_page(run: &str, progress: &Progress) -> String {
+    use std::sync::atomic::Ordering::Relaxed;
+    let total = progress.files_total.load(Relaxed);
+    let done = progress.files_done.load(Relaxed);
+    let body = format!(
+        "<p id=\"indexing\" data-files-done=\"{done}\" data-files-total=\"{total}\">indexing the samples of this run: {done} of {total} prediction files read, {} samples so far ({:.0}%). The index is kept beside the run, so this happens once.</p>",
+        progress.rows_done.load(Relaxed),
+        if total > 0 {
+            100.0 * done as f64 / total as f64
+        } else {
+            0.0
+        }
+    );
+    page(&format!("samples: {run}"), &nav(Some(run)), &body).replacen(
+        "<meta charset=\"utf-8\">",
+        "<meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"1\">",
+        1,
+    )
+}
+
 /// A page that says what went wrong.
 pub fn error_page(message: &str) -> String {
     page(
@@ -239,4 +267,22 @@ pub fn error_page(message: &str) -> String {
         &nav(None),
         &format!("<p class=\"bad\">{}</p>", esc(message)),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::Ordering::Relaxed;
+
+    #[test]
+    fn the_indexing_page_shows_progress_and_reloads_itself() {
+        let p = Progress::default();
+        p.files_total.store(8, Relaxed);
+        p.files_done.store(2, Relaxed);
+        p.rows_done.store(25_000, Relaxed);
+        let html = indexing_page("r<1>", &p);
+        assert!(html.contains("2 of 8 prediction files read, 25000 samples so far (25%)"));
+        assert!(html.contains("<meta http-equiv=\"refresh\" content=\"1\">"));
+        assert!(html.contains("r&lt;1&gt;") && !html.contains("r<1>"));
+    }
 }

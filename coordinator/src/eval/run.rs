@@ -51,6 +51,10 @@ pub async fn run_eval(args: &EvalArgs, cancel: &CancellationToken) -> anyhow::Re
         r?;
     }
     crate::report::html::write_report_or_warn(&run_dir);
+    let dir = run_dir.clone();
+    // a large run takes seconds to index: off the async threads
+    let _ =
+        tokio::task::spawn_blocking(move || crate::app::samples::write_index_or_warn(&dir)).await;
     println!("\nresults: {}", run_dir.display());
     Ok(run_dir)
 }

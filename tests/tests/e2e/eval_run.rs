@@ -80,6 +80,15 @@ async fn eval_leases_stores_once_resumes_and_rescores() {
         .map(|s| lines(&root.join(format!("predictions/sim-model/iquiz_{s}.jsonl"))))
         .sum();
     assert_eq!(iq, 24);
+    // the run's sample index is written with it, up to date with its files
+    assert!(
+        run.join(swarm_coordinator::app::samples::INDEX_FILE)
+            .is_file()
+    );
+    let ix = swarm_coordinator::app::samples::open_index(&run)
+        .expect("index opens")
+        .expect("index is up to date");
+    assert_eq!(ix.total, 36);
     let report = read_json(&root.join("reports/sim-model/gsm8k.json"));
     assert_eq!(report["dataset_name"], "gsm8k");
     // the simulator answers lorem ipsum: nothing is correct, every planned item is counted

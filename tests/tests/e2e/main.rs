@@ -2,6 +2,7 @@
 
 mod app_browser;
 mod app_http;
+mod app_index;
 mod distributed;
 mod eval_answer_key;
 mod eval_code;

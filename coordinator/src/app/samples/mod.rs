@@ -1,0 +1,357 @@
+//! Eval samples of a run, browsed on the server: each prediction line joined with its review
+//! line (gold answer, score). Reads our lines and EvalScope's own.
+//!
+//! A run's samples are indexed once into `samples.index.sqlite` beside the run (or in the
+//! temporary folder when the run folder is read-only): filter columns, a lower-cased search text
+//! and each line's place in its file. The coordinator writes the index when an eval ends, so
+//! the dashboard's first page of even a very large run is a few small queries; the index is
+//! rebuilt whenever the run's prediction or review files change.
+
+pub mod build;
+pub mod parse;
+pub mod store;
+
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+pub use build::Progress;
+pub use store::SampleStore;
+
+use super::index::eval_roots;
+use crate::report::run_data::subdirs;
+
+/// The index's file name in a run folder.
+pub const INDEX_FILE: &str = "samples.index.sqlite";
+
+/// One generated answer to one sample.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SampleRow {
+    /// Benchmark (`gsm8k`).
+    pub dataset: String,
+    /// Subset (`main`, `Level 1`).
+    pub subset: String,
+    /// The model folder.
+    pub model: String,
+    /// The sample's index within its subset.
+    pub index: String,
+    /// Which generation of the sample.
+    pub repeat: u32,
+    /// The last user message.
+    pub question: String,
+    /// The reasoning content, if any.
+    pub reasoning: String,
+    /// The answer content.
+    pub answer: String,
+    /// What the scorer extracted from the answer.
+    pub extracted: String,
+    /// The gold answer.
+    pub gold: String,
+    /// The main metric's value, if scored.
+    pub score: Option<f64>,
+    /// The request's error, if it failed.
+    pub error: Option<String>,
+}
+
+impl SampleRow {
+    /// Full credit on the main metric.
+    pub fn correct(&self) -> bool {
+        self.score.is_some_and(|s| s >= 1.0 - 1e-9)
+    }
+
+    /// What a text search looks in: question, reasoning, answer and gold, lower-cased.
+    pub fn search_text(&self) -> String {
+        format!(
+            "{}\n{}\n{}\n{}",
+            self.question, self.reasoning, self.answer, self.gold
+        )
+        .to_lowercase()
+    }
+}
+
+/// What the samples page asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SampleQuery {
+    /// Benchmark, empty for any.
+    pub dataset: String,
+    /// Subset, empty for any.
+    pub subset: String,
+    /// Some(true): only full-credit answers; Some(false): only the others.
+    pub correct: Option<bool>,
+    /// Case-insensitive text searched in question, reasoning, answer and gold.
+    pub text: String,
+    /// 1-based page.
+    pub page: usize,
+    /// Rows per page (1..=200).
+    pub per_page: usize,
+}
+
+impl Default for SampleQuery {
+    fn default() -> Self {
+        Self {
+            dataset: String::new(),
+            subset: String::new(),
+            correct: None,
+            text: String::new(),
+            page: 1,
+            per_page: 20,
+        }
+    }
+}
+
+/// One page of matching samples.
+#[derive(Debug)]
+pub struct SamplePage {
+    /// Samples matching the filters.
+    pub matched: usize,
+    /// Of which full credit.
+    pub matched_correct: usize,
+    /// The rows of the page asked for.
+    pub rows: Vec<SampleRow>,
+}
+
+/// Errors reading or writing a sample index.
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    /// SQLite refused an operation.
+    #[error("sample index {path}: {source}")]
+    Sqlite {
+        /// The index file.
+        path: PathBuf,
+        /// The SQLite error.
+        source: rusqlite::Error,
+    },
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A file changed after it was indexed (the index is rebuilt on the next request).
+    #[error("{0} changed while it was read; reload the page")]
+    Changed(PathBuf),
+}
+
+impl IndexError {
+    fn sql(path: &Path, source: rusqlite::Error) -> Self {
+        Self::Sqlite {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+
+    fn io(path: &Path, source: std::io::Error) -> Self {
+        Self::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+/// The prediction and review files of a run with size and modification time: when this
+/// changes, the index is stale.
+pub type Signature = Vec<(PathBuf, u64, Option<SystemTime>)>;
+
+/// The [`Signature`] of `run` now.
+pub fn signature(run: &Path) -> Signature {
+    let mut out = Vec::new();
+    for root in eval_roots(run) {
+        for kind in ["predictions", "reviews"] {
+            for m in subdirs(&root.join(kind)) {
+                for f in parse::jsonl_files(&m) {
+                    let meta = std::fs::metadata(&f).ok();
+                    out.push((
+                        f,
+                        meta.as_ref().map(|m| m.len()).unwrap_or(0),
+                        meta.and_then(|m| m.modified().ok()),
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A signature as stored in the index: one `name size mtime-ns` line per file.
+pub fn signature_text(sig: &Signature) -> String {
+    sig.iter()
+        .map(|(p, len, modified)| {
+            let ns = modified
+                .and_then(|m| m.duration_since(SystemTime::UNIX_EPOCH).ok())
+                .map(|d| d.as_nanos())
+                .unwrap_or(0);
+            format!(
+                "{}\t{len}\t{ns}\n",
+                p.file_name().unwrap_or_default().to_string_lossy()
+            )
+        })
+        .collect()
+}
+
+/// Where the index of `run` lies: beside it, else (read-only run folders) in the temporary
+/// folder under a name made from the run's path.
+pub fn index_paths(run: &Path) -> [PathBuf; 2] {
+    let abs = std::fs::canonicalize(run).unwrap_or_else(|_| run.to_path_buf());
+    // FNV-1a: stable across builds, unlike the standard hasher
+    let hash = abs
+        .to_string_lossy()
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+    [
+        run.join(INDEX_FILE),
+        std::env::temp_dir()
+            .join("swarmbench-sample-index")
+            .join(format!("{hash:016x}.sqlite")),
+    ]
+}
+
+fn writable(dir: &Path) -> bool {
+    let probe = dir.join(format!(".swarm-write-probe-{}", std::process::id()));
+    let ok = std::fs::File::create(&probe).is_ok();
+    let _ = std::fs::remove_file(&probe);
+    ok
+}
+
+/// The index of `run` if one is up to date with its files.
+pub fn open_index(run: &Path) -> Result<Option<SampleStore>, IndexError> {
+    let sig = signature(run);
+    for db in index_paths(run) {
+        if let Some(s) = SampleStore::open(run, &db, &sig)? {
+            return Ok(Some(s));
+        }
+    }
+    Ok(None)
+}
+
+/// Builds the index of `run` (beside it when the folder is writable) and opens it.
+pub fn build_index(run: &Path, progress: &Progress) -> Result<SampleStore, IndexError> {
+    let [beside, fallback] = index_paths(run);
+    let db = if writable(run) { beside } else { fallback };
+    build::build(run, &db, progress)?;
+    let sig = signature(run);
+    match SampleStore::open(run, &db, &sig)? {
+        Some(s) => Ok(s),
+        // the run changed while it was indexed: build again from what is there now
+        None => {
+            build::build(run, &db, progress)?;
+            let sig = signature(run);
+            SampleStore::open(run, &db, &sig)?.ok_or(IndexError::Changed(run.to_path_buf()))
+        }
+    }
+}
+
+/// Writes the sample index of a run that holds eval predictions (end of `coordinator eval` and
+/// `run`), so the dashboard opens it at once; a failure is only a warning.
+pub fn write_index_or_warn(run: &Path) {
+    if signature(run).is_empty() {
+        return;
+    }
+    match build_index(run, &Progress::default()) {
+        Ok(s) => println!("sample index: {} samples", s.total),
+        Err(e) => eprintln!("warning: no sample index: {e}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn write_run(dir: &Path, n: usize) {
+        let preds = dir.join("eval/predictions/m");
+        let revs = dir.join("eval/reviews/m");
+        std::fs::create_dir_all(&preds).expect("dir");
+        std::fs::create_dir_all(&revs).expect("dir");
+        for (bench, subset, pick) in [("gsm8k", "A", 0), ("math_500", "B", 1)] {
+            let mut p =
+                std::fs::File::create(preds.join(format!("{bench}_{subset}.jsonl"))).expect("file");
+            let mut r =
+                std::fs::File::create(revs.join(format!("{bench}_{subset}.jsonl"))).expect("file");
+            for i in (0..n).filter(|i| (i % 3 == 0) as usize != pick) {
+                let score = if i % 5 == 0 { 1.0 } else { 0.0 };
+                writeln!(p, "{}", serde_json::json!({"index": i, "messages": [{"role": "user", "content": "What is 2+2?"}], "model_output": {"choices": [{"message": {"content": format!("answer {i}")}}]}})).expect("write");
+                writeln!(r, "{}", serde_json::json!({"index": i, "target": "4", "sample_score": {"score": {"value": {"acc": score}, "main_score_name": "acc"}}})).expect("write");
+            }
+            writeln!(p, "{{not json").expect("write");
+        }
+    }
+
+    #[test]
+    fn filters_pages_and_searches_a_built_index() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        write_run(dir.path(), 45);
+        let progress = Progress::default();
+        let ix = build_index(dir.path(), &progress).expect("index");
+        assert_eq!((ix.total, ix.skipped_count), (45, 2));
+        assert!(
+            ix.skipped[0].contains("gsm8k_A.jsonl:16:"),
+            "{:?}",
+            ix.skipped
+        );
+        assert_eq!(
+            progress
+                .files_done
+                .load(std::sync::atomic::Ordering::Relaxed),
+            2
+        );
+        assert_eq!(ix.facets["gsm8k"].len(), 1);
+        let all = ix.query(&SampleQuery::default()).expect("query");
+        assert_eq!(
+            (all.matched, all.matched_correct, all.rows.len()),
+            (45, 9, 20)
+        );
+        assert_eq!(
+            (all.rows[0].answer.as_str(), all.rows[0].gold.as_str()),
+            ("answer 0", "4")
+        );
+        let p3 = ix
+            .query(&SampleQuery {
+                page: 3,
+                ..Default::default()
+            })
+            .expect("query");
+        assert_eq!(p3.rows.len(), 5);
+        assert_eq!(p3.rows[4].answer, "answer 44", "file order: math_500 last");
+        let gsm = ix
+            .query(&SampleQuery {
+                dataset: "gsm8k".into(),
+                correct: Some(true),
+                ..Default::default()
+            })
+            .expect("query");
+        assert_eq!(gsm.matched, 3, "i in 0, 15, 30");
+        assert!(gsm.rows.iter().all(|r| r.correct() && r.dataset == "gsm8k"));
+        let text = ix
+            .query(&SampleQuery {
+                text: "ANSWER 4".into(),
+                ..Default::default()
+            })
+            .expect("query");
+        assert_eq!(text.matched, 6, "4 and 40..44");
+        // reopened from disk while the files are unchanged; stale once they change
+        assert_eq!(
+            open_index(dir.path()).expect("open").map(|s| s.total),
+            Some(45)
+        );
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(dir.path().join("eval/predictions/m/gsm8k_A.jsonl"))
+            .and_then(|mut f| writeln!(f))
+            .expect("append");
+        assert!(open_index(dir.path()).expect("open").is_none());
+    }
+
+    #[test]
+    fn a_garbage_index_file_is_rebuilt_not_an_error() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        write_run(dir.path(), 6);
+        std::fs::write(dir.path().join(INDEX_FILE), b"not sqlite").expect("write");
+        assert!(open_index(dir.path()).expect("open").is_none());
+        let ix = build_index(dir.path(), &Progress::default()).expect("index");
+        assert_eq!(ix.total, 6);
+        assert!(open_index(dir.path()).expect("open").is_some());
+    }
+}

@@ -1,0 +1,227 @@
+//! A built sample index, opened read-only: filters and counts answered by SQLite, the page's rows
+//! read back from the prediction and review files at the offsets the index holds.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params_from_iter};
+
+use super::parse::{FileOrigin, PredictionLine, review};
+use super::{IndexError, SamplePage, SampleQuery, SampleRow, Signature, signature_text};
+
+/// Bumped whenever the tables change: an index of another version is rebuilt.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The index's tables. `samples.id` is [`row_id`]: ordering by it is file order.
+pub const SCHEMA: &str = "
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE files (job INTEGER PRIMARY KEY, predictions TEXT NOT NULL, reviews TEXT NOT NULL);
+CREATE TABLE samples (
+    id INTEGER PRIMARY KEY,
+    dataset TEXT NOT NULL,
+    subset TEXT NOT NULL,
+    correct INTEGER NOT NULL,
+    offset INTEGER NOT NULL,
+    len INTEGER NOT NULL,
+    review_offset INTEGER,
+    review_len INTEGER
+);
+CREATE TABLE search (id INTEGER PRIMARY KEY, text TEXT NOT NULL);
+CREATE TABLE skipped (n INTEGER PRIMARY KEY, what TEXT NOT NULL);
+";
+
+/// The id of line `line` of prediction file `job`: file order, then line order.
+pub fn row_id(job: usize, line: usize) -> i64 {
+    ((job as i64) << 32) | (line as i64 & 0xffff_ffff)
+}
+
+fn job_of(id: i64) -> usize {
+    (id >> 32) as usize
+}
+
+/// A run's sample index on disk.
+#[derive(Debug)]
+pub struct SampleStore {
+    db: PathBuf,
+    /// (predictions, reviews) of each job, absolute.
+    files: Vec<(PathBuf, PathBuf)>,
+    /// The signature the index was built from.
+    pub signature: Signature,
+    /// Samples indexed.
+    pub total: usize,
+    /// Benchmark → its subsets.
+    pub facets: BTreeMap<String, BTreeSet<String>>,
+    /// Lines that could not be read.
+    pub skipped_count: usize,
+    /// The first of them, as `file:line: why`.
+    pub skipped: Vec<String>,
+}
+
+fn read_only(db: &Path) -> Result<Connection, IndexError> {
+    Connection::open_with_flags(
+        db,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| IndexError::sql(db, e))
+}
+
+impl SampleStore {
+    /// Opens the index `db` of `run` if it exists and was built from files with signature
+    /// `sig`; `Ok(None)` when it is missing, stale or of another version.
+    pub fn open(run: &Path, db: &Path, sig: &Signature) -> Result<Option<Self>, IndexError> {
+        if !db.is_file() {
+            return Ok(None);
+        }
+        let conn = read_only(db)?;
+        let sql = |e| IndexError::sql(db, e);
+        let meta = |key: &str| -> Result<Option<String>, IndexError> {
+            conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+                .optional()
+                .map_err(sql)
+        };
+        // a file that is no index of ours (or a half-written one) is simply rebuilt
+        let Ok(Some(version)) = meta("version") else {
+            return Ok(None);
+        };
+        if version != SCHEMA_VERSION.to_string()
+            || meta("signature")?.as_deref() != Some(signature_text(sig).as_str())
+        {
+            return Ok(None);
+        }
+        let number = |key: &str| -> Result<usize, IndexError> {
+            Ok(meta(key)?.and_then(|v| v.parse().ok()).unwrap_or(0))
+        };
+        let facets = meta("facets")?
+            .and_then(|f| serde_json::from_str(&f).ok())
+            .unwrap_or_default();
+        let mut stmt = conn
+            .prepare("SELECT predictions, reviews FROM files ORDER BY job")
+            .map_err(sql)?;
+        let files = stmt
+            .query_map([], |r| {
+                Ok((
+                    run.join(r.get::<_, String>(0)?),
+                    run.join(r.get::<_, String>(1)?),
+                ))
+            })
+            .map_err(sql)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(sql)?;
+        let mut stmt = conn
+            .prepare("SELECT what FROM skipped ORDER BY n LIMIT 10")
+            .map_err(sql)?;
+        let skipped = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .map_err(sql)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(sql)?;
+        Ok(Some(Self {
+            db: db.to_path_buf(),
+            files,
+            signature: sig.clone(),
+            total: number("total")?,
+            facets,
+            skipped_count: number("skipped")?,
+            skipped,
+        }))
+    }
+
+    /// The rows matching `q`, counted, and the page `q` asks for.
+    pub fn query(&self, q: &SampleQuery) -> Result<SamplePage, IndexError> {
+        let conn = read_only(&self.db)?;
+        let sql = |e| IndexError::sql(&self.db, e);
+        let text = q.text.trim().to_lowercase();
+        let mut clauses = Vec::new();
+        let mut args: Vec<rusqlite::types::Value> = Vec::new();
+        if !q.dataset.is_empty() {
+            clauses.push("s.dataset = ?");
+            args.push(q.dataset.clone().into());
+        }
+        if !q.subset.is_empty() {
+            clauses.push("s.subset = ?");
+            args.push(q.subset.clone().into());
+        }
+        if let Some(c) = q.correct {
+            clauses.push("s.correct = ?");
+            args.push(i64::from(c).into());
+        }
+        let join = if text.is_empty() {
+            ""
+        } else {
+            clauses.push("instr(t.text, ?) > 0");
+            args.push(text.into());
+            " JOIN search t ON t.id = s.id"
+        };
+        let filter = if clauses.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", clauses.join(" AND "))
+        };
+        let mut stmt = conn
+            .prepare(&format!(
+                "SELECT s.id, s.correct FROM samples s{join}{filter} ORDER BY s.id"
+            ))
+            .map_err(sql)?;
+        let per_page = q.per_page.clamp(1, 200);
+        let skip = q.page.max(1).saturating_sub(1).saturating_mul(per_page);
+        let mut matched = 0;
+        let mut matched_correct = 0;
+        let mut page_ids = Vec::with_capacity(per_page);
+        let mut rows = stmt.query(params_from_iter(args)).map_err(sql)?;
+        while let Some(r) = rows.next().map_err(sql)? {
+            let id: i64 = r.get(0).map_err(sql)?;
+            let correct: bool = r.get(1).map_err(sql)?;
+            if matched >= skip && page_ids.len() < per_page {
+                page_ids.push(id);
+            }
+            matched += 1;
+            matched_correct += usize::from(correct);
+        }
+        let mut out = Vec::with_capacity(page_ids.len());
+        for id in page_ids {
+            out.push(self.row(&conn, id)?);
+        }
+        Ok(SamplePage {
+            matched,
+            matched_correct,
+            rows: out,
+        })
+    }
+
+    /// Reads sample `id` back from its files.
+    fn row(&self, conn: &Connection, id: i64) -> Result<SampleRow, IndexError> {
+        let (offset, len, roff, rlen): (i64, i64, Option<i64>, Option<i64>) = conn
+            .query_row(
+                "SELECT offset, len, review_offset, review_len FROM samples WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .map_err(|e| IndexError::sql(&self.db, e))?;
+        let Some((pred_file, review_file)) = self.files.get(job_of(id)) else {
+            return Err(IndexError::Changed(self.db.clone()));
+        };
+        let line = read_at(pred_file, offset, len)?;
+        let p = PredictionLine::parse(&line)
+            .map_err(|_| IndexError::Changed(pred_file.to_path_buf()))?;
+        let rev = match (roff, rlen) {
+            (Some(o), Some(l)) => Some(
+                review(&read_at(review_file, o, l)?)
+                    .ok_or_else(|| IndexError::Changed(review_file.to_path_buf()))?
+                    .1,
+            ),
+            _ => None,
+        };
+        Ok(p.into_row(&FileOrigin::of(pred_file), rev.as_ref()))
+    }
+}
+
+/// `len` bytes of `path` from `offset`, as text.
+fn read_at(path: &Path, offset: i64, len: i64) -> Result<String, IndexError> {
+    let io = |e| IndexError::io(path, e);
+    let mut f = std::fs::File::open(path).map_err(io)?;
+    f.seek(SeekFrom::Start(offset.max(0) as u64)).map_err(io)?;
+    let mut buf = vec![0; len.max(0) as usize];
+    f.read_exact(&mut buf).map_err(io)?;
+    String::from_utf8(buf).map_err(|_| IndexError::Changed(path.to_path_buf()))
+}
