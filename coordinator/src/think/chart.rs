@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use swarm_common::eval::think::{METRICS, ThinkResults};
+use swarm_common::eval::think::{METRICS, ThinkResults, title};
 
 /// Line colours, as EvalScope's figure uses them.
 const COLORS: [&str; 6] = [
@@ -18,20 +18,6 @@ const MARGIN_R: f64 = 20.0;
 const MARGIN_T: f64 = 40.0;
 const MARGIN_B: f64 = 50.0;
 const TOP: f64 = 90.0;
-
-/// `snake_case` → `Title Case`.
-pub fn title(metric: &str) -> String {
-    metric
-        .split('_')
-        .map(|w| {
-            let mut c = w.chars();
-            c.next()
-                .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
-                .unwrap_or_default()
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
 
 fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
