@@ -19,10 +19,10 @@ use swarm_common::tokenize::{TokenCounter, load_tokenizer};
 use tokio_util::sync::CancellationToken;
 
 use super::args::ThinkEvalArgs;
-use super::chart::figure;
 use super::input::{ModelRun, ThinkSample, read_runs};
 use super::judge::Judge;
 use crate::output::stage_files::write_json;
+use crate::report::html::think::think_figure;
 
 /// One measured sample, as `think_eval_samples.jsonl` records it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -254,7 +254,7 @@ pub async fn think_eval(args: &ThinkEvalArgs) -> anyhow::Result<Vec<ModelOutcome
         .iter()
         .map(|o| (o.label.clone(), o.results.clone()))
         .collect();
-    let svg = figure(
+    let svg = think_figure(
         &format!("Thinking efficiency on {} ({})", args.dataset, mode.label()),
         &pairs,
     );

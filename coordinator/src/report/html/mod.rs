@@ -4,6 +4,7 @@
 pub mod chart;
 pub mod escape;
 pub mod eval;
+pub mod figure;
 pub mod page;
 pub mod perf;
 pub mod think;

@@ -1,10 +1,12 @@
-//! Think-eval results as HTML: one table per metric (levels as rows, one column per model or
-//! run) and one grouped-bar chart per metric.
+//! Think-eval results as HTML and SVG: one table per metric (levels as rows, one column per
+//! model or run), one line chart per metric (levels on the x axis, a line per column), and
+//! think-eval's standalone figure of the six charts.
 
 use swarm_common::eval::think::{METRICS, ThinkResults, display, title};
 
-use super::chart::{Axes, bar_chart};
+use super::chart::{Axes, LineStyle, category_line_chart};
 use super::escape::esc;
+use super::figure::figure;
 use super::page::table;
 use crate::report::think_data::ThinkSet;
 
@@ -19,6 +21,60 @@ fn levels(columns: &[(String, &ThinkResults)]) -> Vec<String> {
         }
     }
     out
+}
+
+/// The chart of `metric`: a line per column over `levels`; ratios on a 0–1 axis.
+fn metric_chart(
+    metric: &str,
+    levels: &[String],
+    columns: &[(String, &ThinkResults)],
+    style: LineStyle,
+) -> String {
+    let name = title(metric);
+    let series: Vec<(String, Vec<f64>)> = columns
+        .iter()
+        .map(|(c, r)| {
+            (
+                c.clone(),
+                levels
+                    .iter()
+                    .map(|l| r.get(metric, l).unwrap_or(f64::NAN))
+                    .collect(),
+            )
+        })
+        .collect();
+    let ratio = matches!(metric, "token_efficiency" | "accuracy");
+    category_line_chart(
+        &Axes {
+            title: &name,
+            x: "level",
+            y: &name,
+        },
+        levels,
+        &series,
+        LineStyle {
+            y_max: ratio.then_some(1.0),
+            ..style
+        },
+    )
+}
+
+/// Think-eval's figure (`think_eval_metrics.svg`): a 2×3 grid, one chart per metric with a
+/// line per model and each point's value, one legend on top.
+pub fn think_figure(heading: &str, models: &[(String, ThinkResults)]) -> String {
+    let columns: Vec<(String, &ThinkResults)> =
+        models.iter().map(|(m, r)| (m.clone(), r)).collect();
+    let levels = levels(&columns);
+    let style = LineStyle {
+        values: true,
+        ..Default::default()
+    };
+    let charts: Vec<String> = METRICS
+        .iter()
+        .map(|m| metric_chart(m, &levels, &columns, style))
+        .collect();
+    let names: Vec<&str> = models.iter().map(|(m, _)| m.as_str()).collect();
+    figure(heading, &names, &charts, 3)
 }
 
 /// Tables and charts of every metric over `columns` (a name and its results each); empty when
@@ -51,26 +107,14 @@ pub fn think_tables(columns: &[(String, &ThinkResults)]) -> String {
             .collect();
         tables.push_str(&format!("<h3>{}</h3>", esc(&name)));
         tables.push_str(&table(&format!("think-{metric}"), &header, &rows));
-        let series: Vec<(String, Vec<f64>)> = columns
-            .iter()
-            .map(|(c, r)| {
-                (
-                    c.clone(),
-                    levels
-                        .iter()
-                        .map(|l| r.get(metric, l).unwrap_or(f64::NAN))
-                        .collect(),
-                )
-            })
-            .collect();
-        charts.push_str(&bar_chart(
-            &Axes {
-                title: &name,
-                x: "level",
-                y: &name,
-            },
+        charts.push_str(&metric_chart(
+            metric,
             &levels,
-            &series,
+            columns,
+            LineStyle {
+                legend: true,
+                ..Default::default()
+            },
         ));
     }
     if tables.is_empty() {
@@ -137,5 +181,32 @@ mod tests {
         assert_eq!(html.matches("<svg").count(), 2);
         assert!(html.contains("<title>b / m2 Level 1: 99</title>"), "{html}");
         assert_eq!(think_tables(&[]), "");
+    }
+
+    #[test]
+    fn the_figure_has_six_panels_a_line_per_model_and_the_values() {
+        let a = results(serde_json::json!({
+            "reasoning_tokens": {"Level 1": 120.5, "Level 2": 300.0},
+            "accuracy": {"Level 1": 0.75, "Level 2": 0.5},
+        }));
+        let b = results(serde_json::json!({"accuracy": {"Level 2": 1.0}}));
+        let svg = think_figure("Thinking efficiency", &[("m1".into(), a), ("m2".into(), b)]);
+        assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+        for t in METRICS.map(title) {
+            assert!(svg.contains(&format!("<title>{t}</title>")), "{t}");
+        }
+        assert_eq!(
+            svg.matches("no data").count(),
+            4,
+            "four metrics without values"
+        );
+        assert_eq!(
+            svg.matches("<polyline").count(),
+            3,
+            "a line per model with values"
+        );
+        assert!(svg.contains("<title>m2 Level 2: 1</title>"));
+        assert!(svg.contains(">120.50</text>") && svg.contains(">0.75</text>"));
+        assert_eq!(svg.matches("class=\"lg\"").count(), 2, "one legend");
     }
 }
