@@ -1,5 +1,6 @@
 //! Synthetic run folders for the dashboard's tests and benchmark: eval runs with predictions,
-//! reviews and real reports (one sample's answer is a `<script>`), and a perf run whose stage
+//! reviews and real reports (one sample's answer is a `<script>`; correct samples reach their
+//! answer in the second paragraph of their reasoning), and a perf run whose stage
 //! files are written by the coordinator's own writer from synthetic request records.
 
 use std::io::Write;
@@ -68,7 +69,14 @@ pub fn eval_run_sized(
             sample_id: format!("{subset}_{index}"),
             repeat: 0,
             completion: answer.clone(),
-            reasoning: format!("thinking about item {i}. {filler}"),
+            reasoning: if ok {
+                // the answer reached in the second paragraph (think-eval finds it there)
+                format!(
+                    "thinking about item {i}.\n\nso the result is \\boxed{{{gold}}}.\n\nlet me double-check. {filler}"
+                )
+            } else {
+                format!("thinking about item {i}. {filler}")
+            },
             extracted: if ok {
                 gold.clone()
             } else {

@@ -1,12 +1,15 @@
-//! Two or more runs side by side: perf stages (throughput and percentiles) and eval scores
-//! (one column per run and model).
+//! Two or more runs side by side: perf stages (throughput and percentiles), eval scores and
+//! think-eval metrics (one column per run and model).
 
 use std::collections::BTreeMap;
+
+use swarm_common::eval::think::ThinkResults;
 
 use super::templates::nav;
 use crate::report::html::chart::{Axes, bar_chart};
 use crate::report::html::escape::{esc, json_cell, num};
 use crate::report::html::page::{page, table};
+use crate::report::html::think::think_tables;
 use crate::report::run_data::RunData;
 
 /// The comparison page of `runs`.
@@ -24,6 +27,7 @@ pub fn compare_page(runs: &[RunData]) -> String {
     );
     body.push_str(&perf_part(runs));
     body.push_str(&eval_part(runs));
+    body.push_str(&think_part(runs));
     page("compare runs", &nav(None), &body)
 }
 
@@ -196,4 +200,87 @@ fn eval_part(runs: &[RunData]) -> String {
     ));
     out.push_str("</section>");
     out
+}
+
+/// Think-eval metrics: a column per run and model (and output folder, when a run holds several).
+fn think_part(runs: &[RunData]) -> String {
+    let mut columns: Vec<(String, &ThinkResults)> = Vec::new();
+    for r in runs {
+        for set in &r.think {
+            for (model, results) in &set.models {
+                let col = if r.think.len() > 1 {
+                    let folder = set
+                        .dir
+                        .strip_prefix(&r.dir)
+                        .unwrap_or(&set.dir)
+                        .to_string_lossy();
+                    format!("{} / {folder} / {model}", r.id)
+                } else {
+                    format!("{} / {model}", r.id)
+                };
+                columns.push((col, results));
+            }
+        }
+    }
+    let tables = think_tables(&columns);
+    if tables.is_empty() {
+        return String::new();
+    }
+    format!("<section class=\"compare-think\"><h2>Thinking efficiency</h2>{tables}</section>")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::think_data::ThinkSet;
+
+    fn run(id: &str, model: &str, tokens: f64, acc: f64) -> RunData {
+        let results = serde_json::json!({
+            "reasoning_tokens": {"Level 1": tokens, "Level 3": tokens * 2.0},
+            "token_efficiency": {"Level 1": 0.25, "Level 3": 0.125},
+            "accuracy": {"Level 1": acc, "Level 3": acc / 2.0},
+        });
+        RunData {
+            id: id.into(),
+            dir: id.into(),
+            plan: None,
+            cancelled: false,
+            perf: vec![],
+            evals: vec![],
+            think: vec![ThinkSet {
+                dir: id.into(),
+                dataset: Some("math_500".into()),
+                first_correct: None,
+                models: vec![(
+                    model.into(),
+                    ThinkResults(results.as_object().expect("object").clone()),
+                )],
+            }],
+        }
+    }
+
+    #[test]
+    fn think_eval_results_side_by_side() {
+        let html = compare_page(&[
+            run("think-a", "qwen", 1500.0, 0.8),
+            run("think-b", "llama", 2100.5, 0.6),
+        ]);
+        assert!(html.contains("<h2>Thinking efficiency</h2>"));
+        assert!(!html.contains("compare-perf") && !html.contains("compare-eval"));
+        assert!(html.contains("<th>level</th><th>think-a / qwen</th><th>think-b / llama</th>"));
+        assert!(html.contains(
+            "<tr><td>Level 1</td><td class=\"n\">1500.00</td><td class=\"n\">2100.50</td></tr>"
+        ));
+        assert!(html.contains(
+            "<tr><td>Level 3</td><td class=\"n\">3000.00</td><td class=\"n\">4201.00</td></tr>"
+        ));
+        assert!(html.contains(
+            "<tr><td>Level 3</td><td class=\"n\">0.4000</td><td class=\"n\">0.3000</td></tr>"
+        ));
+        assert!(
+            html.contains("<title>think-b / llama Level 3: 0.3000</title>"),
+            "{html}"
+        );
+        assert!(!html.contains("Thought Num"), "absent metrics get no table");
+    }
 }

@@ -1,10 +1,12 @@
-//! The run index: the run folders under the outputs folder, what each holds (perf, eval),
+//! The run index: the run folders under the outputs folder, what each holds (perf, eval,
+//! think-eval),
 //! which models, when, and whether it is still running — read from a few small files per run.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use crate::report::run_data::{read_json, subdirs};
+use crate::report::think_data::{has_think, read_think};
 
 /// One run folder, as the runs list shows it.
 #[derive(Debug, Clone, PartialEq)]
@@ -13,9 +15,9 @@ pub struct RunEntry {
     pub id: String,
     /// `YYYY-mm-dd HH:MM:SS` from the run id (UTC), or empty.
     pub date: String,
-    /// `perf`, `eval` or both.
+    /// `perf`, `eval`, `think-eval`: what it holds.
     pub kinds: Vec<&'static str>,
-    /// Models of its targets and eval report folders.
+    /// Models of its targets, eval report folders and think-eval results.
     pub models: Vec<String>,
     /// A stage is running now (a fresh `live.json`), or an eval wrote predictions in the last
     /// minute and the run has no `run.json` or `report.html` yet.
@@ -27,7 +29,7 @@ pub struct RunEntry {
 pub struct RunFilter {
     /// Substring of a model name.
     pub model: String,
-    /// `perf` or `eval`.
+    /// `perf`, `eval` or `think-eval`.
     pub kind: String,
     /// Prefix of the date (`2026-11`, `2026-11-27`).
     pub date: String,
@@ -167,6 +169,17 @@ pub fn entry(run: &Path) -> RunEntry {
     if !roots.is_empty() {
         kinds.push("eval");
     }
+    if has_think(run) {
+        let sets = read_think(run);
+        if !sets.is_empty() {
+            kinds.push("think-eval");
+        }
+        for (name, _) in sets.iter().flat_map(|s| s.models.iter()) {
+            if !models.contains(name) {
+                models.push(name.clone());
+            }
+        }
+    }
     let running = !live_files(run).is_empty()
         || (!run.join("run.json").exists()
             && !run.join("report.html").exists()
@@ -224,5 +237,22 @@ mod tests {
         assert!(!e.matches(&f("llama", "", "")));
         assert!(!e.matches(&f("", "perf", "")));
         assert!(!e.matches(&f("", "", "2025")));
+    }
+
+    #[test]
+    fn a_think_eval_output_is_a_run_of_its_own_kind() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let out = tmp.path().join("think_eval");
+        std::fs::create_dir_all(&out).expect("mkdir");
+        std::fs::write(
+            out.join("think_eval_results.json"),
+            serde_json::json!({"models": {"qwen3-8b": {"accuracy": {"Level 1": 0.5}}}}).to_string(),
+        )
+        .expect("write");
+        let runs = list_runs(tmp.path());
+        assert_eq!(runs.len(), 1);
+        assert_eq!(runs[0].kinds, vec!["think-eval"]);
+        assert_eq!(runs[0].models, vec!["qwen3-8b".to_string()]);
+        assert!(!runs[0].running);
     }
 }

@@ -36,11 +36,12 @@ pub fn runs_page(runs: &[RunEntry], filter: &RunFilter) -> String {
     };
     let _ = write!(
         body,
-        "<form class=\"filters\" method=\"get\" action=\"/\"><label>model<input name=\"model\" value=\"{}\"></label><label>kind<select name=\"kind\">{}{}{}</select></label><label>date<input name=\"date\" placeholder=\"2026-11-27\" value=\"{}\"></label><button type=\"submit\">Filter</button></form>",
+        "<form class=\"filters\" method=\"get\" action=\"/\"><label>model<input name=\"model\" value=\"{}\"></label><label>kind<select name=\"kind\">{}{}{}{}</select></label><label>date<input name=\"date\" placeholder=\"2026-11-27\" value=\"{}\"></label><button type=\"submit\">Filter</button></form>",
         esc(&filter.model),
         option("", "any", &filter.kind),
         option("perf", "perf", &filter.kind),
         option("eval", "eval", &filter.kind),
+        option("think-eval", "think-eval", &filter.kind),
         esc(&filter.date)
     );
     let _ = write!(

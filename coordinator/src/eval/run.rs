@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 use super::args::EvalArgs;
 use super::job::EvalJob;
 use super::lease::{LeasePlan, run as lease};
+use super::progress::ProgressFile;
 use super::report::{overview_table, report, subset_table};
 use super::store::EvalStore;
 use crate::cluster::{AgentInfo, Cluster, ClusterConfig};
@@ -71,6 +72,9 @@ pub async fn run_job(
     cancel: &CancellationToken,
 ) -> anyhow::Result<()> {
     let mut store = EvalStore::open(root, &job.model)?;
+    if !rescore_only {
+        store.progress = Some(ProgressFile::new(root, store.model_folder(), &job.datasets));
+    }
     let mut rows = Vec::new();
     for name in &job.datasets {
         let bench = registry::benchmark(name)?;
@@ -98,6 +102,10 @@ pub async fn run_job(
                 .flat_map(|s| (0..job.repeats).map(move |r| (s.clone(), r)))
                 .filter(|(s, r)| !store.has(name, &s.id, *r))
                 .collect();
+            let total = samples.len() as u64 * u64::from(job.repeats);
+            if let Some(progress) = store.progress.as_mut() {
+                progress.planned(name, total, total.saturating_sub(pending.len() as u64));
+            }
             if !pending.is_empty() {
                 let Some(c) = cluster.as_deref_mut() else {
                     anyhow::bail!(
@@ -148,6 +156,9 @@ pub async fn run_job(
         if cancel.is_cancelled() {
             break;
         }
+    }
+    if let Some(progress) = store.progress.as_mut() {
+        progress.finish();
     }
     println!("{}", overview_table(&rows));
     Ok(())

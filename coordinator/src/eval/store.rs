@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use swarm_common::eval::task::Prediction;
 
+use super::progress::ProgressFile;
+
 /// Predictions of one model, keyed by benchmark.
 pub struct EvalStore {
     root: PathBuf,
@@ -16,6 +18,8 @@ pub struct EvalStore {
     seen: HashSet<(String, String, u32)>,
     /// Every stored prediction, per benchmark.
     pub predictions: BTreeMap<String, Vec<Prediction>>,
+    /// Counts of this run's items, kept in `progress.json` as predictions are stored.
+    pub progress: Option<ProgressFile>,
 }
 
 fn safe(name: &str) -> String {
@@ -39,6 +43,7 @@ impl EvalStore {
             model: safe(model),
             seen: HashSet::new(),
             predictions: BTreeMap::new(),
+            progress: None,
         };
         let dir = s.dir("predictions");
         if dir.is_dir() {
@@ -77,6 +82,11 @@ impl EvalStore {
             }
         }
         Ok(s)
+    }
+
+    /// The model's folder name (under `predictions/`, `reviews/`, `reports/`).
+    pub fn model_folder(&self) -> &str {
+        &self.model
     }
 
     /// The `predictions/<model>` folder.
@@ -143,6 +153,9 @@ impl EvalStore {
             "error": p.error,
         });
         append(&self.dir("reviews").join(&stem), &review.to_string())?;
+        if let Some(progress) = self.progress.as_mut() {
+            progress.stored(&p.benchmark, p.error.is_some());
+        }
         if p.error.is_none() {
             self.predictions
                 .entry(p.benchmark.clone())

@@ -1,5 +1,6 @@
 //! A run folder read back for reports and the dashboard: its perf stages (summaries,
-//! percentiles, per-label breakdowns, events, time series, histogram CDFs) and its eval reports.
+//! percentiles, per-label breakdowns, events, time series, histogram CDFs), its eval reports and
+//! its think-eval results.
 //! Works on finished runs, runs in progress and EvalScope-style eval folders alike.
 
 use std::path::{Path, PathBuf};
@@ -9,6 +10,7 @@ use swarm_common::eval::Report;
 use swarm_common::metrics::summary::RichSummary;
 
 use super::cdf::{Cdf, read_cdfs};
+use super::think_data::{ThinkSet, read_think};
 use crate::perf::timeseries::TimePoint;
 
 /// Errors reading a run folder.
@@ -50,6 +52,8 @@ pub struct RunData {
     pub perf: Vec<PerfWorkload>,
     /// Eval report sets (one per eval workload and model).
     pub evals: Vec<EvalSet>,
+    /// Think-eval outputs: the folder itself when it is one, or its sub-folders that are.
+    pub think: Vec<ThinkSet>,
 }
 
 /// One perf workload's stages.
@@ -185,6 +189,7 @@ pub fn read_run(dir: &Path) -> Result<RunData, RunReadError> {
             .unwrap_or(false),
         perf,
         evals,
+        think: read_think(dir),
     })
 }
 

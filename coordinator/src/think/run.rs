@@ -12,17 +12,17 @@ use futures::StreamExt;
 use serde_json::{Map, Value, json};
 use swarm_common::eval::think::locate::judge_prompt;
 use swarm_common::eval::think::{
-    FirstCorrectMode, METRICS, SampleMetrics, ThinkResults, by_level, first_correct_step,
-    first_correct_text, split_steps, think_part, thought_num,
+    FirstCorrectMode, METRICS, SampleMetrics, ThinkResults, by_level, display, first_correct_step,
+    first_correct_text, split_steps, think_part, thought_num, title,
 };
 use swarm_common::tokenize::{TokenCounter, load_tokenizer};
 use tokio_util::sync::CancellationToken;
 
 use super::args::ThinkEvalArgs;
-use super::chart::{figure, title};
 use super::input::{ModelRun, ThinkSample, read_runs};
 use super::judge::Judge;
 use crate::output::stage_files::write_json;
+use crate::report::html::think::think_figure;
 
 /// One measured sample, as `think_eval_samples.jsonl` records it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -156,8 +156,7 @@ pub fn metric_table(metric: &str, outcomes: &[ModelOutcome]) -> String {
         let mut row = vec![o.label.clone()];
         for l in &levels {
             row.push(match o.results.get(metric, l) {
-                Some(v) if matches!(metric, "token_efficiency" | "accuracy") => format!("{v:.4}"),
-                Some(v) => format!("{v:.2}"),
+                Some(v) => display(metric, v),
                 None => "-".to_owned(),
             });
         }
@@ -255,7 +254,7 @@ pub async fn think_eval(args: &ThinkEvalArgs) -> anyhow::Result<Vec<ModelOutcome
         .iter()
         .map(|o| (o.label.clone(), o.results.clone()))
         .collect();
-    let svg = figure(
+    let svg = think_figure(
         &format!("Thinking efficiency on {} ({})", args.dataset, mode.label()),
         &pairs,
     );

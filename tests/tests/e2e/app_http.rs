@@ -1,13 +1,18 @@
 //! `coordinator app` over loopback HTTP: the runs list and its filters, a run's report, eval
 //! samples filtered and paged on the server, a comparison, the live page, escaping of model
-//! output, and the loopback-only default.
+//! output, two think-eval outputs compared, and the loopback-only default.
 
 use std::net::SocketAddr;
 use std::path::Path;
 
+use swarm_common::eval::think::{METRICS, display};
 use swarm_coordinator::app::{AppArgs, serve};
+use swarm_coordinator::think::run::think_eval;
 use swarm_tests::app_fixture::{HOSTILE, correct, eval_run, perf_run, subset_of};
+use swarm_tests::schemas::read_json;
 use tokio_util::sync::CancellationToken;
+
+use super::think_eval::args as think_args;
 
 pub const ALPHA: &str = "20261127_100000_eval-alpha";
 pub const BETA: &str = "20261126_090000_eval-beta";
@@ -174,6 +179,84 @@ async fn the_dashboard_lists_filters_pages_compares_and_escapes() {
     assert!(html.contains("352.6000") && html.contains("http-equiv=\"refresh\""));
     let (_, html, _) = get(addr, "/").await;
     assert!(html.contains("class=\"running\""));
+    cancel.cancel();
+}
+
+/// The table of `class` in `html`.
+fn table_of<'a>(html: &'a str, class: &str) -> &'a str {
+    let start = html
+        .find(&format!("<table class=\"{class}\""))
+        .unwrap_or_else(|| panic!("no table {class}"));
+    let t = &html[start..];
+    &t[..t.find("</table>").expect("closed")]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_think_eval_outputs_compare_side_by_side() {
+    swarm_agent::tls::install_crypto_provider();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let alpha = eval_run(tmp.path(), ALPHA, "alpha-7b", ALPHA_SAMPLES).expect("alpha");
+    let beta = eval_run(tmp.path(), BETA, "beta-13b", 12).expect("beta");
+    let (think_a, think_b) = ("think-alpha", "think-beta");
+    for (run, out) in [(&alpha, think_a), (&beta, think_b)] {
+        think_eval(&think_args(vec![run.clone()], &tmp.path().join(out)))
+            .await
+            .expect("think-eval runs");
+    }
+    let results = |out: &str, model: &str| {
+        read_json(&tmp.path().join(out).join("think_eval_results.json"))["models"][model].clone()
+    };
+    let (a, b) = (results(think_a, "alpha-7b"), results(think_b, "beta-13b"));
+    // the fixture's correct math samples reach the answer in paragraph 2: accuracy is theirs
+    for k in 1..=5 {
+        let level = format!("Level {k}");
+        let of_level: Vec<usize> = (0..ALPHA_SAMPLES)
+            .filter(|i| subset_of(*i) == ("math_500", level.clone()))
+            .collect();
+        let right = of_level.iter().filter(|i| correct(**i)).count();
+        assert_eq!(
+            a["accuracy"][&level].as_f64(),
+            Some(right as f64 / of_level.len() as f64),
+            "{level}"
+        );
+    }
+
+    let cancel = CancellationToken::new();
+    let addr = start(tmp.path(), &cancel).await;
+    let (_, html, _) = get(addr, "/?kind=think-eval").await;
+    assert!(html.contains("2 of 4 runs"), "{html}");
+    assert!(html.contains(think_a) && html.contains("alpha-7b") && !html.contains(ALPHA));
+    let (status, html, _) = get(addr, &format!("/compare?run={think_a}&run={think_b}")).await;
+    assert_eq!(status, 200);
+    for metric in METRICS {
+        let t = table_of(&html, &format!("think-{metric}"));
+        assert!(t.contains(&format!(
+            "<th>level</th><th>{think_a} / alpha-7b</th><th>{think_b} / beta-13b</th>"
+        )));
+        let levels = a[metric].as_object().expect("levels");
+        assert_eq!(levels.len(), 5, "{metric}");
+        for (level, va) in levels {
+            let cell = |v: &serde_json::Value| match v.as_f64() {
+                Some(x) => display(metric, x),
+                None => "-".into(),
+            };
+            let row = format!(
+                "<tr><td>{level}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+                cell(va),
+                cell(&b[metric][level])
+            );
+            assert!(t.contains(&row), "{metric}: {row} not in {t}");
+        }
+    }
+    assert_eq!(
+        html.matches("<svg").count(),
+        METRICS.len(),
+        "a chart per metric"
+    );
+    // a think-eval output's own page shows its tables
+    let (status, html, _) = get(addr, &format!("/runs/{think_a}")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Thinking efficiency") && html.contains("think-accuracy"));
     cancel.cancel();
 }
 

@@ -1,12 +1,12 @@
 //! `coordinator eval` end to end against llm-sim: samples leased to two agents, every
 //! (sample, repeat) stored once, reports written; a rerun with --use-cache generates nothing new;
-//! --rescore re-scores saved predictions without the model.
+//! --rescore re-scores saved predictions without the model; progress.json counts done / total.
 
 use std::path::{Path, PathBuf};
 
 use clap::Parser;
 use swarm_coordinator::cli::Cli;
-use swarm_tests::schemas::read_json;
+use swarm_tests::schemas::{read_json, violations};
 use swarm_tests::start_sim;
 use tokio_util::sync::CancellationToken;
 
@@ -107,6 +107,24 @@ async fn eval_leases_stores_once_resumes_and_rescores() {
         report["metrics"][0]["num"].as_u64().unwrap_or(0) >= 6,
         "{report}"
     );
+    // done / total per benchmark, as the live page shows it
+    let check_progress = || {
+        let progress = read_json(&root.join("progress.json"));
+        assert_eq!(
+            violations("progress.schema.json", &progress),
+            Vec::<String>::new()
+        );
+        let m = &progress["models"]["sim-model"];
+        assert_eq!(m["finished"], true);
+        assert_eq!(
+            m["benchmarks"],
+            serde_json::json!([
+                {"name": "gsm8k", "total": 12, "done": 12, "failed": 0},
+                {"name": "iquiz", "total": 24, "done": 24, "failed": 0},
+            ])
+        );
+    };
+    check_progress();
     let requests_before = sim.truth.len();
     assert_eq!(requests_before, 36, "one request per (sample, repeat)");
 
@@ -131,6 +149,7 @@ async fn eval_leases_stores_once_resumes_and_rescores() {
         "kept predictions were re-scored, not trusted"
     );
     assert_eq!(sim.truth.len(), requests_before);
+    check_progress(); // kept predictions count as done
 
     // rescore without the model (no --api-url)
     eval(&[

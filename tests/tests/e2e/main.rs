@@ -16,4 +16,5 @@ mod plan_run;
 mod plan_schema;
 mod report_html;
 mod security;
+mod stage_schemas;
 mod think_eval;

@@ -22,7 +22,8 @@ use swarm_tests::{sim_target, start_sim};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_util::sync::CancellationToken;
 
-const TOKENIZER: &str = "/work/shared/data/tokenizers/smollm2-135m";
+/// The tokenizer every think-eval test counts with.
+pub const TOKENIZER: &str = "/work/shared/data/tokenizers/smollm2-135m";
 
 fn thoughts() -> ThoughtsConfig {
     ThoughtsConfig {
@@ -105,7 +106,8 @@ async fn start_judge() -> (String, tokio::task::JoinHandle<()>) {
     (url, task)
 }
 
-fn args(runs: Vec<PathBuf>, out: &Path) -> ThinkEvalArgs {
+/// Judge-free think-eval flags over `runs` (MATH-500), writing to `out`.
+pub fn args(runs: Vec<PathBuf>, out: &Path) -> ThinkEvalArgs {
     ThinkEvalArgs {
         runs,
         dataset: "math_500".into(),

@@ -13,6 +13,31 @@ pub const METRICS: [&str; 6] = [
     "accuracy",
 ];
 
+/// A metric's name for people: `snake_case` → `Title Case` (`reasoning_tokens` → `Reasoning
+/// Tokens`).
+pub fn title(metric: &str) -> String {
+    metric
+        .split('_')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A metric's mean as the tables show it: ratios (efficiency, accuracy) with 4 decimals, counts
+/// with 2.
+pub fn display(metric: &str, value: f64) -> String {
+    if matches!(metric, "token_efficiency" | "accuracy") {
+        format!("{value:.4}")
+    } else {
+        format!("{value:.2}")
+    }
+}
+
 /// The metrics of one sample.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SampleMetrics {
@@ -99,4 +124,17 @@ pub fn by_level(levels: &[(String, Vec<SampleMetrics>)]) -> ThinkResults {
         out.insert(metric.to_owned(), Value::Object(per_level));
     }
     ThinkResults(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn titles_and_displayed_values() {
+        assert_eq!(title("first_correct_tokens"), "First Correct Tokens");
+        assert_eq!(title("thought_num"), "Thought Num");
+        assert_eq!(display("accuracy", 0.5), "0.5000");
+        assert_eq!(display("reasoning_tokens", 123.456), "123.46");
+    }
 }

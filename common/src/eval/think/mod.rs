@@ -13,5 +13,5 @@ pub mod metrics;
 pub mod split;
 
 pub use locate::{FirstCorrectMode, first_correct_step, first_correct_text};
-pub use metrics::{METRICS, SampleMetrics, ThinkResults, by_level};
+pub use metrics::{METRICS, SampleMetrics, ThinkResults, by_level, display, title};
 pub use split::{SWITCH_TOKENS, SplitStrategy, split_steps, think_part, thought_num};

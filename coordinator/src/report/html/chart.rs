@@ -1,13 +1,15 @@
-//! Small SVG charts drawn on the server: lines with points and grouped bars. Text is SVG
-//! `<text>` (the reader's font, nothing loaded), every label escaped, every point carrying a
-//! `<title>` with its values for hover and for tests.
+//! Small SVG charts drawn on the server: lines with points (over numbers or over categories)
+//! and grouped bars. Text is SVG `<text>` (the reader's font, nothing loaded), every label
+//! escaped, every point carrying a `<title>` with its values for hover and for tests.
 
 use std::fmt::Write;
 
 use super::escape::{esc, num};
 
-const W: f64 = 640.0;
-const H: f64 = 300.0;
+/// Width of every chart.
+pub const W: f64 = 640.0;
+/// Height of every chart.
+pub const H: f64 = 300.0;
 const LEFT: f64 = 64.0;
 const RIGHT: f64 = 16.0;
 const TOP: f64 = 28.0;
@@ -17,6 +19,9 @@ const BOTTOM: f64 = 64.0;
 pub const PALETTE: [&str; 8] = [
     "#2563eb", "#dc2626", "#16a34a", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#4b5563",
 ];
+
+/// The CSS of the charts' text classes (the report page and standalone figures carry it).
+pub const STYLE: &str = "svg .ct{font-size:14px;font-weight:600}svg .al{font-size:12px;fill:#374151}svg .tk{font-size:11px;fill:#6b7280}svg .lg{font-size:11px}svg .vl{font-size:10px}";
 
 /// One named line.
 #[derive(Debug, Clone, PartialEq)]
@@ -116,20 +121,24 @@ fn y_axis(out: &mut String, lo: f64, hi: f64, sy: &dyn Fn(f64) -> f64) {
     }
 }
 
-fn legend(out: &mut String, names: &[&str]) {
-    let mut x = LEFT;
+/// A legend of `names` (series colours in order) from `(x, y)`: the top of the swatches.
+pub fn legend_at(out: &mut String, names: &[&str], x: f64, y: f64) {
+    let mut x = x;
     for (i, name) in names.iter().enumerate() {
         let color = PALETTE[i % PALETTE.len()];
         let _ = write!(
             out,
             r#"<rect x="{x:.1}" y="{y}" width="10" height="10" fill="{color}"/><text x="{tx:.1}" y="{ty}" class="lg">{n}</text>"#,
-            y = H - 16.0,
             tx = x + 14.0,
-            ty = H - 7.0,
+            ty = y + 9.0,
             n = esc(name)
         );
         x += 24.0 + 7.0 * name.chars().count() as f64;
     }
+}
+
+fn legend(out: &mut String, names: &[&str]) {
+    legend_at(out, names, LEFT, H - 16.0);
 }
 
 /// A line chart of `series` (y from zero when `from_zero`); an empty chart says "no data".
@@ -196,6 +205,107 @@ pub fn line_chart(axes: &Axes, series: &[Series], from_zero: bool) -> String {
     }
     let names: Vec<&str> = series.iter().map(|s| s.name.as_str()).collect();
     legend(&mut out, &names);
+    out.push_str("</svg>");
+    out
+}
+
+/// How [`category_line_chart`] draws.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct LineStyle {
+    /// The y axis reaches at least this (1 for ratios).
+    pub y_max: Option<f64>,
+    /// Each point's value written above it.
+    pub values: bool,
+    /// A legend under the chart.
+    pub legend: bool,
+}
+
+/// Lines over categories (levels, stages), one per series (`values[series][category]`, NaN
+/// for none), y from zero; an empty chart says "no data".
+pub fn category_line_chart(
+    axes: &Axes,
+    categories: &[String],
+    series: &[(String, Vec<f64>)],
+    style: LineStyle,
+) -> String {
+    let mut out = String::new();
+    open(&mut out, axes, "category-line");
+    let all = || series.iter().flat_map(|s| s.1.iter().copied());
+    if !all().any(f64::is_finite) {
+        let _ = write!(
+            out,
+            r#"<text x="{}" y="{}" text-anchor="middle" class="al">no data</text></svg>"#,
+            W / 2.0,
+            H / 2.0
+        );
+        return out;
+    }
+    let (y0, mut y1) = range(all(), true);
+    if style.values {
+        y1 += (y1 - y0) * 0.08; // room for the labels above the highest points
+    }
+    if let Some(top) = style.y_max {
+        y1 = y1.max(top);
+    }
+    let pw = W - LEFT - RIGHT;
+    let ph = H - TOP - BOTTOM;
+    let sy = |y: f64| TOP + ph - (y - y0) / (y1 - y0) * ph;
+    let n = categories.len().max(1) as f64;
+    let sx = |i: usize| LEFT + pw * (i as f64 + 0.5) / n;
+    y_axis(&mut out, y0, y1, &sy);
+    for (i, cat) in categories.iter().enumerate() {
+        let _ = write!(
+            out,
+            r#"<text x="{x:.1}" y="{y}" text-anchor="middle" class="tk">{l}</text>"#,
+            x = sx(i),
+            y = TOP + ph + 16.0,
+            l = esc(cat)
+        );
+    }
+    for (si, (name, values)) in series.iter().enumerate() {
+        let color = PALETTE[si % PALETTE.len()];
+        let points: Vec<(usize, f64)> = values
+            .iter()
+            .take(categories.len())
+            .enumerate()
+            .filter(|(_, v)| v.is_finite())
+            .map(|(i, v)| (i, *v))
+            .collect();
+        if points.is_empty() {
+            continue;
+        }
+        let path: Vec<String> = points
+            .iter()
+            .map(|&(i, v)| format!("{:.1},{:.1}", sx(i), sy(v)))
+            .collect();
+        let _ = write!(
+            out,
+            r#"<polyline fill="none" stroke="{color}" stroke-width="2" points="{}" data-series="{}"/>"#,
+            path.join(" "),
+            esc(name)
+        );
+        for (i, v) in points {
+            let (x, y) = (sx(i), sy(v));
+            let _ = write!(
+                out,
+                r#"<circle cx="{x:.1}" cy="{y:.1}" r="3.5" fill="{color}"><title>{} {}: {}</title></circle>"#,
+                esc(name),
+                esc(&categories[i]),
+                num(v)
+            );
+            if style.values {
+                let _ = write!(
+                    out,
+                    r#"<text x="{x:.1}" y="{:.1}" text-anchor="middle" fill="{color}" class="vl">{v:.2}</text>"#,
+                    y - 8.0
+                );
+            }
+        }
+    }
+    if style.legend {
+        let names: Vec<&str> = series.iter().map(|s| s.0.as_str()).collect();
+        legend(&mut out, &names);
+    }
     out.push_str("</svg>");
     out
 }
@@ -282,6 +392,51 @@ mod tests {
         assert!(svg.contains("p99 &lt;TTFT&gt;") && !svg.contains("<TTFT>"));
         assert!(svg.contains("a&amp;b: 4 → 7.2500"), "{svg}");
         assert_eq!(svg.matches("<circle").count(), 2);
+    }
+
+    #[test]
+    fn category_lines_skip_missing_points_and_label_values() {
+        let axes = Axes {
+            title: "Accuracy",
+            x: "level",
+            y: "accuracy",
+        };
+        let levels = vec!["Level 1".to_string(), "Level 2".into(), "Level 3".into()];
+        let style = LineStyle {
+            y_max: Some(1.0),
+            values: true,
+            legend: false,
+        };
+        let svg = category_line_chart(
+            &axes,
+            &levels,
+            &[
+                ("m<1>".into(), vec![0.5, f64::NAN, 0.25]),
+                ("m2".into(), vec![0.75, 0.5, 0.1]),
+            ],
+            style,
+        );
+        assert_eq!(svg.matches("<polyline").count(), 2);
+        assert_eq!(
+            svg.matches("<circle").count(),
+            5,
+            "the missing point is left out"
+        );
+        assert!(
+            svg.contains("<title>m&lt;1&gt; Level 3: 0.2500</title>"),
+            "{svg}"
+        );
+        assert!(svg.contains(">0.10</text>") && svg.contains(">0.75</text>"));
+        assert!(
+            svg.contains("class=\"tk\">1</text>"),
+            "the y axis reaches 1: {svg}"
+        );
+        assert!(!svg.contains("class=\"lg\""), "no legend asked");
+        // y of 0.5 is half way up the plot
+        let mid = TOP + (H - TOP - BOTTOM) / 2.0;
+        assert!(svg.contains(&format!("cy=\"{mid:.1}\"")), "{svg}");
+        let empty = category_line_chart(&axes, &levels, &[("m".into(), vec![f64::NAN])], style);
+        assert!(empty.contains("no data"));
     }
 
     #[test]

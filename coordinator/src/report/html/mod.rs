@@ -4,8 +4,10 @@
 pub mod chart;
 pub mod escape;
 pub mod eval;
+pub mod figure;
 pub mod page;
 pub mod perf;
+pub mod think;
 
 use std::path::{Path, PathBuf};
 
@@ -19,6 +21,7 @@ pub fn render(run: &RunData) -> String {
     let kinds: Vec<&str> = [
         (!run.perf.is_empty()).then_some("perf"),
         (!run.evals.is_empty()).then_some("eval"),
+        (!run.think.is_empty()).then_some("think-eval"),
     ]
     .into_iter()
     .flatten()
@@ -39,6 +42,7 @@ pub fn render(run: &RunData) -> String {
     ));
     body.push_str(&perf::perf_sections(&run.perf));
     body.push_str(&eval::eval_sections(&run.evals));
+    body.push_str(&think::think_sections(&run.think));
     page::page(&format!("swarmbench report: {}", run.id), "", &body)
 }
 

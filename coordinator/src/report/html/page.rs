@@ -1,5 +1,6 @@
 //! The page shell: inline CSS (screen and print), a header and the body; nothing is fetched.
 
+use super::chart::STYLE;
 use super::escape::esc;
 
 const CSS: &str = r#"
@@ -22,10 +23,6 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}
 .card .k{font-size:12px;color:var(--mut)}
 .charts{display:flex;flex-wrap:wrap;gap:12px}
 svg.chart{width:min(100%,600px);height:auto;border:1px solid var(--bd);border-radius:6px;background:#fff}
-svg .ct{font-size:14px;font-weight:600}
-svg .al{font-size:12px;fill:#374151}
-svg .tk{font-size:11px;fill:#6b7280}
-svg .lg{font-size:11px}
 .muted{color:var(--mut)}
 .ok{color:#15803d}.bad{color:#b91c1c}
 pre{white-space:pre-wrap;word-break:break-word;background:var(--bg);border:1px solid var(--bd);padding:6px;margin:0;max-height:24em;overflow:auto;font-size:12px}
@@ -38,7 +35,7 @@ form.filters label{font-size:12px;display:flex;flex-direction:column}
 /// A whole HTML document: `title` (escaped), `nav` and `body` (already-escaped HTML).
 pub fn page(title: &str, nav: &str, body: &str) -> String {
     format!(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{t}</title><style>{CSS}</style></head><body><header><h1>{t}</h1>{nav}</header><main>{body}</main></body></html>\n",
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{t}</title><style>{CSS}{STYLE}</style></head><body><header><h1>{t}</h1>{nav}</header><main>{body}</main></body></html>\n",
         t = esc(title)
     )
 }
