@@ -19,8 +19,9 @@ pub struct RunEntry {
     pub kinds: Vec<&'static str>,
     /// Models of its targets, eval report folders and think-eval results.
     pub models: Vec<String>,
-    /// A stage is running now (a fresh `live.json`), or an eval wrote predictions in the last
-    /// minute and the run has no `run.json` or `report.html` yet.
+    /// A stage is running now (a fresh `live.json`), or an eval's `progress.json` is unfinished
+    /// and fresh (without one: predictions written in the last minute and no `run.json` or
+    /// `report.html` yet).
     pub running: bool,
 }
 
@@ -101,6 +102,26 @@ pub fn live_files(run: &Path) -> Vec<PathBuf> {
 }
 
 /// Whether a file in a model folder under `dir` changed in the last minute.
+/// An eval root is running when its `progress.json` says a model is not finished and was
+/// updated in the last two minutes (a killed coordinator leaves it unfinished); without that
+/// file, when predictions were written in the last minute and the run has no summary yet.
+fn eval_running(run: &Path, root: &Path) -> bool {
+    let progress = crate::eval::progress::read_progress(root);
+    if progress.models.is_empty() {
+        return !run.join("run.json").exists()
+            && !run.join("report.html").exists()
+            && recently_written(&root.join("predictions"));
+    }
+    let now_ms = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0);
+    progress
+        .models
+        .values()
+        .any(|m| !m.finished && now_ms.saturating_sub(m.updated_unix_ms) < 120_000)
+}
+
 fn recently_written(dir: &Path) -> bool {
     subdirs(dir).iter().any(|m| {
         std::fs::read_dir(m)
@@ -180,12 +201,7 @@ pub fn entry(run: &Path) -> RunEntry {
             }
         }
     }
-    let running = !live_files(run).is_empty()
-        || (!run.join("run.json").exists()
-            && !run.join("report.html").exists()
-            && roots
-                .iter()
-                .any(|r| recently_written(&r.join("predictions"))));
+    let running = !live_files(run).is_empty() || roots.iter().any(|r| eval_running(run, r));
     RunEntry {
         date: date_of(&id),
         id,
@@ -254,5 +270,30 @@ mod tests {
         assert_eq!(runs[0].kinds, vec!["think-eval"]);
         assert_eq!(runs[0].models, vec!["qwen3-8b".to_string()]);
         assert!(!runs[0].running);
+    }
+
+    #[test]
+    fn an_eval_runs_while_its_progress_is_unfinished_and_fresh() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let root = tmp.path().join("20261128_000000_e/eval");
+        std::fs::create_dir_all(root.join("predictions/m")).expect("mkdir");
+        let now_ms = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .expect("clock")
+            .as_millis() as u64;
+        let write = |finished: bool, updated: u64| {
+            std::fs::write(
+                root.join("progress.json"),
+                serde_json::json!({"models": {"m": {"benchmarks": [{"name": "gsm8k", "total": 10, "done": 4, "failed": 0}], "finished": finished, "updated_unix_ms": updated}}}).to_string(),
+            )
+            .expect("write");
+            list_runs(tmp.path())[0].running
+        };
+        assert!(write(false, now_ms));
+        assert!(!write(true, now_ms), "finished");
+        assert!(
+            !write(false, now_ms - 600_000),
+            "a killed eval is not running forever"
+        );
     }
 }
