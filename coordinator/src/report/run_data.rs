@@ -138,10 +138,19 @@ pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, RunRe
 
 /// Sub-folders of `dir`, sorted by name (none when `dir` is missing).
 pub fn subdirs(dir: &Path) -> Vec<PathBuf> {
+    entries(dir, |p| p.is_dir())
+}
+
+/// The files of `dir` named `*.<ext>`, sorted (none when it cannot be read).
+pub fn files_with_ext(dir: &Path, ext: &str) -> Vec<PathBuf> {
+    entries(dir, |p| p.extension().is_some_and(|e| e == ext))
+}
+
+fn entries(dir: &Path, keep: impl Fn(&Path) -> bool) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
         .map(|rd| {
             rd.filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.is_dir())
+                .filter(|p| keep(p))
                 .collect()
         })
         .unwrap_or_default();
@@ -290,14 +299,7 @@ pub fn read_eval_root(root: &Path, workload: Option<String>) -> Result<Vec<EvalS
     }
     let mut out = Vec::new();
     for model in models {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(root.join("reports").join(&model))
-            .map(|rd| {
-                rd.filter_map(|e| e.ok().map(|e| e.path()))
-                    .filter(|p| p.extension().is_some_and(|e| e == "json"))
-                    .collect()
-            })
-            .unwrap_or_default();
-        files.sort();
+        let files = files_with_ext(&root.join("reports").join(&model), "json");
         let mut reports = Vec::new();
         for f in files {
             reports.push(read_json::<Report>(&f)?);

@@ -14,6 +14,19 @@ use tokio_util::sync::CancellationToken;
 
 use crate::app_fixture::eval_run_sized;
 
+/// The dashboard over `dir` on a free loopback port until `cancel`.
+async fn start(dir: &std::path::Path, cancel: &CancellationToken) -> anyhow::Result<SocketAddr> {
+    serve(
+        &AppArgs {
+            outputs_dir: dir.to_path_buf(),
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            allow_remote: false,
+        },
+        cancel.clone(),
+    )
+    .await
+}
+
 /// One GET over a fresh connection; returns the response's length and text.
 async fn get(addr: SocketAddr, path: &str) -> anyhow::Result<(usize, String)> {
     let mut s = tokio::net::TcpStream::connect(addr).await?;
@@ -54,15 +67,7 @@ pub async fn app(samples: usize, reasoning_bytes: usize) -> anyhow::Result<()> {
         std::fs::metadata(&index).map(|m| m.len()).unwrap_or(0) as f64 / 1048576.0
     );
     let cancel = CancellationToken::new();
-    let addr = serve(
-        &AppArgs {
-            outputs_dir: dir.clone(),
-            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
-            allow_remote: false,
-        },
-        cancel.clone(),
-    )
-    .await?;
+    let addr = start(&dir, &cancel).await?;
     let base = format!("/runs/{id}/samples");
     let pages = [
         ("first page right after start", base.clone()),
@@ -92,15 +97,7 @@ pub async fn app(samples: usize, reasoning_bytes: usize) -> anyhow::Result<()> {
     // the same run with no index: a fresh dashboard answers at once with the indexing progress
     std::fs::remove_file(&index)?;
     let cancel = CancellationToken::new();
-    let addr = serve(
-        &AppArgs {
-            outputs_dir: dir.clone(),
-            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
-            allow_remote: false,
-        },
-        cancel.clone(),
-    )
-    .await?;
+    let addr = start(&dir, &cancel).await?;
     let t = Instant::now();
     let (_, body) = get(addr, &base).await?;
     println!(

@@ -11,11 +11,11 @@ use std::sync::mpsc;
 
 use rusqlite::{Connection, params};
 
-use super::parse::{FileOrigin, PredictionLine, SampleKey, jsonl_files, review};
+use super::parse::{FileOrigin, PredictionLine, SampleKey, review};
 use super::store::{SCHEMA, SCHEMA_VERSION, row_id};
 use super::{IndexError, Signature, signature, signature_text};
 use crate::app::index::eval_roots;
-use crate::report::run_data::subdirs;
+use crate::report::run_data::{files_with_ext, subdirs};
 
 /// How far a build has got (read by the dashboard's "indexing" page).
 #[derive(Debug, Default)]
@@ -28,7 +28,8 @@ pub struct Progress {
     pub rows_done: AtomicUsize,
 }
 
-/// At most this many unreadable lines are kept (all are counted).
+/// At most this many unreadable lines are kept (all are counted); the dashboard shows the
+/// first of those kept.
 const SKIPPED_KEPT: usize = 100;
 
 /// One prediction file and the review file beside it.
@@ -63,7 +64,7 @@ fn jobs(run: &Path) -> Vec<Job> {
             let Some(model) = mdir.file_name() else {
                 continue;
             };
-            for f in jsonl_files(&mdir) {
+            for f in files_with_ext(&mdir, "jsonl") {
                 let Some(name) = f.file_name() else {
                     continue;
                 };
@@ -266,7 +267,7 @@ fn write(
             .prepare("INSERT INTO search (id, text) VALUES (?1, ?2)")
             .map_err(sql)?;
         let mut skipped = tx
-            .prepare("INSERT INTO skipped (what) VALUES (?1)")
+            .prepare("INSERT INTO skipped (n, what) VALUES (?1, ?2)")
             .map_err(sql)?;
         for part in rx_parts {
             for e in &part.entries {
@@ -289,9 +290,12 @@ fn write(
                     .or_default()
                     .insert(e.subset.clone());
             }
-            for s in &part.skipped {
+            for (k, s) in part.skipped.iter().enumerate() {
                 if skipped_count < SKIPPED_KEPT {
-                    skipped.execute(params![s]).map_err(sql)?;
+                    // numbered in file order, whichever file was read first
+                    skipped
+                        .execute(params![row_id(part.job, k), s])
+                        .map_err(sql)?;
                 }
                 skipped_count += 1;
             }

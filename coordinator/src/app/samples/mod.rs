@@ -18,7 +18,7 @@ pub use build::Progress;
 pub use store::SampleStore;
 
 use super::index::eval_roots;
-use crate::report::run_data::subdirs;
+use crate::report::run_data::{files_with_ext, subdirs};
 
 /// The index's file name in a run folder.
 pub const INDEX_FILE: &str = "samples.index.sqlite";
@@ -159,7 +159,7 @@ pub fn signature(run: &Path) -> Signature {
     for root in eval_roots(run) {
         for kind in ["predictions", "reviews"] {
             for m in subdirs(&root.join(kind)) {
-                for f in parse::jsonl_files(&m) {
+                for f in files_with_ext(&m, "jsonl") {
                     let meta = std::fs::metadata(&f).ok();
                     out.push((
                         f,

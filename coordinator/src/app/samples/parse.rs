@@ -2,7 +2,7 @@
 //! `swarm` record) and EvalScope's own (model output, messages, `sample_score`).
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -270,19 +270,6 @@ pub fn split_stem(stem: &str) -> (String, String) {
             None => (stem.to_string(), "default".to_string()),
         },
     }
-}
-
-/// The `.jsonl` files of `dir`, sorted.
-pub fn jsonl_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|rd| {
-            rd.filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
-                .collect()
-        })
-        .unwrap_or_default();
-    files.sort();
-    files
 }
 
 #[cfg(test)]
