@@ -153,7 +153,11 @@ impl ProgressFile {
         let mut all = read_progress(&self.root);
         all.models.insert(self.model.clone(), self.state.clone());
         let path = self.root.join(PROGRESS_FILE);
-        let tmp = self.root.join(format!("{PROGRESS_FILE}.tmp"));
+        // one temporary file per model: two models of one folder never rename the same file
+        let tmp = self.root.join(format!(
+            "{PROGRESS_FILE}.{}.tmp",
+            self.model.replace('/', "_")
+        ));
         let written = serde_json::to_vec_pretty(&all)
             .map_err(std::io::Error::other)
             .and_then(|text| {
