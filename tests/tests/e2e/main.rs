@@ -19,3 +19,4 @@ mod report_html;
 mod security;
 mod stage_schemas;
 mod think_eval;
+mod think_llm_split;
