@@ -104,7 +104,13 @@ pub fn score_in(
     (extracted, score)
 }
 
-/// The filter chain of `args` for `benchmark`.
+/// The filter chain of `args` for `benchmark` (checked). A collection's chain is empty: each
+/// of its samples carries its own dataset's filters, which `data_collection` applies itself
+/// (see [`super::collection::line_args`]).
 pub fn filters(benchmark: &str, args: &DatasetArgs) -> Result<FilterChain, EvalError> {
-    FilterChain::from_args(benchmark, &args.filters)
+    let chain = FilterChain::from_args(benchmark, &args.filters)?;
+    if benchmark == super::collection::NAME {
+        return Ok(FilterChain::default());
+    }
+    Ok(chain)
 }

@@ -45,7 +45,7 @@ fn steps_split_at_blank_lines_or_before_lowercase_keywords() {
         "keywords".parse::<SplitStrategy>(),
         Ok(SplitStrategy::Keywords)
     );
-    assert!("llm".parse::<SplitStrategy>().is_err());
+    assert!("separators".parse::<SplitStrategy>().is_err());
 }
 
 #[test]
@@ -133,5 +133,29 @@ fn metrics_per_sample_and_per_level() {
             "thought_num",
             "accuracy"
         ]
+    );
+}
+
+#[test]
+fn the_llm_split_cuts_the_judges_reformatting_at_blank_lines() {
+    use swarm_common::eval::think::reformat::{flatten_lines, reformat_prompt};
+    let s: SplitStrategy = "llm".parse().unwrap();
+    assert_eq!(s, SplitStrategy::Llm);
+    assert_eq!(s.name(), "llm");
+    assert_eq!(
+        "tree".parse::<SplitStrategy>().unwrap_err(),
+        "unknown split strategy \"tree\"; expected separator, keywords or llm"
+    );
+    let think = "First, 6*7.\nIt is 42.\n\nBut wait, check: 42.";
+    assert_eq!(
+        flatten_lines(think),
+        "First, 6*7. It is 42.  But wait, check: 42."
+    );
+    let prompt = reformat_prompt("What is 6*7?", think);
+    assert!(prompt.ends_with("[Solution]\n\nFirst, 6*7. It is 42.  But wait, check: 42.\n"));
+    let reply = "First, 6*7.\n\nIt is 42.\n\nBut wait, check: 42.";
+    assert_eq!(
+        split_steps(reply, SplitStrategy::Llm),
+        ["First, 6*7.", "It is 42.", "But wait, check: 42."]
     );
 }

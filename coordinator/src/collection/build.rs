@@ -9,7 +9,7 @@ use comfy_table::presets::UTF8_FULL_CONDENSED;
 use swarm_common::eval::collection::{
     CollectionLine, CollectionSchema, FlatDataset, SamplerKind, flatten, sample, write_lines,
 };
-use swarm_common::eval::{Sample, registry};
+use swarm_common::eval::{Sample, registry, task};
 
 use super::BuildArgs;
 
@@ -63,6 +63,14 @@ pub fn build_collection(
                 d.name
             ),
         };
+        // the filters travel in each line and score it at eval time: checked now
+        task::filters(&d.name, &args).with_context(|| {
+            format!(
+                "{}: field `{}.args.filters`",
+                schema_path.display(),
+                d.field
+            )
+        })?;
         let samples = bench.load(&args).with_context(|| {
             format!(
                 "{}: field `{}`: loading {}",

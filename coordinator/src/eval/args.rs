@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use clap::Args;
 use swarm_common::eval::DatasetArgs;
+use swarm_common::eval::collection::dataset_args_key_allowed;
 use swarm_common::shard::{ApiKind, GenParams, Secret, TargetSpec};
 
 /// The flags of `coordinator eval`.
@@ -23,7 +24,7 @@ pub struct EvalArgs {
     /// Benchmarks to run (gsm8k, math_500, aime24, aime25, mmlu_pro, mmlu_redux, ceval, iquiz, gpqa_diamond).
     #[arg(long, num_args = 1.., required = true)]
     pub datasets: Vec<String>,
-    /// Per-benchmark arguments as JSON: {"gsm8k": {"local_path": "...", "subset_list": [...], "filters": {"remove_until": "</think>"}}}.
+    /// Per-benchmark arguments as JSON: {"gsm8k": {"local_path": "...", "subset_list": [...], "filters": {"remove_until": "</think>"}}}. With data_collection, a collection's benchmark may be named too: its filters score its lines.
     #[arg(long)]
     pub dataset_args: Option<String>,
     /// Folder holding one data folder per benchmark (`<dir>/<benchmark>`), used when a benchmark has no local_path.
@@ -74,8 +75,10 @@ impl EvalArgs {
             None => BTreeMap::new(),
         };
         for name in all.keys() {
-            if !self.datasets.contains(name) {
-                bail!("--dataset-args names {name:?}, which is not in --datasets");
+            if !dataset_args_key_allowed(&self.datasets, name) {
+                bail!(
+                    "--dataset-args names {name:?}, which is not in --datasets (with data_collection in --datasets, any known benchmark may be named: its filters score its lines)"
+                );
             }
         }
         for name in &self.datasets {
@@ -157,5 +160,51 @@ impl EvalArgs {
             read_timeout_s: timeout,
             total_timeout_s: timeout,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::EvalArgs;
+
+    #[derive(Parser)]
+    struct Flags {
+        #[command(flatten)]
+        eval: EvalArgs,
+    }
+
+    fn parse(datasets: &[&str], dataset_args: &str) -> EvalArgs {
+        let mut argv = vec!["eval", "--model", "m", "--api-url", "http://127.0.0.1:1/v1"];
+        argv.push("--datasets");
+        argv.extend(datasets);
+        argv.extend(["--dataset-args", dataset_args]);
+        Flags::try_parse_from(argv).expect("flags").eval
+    }
+
+    #[test]
+    fn a_collections_benchmarks_may_take_dataset_args() {
+        let args = r#"{"data_collection": {"local_path": "mix.jsonl"}, "iquiz": {"filters": {"remove_until": "</think>"}}}"#;
+        let all = parse(&["data_collection"], args)
+            .dataset_args()
+            .expect("allowed with data_collection");
+        assert_eq!(
+            all["iquiz"].filters.get("remove_until"),
+            Some(&serde_json::json!("</think>"))
+        );
+        let err = parse(&["gsm8k"], args)
+            .dataset_args()
+            .expect_err("not without data_collection")
+            .to_string();
+        assert!(
+            err.starts_with("--dataset-args names \"data_collection\", which is not in --datasets"),
+            "{err}"
+        );
+        let err = parse(&["data_collection"], r#"{"no_such_bench": {}}"#)
+            .dataset_args()
+            .expect_err("unknown benchmark")
+            .to_string();
+        assert!(err.contains("\"no_such_bench\""), "{err}");
     }
 }

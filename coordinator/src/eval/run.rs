@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
-use swarm_common::eval::registry;
 use swarm_common::eval::task::{self, EvalShardSpec};
+use swarm_common::eval::{collection, registry};
 use tokio_util::sync::CancellationToken;
 
 use super::args::EvalArgs;
@@ -79,9 +79,14 @@ pub async fn run_job(
     for name in &job.datasets {
         let bench = registry::benchmark(name)?;
         let dargs = job.dataset_args.get(name).cloned().unwrap_or_default();
-        let samples = bench
+        let mut samples = bench
             .load(&dargs)
             .with_context(|| format!("benchmark {name}"))?;
+        if name == collection::NAME {
+            // the task's per-dataset filters score that dataset's lines (EvalScope's way)
+            collection::apply_task_filters(&mut samples, &job.dataset_args)
+                .with_context(|| format!("benchmark {name}: dataset_args"))?;
+        }
         if samples.is_empty() {
             anyhow::bail!("benchmark {name}: no samples (check local_path and subset_list)");
         }
@@ -145,7 +150,7 @@ pub async fn run_job(
             .unwrap_or_default();
         let mut r = report(&job.model, bench.as_ref(), &samples, job.repeats, &preds);
         let dir = store.reports_dir();
-        if name == swarm_common::eval::collection::NAME {
+        if name == collection::NAME {
             r = super::collection_report::write(&job.model, &samples, job.repeats, &preds, &dir)?;
         }
         std::fs::create_dir_all(&dir)

@@ -392,10 +392,10 @@ fn check_eval(
         }
     }
     for k in e.dataset_args.keys() {
-        if !e.datasets.contains(k) {
+        if !swarm_common::eval::collection::dataset_args_key_allowed(&e.datasets, k) {
             return Err((
                 f(&format!("eval.dataset_args.{k}")),
-                format!("{k:?} is not in datasets"),
+                format!("{k:?} is not in datasets (nor a benchmark of a listed data_collection)"),
             ));
         }
     }

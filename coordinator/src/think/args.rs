@@ -33,8 +33,13 @@ pub struct ThinkEvalArgs {
     /// Judge requests in flight.
     #[arg(long, default_value_t = 8)]
     pub judge_concurrency: usize,
-    /// How reasoning is cut into steps: separator (blank lines) or keywords (before
-    /// "alternatively", "but wait", ...).
+    /// Retries of a judge request that fails or gets an empty reply (waiting 1 s, then twice
+    /// as long each time); a reformatting still missing after them fails the run.
+    #[arg(long, default_value_t = 3)]
+    pub judge_retries: u32,
+    /// How reasoning is cut into steps: separator (blank lines), keywords (before
+    /// "alternatively", "but wait", ...) or llm (EvalScope's default: the judge reformats it
+    /// into paragraphs, which are the steps; needs --judge-url).
     #[arg(long, default_value = "separator")]
     pub split: SplitStrategy,
     /// Samples per level: the first N (by sample index) whose output fits in --max-tokens.

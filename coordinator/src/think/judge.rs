@@ -1,5 +1,8 @@
 //! The judge: an OpenAI-compatible chat model asked, with EvalScope's critique prompt, which
-//! step first holds the correct answer.
+//! step first holds the correct answer, and (the `llm` split) to reformat reasoning into
+//! paragraphs. A failed request or an empty reply is retried a bounded number of times.
+
+use std::time::Duration;
 
 use bytes::Bytes;
 use swarm_agent::client::EndpointClient;
@@ -14,7 +17,15 @@ use tokio_util::sync::CancellationToken;
 pub struct Judge {
     client: EndpointClient,
     target: TargetSpec,
+    retries: u32,
+    backoff: Duration,
 }
+
+/// The default wait before the first retry (doubled before each later one).
+pub const RETRY_BACKOFF: Duration = Duration::from_secs(1);
+
+/// The longest wait between two tries.
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 /// What the judge said about one sample.
 #[derive(Debug, Clone, PartialEq)]
@@ -52,11 +63,71 @@ impl Judge {
             total_timeout_s: 600.0,
         };
         let client = EndpointClient::new(&target, None, pool.max(1))?;
-        Ok(Self { client, target })
+        Ok(Self {
+            client,
+            target,
+            retries: 0,
+            backoff: RETRY_BACKOFF,
+        })
     }
 
-    /// Asks the judge about one prompt (temperature 0, not streamed).
+    /// Retries each request up to `retries` more times, waiting `backoff` before the first
+    /// retry and twice as long before each next (at most 30 s).
+    pub fn with_retries(mut self, retries: u32, backoff: Duration) -> Self {
+        self.retries = retries;
+        self.backoff = backoff;
+        self
+    }
+
+    /// The judge's reply to one user prompt (temperature 0, not streamed), tried up to
+    /// `1 + retries` times while the request fails or the reply is empty; the error says how
+    /// many tries were made and what the last one got.
+    pub async fn chat(&self, prompt: &str, cancel: &CancellationToken) -> Result<String, String> {
+        let tries = self.retries.saturating_add(1);
+        let mut wait = self.backoff;
+        let mut last = String::new();
+        for attempt in 1..=tries {
+            match self.once(prompt, cancel).await {
+                Ok(text) if !text.trim().is_empty() => return Ok(text),
+                Ok(_) => last = "empty reply".to_owned(),
+                Err(e) => last = e,
+            }
+            if attempt == tries || cancel.is_cancelled() {
+                break;
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = cancel.cancelled() => break,
+            }
+            wait = (wait * 2).min(MAX_BACKOFF);
+        }
+        Err(format!(
+            "judge {} ({}): no answer after {tries} tr{}: {last}",
+            self.target.model,
+            self.target.url,
+            if tries == 1 { "y" } else { "ies" }
+        ))
+    }
+
+    /// Asks the judge which step first holds the correct answer ([`Judge::chat`]; a judge
+    /// that gives no answer leaves index -1 and the error).
     pub async fn ask(&self, prompt: &str, cancel: &CancellationToken) -> Verdict {
+        match self.chat(prompt, cancel).await {
+            Ok(text) => Verdict {
+                index: parse_judge_index(&text),
+                response: text,
+                error: None,
+            },
+            Err(e) => Verdict {
+                index: -1,
+                response: String::new(),
+                error: Some(e),
+            },
+        }
+    }
+
+    /// One request: the reply's content, or why the request failed.
+    async fn once(&self, prompt: &str, cancel: &CancellationToken) -> Result<String, String> {
         let prompt = Prompt {
             body: PromptBody::Messages {
                 messages: vec![serde_json::json!({"role": "user", "content": prompt})],
@@ -84,16 +155,8 @@ impl Judge {
             .complete(Bytes::from(body), "judge", &prompt, cancel)
             .await;
         match rec.error {
-            None => Verdict {
-                index: parse_judge_index(&text.answer),
-                response: text.answer,
-                error: None,
-            },
-            Some(class) => Verdict {
-                index: -1,
-                response: String::new(),
-                error: Some(format!("{class}: {}", rec.error_detail.unwrap_or_default())),
-            },
+            None => Ok(text.answer),
+            Some(class) => Err(format!("{class}: {}", rec.error_detail.unwrap_or_default())),
         }
     }
 }

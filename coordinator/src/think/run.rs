@@ -12,15 +12,16 @@ use futures::StreamExt;
 use serde_json::{Map, Value, json};
 use swarm_common::eval::think::locate::judge_prompt;
 use swarm_common::eval::think::{
-    FirstCorrectMode, METRICS, SampleMetrics, ThinkResults, by_level, display, first_correct_step,
-    first_correct_text, split_steps, think_part, thought_num, title,
+    FirstCorrectMode, METRICS, SampleMetrics, SplitStrategy, ThinkResults, by_level, display,
+    first_correct_step, first_correct_text, think_part, thought_num, title,
 };
 use swarm_common::tokenize::{TokenCounter, load_tokenizer};
 use tokio_util::sync::CancellationToken;
 
 use super::args::ThinkEvalArgs;
 use super::input::{ModelRun, ThinkSample, read_runs};
-use super::judge::Judge;
+use super::judge::{Judge, RETRY_BACKOFF};
+use super::steps::{ToSplit, split_all};
 use crate::output::stage_files::write_json;
 use crate::report::html::think::think_figure;
 
@@ -68,25 +69,58 @@ fn counted<'a>(
         .collect()
 }
 
-/// Measures one model run.
+/// What the judge was asked: the critique prompts (`answer_index.jsonl`) and, with the `llm`
+/// split, the reformat prompts (`reformat.jsonl`).
+#[derive(Debug, Default)]
+pub struct JudgeLogs {
+    /// Critique prompts, replies and indexes.
+    pub critique: Vec<Value>,
+    /// Reformat prompts and replies.
+    pub reformat: Vec<Value>,
+}
+
+/// Measures one model run (fails only when the `llm` split cannot reformat a sample).
 pub async fn measure(
     run: &ModelRun,
     args: &ThinkEvalArgs,
     tok: &dyn TokenCounter,
     judge: Option<&Judge>,
-    judge_log: &mut Vec<Value>,
+    logs: &mut JudgeLogs,
     cancel: &CancellationToken,
-) -> ModelOutcome {
+) -> anyhow::Result<ModelOutcome> {
     let mut levels = Vec::with_capacity(run.levels.len());
     let mut measured = Vec::new();
     for (level, samples) in &run.levels {
         let chosen = counted(samples, tok, args.count, args.max_tokens);
+        let thinks: Vec<&str> = chosen
+            .iter()
+            .map(|s| think_part(&s.content, &s.reasoning))
+            .collect();
+        let items: Vec<ToSplit<'_>> = chosen
+            .iter()
+            .zip(&thinks)
+            .map(|(s, think)| ToSplit {
+                level,
+                index: &s.index,
+                problem: &s.problem,
+                think,
+            })
+            .collect();
+        let steps = split_all(
+            &items,
+            args.split,
+            judge,
+            args.judge_concurrency,
+            &run.label,
+            &mut logs.reformat,
+            cancel,
+        )
+        .await?;
         let prepared: Vec<(&ThinkSample, &str, Vec<String>)> = chosen
             .iter()
-            .map(|s| {
-                let think = think_part(&s.content, &s.reasoning);
-                (*s, think, split_steps(think, args.split))
-            })
+            .zip(thinks)
+            .zip(steps)
+            .map(|((s, think), steps)| (*s, think, steps))
             .collect();
         let verdicts: Vec<(i64, Option<String>)> = match judge {
             None => prepared
@@ -107,7 +141,7 @@ pub async fn measure(
                     .into_iter()
                     .zip(answers)
                     .map(|(prompt, v)| {
-                        judge_log.push(json!({"prompt": prompt, "response": v.response, "answer_index": v.index, "error": v.error}));
+                        logs.critique.push(json!({"prompt": prompt, "response": v.response, "answer_index": v.index, "error": v.error}));
                         (v.index, v.error)
                     })
                     .collect()
@@ -129,11 +163,11 @@ pub async fn measure(
         }
         levels.push((level.clone(), level_metrics));
     }
-    ModelOutcome {
+    Ok(ModelOutcome {
         label: run.label.clone(),
         results: by_level(&levels),
         samples: measured,
-    }
+    })
 }
 
 /// The table of one metric: a row per model, a column per level.
@@ -196,33 +230,41 @@ pub async fn think_eval(args: &ThinkEvalArgs) -> anyhow::Result<Vec<ModelOutcome
     let runs = read_runs(&args.runs, &args.dataset)?;
     let (judge, mode) = match (&args.judge_url, &args.judge_model) {
         (Some(url), Some(model)) => (
-            Some(Judge::new(
-                url,
-                model,
-                args.judge_api_key.clone(),
-                args.judge_concurrency,
-            )?),
+            Some(
+                Judge::new(
+                    url,
+                    model,
+                    args.judge_api_key.clone(),
+                    args.judge_concurrency,
+                )?
+                .with_retries(args.judge_retries, RETRY_BACKOFF),
+            ),
             FirstCorrectMode::Judge {
                 model: model.clone(),
             },
         ),
         _ => (None, FirstCorrectMode::JudgeFree),
     };
+    if args.split == SplitStrategy::Llm && judge.is_none() {
+        anyhow::bail!(
+            "--split llm needs a judge to reformat the reasoning: give --judge-url and --judge-model"
+        );
+    }
     let cancel = CancellationToken::new();
     std::fs::create_dir_all(&args.output)
         .with_context(|| format!("cannot create {}", args.output.display()))?;
     let mut outcomes = Vec::with_capacity(runs.len());
-    let mut judge_log = Vec::new();
+    let mut logs = JudgeLogs::default();
     for run in &runs {
-        let o = measure(
-            run,
-            args,
-            tok.as_ref(),
-            judge.as_ref(),
-            &mut judge_log,
-            &cancel,
-        )
-        .await;
+        let measured = measure(run, args, tok.as_ref(), judge.as_ref(), &mut logs, &cancel).await;
+        let o = match measured {
+            Ok(o) => o,
+            Err(e) => {
+                // what the judge said so far explains the failure
+                write_jsonl(&args.output.join("reformat.jsonl"), &logs.reformat)?;
+                return Err(e);
+            }
+        };
         let dir = args.output.join(safe(&o.label));
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create {}", dir.display()))?;
@@ -231,7 +273,10 @@ pub async fn think_eval(args: &ThinkEvalArgs) -> anyhow::Result<Vec<ModelOutcome
         outcomes.push(o);
     }
     if judge.is_some() {
-        write_jsonl(&args.output.join("answer_index.jsonl"), &judge_log)?;
+        write_jsonl(&args.output.join("answer_index.jsonl"), &logs.critique)?;
+    }
+    if args.split == SplitStrategy::Llm {
+        write_jsonl(&args.output.join("reformat.jsonl"), &logs.reformat)?;
     }
     let models: Map<String, Value> = outcomes
         .iter()

@@ -3,8 +3,10 @@
 //! real tokenizer: judge-free, and with a judge (a tiny deterministic judge on loopback). Every
 //! sample's T, T̂, thought count and first-correct step, and every level mean, are the true ones.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use llm_sim::{AnswerKey, Dist, ReasoningMode, SimConfig, ThoughtsConfig, reasoning_paragraphs};
@@ -33,18 +35,29 @@ fn thoughts() -> ThoughtsConfig {
     }
 }
 
-/// A judge answering, for EvalScope's critique prompt, the first paragraph that says
-/// "So the result is" (-1 if none), in `\boxed{}`.
-async fn start_judge() -> (String, tokio::task::JoinHandle<()>) {
+/// The test judge's reformatting of a solution: one sentence per paragraph.
+pub fn sentence_paragraphs(solution: &str) -> String {
+    solution.replace(". ", ".\n\n")
+}
+
+/// A loopback judge. For EvalScope's critique prompt it answers the first paragraph that says
+/// "So the result is" (-1 if none), in `\boxed{}`; for EvalScope's reformat prompt it answers
+/// [`sentence_paragraphs`] of the solution, after failing the first request for each solution
+/// with a 500 (counted in the returned counter).
+pub async fn start_judge() -> (String, Arc<AtomicUsize>, tokio::task::JoinHandle<()>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let url = format!("http://{}/v1", listener.local_addr().expect("addr"));
+    let failed = Arc::new(AtomicUsize::new(0));
+    let seen: Arc<Mutex<HashSet<String>>> = Arc::default();
+    let counter = Arc::clone(&failed);
     let task = tokio::spawn(async move {
         for _ in 0..10_000 {
             let Ok((mut sock, _)) = listener.accept().await else {
                 return;
             };
+            let (failed, seen) = (Arc::clone(&failed), Arc::clone(&seen));
             tokio::spawn(async move {
                 let mut buf = Vec::new();
                 let mut chunk = [0u8; 8192];
@@ -73,6 +86,41 @@ async fn start_judge() -> (String, tokio::task::JoinHandle<()>) {
                 };
                 let req: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
                 let prompt = req["messages"][0]["content"].as_str().unwrap_or_default();
+                let reply = |status: &str, answer: String| {
+                    format!(
+                        "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}",
+                        answer.len()
+                    )
+                };
+                let chat = |content: String| {
+                    serde_json::json!({
+                        "id": "judge-1", "object": "chat.completion", "created": 0, "model": "judge",
+                        "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant",
+                            "content": content}}],
+                        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}
+                    })
+                    .to_string()
+                };
+                if prompt.starts_with("I will present you with a solution to a math problem.") {
+                    let solution = prompt
+                        .rsplit("[Solution]\n\n")
+                        .next()
+                        .unwrap_or_default()
+                        .trim_end_matches('\n');
+                    let first = seen
+                        .lock()
+                        .map(|mut s| s.insert(solution.to_owned()))
+                        .unwrap_or(false);
+                    let response = if first {
+                        failed.fetch_add(1, Ordering::SeqCst);
+                        reply("500 Internal Server Error", "{\"error\": \"busy\"}".into())
+                    } else {
+                        reply("200 OK", chat(sentence_paragraphs(solution)))
+                    };
+                    let _ = sock.write_all(response.as_bytes()).await;
+                    let _ = sock.shutdown().await;
+                    return;
+                }
                 let mut index = -1i64;
                 for i in 0..64 {
                     let open = format!("<paragraph_{i}>\n");
@@ -87,23 +135,16 @@ async fn start_judge() -> (String, tokio::task::JoinHandle<()>) {
                         break;
                     }
                 }
-                let answer = serde_json::json!({
-                    "id": "judge-1", "object": "chat.completion", "created": 0, "model": "judge",
-                    "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant",
-                        "content": format!("The earliest one is \\boxed{{{index}}}.")}}],
-                    "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}
-                })
-                .to_string();
-                let response = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}",
-                    answer.len()
+                let response = reply(
+                    "200 OK",
+                    chat(format!("The earliest one is \\boxed{{{index}}}.")),
                 );
                 let _ = sock.write_all(response.as_bytes()).await;
                 let _ = sock.shutdown().await;
             });
         }
     });
-    (url, task)
+    (url, counter, task)
 }
 
 /// Judge-free think-eval flags over `runs` (MATH-500), writing to `out`.
@@ -116,6 +157,7 @@ pub fn args(runs: Vec<PathBuf>, out: &Path) -> ThinkEvalArgs {
         judge_model: None,
         judge_api_key: None,
         judge_concurrency: 4,
+        judge_retries: 0,
         split: SplitStrategy::Separator,
         count: 50,
         max_tokens: 8000,
@@ -124,9 +166,12 @@ pub fn args(runs: Vec<PathBuf>, out: &Path) -> ThinkEvalArgs {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn think_eval_recovers_the_simulated_reasoning_structure() {
-    let tmp = tempfile::tempdir().expect("tempdir");
+/// Each sample's truth: (level, index) → (answered correctly, reasoning paragraphs).
+pub type Truth = HashMap<(String, String), (bool, Vec<String>)>;
+
+/// A MATH-500 eval (3 samples) against llm-sim in answer-key mode with sub-thought reasoning,
+/// run into `tmp/run`; returns the run folder and the truth from the simulator's generator.
+pub async fn simulated_run(tmp: &Path) -> (PathBuf, Truth) {
     let bench = registry::benchmark("math_500").expect("known");
     let dargs = DatasetArgs {
         local_path: Some(
@@ -138,7 +183,7 @@ async fn think_eval_recovers_the_simulated_reasoning_structure() {
     };
     let samples = bench.load(&dargs).expect("loads");
     let entries: Vec<KeyEntry> = build(&samples, bench.as_ref(), false).expect("key");
-    let key_path = tmp.path().join("key.jsonl");
+    let key_path = tmp.join("key.jsonl");
     write_jsonl(&key_path, &entries).expect("key written");
     let mut cfg = SimConfig {
         seed: 3,
@@ -174,7 +219,7 @@ async fn think_eval_recovers_the_simulated_reasoning_structure() {
         batch_size: 4,
         repeats: 1,
     };
-    let run_dir = tmp.path().join("run");
+    let run_dir = tmp.join("run");
     run_job(
         Some(&mut cluster),
         &agents,
@@ -189,8 +234,7 @@ async fn think_eval_recovers_the_simulated_reasoning_structure() {
     sim.shutdown().await;
 
     // the truth, from the simulator's generator
-    let tok = load_tokenizer(TOKENIZER).expect("tokenizer");
-    let mut truth: HashMap<(String, String), (bool, Vec<String>)> = HashMap::new();
+    let mut truth = Truth::new();
     for (s, e) in samples.iter().zip(&entries) {
         let right = key
             .answers_correctly(&prompt_sha256(s).expect("user"))
@@ -200,6 +244,14 @@ async fn think_eval_recovers_the_simulated_reasoning_structure() {
         truth.insert((s.subset.clone(), index), (right, paragraphs));
     }
     assert!(truth.values().any(|(r, _)| *r) && truth.values().any(|(r, _)| !*r));
+    (run_dir, truth)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn think_eval_recovers_the_simulated_reasoning_structure() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (run_dir, truth) = simulated_run(tmp.path()).await;
+    let tok = load_tokenizer(TOKENIZER).expect("tokenizer");
 
     let out = tmp.path().join("think");
     let outcomes = think_eval(&args(vec![run_dir.clone()], &out))
@@ -208,7 +260,7 @@ async fn think_eval_recovers_the_simulated_reasoning_structure() {
     assert_eq!(outcomes.len(), 1);
     let o = &outcomes[0];
     assert_eq!(o.label, "sim-model");
-    assert_eq!(o.samples.len(), samples.len());
+    assert_eq!(o.samples.len(), truth.len());
     let mut level_sums: BTreeMap<String, (f64, f64, f64, usize)> = BTreeMap::new();
     for m in &o.samples {
         let (right, paragraphs) = &truth[&(m.level.clone(), m.index.clone())];
@@ -301,7 +353,7 @@ async fn think_eval_recovers_the_simulated_reasoning_structure() {
     }
 
     // a judge locating the same paragraphs gives the same numbers
-    let (url, judge) = start_judge().await;
+    let (url, _, judge) = start_judge().await;
     let mut judged = args(vec![run_dir.clone()], &tmp.path().join("judged"));
     judged.judge_url = Some(url);
     judged.judge_model = Some("judge".into());
@@ -320,6 +372,6 @@ async fn think_eval_recovers_the_simulated_reasoning_structure() {
         serde_json::json!({"mode": "judge", "model": "judge"})
     );
     let log = std::fs::read_to_string(tmp.path().join("judged/answer_index.jsonl")).expect("log");
-    assert_eq!(log.lines().count(), samples.len());
+    assert_eq!(log.lines().count(), truth.len());
     assert!(log.contains("<paragraph_3>"));
 }

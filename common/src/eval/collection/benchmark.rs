@@ -3,11 +3,15 @@
 //!
 //! `local_path` names the JSONL file; `subset_list` keeps lines whose dataset name or
 //! `<dataset>/<subset>` is listed; `limit` keeps the first N lines. Samples are named
-//! `<dataset>/<subset>_<index>` in subset `<dataset>/<subset>`.
+//! `<dataset>/<subset>_<index>` in subset `<dataset>/<subset>`. A completion is filtered with
+//! the line's own filters (the line's `args.filters`, else this entry's `filters`; the task's
+//! per-dataset filters override both, see [`super::line_args`]) before its benchmark extracts.
 
 use serde_json::Value;
 
 use super::line::{INFO_KEY, read_lines};
+use super::line_args::{filters_of, set_filters};
+use crate::eval::filters::FilterChain;
 use crate::eval::registry;
 use crate::eval::sample::{Benchmark, BenchmarkMeta, DatasetArgs, EvalError, Sample, Score};
 
@@ -63,6 +67,8 @@ impl Benchmark for DataCollection {
                     .to_owned(),
             });
         };
+        // this entry's filters are the default of every line without its own
+        FilterChain::from_args(super::NAME, &args.filters)?;
         let lines = read_lines(path).map_err(|e| match e {
             super::CollectionError::BadLine {
                 path,
@@ -100,23 +106,40 @@ impl Benchmark for DataCollection {
                 field: "dataset_name".into(),
                 message: e.to_string(),
             })?;
-            out.push(line.to_sample().map_err(|message| EvalError::BadRecord {
+            let mut sample = line.to_sample().map_err(|message| EvalError::BadRecord {
                 path: path.clone(),
                 line: *n,
                 field: "prompt".into(),
                 message,
-            })?);
+            })?;
+            let filters = if line.args.filters.is_empty() {
+                &args.filters
+            } else {
+                FilterChain::from_args(&line.dataset_name, &line.args.filters).map_err(|e| {
+                    EvalError::BadRecord {
+                        path: path.clone(),
+                        line: *n,
+                        field: "args.filters".into(),
+                        message: e.to_string(),
+                    }
+                })?;
+                &line.args.filters
+            };
+            set_filters(&mut sample, filters);
+            out.push(sample);
         }
         Ok(out)
     }
 
+    /// The line's filters, then its benchmark's extraction (nothing when the sample is not a
+    /// collection sample or its filters are bad, which `load` already rules out).
     fn extract(&self, completion: &str, sample: &Sample) -> String {
-        match original_of(sample) {
-            Some((name, inner)) => match registry::benchmark(&name) {
-                Ok(b) => b.extract(completion, &inner),
-                Err(_) => String::new(),
-            },
-            None => String::new(),
+        let Some((name, inner)) = original_of(sample) else {
+            return String::new();
+        };
+        match (registry::benchmark(&name), filters_of(sample)) {
+            (Ok(b), Ok(filters)) => b.extract(&filters.apply(completion), &inner),
+            _ => String::new(),
         }
     }
 

@@ -9,6 +9,8 @@
 //!
 //! `prompt` is the original benchmark's sample: its chat messages, options, gold answer, index
 //! within its subset and metadata — everything that benchmark needs to score a completion.
+//! Lines we build also carry `"args": {"filters": {...}}` when their schema dataset has filters
+//! (see [`super::line_args`]; EvalScope ignores the field).
 //! Lines written by EvalScope are read too (a string `input` is one user message; a list
 //! `target` is joined).
 
@@ -18,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::flatten::FlatDataset;
+use super::line_args::LineArgs;
 use super::schema::CollectionError;
 use crate::eval::sample::Sample;
 
@@ -43,6 +46,9 @@ pub struct CollectionLine {
     pub dataset_name: String,
     /// The original subset.
     pub subset_name: String,
+    /// Eval-time arguments of the schema dataset (its filters), absent when none.
+    #[serde(default, skip_serializing_if = "LineArgs::is_empty")]
+    pub args: LineArgs,
 }
 
 /// The index part of a sample id `<subset>_<index>`, as a number when it is one.
@@ -79,6 +85,7 @@ impl CollectionLine {
             weight,
             dataset_name: dataset.name.clone(),
             subset_name: sample.subset.clone(),
+            args: LineArgs::of(&dataset.args),
         }
     }
 

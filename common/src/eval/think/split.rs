@@ -54,6 +54,9 @@ pub enum SplitStrategy {
     Separator,
     /// Before every switch phrase (lowercase, whole words); steps trimmed, empty ones dropped.
     Keywords,
+    /// EvalScope's default: a judge model reformats the reasoning into paragraphs
+    /// ([`super::reformat::reformat_prompt`]); its reply is cut at every blank line.
+    Llm,
 }
 
 impl SplitStrategy {
@@ -62,6 +65,7 @@ impl SplitStrategy {
         match self {
             Self::Separator => "separator",
             Self::Keywords => "keywords",
+            Self::Llm => "llm",
         }
     }
 }
@@ -73,18 +77,22 @@ impl FromStr for SplitStrategy {
         match s {
             "separator" => Ok(Self::Separator),
             "keywords" => Ok(Self::Keywords),
+            "llm" => Ok(Self::Llm),
             other => Err(format!(
-                "unknown split strategy {other:?}; expected separator or keywords"
+                "unknown split strategy {other:?}; expected separator, keywords or llm"
             )),
         }
     }
 }
 
 /// The steps of `think` under `strategy` (EvalScope's `split_by_separator` /
-/// `split_by_keywords`).
+/// `split_by_keywords`). For [`SplitStrategy::Llm`], `think` is the judge's reformatting and is
+/// cut at blank lines as EvalScope's `split_by_llm` cuts it.
 pub fn split_steps(think: &str, strategy: SplitStrategy) -> Vec<String> {
     match strategy {
-        SplitStrategy::Separator => think.split("\n\n").map(str::to_owned).collect(),
+        SplitStrategy::Separator | SplitStrategy::Llm => {
+            think.split("\n\n").map(str::to_owned).collect()
+        }
         SplitStrategy::Keywords => {
             let mut cuts: Vec<usize> = KEYWORDS.find_iter(think).map(|m| m.start()).collect();
             cuts.push(think.len());
