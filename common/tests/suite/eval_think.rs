@@ -83,9 +83,9 @@ fn judge_free_finds_the_first_step_whose_candidate_is_correct() {
 fn the_judge_prompt_tags_paragraphs_and_its_answer_is_parsed() {
     let steps = vec!["a".to_owned(), "b".to_owned()];
     let p = judge_prompt("What is 6*7?", "42", &steps);
-    assert!(p.starts_with("The following is a math problem and a solution"));
-    assert!(p.contains("[Math Problem]\n\nWhat is 6*7?\n\n[Correct Answer]\n\n42\n\n[Solution]\n\n<paragraph_0>\na\n</paragraph_0>\n\n<paragraph_1>\nb\n</paragraph_1>\n\nYour task"));
-    assert!(p.ends_with("Please put your final answer (i.e., the index) in \\boxed{}.\n"));
+    assert!(p.starts_with("Below are a math problem, its correct answer and a solution"));
+    assert!(p.contains("[Math Problem]\n\nWhat is 6*7?\n\n[Correct Answer]\n\n42\n\n[Solution]\n\n<paragraph_0>\na\n</paragraph_0>\n\n<paragraph_1>\nb\n</paragraph_1>\n\nRead the solution"));
+    assert!(p.ends_with("Write the number you give in \\boxed{}.\n"));
     assert_eq!(parse_judge_index("It is \\boxed{3}."), 3);
     assert_eq!(parse_judge_index("\\boxed{1} no wait \\boxed{-1}"), -1);
     assert_eq!(parse_judge_index("paragraph \\boxed{index 2 or 5}"), 5);

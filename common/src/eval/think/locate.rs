@@ -1,5 +1,5 @@
 //! Locating the first step that reaches the correct answer: the judge's prompt and answer
-//! (EvalScope's critique template), or judge-free with the math scorer.
+//! (laid out as EvalScope's critique request), or judge-free with the math scorer.
 
 use std::sync::LazyLock;
 
@@ -31,8 +31,9 @@ impl FirstCorrectMode {
     }
 }
 
-/// EvalScope's critique prompt: the problem, the correct answer and the steps tagged
-/// `<paragraph_i>…</paragraph_i>`; the judge answers the earliest index in `\boxed{}` (-1: none).
+/// The judge's request, laid out as EvalScope's thinkbench lays it out (the wording is ours): the
+/// problem, the correct answer and the steps tagged `<paragraph_i>…</paragraph_i>`; the judge
+/// answers the earliest index in `\boxed{}` (-1: none).
 pub fn judge_prompt(problem: &str, answer: &str, steps: &[String]) -> String {
     let mut tagged = String::new();
     for (i, step) in steps.iter().enumerate() {
@@ -40,7 +41,7 @@ pub fn judge_prompt(problem: &str, answer: &str, steps: &[String]) -> String {
     }
     let tagged = tagged.trim();
     format!(
-        "The following is a math problem and a solution (split into paragraphs, enclosed with tags and indexed from 0):\n\n[Math Problem]\n\n{problem}\n\n[Correct Answer]\n\n{answer}\n\n[Solution]\n\n{tagged}\n\nYour task is to review and critique the solution paragraph by paragraph. Once you identify an correct answer in a paragraph, return the index of the paragraph where the earliest correct answer occurs. Otherwise, return the index of -1 (which typically denotes \"not found\").\n\nPlease put your final answer (i.e., the index) in \\boxed{{}}.\n"
+        "Below are a math problem, its correct answer and a solution to it. The solution is split into paragraphs, each enclosed in tags numbered from 0.\n\n[Math Problem]\n\n{problem}\n\n[Correct Answer]\n\n{answer}\n\n[Solution]\n\n{tagged}\n\nRead the solution one paragraph at a time and find the first paragraph in which the correct answer is reached. Give that paragraph's number; if no paragraph reaches the correct answer, give -1.\n\nWrite the number you give in \\boxed{{}}.\n"
     )
 }
 

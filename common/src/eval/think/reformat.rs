@@ -1,6 +1,7 @@
-//! The `llm` split strategy's request: EvalScope's reformat prompt (thinkbench's
-//! `resources/reformat_template.txt`), asking a judge model to break reasoning into paragraphs
-//! without changing it. The judge's reply is then cut at blank lines
+//! The `llm` split strategy's request: a judge model is asked to break reasoning into paragraphs,
+//! one reasoning step each, without changing it (as EvalScope's thinkbench does before it looks for
+//! the first correct step; the instructions are the same, the wording is ours — the parity spec
+//! does not give that template). The judge's reply is then cut at blank lines
 //! ([`super::split_steps`] with [`super::SplitStrategy::Llm`]).
 
 /// The reasoning as EvalScope sends it for reformatting: every newline becomes a space, so the
@@ -9,37 +10,37 @@ pub fn flatten_lines(think: &str) -> String {
     think.replace('\n', " ")
 }
 
-/// EvalScope's reformat template up to where the problem goes.
+/// The request up to where the problem goes.
 const HEAD: &str = concat!(
-    "I will present you with a solution to a math problem. Unfortunately, the solution lacks proper paragraphing, making it hard to read. Your task is to improve readability by reformatting the solution into well-structured paragraphs. Follow these specific guidelines:\n",
+    "Below are a math problem and a worked solution written as one block of text. Split the solution into paragraphs so that a reader can follow it step by step.\n",
     "\n",
-    "* Insert \\n\\n for paragraph breaks within the original solution. Do **NOT** alter any content of the original solution (the only exception is for itemized lists; see below).\n",
+    "Rules:\n",
     "\n",
-    "  - Each paragraph should represent a distinct, concise reasoning step that logically advances the solution.\n",
+    "* Separate paragraphs with \\n\\n. Keep every word and formula of the solution as it is; the one change allowed is described below for lists.\n",
     "\n",
-    "  - Reasoning steps can include case discussions, formula simplifications, or formula derivations. Each of these should be treated as an individual reasoning step and paragraphed accordingly.\n",
+    "  - One paragraph is one short reasoning step that moves the solution forward.\n",
     "\n",
-    "  - If an introductory analysis exists in the original solution, treat it as an initial reasoning step and place it as the first paragraph.\n",
+    "  - A case being examined, a simplification or a derivation is a step of its own and gets its own paragraph.\n",
     "\n",
-    "  - Do **NOT** place any mathematical formulas in their own separate paragraphs; instead, include them within the same paragraph as the preceding text to form a cohesive reasoning step.\n",
+    "  - An opening analysis, if the solution has one, is the first paragraph.\n",
     "\n",
-    "* For any itemized lists (ordered or unordered), convert them into a written format, such as \"First/Second/Third.\" This is the **ONLY** content modification allowed.\n",
+    "  - A formula stays in the paragraph of the sentence before it; never give a formula a paragraph of its own.\n",
     "\n",
-    "* Avoid making paragraphs too lengthy, as long paragraphs might contain multiple reasoning steps that should be paragraphed separately.\n",
+    "* Rewrite itemized or numbered lists as running text (\"First, ... Second, ...\"). This is the only change of content allowed.\n",
     "\n",
-    "* Disregard the accuracy of the solution content. Do **NOT** alter any of the original solution's content; focus solely on structuring it into logical, readable paragraphs.\n",
+    "* Prefer several short paragraphs to one long one that holds more than one step.\n",
     "\n",
-    "* Reply with the reformatted solution directly.\n",
+    "* Whether the solution is right does not matter here; only its paragraphs do.\n",
+    "\n",
+    "* Answer with the split solution and nothing else.\n",
     "\n",
     "--------------------------------------------------\n",
-    "\n",
-    "Here is the math problem, and the solution that needs to be reformatted:\n",
     "\n",
     "[Math Problem]\n",
     "\n",
 );
 
-/// EvalScope's reformat prompt for `problem` and the reasoning `think` (flattened with
+/// The reformat request for `problem` and the reasoning `think` (flattened with
 /// [`flatten_lines`]).
 pub fn reformat_prompt(problem: &str, think: &str) -> String {
     format!(
@@ -55,9 +56,9 @@ mod tests {
     #[test]
     fn the_prompt_holds_the_problem_and_the_flattened_reasoning() {
         let p = reformat_prompt("What is 6*7?", "First, 6*7.\n\nIt is 42.\nDone.");
-        assert!(p.starts_with("I will present you with a solution to a math problem."));
-        assert!(p.contains("* Insert \\n\\n for paragraph breaks within the original solution."));
-        assert!(p.contains("\n  - Each paragraph should represent"));
+        assert!(p.starts_with("Below are a math problem and a worked solution"));
+        assert!(p.contains("* Separate paragraphs with \\n\\n."));
+        assert!(p.contains("\n  - One paragraph is one short reasoning step"));
         assert!(p.ends_with(
             "[Math Problem]\n\nWhat is 6*7?\n\n[Solution]\n\nFirst, 6*7.  It is 42. Done.\n"
         ));
