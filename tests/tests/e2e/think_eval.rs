@@ -101,7 +101,8 @@ pub async fn start_judge() -> (String, Arc<AtomicUsize>, tokio::task::JoinHandle
                     })
                     .to_string()
                 };
-                if prompt.starts_with("I will present you with a solution to a math problem.") {
+                // a reformat request carries no correct answer; a critique request does
+                if !prompt.contains("[Correct Answer]") {
                     let solution = prompt
                         .rsplit("[Solution]\n\n")
                         .next()
