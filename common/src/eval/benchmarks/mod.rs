@@ -15,6 +15,7 @@ pub mod ifeval;
 pub mod iquiz;
 pub mod live_code_bench;
 pub mod math_500;
+mod mc_samples;
 pub mod mmlu_pro;
 pub mod mmlu_redux;
 pub mod py_random;
