@@ -7,6 +7,7 @@
 
 pub mod aime;
 pub mod ceval;
+pub mod code;
 pub mod csv;
 pub mod gpqa;
 pub mod gsm8k;
