@@ -7,6 +7,7 @@ pub mod client;
 pub mod perf;
 pub mod sandbox;
 pub mod session;
+pub mod signal;
 pub mod telemetry;
 pub mod tls;
 pub mod transport;

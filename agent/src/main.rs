@@ -1,5 +1,4 @@
 use clap::Parser;
-use tokio_util::sync::CancellationToken;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -13,43 +12,14 @@ async fn main() -> std::process::ExitCode {
                 return std::process::ExitCode::FAILURE;
             }
         };
-    let cancel = CancellationToken::new();
-    let on_signal = cancel.clone();
-    tokio::spawn(async move {
-        if shutdown_signal().await {
-            eprintln!(
-                "\ninterrupted: stopping shards, reporting what was measured (Ctrl-C again to abort)"
-            );
-            on_signal.cancel();
-            if shutdown_signal().await {
-                std::process::exit(130);
-            }
-        }
-    });
+    let cancel = swarm_agent::signal::cancel_on_signal(
+        "interrupted: stopping shards, reporting what was measured (Ctrl-C again to abort)",
+    );
     match swarm_agent::cli::run(args, cancel).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
             std::process::ExitCode::FAILURE
         }
-    }
-}
-
-/// Ctrl-C (SIGINT) or SIGTERM (what Kubernetes and Docker send on stop): true once one arrives.
-async fn shutdown_signal() -> bool {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let Ok(mut term) = signal(SignalKind::terminate()) else {
-            return tokio::signal::ctrl_c().await.is_ok();
-        };
-        tokio::select! {
-            r = tokio::signal::ctrl_c() => r.is_ok(),
-            _ = term.recv() => true,
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        tokio::signal::ctrl_c().await.is_ok()
     }
 }

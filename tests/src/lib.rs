@@ -1,6 +1,8 @@
-//! Shared helpers of the end-to-end tests: an in-process simulator and target specs for it.
+//! Shared helpers of the end-to-end tests: an in-process simulator, target specs for it, and the
+//! eval fixtures.
 
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 
 use llm_sim::{SimConfig, SimHandle};
 use swarm_common::shard::{ApiKind, TargetSpec};
@@ -9,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 pub mod app_fixture;
 pub mod faults;
 pub mod fuzzing;
+pub mod keyed_eval;
 pub mod schemas;
 
 /// Starts llm-sim on a free loopback port.
@@ -39,3 +42,10 @@ pub fn sim_target(sim: &SimHandle, api: ApiKind) -> TargetSpec {
 }
 
 pub mod bench;
+
+/// A file of the eval fixtures: `common/tests/fixtures/eval/<rel>`.
+pub fn eval_fixture(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../common/tests/fixtures/eval")
+        .join(rel)
+}

@@ -106,13 +106,73 @@ pub fn is_py_space(c: char) -> bool {
     c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
 }
 
-/// v1.10.0 fallback: the last uppercase character of the text, whatever the options are.
-fn fallback(text: &str) -> BTreeSet<String> {
+/// The last uppercase character of the text.
+fn last_capital(text: &str) -> Option<String> {
     text.chars()
         .rev()
         .find(|c| c.is_uppercase())
-        .map(|c| BTreeSet::from([c.to_string()]))
+        .map(|c| c.to_string())
+}
+
+/// v1.10.0 fallback: the last uppercase character of the text, whatever the options are.
+fn fallback(text: &str) -> BTreeSet<String> {
+    last_capital(text)
+        .map(|c| BTreeSet::from([c]))
         .unwrap_or_default()
+}
+
+/// The answers an English capture names, both versions: stripped of white space and trailing
+/// dots; with `multiple`, " and " and spaces dropped, full-width commas read as commas, then
+/// split at commas or else into characters; the empty set unless all are options.
+///
+/// (v1.10.0 does not read full-width commas, but its captures cannot contain one.)
+fn answers_en(captured: &str, allowed: &BTreeSet<String>, multiple: bool) -> BTreeSet<String> {
+    let matched = py_strip(captured).trim_end_matches('.');
+    if multiple {
+        let matched = matched
+            .replace(" and ", "")
+            .replace(' ', "")
+            .replace('，', ",");
+        let by_comma: BTreeSet<String> = matched.split(',').map(str::to_owned).collect();
+        if by_comma.is_subset(allowed) {
+            return by_comma;
+        }
+        let by_char: BTreeSet<String> = matched.chars().map(String::from).collect();
+        if by_char.is_subset(allowed) {
+            return by_char;
+        }
+    } else if allowed.contains(matched) {
+        return BTreeSet::from([matched.to_owned()]);
+    }
+    BTreeSet::new()
+}
+
+/// The answers a Chinese capture names, both versions: stripped of white space and trailing
+/// `。` or `.`; with `multiple`, " 和 " and spaces dropped, full-width commas read as commas,
+/// then split at commas if there are any, else into characters; the empty set unless all are
+/// options.
+fn answers_zh(captured: &str, allowed: &BTreeSet<String>, multiple: bool) -> BTreeSet<String> {
+    let matched = py_strip(captured).trim_end_matches(['。', '.']);
+    if multiple {
+        let matched = matched
+            .replace(" 和 ", "")
+            .replace(' ', "")
+            .replace('，', ",");
+        let answers: BTreeSet<String> = if matched.contains(',') {
+            matched.split(',').map(str::to_owned).collect()
+        } else {
+            matched.chars().map(String::from).collect()
+        };
+        if answers.is_subset(allowed) {
+            answers
+        } else {
+            BTreeSet::new()
+        }
+    } else if allowed.contains(matched) {
+        BTreeSet::from([matched.to_owned()])
+    } else {
+        BTreeSet::new()
+    }
 }
 
 /// EvalScope v1.10.0 `parse_answers`: the answers in an English completion.
@@ -126,54 +186,18 @@ pub fn parse_answers(text: &str, num_choices: usize, multiple: bool) -> BTreeSet
         .or_else(|| LENIENT.captures(text))
         .and_then(|c| c.get(1))
         .map(|m| m.as_str());
-    let Some(captured) = captured else {
-        return fallback(text);
-    };
-    let matched = py_strip(captured).trim_end_matches('.');
-    let allowed = allowed_options(num_choices);
-    if multiple {
-        let matched = matched.replace(" and ", "").replace(' ', "");
-        let by_comma: BTreeSet<String> = matched.split(',').map(str::to_owned).collect();
-        if by_comma.is_subset(&allowed) {
-            return by_comma;
-        }
-        let by_char: BTreeSet<String> = matched.chars().map(String::from).collect();
-        if by_char.is_subset(&allowed) {
-            return by_char;
-        }
-    } else if allowed.contains(matched) {
-        return BTreeSet::from([matched.to_owned()]);
+    match captured {
+        Some(captured) => answers_en(captured, &allowed_options(num_choices), multiple),
+        None => fallback(text),
     }
-    BTreeSet::new()
 }
 
 /// EvalScope v1.10.0 `parse_answers_zh`: the answers in a Chinese completion (`答案：X`, first
 /// match, half- or full-width colon), else the last uppercase character of the text.
 pub fn parse_answers_zh(text: &str, num_choices: usize, multiple: bool) -> BTreeSet<String> {
-    let Some(captured) = ZH.captures(text).and_then(|c| c.get(1)) else {
-        return fallback(text);
-    };
-    let matched = py_strip(captured.as_str()).trim_end_matches(['。', '.']);
-    let allowed = allowed_options(num_choices);
-    if multiple {
-        let matched = matched
-            .replace(" 和 ", "")
-            .replace(' ', "")
-            .replace('，', ",");
-        let answers: BTreeSet<String> = if matched.contains(',') {
-            matched.split(',').map(str::to_owned).collect()
-        } else {
-            matched.chars().map(String::from).collect()
-        };
-        if answers.is_subset(&allowed) {
-            answers
-        } else {
-            BTreeSet::new()
-        }
-    } else if allowed.contains(matched) {
-        BTreeSet::from([matched.to_owned()])
-    } else {
-        BTreeSet::new()
+    match ZH.captures(text).and_then(|c| c.get(1)) {
+        Some(captured) => answers_zh(captured.as_str(), &allowed_options(num_choices), multiple),
+        None => fallback(text),
     }
 }
 
@@ -275,10 +299,7 @@ fn last_labelled_answer<'a>(
 
 /// HEAD fallback: the last uppercase character, only if it is an option.
 fn fallback_in_options(text: &str, allowed: &BTreeSet<String>) -> BTreeSet<String> {
-    text.chars()
-        .rev()
-        .find(|c| c.is_uppercase())
-        .map(|c| c.to_string())
+    last_capital(text)
         .filter(|c| allowed.contains(c))
         .map(|c| BTreeSet::from([c]))
         .unwrap_or_default()
@@ -287,56 +308,18 @@ fn fallback_in_options(text: &str, allowed: &BTreeSet<String>) -> BTreeSet<Strin
 /// EvalScope HEAD `parse_answers`.
 pub fn parse_answers_head(text: &str, num_choices: usize, multiple: bool) -> BTreeSet<String> {
     let allowed = allowed_options(num_choices);
-    let Some(matched) = last_labelled_answer(text, &HEAD_MARKER, &HEAD_PLAIN, &allowed) else {
-        return fallback_in_options(text, &allowed);
-    };
-    let matched = py_strip(matched).trim_end_matches('.');
-    if multiple {
-        let matched = matched
-            .replace(" and ", "")
-            .replace(' ', "")
-            .replace('，', ",");
-        let by_comma: BTreeSet<String> = matched.split(',').map(str::to_owned).collect();
-        if by_comma.is_subset(&allowed) {
-            return by_comma;
-        }
-        let by_char: BTreeSet<String> = matched.chars().map(String::from).collect();
-        if by_char.is_subset(&allowed) {
-            return by_char;
-        }
-    } else if allowed.contains(matched) {
-        return BTreeSet::from([matched.to_owned()]);
+    match last_labelled_answer(text, &HEAD_MARKER, &HEAD_PLAIN, &allowed) {
+        Some(matched) => answers_en(matched, &allowed, multiple),
+        None => fallback_in_options(text, &allowed),
     }
-    BTreeSet::new()
 }
 
 /// EvalScope HEAD `parse_answers_zh`.
 pub fn parse_answers_zh_head(text: &str, num_choices: usize, multiple: bool) -> BTreeSet<String> {
     let allowed = allowed_options(num_choices);
-    let Some(matched) = last_labelled_answer(text, &HEAD_MARKER_ZH, &HEAD_PLAIN_ZH, &allowed)
-    else {
-        return fallback_in_options(text, &allowed);
-    };
-    let matched = py_strip(matched).trim_end_matches(['。', '.']);
-    if multiple {
-        let matched = matched
-            .replace(" 和 ", "")
-            .replace(' ', "")
-            .replace('，', ",");
-        let answers: BTreeSet<String> = if matched.contains(',') {
-            matched.split(',').map(str::to_owned).collect()
-        } else {
-            matched.chars().map(String::from).collect()
-        };
-        if answers.is_subset(&allowed) {
-            answers
-        } else {
-            BTreeSet::new()
-        }
-    } else if allowed.contains(matched) {
-        BTreeSet::from([matched.to_owned()])
-    } else {
-        BTreeSet::new()
+    match last_labelled_answer(text, &HEAD_MARKER_ZH, &HEAD_PLAIN_ZH, &allowed) {
+        Some(matched) => answers_zh(matched, &allowed, multiple),
+        None => fallback_in_options(text, &allowed),
     }
 }
 

@@ -2,27 +2,22 @@
 //! benchmark, grouped as EvalScope's collection report groups them; writes
 //! `reports/<model>/collection_detailed_report.json` and prints the tables.
 
-use std::collections::HashMap;
 use std::path::Path;
 
-use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{ContentArrangement, Table};
 use serde_json::{Map, Value};
 use swarm_common::eval::collection::line::INFO_KEY;
 use swarm_common::eval::collection::report::{benchmark_report, overview_rows};
 use swarm_common::eval::collection::{REPORT_NAME, ScoredEntry, collection_report};
+use swarm_common::eval::report::report_metric_name;
 use swarm_common::eval::task::Prediction;
 use swarm_common::eval::{Report, Sample};
 
+use super::report::{overview, successful, table};
 use crate::output::stage_files::write_json;
 
 /// The scored entries of a collection run: a missing or failed prediction scores 0.
 pub fn entries(samples: &[Sample], repeats: u32, predictions: &[Prediction]) -> Vec<ScoredEntry> {
-    let by_key: HashMap<(&str, u32), &Prediction> = predictions
-        .iter()
-        .filter(|p| p.error.is_none())
-        .map(|p| ((p.sample_id.as_str(), p.repeat), p))
-        .collect();
+    let by_key = successful(predictions);
     let mut out = Vec::with_capacity(samples.len() * repeats as usize);
     for s in samples {
         let empty = Map::new();
@@ -97,33 +92,15 @@ pub fn write(
     Ok(benchmark_report(model, &scored))
 }
 
-fn table() -> Table {
-    let mut t = Table::new();
-    t.load_style(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic);
-    t
-}
-
 /// task_type | metric | dataset_name | average_score | count, by count.
 pub fn overview_table(scored: &[ScoredEntry]) -> String {
-    let mut t = table();
-    t.set_header(vec![
-        "task_type",
-        "metric",
-        "dataset_name",
-        "average_score",
-        "count",
-    ]);
-    for (task, metric, dataset, score, count) in overview_rows(scored) {
-        t.add_row(vec![
-            task,
-            swarm_common::eval::report::report_metric_name(&metric),
-            dataset,
-            format!("{score:.4}"),
-            count.to_string(),
-        ]);
-    }
-    t.to_string()
+    overview(
+        overview_rows(scored)
+            .into_iter()
+            .map(|(task, metric, dataset, score, count)| {
+                (task, report_metric_name(&metric), dataset, score, count)
+            }),
+    )
 }
 
 /// A table of report rows (columns in the rows' order).

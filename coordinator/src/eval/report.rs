@@ -23,11 +23,7 @@ pub fn report(
         // several generations per sample: report mean-of-n and pass@k, like EvalScope with n > 1
         spec.aggregation = swarm_common::eval::Aggregation::MeanAndPassAtK;
     }
-    let by_key: HashMap<(&str, u32), &Prediction> = predictions
-        .iter()
-        .filter(|p| p.error.is_none())
-        .map(|p| ((p.sample_id.as_str(), p.repeat), p))
-        .collect();
+    let by_key = successful(predictions);
     let mut scored = Vec::with_capacity(samples.len() * repeats as usize);
     for s in samples {
         for r in 0..repeats {
@@ -45,7 +41,17 @@ pub fn report(
     build_report(model, &spec, &scored)
 }
 
-fn table() -> Table {
+/// The predictions that came back without an error, by (sample id, repeat).
+pub(super) fn successful(predictions: &[Prediction]) -> HashMap<(&str, u32), &Prediction> {
+    predictions
+        .iter()
+        .filter(|p| p.error.is_none())
+        .map(|p| ((p.sample_id.as_str(), p.repeat), p))
+        .collect()
+}
+
+/// An empty table in the eval reports' style.
+pub(super) fn table() -> Table {
     let mut t = Table::new();
     t.load_style(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic);
@@ -54,6 +60,24 @@ fn table() -> Table {
 
 /// The overview table: one row per benchmark and metric.
 pub fn overview_table(rows: &[(&'static str, Report)]) -> String {
+    overview(rows.iter().flat_map(|(task_type, r)| {
+        r.metrics.iter().map(|m| {
+            (
+                task_type.to_string(),
+                m.name.clone(),
+                r.dataset_name.clone(),
+                m.score,
+                m.num,
+            )
+        })
+    }))
+}
+
+/// task_type | metric | dataset_name | average_score | count, a row per
+/// `(task_type, metric, dataset_name, score, count)`.
+pub(super) fn overview(
+    rows: impl IntoIterator<Item = (String, String, String, f64, usize)>,
+) -> String {
     let mut t = table();
     t.set_header(vec![
         "task_type",
@@ -62,16 +86,14 @@ pub fn overview_table(rows: &[(&'static str, Report)]) -> String {
         "average_score",
         "count",
     ]);
-    for (task_type, r) in rows {
-        for m in &r.metrics {
-            t.add_row(vec![
-                task_type.to_string(),
-                m.name.clone(),
-                r.dataset_name.clone(),
-                format!("{:.4}", m.score),
-                m.num.to_string(),
-            ]);
-        }
+    for (task_type, metric, dataset, score, count) in rows {
+        t.add_row(vec![
+            task_type,
+            metric,
+            dataset,
+            format!("{score:.4}"),
+            count.to_string(),
+        ]);
     }
     t.to_string()
 }
@@ -102,4 +124,64 @@ pub fn subset_table(r: &Report) -> String {
         }
     }
     t.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_overview_has_a_row_per_metric_with_four_decimals() {
+        let text = overview([
+            (
+                "math".to_owned(),
+                "acc".to_owned(),
+                "gsm8k".to_owned(),
+                2.0 / 3.0,
+                3,
+            ),
+            (
+                "code".to_owned(),
+                "mean_acc".to_owned(),
+                "humaneval".to_owned(),
+                0.5,
+                10,
+            ),
+        ]);
+        let lines: Vec<&str> = text.lines().collect();
+        let row = |needle: &str| {
+            lines
+                .iter()
+                .find(|l| l.contains(needle))
+                .map(|l| l.split(['│', '┆']).map(str::trim).collect::<Vec<_>>())
+        };
+        assert_eq!(
+            row("task_type"),
+            Some(vec![
+                "",
+                "task_type",
+                "metric",
+                "dataset_name",
+                "average_score",
+                "count",
+                ""
+            ])
+        );
+        assert_eq!(
+            row("gsm8k"),
+            Some(vec!["", "math", "acc", "gsm8k", "0.6667", "3", ""])
+        );
+        assert_eq!(
+            row("humaneval"),
+            Some(vec![
+                "",
+                "code",
+                "mean_acc",
+                "humaneval",
+                "0.5000",
+                "10",
+                ""
+            ])
+        );
+    }
 }

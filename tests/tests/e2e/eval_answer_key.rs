@@ -3,24 +3,17 @@
 //! simulator was set to produce, and every sample is stored exactly once.
 
 use std::collections::{BTreeMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
-use llm_sim::{AnswerKey, Dist, SimConfig};
-use swarm_common::eval::answer_key::{build, prompt_sha256, write_jsonl};
-use swarm_common::eval::{DatasetArgs, registry};
-use swarm_coordinator::cluster::{Cluster, ClusterConfig};
-use swarm_coordinator::eval::job::{EvalJob, gen_params};
+use swarm_common::eval::answer_key::build;
+use swarm_common::eval::registry;
+use swarm_coordinator::cluster::ClusterConfig;
 use swarm_coordinator::eval::run::run_job;
+use swarm_tests::keyed_eval::{keyed_score, keyed_sim, load, local_cluster, sim_job};
 use swarm_tests::schemas::read_json;
-use swarm_tests::{sim_target, start_sim};
+use swarm_tests::{eval_fixture as fixture, start_sim};
 use tokio_util::sync::CancellationToken;
-
-fn fixture(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../common/tests/fixtures/eval")
-        .join(rel)
-}
 
 fn benchmarks() -> Vec<(&'static str, PathBuf)> {
     let mut v = vec![
@@ -54,12 +47,7 @@ async fn answer_key_eval_on_three_agents_with_one_killed() {
     let mut samples_of = BTreeMap::new();
     for (name, path) in benchmarks() {
         let bench = registry::benchmark(name).expect("known benchmark");
-        let args = DatasetArgs {
-            local_path: Some(path),
-            limit: Some(3),
-            ..Default::default()
-        };
-        let samples = bench.load(&args).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let (args, samples) = load(name, path, 3);
         assert!(!samples.is_empty(), "{name}");
         entries.extend(
             build(&samples, bench.as_ref(), false).unwrap_or_else(|e| panic!("{name}: {e}")),
@@ -67,48 +55,16 @@ async fn answer_key_eval_on_three_agents_with_one_killed() {
         samples_of.insert(name, samples);
         dataset_args.insert(name.to_string(), args);
     }
-    let key_path = tmp.path().join("key.jsonl");
-    write_jsonl(&key_path, &entries).expect("key written");
-
-    let mut cfg = SimConfig {
-        seed: 5,
-        ..Default::default()
-    };
-    cfg.latency.ttft_ms = Dist::fixed(5.0);
-    cfg.latency.itl_ms = Dist::fixed(4.0);
-    cfg.answer_key = Some(
-        serde_json::from_value(serde_json::json!({"path": key_path, "accuracy": 0.7}))
-            .expect("key config"),
-    );
-    let key_cfg = cfg.answer_key.clone().expect("set above");
     // what the simulator will answer, computed independently of the run
-    let key = AnswerKey::parse(
-        &std::fs::read_to_string(&key_path).expect("key"),
-        cfg.seed,
-        &key_cfg,
-    )
-    .expect("key parses");
+    let (cfg, key) = keyed_sim(tmp.path(), &entries, 5, 0.7, (5.0, 4.0));
     let sim = start_sim(cfg).await;
 
     let cancel = CancellationToken::new();
     let mut ccfg = ClusterConfig::local("answer-key", 3);
     ccfg.heartbeat_ms = 100;
     ccfg.heartbeat_timeout = Duration::from_secs(2);
-    let mut cluster = Cluster::start(ccfg, &cancel).await.expect("cluster");
-    let agents = cluster
-        .wait_for(3, &Default::default(), Duration::from_secs(10))
-        .await
-        .expect("agents");
-    let job = EvalJob {
-        name: "ak".into(),
-        model: "sim-model".into(),
-        target: sim_target(&sim, swarm_common::shard::ApiKind::Chat),
-        datasets: samples_of.keys().map(|s| s.to_string()).collect(),
-        dataset_args,
-        gen_params: gen_params(serde_json::Map::new(), true),
-        batch_size: 6,
-        repeats: 1,
-    };
+    let (mut cluster, agents) = local_cluster(ccfg, &cancel).await;
+    let job = sim_job("ak", &sim, dataset_args, true, 6);
     let root = tmp.path().join("eval");
     let local = cluster.local_agents();
     let killer = async move {
@@ -131,13 +87,7 @@ async fn answer_key_eval_on_three_agents_with_one_killed() {
     sim.shutdown().await;
 
     for (name, samples) in &samples_of {
-        let correct = samples
-            .iter()
-            .filter(|s| {
-                key.answers_correctly(&prompt_sha256(s).expect("has a user message")) == Some(true)
-            })
-            .count();
-        let expected = (correct as f64 / samples.len() as f64 * 10_000.0).round() / 10_000.0;
+        let (_, expected) = keyed_score(&key, samples);
         let report = read_json(&root.join(format!("reports/sim-model/{name}.json")));
         assert_eq!(report["score"].as_f64(), Some(expected), "{name}: {report}");
         assert_eq!(

@@ -4,24 +4,15 @@
 //! `--rescore` (the coordinator's sandbox) reproduces the reports.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use llm_sim::{AnswerKey, Dist, SimConfig};
-use swarm_common::eval::answer_key::{KeyEntry, prompt_sha256, write_jsonl};
-use swarm_common::eval::{DatasetArgs, Sample, registry};
-use swarm_coordinator::cluster::{Cluster, ClusterConfig};
-use swarm_coordinator::eval::job::{EvalJob, gen_params};
+use swarm_common::eval::Sample;
+use swarm_common::eval::answer_key::{KeyEntry, prompt_sha256};
+use swarm_coordinator::cluster::ClusterConfig;
 use swarm_coordinator::eval::run::run_job;
+use swarm_tests::keyed_eval::{keyed_score, keyed_sim, load, local_cluster, sim_job};
 use swarm_tests::schemas::read_json;
-use swarm_tests::{sim_target, start_sim};
+use swarm_tests::{eval_fixture as fixture, start_sim};
 use tokio_util::sync::CancellationToken;
-
-fn fixture(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../common/tests/fixtures/eval")
-        .join(rel)
-}
 
 fn fenced(code: &str) -> String {
     format!("Here is the code.\n```python\n{code}\n```\n")
@@ -72,58 +63,17 @@ async fn code_benchmarks_are_scored_by_the_agents_sandbox() {
             3,
         ),
     ] {
-        let args = DatasetArgs {
-            local_path: Some(path),
-            limit: Some(limit),
-            ..Default::default()
-        };
-        let samples = registry::benchmark(name)
-            .expect("known")
-            .load(&args)
-            .expect("loads");
+        let (args, samples) = load(name, path, limit);
         entries.extend(samples.iter().map(entry));
         samples_of.insert(name, samples);
         dataset_args.insert(name.to_string(), args);
     }
-    let key_path = tmp.path().join("key.jsonl");
-    write_jsonl(&key_path, &entries).expect("key written");
-    let mut cfg = SimConfig {
-        seed: 11,
-        ..Default::default()
-    };
-    cfg.latency.ttft_ms = Dist::fixed(2.0);
-    cfg.latency.itl_ms = Dist::fixed(1.0);
-    cfg.answer_key = Some(
-        serde_json::from_value(serde_json::json!({"path": key_path, "accuracy": 0.5}))
-            .expect("key config"),
-    );
-    let key_cfg = cfg.answer_key.clone().expect("set above");
-    let key = AnswerKey::parse(
-        &std::fs::read_to_string(&key_path).expect("key"),
-        cfg.seed,
-        &key_cfg,
-    )
-    .expect("key parses");
+    let (cfg, key) = keyed_sim(tmp.path(), &entries, 11, 0.5, (2.0, 1.0));
     let sim = start_sim(cfg).await;
 
     let cancel = CancellationToken::new();
-    let mut cluster = Cluster::start(ClusterConfig::local("code", 2), &cancel)
-        .await
-        .expect("cluster");
-    let agents = cluster
-        .wait_for(2, &Default::default(), Duration::from_secs(10))
-        .await
-        .expect("agents");
-    let job = EvalJob {
-        name: "code".into(),
-        model: "sim-model".into(),
-        target: sim_target(&sim, swarm_common::shard::ApiKind::Chat),
-        datasets: samples_of.keys().map(|s| s.to_string()).collect(),
-        dataset_args,
-        gen_params: gen_params(serde_json::Map::new(), true),
-        batch_size: 4,
-        repeats: 1,
-    };
+    let (mut cluster, agents) = local_cluster(ClusterConfig::local("code", 2), &cancel).await;
+    let job = sim_job("code", &sim, dataset_args, true, 4);
     let root = tmp.path().join("eval");
     run_job(Some(&mut cluster), &agents, &job, &root, false, &cancel)
         .await
@@ -149,15 +99,11 @@ async fn code_benchmarks_are_scored_by_the_agents_sandbox() {
     assert_eq!(before, after);
 
     for (name, samples) in &samples_of {
-        let correct = samples
-            .iter()
-            .filter(|s| key.answers_correctly(&prompt_sha256(s).expect("user")) == Some(true))
-            .count();
+        let (correct, expected) = keyed_score(&key, samples);
         assert!(
             correct > 0 && correct < samples.len(),
             "{name}: a mix of answers"
         );
-        let expected = (correct as f64 / samples.len() as f64 * 10_000.0).round() / 10_000.0;
         let report = read_json(&root.join(format!("reports/sim-model/{name}.json")));
         assert_eq!(report["score"].as_f64(), Some(expected), "{name}: {report}");
         let names: Vec<&str> = report["metrics"]

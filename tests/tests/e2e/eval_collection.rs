@@ -5,28 +5,22 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use llm_sim::{AnswerKey, Dist, SimConfig};
-use swarm_common::eval::answer_key::{KeyEntry, build, prompt_sha256, write_jsonl};
+use swarm_common::eval::answer_key::{KeyEntry, build, prompt_sha256};
 use swarm_common::eval::collection::benchmark::original_of;
 use swarm_common::eval::collection::{SamplerKind, write_lines};
 use swarm_common::eval::report::round4;
 use swarm_common::eval::{DatasetArgs, registry};
-use swarm_coordinator::cluster::{Cluster, ClusterConfig};
+use swarm_coordinator::cluster::ClusterConfig;
 use swarm_coordinator::collection::build::build_collection;
-use swarm_coordinator::eval::job::{EvalJob, gen_params};
 use swarm_coordinator::eval::run::run_job;
+use swarm_tests::keyed_eval::{keyed_sim, local_cluster, sim_job};
 use swarm_tests::schemas::read_json;
-use swarm_tests::{sim_target, start_sim};
+use swarm_tests::{eval_fixture, start_sim};
 use tokio_util::sync::CancellationToken;
 
 fn fixture(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../common/tests/fixtures/eval")
-        .join(rel)
-        .canonicalize()
-        .expect("fixture exists")
+    eval_fixture(rel).canonicalize().expect("fixture exists")
 }
 
 fn schema_text() -> String {
@@ -101,41 +95,13 @@ async fn a_built_collection_evaluates_to_the_simulated_scores() {
         let bench = registry::benchmark(&name).expect("known");
         entries.extend(build(&[inner], bench.as_ref(), true).expect("key entry"));
     }
-    let key_path = tmp.path().join("key.jsonl");
-    write_jsonl(&key_path, &entries).expect("key");
-    let mut cfg = SimConfig {
-        seed: 11,
-        ..Default::default()
-    };
-    cfg.latency.ttft_ms = Dist::fixed(1.0);
-    cfg.latency.itl_ms = Dist::fixed(0.0);
-    cfg.answer_key = Some(llm_sim::AnswerKeyConfig::new(&key_path, 0.6));
-    let key = AnswerKey::parse(
-        &std::fs::read_to_string(&key_path).expect("key"),
-        cfg.seed,
-        cfg.answer_key.as_ref().expect("set"),
-    )
-    .expect("key parses");
+    let (cfg, key) = keyed_sim(tmp.path(), &entries, 11, 0.6, (1.0, 0.0));
     let sim = start_sim(cfg).await;
 
     let cancel = CancellationToken::new();
-    let mut cluster = Cluster::start(ClusterConfig::local("collection", 2), &cancel)
-        .await
-        .expect("cluster");
-    let agents = cluster
-        .wait_for(2, &Default::default(), Duration::from_secs(10))
-        .await
-        .expect("agents");
-    let job = EvalJob {
-        name: "mix".into(),
-        model: "sim-model".into(),
-        target: sim_target(&sim, swarm_common::shard::ApiKind::Chat),
-        datasets: vec!["data_collection".into()],
-        dataset_args: BTreeMap::from([("data_collection".to_owned(), dargs)]),
-        gen_params: gen_params(serde_json::Map::new(), true),
-        batch_size: 8,
-        repeats: 1,
-    };
+    let (mut cluster, agents) = local_cluster(ClusterConfig::local("collection", 2), &cancel).await;
+    let dataset_args = BTreeMap::from([("data_collection".to_owned(), dargs)]);
+    let job = sim_job("mix", &sim, dataset_args, true, 8);
     let root = tmp.path().join("eval");
     run_job(Some(&mut cluster), &agents, &job, &root, false, &cancel)
         .await

@@ -2,19 +2,13 @@
 //! (sample, repeat) stored once, reports written; a rerun with --use-cache generates nothing new;
 //! --rescore re-scores saved predictions without the model; progress.json counts done / total.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use clap::Parser;
 use swarm_coordinator::cli::Cli;
 use swarm_tests::schemas::{read_json, violations};
-use swarm_tests::start_sim;
+use swarm_tests::{eval_fixture as fixture, start_sim};
 use tokio_util::sync::CancellationToken;
-
-fn fixture(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../common/tests/fixtures/eval")
-        .join(rel)
-}
 
 fn lines(p: &Path) -> usize {
     std::fs::read_to_string(p)

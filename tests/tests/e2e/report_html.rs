@@ -25,7 +25,7 @@ use swarm_coordinator::report::html::escape::num;
 use swarm_coordinator::report::html::write_report;
 use swarm_coordinator::run::{RunOptions, run_parsed};
 use swarm_tests::schemas::read_json;
-use swarm_tests::{sim_target, start_sim};
+use swarm_tests::{eval_fixture as fixture, sim_target, start_sim};
 use tokio_util::sync::CancellationToken;
 
 /// The `<tr>` of table `class` whose first cell is `first`, or panics.
@@ -288,12 +288,6 @@ async fn a_two_region_report_puts_the_regions_side_by_side() {
     }
     assert_eq!(totals, want_totals);
     assert_eq!(p99, want_p99);
-}
-
-fn fixture(rel: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../common/tests/fixtures/eval")
-        .join(rel)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

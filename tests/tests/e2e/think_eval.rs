@@ -7,20 +7,19 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
-use llm_sim::{AnswerKey, Dist, ReasoningMode, SimConfig, ThoughtsConfig, reasoning_paragraphs};
-use swarm_common::eval::answer_key::{KeyEntry, build, prompt_sha256, write_jsonl};
+use llm_sim::{ReasoningMode, ThoughtsConfig, reasoning_paragraphs};
+use swarm_common::eval::answer_key::{KeyEntry, build, prompt_sha256};
+use swarm_common::eval::registry;
 use swarm_common::eval::think::SplitStrategy;
-use swarm_common::eval::{DatasetArgs, registry};
 use swarm_common::tokenize::load_tokenizer;
-use swarm_coordinator::cluster::{Cluster, ClusterConfig};
-use swarm_coordinator::eval::job::{EvalJob, gen_params};
+use swarm_coordinator::cluster::ClusterConfig;
 use swarm_coordinator::eval::run::run_job;
 use swarm_coordinator::think::args::ThinkEvalArgs;
 use swarm_coordinator::think::run::think_eval;
+use swarm_tests::keyed_eval::{keyed_sim, load, local_cluster, sim_job};
 use swarm_tests::schemas::read_json;
-use swarm_tests::{sim_target, start_sim};
+use swarm_tests::{eval_fixture, start_sim};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_util::sync::CancellationToken;
 
@@ -174,52 +173,16 @@ pub type Truth = HashMap<(String, String), (bool, Vec<String>)>;
 /// run into `tmp/run`; returns the run folder and the truth from the simulator's generator.
 pub async fn simulated_run(tmp: &Path) -> (PathBuf, Truth) {
     let bench = registry::benchmark("math_500").expect("known");
-    let dargs = DatasetArgs {
-        local_path: Some(
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("../common/tests/fixtures/eval/math_500/test.jsonl"),
-        ),
-        limit: Some(3),
-        ..Default::default()
-    };
-    let samples = bench.load(&dargs).expect("loads");
+    let (dargs, samples) = load("math_500", eval_fixture("math_500/test.jsonl"), 3);
     let entries: Vec<KeyEntry> = build(&samples, bench.as_ref(), false).expect("key");
-    let key_path = tmp.join("key.jsonl");
-    write_jsonl(&key_path, &entries).expect("key written");
-    let mut cfg = SimConfig {
-        seed: 3,
-        ..Default::default()
-    };
-    cfg.latency.ttft_ms = Dist::fixed(1.0);
-    cfg.latency.itl_ms = Dist::fixed(0.0);
+    let (mut cfg, key) = keyed_sim(tmp, &entries, 3, 0.5, (1.0, 0.0));
     cfg.reasoning.mode = ReasoningMode::Field;
     cfg.reasoning.thoughts = Some(thoughts());
-    cfg.answer_key = Some(llm_sim::AnswerKeyConfig::new(&key_path, 0.5));
-    let key = AnswerKey::parse(
-        &std::fs::read_to_string(&key_path).expect("key"),
-        cfg.seed,
-        cfg.answer_key.as_ref().expect("set"),
-    )
-    .expect("parses");
     let sim = start_sim(cfg).await;
     let cancel = CancellationToken::new();
-    let mut cluster = Cluster::start(ClusterConfig::local("think", 1), &cancel)
-        .await
-        .expect("cluster");
-    let agents = cluster
-        .wait_for(1, &Default::default(), Duration::from_secs(10))
-        .await
-        .expect("agents");
-    let job = EvalJob {
-        name: "math".into(),
-        model: "sim-model".into(),
-        target: sim_target(&sim, swarm_common::shard::ApiKind::Chat),
-        datasets: vec!["math_500".into()],
-        dataset_args: BTreeMap::from([("math_500".to_owned(), dargs)]),
-        gen_params: gen_params(serde_json::Map::new(), false),
-        batch_size: 4,
-        repeats: 1,
-    };
+    let (mut cluster, agents) = local_cluster(ClusterConfig::local("think", 1), &cancel).await;
+    let dataset_args = BTreeMap::from([("math_500".to_owned(), dargs)]);
+    let job = sim_job("math", &sim, dataset_args, false, 4);
     let run_dir = tmp.join("run");
     run_job(
         Some(&mut cluster),

@@ -16,12 +16,12 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde_json::Value;
 
+use super::mc_samples::{self, Question};
 use super::py_random::PyRandom;
 use super::sha256;
 use super::source::{Record, eval_files, read_all};
 use super::{
-    SampleParts, acc_score, exact_match, mark_parser, mc_parser, messages, metadata,
-    select_subsets, zero_shot_only,
+    acc_score, exact_match, mark_parser, mc_parser, metadata, select_subsets, zero_shot_only,
 };
 use crate::eval::mc::{self, py_strip};
 use crate::eval::sample::{Benchmark, BenchmarkMeta, DatasetArgs, EvalError, Sample, Score};
@@ -192,30 +192,26 @@ impl Benchmark for GpqaDiamond {
                     meta.insert(key.to_owned(), v.clone());
                 }
             }
-            let prompt = mc::prompt(mc::SINGLE_ANSWER_TEMPLATE_COT, question, &choices);
-            out.push(
-                SampleParts {
-                    benchmark: NAME,
-                    subset: SUBSET.to_owned(),
-                    index,
-                    messages: messages(NAME, prompt, args)?,
-                    gold: mc::answer_character(gold),
-                    choices,
-                    metadata: meta,
-                }
-                .build(),
-            );
+            let q = Question {
+                question: question.to_owned(),
+                choices,
+                gold: mc::answer_character(gold),
+                metadata: meta,
+            };
+            out.push(mc_samples::sample(
+                NAME,
+                mc::SINGLE_ANSWER_TEMPLATE_COT,
+                SUBSET.to_owned(),
+                index,
+                q,
+                args,
+            )?);
         }
         Ok(out)
     }
 
     fn extract(&self, completion: &str, sample: &Sample) -> String {
-        mc::extract_with(
-            mc::parser_of(&sample.metadata),
-            completion,
-            sample.choices.len(),
-            false,
-        )
+        mc_samples::extract_single(completion, sample)
     }
 
     fn score(&self, extracted: &str, sample: &Sample) -> Score {

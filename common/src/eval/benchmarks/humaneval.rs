@@ -12,14 +12,12 @@ use std::time::Duration;
 use regex::Regex;
 use serde_json::Value;
 
+use super::code::CodeBenchmark;
 use super::source::{eval_files, read_all};
 use super::template::render;
-use super::{
-    SampleParts, acc_score, by_subset, messages, metadata, select_subsets, zero_shot_only,
-};
-use crate::eval::exec::{ProgramRun, ScoreContext};
-use crate::eval::report::Aggregation;
-use crate::eval::sample::{Benchmark, BenchmarkMeta, DatasetArgs, EvalError, Sample, Score};
+use super::{SampleParts, by_subset, messages, metadata, select_subsets, zero_shot_only};
+use crate::eval::exec::{CodeRunner, ProgramRun};
+use crate::eval::sample::{BenchmarkMeta, DatasetArgs, EvalError, Sample};
 
 const NAME: &str = "humaneval";
 const SUBSET: &str = "openai_humaneval";
@@ -55,7 +53,7 @@ pub fn program(sample: &Sample, code: &str) -> Option<String> {
     ))
 }
 
-impl Benchmark for HumanEval {
+impl CodeBenchmark for HumanEval {
     fn meta(&self) -> BenchmarkMeta {
         BenchmarkMeta {
             name: NAME,
@@ -119,32 +117,19 @@ impl Benchmark for HumanEval {
         Ok(out)
     }
 
-    fn extract(&self, completion: &str, _sample: &Sample) -> String {
+    fn extract_code(&self, completion: &str) -> String {
         extract_code(completion)
     }
 
-    /// Without a code runner nothing can run: the sample fails.
-    fn score(&self, extracted: &str, _sample: &Sample) -> Score {
-        acc_score(extracted, false)
-    }
-
-    fn score_in(&self, extracted: &str, sample: &Sample, ctx: &ScoreContext<'_>) -> Score {
-        let (Some(runner), Some(program)) = (ctx.runner, program(sample, extracted)) else {
-            return acc_score(extracted, false);
-        };
-        let outcome = runner.run(&ProgramRun {
-            program,
-            stdin: String::new(),
-            timeout: TIMEOUT,
-        });
-        acc_score(extracted, outcome.ok())
-    }
-
-    fn runs_code(&self) -> bool {
-        true
-    }
-
-    fn aggregation(&self) -> Aggregation {
-        Aggregation::MeanAndPassAtK
+    fn passes(&self, code: &str, sample: &Sample, runner: &dyn CodeRunner) -> bool {
+        program(sample, code).is_some_and(|program| {
+            runner
+                .run(&ProgramRun {
+                    program,
+                    stdin: String::new(),
+                    timeout: TIMEOUT,
+                })
+                .ok()
+        })
     }
 }

@@ -8,10 +8,10 @@ use std::path::Path;
 
 use serde_json::Value;
 
+use super::mc_samples::{self, Question};
 use super::source::{Record, eval_files, read_records};
 use super::{
-    SampleParts, acc_score, by_subset, exact_match, mark_parser, mc_parser, messages, metadata,
-    select_subsets, zero_shot_only,
+    acc_score, exact_match, mark_parser, mc_parser, metadata, select_subsets, zero_shot_only,
 };
 use crate::eval::mc::{self, py_strip};
 use crate::eval::sample::{Benchmark, BenchmarkMeta, DatasetArgs, EvalError, Sample, Score};
@@ -103,38 +103,28 @@ impl Benchmark for IQuiz {
                 let mut meta =
                     metadata([("level", r.get("level").cloned().unwrap_or(Value::Null))]);
                 mark_parser(parser, &mut meta);
-                items.push((subset, (question, choices, answer, meta)));
-            }
-        }
-        let mut out = Vec::new();
-        for (subset, records) in by_subset(&subsets, items, args.limit) {
-            for (index, (question, choices, gold, meta)) in records.into_iter().enumerate() {
-                let prompt =
-                    mc::prompt(mc::CHINESE_SINGLE_ANSWER_TEMPLATE_COT, &question, &choices);
-                out.push(
-                    SampleParts {
-                        benchmark: NAME,
-                        subset: subset.clone(),
-                        index,
-                        messages: messages(NAME, prompt, args)?,
-                        gold,
+                items.push((
+                    subset,
+                    Question {
+                        question,
                         choices,
+                        gold: answer,
                         metadata: meta,
-                    }
-                    .build(),
-                );
+                    },
+                ));
             }
         }
-        Ok(out)
+        mc_samples::zero_shot(
+            NAME,
+            mc::CHINESE_SINGLE_ANSWER_TEMPLATE_COT,
+            &subsets,
+            items,
+            args,
+        )
     }
 
     fn extract(&self, completion: &str, sample: &Sample) -> String {
-        mc::extract_zh_with(
-            mc::parser_of(&sample.metadata),
-            completion,
-            sample.choices.len(),
-            false,
-        )
+        mc_samples::extract_single_zh(completion, sample)
     }
 
     fn score(&self, extracted: &str, sample: &Sample) -> Score {

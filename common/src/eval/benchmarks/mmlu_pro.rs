@@ -8,6 +8,7 @@
 
 use serde_json::Value;
 
+use super::mc_samples;
 use super::source::{Record, eval_files, few_shot_files, read_all};
 use super::template::render;
 use super::{
@@ -163,14 +164,7 @@ impl Benchmark for MmluPro {
                     .join("\n\n")
             });
             for (index, q) in records.into_iter().enumerate() {
-                let user = render(
-                    PROMPT_TEMPLATE,
-                    &[
-                        ("question", &q.question),
-                        ("choices", &mc::format_choices(&q.options)),
-                        ("letters", &mc::format_letters(q.options.len())),
-                    ],
-                );
+                let user = mc::prompt(PROMPT_TEMPLATE, &q.question, &q.options);
                 let prompt = match &fewshot {
                     Some(fewshot) => {
                         let preamble = render(
@@ -205,12 +199,7 @@ impl Benchmark for MmluPro {
     }
 
     fn extract(&self, completion: &str, sample: &Sample) -> String {
-        mc::extract_with(
-            mc::parser_of(&sample.metadata),
-            completion,
-            sample.choices.len(),
-            false,
-        )
+        mc_samples::extract_single(completion, sample)
     }
 
     fn score(&self, extracted: &str, sample: &Sample) -> Score {

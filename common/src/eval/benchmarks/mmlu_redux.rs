@@ -12,11 +12,9 @@
 
 use serde_json::Value;
 
+use super::mc_samples::{self, Question};
 use super::source::{Record, eval_files, read_records, subject_of};
-use super::{
-    SampleParts, acc_score, by_subset, mark_parser, mc_parser, messages, metadata, select_subsets,
-    zero_shot_only,
-};
+use super::{acc_score, mark_parser, mc_parser, metadata, select_subsets, zero_shot_only};
 use crate::eval::mc;
 use crate::eval::sample::{Benchmark, BenchmarkMeta, DatasetArgs, EvalError, Sample, Score};
 
@@ -260,37 +258,22 @@ impl Benchmark for MmluRedux {
                     ),
                 ]);
                 mark_parser(parser, &mut meta);
-                items.push((subject, (question, choices, gold.concat(), meta)));
-            }
-        }
-        let mut out = Vec::new();
-        for (subset, records) in by_subset(&subsets, items, args.limit) {
-            for (index, (question, choices, gold, meta)) in records.into_iter().enumerate() {
-                let prompt = mc::prompt(mc::SINGLE_ANSWER_TEMPLATE_COT, &question, &choices);
-                out.push(
-                    SampleParts {
-                        benchmark: NAME,
-                        subset: subset.clone(),
-                        index,
-                        messages: messages(NAME, prompt, args)?,
-                        gold,
+                items.push((
+                    subject,
+                    Question {
+                        question,
                         choices,
+                        gold: gold.concat(),
                         metadata: meta,
-                    }
-                    .build(),
-                );
+                    },
+                ));
             }
         }
-        Ok(out)
+        mc_samples::zero_shot(NAME, mc::SINGLE_ANSWER_TEMPLATE_COT, &subsets, items, args)
     }
 
     fn extract(&self, completion: &str, sample: &Sample) -> String {
-        mc::extract_with(
-            mc::parser_of(&sample.metadata),
-            completion,
-            sample.choices.len(),
-            false,
-        )
+        mc_samples::extract_single(completion, sample)
     }
 
     fn score(&self, extracted: &str, sample: &Sample) -> Score {

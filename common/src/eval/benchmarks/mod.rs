@@ -7,6 +7,7 @@
 
 pub mod aime;
 pub mod ceval;
+pub mod code;
 pub mod csv;
 pub mod gpqa;
 pub mod gsm8k;
@@ -15,6 +16,7 @@ pub mod ifeval;
 pub mod iquiz;
 pub mod live_code_bench;
 pub mod math_500;
+mod mc_samples;
 pub mod mmlu_pro;
 pub mod mmlu_redux;
 pub mod py_random;

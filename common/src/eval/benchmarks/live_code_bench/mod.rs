@@ -14,12 +14,12 @@ pub mod records;
 
 use serde_json::Value;
 
+use super::code::CodeBenchmark;
 use super::source::eval_files;
 use super::template::render;
-use super::{SampleParts, acc_score, messages, metadata, select_subsets, zero_shot_only};
-use crate::eval::exec::ScoreContext;
-use crate::eval::report::Aggregation;
-use crate::eval::sample::{Benchmark, BenchmarkMeta, DatasetArgs, EvalError, Sample, Score};
+use super::{SampleParts, messages, metadata, select_subsets, zero_shot_only};
+use crate::eval::exec::CodeRunner;
+use crate::eval::sample::{BenchmarkMeta, DatasetArgs, EvalError, Sample};
 use records::{EvaluationSample, in_dates, read_problems};
 
 const NAME: &str = "live_code_bench";
@@ -124,7 +124,7 @@ fn date_param<'a>(args: &'a DatasetArgs, key: &str) -> Result<Option<&'a str>, E
     }
 }
 
-impl Benchmark for LiveCodeBench {
+impl CodeBenchmark for LiveCodeBench {
     fn meta(&self) -> BenchmarkMeta {
         BenchmarkMeta {
             name: NAME,
@@ -205,33 +205,16 @@ impl Benchmark for LiveCodeBench {
         Ok(out)
     }
 
-    fn extract(&self, completion: &str, _sample: &Sample) -> String {
+    fn extract_code(&self, completion: &str) -> String {
         extract_code(completion)
     }
 
-    /// Without a code runner nothing can run: the sample fails.
-    fn score(&self, extracted: &str, _sample: &Sample) -> Score {
-        acc_score(extracted, false)
-    }
-
-    fn score_in(&self, extracted: &str, sample: &Sample, ctx: &ScoreContext<'_>) -> Score {
-        let tests = sample
+    fn passes(&self, code: &str, sample: &Sample, runner: &dyn CodeRunner) -> bool {
+        sample
             .metadata
             .get("evaluation_sample")
             .and_then(Value::as_str)
-            .and_then(|s| serde_json::from_str::<EvaluationSample>(s).ok());
-        let passed = match (ctx.runner, tests) {
-            (Some(runner), Some(tests)) => grade::passes(extracted, &tests, runner),
-            _ => false,
-        };
-        acc_score(extracted, passed)
-    }
-
-    fn runs_code(&self) -> bool {
-        true
-    }
-
-    fn aggregation(&self) -> Aggregation {
-        Aggregation::MeanAndPassAtK
+            .and_then(|s| serde_json::from_str::<EvaluationSample>(s).ok())
+            .is_some_and(|tests| grade::passes(code, &tests, runner))
     }
 }
