@@ -141,18 +141,23 @@ fn legend(out: &mut String, names: &[&str]) {
     legend_at(out, names, LEFT, H - 16.0);
 }
 
+/// Closes an empty chart with a "no data" note.
+fn no_data(out: &mut String) {
+    let _ = write!(
+        out,
+        r#"<text x="{}" y="{}" text-anchor="middle" class="al">no data</text></svg>"#,
+        W / 2.0,
+        H / 2.0
+    );
+}
+
 /// A line chart of `series` (y from zero when `from_zero`); an empty chart says "no data".
 pub fn line_chart(axes: &Axes, series: &[Series], from_zero: bool) -> String {
     let mut out = String::new();
     open(&mut out, axes, "line");
     let all = || series.iter().flat_map(|s| s.points.iter());
     if all().next().is_none() {
-        let _ = write!(
-            out,
-            r#"<text x="{}" y="{}" text-anchor="middle" class="al">no data</text></svg>"#,
-            W / 2.0,
-            H / 2.0
-        );
+        no_data(&mut out);
         return out;
     }
     let (x0, x1) = range(all().map(|p| p.0), false);
@@ -232,12 +237,7 @@ pub fn category_line_chart(
     open(&mut out, axes, "category-line");
     let all = || series.iter().flat_map(|s| s.1.iter().copied());
     if !all().any(f64::is_finite) {
-        let _ = write!(
-            out,
-            r#"<text x="{}" y="{}" text-anchor="middle" class="al">no data</text></svg>"#,
-            W / 2.0,
-            H / 2.0
-        );
+        no_data(&mut out);
         return out;
     }
     let (y0, mut y1) = range(all(), true);
