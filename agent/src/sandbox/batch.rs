@@ -1,11 +1,13 @@
-//! Scoring many completions of a code benchmark at once: a sandbox made from the benchmark's
-//! `sandbox_config`, and worker threads (one per sandbox slot) that filter, extract and score.
-//! Blocking: call it off async threads.
+//! Scoring many completions of a code benchmark at once: the sandboxes the samples'
+//! `sandbox_config`s ask for ([`Sandboxes`]), and worker threads (one per sandbox slot) that
+//! filter, extract and score. Blocking: call it off async threads.
 
+use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use swarm_common::eval::exec::{SandboxSettings, ScoreContext};
+use swarm_common::eval::collection::{line_args::dataset_of, sandbox_config};
+use swarm_common::eval::exec::{CodeRunner, SandboxSettings, ScoreContext};
 use swarm_common::eval::filters::FilterChain;
 use swarm_common::eval::task;
 use swarm_common::eval::{Benchmark, DatasetArgs, EvalError, Sample, Score};
@@ -23,26 +25,82 @@ pub enum BatchError {
     Sandbox(#[from] SandboxError),
 }
 
-/// The sandbox a benchmark's arguments ask for.
-pub fn sandbox_for(benchmark: &str, args: &DatasetArgs) -> Result<Sandbox, BatchError> {
-    let settings = SandboxSettings::from_config(benchmark, &args.sandbox_config)?;
-    Ok(Sandbox::new(settings)?)
+/// The sandboxes a batch of samples needs: one per distinct `sandbox_config` among the samples
+/// whose scoring runs code (a collection mixes benchmarks, each line with its dataset's config;
+/// see [`sandbox_config`]).
+#[derive(Debug, Clone, Default)]
+pub struct Sandboxes {
+    args: DatasetArgs,
+    by_config: BTreeMap<String, Sandbox>,
+    every: Option<Sandbox>,
 }
 
-/// Filters, extracts and scores each `(sample, completion)` with `sandbox` running the code,
-/// on up to [`slots::capacity`] threads; results in input order.
+impl Sandboxes {
+    /// Starts the sandboxes the code samples of `samples` need (none when no sample runs code);
+    /// `args` are the shard's arguments of `benchmark`. Blocks while sandboxes are probed.
+    pub fn for_samples<'a>(
+        benchmark: &dyn Benchmark,
+        args: &DatasetArgs,
+        samples: impl IntoIterator<Item = &'a Sample>,
+    ) -> Result<Self, BatchError> {
+        let mut out = Self {
+            args: args.clone(),
+            ..Self::default()
+        };
+        let name = benchmark.meta().name;
+        for s in samples.into_iter().filter(|s| benchmark.runs_code_on(s)) {
+            let config = sandbox_config(s, args);
+            let key = serde_json::Value::Object(config.clone()).to_string();
+            if out.by_config.contains_key(&key) {
+                continue;
+            }
+            let settings = SandboxSettings::from_config(dataset_of(s).unwrap_or(name), config)?;
+            out.by_config.insert(key, Sandbox::new(settings)?);
+        }
+        Ok(out)
+    }
+
+    /// One sandbox for every sample, whatever its `sandbox_config`.
+    pub fn single(sandbox: Sandbox) -> Self {
+        Self {
+            every: Some(sandbox),
+            ..Self::default()
+        }
+    }
+
+    /// True when no sample runs code.
+    pub fn is_empty(&self) -> bool {
+        self.by_config.is_empty() && self.every.is_none()
+    }
+
+    /// The sandbox `sample`'s code runs in (None when it runs no code).
+    pub fn get(&self, sample: &Sample) -> Option<&Sandbox> {
+        if let Some(every) = &self.every {
+            return Some(every);
+        }
+        let key = serde_json::Value::Object(sandbox_config(sample, &self.args).clone()).to_string();
+        self.by_config.get(&key)
+    }
+
+    /// The scoring context of `sample`: its sandbox as the code runner.
+    pub fn context(&self, sample: &Sample) -> ScoreContext<'_> {
+        ScoreContext {
+            runner: self.get(sample).map(|s| s as &dyn CodeRunner),
+        }
+    }
+}
+
+/// Filters, extracts and scores each `(sample, completion)` with its sandbox in `sandboxes`
+/// running the code, on up to [`slots::capacity`] threads; results in input order.
 pub fn score_all(
     benchmark: &dyn Benchmark,
     filters: &FilterChain,
-    sandbox: &Sandbox,
+    sandboxes: &Sandboxes,
     items: &[(&Sample, &str)],
 ) -> Vec<(String, Score)> {
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<(String, Score)>>> = Mutex::new(vec![None; items.len()]);
     let workers = slots::capacity().min(items.len()).max(1);
-    let ctx = ScoreContext {
-        runner: Some(sandbox),
-    };
     std::thread::scope(|scope| {
         for _ in 0..workers {
             scope.spawn(|| {
@@ -53,7 +111,13 @@ pub fn score_all(
                     };
                     // a scorer that panics leaves its item unscored (it then counts as failed)
                     let scored = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        task::score_in(benchmark, filters, sample, completion, &ctx)
+                        task::score_in(
+                            benchmark,
+                            filters,
+                            sample,
+                            completion,
+                            &sandboxes.context(sample),
+                        )
                     }));
                     if let Ok(scored) = scored {
                         results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(scored);

@@ -7,9 +7,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures::StreamExt;
-use swarm_common::eval::exec::ScoreContext;
-use swarm_common::eval::registry;
 use swarm_common::eval::task::{self, EvalShardSpec, Prediction};
+use swarm_common::eval::{Sample, registry};
 use swarm_common::prompt::{Prompt, PromptBody};
 use swarm_proto::agent_message::Msg;
 use swarm_proto::{ScoredSamples, ShardDone, ShardFailed, Snapshot};
@@ -17,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::outbox::{LinkDown, Outbox};
 use crate::client::{EndpointClient, body::request_body};
-use crate::sandbox::batch::sandbox_for;
+use crate::sandbox::batch::Sandboxes;
 
 /// Predictions are sent in batches of at most this many (or every `flush_every`).
 const BATCH: usize = 16;
@@ -76,11 +75,22 @@ pub async fn run(
             return;
         }
     };
-    // code benchmarks run generated code in the sandbox; one that cannot be made fails the batch
-    let sandbox = if bench.runs_code() {
-        let (name, args) = (spec.benchmark.clone(), spec.args.clone());
-        match tokio::task::spawn_blocking(move || sandbox_for(&name, &args)).await {
-            Ok(Ok(s)) => Some(Arc::new(s)),
+    // samples that run code (a code benchmark's, a collection's code lines) run it in the
+    // sandbox their `sandbox_config` asks for; one that cannot be made fails the batch
+    let code: Vec<Sample> = spec
+        .items
+        .iter()
+        .filter(|(s, _)| bench.runs_code_on(s))
+        .map(|(s, _)| s.clone())
+        .collect();
+    let sandboxes = if code.is_empty() {
+        Arc::new(Sandboxes::default())
+    } else {
+        let (b, args) = (Arc::clone(&bench), spec.args.clone());
+        match tokio::task::spawn_blocking(move || Sandboxes::for_samples(b.as_ref(), &args, &code))
+            .await
+        {
+            Ok(Ok(s)) => Arc::new(s),
             Ok(Err(e)) => {
                 let _ = out.send(fail(format!("shard {shard_id}: {e}"))).await;
                 return;
@@ -92,8 +102,6 @@ pub async fn run(
                 return;
             }
         }
-    } else {
-        None
     };
     let client = match EndpointClient::new(&spec.target, None, spec.concurrency.max(1) as usize) {
         Ok(c) => Arc::new(c),
@@ -106,13 +114,13 @@ pub async fn run(
     let (target, gen_params) = (spec.target.clone(), spec.gen_params.clone());
     let mut results = futures::stream::iter(spec.items)
         .map(|(sample, repeat)| {
-            let (client, bench, filters, cancel, sandbox) = (
+            let (client, bench, filters, cancel) = (
                 Arc::clone(&client),
                 Arc::clone(&bench),
                 Arc::clone(&filters),
                 cancel.clone(),
-                sandbox.clone(),
             );
+            let sandboxes = bench.runs_code_on(&sample).then(|| Arc::clone(&sandboxes));
             let (target, gen_params) = (target.clone(), gen_params.clone());
             async move {
                 let prompt = Prompt {
@@ -132,20 +140,18 @@ pub async fn run(
                 let (rec, text) = client
                     .complete(Bytes::from(body), &id, &prompt, &cancel)
                     .await;
-                let (extracted, score, error) = match (&rec.error, sandbox) {
+                let (extracted, score, error) = match (&rec.error, sandboxes) {
                     (None, None) => {
                         let (extracted, score) =
                             task::score(bench.as_ref(), &filters, &sample, &text.answer);
                         (extracted, score, None)
                     }
-                    (None, Some(sandbox)) => {
+                    (None, Some(sandboxes)) => {
                         // running code blocks: off the async threads
                         let (b, f) = (Arc::clone(&bench), Arc::clone(&filters));
                         let (s, answer) = (sample.clone(), text.answer.clone());
                         let scored = tokio::task::spawn_blocking(move || {
-                            let ctx = ScoreContext {
-                                runner: Some(sandbox.as_ref()),
-                            };
+                            let ctx = sandboxes.context(&s);
                             task::score_in(b.as_ref(), &f, &s, &answer, &ctx)
                         })
                         .await;

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use swarm_agent::sandbox::Sandbox;
-use swarm_agent::sandbox::batch::score_all;
+use swarm_agent::sandbox::batch::{Sandboxes, score_all};
 use swarm_common::eval::exec::SandboxSettings;
 use swarm_common::eval::report::{ReportSpec, ScoredSample, build_report};
 use swarm_common::eval::task;
@@ -29,10 +29,15 @@ fn accs(name: &str, samples: &[Sample], completions: &[String]) -> Vec<f64> {
         .zip(completions)
         .map(|(s, c)| (s, c.as_str()))
         .collect();
-    score_all(bench.as_ref(), &filters, &sandbox(), &items)
-        .into_iter()
-        .map(|(_, score)| score.values["acc"])
-        .collect()
+    score_all(
+        bench.as_ref(),
+        &filters,
+        &Sandboxes::single(sandbox()),
+        &items,
+    )
+    .into_iter()
+    .map(|(_, score)| score.values["acc"])
+    .collect()
 }
 
 fn humaneval() -> Vec<Sample> {
@@ -58,7 +63,12 @@ fn every_canonical_humaneval_solution_passes() {
         .zip(&completions)
         .map(|(s, c)| (s, c.as_str()))
         .collect();
-    let scored = score_all(bench.as_ref(), &filters, &sandbox(), &items);
+    let scored = score_all(
+        bench.as_ref(),
+        &filters,
+        &Sandboxes::single(sandbox()),
+        &items,
+    );
     let failed: Vec<&str> = scored
         .iter()
         .zip(&samples)

@@ -147,6 +147,12 @@ pub trait Benchmark: Send + Sync {
     fn runs_code(&self) -> bool {
         false
     }
+    /// True when scoring `sample` runs generated code; the default is [`Benchmark::runs_code`]
+    /// (a collection answers per line, by the line's own benchmark).
+    fn runs_code_on(&self, sample: &Sample) -> bool {
+        let _ = sample;
+        self.runs_code()
+    }
     /// The report category path of a subset (EvalScope's `category_map`; `["default"]` when the
     /// benchmark has none).
     fn category(&self, subset: &str) -> Vec<String> {

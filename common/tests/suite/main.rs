@@ -10,6 +10,7 @@ mod eval_answer_key;
 mod eval_benchmarks;
 mod eval_code;
 mod eval_collection;
+mod eval_collection_code;
 mod eval_collection_filters;
 mod eval_filters;
 mod eval_ifeval;

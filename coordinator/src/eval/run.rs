@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
+use swarm_agent::sandbox::batch::{Sandboxes, score_all};
 use swarm_common::eval::task::{self, EvalShardSpec};
 use swarm_common::eval::{collection, registry};
 use tokio_util::sync::CancellationToken;
@@ -86,13 +87,16 @@ pub async fn run_job(
             // the task's per-dataset filters score that dataset's lines (EvalScope's way)
             collection::apply_task_filters(&mut samples, &job.dataset_args)
                 .with_context(|| format!("benchmark {name}: dataset_args"))?;
+            // and its per-dataset sandbox settings run that dataset's code lines
+            collection::apply_task_sandbox_configs(&mut samples, &job.dataset_args)
+                .with_context(|| format!("benchmark {name}: dataset_args"))?;
         }
         if samples.is_empty() {
             anyhow::bail!("benchmark {name}: no samples (check local_path and subset_list)");
         }
         // code benchmarks re-run only predictions kept from an earlier run, not this run's
         let kept: Option<std::collections::HashSet<(String, u32)>> =
-            (bench.runs_code() && !rescore_only).then(|| {
+            (samples.iter().any(|s| bench.runs_code_on(s)) && !rescore_only).then(|| {
                 store
                     .predictions
                     .get(name.as_str())
@@ -170,7 +174,8 @@ pub async fn run_job(
 }
 
 /// Re-scores stored predictions (those in `only`, when given) with the current extractors and
-/// scorers; code benchmarks run the code in the agent's sandbox, off the async threads.
+/// scorers; samples that run code (code benchmarks, a collection's code lines) run it in the
+/// agent's sandbox, off the async threads.
 async fn rescore(
     store: &mut EvalStore,
     bench: &dyn swarm_common::eval::Benchmark,
@@ -188,17 +193,20 @@ async fn rescore(
     let chosen = |p: &swarm_common::eval::task::Prediction| {
         by_id.contains_key(p.sample_id.as_str()) && only.is_none_or(|o| o.contains(&p.key()))
     };
-    if !bench.runs_code() {
-        for p in preds.iter_mut().filter(|p| chosen(p)) {
-            if let Some(s) = by_id.get(p.sample_id.as_str()) {
-                let (extracted, score) = task::score(bench, &filters, s, &p.completion);
-                p.extracted = extracted;
-                p.score = score;
-            }
+    // samples that run no code are scored here; code runs in the sandboxes, off async threads
+    let mut picked = Vec::new();
+    for (i, p) in preds.iter_mut().enumerate().filter(|(_, p)| chosen(p)) {
+        let Some(s) = by_id.get(p.sample_id.as_str()) else {
+            continue;
+        };
+        if bench.runs_code_on(s) {
+            picked.push(i);
+        } else {
+            let (extracted, score) = task::score(bench, &filters, s, &p.completion);
+            p.extracted = extracted;
+            p.score = score;
         }
-        return Ok(());
     }
-    let picked: Vec<usize> = (0..preds.len()).filter(|i| chosen(&preds[*i])).collect();
     if picked.is_empty() {
         return Ok(());
     }
@@ -215,16 +223,11 @@ async fn rescore(
     let (bench_name, args) = (name.to_owned(), dargs.clone());
     let scored = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
         let bench = registry::benchmark(&bench_name)?;
-        let sandbox = swarm_agent::sandbox::batch::sandbox_for(&bench_name, &args)
+        let sandboxes = Sandboxes::for_samples(bench.as_ref(), &args, items.iter().map(|(s, _)| s))
             .with_context(|| format!("benchmark {bench_name}"))?;
         let refs: Vec<(&swarm_common::eval::Sample, &str)> =
             items.iter().map(|(s, c)| (s, c.as_str())).collect();
-        Ok(swarm_agent::sandbox::batch::score_all(
-            bench.as_ref(),
-            &filters,
-            &sandbox,
-            &refs,
-        ))
+        Ok(score_all(bench.as_ref(), &filters, &sandboxes, &refs))
     })
     .await
     .context("re-scoring code")??;

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use swarm_agent::sandbox::batch::score_all;
+use swarm_agent::sandbox::batch::{Sandboxes, score_all};
 use swarm_agent::sandbox::{Sandbox, slots};
 use swarm_common::eval::exec::{CodeRunner, ProgramRun, SandboxSettings};
 use swarm_common::eval::{DatasetArgs, Sample, registry, task};
@@ -56,10 +56,11 @@ pub fn sandbox(trivial: usize, rounds: usize) -> anyhow::Result<()> {
     let samples = bench.load(&args)?;
     let filters = task::filters("humaneval", &args)?;
     let items: Vec<(&Sample, &str)> = samples.iter().map(|s| (s, s.gold.as_str())).collect();
+    let sandboxes = Sandboxes::single(sandbox);
     let t0 = Instant::now();
     let mut passed = 0usize;
     for _ in 0..rounds {
-        passed += score_all(bench.as_ref(), &filters, &sandbox, &items)
+        passed += score_all(bench.as_ref(), &filters, &sandboxes, &items)
             .iter()
             .filter(|(_, s)| s.values.get("acc") == Some(&1.0))
             .count();

@@ -7,6 +7,7 @@ mod distributed;
 mod eval_answer_key;
 mod eval_code;
 mod eval_collection;
+mod eval_collection_code;
 mod eval_collection_filters;
 mod eval_run;
 mod fault_classes;

@@ -6,11 +6,14 @@
 //! `<dataset>/<subset>_<index>` in subset `<dataset>/<subset>`. A completion is filtered with
 //! the line's own filters (the line's `args.filters`, else this entry's `filters`; the task's
 //! per-dataset filters override both, see [`super::line_args`]) before its benchmark extracts.
+//! Lines of code benchmarks run code ([`Benchmark::runs_code_on`]) and are scored by their
+//! benchmark with the caller's code runner, in the sandbox their `sandbox_config` asks for.
 
 use serde_json::Value;
 
 use super::line::{INFO_KEY, read_lines};
 use super::line_args::{filters_of, set_filters};
+use crate::eval::exec::ScoreContext;
 use crate::eval::filters::FilterChain;
 use crate::eval::registry;
 use crate::eval::sample::{Benchmark, BenchmarkMeta, DatasetArgs, EvalError, Sample, Score};
@@ -144,12 +147,28 @@ impl Benchmark for DataCollection {
     }
 
     fn score(&self, extracted: &str, sample: &Sample) -> Score {
+        self.score_in(extracted, sample, &ScoreContext::default())
+    }
+
+    /// The line's benchmark scores, with the same context (its code runner for code lines).
+    fn score_in(&self, extracted: &str, sample: &Sample, ctx: &ScoreContext<'_>) -> Score {
         match original_of(sample) {
             Some((name, inner)) => match registry::benchmark(&name) {
-                Ok(b) => b.score(extracted, &inner),
+                Ok(b) => b.score_in(extracted, &inner, ctx),
                 Err(_) => zero(extracted),
             },
             None => zero(extracted),
         }
+    }
+
+    /// Whether the line's benchmark runs code.
+    fn runs_code_on(&self, sample: &Sample) -> bool {
+        original_of(sample)
+            .and_then(|(name, inner)| {
+                registry::benchmark(&name)
+                    .ok()
+                    .map(|b| b.runs_code_on(&inner))
+            })
+            .unwrap_or(false)
     }
 }

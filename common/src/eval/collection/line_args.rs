@@ -14,6 +14,13 @@
 //! 3. the `data_collection` entry's own `filters`, as a default for every other line (our
 //!    extension; EvalScope ignores them).
 //!
+//! A code line (humaneval, live_code_bench) runs in a sandbox made from, first that is not
+//! empty: the task's `dataset_args[<dataset name>].sandbox_config`, else the `data_collection`
+//! entry's own `sandbox_config`. The task's map travels in
+//! `metadata.collection_info.sandbox_config` ([`apply_task_sandbox_configs`]); the entry's
+//! travels in the shard's arguments ([`sandbox_config`]). Collection lines never carry one of
+//! their own: running untrusted code unisolated is the evaluator's choice, not the data's.
+//!
 //! The chosen filters travel with the sample in `metadata.collection_info.filters`, so agents
 //! and re-scoring apply the same ones; the `data_collection` benchmark applies them before its
 //! line's benchmark extracts (its shard-wide filter chain is empty, see
@@ -27,11 +34,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::line::INFO_KEY;
+use crate::eval::exec::SandboxSettings;
 use crate::eval::filters::FilterChain;
 use crate::eval::sample::{DatasetArgs, EvalError, Sample};
 
 /// The key of a sample's filters inside its `collection_info` metadata.
 pub const FILTERS_KEY: &str = "filters";
+
+/// The key of a sample's sandbox settings inside its `collection_info` metadata.
+pub const SANDBOX_KEY: &str = "sandbox_config";
 
 /// The eval-time arguments a collection line carries from its schema dataset.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -120,4 +131,50 @@ pub fn dataset_args_key_allowed(datasets: &[String], key: &str) -> bool {
     datasets.iter().any(|d| d == key)
         || (datasets.iter().any(|d| d == super::NAME)
             && crate::eval::registry::names().contains(&key))
+}
+
+/// The `sandbox_config` a sample's code runs with: the one it carries (a collection line's,
+/// from the task's per-dataset arguments), else `args.sandbox_config` (the shard's benchmark's
+/// own, for a collection the `data_collection` entry's).
+pub fn sandbox_config<'a>(sample: &'a Sample, args: &'a DatasetArgs) -> &'a Map<String, Value> {
+    match sample
+        .metadata
+        .get(INFO_KEY)
+        .and_then(|info| info.get(SANDBOX_KEY))
+    {
+        Some(Value::Object(config)) => config,
+        _ => &args.sandbox_config,
+    }
+}
+
+/// Sets the task's per-dataset `sandbox_config` on every collection sample of that dataset (none
+/// when it is empty). Returns how many samples carry one; a bad config is an error naming its
+/// dataset, before any sample changes.
+pub fn apply_task_sandbox_configs(
+    samples: &mut [Sample],
+    task: &BTreeMap<String, DatasetArgs>,
+) -> Result<usize, EvalError> {
+    for (name, args) in task {
+        SandboxSettings::from_config(name, &args.sandbox_config)?;
+    }
+    let mut set = 0;
+    for s in samples.iter_mut() {
+        let config = dataset_of(s)
+            .and_then(|d| task.get(d))
+            .filter(|a| !a.sandbox_config.is_empty())
+            .map(|a| Value::Object(a.sandbox_config.clone()));
+        let Some(Value::Object(info)) = s.metadata.get_mut(INFO_KEY) else {
+            continue;
+        };
+        match config {
+            Some(config) => {
+                info.insert(SANDBOX_KEY.to_owned(), config);
+                set += 1;
+            }
+            None => {
+                info.remove(SANDBOX_KEY);
+            }
+        }
+    }
+    Ok(set)
 }
