@@ -93,16 +93,33 @@ impl TimeSeries {
 
     /// Takes a last sample at `t_s` and writes `timeseries.json` into `dir`.
     pub fn write(&mut self, dir: &Path, t_s: f64, c: &Counters) -> Result<(), WriteError> {
-        if self.samples.last().is_some_and(|s| t_s > s.t_s) {
-            self.samples.push(Sample {
-                t_s,
-                total: c.total,
-                failed: c.failed,
-                tokens: c.completion_tokens,
-                latency_us: c.sum_latency_us,
-            });
-        }
+        self.finish(t_s, c);
         write_json(&dir.join("timeseries.json"), &self.points())
+    }
+
+    /// Takes the last sample at `t_s`. One that comes soon after the previous periodic sample
+    /// replaces it (that interval is extended) rather than making a sliver of an interval whose
+    /// rate would be a few requests over a millisecond, wrong by the rounding of its times.
+    fn finish(&mut self, t_s: f64, c: &Counters) {
+        let Some(last) = self.samples.last().copied() else {
+            return;
+        };
+        if t_s <= last.t_s {
+            return;
+        }
+        let sample = Sample {
+            t_s,
+            total: c.total,
+            failed: c.failed,
+            tokens: c.completion_tokens,
+            latency_us: c.sum_latency_us,
+        };
+        let n = self.samples.len();
+        if n >= 2 && t_s - last.t_s < self.every_s / 4.0 {
+            self.samples[n - 1] = sample;
+        } else {
+            self.samples.push(sample);
+        }
     }
 }
 
@@ -149,5 +166,31 @@ mod tests {
             .map(|w| w[1].t_s - w[0].t_s)
             .fold(0.0, f64::max);
         assert!(total >= 2.0, "the interval grew");
+    }
+
+    #[test]
+    fn a_last_sample_right_after_a_periodic_one_extends_its_interval() {
+        let mut ts = TimeSeries::default();
+        ts.sample(1.0, &counters(10, 0, 0, 0));
+        ts.sample(2.0004, &counters(20, 0, 0, 0));
+        ts.finish(2.0009, &counters(21, 0, 0, 0));
+        let p = ts.points();
+        assert_eq!(p.len(), 2);
+        assert_eq!(p[1].t_s, 2.001);
+        assert!((p[1].requests_per_s - 11.0 / 1.0009).abs() < 1e-9);
+        // the points account for every request
+        let mut t0 = 0.0;
+        let n: f64 = p
+            .iter()
+            .map(|q| {
+                let r = q.requests_per_s * (q.t_s - t0);
+                t0 = q.t_s;
+                r
+            })
+            .sum();
+        assert!((n - 21.0).abs() < 0.01, "{n}");
+        // a last sample well after the periodic one is an interval of its own
+        ts.finish(3.5, &counters(30, 0, 0, 0));
+        assert_eq!(ts.points().len(), 3);
     }
 }
