@@ -17,6 +17,8 @@ fi
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
+# no unwrap() outside tests: the library and binary code alone (test modules are not compiled here)
+cargo clippy --workspace --lib --bins -- -D warnings -D clippy::unwrap_used
 # the multi-process tests start the real `coordinator`, `agent` and `llm-sim` binaries
 cargo build --workspace --bins
 # the dashboard's browser tests (tests/tests/e2e/app_browser.rs) drive Debian's chromium; CI runs
