@@ -6,6 +6,7 @@ pub mod compare;
 pub mod index;
 pub mod live;
 pub mod routes;
+pub mod sample_page;
 pub mod samples;
 pub mod templates;
 

@@ -15,6 +15,7 @@ use axum::routing::get;
 use super::compare::compare_page;
 use super::index::{RunFilter, list_runs, run_path};
 use super::live::live_page;
+use super::sample_page::sample_page;
 use super::samples::{Progress, SampleQuery, SampleStore, build_index, open_index, signature};
 use super::templates::{error_page, indexing_page, runs_page, samples_page};
 use crate::report::html::escape::parse_query;
@@ -258,10 +259,7 @@ async fn report(State(st): State<Arc<AppState>>, UrlPath(id): UrlPath<String>) -
                     page.replacen("</h1>", &format!("</h1>{nav}"), 1),
                 )
             }
-            Err(e) => html(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                error_page(&e.to_string()),
-            ),
+            Err(e) => server_error(e),
         }
     })
     .await
@@ -283,6 +281,32 @@ pub fn sample_query(q: &[(String, String)]) -> SampleQuery {
     }
 }
 
+/// The ready index of run `id` (in folder `dir`) and whether a newer one is being built, or the
+/// page to answer instead (indexing progress, failure, no samples).
+fn ready_store(
+    st: &AppState,
+    dir: &Path,
+    id: &str,
+) -> Result<(Arc<SampleStore>, bool), Box<Response>> {
+    let page = match st.samples(dir, BUILD_WAIT) {
+        Samples::Ready { store, refreshing } => return Ok((store, refreshing)),
+        Samples::Indexing(build) => html(StatusCode::OK, indexing_page(id, &build.progress)),
+        Samples::Failed(e) => html(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            error_page(&format!("cannot index the samples of {id}: {e}")),
+        ),
+        Samples::Empty => not_found(&format!("run {id} holds no eval predictions")),
+    };
+    Err(Box::new(page))
+}
+
+fn server_error(e: impl std::fmt::Display) -> Response {
+    html(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        error_page(&e.to_string()),
+    )
+}
+
 async fn samples(
     State(st): State<Arc<AppState>>,
     UrlPath(id): UrlPath<String>,
@@ -293,23 +317,46 @@ async fn samples(
         let Some(dir) = run_path(&st.outputs, &id) else {
             return not_found(&format!("no run {id}"));
         };
-        match st.samples(&dir, BUILD_WAIT) {
-            Samples::Ready { store, refreshing } => match store.query(&q) {
-                Ok(page) => html(
-                    StatusCode::OK,
-                    samples_page(&id, &store, &q, &page, refreshing),
-                ),
-                Err(e) => html(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    error_page(&e.to_string()),
-                ),
-            },
-            Samples::Indexing(build) => html(StatusCode::OK, indexing_page(&id, &build.progress)),
-            Samples::Failed(e) => html(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                error_page(&format!("cannot index the samples of {id}: {e}")),
+        let (store, refreshing) = match ready_store(&st, &dir, &id) {
+            Ok(s) => s,
+            Err(page) => return *page,
+        };
+        match store.query(&q) {
+            Ok(page) => html(
+                StatusCode::OK,
+                samples_page(&id, &store, &q, &page, refreshing),
             ),
-            Samples::Empty => not_found(&format!("run {id} holds no eval predictions")),
+            Err(e) => server_error(e),
+        }
+    })
+    .await
+}
+
+async fn sample(
+    State(st): State<Arc<AppState>>,
+    UrlPath((id, sample)): UrlPath<(String, String)>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let q = sample_query(&query_map(raw));
+    blocking(move || {
+        let Some(dir) = run_path(&st.outputs, &id) else {
+            return not_found(&format!("no run {id}"));
+        };
+        let Ok(n) = sample.parse::<i64>() else {
+            return not_found(&format!("no sample {sample} in run {id}"));
+        };
+        let (store, _) = match ready_store(&st, &dir, &id) {
+            Ok(s) => s,
+            Err(page) => return *page,
+        };
+        let d = match store.detail(n) {
+            Ok(Some(d)) => d,
+            Ok(None) => return not_found(&format!("no sample {n} in run {id}")),
+            Err(e) => return server_error(e),
+        };
+        match store.neighbours(&q, n) {
+            Ok(steps) => html(StatusCode::OK, sample_page(&id, n, &d, &q, steps)),
+            Err(e) => server_error(e),
         }
     })
     .await
@@ -345,12 +392,7 @@ async fn compare(State(st): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> Re
             };
             match read_run(&dir) {
                 Ok(r) => runs.push(r),
-                Err(e) => {
-                    return html(
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        error_page(&e.to_string()),
-                    );
-                }
+                Err(e) => return server_error(e),
             }
         }
         html(StatusCode::OK, compare_page(&runs))
@@ -364,6 +406,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/", get(runs))
         .route("/runs/{id}", get(report))
         .route("/runs/{id}/samples", get(samples))
+        .route("/runs/{id}/samples/{sample}", get(sample))
         .route("/runs/{id}/live", get(live))
         .route("/compare", get(compare))
         .route("/health", get(|| async { "ok" }))

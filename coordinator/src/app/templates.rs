@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use super::index::{RunEntry, RunFilter};
-use super::samples::{Progress, SamplePage, SampleQuery, SampleStore};
+use super::samples::{PageRow, Progress, SamplePage, SampleQuery, SampleRow, SampleStore};
 use crate::report::html::escape::{esc, num, url_encode};
 use crate::report::html::page::{page, table};
 
@@ -85,20 +85,52 @@ pub fn runs_page(runs: &[RunEntry], filter: &RunFilter) -> String {
     page("swarmbench runs", &nav(None), &body)
 }
 
-fn link(run: &str, q: &SampleQuery, page_no: usize) -> String {
+/// `q` as a URL query string (no `?`), at page `page_no`.
+fn query_string(q: &SampleQuery, page_no: usize) -> String {
     let correct = match q.correct {
         Some(true) => "yes",
         Some(false) => "no",
         None => "",
     };
     format!(
-        "/runs/{}/samples?dataset={}&subset={}&correct={correct}&q={}&page={page_no}&per_page={}",
-        url_encode(run),
+        "dataset={}&subset={}&correct={correct}&q={}&page={page_no}&per_page={}",
         url_encode(&q.dataset),
         url_encode(&q.subset),
         url_encode(&q.text),
         q.per_page
     )
+}
+
+/// The samples page of `run` for `q` at page `page_no`.
+pub fn samples_link(run: &str, q: &SampleQuery, page_no: usize) -> String {
+    format!(
+        "/runs/{}/samples?{}",
+        url_encode(run),
+        query_string(q, page_no)
+    )
+}
+
+/// The page of sample `id` of `run`, reached from the samples page `q` (which it links back to
+/// and steps through).
+pub fn sample_link(run: &str, id: i64, q: &SampleQuery) -> String {
+    format!(
+        "/runs/{}/samples/{id}?{}",
+        url_encode(run),
+        query_string(q, q.page)
+    )
+}
+
+/// A sample's score (green when full credit) or its request's error, as HTML.
+fn verdict(r: &SampleRow) -> String {
+    match (r.score, &r.error) {
+        (_, Some(e)) => format!("<span class=\"bad\">error: {}</span>", esc(e)),
+        (Some(s), _) => format!(
+            "<span class=\"{}\">{}</span>",
+            if r.correct() { "ok" } else { "bad" },
+            num(s)
+        ),
+        (None, _) => "-".into(),
+    }
 }
 
 /// The samples browser of a run: filters, counts, one page of samples, pager.
@@ -175,19 +207,11 @@ pub fn samples_page(
     let rows: Vec<Vec<String>> = p
         .rows
         .iter()
-        .map(|r| {
-            let verdict = match (r.score, &r.error) {
-                (_, Some(e)) => format!("<span class=\"bad\">error: {}</span>", esc(e)),
-                (Some(s), _) => format!(
-                    "<span class=\"{}\">{}</span>",
-                    if r.correct() { "ok" } else { "bad" },
-                    num(s)
-                ),
-                (None, _) => "-".into(),
-            };
+        .map(|PageRow { id, row: r }| {
             vec![
                 format!(
-                    "{}<br><span class=\"muted\">{} #{} r{} · {}</span>",
+                    "<a class=\"sample\" href=\"{}\">{}</a><br><span class=\"muted\">{} #{} r{} · {}</span>",
+                    esc(&sample_link(run, *id, q)),
                     esc(&r.dataset),
                     esc(&r.subset),
                     esc(&r.index),
@@ -203,7 +227,7 @@ pub fn samples_page(
                 format!("<pre class=\"answer\">{}</pre>", esc(&r.answer)),
                 esc(&r.extracted),
                 format!("<span class=\"gold\">{}</span>", esc(&r.gold)),
-                verdict,
+                verdict(r),
             ]
         })
         .collect();
@@ -225,14 +249,14 @@ pub fn samples_page(
         let _ = write!(
             body,
             "<a rel=\"prev\" href=\"{}\">← previous</a>",
-            esc(&link(run, q, q.page - 1))
+            esc(&samples_link(run, q, q.page - 1))
         );
     }
     if q.page < pages {
         let _ = write!(
             body,
             "<a rel=\"next\" href=\"{}\">next →</a>",
-            esc(&link(run, q, q.page + 1))
+            esc(&samples_link(run, q, q.page + 1))
         );
     }
     body.push_str("</div>");

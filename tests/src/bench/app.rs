@@ -69,6 +69,8 @@ pub async fn app(samples: usize, reasoning_bytes: usize) -> anyhow::Result<()> {
     let cancel = CancellationToken::new();
     let addr = start(&dir, &cancel).await?;
     let base = format!("/runs/{id}/samples");
+    // the 100th line of the second prediction file
+    let one = swarm_coordinator::app::samples::store::row_id(1, 100);
     let pages = [
         ("first page right after start", base.clone()),
         ("first page again", base.clone()),
@@ -82,6 +84,18 @@ pub async fn app(samples: usize, reasoning_bytes: usize) -> anyhow::Result<()> {
             format!("{base}?q=question+99999%3A"),
         ),
         ("runs list", "/".to_string()),
+        (
+            "one sample's page (unfiltered steps)",
+            format!("{base}/{one}"),
+        ),
+        (
+            "one sample's page (steps within a filter)",
+            format!("{base}/{one}?dataset=math_500&correct=no"),
+        ),
+        (
+            "one sample's page (steps within a text search)",
+            format!("{base}/{one}?q=question+99999%3A"),
+        ),
     ];
     for (label, path) in pages {
         let t = Instant::now();

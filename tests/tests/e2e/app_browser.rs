@@ -159,6 +159,21 @@ async fn the_dashboard_in_headless_chromium() {
         "the script did not run"
     );
 
+    // its own page, reached by the link in the list
+    let lead = "<a class=\"sample\" href=\"";
+    let href = dom
+        .split_once(lead)
+        .and_then(|(_, rest)| rest.split_once('"'))
+        .map(|(h, _)| h.replace("&amp;", "&"))
+        .expect("a link to the sample's page");
+    let dom = b.visit(&href, "sample-script").await;
+    assert!(
+        dom.contains("&lt;script&gt;document.title='pwned'&lt;/script&gt;")
+            && dom.contains("<h2>Conversation</h2>"),
+        "{dom}"
+    );
+    assert!(!dom.contains("<script") && !dom.contains("<title>pwned</title>"));
+
     // a comparison
     let dom = b
         .visit(&format!("/compare?run={ALPHA}&run={BETA}"), "compare")

@@ -130,6 +130,44 @@ async fn the_dashboard_lists_filters_pages_compares_and_escapes() {
     assert!(html.contains("data-matched=\"1\""));
     assert!(!html.contains("<script>") && !html.contains("<img src=x"));
     assert!(html.contains(&swarm_coordinator::report::html::escape::esc(HOSTILE)));
+    // its own page: the whole sample, escaped, alone among those matching the search
+    let only = links(&html, "<a class=\"sample\" href=\"");
+    assert_eq!(only.len(), 1);
+    let (status, page, _) = get(addr, &only[0]).await;
+    assert_eq!(status, 200);
+    assert!(!page.contains("<script>") && !page.contains("<img src=x"));
+    assert!(page.contains(&swarm_coordinator::report::html::escape::esc(HOSTILE)));
+    assert!(page.contains("<h3>user</h3>") && page.contains("<td>acc (main)</td>"));
+    assert!(!page.contains("rel=\"next\"") && !page.contains("rel=\"prev\""));
+    assert_eq!(
+        links(&page, "rel=\"up\" href=\""),
+        vec![format!(
+            "{base}?dataset=&subset=&correct=&q=pwned&page=1&per_page=20"
+        )]
+    );
+    // stepping through a filtered list visits its rows in order
+    let (_, list, _) = get(
+        addr,
+        &format!("{base}?dataset=gsm8k&correct=yes&per_page=200"),
+    )
+    .await;
+    let rows = links(&list, "<a class=\"sample\" href=\"");
+    assert!(rows.len() >= 2, "{list}");
+    let (_, first, _) = get(addr, &rows[0]).await;
+    assert!(
+        first.contains("<div class=\"v\">1</div><div class=\"k\">score</div>"),
+        "{first}"
+    );
+    assert_eq!(links(&first, "rel=\"next\" href=\""), vec![rows[1].clone()]);
+    let (_, second, _) = get(addr, &rows[1]).await;
+    assert_eq!(
+        links(&second, "rel=\"prev\" href=\""),
+        vec![rows[0].clone()]
+    );
+    let (status, _, _) = get(addr, &format!("{base}/99999999999")).await;
+    assert_eq!(status, 404);
+    let (status, _, _) = get(addr, &format!("{base}/x1")).await;
+    assert_eq!(status, 404);
 
     // compare two evals and the sweep
     let (status, html, _) = get(addr, &format!("/compare?run={ALPHA}&run={BETA}&run={PERF}")).await;
@@ -180,6 +218,16 @@ async fn the_dashboard_lists_filters_pages_compares_and_escapes() {
     let (_, html, _) = get(addr, "/").await;
     assert!(html.contains("class=\"running\""));
     cancel.cancel();
+}
+
+/// The targets of the links in `html` that follow `lead` (which ends with `href="`), unescaped.
+fn links(html: &str, lead: &str) -> Vec<String> {
+    html.match_indices(lead)
+        .filter_map(|(at, _)| {
+            let rest = &html[at + lead.len()..];
+            rest.find('"').map(|end| rest[..end].replace("&amp;", "&"))
+        })
+        .collect()
 }
 
 /// The table of `class` in `html`.

@@ -8,6 +8,7 @@
 //! rebuilt whenever the run's prediction or review files change.
 
 pub mod build;
+pub mod detail;
 pub mod parse;
 pub mod store;
 
@@ -106,7 +107,16 @@ pub struct SamplePage {
     /// Of which full credit.
     pub matched_correct: usize,
     /// The rows of the page asked for.
-    pub rows: Vec<SampleRow>,
+    pub rows: Vec<PageRow>,
+}
+
+/// One row of a page.
+#[derive(Debug)]
+pub struct PageRow {
+    /// The sample's id in the index: its own page is `/runs/<run>/samples/<id>`.
+    pub id: i64,
+    /// What the table shows of it.
+    pub row: SampleRow,
 }
 
 /// Errors reading or writing a sample index.
@@ -304,7 +314,10 @@ mod tests {
             (45, 9, 20)
         );
         assert_eq!(
-            (all.rows[0].answer.as_str(), all.rows[0].gold.as_str()),
+            (
+                all.rows[0].row.answer.as_str(),
+                all.rows[0].row.gold.as_str()
+            ),
             ("answer 0", "4")
         );
         let p3 = ix
@@ -314,7 +327,10 @@ mod tests {
             })
             .expect("query");
         assert_eq!(p3.rows.len(), 5);
-        assert_eq!(p3.rows[4].answer, "answer 44", "file order: math_500 last");
+        assert_eq!(
+            p3.rows[4].row.answer, "answer 44",
+            "file order: math_500 last"
+        );
         let gsm = ix
             .query(&SampleQuery {
                 dataset: "gsm8k".into(),
@@ -323,7 +339,11 @@ mod tests {
             })
             .expect("query");
         assert_eq!(gsm.matched, 3, "i in 0, 15, 30");
-        assert!(gsm.rows.iter().all(|r| r.correct() && r.dataset == "gsm8k"));
+        assert!(
+            gsm.rows
+                .iter()
+                .all(|r| r.row.correct() && r.row.dataset == "gsm8k")
+        );
         let text = ix
             .query(&SampleQuery {
                 text: "ANSWER 4".into(),
@@ -342,6 +362,60 @@ mod tests {
             .and_then(|mut f| writeln!(f))
             .expect("append");
         assert!(open_index(dir.path()).expect("open").is_none());
+    }
+
+    #[test]
+    fn a_sample_is_read_back_whole_and_steps_to_its_matching_neighbours() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        write_run(dir.path(), 45);
+        let ix = build_index(dir.path(), &Progress::default()).expect("index");
+        let q = SampleQuery {
+            dataset: "gsm8k".into(),
+            correct: Some(true),
+            ..Default::default()
+        };
+        let ids: Vec<i64> = ix
+            .query(&q)
+            .expect("query")
+            .rows
+            .iter()
+            .map(|r| r.id)
+            .collect();
+        assert_eq!(ids.len(), 3, "i in 0, 15, 30");
+        assert_eq!(
+            ix.neighbours(&q, ids[1]).expect("steps"),
+            (Some(ids[0]), Some(ids[2]))
+        );
+        assert_eq!(
+            ix.neighbours(&q, ids[0]).expect("steps"),
+            (None, Some(ids[1]))
+        );
+        let unfiltered = ix
+            .neighbours(&SampleQuery::default(), ids[1])
+            .expect("steps");
+        assert_eq!(
+            unfiltered,
+            (Some(ids[1] - 1), Some(ids[1] + 1)),
+            "lines next to it"
+        );
+        let d = ix.detail(ids[1]).expect("read").expect("found");
+        assert_eq!(
+            (d.row.answer.as_str(), d.row.gold.as_str()),
+            ("answer 15", "4")
+        );
+        assert_eq!(d.file, "eval/predictions/m/gsm8k_A.jsonl");
+        assert_eq!(d.line, 6, "gsm8k_A holds i = 0, 3, 6, 9, 12, 15, …");
+        assert_eq!(
+            d.messages,
+            vec![("user".to_owned(), "What is 2+2?".to_owned())]
+        );
+        assert_eq!((d.main.as_str(), d.scores.get("acc")), ("acc", Some(&1.0)));
+        assert!(
+            d.review
+                .as_deref()
+                .is_some_and(|r| r.contains("\"target\": \"4\""))
+        );
+        assert!(ix.detail(ids[2] + (1 << 40)).expect("read").is_none());
     }
 
     #[test]

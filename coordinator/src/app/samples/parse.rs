@@ -103,7 +103,8 @@ pub struct Review {
 /// Which sample and generation a line is about: (index, repeat).
 pub type SampleKey = (String, u32);
 
-fn text_of(v: &Value) -> String {
+/// A message content or index as text: a string as is, a list of parts as their `text`s.
+pub fn text_of(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         Value::Null => String::new(),

@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params_from_iter};
 
+use super::detail::SampleDetail;
 use super::parse::{FileOrigin, PredictionLine, review};
-use super::{IndexError, SamplePage, SampleQuery, SampleRow, Signature, signature_text};
+use super::{IndexError, PageRow, SamplePage, SampleQuery, SampleRow, Signature, signature_text};
 
 /// Bumped whenever the tables change: an index of another version is rebuilt.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -40,10 +41,22 @@ fn job_of(id: i64) -> usize {
     (id >> 32) as usize
 }
 
+/// The 1-based line number in its prediction file of sample `id`.
+pub fn line_of(id: i64) -> usize {
+    (id & 0xffff_ffff) as usize
+}
+
+/// A sample's lines as written: its prediction line and its review line, if any.
+struct Lines {
+    prediction: String,
+    review: Option<String>,
+}
+
 /// A run's sample index on disk.
 #[derive(Debug)]
 pub struct SampleStore {
     db: PathBuf,
+    run: PathBuf,
     /// (predictions, reviews) of each job, absolute.
     files: Vec<(PathBuf, PathBuf)>,
     /// The signature the index was built from.
@@ -118,6 +131,7 @@ impl SampleStore {
             .map_err(sql)?;
         Ok(Some(Self {
             db: db.to_path_buf(),
+            run: run.to_path_buf(),
             files,
             signature: sig.clone(),
             total: number("total")?,
@@ -131,33 +145,7 @@ impl SampleStore {
     pub fn query(&self, q: &SampleQuery) -> Result<SamplePage, IndexError> {
         let conn = read_only(&self.db)?;
         let sql = |e| IndexError::sql(&self.db, e);
-        let text = q.text.trim().to_lowercase();
-        let mut clauses = Vec::new();
-        let mut args: Vec<rusqlite::types::Value> = Vec::new();
-        if !q.dataset.is_empty() {
-            clauses.push("s.dataset = ?");
-            args.push(q.dataset.clone().into());
-        }
-        if !q.subset.is_empty() {
-            clauses.push("s.subset = ?");
-            args.push(q.subset.clone().into());
-        }
-        if let Some(c) = q.correct {
-            clauses.push("s.correct = ?");
-            args.push(i64::from(c).into());
-        }
-        let join = if text.is_empty() {
-            ""
-        } else {
-            clauses.push("instr(t.text, ?) > 0");
-            args.push(text.into());
-            " JOIN search t ON t.id = s.id"
-        };
-        let filter = if clauses.is_empty() {
-            String::new()
-        } else {
-            format!(" WHERE {}", clauses.join(" AND "))
-        };
+        let (join, filter, args) = filter_sql(q, None);
         let mut stmt = conn
             .prepare(&format!(
                 "SELECT s.id, s.correct FROM samples s{join}{filter} ORDER BY s.id"
@@ -180,7 +168,10 @@ impl SampleStore {
         }
         let mut out = Vec::with_capacity(page_ids.len());
         for id in page_ids {
-            out.push(self.row(&conn, id)?);
+            out.push(PageRow {
+                id,
+                row: self.row(&conn, id)?,
+            });
         }
         Ok(SamplePage {
             matched,
@@ -189,31 +180,163 @@ impl SampleStore {
         })
     }
 
+    /// The ids of the samples before and after `id` among those matching `q` (its filters;
+    /// the page is ignored), for stepping through them one by one.
+    pub fn neighbours(
+        &self,
+        q: &SampleQuery,
+        id: i64,
+    ) -> Result<(Option<i64>, Option<i64>), IndexError> {
+        let conn = read_only(&self.db)?;
+        let step = |side: Beyond, pick: &str| -> Result<Option<i64>, IndexError> {
+            let (join, filter, args) = filter_sql(q, Some(side));
+            conn.query_row(
+                &format!("SELECT {pick}(s.id) FROM samples s{join}{filter}"),
+                params_from_iter(args),
+                |r| r.get::<_, Option<i64>>(0),
+            )
+            .map_err(|e| IndexError::sql(&self.db, e))
+        };
+        Ok((
+            step(Beyond::Before(id), "max")?,
+            step(Beyond::After(id), "min")?,
+        ))
+    }
+
+    /// Sample `id` read back whole from its files; `None` when the index holds no such sample.
+    pub fn detail(&self, id: i64) -> Result<Option<SampleDetail>, IndexError> {
+        let conn = read_only(&self.db)?;
+        let Some(lines) = self.lines(&conn, id)? else {
+            return Ok(None);
+        };
+        let row = self.parse(id, &lines)?;
+        let file = self
+            .files
+            .get(job_of(id))
+            .map(|(p, _)| p.strip_prefix(&self.run).unwrap_or(p).display().to_string())
+            .unwrap_or_default();
+        Ok(Some(SampleDetail::new(
+            row,
+            file,
+            line_of(id),
+            &lines.prediction,
+            lines.review.as_deref(),
+        )))
+    }
+
     /// Reads sample `id` back from its files.
     fn row(&self, conn: &Connection, id: i64) -> Result<SampleRow, IndexError> {
-        let (offset, len, roff, rlen): (i64, i64, Option<i64>, Option<i64>) = conn
+        let lines = self
+            .lines(conn, id)?
+            .ok_or_else(|| IndexError::Changed(self.db.clone()))?;
+        self.parse(id, &lines)
+    }
+
+    /// The lines of sample `id` at the offsets the index holds.
+    fn lines(&self, conn: &Connection, id: i64) -> Result<Option<Lines>, IndexError> {
+        let Some((offset, len, roff, rlen)) = conn
             .query_row(
                 "SELECT offset, len, review_offset, review_len FROM samples WHERE id = ?1",
                 [id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, Option<i64>>(2)?,
+                        r.get::<_, Option<i64>>(3)?,
+                    ))
+                },
             )
-            .map_err(|e| IndexError::sql(&self.db, e))?;
+            .optional()
+            .map_err(|e| IndexError::sql(&self.db, e))?
+        else {
+            return Ok(None);
+        };
         let Some((pred_file, review_file)) = self.files.get(job_of(id)) else {
             return Err(IndexError::Changed(self.db.clone()));
         };
-        let line = read_at(pred_file, offset, len)?;
-        let p = PredictionLine::parse(&line)
+        let review = match (roff, rlen) {
+            (Some(o), Some(l)) => Some(read_at(review_file, o, l)?),
+            _ => None,
+        };
+        Ok(Some(Lines {
+            prediction: read_at(pred_file, offset, len)?,
+            review,
+        }))
+    }
+
+    /// The row of sample `id` from its lines.
+    fn parse(&self, id: i64, lines: &Lines) -> Result<SampleRow, IndexError> {
+        let (pred_file, review_file) = self
+            .files
+            .get(job_of(id))
+            .ok_or_else(|| IndexError::Changed(self.db.clone()))?;
+        let p = PredictionLine::parse(&lines.prediction)
             .map_err(|_| IndexError::Changed(pred_file.to_path_buf()))?;
-        let rev = match (roff, rlen) {
-            (Some(o), Some(l)) => Some(
-                review(&read_at(review_file, o, l)?)
+        let rev = match &lines.review {
+            Some(l) => Some(
+                review(l)
                     .ok_or_else(|| IndexError::Changed(review_file.to_path_buf()))?
                     .1,
             ),
-            _ => None,
+            None => None,
         };
         Ok(p.into_row(&FileOrigin::of(pred_file), rev.as_ref()))
     }
+}
+
+/// Only the samples before, or after, a sample.
+#[derive(Clone, Copy)]
+enum Beyond {
+    Before(i64),
+    After(i64),
+}
+
+/// The join, `WHERE` clause and arguments that select the samples matching `q`'s filters (and
+/// `beyond`, when given).
+fn filter_sql(
+    q: &SampleQuery,
+    beyond: Option<Beyond>,
+) -> (&'static str, String, Vec<rusqlite::types::Value>) {
+    let text = q.text.trim().to_lowercase();
+    let mut clauses = Vec::new();
+    let mut args: Vec<rusqlite::types::Value> = Vec::new();
+    if !q.dataset.is_empty() {
+        clauses.push("s.dataset = ?");
+        args.push(q.dataset.clone().into());
+    }
+    if !q.subset.is_empty() {
+        clauses.push("s.subset = ?");
+        args.push(q.subset.clone().into());
+    }
+    if let Some(c) = q.correct {
+        clauses.push("s.correct = ?");
+        args.push(i64::from(c).into());
+    }
+    match beyond {
+        Some(Beyond::Before(id)) => {
+            clauses.push("s.id < ?");
+            args.push(id.into());
+        }
+        Some(Beyond::After(id)) => {
+            clauses.push("s.id > ?");
+            args.push(id.into());
+        }
+        None => {}
+    }
+    let join = if text.is_empty() {
+        ""
+    } else {
+        clauses.push("instr(t.text, ?) > 0");
+        args.push(text.into());
+        " JOIN search t ON t.id = s.id"
+    };
+    let filter = if clauses.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", clauses.join(" AND "))
+    };
+    (join, filter, args)
 }
 
 /// `len` bytes of `path` from `offset`, as text.
