@@ -44,6 +44,18 @@ pub fn eval_run_sized(
     n: usize,
     reasoning_bytes: usize,
 ) -> std::io::Result<PathBuf> {
+    eval_run_scored(outputs, id, model, n, reasoning_bytes, correct)
+}
+
+/// [`eval_run_sized`] where sample `i` is correct when `correct(i)`.
+pub fn eval_run_scored(
+    outputs: &Path,
+    id: &str,
+    model: &str,
+    n: usize,
+    reasoning_bytes: usize,
+    correct: fn(usize) -> bool,
+) -> std::io::Result<PathBuf> {
     let filler = "Let me think about this step by step. ".repeat(reasoning_bytes / 38);
     let run = outputs.join(id);
     let root = run.join("eval");

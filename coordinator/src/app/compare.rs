@@ -7,7 +7,7 @@ use swarm_common::eval::think::ThinkResults;
 
 use super::templates::nav;
 use crate::report::html::chart::{Axes, bar_chart};
-use crate::report::html::escape::{esc, json_cell, num};
+use crate::report::html::escape::{esc, json_cell, num, url_encode};
 use crate::report::html::page::{page, table};
 use crate::report::html::think::think_tables;
 use crate::report::run_data::RunData;
@@ -19,7 +19,7 @@ pub fn compare_page(runs: &[RunData]) -> String {
         runs.iter()
             .map(|r| format!(
                 "<a class=\"run\" href=\"/runs/{}\">{}</a>",
-                crate::report::html::escape::url_encode(&r.id),
+                url_encode(&r.id),
                 esc(&r.id)
             ))
             .collect::<Vec<_>>()
@@ -124,15 +124,52 @@ fn perf_part(runs: &[RunData]) -> String {
     out
 }
 
+/// Links to the answers of the first (run, model) side by side with each other one's.
+fn side_by_side_links(sides: &[(String, String)]) -> String {
+    let Some(((a, am), rest)) = sides.split_first() else {
+        return String::new();
+    };
+    if rest.is_empty() {
+        return String::new();
+    }
+    let links: Vec<String> = rest
+        .iter()
+        .map(|(b, bm)| {
+            let href = format!(
+                "/compare/samples?a={}&a_model={}&b={}&b_model={}",
+                url_encode(a),
+                url_encode(am),
+                url_encode(b),
+                url_encode(bm)
+            );
+            format!(
+                "<a class=\"pairs\" href=\"{}\">{} / {} against {} / {}</a>",
+                esc(&href),
+                esc(a),
+                esc(am),
+                esc(b),
+                esc(bm)
+            )
+        })
+        .collect();
+    format!(
+        "<p>answers side by side, sample by sample: {}</p>",
+        links.join(" · ")
+    )
+}
+
 fn eval_part(runs: &[RunData]) -> String {
     // (dataset, metric) → column (run / model) → score
     let mut columns: Vec<String> = Vec::new();
+    // (run, model) of each column
+    let mut sides: Vec<(String, String)> = Vec::new();
     let mut scores: BTreeMap<(String, String), BTreeMap<String, f64>> = BTreeMap::new();
     for r in runs {
         for set in &r.evals {
             let col = format!("{} / {}", r.id, set.model);
             if !columns.contains(&col) {
                 columns.push(col.clone());
+                sides.push((r.id.clone(), set.model.clone()));
             }
             for rep in &set.reports {
                 for m in &rep.metrics {
@@ -163,6 +200,7 @@ fn eval_part(runs: &[RunData]) -> String {
         })
         .collect();
     out.push_str(&table("compare-eval", &header, &rows));
+    out.push_str(&side_by_side_links(&sides));
     let firsts: Vec<&(String, String)> = {
         let mut seen = Vec::<&str>::new();
         scores

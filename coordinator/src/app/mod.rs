@@ -7,7 +7,11 @@ pub mod index;
 pub mod live;
 pub mod routes;
 pub mod sample_page;
+pub mod sample_routes;
 pub mod samples;
+pub mod side_by_side;
+pub mod side_by_side_page;
+pub mod state;
 pub mod templates;
 
 use std::net::SocketAddr;
@@ -51,7 +55,7 @@ pub async fn serve(args: &AppArgs, cancel: CancellationToken) -> anyhow::Result<
         .await
         .with_context(|| format!("--bind {}", args.bind))?;
     let bound = listener.local_addr()?;
-    let state = Arc::new(routes::AppState::new(&args.outputs_dir));
+    let state = Arc::new(state::AppState::new(&args.outputs_dir));
     let warm = Arc::clone(&state);
     // the newest runs' samples are indexed before anyone asks for them
     std::thread::Builder::new()

@@ -121,7 +121,7 @@ pub fn sample_link(run: &str, id: i64, q: &SampleQuery) -> String {
 }
 
 /// A sample's score (green when full credit) or its request's error, as HTML.
-fn verdict(r: &SampleRow) -> String {
+pub fn verdict(r: &SampleRow) -> String {
     match (r.score, &r.error) {
         (_, Some(e)) => format!("<span class=\"bad\">error: {}</span>", esc(e)),
         (Some(s), _) => format!(

@@ -12,7 +12,7 @@ use swarm_coordinator::app::{AppArgs, serve};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_util::sync::CancellationToken;
 
-use crate::app_fixture::eval_run_sized;
+use crate::app_fixture::{eval_run_scored, eval_run_sized};
 
 /// The dashboard over `dir` on a free loopback port until `cancel`.
 async fn start(dir: &std::path::Path, cancel: &CancellationToken) -> anyhow::Result<SocketAddr> {
@@ -66,9 +66,20 @@ pub async fn app(samples: usize, reasoning_bytes: usize) -> anyhow::Result<()> {
         t.elapsed().as_secs_f64(),
         std::fs::metadata(&index).map(|m| m.len()).unwrap_or(0) as f64 / 1048576.0
     );
+    // a second model's run of the same samples (right on every second one) to pair with
+    let other = "20261127_010000_big-eval-b";
+    let run_b = eval_run_scored(&dir, other, "big-model-b", samples, reasoning_bytes, |i| {
+        i.is_multiple_of(2)
+    })
+    .context("cannot write the second synthetic run")?;
+    swarm_coordinator::app::samples::build_index(
+        &run_b,
+        &swarm_coordinator::app::samples::Progress::default(),
+    )?;
     let cancel = CancellationToken::new();
     let addr = start(&dir, &cancel).await?;
     let base = format!("/runs/{id}/samples");
+    let pairs = format!("/compare/samples?a={id}&b={other}");
     // the 100th line of the second prediction file
     let one = swarm_coordinator::app::samples::store::row_id(1, 100);
     let pages = [
@@ -95,6 +106,14 @@ pub async fn app(samples: usize, reasoning_bytes: usize) -> anyhow::Result<()> {
         (
             "one sample's page (steps within a text search)",
             format!("{base}/{one}?q=question+99999%3A"),
+        ),
+        (
+            "two models side by side (100,000 pairs counted, first page)",
+            pairs.clone(),
+        ),
+        (
+            "two models side by side, page 1,000 of the disagreements",
+            format!("{pairs}&page=1000"),
         ),
     ];
     for (label, path) in pages {

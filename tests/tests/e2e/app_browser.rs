@@ -182,6 +182,18 @@ async fn the_dashboard_in_headless_chromium() {
     assert!(
         dom.contains(&format!("{ALPHA} / alpha-7b")) && dom.contains(&format!("{BETA} / beta-13b"))
     );
+    // the two models' answers side by side
+    let dom = b
+        .visit(
+            &format!("/compare/samples?a={ALPHA}&b={BETA}&show=all"),
+            "pairs",
+        )
+        .await;
+    assert!(
+        dom.contains("Outcomes on the samples both answered") && dom.contains("data-listed=\"45\""),
+        "{dom}"
+    );
+    assert!(!dom.contains("<script") && !dom.contains("<title>pwned</title>"));
     cancel.cancel();
     eprintln!("screenshots: {}", shots.display());
 }

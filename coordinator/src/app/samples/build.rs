@@ -43,6 +43,10 @@ struct Entry {
     line: usize,
     dataset: String,
     subset: String,
+    model: String,
+    index: String,
+    repeat: u32,
+    score: Option<f64>,
     correct: bool,
     offset: u64,
     len: u64,
@@ -147,8 +151,12 @@ fn read_job(i: usize, job: &Job) -> Part {
             line: n,
             correct: row.correct(),
             search: row.search_text(),
+            score: row.score,
+            repeat: row.repeat,
             dataset: row.dataset,
             subset: row.subset,
+            model: row.model,
+            index: row.index,
             offset,
             len,
             review: rev.map(|(o, l, _)| (*o, *l)),
@@ -260,7 +268,7 @@ fn write(
         drop(tx_parts);
         let mut sample = tx
             .prepare(
-                "INSERT INTO samples (id, dataset, subset, correct, offset, len, review_offset, review_len) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT INTO samples (id, dataset, subset, model, idx, repeat, score, correct, offset, len, review_offset, review_len) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             )
             .map_err(sql)?;
         let mut search = tx
@@ -277,6 +285,10 @@ fn write(
                         id,
                         e.dataset,
                         e.subset,
+                        e.model,
+                        e.index,
+                        e.repeat,
+                        e.score,
                         e.correct,
                         e.offset as i64,
                         e.len as i64,

@@ -12,7 +12,7 @@ use super::parse::{FileOrigin, PredictionLine, review};
 use super::{IndexError, PageRow, SamplePage, SampleQuery, SampleRow, Signature, signature_text};
 
 /// Bumped whenever the tables change: an index of another version is rebuilt.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The index's tables. `samples.id` is [`row_id`]: ordering by it is file order.
 pub const SCHEMA: &str = "
@@ -22,6 +22,10 @@ CREATE TABLE samples (
     id INTEGER PRIMARY KEY,
     dataset TEXT NOT NULL,
     subset TEXT NOT NULL,
+    model TEXT NOT NULL,
+    idx TEXT NOT NULL,
+    repeat INTEGER NOT NULL,
+    score REAL,
     correct INTEGER NOT NULL,
     offset INTEGER NOT NULL,
     len INTEGER NOT NULL,
@@ -44,6 +48,32 @@ fn job_of(id: i64) -> usize {
 /// The 1-based line number in its prediction file of sample `id`.
 pub fn line_of(id: i64) -> usize {
     (id & 0xffff_ffff) as usize
+}
+
+/// Which sample a generated answer answers, whichever run or model produced it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SampleKey {
+    /// Benchmark.
+    pub dataset: String,
+    /// Subset.
+    pub subset: String,
+    /// The sample's index within its subset.
+    pub index: String,
+    /// Which generation of it.
+    pub repeat: u32,
+}
+
+/// One indexed answer, as a comparison sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Keyed {
+    /// Its id in its run's index.
+    pub id: i64,
+    /// The sample it answers.
+    pub key: SampleKey,
+    /// The main metric's value, if scored.
+    pub score: Option<f64>,
+    /// Full credit.
+    pub correct: bool,
 }
 
 /// A sample's lines as written: its prediction line and its review line, if any.
@@ -178,6 +208,53 @@ impl SampleStore {
             matched_correct,
             rows: out,
         })
+    }
+
+    /// The models whose samples the index holds, sorted.
+    pub fn models(&self) -> Result<Vec<String>, IndexError> {
+        let conn = read_only(&self.db)?;
+        let sql = |e| IndexError::sql(&self.db, e);
+        let mut stmt = conn
+            .prepare("SELECT DISTINCT model FROM samples ORDER BY model")
+            .map_err(sql)?;
+        stmt.query_map([], |r| r.get::<_, String>(0))
+            .map_err(sql)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(sql)
+    }
+
+    /// Every sample of `model` (of benchmark `dataset` when not empty), in file order: what a
+    /// side-by-side comparison pairs up.
+    pub fn keyed(&self, model: &str, dataset: &str) -> Result<Vec<Keyed>, IndexError> {
+        let conn = read_only(&self.db)?;
+        let sql = |e| IndexError::sql(&self.db, e);
+        let mut stmt = conn
+            .prepare(
+                "SELECT id, dataset, subset, idx, repeat, score, correct FROM samples WHERE model = ?1 AND (?2 = '' OR dataset = ?2) ORDER BY id",
+            )
+            .map_err(sql)?;
+        stmt.query_map(rusqlite::params![model, dataset], |r| {
+            Ok(Keyed {
+                id: r.get(0)?,
+                key: SampleKey {
+                    dataset: r.get(1)?,
+                    subset: r.get(2)?,
+                    index: r.get(3)?,
+                    repeat: r.get(4)?,
+                },
+                score: r.get(5)?,
+                correct: r.get(6)?,
+            })
+        })
+        .map_err(sql)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(sql)
+    }
+
+    /// The rows of samples `ids`, read back from their files, in the order asked.
+    pub fn rows(&self, ids: &[i64]) -> Result<Vec<SampleRow>, IndexError> {
+        let conn = read_only(&self.db)?;
+        ids.iter().map(|id| self.row(&conn, *id)).collect()
     }
 
     /// The ids of the samples before and after `id` among those matching `q` (its filters;
