@@ -107,7 +107,7 @@ impl PairsPage<'_> {
             q.page,
             n = self.listed.len()
         );
-        let first = (q.page.max(1) - 1) * PER_PAGE;
+        let first = (q.page.max(1) - 1).saturating_mul(PER_PAGE);
         let rows: Vec<Vec<String>> = self
             .listed
             .iter()

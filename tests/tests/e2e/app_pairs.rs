@@ -107,6 +107,14 @@ async fn two_models_answers_are_paired_counted_and_tested() {
     let (_, html) = get(addr, &format!("/compare/samples?a={B}&b={A}")).await;
     assert_eq!(tally(&html, "a"), count(&|i| !a(i) && b(i)));
 
+    // a page far past the end is an empty page, not an error
+    let (status, html) = get(
+        addr,
+        &format!("/compare/samples?a={A}&b={B}&page={}", usize::MAX),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(!html.contains("class=\"sample\"") && !html.contains("rel=\"next\""));
     let (status, _) = get(addr, &format!("/compare/samples?a={A}")).await;
     assert_eq!(status, 400);
     let (status, _) = get(addr, &format!("/compare/samples?a={A}&b=nope")).await;
