@@ -120,6 +120,7 @@ fn perf_part(runs: &[RunData]) -> String {
         &stages,
         &series,
     ));
+    out.push_str(&super::compare_cdf::cdf_overlays(runs));
     out.push_str("</section>");
     out
 }

@@ -3,6 +3,7 @@
 //! side by side, and runs in progress watched live. Loopback only unless asked otherwise.
 
 pub mod compare;
+pub mod compare_cdf;
 pub mod index;
 pub mod live;
 pub mod routes;

@@ -230,6 +230,50 @@ fn links(html: &str, lead: &str) -> Vec<String> {
         .collect()
 }
 
+/// The x of the last point of the polyline of `series` in `svg`.
+fn last_x(svg: &str, series: &str) -> f64 {
+    let tail = format!("\" data-series=\"{series}\"");
+    let end = svg.find(&tail).unwrap_or_else(|| panic!("no {series}"));
+    let points = &svg[..end];
+    let points = &points[points.rfind("points=\"").expect("points") + 8..];
+    let last = points.split(' ').next_back().expect("a point");
+    last.split(',').next().expect("x").parse().expect("number")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_perf_runs_overlay_the_distributions_of_the_stages_they_share() {
+    swarm_agent::tls::install_crypto_provider();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    // TTFT grows with the request's id: the longer stage reaches higher
+    let (short, long) = ("20261128_010000_perf-short", "20261128_020000_perf-long");
+    perf_run(tmp.path(), short, "m", &[1, 4], 50).expect("short");
+    perf_run(tmp.path(), long, "m", &[4, 8], 100).expect("long");
+    let cancel = CancellationToken::new();
+    let addr = start(tmp.path(), &cancel).await;
+    let (status, html, _) = get(addr, &format!("/compare?run={short}&run={long}")).await;
+    assert_eq!(status, 200);
+    let at = html.find("class=\"compare-cdf\"").expect("overlays");
+    let section = &html[at..];
+    let section = &section[..section.find("</section>").expect("closed")];
+    for metric in ["ttft", "latency"] {
+        assert!(
+            section.contains(&format!("{metric} CDF, stage parallel_4")),
+            "{section}"
+        );
+    }
+    assert!(
+        !section.contains("stage parallel_1") && !section.contains("stage parallel_8"),
+        "only shared stages"
+    );
+    let ttft = &section[section.find("ttft CDF, stage parallel_4").expect("chart")..];
+    let ttft = &ttft[..ttft.find("</svg>").expect("closed")];
+    assert!(
+        last_x(ttft, long) > last_x(ttft, short),
+        "the long stage's p100 TTFT (49.9 ms) lies right of the short one's (44.9 ms)"
+    );
+    cancel.cancel();
+}
+
 /// The table of `class` in `html`.
 fn table_of<'a>(html: &'a str, class: &str) -> &'a str {
     let start = html

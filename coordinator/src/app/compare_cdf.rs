@@ -1,0 +1,72 @@
+//! The distributions of runs compared, overlaid: for every stage that two or more runs share, the
+//! TTFT and latency CDFs of each run on one chart (read from the stages' HdrHistograms).
+
+use crate::report::html::chart::{Axes, Series, line_chart};
+use crate::report::run_data::{RunData, StageData};
+
+/// The metrics overlaid, by the file name of their histogram.
+const METRICS: [&str; 2] = ["ttft", "latency"];
+
+/// Each stage name with the runs' stages of that name (first workload holding it), in the order
+/// the names first appear; only names two or more runs share.
+fn shared_stages(runs: &[RunData]) -> Vec<(String, Vec<(&str, &StageData)>)> {
+    let mut out: Vec<(String, Vec<(&str, &StageData)>)> = Vec::new();
+    for r in runs {
+        let mut seen: Vec<&str> = Vec::new();
+        for s in r.perf.iter().flat_map(|w| w.stages.iter()) {
+            if seen.contains(&s.name.as_str()) {
+                continue;
+            }
+            seen.push(&s.name);
+            match out.iter_mut().find(|(n, _)| *n == s.name) {
+                Some((_, list)) => list.push((&r.id, s)),
+                None => out.push((s.name.clone(), vec![(&r.id, s)])),
+            }
+        }
+    }
+    out.retain(|(_, list)| list.len() >= 2);
+    out
+}
+
+/// The overlaid CDF charts of `runs`, or nothing when no stage is shared.
+pub fn cdf_overlays(runs: &[RunData]) -> String {
+    let mut charts = String::new();
+    for (stage, list) in shared_stages(runs) {
+        for metric in METRICS {
+            let found: Vec<(&str, &crate::report::cdf::Cdf)> = list
+                .iter()
+                .filter_map(|(run, s)| {
+                    s.cdfs
+                        .iter()
+                        .find(|c| c.metric == metric)
+                        .map(|c| (*run, c))
+                })
+                .collect();
+            if found.len() < 2 {
+                continue;
+            }
+            let series: Vec<Series> = found
+                .iter()
+                .map(|(run, c)| Series {
+                    name: (*run).to_owned(),
+                    points: c.points.clone(),
+                })
+                .collect();
+            charts.push_str(&line_chart(
+                &Axes {
+                    title: &format!("{metric} CDF, stage {stage}"),
+                    x: found[0].1.unit,
+                    y: "percentile",
+                },
+                &series,
+                true,
+            ));
+        }
+    }
+    if charts.is_empty() {
+        return charts;
+    }
+    format!(
+        "<section class=\"compare-cdf\"><h3>Distributions of the stages they share</h3><div class=\"charts\">{charts}</div></section>"
+    )
+}
