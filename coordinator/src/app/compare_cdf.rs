@@ -1,7 +1,7 @@
 //! The distributions of runs compared, overlaid: for every stage that two or more runs share, the
 //! TTFT and latency CDFs of each run on one chart (read from the stages' HdrHistograms).
 
-use crate::report::html::chart::{Axes, Series, line_chart};
+use crate::report::html::overlay::cdf_overlay;
 use crate::report::run_data::{RunData, StageData};
 
 /// The metrics overlaid, by the file name of their histogram.
@@ -32,35 +32,16 @@ fn shared_stages(runs: &[RunData]) -> Vec<(String, Vec<(&str, &StageData)>)> {
 pub fn cdf_overlays(runs: &[RunData]) -> String {
     let mut charts = String::new();
     for (stage, list) in shared_stages(runs) {
+        let sides: Vec<(&str, &[crate::report::cdf::Cdf])> = list
+            .iter()
+            .map(|(run, s)| (*run, s.cdfs.as_slice()))
+            .collect();
         for metric in METRICS {
-            let found: Vec<(&str, &crate::report::cdf::Cdf)> = list
-                .iter()
-                .filter_map(|(run, s)| {
-                    s.cdfs
-                        .iter()
-                        .find(|c| c.metric == metric)
-                        .map(|c| (*run, c))
-                })
-                .collect();
-            if found.len() < 2 {
-                continue;
+            if let Some(chart) =
+                cdf_overlay(&format!("{metric} CDF, stage {stage}"), metric, &sides, 2)
+            {
+                charts.push_str(&chart);
             }
-            let series: Vec<Series> = found
-                .iter()
-                .map(|(run, c)| Series {
-                    name: (*run).to_owned(),
-                    points: c.points.clone(),
-                })
-                .collect();
-            charts.push_str(&line_chart(
-                &Axes {
-                    title: &format!("{metric} CDF, stage {stage}"),
-                    x: found[0].1.unit,
-                    y: "percentile",
-                },
-                &series,
-                true,
-            ));
         }
     }
     if charts.is_empty() {

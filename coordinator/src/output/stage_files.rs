@@ -87,8 +87,16 @@ pub fn write_stage(
             rich: &rich,
         },
     )?;
-    let hdir = dir.join("histograms");
-    mkdir(&hdir)?;
+    write_histograms(&dir.join("histograms"), agg)?;
+    Ok((summary, percentiles, rich))
+}
+
+/// Writes every histogram of `agg` into `hdir` (created if needed) as `<metric>.hdr` (V2).
+pub fn write_histograms(hdir: &Path, agg: &StageAggregate) -> Result<(), WriteError> {
+    std::fs::create_dir_all(hdir).map_err(|source| WriteError {
+        path: hdir.to_path_buf(),
+        source,
+    })?;
     for m in Metric::ALL {
         let h = agg.hist(m);
         let name = serde_json::to_value(m)
@@ -98,5 +106,40 @@ pub fn write_stage(
         let path = hdir.join(format!("{name}.hdr"));
         std::fs::write(&path, h.to_v2()).map_err(|source| WriteError { path, source })?;
     }
-    Ok((summary, percentiles, rich))
+    Ok(())
+}
+
+/// The folder, under a stage's `histograms/labels/`, of placement label `label` (`region=eu`):
+/// the label with every character but letters, digits and `._=-` made `_`, never hidden or empty
+/// (labels come from agents).
+pub fn label_dir_name(label: &str) -> String {
+    let safe: String = label
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._=-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if safe.is_empty() || safe.starts_with('.') {
+        format!("_{safe}")
+    } else {
+        safe
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_folders_stay_inside_their_stage() {
+        assert_eq!(label_dir_name("region=eu-west"), "region=eu-west");
+        assert_eq!(label_dir_name("region=../../etc"), "region=.._.._etc");
+        assert_eq!(label_dir_name(".."), "_..");
+        assert_eq!(label_dir_name(""), "_");
+        assert_eq!(label_dir_name("zone=東京/1"), "zone=___1");
+    }
 }

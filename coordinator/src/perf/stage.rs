@@ -25,7 +25,7 @@ use super::shards::{Book, ShardStatus};
 use crate::cluster::service::now_unix_us;
 use crate::cluster::{AgentInfo, Cluster, ClusterEvent};
 use crate::output::sqlite::RecordWriter;
-use crate::output::stage_files::{write_json, write_stage};
+use crate::output::stage_files::{label_dir_name, write_histograms, write_json, write_stage};
 
 /// A placement group: agents that share one copy of the stage's load.
 #[derive(Debug, Clone)]
@@ -621,6 +621,11 @@ fn write_breakdown(
     let mut per_label = Vec::new();
     for (gi, g) in groups.iter().enumerate() {
         if let (Some(label), Some(agg)) = (&g.label, book.per_group.get(&gi)) {
+            let hdir = dir
+                .join("histograms")
+                .join("labels")
+                .join(label_dir_name(label));
+            write_histograms(&hdir, agg)?;
             labels.insert(label.clone(), entry(agg));
             per_label.push((
                 label.clone(),

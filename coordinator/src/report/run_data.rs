@@ -11,6 +11,7 @@ use swarm_common::metrics::summary::RichSummary;
 
 use super::cdf::{Cdf, read_cdfs};
 use super::think_data::{ThinkSet, read_think};
+use crate::output::stage_files::label_dir_name;
 use crate::perf::timeseries::TimePoint;
 
 /// Errors reading a run folder.
@@ -99,6 +100,8 @@ pub struct LabelData {
     pub summary: Map<String, Value>,
     /// Our summary.
     pub rich: Option<RichSummary>,
+    /// Its distributions, from `histograms/labels/<label>/` (none in older runs).
+    pub cdfs: Vec<Cdf>,
 }
 
 /// The reports of one eval workload for one model.
@@ -247,6 +250,11 @@ fn read_stage(dir: &Path) -> Result<StageData, RunReadError> {
                     label: label.clone(),
                     summary: v["evalscope"].as_object().cloned().unwrap_or_default(),
                     rich: serde_json::from_value(v["summary"].clone()).ok(),
+                    cdfs: read_cdfs(
+                        &dir.join("histograms")
+                            .join("labels")
+                            .join(label_dir_name(label)),
+                    ),
                 })
                 .collect()
         })

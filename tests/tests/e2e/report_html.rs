@@ -288,6 +288,28 @@ async fn a_two_region_report_puts_the_regions_side_by_side() {
     }
     assert_eq!(totals, want_totals);
     assert_eq!(p99, want_p99);
+    // each region's own histograms beside the stage's, drawn over each other
+    let cdfs = swarm_coordinator::report::cdf::read_cdfs;
+    let whole = cdfs(&dir.join("histograms"));
+    let ttft_count = |c: &[swarm_coordinator::report::cdf::Cdf]| {
+        c.iter().find(|c| c.metric == "ttft").map(|c| c.count)
+    };
+    assert_eq!(ttft_count(&whole), Some(60));
+    for l in ["region=eu-west", "region=us-east"] {
+        let own = cdfs(&dir.join("histograms/labels").join(l));
+        assert_eq!(ttft_count(&own), Some(30), "{l}: its own 30 requests");
+    }
+    let at = html
+        .find("TTFT distribution by label (CDF)")
+        .expect("the regions' TTFT overlaid");
+    let chart = &html[at..];
+    let chart = &chart[..chart.find("</svg>").expect("closed")];
+    assert!(
+        chart.contains("data-series=\"region=eu-west\"")
+            && chart.contains("data-series=\"region=us-east\""),
+        "{chart}"
+    );
+    assert!(html.contains("Latency distribution by label (CDF)"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,6 +5,7 @@ pub mod chart;
 pub mod escape;
 pub mod eval;
 pub mod figure;
+pub mod overlay;
 pub mod page;
 pub mod perf;
 pub mod think;

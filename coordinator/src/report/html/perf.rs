@@ -9,6 +9,7 @@ use swarm_common::metrics::evalscope::PERCENTILE_COLUMNS;
 
 use super::chart::{Axes, Series, bar_chart, line_chart};
 use super::escape::{esc, json_cell, num};
+use super::overlay::cdf_overlay;
 use super::page::{cards, table};
 use crate::report::run_data::{PerfWorkload, StageData};
 
@@ -371,6 +372,19 @@ fn labels_section(s: &StageData) -> String {
         &cats,
         &[("req/s".into(), values(|r| r.req_per_s))],
     ));
+    let sides: Vec<(&str, &[crate::report::cdf::Cdf])> = s
+        .labels
+        .iter()
+        .map(|l| (l.label.as_str(), l.cdfs.as_slice()))
+        .collect();
+    for (metric, title) in [
+        ("ttft", "TTFT distribution by label (CDF)"),
+        ("latency", "Latency distribution by label (CDF)"),
+    ] {
+        if let Some(chart) = cdf_overlay(title, metric, &sides, 1) {
+            out.push_str(&chart);
+        }
+    }
     out.push_str("</div></div>");
     out
 }
