@@ -52,6 +52,14 @@ fn ready_store(
     Err(Box::new(page))
 }
 
+/// [`ready_store`] of run `id`, or a 404 page when there is no such run.
+fn run_store(st: &AppState, id: &str) -> Result<(Arc<SampleStore>, bool), Box<Response>> {
+    let Some(dir) = run_path(&st.outputs, id) else {
+        return Err(Box::new(not_found(&format!("no run {id}"))));
+    };
+    ready_store(st, &dir, id)
+}
+
 pub async fn samples(
     State(st): State<Arc<AppState>>,
     UrlPath(id): UrlPath<String>,
@@ -59,10 +67,7 @@ pub async fn samples(
 ) -> Response {
     let q = sample_query(&query_map(raw));
     blocking(move || {
-        let Some(dir) = run_path(&st.outputs, &id) else {
-            return not_found(&format!("no run {id}"));
-        };
-        let (store, refreshing) = match ready_store(&st, &dir, &id) {
+        let (store, refreshing) = match run_store(&st, &id) {
             Ok(s) => s,
             Err(page) => return *page,
         };
@@ -84,13 +89,10 @@ pub async fn sample(
 ) -> Response {
     let q = sample_query(&query_map(raw));
     blocking(move || {
-        let Some(dir) = run_path(&st.outputs, &id) else {
-            return not_found(&format!("no run {id}"));
-        };
         let Ok(n) = sample.parse::<i64>() else {
             return not_found(&format!("no sample {sample} in run {id}"));
         };
-        let (store, _) = match ready_store(&st, &dir, &id) {
+        let (store, _) = match run_store(&st, &id) {
             Ok(s) => s,
             Err(page) => return *page,
         };
@@ -110,10 +112,7 @@ pub async fn sample(
 /// One side of `/compare/samples`: run `run` (its index ready) and model `model` (its first
 /// model when empty or unknown), or the page to answer instead.
 fn side(st: &AppState, run: &str, model: &str) -> Result<(Side, Arc<SampleStore>), Box<Response>> {
-    let Some(dir) = run_path(&st.outputs, run) else {
-        return Err(Box::new(not_found(&format!("no run {run}"))));
-    };
-    let (store, _) = ready_store(st, &dir, run)?;
+    let (store, _) = run_store(st, run)?;
     let models = store.models().map_err(|e| Box::new(server_error(e)))?;
     let model = if models.iter().any(|m| m == model) {
         model.to_owned()

@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use super::samples::SampleRow;
 use super::side_by_side::{Pair, Show, Tally};
-use super::templates::{nav, verdict};
+use super::templates::{nav, pager, verdict};
 use crate::report::html::escape::{esc, url_encode};
 use crate::report::html::page::{page, table};
 
@@ -144,22 +144,7 @@ impl PairsPage<'_> {
             &["sample", "question", "A", "B", "gold"],
             &rows,
         ));
-        body.push_str("<div class=\"pager\">");
-        if q.page > 1 {
-            let _ = write!(
-                body,
-                "<a rel=\"prev\" href=\"{}\">← previous</a>",
-                esc(&pairs_link(a, b, q, q.show, q.page - 1))
-            );
-        }
-        if q.page < pages {
-            let _ = write!(
-                body,
-                "<a rel=\"next\" href=\"{}\">next →</a>",
-                esc(&pairs_link(a, b, q, q.show, q.page + 1))
-            );
-        }
-        body.push_str("</div>");
+        body.push_str(&pager(q.page, pages, |n| pairs_link(a, b, q, q.show, n)));
         page("answers side by side", &nav(None), &body)
     }
 

@@ -120,6 +120,27 @@ pub fn sample_link(run: &str, id: i64, q: &SampleQuery) -> String {
     )
 }
 
+/// Previous / next links of page `page` of `pages`, each page's URL made by `link`.
+pub fn pager(page: usize, pages: usize, link: impl Fn(usize) -> String) -> String {
+    let mut out = String::from("<div class=\"pager\">");
+    if page > 1 {
+        let _ = write!(
+            out,
+            "<a rel=\"prev\" href=\"{}\">← previous</a>",
+            esc(&link(page - 1))
+        );
+    }
+    if page < pages {
+        let _ = write!(
+            out,
+            "<a rel=\"next\" href=\"{}\">next →</a>",
+            esc(&link(page + 1))
+        );
+    }
+    out.push_str("</div>");
+    out
+}
+
 /// A sample's score (green when full credit) or its request's error, as HTML.
 pub fn verdict(r: &SampleRow) -> String {
     match (r.score, &r.error) {
@@ -244,22 +265,7 @@ pub fn samples_page(
         ],
         &rows,
     ));
-    body.push_str("<div class=\"pager\">");
-    if q.page > 1 {
-        let _ = write!(
-            body,
-            "<a rel=\"prev\" href=\"{}\">← previous</a>",
-            esc(&samples_link(run, q, q.page - 1))
-        );
-    }
-    if q.page < pages {
-        let _ = write!(
-            body,
-            "<a rel=\"next\" href=\"{}\">next →</a>",
-            esc(&samples_link(run, q, q.page + 1))
-        );
-    }
-    body.push_str("</div>");
+    body.push_str(&pager(q.page, pages, |n| samples_link(run, q, n)));
     page(&format!("samples: {run}"), &nav(Some(run)), &body)
 }
 

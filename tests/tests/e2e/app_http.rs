@@ -221,7 +221,7 @@ async fn the_dashboard_lists_filters_pages_compares_and_escapes() {
 }
 
 /// The targets of the links in `html` that follow `lead` (which ends with `href="`), unescaped.
-fn links(html: &str, lead: &str) -> Vec<String> {
+pub fn links(html: &str, lead: &str) -> Vec<String> {
     html.match_indices(lead)
         .filter_map(|(at, _)| {
             let rest = &html[at + lead.len()..];

@@ -4,7 +4,7 @@
 use swarm_tests::app_fixture::eval_run_scored;
 use tokio_util::sync::CancellationToken;
 
-use super::app_http::start;
+use super::app_http::{links as hrefs, start};
 
 const A: &str = "20261128_100000_eval-a";
 const B: &str = "20261128_110000_eval-b";
@@ -15,16 +15,6 @@ async fn get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
         .await
         .expect("request");
     (r.status().as_u16(), r.text().await.expect("body"))
-}
-
-/// The targets of the links after `lead` (ending in `href="`), unescaped.
-fn hrefs(html: &str, lead: &str) -> Vec<String> {
-    html.match_indices(lead)
-        .filter_map(|(at, _)| {
-            let rest = &html[at + lead.len()..];
-            rest.find('"').map(|end| rest[..end].replace("&amp;", "&"))
-        })
-        .collect()
 }
 
 /// The number in the tally table's link to `show`.

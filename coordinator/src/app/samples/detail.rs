@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::SampleRow;
-use super::parse::text_of;
+use super::parse::{numbers_of, text_of};
 
 /// One sample read back whole from its prediction line and review line.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,14 +38,7 @@ fn pretty(v: &Value) -> String {
 /// `values` of a `{"value": {...}, "main_score_name": ...}` or `{"values": {...}, "main": ...}`
 /// score object: (metric → number, main metric's name).
 fn scores_of(score: &Value, values_key: &str, main_key: &str) -> (BTreeMap<String, f64>, String) {
-    let values = score[values_key]
-        .as_object()
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| v.as_f64().map(|f| (k.clone(), f)))
-                .collect()
-        })
-        .unwrap_or_default();
+    let values = numbers_of(&score[values_key]);
     (
         values,
         score[main_key].as_str().unwrap_or_default().to_owned(),

@@ -118,6 +118,17 @@ pub fn text_of(v: &Value) -> String {
     }
 }
 
+/// The numeric members of a JSON object (metric → value); empty for anything else.
+pub fn numbers_of(v: &Value) -> BTreeMap<String, f64> {
+    v.as_object()
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| v.as_f64().map(|f| (k.clone(), f)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 fn main_score(values: &BTreeMap<String, f64>, main: &str) -> Option<f64> {
     values
         .get(main)
@@ -130,14 +141,7 @@ fn main_score(values: &BTreeMap<String, f64>, main: &str) -> Option<f64> {
 pub fn review(line: &str) -> Option<(SampleKey, Review)> {
     let r = serde_json::from_str::<ReviewLine>(line).ok()?;
     let score = &r.sample_score["score"];
-    let values: BTreeMap<String, f64> = score["value"]
-        .as_object()
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| v.as_f64().map(|f| (k.clone(), f)))
-                .collect()
-        })
-        .unwrap_or_default();
+    let values = numbers_of(&score["value"]);
     Some((
         (text_of(&r.index), r.repeat.unwrap_or(0)),
         Review {
