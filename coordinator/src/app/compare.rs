@@ -126,7 +126,7 @@ fn perf_part(runs: &[RunData]) -> String {
 }
 
 /// Links to the answers of the first (run, model) side by side with each other one's.
-fn side_by_side_links(sides: &[(String, String)]) -> String {
+pub fn side_by_side_links(sides: &[(String, String)]) -> String {
     let Some(((a, am), rest)) = sides.split_first() else {
         return String::new();
     };

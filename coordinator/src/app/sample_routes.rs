@@ -113,7 +113,7 @@ pub async fn sample(
 /// model when empty or unknown), or the page to answer instead.
 fn side(st: &AppState, run: &str, model: &str) -> Result<(Side, Arc<SampleStore>), Box<Response>> {
     let (store, _) = run_store(st, run)?;
-    let models = store.models().map_err(|e| Box::new(server_error(e)))?;
+    let models = store.models.clone();
     let model = if models.iter().any(|m| m == model) {
         model.to_owned()
     } else {

@@ -214,6 +214,14 @@ pub fn samples_page(
         "<p id=\"sample-count\" data-matched=\"{}\">{} of {} samples match{accuracy} · page {} of {pages}</p>",
         p.matched, p.matched, ix.total, q.page
     );
+    if ix.models.len() > 1 {
+        let sides: Vec<(String, String)> = ix
+            .models
+            .iter()
+            .map(|m| (run.to_owned(), m.clone()))
+            .collect();
+        body.push_str(&super::compare::side_by_side_links(&sides));
+    }
     if refreshing {
         body.push_str("<p class=\"muted\" id=\"refreshing\">the run's files changed: a newer index is being built; these are the samples indexed before</p>");
     }

@@ -105,6 +105,30 @@ async fn two_models_answers_are_paired_counted_and_tested() {
     .await;
     assert_eq!(status, 200);
     assert!(!html.contains("class=\"sample\"") && !html.contains("rel=\"next\""));
+    // two models in one run: its samples page links them side by side
+    const BOTH: &str = "20261128_120000_eval-both";
+    eval_run_scored(tmp.path(), BOTH, "m1", N, 0, |i| i.is_multiple_of(3)).expect("m1");
+    eval_run_scored(tmp.path(), BOTH, "m2", N, 0, |i| i.is_multiple_of(5)).expect("m2");
+    let (_, html) = get(addr, &format!("/runs/{BOTH}/samples")).await;
+    let within = hrefs(&html, "<a class=\"pairs\" href=\"");
+    assert_eq!(
+        within,
+        vec![format!(
+            "/compare/samples?a={BOTH}&a_model=m1&b={BOTH}&b_model=m2"
+        )]
+    );
+    let (_, html) = get(addr, &within[0]).await;
+    let m2 = |i: usize| i.is_multiple_of(5);
+    assert_eq!(tally(&html, "both"), count(&|i| a(i) && m2(i)));
+    assert_eq!(tally(&html, "b"), count(&|i| !a(i) && m2(i)));
+    assert!(
+        html.contains("<option value=\"m2\" selected>m2</option>"),
+        "{html}"
+    );
+    // the samples page of a one-model run offers no such link
+    let (_, html) = get(addr, &format!("/runs/{A}/samples")).await;
+    assert!(!html.contains("class=\"pairs\""));
+
     let (status, _) = get(addr, &format!("/compare/samples?a={A}")).await;
     assert_eq!(status, 400);
     let (status, _) = get(addr, &format!("/compare/samples?a={A}&b=nope")).await;

@@ -245,6 +245,7 @@ fn write(
         .min(jobs.len().max(1));
     let next = AtomicUsize::new(0);
     let mut facets: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut models: BTreeSet<String> = BTreeSet::new();
     let mut total = 0usize;
     let mut skipped_count = 0usize;
     let written: Result<(), IndexError> = std::thread::scope(|scope| {
@@ -297,6 +298,9 @@ fn write(
                     ])
                     .map_err(sql)?;
                 search.execute(params![id, e.search]).map_err(sql)?;
+                if !models.contains(&e.model) {
+                    models.insert(e.model.clone());
+                }
                 facets
                     .entry(e.dataset.clone())
                     .or_default()
@@ -321,12 +325,14 @@ fn write(
     });
     written?;
     let facets = serde_json::to_string(&facets).unwrap_or_else(|_| "{}".into());
+    let models = serde_json::to_string(&models).unwrap_or_else(|_| "[]".into());
     let meta = [
         ("version", SCHEMA_VERSION.to_string()),
         ("signature", signature_text(sig)),
         ("total", total.to_string()),
         ("skipped", skipped_count.to_string()),
         ("facets", facets),
+        ("models", models),
     ];
     for (k, v) in meta {
         tx.execute(

@@ -12,7 +12,7 @@ use super::parse::{FileOrigin, PredictionLine, review};
 use super::{IndexError, PageRow, SamplePage, SampleQuery, SampleRow, Signature, signature_text};
 
 /// Bumped whenever the tables change: an index of another version is rebuilt.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// The index's tables. `samples.id` is [`row_id`]: ordering by it is file order.
 pub const SCHEMA: &str = "
@@ -95,6 +95,8 @@ pub struct SampleStore {
     pub total: usize,
     /// Benchmark → its subsets.
     pub facets: BTreeMap<String, BTreeSet<String>>,
+    /// The models whose samples it holds, sorted.
+    pub models: Vec<String>,
     /// Lines that could not be read.
     pub skipped_count: usize,
     /// The first of them, as `file:line: why`.
@@ -135,6 +137,9 @@ impl SampleStore {
         let number = |key: &str| -> Result<usize, IndexError> {
             Ok(meta(key)?.and_then(|v| v.parse().ok()).unwrap_or(0))
         };
+        let models = meta("models")?
+            .and_then(|m| serde_json::from_str(&m).ok())
+            .unwrap_or_default();
         let facets = meta("facets")?
             .and_then(|f| serde_json::from_str(&f).ok())
             .unwrap_or_default();
@@ -166,6 +171,7 @@ impl SampleStore {
             signature: sig.clone(),
             total: number("total")?,
             facets,
+            models,
             skipped_count: number("skipped")?,
             skipped,
         }))
@@ -208,19 +214,6 @@ impl SampleStore {
             matched_correct,
             rows: out,
         })
-    }
-
-    /// The models whose samples the index holds, sorted.
-    pub fn models(&self) -> Result<Vec<String>, IndexError> {
-        let conn = read_only(&self.db)?;
-        let sql = |e| IndexError::sql(&self.db, e);
-        let mut stmt = conn
-            .prepare("SELECT DISTINCT model FROM samples ORDER BY model")
-            .map_err(sql)?;
-        stmt.query_map([], |r| r.get::<_, String>(0))
-            .map_err(sql)?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(sql)
     }
 
     /// Every sample of `model` (of benchmark `dataset` when not empty), in file order: what a
