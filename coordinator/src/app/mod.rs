@@ -82,6 +82,12 @@ pub async fn run_app(args: &AppArgs, cancel: &CancellationToken) -> anyhow::Resu
         "dashboard on http://{bound}/ (runs under {}); Ctrl-C to stop",
         args.outputs_dir.display()
     );
+    if !args.outputs_dir.is_dir() {
+        eprintln!(
+            "warning: {} is not a folder (yet): the runs list stays empty until a run writes there (--outputs-dir)",
+            args.outputs_dir.display()
+        );
+    }
     cancel.cancelled().await;
     Ok(())
 }
