@@ -15,9 +15,10 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    let cancel = swarm_agent::signal::cancel_on_signal(
-        "interrupted: stopping, writing what was measured (Ctrl-C again to abort)",
-    );
+    let cancel = swarm_agent::signal::cancel_on_signal(match cli.command {
+        swarm_coordinator::cli::Command::App(_) => "dashboard stopped",
+        _ => "interrupted: stopping, writing what was measured (Ctrl-C again to abort)",
+    });
     match swarm_coordinator::run(cli, cancel).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
