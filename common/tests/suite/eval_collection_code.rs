@@ -8,6 +8,8 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use serde_json::{Map, Value, json};
+use swarm_common::eval::benchmarks::live_code_bench;
+use swarm_common::eval::benchmarks::live_code_bench::records::EvaluationSample;
 use swarm_common::eval::collection::benchmark::original_of;
 use swarm_common::eval::collection::{
     CollectionSchema, SamplerKind, apply_task_sandbox_configs, flatten, sample, sandbox_config,
@@ -66,13 +68,25 @@ impl CodeRunner for Recorder {
 
 /// The collection's entry arguments (with `entry_sandbox`) and its 5 samples.
 fn collection(dir: &Path, entry_sandbox: Value) -> (DatasetArgs, Vec<Sample>) {
-    let schema = CollectionSchema::parse(SCHEMA, Path::new("mix.yaml")).unwrap();
+    collection_of(dir, SCHEMA, entry_sandbox, 5)
+}
+
+/// The collection of `schema` built from the fixtures: its entry arguments (with
+/// `entry_sandbox`) and its `n` samples.
+fn collection_of(
+    dir: &Path,
+    schema: &str,
+    entry_sandbox: Value,
+    n: usize,
+) -> (DatasetArgs, Vec<Sample>) {
+    let schema = CollectionSchema::parse(schema, Path::new("mix.yaml")).unwrap();
     let data: Vec<_> = flatten(&schema)
         .into_iter()
         .map(|d| {
             let mut args = d.args.clone();
             args.local_path = Some(match d.name.as_str() {
                 "humaneval" => fixture("humaneval"),
+                "live_code_bench" => fixture("live_code_bench"),
                 _ => fixture("gsm8k/test.jsonl"),
             });
             let samples = benchmark(&d.name).unwrap().load(&args).unwrap();
@@ -88,7 +102,7 @@ fn collection(dir: &Path, entry_sandbox: Value) -> (DatasetArgs, Vec<Sample>) {
         ..Default::default()
     };
     let samples = benchmark("data_collection").unwrap().load(&args).unwrap();
-    assert_eq!(samples.len(), 5);
+    assert_eq!(samples.len(), n);
     (args, samples)
 }
 
@@ -215,4 +229,134 @@ fn a_code_lines_sandbox_config_is_the_tasks_else_the_entrys() {
         "{e}"
     );
     assert_eq!(samples, before);
+}
+
+const LCB_SCHEMA: &str = r#"
+name: lcb-mix
+datasets:
+  - name: Code
+    datasets:
+      - {name: live_code_bench, task_type: code}
+  - name: Math
+    datasets:
+      - {name: gsm8k, task_type: math, args: {limit: 2}}
+"#;
+
+/// Grades as a sandbox would if every answer were right (`right`) or every one wrong: a stdin
+/// program prints the output its test expects (or something else); the call harness passes
+/// when the code it was sent is the model's (or fails). Records what it was asked to run.
+struct Oracle {
+    right: bool,
+    /// stdin → the output its test expects, over every LiveCodeBench sample.
+    expected: BTreeMap<String, String>,
+    runs: Mutex<Vec<ProgramRun>>,
+}
+
+impl CodeRunner for Oracle {
+    fn run(&self, run: &ProgramRun) -> RunOutcome {
+        self.runs.lock().unwrap().push(run.clone());
+        let harness = run.program == live_code_bench::grade::CALL_HARNESS;
+        let (ok, stdout) = if harness {
+            let payload: Value = serde_json::from_str(&run.stdin).unwrap();
+            let code = payload["code"].as_str().unwrap();
+            (self.right && code.contains(MARK), String::new())
+        } else {
+            let want = self.expected.get(&run.stdin).cloned().unwrap_or_default();
+            (true, if self.right { want } else { format!("{want}x") })
+        };
+        RunOutcome {
+            status: RunStatus::Exited(if ok { 0 } else { 1 }),
+            stdout,
+            stderr: String::new(),
+            wall: Duration::from_millis(1),
+        }
+    }
+}
+
+/// What every code answer holds, to be found in what the graders run.
+const MARK: &str = "answer_from_the_model = 42";
+
+fn tests_of(s: &Sample) -> EvaluationSample {
+    let (_, inner) = original_of(s).unwrap();
+    serde_json::from_str(inner.metadata["evaluation_sample"].as_str().unwrap()).unwrap()
+}
+
+#[test]
+fn live_code_bench_lines_are_graded_by_its_own_tests_through_the_code_runner() {
+    let dir = tempfile::tempdir().unwrap();
+    let (args, samples) = collection_of(dir.path(), LCB_SCHEMA, json!({}), 8);
+    let dc = benchmark("data_collection").unwrap();
+    let chain = task::filters("data_collection", &args).unwrap();
+    let code: Vec<&Sample> = samples.iter().filter(|s| dc.runs_code_on(s)).collect();
+    assert_eq!(code.len(), 6, "every problem of the fixture");
+    assert!(code.iter().all(|s| dataset(s) == "live_code_bench"));
+    let expected: BTreeMap<String, String> = code
+        .iter()
+        .flat_map(|s| {
+            let t = tests_of(s);
+            t.inputs.into_iter().zip(t.outputs)
+        })
+        .collect();
+    let functional = code
+        .iter()
+        .filter(|s| tests_of(s).fn_name.is_some())
+        .count();
+    assert!(
+        functional > 0 && functional < code.len(),
+        "both kinds of problem"
+    );
+    let answer = format!("```python\n{MARK}\nprint(answer_from_the_model)\n```");
+    for right in [true, false] {
+        let runner = Oracle {
+            right,
+            expected: expected.clone(),
+            runs: Mutex::new(Vec::new()),
+        };
+        let ctx = ScoreContext {
+            runner: Some(&runner),
+        };
+        for s in &code {
+            let (extracted, score) = task::score_in(dc.as_ref(), &chain, s, &answer, &ctx);
+            assert!(extracted.contains(MARK), "{extracted}");
+            let want = if right { 1.0 } else { 0.0 };
+            assert_eq!(score.values["acc"], want, "{}: right = {right}", s.id);
+        }
+        let runs = runner.runs.into_inner().unwrap();
+        // every test of every problem ran when all pass; a failing test stops its problem
+        let tests: usize = code.iter().map(|s| tests_of(s).inputs.len()).sum();
+        if right {
+            assert_eq!(runs.len(), tests);
+        } else {
+            assert_eq!(runs.len(), code.len(), "the first test fails each problem");
+        }
+        for r in &runs {
+            if r.program == live_code_bench::grade::CALL_HARNESS {
+                let payload: Value = serde_json::from_str(&r.stdin).unwrap();
+                assert!(payload["fn_name"].is_string(), "{payload}");
+            } else {
+                assert!(r.program.contains(MARK), "the model's code runs");
+                assert!(expected.contains_key(&r.stdin), "a test's own input");
+            }
+        }
+    }
+    // math lines of the same collection run nothing
+    let runner = Oracle {
+        right: true,
+        expected,
+        runs: Mutex::new(Vec::new()),
+    };
+    let ctx = ScoreContext {
+        runner: Some(&runner),
+    };
+    for s in samples.iter().filter(|s| dataset(s) == "gsm8k") {
+        let (_, score) = task::score_in(
+            dc.as_ref(),
+            &chain,
+            s,
+            &format!("The answer is {}", s.gold),
+            &ctx,
+        );
+        assert_eq!(score.values["acc"], 1.0);
+    }
+    assert!(runner.runs.into_inner().unwrap().is_empty());
 }
