@@ -4,6 +4,7 @@
 
 pub mod compare;
 pub mod compare_cdf;
+pub mod export;
 pub mod index;
 pub mod live;
 pub mod routes;

@@ -141,6 +141,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/", get(runs))
         .route("/runs/{id}", get(report))
         .route("/runs/{id}/samples", get(samples))
+        .route(
+            "/runs/{id}/samples.jsonl",
+            get(super::export::samples_export),
+        )
         .route("/runs/{id}/samples/{sample}", get(sample))
         .route("/runs/{id}/live", get(live))
         .route("/compare", get(compare))

@@ -53,7 +53,10 @@ fn ready_store(
 }
 
 /// [`ready_store`] of run `id`, or a 404 page when there is no such run.
-fn run_store(st: &AppState, id: &str) -> Result<(Arc<SampleStore>, bool), Box<Response>> {
+pub(super) fn run_store(
+    st: &AppState,
+    id: &str,
+) -> Result<(Arc<SampleStore>, bool), Box<Response>> {
     let Some(dir) = run_path(&st.outputs, id) else {
         return Err(Box::new(not_found(&format!("no run {id}"))));
     };

@@ -214,6 +214,16 @@ pub fn samples_page(
         "<p id=\"sample-count\" data-matched=\"{}\">{} of {} samples match{accuracy} · page {} of {pages}</p>",
         p.matched, p.matched, ix.total, q.page
     );
+    let _ = write!(
+        body,
+        "<p><a id=\"export\" href=\"{}\" download>download these {} samples (JSON lines)</a></p>",
+        esc(&format!(
+            "/runs/{}/samples.jsonl?{}",
+            url_encode(run),
+            query_string(q, 1)
+        )),
+        p.matched
+    );
     if ix.models.len() > 1 {
         let sides: Vec<(String, String)> = ix
             .models

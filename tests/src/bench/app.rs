@@ -108,6 +108,10 @@ pub async fn app(samples: usize, reasoning_bytes: usize) -> anyhow::Result<()> {
             format!("{base}/{one}?q=question+99999%3A"),
         ),
         (
+            "download of every sample as JSON lines",
+            format!("/runs/{id}/samples.jsonl"),
+        ),
+        (
             "two models side by side (100,000 pairs counted, first page)",
             pairs.clone(),
         ),

@@ -130,6 +130,48 @@ async fn the_dashboard_lists_filters_pages_compares_and_escapes() {
     assert!(html.contains("data-matched=\"1\""));
     assert!(!html.contains("<script>") && !html.contains("<img src=x"));
     assert!(html.contains(&swarm_coordinator::report::html::escape::esc(HOSTILE)));
+    // the same samples downloaded as JSON lines: raw text, not HTML
+    let export = links(&html, "<a id=\"export\" href=\"");
+    assert_eq!(
+        export,
+        vec![format!(
+            "/runs/{ALPHA}/samples.jsonl?dataset=&subset=&correct=&q=pwned&page=1&per_page=20"
+        )]
+    );
+    let (status, body, headers) = get(addr, &export[0]).await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert!(
+        headers["content-type"]
+            .to_str()
+            .expect("ascii")
+            .starts_with("application/x-ndjson")
+    );
+    let lines: Vec<serde_json::Value> = body
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["answer"], HOSTILE);
+    let (_, body, _) = get(
+        addr,
+        &format!("/runs/{ALPHA}/samples.jsonl?dataset=gsm8k&correct=yes"),
+    )
+    .await;
+    let n = want(&|i| subset_of(i).0 == "gsm8k" && correct(i));
+    let rows: Vec<serde_json::Value> = body
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    assert_eq!(rows.len(), n);
+    assert!(
+        rows.iter()
+            .all(|r| r["dataset"] == "gsm8k" && r["score"] == 1.0 && r["id"].is_i64())
+    );
+    let (_, all, _) = get(addr, &format!("/runs/{ALPHA}/samples.jsonl")).await;
+    assert_eq!(all.lines().count(), ALPHA_SAMPLES);
+    let (status, _, _) = get(addr, "/runs/nope/samples.jsonl").await;
+    assert_eq!(status, 404);
     // its own page: the whole sample, escaped, alone among those matching the search
     let only = links(&html, "<a class=\"sample\" href=\"");
     assert_eq!(only.len(), 1);

@@ -25,7 +25,7 @@ use crate::report::run_data::{files_with_ext, subdirs};
 pub const INDEX_FILE: &str = "samples.index.sqlite";
 
 /// One generated answer to one sample.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct SampleRow {
     /// Benchmark (`gsm8k`).
     pub dataset: String,

@@ -250,6 +250,38 @@ impl SampleStore {
         ids.iter().map(|id| self.row(&conn, *id)).collect()
     }
 
+    /// The ids of every sample matching `q`'s filters (its page is ignored), in file order.
+    pub fn matching(&self, q: &SampleQuery) -> Result<Vec<i64>, IndexError> {
+        let conn = read_only(&self.db)?;
+        let sql = |e| IndexError::sql(&self.db, e);
+        let (join, filter, args) = filter_sql(q, None);
+        let mut stmt = conn
+            .prepare(&format!(
+                "SELECT s.id FROM samples s{join}{filter} ORDER BY s.id"
+            ))
+            .map_err(sql)?;
+        stmt.query_map(params_from_iter(args), |r| r.get::<_, i64>(0))
+            .map_err(sql)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(sql)
+    }
+
+    /// Calls `each` with the row of every sample of `ids` in turn, read back from its files,
+    /// until it returns false (the reader went away) or a row cannot be read.
+    pub fn for_each_row(
+        &self,
+        ids: &[i64],
+        mut each: impl FnMut(i64, SampleRow) -> bool,
+    ) -> Result<(), IndexError> {
+        let conn = read_only(&self.db)?;
+        for id in ids {
+            if !each(*id, self.row(&conn, *id)?) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
     /// The ids of the samples before and after `id` among those matching `q` (its filters;
     /// the page is ignored), for stepping through them one by one.
     pub fn neighbours(
