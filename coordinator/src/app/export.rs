@@ -80,14 +80,14 @@ pub async fn samples_export(
     let q = sample_query(&query_map(raw));
     let name = file_name(&id);
     let prepared = tokio::task::spawn_blocking(move || {
-        let (store, _) = run_store(&st, &id).map_err(|page| *page)?;
-        let ids = store.matching(&q).map_err(server_error)?;
-        Ok::<_, Response>((store, ids))
+        let (store, _) = run_store(&st, &id)?;
+        let ids = store.matching(&q).map_err(|e| Box::new(server_error(e)))?;
+        Ok::<_, Box<Response>>((store, ids))
     })
     .await;
     let (store, ids) = match prepared {
         Ok(Ok(p)) => p,
-        Ok(Err(page)) => return page,
+        Ok(Err(page)) => return *page,
         Err(e) => return server_error(format!("export failed: {e}")),
     };
     let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(8);
