@@ -1,7 +1,7 @@
 //! A built sample index, opened read-only: filters and counts answered by SQLite, the page's rows
 //! read back from the prediction and review files at the offsets the index holds.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
@@ -203,10 +203,11 @@ impl SampleStore {
             matched_correct += usize::from(correct);
         }
         let mut out = Vec::with_capacity(page_ids.len());
+        let mut files = OpenFiles::new();
         for id in page_ids {
             out.push(PageRow {
                 id,
-                row: self.row(&conn, id)?,
+                row: self.row(&conn, &mut files, id)?,
             });
         }
         Ok(SamplePage {
@@ -247,7 +248,10 @@ impl SampleStore {
     /// The rows of samples `ids`, read back from their files, in the order asked.
     pub fn rows(&self, ids: &[i64]) -> Result<Vec<SampleRow>, IndexError> {
         let conn = read_only(&self.db)?;
-        ids.iter().map(|id| self.row(&conn, *id)).collect()
+        let mut files = OpenFiles::new();
+        ids.iter()
+            .map(|id| self.row(&conn, &mut files, *id))
+            .collect()
     }
 
     /// The ids of every sample matching `q`'s filters (its page is ignored), in file order.
@@ -274,8 +278,9 @@ impl SampleStore {
         mut each: impl FnMut(i64, SampleRow) -> bool,
     ) -> Result<(), IndexError> {
         let conn = read_only(&self.db)?;
+        let mut files = OpenFiles::new();
         for id in ids {
-            if !each(*id, self.row(&conn, *id)?) {
+            if !each(*id, self.row(&conn, &mut files, *id)?) {
                 break;
             }
         }
@@ -308,7 +313,7 @@ impl SampleStore {
     /// Sample `id` read back whole from its files; `None` when the index holds no such sample.
     pub fn detail(&self, id: i64) -> Result<Option<SampleDetail>, IndexError> {
         let conn = read_only(&self.db)?;
-        let Some(lines) = self.lines(&conn, id)? else {
+        let Some(lines) = self.lines(&conn, &mut OpenFiles::new(), id)? else {
             return Ok(None);
         };
         let row = self.parse(id, &lines)?;
@@ -327,30 +332,41 @@ impl SampleStore {
     }
 
     /// Reads sample `id` back from its files.
-    fn row(&self, conn: &Connection, id: i64) -> Result<SampleRow, IndexError> {
+    fn row(
+        &self,
+        conn: &Connection,
+        files: &mut OpenFiles,
+        id: i64,
+    ) -> Result<SampleRow, IndexError> {
         let lines = self
-            .lines(conn, id)?
+            .lines(conn, files, id)?
             .ok_or_else(|| IndexError::Changed(self.db.clone()))?;
         self.parse(id, &lines)
     }
 
     /// The lines of sample `id` at the offsets the index holds.
-    fn lines(&self, conn: &Connection, id: i64) -> Result<Option<Lines>, IndexError> {
+    fn lines(
+        &self,
+        conn: &Connection,
+        files: &mut OpenFiles,
+        id: i64,
+    ) -> Result<Option<Lines>, IndexError> {
+        let sql = |e| IndexError::sql(&self.db, e);
         let Some((offset, len, roff, rlen)) = conn
-            .query_row(
+            .prepare_cached(
                 "SELECT offset, len, review_offset, review_len FROM samples WHERE id = ?1",
-                [id],
-                |r| {
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, i64>(1)?,
-                        r.get::<_, Option<i64>>(2)?,
-                        r.get::<_, Option<i64>>(3)?,
-                    ))
-                },
             )
+            .map_err(sql)?
+            .query_row([id], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, Option<i64>>(2)?,
+                    r.get::<_, Option<i64>>(3)?,
+                ))
+            })
             .optional()
-            .map_err(|e| IndexError::sql(&self.db, e))?
+            .map_err(sql)?
         else {
             return Ok(None);
         };
@@ -358,11 +374,11 @@ impl SampleStore {
             return Err(IndexError::Changed(self.db.clone()));
         };
         let review = match (roff, rlen) {
-            (Some(o), Some(l)) => Some(read_at(review_file, o, l)?),
+            (Some(o), Some(l)) => Some(read_at(files, review_file, o, l)?),
             _ => None,
         };
         Ok(Some(Lines {
-            prediction: read_at(pred_file, offset, len)?,
+            prediction: read_at(files, pred_file, offset, len)?,
             review,
         }))
     }
@@ -441,10 +457,23 @@ fn filter_sql(
     (join, filter, args)
 }
 
-/// `len` bytes of `path` from `offset`, as text.
-fn read_at(path: &Path, offset: i64, len: i64) -> Result<String, IndexError> {
+/// The files a reader has open, by path (a download reads thousands of lines of each).
+type OpenFiles = HashMap<PathBuf, std::fs::File>;
+
+/// `len` bytes of `path` from `offset`, as text (the file opened once per reader).
+fn read_at(
+    files: &mut OpenFiles,
+    path: &Path,
+    offset: i64,
+    len: i64,
+) -> Result<String, IndexError> {
     let io = |e| IndexError::io(path, e);
-    let mut f = std::fs::File::open(path).map_err(io)?;
+    let f = match files.entry(path.to_path_buf()) {
+        std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+        std::collections::hash_map::Entry::Vacant(v) => {
+            v.insert(std::fs::File::open(path).map_err(io)?)
+        }
+    };
     f.seek(SeekFrom::Start(offset.max(0) as u64)).map_err(io)?;
     let mut buf = vec![0; len.max(0) as usize];
     f.read_exact(&mut buf).map_err(io)?;
