@@ -18,6 +18,7 @@ use super::routes::{query_map, server_error};
 use super::sample_routes::{run_store, sample_query};
 use super::samples::{SampleRow, SampleStore};
 use super::state::AppState;
+use crate::output::stage_files::plain_name;
 
 /// Bytes gathered before they are sent.
 const CHUNK: usize = 64 * 1024;
@@ -31,19 +32,9 @@ struct Line<'a> {
     row: &'a SampleRow,
 }
 
-/// The download's file name: the run id with anything but letters, digits and `-_.` made `_`.
+/// The download's file name: the run id's [`plain_name`].
 pub fn file_name(run: &str) -> String {
-    let safe: String = run
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    format!("{safe}-samples.jsonl")
+    format!("{}-samples.jsonl", plain_name(run))
 }
 
 /// Writes the rows of `ids` as JSON lines into `tx`, a chunk at a time; a row that cannot be

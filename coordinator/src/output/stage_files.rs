@@ -109,12 +109,10 @@ pub fn write_histograms(hdir: &Path, agg: &StageAggregate) -> Result<(), WriteEr
     Ok(())
 }
 
-/// The folder, under a stage's `histograms/labels/`, of placement label `label` (`region=eu`):
-/// the label with every character but letters, digits and `._=-` made `_`, never hidden or empty
-/// (labels come from agents).
-pub fn label_dir_name(label: &str) -> String {
-    let safe: String = label
-        .chars()
+/// `text` with every character but ASCII letters, digits and `._=-` made `_`: safe in a file
+/// name and a quoted header value (run ids, labels: text from outside).
+pub fn plain_name(text: &str) -> String {
+    text.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || "._=-".contains(c) {
                 c
@@ -122,7 +120,13 @@ pub fn label_dir_name(label: &str) -> String {
                 '_'
             }
         })
-        .collect();
+        .collect()
+}
+
+/// The folder, under a stage's `histograms/labels/`, of placement label `label` (`region=eu`):
+/// its [`plain_name`], never hidden or empty (labels come from agents).
+pub fn label_dir_name(label: &str) -> String {
+    let safe = plain_name(label);
     if safe.is_empty() || safe.starts_with('.') {
         format!("_{safe}")
     } else {
