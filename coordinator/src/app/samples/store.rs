@@ -247,11 +247,12 @@ impl SampleStore {
 
     /// The rows of samples `ids`, read back from their files, in the order asked.
     pub fn rows(&self, ids: &[i64]) -> Result<Vec<SampleRow>, IndexError> {
-        let conn = read_only(&self.db)?;
-        let mut files = OpenFiles::new();
-        ids.iter()
-            .map(|id| self.row(&conn, &mut files, *id))
-            .collect()
+        let mut out = Vec::with_capacity(ids.len());
+        self.for_each_row(ids, |_, row| {
+            out.push(row);
+            true
+        })?;
+        Ok(out)
     }
 
     /// The ids of every sample matching `q`'s filters (its page is ignored), in file order.
