@@ -12,8 +12,8 @@ use super::index::run_path;
 use super::routes::{blocking, first, html, not_found, query_map, server_error};
 use super::sample_page::sample_page;
 use super::samples::{IndexError, SampleQuery, SampleRow, SampleStore};
-use super::side_by_side::{Show, pair, shown};
-use super::side_by_side_page::{PER_PAGE, PairQuery, PairsPage, Side};
+use super::side_by_side::{Pair, Show, pair, shown};
+use super::side_by_side_page::{PER_PAGE, PairQuery, PairsPage, ShownPair, Side};
 use super::state::{AppState, BUILD_WAIT, Samples};
 use super::templates::{error_page, indexing_page, samples_page};
 
@@ -174,19 +174,23 @@ pub async fn compare_samples(State(st): State<Arc<AppState>>, RawQuery(raw): Raw
             (Err(e), _) | (_, Err(e)) => return server_error(e),
         };
         let listed = shown(&pairs, pq.show);
-        let on_page = || {
-            listed
-                .iter()
-                .skip((pq.page - 1).saturating_mul(PER_PAGE))
-                .take(PER_PAGE)
-        };
-        let ids_a: Vec<Option<i64>> = on_page().map(|p| p.a.as_ref().map(|k| k.id)).collect();
-        let ids_b: Vec<Option<i64>> = on_page().map(|p| p.b.as_ref().map(|k| k.id)).collect();
-        let (rows_a, rows_b) = match (answer_rows(&store_a, &ids_a), answer_rows(&store_b, &ids_b))
-        {
-            (Ok(ra), Ok(rb)) => (ra, rb),
-            (Err(e), _) | (_, Err(e)) => return server_error(e),
-        };
+        let on_page: Vec<&Pair> = listed
+            .iter()
+            .skip((pq.page - 1).saturating_mul(PER_PAGE))
+            .take(PER_PAGE)
+            .copied()
+            .collect();
+        let ids_a: Vec<Option<i64>> = on_page.iter().map(|p| p.a.as_ref().map(|k| k.id)).collect();
+        let ids_b: Vec<Option<i64>> = on_page.iter().map(|p| p.b.as_ref().map(|k| k.id)).collect();
+        let shown: Vec<ShownPair> =
+            match (answer_rows(&store_a, &ids_a), answer_rows(&store_b, &ids_b)) {
+                (Ok(ra), Ok(rb)) => on_page
+                    .iter()
+                    .zip(ra.into_iter().zip(rb))
+                    .map(|(pair, (a, b))| ShownPair { pair, a, b })
+                    .collect(),
+                (Err(e), _) | (_, Err(e)) => return server_error(e),
+            };
         let datasets: Vec<String> = store_a
             .facets
             .keys()
@@ -200,10 +204,9 @@ pub async fn compare_samples(State(st): State<Arc<AppState>>, RawQuery(raw): Raw
             b: &sb,
             q: &pq,
             pairs: &pairs,
-            listed: &listed,
+            listed: listed.len(),
             datasets: &datasets,
-            rows_a: &rows_a,
-            rows_b: &rows_b,
+            shown: &shown,
         };
         html(StatusCode::OK, page.render())
     })

@@ -61,9 +61,18 @@ fn cell(run: &str, id: Option<i64>, row: Option<&SampleRow>) -> String {
     )
 }
 
-/// The page: `a` against `b` over `pairs` (already paired, all of them: counted here),
-/// `datasets` offered in the filter, and the rows of the listed page's answers (`rows_a[i]`,
-/// `rows_b[i]` for the page's i-th pair, `None` where a side did not answer).
+/// One listed pair with each side's answer read back (`None` where a side did not answer).
+pub struct ShownPair<'a> {
+    /// The pair.
+    pub pair: &'a Pair,
+    /// The first side's answer.
+    pub a: Option<SampleRow>,
+    /// The second side's answer.
+    pub b: Option<SampleRow>,
+}
+
+/// The page: `a` against `b` over `pairs` (all of them: counted here), how many `q.show`
+/// lists, and the pairs of the page asked for.
 pub struct PairsPage<'a> {
     /// The first side.
     pub a: &'a Side,
@@ -73,14 +82,12 @@ pub struct PairsPage<'a> {
     pub q: &'a PairQuery,
     /// Every pair of the chosen dataset.
     pub pairs: &'a [Pair],
-    /// The pairs listed (those `q.show` keeps).
-    pub listed: &'a [&'a Pair],
+    /// How many pairs `q.show` keeps.
+    pub listed: usize,
     /// The benchmarks either side answered.
     pub datasets: &'a [String],
-    /// The first side's rows of this page's pairs.
-    pub rows_a: &'a [Option<SampleRow>],
-    /// The second side's rows of this page's pairs.
-    pub rows_b: &'a [Option<SampleRow>],
+    /// This page's pairs.
+    pub shown: &'a [ShownPair<'a>],
 }
 
 impl PairsPage<'_> {
@@ -100,44 +107,45 @@ impl PairsPage<'_> {
         );
         body.push_str(&self.form());
         body.push_str(&self.summary());
-        let pages = self.listed.len().div_ceil(PER_PAGE).max(1);
+        let pages = self.listed.div_ceil(PER_PAGE).max(1);
         let _ = write!(
             body,
             "<p id=\"pair-count\" data-listed=\"{n}\">{n} pairs listed · page {} of {pages}</p>",
             q.page,
-            n = self.listed.len()
+            n = self.listed
         );
-        let first = (q.page.max(1) - 1).saturating_mul(PER_PAGE);
         let rows: Vec<Vec<String>> = self
-            .listed
+            .shown
             .iter()
-            .skip(first)
-            .take(PER_PAGE)
-            .enumerate()
-            .map(|(i, p)| {
-                let ra = self.rows_a.get(i).and_then(Option::as_ref);
-                let rb = self.rows_b.get(i).and_then(Option::as_ref);
-                let any = ra.or(rb);
-                vec![
-                    format!(
-                        "{}<br><span class=\"muted\">{} #{} r{}</span>",
-                        esc(&p.key.dataset),
-                        esc(&p.key.subset),
-                        esc(&p.key.index),
-                        p.key.repeat
-                    ),
-                    format!(
-                        "<pre class=\"question\">{}</pre>",
-                        esc(any.map(|r| r.question.as_str()).unwrap_or_default())
-                    ),
-                    cell(&a.run, p.a.as_ref().map(|k| k.id), ra),
-                    cell(&b.run, p.b.as_ref().map(|k| k.id), rb),
-                    format!(
-                        "<span class=\"gold\">{}</span>",
-                        esc(any.map(|r| r.gold.as_str()).unwrap_or_default())
-                    ),
-                ]
-            })
+            .map(
+                |ShownPair {
+                     pair: p,
+                     a: ra,
+                     b: rb,
+                 }| {
+                    let (ra, rb) = (ra.as_ref(), rb.as_ref());
+                    let any = ra.or(rb);
+                    vec![
+                        format!(
+                            "{}<br><span class=\"muted\">{} #{} r{}</span>",
+                            esc(&p.key.dataset),
+                            esc(&p.key.subset),
+                            esc(&p.key.index),
+                            p.key.repeat
+                        ),
+                        format!(
+                            "<pre class=\"question\">{}</pre>",
+                            esc(any.map(|r| r.question.as_str()).unwrap_or_default())
+                        ),
+                        cell(&a.run, p.a.as_ref().map(|k| k.id), ra),
+                        cell(&b.run, p.b.as_ref().map(|k| k.id), rb),
+                        format!(
+                            "<span class=\"gold\">{}</span>",
+                            esc(any.map(|r| r.gold.as_str()).unwrap_or_default())
+                        ),
+                    ]
+                },
+            )
             .collect();
         body.push_str(&table(
             "pairs",
