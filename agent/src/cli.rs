@@ -128,6 +128,7 @@ impl AgentArgs {
             }
         }
         Ok(AgentConfig {
+            prompt_cache: Default::default(),
             coordinator: self.coordinator.clone(),
             agent_id: self.id.clone().unwrap_or_else(default_id),
             labels,

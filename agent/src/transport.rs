@@ -274,6 +274,8 @@ pub type SessionClient = CoordinatorClient<InterceptedService<Channel, BearerAut
 /// Wraps `channel` in the coordinator client, sending `auth` with every call.
 pub fn client(channel: Channel, auth: BearerAuth) -> SessionClient {
     CoordinatorClient::with_interceptor(channel, auth)
+        .max_decoding_message_size(swarm_proto::MAX_MESSAGE_BYTES)
+        .max_encoding_message_size(swarm_proto::MAX_MESSAGE_BYTES)
 }
 
 #[cfg(test)]

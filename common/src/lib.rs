@@ -5,7 +5,9 @@
 pub mod dataset;
 pub mod eval;
 pub mod metrics;
+pub mod probe;
 pub mod prompt;
+pub mod prompt_slice;
 pub mod schedule;
 pub mod shard;
 pub mod split;

@@ -1,12 +1,10 @@
 //! A perf shard: everything one agent needs to offer its slice of a stage's load, and nothing
 //! that depends on where it runs.
 
-use std::sync::Arc;
-
 use serde::{Deserialize, Serialize};
 
 use crate::metrics::aggregate::HistSettings;
-use crate::prompt::Prompt;
+use crate::prompt_slice::PromptSlice;
 use crate::schedule::LoadModel;
 
 /// A secret that travels to agents but never prints.
@@ -143,10 +141,8 @@ pub struct PerfShardSpec {
     pub duration_s: Option<f64>,
     /// Requests sent (and not measured) before the stage starts.
     pub warmup: u32,
-    /// Prompts, replayed round-robin starting at `prompt_offset`.
-    pub prompts: Arc<Vec<Prompt>>,
-    /// Where this shard starts in the prompt list, so shards send different prompts.
-    pub prompt_offset: usize,
+    /// The prompts it sends, pulled from the coordinator by the agent (never inline).
+    pub prompts: PromptSlice,
     /// Seed for arrival schedules.
     pub seed: u64,
     /// Histogram bounds shared by every shard of the run.
@@ -161,9 +157,9 @@ pub enum ShardError {
     /// Neither a request count nor a duration bounds the shard.
     #[error("shard {0}: needs a request count or a duration, or it would never end")]
     Unbounded(String),
-    /// There is nothing to send.
-    #[error("shard {0}: no prompts")]
-    NoPrompts(String),
+    /// The prompt slice cannot be served.
+    #[error("shard {0}: bad prompt slice: {1}")]
+    BadPrompts(String, String),
     /// Closed loop with zero users.
     #[error("shard {0}: concurrency must be at least 1")]
     ZeroConcurrency(String),
@@ -186,8 +182,8 @@ impl PerfShardSpec {
         if self.number.is_none() && self.duration_s.is_none() {
             return Err(ShardError::Unbounded(id()));
         }
-        if self.prompts.is_empty() {
-            return Err(ShardError::NoPrompts(id()));
+        if let Err(why) = self.prompts.check() {
+            return Err(ShardError::BadPrompts(id(), why));
         }
         if let LoadModel::Closed { concurrency: 0 } = self.load {
             return Err(ShardError::ZeroConcurrency(id()));

@@ -184,6 +184,11 @@ fn counters_to_proto(c: &Counters) -> ProtoCounters {
         success: c.success,
         failed: c.failed,
         errors: c.errors.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+        error_examples: c
+            .error_examples
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
         tokens_unknown: c.tokens_unknown,
         tokens_from_tokenizer: c.tokens_from_tokenizer,
         sum_latency_us: c.sum_latency_us,
@@ -230,6 +235,13 @@ fn counters_from_proto(p: &ProtoCounters) -> Result<Counters, WireError> {
         success: p.success,
         failed: p.failed,
         errors: p.errors.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+        // only classes that failed, each cut to the bound: a hostile agent cannot grow them
+        error_examples: p
+            .error_examples
+            .iter()
+            .filter(|(k, _)| p.errors.contains_key(*k))
+            .map(|(k, v)| (k.clone(), crate::metrics::aggregate::error_example(v)))
+            .collect(),
         tokens_unknown: p.tokens_unknown,
         tokens_from_tokenizer: p.tokens_from_tokenizer,
         sum_latency_us: p.sum_latency_us,

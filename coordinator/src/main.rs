@@ -15,15 +15,26 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
+    // the dashboard ends by Ctrl-C: that is its normal end, not a cancelled run
+    let serves = matches!(cli.command, swarm_coordinator::cli::Command::App(_));
     let cancel = swarm_agent::signal::cancel_on_signal(match cli.command {
         swarm_coordinator::cli::Command::App(_) => "dashboard stopped",
         _ => "interrupted: stopping, writing what was measured (Ctrl-C again to abort)",
     });
-    match swarm_coordinator::run(cli, cancel).await {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+    use swarm_coordinator::outcome::{Exit, exit_of};
+    let result = swarm_coordinator::run(cli, cancel.clone()).await;
+    let exit = match &result {
+        Ok(()) => Exit::Ok,
         Err(e) => {
             eprintln!("error: {e:#}");
-            std::process::ExitCode::FAILURE
+            exit_of(e)
         }
-    }
+    };
+    // a cancelled run says so whatever else happened (what it measured is written)
+    let exit = if cancel.is_cancelled() && !serves && exit != Exit::Usage {
+        Exit::Cancelled
+    } else {
+        exit
+    };
+    std::process::ExitCode::from(exit.code())
 }

@@ -8,6 +8,7 @@ use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
 use crate::cli::RunArgs;
+use crate::outcome::{Exit, Failure, exit_of};
 use crate::output::run_dir::run_id;
 use crate::output::stage_files::write_json;
 use crate::perf::stage::{ProgressMode, StageResult};
@@ -26,6 +27,10 @@ pub struct RunSummary {
     pub plan: String,
     /// Whether the run was cancelled before it finished.
     pub cancelled: bool,
+    /// How it ended: `ok`, or what the exit status says (`no_success`, `agents_lost`, ...).
+    pub outcome: crate::outcome::Exit,
+    /// What failed, one line each (empty when the outcome is `ok`).
+    pub failures: Vec<String>,
     /// Per workload, per stage: EvalScope's summary.
     pub workloads: BTreeMap<String, Vec<StageOverview>>,
     /// Eval workloads that ran (reports under `eval/<workload>/reports/`).
@@ -39,16 +44,20 @@ pub struct StageOverview {
     pub stage: String,
     /// Why it stopped.
     pub stopped: String,
+    /// Whether it produced a result.
+    pub outcome: crate::perf::stage::StageStatus,
     /// EvalScope's summary.
     pub summary: serde_json::Map<String, serde_json::Value>,
 }
 
-fn overview(results: &[StageResult]) -> Vec<StageOverview> {
+/// The stages of a sweep as `run.json` lists them.
+pub fn overview(results: &[StageResult]) -> Vec<StageOverview> {
     results
         .iter()
         .map(|r| StageOverview {
             stage: r.stage.name.clone(),
             stopped: r.stopped.clone(),
+            outcome: r.status.clone(),
             summary: r.summary.clone(),
         })
         .collect()
@@ -67,7 +76,8 @@ pub async fn run_plan(args: &RunArgs, cancel: &CancellationToken) -> anyhow::Res
             PathBuf::from("examples/quickstart.yaml"),
         ),
     };
-    let plan = parse_plan(&text, &path, &crate::plan::env::ProcessEnv)?;
+    let plan = parse_plan(&text, &path, &crate::plan::env::ProcessEnv)
+        .map_err(|e| Failure::usage(e.into()))?;
     let plan_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let outputs = args
         .outputs_dir
@@ -84,6 +94,43 @@ pub async fn run_plan(args: &RunArgs, cancel: &CancellationToken) -> anyhow::Res
         metrics_listen: args.metrics_listen,
     };
     run_parsed(&plan, &text, &plan_dir, &options, cancel).await
+}
+
+/// The pre-flight check of `workload`'s target, from the first agent of each of its placement
+/// groups, unless the target turned it off.
+async fn preflight(
+    plan: &Plan,
+    workload: &crate::plan::model::WorkloadDef,
+    job: &build::Job,
+    cluster: &mut crate::cluster::Cluster,
+    agents: &[crate::cluster::AgentInfo],
+) -> anyhow::Result<()> {
+    let (target, stream, target_name) = match job {
+        build::Job::Perf(p) => (
+            &p.target,
+            p.gen_params.stream,
+            workload.perf.as_ref().map(|d| d.target.as_str()),
+        ),
+        build::Job::Eval(e) => (
+            &e.target,
+            e.gen_params.stream,
+            workload.eval.as_ref().map(|d| d.target.as_str()),
+        ),
+    };
+    let wanted = plan
+        .targets
+        .iter()
+        .find(|t| Some(t.name.as_str()) == target_name)
+        .is_none_or(|t| t.test_connection);
+    if !wanted {
+        return Ok(());
+    }
+    let groups = crate::gather::groups(&workload.placement, agents)?;
+    let firsts: Vec<crate::cluster::AgentInfo> = groups
+        .iter()
+        .filter_map(|g| g.agents.first().cloned())
+        .collect();
+    crate::preflight::check(cluster, &firsts, target, stream).await
 }
 
 /// How a parsed plan is run.
@@ -131,12 +178,14 @@ pub async fn run_parsed(
             sims.push(handle);
         }
     }
-    let jobs = build::jobs(plan, plan_dir, &sim_urls)?;
+    let jobs = build::jobs(plan, plan_dir, &sim_urls).map_err(Failure::usage)?;
     let id = match resume.and_then(|d| d.file_name()).and_then(|n| n.to_str()) {
         Some(existing) => existing.to_string(),
         None => run_id(&plan.name),
     };
-    let (mut cluster, agents) = crate::gather::gather(plan, plan_dir, &id, cancel).await?;
+    let (mut cluster, agents) = crate::gather::gather(plan, plan_dir, &id, cancel)
+        .await
+        .map_err(|e| Failure::new(Exit::AgentsLost, format!("{e:#}")))?;
     if let Some(addr) = metrics_listen {
         let bound = crate::live::serve(
             addr,
@@ -158,6 +207,8 @@ pub async fn run_parsed(
         run_id: id,
         plan: plan.name.clone(),
         cancelled: false,
+        outcome: Exit::Ok,
+        failures: Vec::new(),
         workloads: BTreeMap::new(),
         evals: Vec::new(),
     };
@@ -168,6 +219,10 @@ pub async fn run_parsed(
     let mut failure = None;
     for (job, workload) in jobs.iter().zip(&plan.workloads) {
         if cancel.is_cancelled() {
+            break;
+        }
+        if let Err(e) = preflight(plan, workload, job, &mut cluster, &agents).await {
+            failure = Some(e.context(format!("workload {}", workload.name)));
             break;
         }
         let job = match job {
@@ -194,6 +249,9 @@ pub async fn run_parsed(
         };
         match run_sweep(&mut cluster, &groups, job, &run_dir, display, cancel).await {
             Ok(results) => {
+                let (exit, why) = crate::perf::sweep::outcome(&job.name, &results);
+                summary.outcome = summary.outcome.worst(exit);
+                summary.failures.extend(why);
                 summary
                     .workloads
                     .insert(job.name.clone(), overview(&results));
@@ -205,6 +263,13 @@ pub async fn run_parsed(
         }
     }
     summary.cancelled = cancel.is_cancelled();
+    if let Some(e) = &failure {
+        summary.outcome = summary.outcome.worst(exit_of(e));
+        summary.failures.push(format!("{e:#}"));
+    }
+    if summary.cancelled {
+        summary.outcome = Exit::Cancelled;
+    }
     cluster.shutdown().await;
     write_json(&run_dir.join("run.json"), &summary)?;
     crate::report::html::write_report_or_warn(&run_dir);
@@ -215,9 +280,12 @@ pub async fn run_parsed(
     for s in sims {
         s.shutdown().await;
     }
+    println!("\nresults: {}", run_dir.display());
     if let Some(e) = failure {
         return Err(e);
     }
-    println!("\nresults: {}", run_dir.display());
+    if !matches!(summary.outcome, Exit::Ok | Exit::Cancelled) {
+        return Err(Failure::new(summary.outcome, summary.failures.join("\n")));
+    }
     Ok(run_dir)
 }

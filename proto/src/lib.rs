@@ -1,3 +1,8 @@
 //! The gRPC contract between the coordinator and its agents (`swarm.v1`).
 #![allow(clippy::all, missing_docs)]
 tonic::include_proto!("swarm.v1");
+
+/// The largest message either end sends or accepts, in bytes, on every stream and call of the
+/// protocol (set as tonic's encode and decode limits on both ends). Datasets never travel in one
+/// message: see `PromptsRequest`.
+pub const MAX_MESSAGE_BYTES: usize = 1 << 20;

@@ -198,6 +198,7 @@ pub fn perf_run(
             name,
             &LoadModel::Closed { concurrency: *c },
             "count",
+            &swarm_coordinator::perf::stage::StageStatus::Ok,
             &agg,
         )?;
     }

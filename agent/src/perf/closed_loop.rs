@@ -43,17 +43,16 @@ pub(super) async fn warmup(ctx: &ShardCtx) {
     let ctx_ref = ctx;
     futures::stream::iter(0..u64::from(n))
         .map(|i| async move {
-            let slot = (ctx_ref.spec.prompt_offset + i as usize) % ctx_ref.bodies.len();
+            let slot = ctx_ref.spec.prompts.slot(i);
             let id = format!("{}-w{i}", ctx_ref.spec.shard_id);
-            ctx_ref
-                .client
-                .send(
-                    ctx_ref.bodies[slot].clone(),
-                    &id,
-                    &ctx_ref.spec.prompts[slot],
-                    &ctx_ref.cancel,
-                )
-                .await
+            if let (Some(body), Some(prompt)) =
+                (ctx_ref.bodies.get(slot), ctx_ref.prompts.get(slot))
+            {
+                ctx_ref
+                    .client
+                    .send(body.clone(), &id, prompt, &ctx_ref.cancel)
+                    .await;
+            }
         })
         .buffer_unordered(width)
         .for_each(|_| async {})

@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
 use swarm_common::metrics::RequestRecord;
+use swarm_common::prompt::Prompt;
 use swarm_common::shard::PerfShardSpec;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::time::Instant;
@@ -16,6 +17,8 @@ use crate::client::EndpointClient;
 /// Shared state of a running shard.
 pub(super) struct ShardCtx {
     pub spec: PerfShardSpec,
+    /// The spec's prompt slice, pulled.
+    pub prompts: Arc<Vec<Prompt>>,
     pub client: EndpointClient,
     pub bodies: Vec<Bytes>,
     pub sink: UnboundedSender<ShardEvent>,
@@ -53,18 +56,25 @@ impl ShardCtx {
         scheduled_us: Option<u64>,
         measured: bool,
     ) -> RequestRecord {
-        let n = self.bodies.len();
-        let slot = (self.spec.prompt_offset + index as usize) % n;
+        // request q of the shard, warmups first
+        let q = if measured {
+            u64::from(self.spec.warmup) + index
+        } else {
+            index
+        };
+        let slot = self.spec.prompts.slot(q);
         let request_id = format!(
             "{}-{}{index}",
             self.spec.shard_id,
             if measured { "" } else { "w" }
         );
         let sent_us = self.epoch.elapsed().as_micros() as u64;
-        let prompt = &self.spec.prompts[slot];
+        let (Some(body), Some(prompt)) = (self.bodies.get(slot), self.prompts.get(slot)) else {
+            return RequestRecord::default();
+        };
         let mut rec = self
             .client
-            .send(self.bodies[slot].clone(), &request_id, prompt, &self.cancel)
+            .send(body.clone(), &request_id, prompt, &self.cancel)
             .await;
         rec.id = index;
         rec.sent_us = sent_us;

@@ -5,6 +5,7 @@ use std::sync::atomic::AtomicU64;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use swarm_common::metrics::RequestRecord;
+use swarm_common::prompt::Prompt;
 use swarm_common::schedule::LoadModel;
 use swarm_common::shard::{PerfShardSpec, ShardError};
 use swarm_common::tokenize::{TokenizerError, load_tokenizer};
@@ -81,15 +82,27 @@ fn unix_us_at(t: Instant) -> u64 {
 }
 
 /// Runs one shard: optional warmup, then the measured phase starting at `start_at` (or at once),
-/// bounded by the spec's count and/or duration. Every measured request is sent to `sink` as it
+/// bounded by the spec's count and/or duration. `prompts` are the spec's prompt slice, pulled:
+/// request `q` (warmups first) sends `prompts[spec.prompts.slot(q)]`. Every measured request is sent to `sink` as it
 /// finishes; cancelling stops new requests and aborts in-flight ones (recorded as cancelled).
 pub async fn run_shard(
     spec: PerfShardSpec,
+    prompts: Arc<Vec<Prompt>>,
     start_at: Option<Instant>,
     sink: UnboundedSender<ShardEvent>,
     cancel: CancellationToken,
 ) -> Result<ShardOutcome, ExecError> {
     spec.validate()?;
+    if prompts.len() as u64 != spec.prompts.count {
+        return Err(ExecError::Spec(ShardError::BadPrompts(
+            spec.shard_id.clone(),
+            format!(
+                "{} prompts given for a slice of {}",
+                prompts.len(),
+                spec.prompts.count
+            ),
+        )));
+    }
     let tokenizer = spec.tokenizer.as_deref().map(load_tokenizer).transpose()?;
     let pool = match spec.load {
         LoadModel::Closed { concurrency } => concurrency as usize,
@@ -99,7 +112,7 @@ pub async fn run_shard(
     };
     let client = EndpointClient::new(&spec.target, tokenizer, pool)?;
     let bodies = body::encode_all(
-        &spec.prompts,
+        &prompts,
         spec.target.api,
         &spec.target.model,
         &spec.gen_params,
@@ -110,6 +123,7 @@ pub async fn run_shard(
     }
     let mut ctx = ShardCtx {
         spec,
+        prompts,
         client,
         bodies,
         sink,

@@ -62,6 +62,7 @@ struct Running {
 struct Session<'a> {
     cfg: &'a AgentConfig,
     out: Option<Outbox>,
+    client: crate::transport::SessionClient,
     clock: ClockOffset,
     prober: Prober,
     shards: HashMap<String, Running>,
@@ -86,6 +87,7 @@ pub async fn serve(
         welcomed_unix_us,
         mut inbound,
         out,
+        client,
     } = opened;
     tracing::Span::current().record("run_id", welcome.run_id.as_str());
     let heartbeat_every = interval_ms(welcome.heartbeat_ms);
@@ -99,6 +101,7 @@ pub async fn serve(
     let mut s = Session {
         cfg,
         out: Some(out),
+        client,
         clock: ClockOffset::from_welcome(welcome.coordinator_unix_us, welcomed_unix_us),
         prober: Prober::default(),
         shards: HashMap::new(),
@@ -199,8 +202,31 @@ impl Session<'_> {
                 self.drain_received = true;
             }
             CMsg::Refused(r) => return Err(SessionError::Refused { reason: r.reason }),
+            CMsg::Probe(p) => self.probe(p)?,
             CMsg::Welcome(_) => tracing::warn!("second welcome in one session ignored"),
         }
+        Ok(())
+    }
+
+    /// Runs a pre-flight probe beside the shards and answers with its result.
+    fn probe(&mut self, p: swarm_proto::Probe) -> Result<(), SessionError> {
+        let out = self.out()?.clone();
+        let cancel = self.shards_cancel.child_token();
+        let spec = serde_json::from_slice::<swarm_common::probe::ProbeSpec>(&p.target_json);
+        tokio::spawn(async move {
+            let result = match spec {
+                Ok(spec) => super::probe::run(p.probe_id, spec, &cancel).await,
+                Err(e) => swarm_proto::ProbeResult {
+                    probe_id: p.probe_id,
+                    outcome: swarm_proto::ProbeOutcome::Other as i32,
+                    detail: format!("target_json is not a probe spec: {e}"),
+                    ..Default::default()
+                },
+            };
+            if let Err(e) = out.send(Msg::ProbeResult(result)).await {
+                tracing::warn!(error = %e, "cannot report the probe");
+            }
+        });
         Ok(())
     }
 
@@ -306,6 +332,10 @@ impl Session<'_> {
             start_at_unix_us: a.start_at_unix_us,
             send_records: a.send_records,
             progress_every: self.progress_every,
+            prompts: shard::PromptSource {
+                client: self.client.clone(),
+                cache: std::sync::Arc::clone(&self.cfg.prompt_cache),
+            },
         };
         let out = self.out()?.clone();
         let span = tracing::info_span!("shard", shard_id = %id);

@@ -27,6 +27,8 @@ pub struct Opened {
     pub inbound: tonic::Streaming<CoordinatorMessage>,
     /// Our half.
     pub out: Outbox,
+    /// The client, for unary calls beside the session (`Prompts`).
+    pub client: transport::SessionClient,
 }
 
 /// The message's kind, for errors and logs.
@@ -38,6 +40,7 @@ pub fn kind(m: &CMsg) -> &'static str {
         CMsg::Cancel(_) => "cancel",
         CMsg::Drain(_) => "drain",
         CMsg::Refused(_) => "refused",
+        CMsg::Probe(_) => "probe",
     }
 }
 
@@ -64,6 +67,7 @@ pub async fn open(cfg: &AgentConfig) -> Result<Opened, SessionError> {
     let (out, rx) = Outbox::new(CancellationToken::new());
     out.send(Msg::Hello(hello(cfg))).await?;
     let mut client = transport::client(channel, auth);
+    let unary = client.clone();
     let response = tokio::time::timeout_at(deadline, client.session(ReceiverStream::new(rx)))
         .await
         .map_err(|_| SessionError::HandshakeTimeout(HANDSHAKE_DEADLINE))?
@@ -82,6 +86,7 @@ pub async fn open(cfg: &AgentConfig) -> Result<Opened, SessionError> {
             welcomed_unix_us: super::clock::unix_now_us(),
             inbound,
             out,
+            client: unary,
         }),
         Some(CMsg::Refused(r)) => Err(SessionError::Refused { reason: r.reason }),
         Some(other) => Err(SessionError::UnexpectedFirst(kind(&other))),

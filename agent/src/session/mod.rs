@@ -16,6 +16,8 @@ mod files;
 mod handshake;
 mod heartbeat;
 mod outbox;
+mod probe;
+mod prompts;
 mod shard;
 
 use std::collections::BTreeMap;
@@ -28,6 +30,7 @@ pub use dispatch::SessionEnd;
 pub use error::SessionError;
 pub use files::FileAccess;
 pub use outbox::LinkDown;
+pub use prompts::{FetchStats, PromptCache};
 pub use shard::stop_name;
 
 use crate::transport::{self, BearerAuth, ClientTls};
@@ -58,6 +61,8 @@ pub struct AgentConfig {
     pub max_sessions: Option<u32>,
     /// Which files a shard spec may make this agent read (tokenizer files).
     pub files: FileAccess,
+    /// Prompts pulled from the coordinator, kept across shards and sessions.
+    pub prompt_cache: std::sync::Arc<PromptCache>,
 }
 
 impl AgentConfig {
@@ -74,6 +79,7 @@ impl AgentConfig {
             reconnect: Backoff::default(),
             max_sessions: None,
             files: FileAccess::Unrestricted,
+            prompt_cache: Default::default(),
         }
     }
 }

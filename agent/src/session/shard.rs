@@ -18,8 +18,24 @@ use super::clock::{OffsetView, unix_now_us};
 use super::outbox::{LinkDown, Outbox};
 use crate::perf::{ExecError, ShardEvent, ShardOutcome, StopReason, run_shard};
 
-/// Record lines are sent as soon as this many bytes are buffered (well under gRPC's 4 MiB).
-pub const RECORD_BATCH_BYTES: usize = 1 << 20;
+/// A record batch is sent before its lines would pass this many bytes (the message bound less
+/// room for the batch's framing).
+pub const RECORD_BATCH_BYTES: usize = swarm_proto::MAX_MESSAGE_BYTES - 16 * 1024;
+
+/// Where a shard's prompts come from.
+#[derive(Clone)]
+pub struct PromptSource {
+    /// The session's client (`Prompts` calls).
+    pub client: crate::transport::SessionClient,
+    /// Prompts this agent already holds.
+    pub cache: std::sync::Arc<super::prompts::PromptCache>,
+}
+
+impl std::fmt::Debug for PromptSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PromptSource").finish_non_exhaustive()
+    }
+}
 
 /// What the coordinator asked for.
 #[derive(Debug)]
@@ -36,6 +52,8 @@ pub struct ShardJob {
     pub send_records: bool,
     /// How often to send a progress delta.
     pub progress_every: Duration,
+    /// Where its prompts come from.
+    pub prompts: PromptSource,
 }
 
 /// Aborts the executor task if the runner is dropped (aborted) before it finished.
@@ -59,6 +77,7 @@ struct Reporter {
     progress_seq: u64,
     records_seq: u64,
     lines: Vec<u8>,
+    fetched: super::prompts::FetchStats,
 }
 
 impl Reporter {
@@ -84,6 +103,9 @@ impl Reporter {
                         shard_id: self.shard_id.clone(),
                         epoch_unix_us: epoch,
                         start_skew_us,
+                        prompt_bytes_fetched: self.fetched.bytes,
+                        prompts_fetched: self.fetched.prompts,
+                        prompts_used: self.fetched.used,
                     }))
                     .await
             }
@@ -104,15 +126,31 @@ impl Reporter {
         };
         self.agg.record(&r, epoch);
         if self.send_records {
-            match serde_json::to_writer(&mut self.lines, &r) {
-                Ok(()) => self.lines.push(b'\n'),
+            let mut line = match serde_json::to_vec(&r) {
+                Ok(line) => line,
                 Err(e) => {
-                    tracing::warn!(record = r.id, error = %e, "record not encodable, not sent")
+                    tracing::warn!(record = r.id, error = %e, "record not encodable, not sent");
+                    return Ok(());
+                }
+            };
+            if line.len() + 1 > RECORD_BATCH_BYTES {
+                // thousands of chunk arrivals: keep the record, drop its per-chunk times
+                let mut slim = r.clone();
+                slim.chunk_us.clear();
+                line = serde_json::to_vec(&slim).unwrap_or_default();
+                tracing::warn!(
+                    record = r.id,
+                    "record too large for one message: sent without its chunk times"
+                );
+                if line.is_empty() || line.len() + 1 > RECORD_BATCH_BYTES {
+                    return Ok(());
                 }
             }
-            if self.lines.len() >= RECORD_BATCH_BYTES {
+            if self.lines.len() + line.len() + 1 > RECORD_BATCH_BYTES {
                 self.flush_records().await?;
             }
+            self.lines.extend_from_slice(&line);
+            self.lines.push(b'\n');
         }
         Ok(())
     }
@@ -201,6 +239,7 @@ pub async fn run(
         start_at_unix_us,
         send_records,
         progress_every,
+        prompts,
     } = job;
     let mut rep = Reporter {
         shard_id,
@@ -213,9 +252,36 @@ pub async fn run(
         progress_seq: 0,
         records_seq: 0,
         lines: Vec::new(),
+        fetched: Default::default(),
+    };
+    let slice = spec.prompts.clone();
+    let local = match super::prompts::fetch(&prompts.client, &prompts.cache, &slice, &cancel).await
+    {
+        Ok((local, stats)) => {
+            tracing::debug!(
+                prompts = stats.used,
+                fetched = stats.prompts,
+                bytes = stats.bytes,
+                "shard prompts ready"
+            );
+            rep.fetched = stats;
+            local
+        }
+        Err(e) => {
+            if let Err(down) = rep.failed(e.to_string()).await {
+                tracing::warn!(error = %down, "cannot report the failed shard");
+            }
+            return;
+        }
     };
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let mut exec = AbortOnDrop(tokio::spawn(run_shard(spec, start, tx, cancel.clone())));
+    let mut exec = AbortOnDrop(tokio::spawn(run_shard(
+        spec,
+        std::sync::Arc::new(local),
+        start,
+        tx,
+        cancel.clone(),
+    )));
     let mut tick = tokio::time::interval_at(Instant::now() + progress_every, progress_every);
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut events_open = true;

@@ -3,33 +3,43 @@
 use std::path::{Path, PathBuf};
 
 use super::field::FieldError;
-use super::{BadLinePolicy, DatasetError, DatasetSpec, LineError, LoadedDataset, system};
+use super::{BadLinePolicy, DatasetError, DatasetSpec, LineError, LoadStats, PromptSink, system};
 use crate::prompt::Prompt;
 use crate::tokenize::TokenCounter;
 
-/// Gathers prompts from one file, record by record.
+/// Sends one file's prompts to a sink, record by record.
 pub(crate) struct Collector<'a> {
     spec: &'a DatasetSpec,
     path: PathBuf,
     tokenizer: Option<&'a dyn TokenCounter>,
-    prompts: Vec<Prompt>,
+    sink: &'a mut dyn PromptSink,
+    /// The first `max_skipped` bad records.
     skipped: Vec<LineError>,
+    max_skipped: usize,
+    skipped_total: usize,
+    kept: usize,
     records: usize,
     filtered: usize,
 }
 
 impl<'a> Collector<'a> {
+    /// Keeps at most `max_skipped` bad records in [`LoadStats::skipped`]; all are counted.
     pub fn new(
         spec: &'a DatasetSpec,
         path: &Path,
         tokenizer: Option<&'a dyn TokenCounter>,
+        sink: &'a mut dyn PromptSink,
+        max_skipped: usize,
     ) -> Self {
         Self {
             spec,
             path: path.to_path_buf(),
             tokenizer,
-            prompts: Vec::new(),
+            sink,
             skipped: Vec::new(),
+            max_skipped,
+            skipped_total: 0,
+            kept: 0,
             records: 0,
             filtered: 0,
         }
@@ -53,7 +63,10 @@ impl<'a> Collector<'a> {
                 };
                 return match self.spec.on_bad_line {
                     BadLinePolicy::Skip => {
-                        self.skipped.push(error);
+                        self.skipped_total += 1;
+                        if self.skipped.len() < self.max_skipped {
+                            self.skipped.push(error);
+                        }
                         Ok(true)
                     }
                     BadLinePolicy::Fail => Err(DatasetError::BadLine(error)),
@@ -77,17 +90,18 @@ impl<'a> Collector<'a> {
         if let Some(sys) = &self.spec.system_prompt {
             prompt = system::prepend(prompt, sys);
         }
-        self.prompts.push(prompt);
-        Ok(self.spec.number == 0 || self.prompts.len() < self.spec.number)
+        self.sink.push(prompt)?;
+        self.kept += 1;
+        Ok(self.spec.number == 0 || self.kept < self.spec.number)
     }
 
-    /// The kept prompts, or [`DatasetError::Empty`] if there are none.
-    pub fn finish(self) -> Result<LoadedDataset, DatasetError> {
-        if self.prompts.is_empty() {
+    /// What was kept and skipped, or [`DatasetError::Empty`] if nothing was kept.
+    pub fn finish(self) -> Result<LoadStats, DatasetError> {
+        if self.kept == 0 {
             return Err(DatasetError::Empty {
                 path: self.path,
                 records: self.records,
-                skipped: self.skipped.len(),
+                skipped: self.skipped_total,
                 filtered: self.filtered,
                 min: self.spec.min_prompt_length,
                 max: self.spec.max_prompt_length,
@@ -98,9 +112,10 @@ impl<'a> Collector<'a> {
                 },
             });
         }
-        Ok(LoadedDataset {
-            prompts: self.prompts,
+        Ok(LoadStats {
+            kept: self.kept,
             skipped: self.skipped,
+            skipped_total: self.skipped_total,
         })
     }
 }

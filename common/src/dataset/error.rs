@@ -47,6 +47,10 @@ pub enum DatasetError {
         #[source]
         source: std::io::Error,
     },
+    /// The sink refused a prompt (too large for a message, disk full, ...); the message names
+    /// the record.
+    #[error("{0}")]
+    Sink(String),
     /// A bad record, under [`super::BadLinePolicy::Fail`].
     #[error(transparent)]
     BadLine(LineError),

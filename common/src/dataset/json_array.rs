@@ -1,56 +1,60 @@
-//! A JSON list read element by element, each with the line it starts on, so a bad element is
-//! reported where it is and, being whole JSON, can be skipped.
+//! A JSON list read from a stream element by element, each with the line it starts on, so a bad
+//! element is reported where it is and, being whole JSON, can be skipped.
+//!
+//! Only one element is held at a time: a scanner finds where the element ends (tracking strings,
+//! their escapes and the `{}` / `[]` depth), copies just its bytes, and `serde_json` parses them.
+
+use std::io::{self, BufRead};
 
 use serde_json::Value;
 
 use super::field::{FieldError, json_syntax};
 
-/// The file does not start with `[`.
-pub(crate) struct NotArray {
-    pub line: usize,
-    pub found: String,
+/// Why a list could not be started.
+pub(crate) enum StartError {
+    /// Reading failed.
+    Io(io::Error),
+    /// The stream does not start with `[`: the 1-based line of what is there instead.
+    NotArray { line: usize, found: String },
 }
 
 /// One element: its 1-based start line and its 0-based index with its value, or why it could not
 /// be read. After a syntax error nothing more can be delimited, so iteration ends there.
 pub(crate) type Element = (usize, Result<(usize, Value), FieldError>);
 
-/// The elements of the JSON list in `bytes`.
-pub(crate) fn elements(bytes: &[u8]) -> Result<Elements<'_>, NotArray> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let mut cursor = Cursor::default();
-    let start = skip_ws(bytes, 0);
-    cursor.advance(bytes, start);
-    match bytes.get(start) {
-        Some(b'[') => {}
-        Some(&b) => {
-            return Err(NotArray {
-                line: cursor.line,
-                found: show_byte(b),
-            });
-        }
-        None => {
-            return Err(NotArray {
-                line: cursor.line,
-                found: "an empty file".to_string(),
-            });
-        }
+/// The elements of the JSON list that `reader` holds, after its opening `[`.
+pub(crate) fn elements<R: BufRead>(reader: R) -> Result<Elements<R>, StartError> {
+    let mut input = Input {
+        reader,
+        line: 1,
+        column: 0,
+    };
+    let not_array = |input: &Input<R>, found: String| StartError::NotArray {
+        line: input.line,
+        found,
+    };
+    if input.skip_bom().map_err(StartError::Io)? {
+        return Err(not_array(&input, show_byte(0xEF)));
     }
-    let pos = skip_ws(bytes, start + 1);
+    input.skip_ws().map_err(StartError::Io)?;
+    match input.peek().map_err(StartError::Io)? {
+        Some(b'[') => input.take().map_err(StartError::Io)?,
+        Some(b) => return Err(not_array(&input, show_byte(b))),
+        None => return Err(not_array(&input, "an empty file".to_string())),
+    }
     Ok(Elements {
-        bytes,
-        cursor,
-        pos,
+        input,
+        element: Vec::new(),
         index: 0,
         expect: Expect::FirstOrClose,
     })
 }
 
-/// Iterator over a JSON list's elements; see [`elements`].
-pub(crate) struct Elements<'a> {
-    bytes: &'a [u8],
-    cursor: Cursor,
-    pos: usize,
+/// A JSON list's elements, read one at a time; see [`elements`].
+pub(crate) struct Elements<R> {
+    input: Input<R>,
+    /// The current element's bytes (plus, after a bare scalar, the byte that ends it).
+    element: Vec<u8>,
     index: usize,
     expect: Expect,
 }
@@ -58,46 +62,72 @@ pub(crate) struct Elements<'a> {
 enum Expect {
     FirstOrClose,
     Element,
+    Separator,
     Trailing,
-    Fail(String),
     Done,
 }
 
-impl Iterator for Elements<'_> {
-    type Item = Element;
-
-    fn next(&mut self) -> Option<Element> {
+impl<R: BufRead> Elements<R> {
+    /// The next element, or `None` after the last one (or after an error that ends the list).
+    /// Reads no further than the element and the separator before it.
+    pub fn next_element(&mut self) -> io::Result<Option<Element>> {
         loop {
             match std::mem::replace(&mut self.expect, Expect::Done) {
-                Expect::Done => return None,
-                Expect::FirstOrClose if self.bytes.get(self.pos) == Some(&b']') => {
-                    self.pos += 1;
-                    self.expect = Expect::Trailing;
-                }
-                Expect::FirstOrClose | Expect::Element => return Some(self.element()),
-                Expect::Trailing => {
-                    let end = skip_ws(self.bytes, self.pos);
-                    if let Some(&b) = self.bytes.get(end) {
-                        self.pos = end;
-                        let message = format!("unexpected {} after the closing `]`", show_byte(b));
-                        return Some(self.fault(FieldError::record(message)));
+                Expect::Done => return Ok(None),
+                Expect::FirstOrClose => {
+                    self.input.skip_ws()?;
+                    if self.input.peek()? == Some(b']') {
+                        self.input.take()?;
+                        self.expect = Expect::Trailing;
+                    } else {
+                        return self.element().map(Some);
                     }
                 }
-                Expect::Fail(message) => {
+                Expect::Element => {
+                    self.input.skip_ws()?;
+                    return self.element().map(Some);
+                }
+                Expect::Separator => {
+                    self.input.skip_ws()?;
+                    let message = match self.input.peek()? {
+                        Some(b',') => {
+                            self.input.take()?;
+                            self.expect = Expect::Element;
+                            continue;
+                        }
+                        Some(b']') => {
+                            self.input.take()?;
+                            self.expect = Expect::Trailing;
+                            continue;
+                        }
+                        Some(b) => format!("expected `,` or `]`, found {}", show_byte(b)),
+                        None => "unexpected end of file, the list is not closed".to_string(),
+                    };
                     let error = FieldError::record(message).in_element(self.index);
-                    return Some(self.fault(error));
+                    return Ok(Some((self.input.line, Err(error))));
+                }
+                Expect::Trailing => {
+                    self.input.skip_ws()?;
+                    if let Some(b) = self.input.peek()? {
+                        let message = format!("unexpected {} after the closing `]`", show_byte(b));
+                        return Ok(Some((self.input.line, Err(FieldError::record(message)))));
+                    }
                 }
             }
         }
     }
-}
 
-impl Elements<'_> {
-    fn element(&mut self) -> Element {
-        self.cursor.advance(self.bytes, self.pos);
-        let (line, column) = (self.cursor.line, self.cursor.column());
-        let rest = self.bytes.get(self.pos..).unwrap_or_default();
-        let mut stream = serde_json::Deserializer::from_slice(rest).into_iter::<Value>();
+    /// Reads and parses the element at the current position (not whitespace).
+    fn element(&mut self) -> io::Result<Element> {
+        let (line, column) = (self.input.line, self.input.column + 1);
+        if self.input.peek()?.is_none() {
+            let error = FieldError::record("unexpected end of file, the list is not closed");
+            return Ok((line, Err(error.in_element(self.index))));
+        }
+        self.input.read_element(&mut self.element)?;
+        // Parsed as a stream, as the whole file would be: a bare scalar must be followed by
+        // whitespace or punctuation, and that byte, when there is one, ends `element`.
+        let mut stream = serde_json::Deserializer::from_slice(&self.element).into_iter::<Value>();
         let value = match stream.next() {
             Some(Ok(value)) => value,
             Some(Err(e)) => {
@@ -107,86 +137,184 @@ impl Elements<'_> {
                 } else {
                     (line + el - 1, ec)
                 };
-                return (line, Err(json_syntax(&e, column).in_element(self.index)));
+                return Ok((line, Err(json_syntax(&e, column).in_element(self.index))));
             }
             None => {
                 let error = FieldError::record("unexpected end of file, the list is not closed");
-                return (line, Err(error.in_element(self.index)));
+                return Ok((line, Err(error.in_element(self.index))));
             }
         };
         let index = self.index;
         self.index += 1;
-        let after = skip_ws(self.bytes, self.pos + stream.byte_offset());
-        self.pos = after;
-        self.expect = match self.bytes.get(after) {
-            Some(b',') => {
-                self.pos = skip_ws(self.bytes, after + 1);
-                Expect::Element
-            }
-            Some(b']') => {
-                self.pos = after + 1;
-                Expect::Trailing
-            }
-            Some(&b) => Expect::Fail(format!("expected `,` or `]`, found {}", show_byte(b))),
-            None => Expect::Fail("unexpected end of file, the list is not closed".to_string()),
-        };
-        (line, Ok((index, value)))
-    }
-
-    /// `error` at the current position; iteration ends after it.
-    fn fault(&mut self, error: FieldError) -> Element {
-        self.cursor.advance(self.bytes, self.pos);
-        self.expect = Expect::Done;
-        (self.cursor.line, Err(error))
+        self.expect = Expect::Separator;
+        Ok((line, Ok((index, value))))
     }
 }
 
-/// Tracks the line and column of a position that only moves forward.
-struct Cursor {
-    pos: usize,
+/// The reader and the line and column of its position, which only moves forward.
+struct Input<R> {
+    reader: R,
+    /// 1-based line.
     line: usize,
-    line_start: usize,
+    /// Bytes between the start of the line and the position.
+    column: usize,
 }
 
-impl Default for Cursor {
-    fn default() -> Self {
-        Self {
-            pos: 0,
-            line: 1,
-            line_start: 0,
-        }
+impl<R: BufRead> Input<R> {
+    /// The next byte, not taken.
+    fn peek(&mut self) -> io::Result<Option<u8>> {
+        Ok(fill(&mut self.reader)?.first().copied())
     }
-}
 
-impl Cursor {
-    fn advance(&mut self, bytes: &[u8], to: usize) {
-        let to = to.min(bytes.len());
-        for (i, &b) in bytes
-            .get(self.pos..to)
-            .unwrap_or_default()
-            .iter()
-            .enumerate()
-        {
-            if b == b'\n' {
-                self.line += 1;
-                self.line_start = self.pos + i + 1;
+    /// Takes the next byte, which [`Self::peek`] has seen.
+    fn take(&mut self) -> io::Result<()> {
+        let buf = fill(&mut self.reader)?;
+        let n = buf.len().min(1);
+        track(&mut self.line, &mut self.column, &buf[..n]);
+        self.reader.consume(n);
+        Ok(())
+    }
+
+    /// Drops a UTF-8 byte order mark at the start; it does not count as a column. `true` when
+    /// the stream starts with only part of one (dropped too): its first byte, `0xEF`, at line 1
+    /// column 1, is then what the file holds instead of a list.
+    fn skip_bom(&mut self) -> io::Result<bool> {
+        let mut seen = 0;
+        for expected in [0xEF, 0xBB, 0xBF] {
+            if self.peek()? != Some(expected) {
+                break;
+            }
+            self.reader.consume(1);
+            seen += 1;
+        }
+        Ok(seen > 0 && seen < 3)
+    }
+
+    /// Takes JSON whitespace.
+    fn skip_ws(&mut self) -> io::Result<()> {
+        loop {
+            let buf = fill(&mut self.reader)?;
+            let n = buf
+                .iter()
+                .take_while(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+                .count();
+            let more = n == buf.len() && n > 0;
+            track(&mut self.line, &mut self.column, &buf[..n]);
+            self.reader.consume(n);
+            if !more {
+                return Ok(());
             }
         }
-        self.pos = self.pos.max(to);
     }
 
-    /// 1-based byte column of the position.
-    fn column(&self) -> usize {
-        self.pos.saturating_sub(self.line_start) + 1
+    /// Takes one element into `out`: a string, object or array up to its closing byte (or the
+    /// end of the stream), or a bare scalar up to the byte after it, which is copied, not taken.
+    fn read_element(&mut self, out: &mut Vec<u8>) -> io::Result<()> {
+        out.clear();
+        let mut scan = match self.peek()? {
+            Some(b'{' | b'[' | b'"') => Scan::default(),
+            _ => return self.read_scalar(out),
+        };
+        loop {
+            let buf = fill(&mut self.reader)?;
+            if buf.is_empty() {
+                return Ok(());
+            }
+            let end = buf.iter().position(|&b| scan.ends_at(b));
+            let n = end.map_or(buf.len(), |i| i + 1);
+            out.extend_from_slice(&buf[..n]);
+            track(&mut self.line, &mut self.column, &buf[..n]);
+            self.reader.consume(n);
+            if end.is_some() {
+                return Ok(());
+            }
+        }
+    }
+
+    fn read_scalar(&mut self, out: &mut Vec<u8>) -> io::Result<()> {
+        loop {
+            let buf = fill(&mut self.reader)?;
+            if buf.is_empty() {
+                return Ok(());
+            }
+            let end = buf.iter().position(|&b| ends_scalar(b));
+            let n = end.unwrap_or(buf.len());
+            out.extend_from_slice(&buf[..n]);
+            if let Some(&next) = end.and_then(|i| buf.get(i)) {
+                out.push(next);
+            }
+            track(&mut self.line, &mut self.column, &buf[..n]);
+            self.reader.consume(n);
+            if end.is_some() {
+                return Ok(());
+            }
+        }
     }
 }
 
-fn skip_ws(bytes: &[u8], from: usize) -> usize {
-    let rest = bytes.get(from..).unwrap_or_default();
-    from + rest
-        .iter()
-        .take_while(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
-        .count()
+/// Where a string, object or array ends: strings (with escapes) and bracket depth.
+#[derive(Default)]
+struct Scan {
+    depth: usize,
+    in_string: bool,
+    escaped: bool,
+}
+
+impl Scan {
+    /// Takes `b`; whether the value ends with it.
+    fn ends_at(&mut self, b: u8) -> bool {
+        if self.in_string {
+            match b {
+                _ if self.escaped => self.escaped = false,
+                b'\\' => self.escaped = true,
+                b'"' => self.in_string = false,
+                _ => {}
+            }
+        } else {
+            match b {
+                b'"' => self.in_string = true,
+                b'{' | b'[' => self.depth += 1,
+                b'}' | b']' => self.depth = self.depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+        !self.in_string && self.depth == 0
+    }
+}
+
+/// Whether `b` cannot be part of a bare number or literal (`serde_json`'s end of a value).
+fn ends_scalar(b: u8) -> bool {
+    matches!(
+        b,
+        b' ' | b'\t' | b'\n' | b'\r' | b'"' | b'[' | b']' | b'{' | b'}' | b',' | b':'
+    )
+}
+
+/// The reader's buffered bytes, refilled when empty (retrying interrupted reads); empty only at
+/// the end of the stream.
+fn fill<R: BufRead>(reader: &mut R) -> io::Result<&[u8]> {
+    loop {
+        match reader.fill_buf() {
+            Ok([]) => return Ok(&[]),
+            Ok(_) => break,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    // Buffered now, so this returns the same bytes without reading; asked again only because
+    // the borrow checker will not let the loop return the first answer.
+    reader.fill_buf()
+}
+
+/// Moves a line and column over `bytes`.
+fn track(line: &mut usize, column: &mut usize, bytes: &[u8]) {
+    match bytes.iter().rposition(|&b| b == b'\n') {
+        Some(last) => {
+            *line += bytes.iter().filter(|&&b| b == b'\n').count();
+            *column = bytes.len() - last - 1;
+        }
+        None => *column += bytes.len(),
+    }
 }
 
 fn show_byte(b: u8) -> String {

@@ -1,6 +1,12 @@
 //! Load datasets: files in EvalScope's perf formats, or generated prompts, turned into
 //! [`Prompt`]s.
 //!
+//! # Streaming
+//! Files are read as a stream, never whole: JSON lines and text one line at a time, JSON lists
+//! one element at a time, so memory holds one record (plus a read buffer of 256 KiB) whatever
+//! the file's size. Each kept prompt goes to a [`PromptSink`] as soon as it is made
+//! ([`load_into`], [`load_reader_into`]); [`load`] and [`load_bytes`] collect them in a `Vec`.
+//!
 //! # Formats
 //! - `openqa`: JSON lines, each an object with a string `question` → text.
 //! - `longalpaca`: a JSON list of objects with a string `instruction` → text.
@@ -53,6 +59,8 @@ mod spec;
 mod system;
 mod text_field;
 
+use std::fs::File;
+use std::io::{self, BufRead, BufReader};
 use std::path::Path;
 
 pub use error::{DatasetError, LineError};
@@ -65,6 +73,27 @@ use crate::prompt::PromptBody;
 use crate::tokenize::TokenCounter;
 use collect::Collector;
 use field::FieldError;
+use json_array::StartError;
+use lines::Lines;
+
+/// Bad records kept in [`LoadStats::skipped`]; later ones are only counted.
+pub const MAX_SKIPPED: usize = 1000;
+
+/// Bytes read from a dataset file at a time.
+const READ_BUFFER: usize = 256 * 1024;
+
+/// Where loaded prompts go, one at a time, in order.
+pub trait PromptSink {
+    /// Takes the next kept prompt.
+    fn push(&mut self, prompt: Prompt) -> Result<(), DatasetError>;
+}
+
+impl PromptSink for Vec<Prompt> {
+    fn push(&mut self, prompt: Prompt) -> Result<(), DatasetError> {
+        Vec::push(self, prompt);
+        Ok(())
+    }
+}
 
 /// The prompts of a dataset, and the records skipped under [`BadLinePolicy::Skip`].
 #[derive(Debug, Clone, PartialEq)]
@@ -73,6 +102,18 @@ pub struct LoadedDataset {
     pub prompts: Vec<Prompt>,
     /// Bad records passed over, in file order.
     pub skipped: Vec<LineError>,
+}
+
+/// What loading into a sink kept and skipped.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LoadStats {
+    /// Prompts given to the sink.
+    pub kept: usize,
+    /// The first [`MAX_SKIPPED`] bad records passed over under [`BadLinePolicy::Skip`], in file
+    /// order.
+    pub skipped: Vec<LineError>,
+    /// All bad records passed over, including those beyond [`MAX_SKIPPED`].
+    pub skipped_total: usize,
 }
 
 /// Loads the dataset `spec` describes.
@@ -86,19 +127,12 @@ pub fn load(
     spec: &DatasetSpec,
     tokenizer: Option<&dyn TokenCounter>,
 ) -> Result<LoadedDataset, DatasetError> {
-    check_bounds(spec)?;
-    if spec.kind == DatasetKind::Random {
-        return random::generate(spec, tokenizer);
-    }
-    let path = spec
-        .path
-        .as_deref()
-        .ok_or(DatasetError::MissingPath { kind: spec.kind })?;
-    let bytes = std::fs::read(path).map_err(|source| DatasetError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    load_bytes(spec, path, &bytes, tokenizer)
+    let mut prompts = Vec::new();
+    let stats = open_into(spec, tokenizer, &mut prompts, usize::MAX)?;
+    Ok(LoadedDataset {
+        prompts,
+        skipped: stats.skipped,
+    })
 }
 
 /// Like [`load`], reading the dataset from `bytes`; `source` names it in errors and
@@ -109,17 +143,85 @@ pub fn load_bytes(
     bytes: &[u8],
     tokenizer: Option<&dyn TokenCounter>,
 ) -> Result<LoadedDataset, DatasetError> {
+    let mut prompts = Vec::new();
+    let stats = read_into(spec, source, bytes, tokenizer, &mut prompts, usize::MAX)?;
+    Ok(LoadedDataset {
+        prompts,
+        skipped: stats.skipped,
+    })
+}
+
+/// Like [`load`], giving each kept prompt to `sink` as it is read instead of collecting them;
+/// the file is read as a stream.
+pub fn load_into(
+    spec: &DatasetSpec,
+    tokenizer: Option<&dyn TokenCounter>,
+    sink: &mut dyn PromptSink,
+) -> Result<LoadStats, DatasetError> {
+    open_into(spec, tokenizer, sink, MAX_SKIPPED)
+}
+
+/// Like [`load_into`], reading the dataset from `reader`; `source` names it in errors and
+/// `spec.path` is ignored. `random` ignores `reader`. With `number > 0`, reading stops after
+/// the `number`-th kept prompt.
+pub fn load_reader_into(
+    spec: &DatasetSpec,
+    source: &Path,
+    reader: impl BufRead,
+    tokenizer: Option<&dyn TokenCounter>,
+    sink: &mut dyn PromptSink,
+) -> Result<LoadStats, DatasetError> {
+    read_into(spec, source, reader, tokenizer, sink, MAX_SKIPPED)
+}
+
+fn open_into(
+    spec: &DatasetSpec,
+    tokenizer: Option<&dyn TokenCounter>,
+    sink: &mut dyn PromptSink,
+    max_skipped: usize,
+) -> Result<LoadStats, DatasetError> {
     check_bounds(spec)?;
-    let mut out = Collector::new(spec, source, tokenizer);
+    if spec.kind == DatasetKind::Random {
+        return random::generate(spec, tokenizer, sink);
+    }
+    let path = spec
+        .path
+        .as_deref()
+        .ok_or(DatasetError::MissingPath { kind: spec.kind })?;
+    let file = File::open(path).map_err(|e| io_error(path, e))?;
+    let reader = BufReader::with_capacity(READ_BUFFER, file);
+    read_into(spec, path, reader, tokenizer, sink, max_skipped)
+}
+
+fn read_into(
+    spec: &DatasetSpec,
+    source: &Path,
+    reader: impl BufRead,
+    tokenizer: Option<&dyn TokenCounter>,
+    sink: &mut dyn PromptSink,
+    max_skipped: usize,
+) -> Result<LoadStats, DatasetError> {
+    check_bounds(spec)?;
+    if spec.kind == DatasetKind::Random {
+        return random::generate(spec, tokenizer, sink);
+    }
+    let mut out = Collector::new(spec, source, tokenizer, sink, max_skipped);
     match spec.kind {
-        DatasetKind::Random => return random::generate(spec, tokenizer),
-        DatasetKind::OpenQa => from_lines(&mut out, bytes, |v| text_field::prompt(v, "question"))?,
-        DatasetKind::Custom => from_lines(&mut out, bytes, custom::prompt)?,
-        DatasetKind::LongAlpaca => from_list(&mut out, source, bytes, |v| {
+        // Generated above, with no collector.
+        DatasetKind::Random => {}
+        DatasetKind::OpenQa => from_lines(&mut out, source, reader, |line| {
+            json_line(line, |v| text_field::prompt(v, "question"))
+        })?,
+        DatasetKind::Custom => {
+            from_lines(&mut out, source, reader, |line| {
+                json_line(line, custom::prompt)
+            })?;
+        }
+        DatasetKind::LongAlpaca => from_list(&mut out, source, reader, |v| {
             text_field::prompt(v, "instruction")
         })?,
-        DatasetKind::ShareGpt => from_list(&mut out, source, bytes, sharegpt::prompt)?,
-        DatasetKind::LineByLine => feed(&mut out, line_by_line::records(bytes))?,
+        DatasetKind::ShareGpt => from_list(&mut out, source, reader, sharegpt::prompt)?,
+        DatasetKind::LineByLine => from_lines(&mut out, source, reader, line_by_line::record)?,
     }
     out.finish()
 }
@@ -134,47 +236,56 @@ fn check_bounds(spec: &DatasetSpec) -> Result<(), DatasetError> {
     Ok(())
 }
 
-/// Feeds each JSON line through `parse` into `out`.
-fn from_lines(
-    out: &mut Collector<'_>,
-    bytes: &[u8],
-    parse: impl Fn(&serde_json::Value) -> Result<Prompt, FieldError>,
-) -> Result<(), DatasetError> {
-    feed(
-        out,
-        jsonl::records(bytes).map(|(line, value)| (line, value.and_then(|v| parse(&v)))),
-    )
+fn io_error(path: &Path, source: io::Error) -> DatasetError {
+    DatasetError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
-/// Feeds each element of a JSON list through `parse` into `out`.
+/// The record on a JSON line through `parse`; `None` for a blank line.
+fn json_line(
+    line: &[u8],
+    parse: impl Fn(&serde_json::Value) -> Result<Prompt, FieldError>,
+) -> Option<Result<Prompt, FieldError>> {
+    jsonl::record(line).map(|value| value.and_then(|v| parse(&v)))
+}
+
+/// Pushes the record of each line (`None` for none) into `out` until it has enough.
+fn from_lines(
+    out: &mut Collector<'_>,
+    source: &Path,
+    reader: impl BufRead,
+    record: impl Fn(&[u8]) -> Option<Result<Prompt, FieldError>>,
+) -> Result<(), DatasetError> {
+    let mut lines = Lines::new(reader);
+    while let Some((number, line)) = lines.next_line().map_err(|e| io_error(source, e))? {
+        if let Some(parsed) = record(line)
+            && !out.push(number, parsed)?
+        {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Pushes each element of a JSON list, through `parse`, into `out` until it has enough.
 fn from_list(
     out: &mut Collector<'_>,
     source: &Path,
-    bytes: &[u8],
+    reader: impl BufRead,
     parse: impl Fn(&serde_json::Value) -> Result<Prompt, FieldError>,
 ) -> Result<(), DatasetError> {
-    let elements = json_array::elements(bytes).map_err(|e| DatasetError::NotJsonArray {
-        path: source.to_path_buf(),
-        line: e.line,
-        found: e.found,
+    let mut elements = json_array::elements(reader).map_err(|e| match e {
+        StartError::Io(e) => io_error(source, e),
+        StartError::NotArray { line, found } => DatasetError::NotJsonArray {
+            path: source.to_path_buf(),
+            line,
+            found,
+        },
     })?;
-    feed(
-        out,
-        elements.map(|(line, element)| {
-            (
-                line,
-                element.and_then(|(i, v)| parse(&v).map_err(|e| e.in_element(i))),
-            )
-        }),
-    )
-}
-
-/// Pushes `records` into `out` until it has enough.
-fn feed(
-    out: &mut Collector<'_>,
-    records: impl Iterator<Item = (usize, Result<Prompt, FieldError>)>,
-) -> Result<(), DatasetError> {
-    for (line, parsed) in records {
+    while let Some((line, element)) = elements.next_element().map_err(|e| io_error(source, e))? {
+        let parsed = element.and_then(|(i, v)| parse(&v).map_err(|e| e.in_element(i)));
         if !out.push(line, parsed)? {
             break;
         }

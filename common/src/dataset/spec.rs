@@ -15,7 +15,8 @@ pub const DEFAULT_SEED: u64 = 42;
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BadLinePolicy {
-    /// Record it in [`super::LoadedDataset::skipped`] and go on.
+    /// Record it in [`super::LoadedDataset::skipped`] (or [`super::LoadStats::skipped`]) and go
+    /// on.
     Skip,
     /// Stop loading with [`super::DatasetError::BadLine`] (EvalScope stops on a bad line too).
     #[default]

@@ -114,6 +114,18 @@ impl Metric {
     }
 }
 
+/// The longest error example kept per class, in characters.
+pub const MAX_ERROR_EXAMPLE_CHARS: usize = 240;
+
+/// `detail` cut to [`MAX_ERROR_EXAMPLE_CHARS`] characters.
+pub fn error_example(detail: &str) -> String {
+    let mut s: String = detail.chars().take(MAX_ERROR_EXAMPLE_CHARS).collect();
+    if s.len() < detail.len() {
+        s.push('…');
+    }
+    s
+}
+
 /// Exact sums and counts; everything here merges by addition (or min/max).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Counters {
@@ -125,6 +137,10 @@ pub struct Counters {
     pub failed: u64,
     /// Failures by error class name.
     pub errors: BTreeMap<String, u64>,
+    /// One example message per error class (the first seen, at most
+    /// [`MAX_ERROR_EXAMPLE_CHARS`] characters), so a failed stage can say why.
+    #[serde(default)]
+    pub error_examples: BTreeMap<String, String>,
     /// Successful requests whose tokens came from neither usage nor a tokenizer.
     pub tokens_unknown: u64,
     /// Successful requests whose tokens came from the tokenizer.
@@ -177,6 +193,11 @@ impl Counters {
         for (k, v) in &o.errors {
             let e = self.errors.entry(k.clone()).or_default();
             *e = e.saturating_add(*v);
+        }
+        for (k, v) in &o.error_examples {
+            self.error_examples
+                .entry(k.clone())
+                .or_insert_with(|| v.clone());
         }
         self.tokens_unknown = self.tokens_unknown.saturating_add(o.tokens_unknown);
         self.tokens_from_tokenizer = self
@@ -280,6 +301,15 @@ impl StageAggregate {
         if let Some(class) = r.error {
             c.failed += 1;
             *c.errors.entry(class.as_str().to_string()).or_default() += 1;
+            if !c.error_examples.contains_key(class.as_str()) {
+                let example = match (&r.error_detail, r.status) {
+                    (Some(d), 0) => error_example(d),
+                    (Some(d), status) => error_example(&format!("HTTP {status}: {d}")),
+                    (None, 0) => class.as_str().to_string(),
+                    (None, status) => format!("HTTP {status}"),
+                };
+                c.error_examples.insert(class.as_str().to_string(), example);
+            }
             return;
         }
         c.success += 1;

@@ -6,6 +6,7 @@ mod dataset_formats;
 mod dataset_fuzz;
 mod dataset_random;
 mod dataset_sharegpt_real;
+mod dataset_stream;
 mod eval_answer_key;
 mod eval_benchmarks;
 mod eval_code;

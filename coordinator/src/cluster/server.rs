@@ -90,6 +90,8 @@ pub struct Cluster {
     pub config: ClusterConfig,
     /// Live metrics of this run (served on `--metrics-listen`).
     pub live: std::sync::Arc<crate::live::LiveMetrics>,
+    /// The prompt sets agents may pull (`Prompts`).
+    pub prompt_sets: super::prompt_set::PromptSets,
     cancel: CancellationToken,
     tasks: JoinSet<()>,
     local: LocalAgents,
@@ -121,8 +123,11 @@ async fn serve(
             .tls_config(cfg)
             .context("invalid coordinator tls settings")?;
     }
-    let router =
-        builder.add_service(CoordinatorServer::new(service).max_decoding_message_size(64 << 20));
+    let router = builder.add_service(
+        CoordinatorServer::new(service)
+            .max_decoding_message_size(swarm_proto::MAX_MESSAGE_BYTES)
+            .max_encoding_message_size(swarm_proto::MAX_MESSAGE_BYTES),
+    );
     Ok(async move {
         let incoming = TcpListenerStream::new(listener);
         if let Err(e) = router
@@ -146,6 +151,7 @@ impl Cluster {
             hello_timeout: Duration::from_secs(10),
         };
         let mut tasks = JoinSet::new();
+        let prompt_sets = super::prompt_set::PromptSets::default();
         let loopback_token = config.token.clone().unwrap_or_else(random_token);
         let loopback = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
             .await
@@ -155,6 +161,7 @@ impl Cluster {
             registry.clone(),
             Auth::new(Some(loopback_token.clone())),
             settings.clone(),
+            prompt_sets.clone(),
         );
         tasks.spawn(serve(loopback, svc, None, cancel.clone()).await?);
         let mut public_addr = None;
@@ -167,6 +174,7 @@ impl Cluster {
                 registry.clone(),
                 Auth::new(config.token.clone()),
                 settings,
+                prompt_sets.clone(),
             );
             tasks.spawn(serve(l, svc, config.tls.as_ref(), cancel.clone()).await?);
             tracing::info!(addr = ?public_addr, tls = config.tls.is_some(), "coordinator listening for agents");
@@ -197,6 +205,7 @@ impl Cluster {
             loopback_addr,
             config,
             live: Default::default(),
+            prompt_sets,
             cancel,
             tasks,
             local,

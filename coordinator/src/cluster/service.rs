@@ -8,15 +8,19 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use futures::Stream;
 use swarm_proto::coordinator_server::Coordinator;
 use swarm_proto::{
-    AgentMessage, CoordinatorMessage, HeartbeatAck, Refused, Welcome, agent_message,
-    coordinator_message,
+    AgentMessage, CoordinatorMessage, HeartbeatAck, PromptsReply, PromptsRequest, Refused, Welcome,
+    agent_message, coordinator_message,
 };
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::UnboundedReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
 
 use super::auth::Auth;
+use super::prompt_set::PromptSets;
 use super::registry::{AgentInfo, Registry};
+
+/// Most prompts one `Prompts` reply holds (fewer when their bytes reach the message bound).
+pub const MAX_PROMPTS_PER_REPLY: u32 = 65_536;
 
 /// The protocol version this coordinator speaks.
 pub const PROTOCOL: u32 = 1;
@@ -40,6 +44,7 @@ pub struct CoordinatorService {
     registry: Registry,
     auth: Auth,
     settings: SessionSettings,
+    prompts: PromptSets,
 }
 
 /// Microseconds since the Unix epoch, now.
@@ -52,11 +57,17 @@ pub fn now_unix_us() -> u64 {
 
 impl CoordinatorService {
     /// A service registering agents into `registry`.
-    pub fn new(registry: Registry, auth: Auth, settings: SessionSettings) -> Self {
+    pub fn new(
+        registry: Registry,
+        auth: Auth,
+        settings: SessionSettings,
+        prompts: PromptSets,
+    ) -> Self {
         Self {
             registry,
             auth,
             settings,
+            prompts,
         }
     }
 }
@@ -71,6 +82,35 @@ type SessionStream =
 #[tonic::async_trait]
 impl Coordinator for CoordinatorService {
     type SessionStream = SessionStream;
+
+    async fn prompts(
+        &self,
+        request: Request<PromptsRequest>,
+    ) -> Result<Response<PromptsReply>, Status> {
+        self.auth.check(request.metadata())?;
+        let req = request.into_inner();
+        let set = self.prompts.get(&req.prompt_set).ok_or_else(|| {
+            Status::not_found(format!("no prompt set {:.64} in this run", req.prompt_set))
+        })?;
+        let total = set.len() as u64;
+        if req.from >= total {
+            return Err(Status::out_of_range(format!(
+                "prompt {} is past the set's {total} prompts",
+                req.from
+            )));
+        }
+        let max = req.max_count.clamp(1, MAX_PROMPTS_PER_REPLY);
+        let from = req.from;
+        let prompts = tokio::task::spawn_blocking(move || set.read(from, max))
+            .await
+            .map_err(|e| Status::internal(format!("prompt read stopped: {e}")))?
+            .map_err(|e| Status::internal(e.to_string()))?;
+        Ok(Response::new(PromptsReply {
+            from,
+            prompts,
+            total,
+        }))
+    }
 
     async fn session(
         &self,

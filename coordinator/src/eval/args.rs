@@ -63,6 +63,10 @@ pub struct EvalArgs {
     /// In-process agents the samples are leased to.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=256))]
     pub agents: u32,
+    /// Skip the pre-flight check (one tiny request from an agent before the run; on failure
+    /// the command stops with exit status 3 and says why).
+    #[arg(long)]
+    pub no_test_connection: bool,
 }
 
 impl EvalArgs {

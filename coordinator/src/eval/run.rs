@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
+
+use crate::outcome::{Exit, Failure};
 use swarm_agent::sandbox::batch::{Sandboxes, score_all};
 use swarm_common::eval::task::{self, EvalShardSpec};
 use swarm_common::eval::{collection, registry};
@@ -22,7 +24,7 @@ use crate::output::stage_files::write_json;
 
 /// `coordinator eval`: runs (or re-scores) the eval the flags describe; returns the run folder.
 pub async fn run_eval(args: &EvalArgs, cancel: &CancellationToken) -> anyhow::Result<PathBuf> {
-    let job = args.job()?;
+    let job = args.job().map_err(Failure::usage)?;
     let run_dir = match (&args.rescore, &args.use_cache) {
         (Some(dir), _) | (None, Some(dir)) => dir.clone(),
         (None, None) => args.outputs_dir.join(run_id(&args.name)),
@@ -47,7 +49,21 @@ pub async fn run_eval(args: &EvalArgs, cancel: &CancellationToken) -> anyhow::Re
                 &Default::default(),
                 Duration::from_secs(30),
             )
-            .await?;
+            .await
+            .map_err(|e| Failure::new(Exit::AgentsLost, format!("{e:#}")))?;
+        if !args.no_test_connection
+            && let Some(first) = agents.first()
+            && let Err(e) = crate::preflight::check(
+                &mut cluster,
+                std::slice::from_ref(first),
+                &job.target,
+                job.gen_params.stream,
+            )
+            .await
+        {
+            cluster.shutdown().await;
+            return Err(e);
+        }
         let r = run_job(Some(&mut cluster), &agents, &job, &root, false, cancel).await;
         cluster.shutdown().await;
         r?;
@@ -77,6 +93,7 @@ pub async fn run_job(
         store.progress = Some(ProgressFile::new(root, store.model_folder(), &job.datasets));
     }
     let mut rows = Vec::new();
+    let mut all_failed = Vec::new();
     for name in &job.datasets {
         let bench = registry::benchmark(name)?;
         let dargs = job.dataset_args.get(name).cloned().unwrap_or_default();
@@ -152,6 +169,17 @@ pub async fn run_job(
             .get(name.as_str())
             .cloned()
             .unwrap_or_default();
+        if !preds.is_empty() && preds.iter().all(|p| p.error.is_some()) {
+            let example = preds
+                .iter()
+                .find_map(|p| p.error.as_deref())
+                .unwrap_or_default();
+            all_failed.push(format!(
+                "benchmark {name}: all {} samples failed (e.g. {})",
+                preds.len(),
+                swarm_common::metrics::aggregate::error_example(example)
+            ));
+        }
         let mut r = report(&job.model, bench.as_ref(), &samples, job.repeats, &preds);
         let dir = store.reports_dir();
         if name == collection::NAME {
@@ -170,6 +198,9 @@ pub async fn run_job(
         progress.finish();
     }
     println!("{}", overview_table(&rows));
+    if !all_failed.is_empty() {
+        return Err(Failure::new(Exit::NoSuccess, all_failed.join("\n")));
+    }
     Ok(())
 }
 

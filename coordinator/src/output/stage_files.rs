@@ -41,6 +41,9 @@ pub struct StageSummaryFile<'a> {
     pub load: &'a swarm_common::schedule::LoadModel,
     /// Why the stage stopped (`count`, `duration`, `cancelled`, `failed: ...`).
     pub stopped: &'a str,
+    /// Whether the stage produced a result (`{"status": "ok"}`, or `no_success`,
+    /// `agents_lost` with a `reason`, or `cancelled`).
+    pub outcome: &'a crate::perf::stage::StageStatus,
     /// EvalScope's summary, same keys.
     pub evalscope: &'a Map<String, Value>,
     /// The richer summary.
@@ -57,6 +60,7 @@ pub fn write_stage(
     stage: &str,
     load: &swarm_common::schedule::LoadModel,
     stopped: &str,
+    status: &crate::perf::stage::StageStatus,
     agg: &StageAggregate,
 ) -> Result<StageTables, WriteError> {
     let mkdir = |p: &Path| {
@@ -83,6 +87,7 @@ pub fn write_stage(
             stage,
             load,
             stopped,
+            outcome: status,
             evalscope: &summary,
             rich: &rich,
         },

@@ -136,6 +136,10 @@ pub struct PerfArgs {
     /// In-process agents the load is split over (each an independent client).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=256))]
     pub agents: u32,
+    /// Skip the pre-flight check (one tiny request from an agent before the run; on failure
+    /// the command stops with exit status 3 and says why).
+    #[arg(long)]
+    pub no_test_connection: bool,
 }
 
 /// `--on-bad-line` values.
@@ -297,10 +301,7 @@ impl PerfArgs {
     }
 
     /// The dataset, loaded (bad records reported on stderr when skipped).
-    pub fn dataset(
-        &self,
-        stages: &[StageSpec],
-    ) -> anyhow::Result<Vec<swarm_common::prompt::Prompt>> {
+    pub fn dataset(&self, stages: &[StageSpec]) -> anyhow::Result<Arc<crate::cluster::PromptSet>> {
         let kind: DatasetKind = self.dataset.parse()?;
         let mut spec = DatasetSpec::new(kind, self.dataset_path.clone());
         spec.min_prompt_length = self.min_prompt_length;
@@ -311,26 +312,22 @@ impl PerfArgs {
             BadLineArg::Skip => BadLinePolicy::Skip,
             BadLineArg::Fail => BadLinePolicy::Fail,
         };
-        if kind == DatasetKind::Random {
-            spec.number = super::job::random_prompt_count(stages);
-        }
+        spec.number = if kind == DatasetKind::Random {
+            super::job::random_prompt_count(stages, self.warmup_num)
+        } else {
+            super::job::file_prompt_count(stages, self.warmup_num)
+        };
         let tokenizer = self
             .tokenizer_path
             .as_deref()
             .map(load_tokenizer)
             .transpose()
             .context("--tokenizer-path")?;
-        let loaded = dataset::load(&spec, tokenizer.as_deref())?;
-        for e in &loaded.skipped {
-            eprintln!("warning: skipped bad dataset record: {e}");
-        }
-        if loaded.prompts.is_empty() {
-            bail!(
-                "dataset {} yielded no prompts (after the length filter)",
-                self.dataset
-            );
-        }
-        Ok(loaded.prompts)
+        super::prompts::load_prompt_set(
+            &spec,
+            tokenizer.as_deref(),
+            &format!("dataset {}", self.dataset),
+        )
     }
 
     /// Builds the job for `url`.
@@ -343,7 +340,7 @@ impl PerfArgs {
             name: self.name.clone(),
             target,
             gen_params,
-            prompts: Arc::new(prompts),
+            prompts,
             tokenizer: self.tokenizer_path.clone(),
             warmup: self.warmup_num,
             seed: self.seed,

@@ -4,9 +4,11 @@ use std::sync::Arc;
 
 use serde::Serialize;
 use swarm_common::metrics::aggregate::HistSettings;
-use swarm_common::prompt::Prompt;
+use swarm_common::prompt_slice::PromptSlice;
 use swarm_common::schedule::LoadModel;
 use swarm_common::shard::{GenParams, PerfShardSpec, TargetSpec};
+
+use crate::cluster::PromptSet;
 
 /// One stage of a sweep.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -50,14 +52,29 @@ impl StageSpec {
 }
 
 /// How many random prompts to make for a sweep: enough distinct prompts for its largest stage
-/// (1,000 when only durations bound it), capped at 10,000 to keep memory bounded.
-pub fn random_prompt_count(stages: &[StageSpec]) -> usize {
+/// and its warmup, as EvalScope makes `number + warmup` (1,000 when only durations bound it),
+/// capped at 10,000 to keep generation short.
+pub fn random_prompt_count(stages: &[StageSpec], warmup: u32) -> usize {
     stages
         .iter()
         .filter_map(|s| s.number)
         .max()
-        .unwrap_or(1000)
+        .map_or(1000, |n| n.saturating_add(u64::from(warmup)))
         .clamp(1, 10_000) as usize
+}
+
+/// How many prompts of a file dataset a sweep can use: EvalScope reads the first
+/// `warmup + number` kept prompts of the largest stage (and cycles over them when the file has
+/// fewer); a stage bounded only by duration can use them all (0).
+pub fn file_prompt_count(stages: &[StageSpec], warmup: u32) -> usize {
+    let mut most = 0u64;
+    for s in stages {
+        match s.number {
+            Some(n) => most = most.max(n + u64::from(warmup)),
+            None => return 0,
+        }
+    }
+    usize::try_from(most).unwrap_or(usize::MAX)
 }
 
 /// Everything needed to run a sweep against one target.
@@ -69,8 +86,8 @@ pub struct PerfJob {
     pub target: TargetSpec,
     /// Generation parameters.
     pub gen_params: GenParams,
-    /// Prompts to replay.
-    pub prompts: Arc<Vec<Prompt>>,
+    /// The prompt set, on disk; agents pull their slices of it.
+    pub prompts: Arc<PromptSet>,
     /// Tokenizer for token counts when the server sends no usage.
     pub tokenizer: Option<String>,
     /// Warmup requests before each stage.
@@ -86,18 +103,23 @@ pub struct PerfJob {
 }
 
 impl PerfJob {
-    /// The single shard of `stage` when one agent runs it all.
-    pub fn whole_shard(&self, stage: &StageSpec) -> PerfShardSpec {
+    /// A shard of `stage` sending the prompts of `prompts`, with the stage's whole load (the
+    /// caller narrows it).
+    pub fn shard(
+        &self,
+        stage: &StageSpec,
+        shard_id: String,
+        prompts: PromptSlice,
+    ) -> PerfShardSpec {
         PerfShardSpec {
-            shard_id: format!("{}/{}/0", self.name, stage.name),
+            shard_id,
             target: self.target.clone(),
             gen_params: self.gen_params.clone(),
             load: stage.load,
             number: stage.number,
             duration_s: stage.duration_s,
             warmup: self.warmup,
-            prompts: Arc::clone(&self.prompts),
-            prompt_offset: 0,
+            prompts,
             seed: self.seed,
             hist: self.hist,
             tokenizer: self.tokenizer.clone(),

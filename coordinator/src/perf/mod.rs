@@ -5,6 +5,7 @@ pub mod args;
 pub mod job;
 pub mod live_file;
 pub mod progress;
+pub mod prompts;
 pub mod shards;
 pub mod stage;
 pub mod sweep;

@@ -47,6 +47,19 @@ pub struct Shard {
     pub status: ShardStatus,
     /// Start skew the agent achieved, µs.
     pub skew_us: Option<i64>,
+    /// What the agent pulled for this shard's prompts (reported in `ShardStarted`).
+    pub fetched: Option<Fetched>,
+}
+
+/// Prompts an agent pulled for one shard, as it reported them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Fetched {
+    /// Bytes of `Prompts` replies received for the shard (0 when all were cached).
+    pub bytes: u64,
+    /// Prompts received (not found in the agent's cache).
+    pub prompts: u64,
+    /// Distinct prompts the shard sends.
+    pub used: u64,
 }
 
 /// All shards of a stage and the merged views.
@@ -111,6 +124,7 @@ impl Book {
                 record_batches: HashSet::new(),
                 status: ShardStatus::Running,
                 skew_us: None,
+                fetched: None,
             },
         );
         Ok(())
@@ -200,7 +214,7 @@ mod tests {
             "api_key": null, "headers": [], "connect_timeout_s": 1.0, "read_timeout_s": 1.0, "total_timeout_s": 1.0},
             "gen_params": {"stream": true, "max_tokens": null, "min_tokens": null, "temperature": null, "top_p": null, "top_k": null, "extra": {}},
             "load": {"model": "closed", "concurrency": 1}, "number": 5, "duration_s": null, "warmup": 0,
-            "prompts": [{"body": {"kind": "text", "text": "x"}}], "prompt_offset": 0, "seed": 1,
+            "prompts": {"set": "ab".repeat(32), "total": 1, "start": 0, "count": 1}, "seed": 1,
             "hist": {"duration_us": {"low": 1, "high": 3600000000u64, "sigfig": 3}, "tokens": {"low": 1, "high": 10000000, "sigfig": 3}, "rate_milli": {"low": 1, "high": 1000000000000u64, "sigfig": 3}},
             "tokenizer": null
         }))

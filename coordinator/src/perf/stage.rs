@@ -13,6 +13,7 @@ use serde_json::{Map, Value};
 use swarm_common::metrics::aggregate::AggregateDelta;
 use swarm_common::metrics::summary::RichSummary;
 use swarm_common::metrics::{RequestRecord, StageAggregate};
+use swarm_common::prompt_slice::PromptSlice;
 use swarm_common::schedule::LoadModel;
 use swarm_common::split::split_stage;
 use swarm_proto::{Assign, Cancel, agent_message, coordinator_message};
@@ -54,6 +55,111 @@ pub struct StageResult {
     pub stopped: String,
     /// Per placement label (`key=value`): EvalScope's summary and ours.
     pub per_label: Vec<LabelView>,
+    /// Whether it produced a result.
+    pub status: StageStatus,
+}
+
+/// Whether a stage produced a result, and why not.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum StageStatus {
+    /// It ran and requests succeeded.
+    Ok,
+    /// No request succeeded.
+    NoSuccess {
+        /// Why: the top error classes with an example message each, or why nothing was sent.
+        reason: String,
+    },
+    /// Every agent running it was lost before it finished.
+    AgentsLost {
+        /// What happened.
+        reason: String,
+    },
+    /// It was cancelled before it finished.
+    Cancelled,
+}
+
+impl StageStatus {
+    /// The exit status this stage calls for.
+    pub fn exit(&self) -> crate::outcome::Exit {
+        use crate::outcome::Exit;
+        match self {
+            StageStatus::Ok => Exit::Ok,
+            StageStatus::NoSuccess { .. } => Exit::NoSuccess,
+            StageStatus::AgentsLost { .. } => Exit::AgentsLost,
+            StageStatus::Cancelled => Exit::Cancelled,
+        }
+    }
+
+    /// One line for people.
+    pub fn describe(&self) -> String {
+        match self {
+            StageStatus::Ok => "ok".into(),
+            StageStatus::NoSuccess { reason } => format!("FAILED: no successful request: {reason}"),
+            StageStatus::AgentsLost { reason } => format!("FAILED: agents lost: {reason}"),
+            StageStatus::Cancelled => "cancelled".into(),
+        }
+    }
+}
+
+/// The failures of `c`, most frequent first: `connect ×10 (e.g. ...)`.
+pub fn top_errors(c: &swarm_common::metrics::aggregate::Counters) -> String {
+    let mut classes: Vec<(&String, &u64)> = c.errors.iter().collect();
+    classes.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    classes
+        .iter()
+        .take(3)
+        .map(|(class, n)| match c.error_examples.get(*class) {
+            Some(example) => format!("{class} ×{n} (e.g. {example})"),
+            None => format!("{class} ×{n}"),
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn stage_status(book: &Book, cancelled: bool, stop_note: Option<&str>) -> StageStatus {
+    let c = &book.whole.counters;
+    if cancelled {
+        return StageStatus::Cancelled;
+    }
+    let done = book
+        .shards
+        .values()
+        .any(|s| matches!(s.status, ShardStatus::Done(_)));
+    let lost = book.shards.values().any(|s| s.status == ShardStatus::Lost);
+    if !done && lost {
+        return StageStatus::AgentsLost {
+            reason: format!(
+                "no agent finished its shard ({} requests reported before the losses)",
+                c.total
+            ),
+        };
+    }
+    if c.success > 0 {
+        return StageStatus::Ok;
+    }
+    let reason = if c.total > 0 {
+        format!("all {} requests failed: {}", c.total, top_errors(c))
+    } else {
+        let failures: Vec<String> = book
+            .shards
+            .values()
+            .filter_map(|s| match &s.status {
+                ShardStatus::Failed(r) => Some(r.clone()),
+                _ => None,
+            })
+            .collect();
+        match (failures.first(), stop_note) {
+            (Some(first), _) => format!(
+                "no request was sent: {} of {} shards failed, the first: {first}",
+                failures.len(),
+                book.shards.len()
+            ),
+            (None, Some(note)) => format!("no request was sent: {note}"),
+            (None, None) => "no request was sent".to_string(),
+        }
+    };
+    StageStatus::NoSuccess { reason }
 }
 
 /// How a stage shows its progress.
@@ -80,6 +186,21 @@ struct Breakdown<'a> {
     labels: Map<String, Value>,
     shards: Vec<Value>,
     events: &'a [StageEvent],
+    /// Per agent: the prompts it pulled for this stage against the bytes of its own prompts.
+    prompts: std::collections::BTreeMap<String, PromptTransfer>,
+}
+
+/// What one agent pulled for its shards' prompts in a stage.
+#[derive(Debug, Default, Serialize)]
+pub struct PromptTransfer {
+    /// Bytes of `Prompts` replies it received (what it had cached is not pulled again).
+    pub received_bytes: u64,
+    /// Prompts it received.
+    pub received_prompts: u64,
+    /// Bytes of the prompts its shards send, as JSON (each distinct prompt once per shard).
+    pub slice_bytes: u64,
+    /// Distinct prompts its shards send.
+    pub slice_prompts: u64,
 }
 
 /// Seconds between the start instant and when a stage gives up waiting for silent shards.
@@ -105,7 +226,29 @@ impl Ctx<'_> {
         self.events.push(StageEvent { at_s, what });
     }
 
-    /// Assigns one shard to an agent; false if the agent is already gone.
+    /// The prompts a new shard sends: its warmup requests (the stage's first shard only) end
+    /// just before prompt `first` (EvalScope sends warmups first, from prompt 0), then `distinct`
+    /// measured prompts from `first`, wrapping at the end of the set.
+    fn slice_for(&self, first: u64, distinct: u64) -> (PromptSlice, u32) {
+        let warmup = if self.next_index == 0 {
+            self.job.warmup
+        } else {
+            0
+        };
+        let total = self.job.prompts.len().max(1) as u64;
+        let w = u64::from(warmup) % total;
+        let start = (first % total + total - w) % total;
+        (
+            self.job
+                .prompts
+                .slice(start, u64::from(warmup).saturating_add(distinct)),
+            warmup,
+        )
+    }
+
+    /// Assigns one shard to an agent; false if the agent is already gone. `first` and
+    /// `distinct` choose its prompts (see [`Ctx::slice_for`]).
+    #[allow(clippy::too_many_arguments)]
     fn assign(
         &mut self,
         agent: &AgentInfo,
@@ -114,19 +257,18 @@ impl Ctx<'_> {
         number: Option<u64>,
         duration_s: Option<f64>,
         start_unix_us: u64,
+        (first, distinct): (u64, u64),
     ) -> anyhow::Result<bool> {
+        let (prompts, warmup) = self.slice_for(first, distinct);
         let i = self.next_index;
         self.next_index += 1;
-        let mut spec = self.job.whole_shard(self.stage);
-        spec.shard_id = format!("{}/{}/{i}", self.job.name, self.stage.name);
+        let shard_id = format!("{}/{}/{i}", self.job.name, self.stage.name);
+        let mut spec = self.job.shard(self.stage, shard_id, prompts);
         spec.load = load;
         spec.number = number;
         spec.duration_s = duration_s;
         spec.seed = self.job.seed.wrapping_add(i as u64);
-        spec.prompt_offset = (i * 7919) % self.job.prompts.len().max(1);
-        if i > 0 {
-            spec.warmup = 0; // warm each agent's connections only once per stage
-        }
+        spec.warmup = warmup; // warm each agent's connections only once per stage
         let spec_json = serde_json::to_vec(&spec).context("cannot encode shard spec")?;
         let id = spec.shard_id.clone();
         self.book.add(&id, &agent.id, agent.session, group, spec)?;
@@ -158,6 +300,11 @@ impl Ctx<'_> {
             Msg::Started(s) => {
                 if let Some(sh) = self.book.shards.get_mut(&s.shard_id) {
                     sh.skew_us = Some(s.start_skew_us);
+                    sh.fetched = Some(super::shards::Fetched {
+                        bytes: s.prompt_bytes_fetched,
+                        prompts: s.prompts_fetched,
+                        used: s.prompts_used,
+                    });
                 }
             }
             Msg::Progress(p) => {
@@ -241,7 +388,7 @@ impl Ctx<'_> {
                     f.shard_id, f.reason
                 ));
             }
-            Msg::Hello(_) | Msg::Heartbeat(_) | Msg::Scored(_) => {}
+            Msg::Hello(_) | Msg::Heartbeat(_) | Msg::Scored(_) | Msg::ProbeResult(_) => {}
         }
         Ok(())
     }
@@ -327,7 +474,10 @@ impl Ctx<'_> {
                 continue;
             }
             let weights: Vec<u64> = survivors.iter().map(|a| u64::from(a.capacity)).collect();
-            let start = now + 200_000;
+            let start = now + 200_000 + fetch_lead_us(spec.prompts.count, &self.job.prompts);
+            // the lost shard's measured requests began at this prompt; its unreported ones follow
+            let total = spec.prompts.total.max(1);
+            let mut first = (spec.prompts.start + u64::from(spec.warmup) + counted) % total;
             let loads = split_stage(&spec.load, remaining, &weights).or_else(|_| {
                 // fewer users than survivors: give the whole remainder to the first survivors
                 split_stage(&spec.load, remaining, &weights[..1])
@@ -335,7 +485,18 @@ impl Ctx<'_> {
             let mut moved = Vec::new();
             for (agent, part) in survivors.iter().zip(loads) {
                 let n = part.number;
-                if self.assign(agent, group, part.load, n, duration_left, start)? {
+                let distinct = n.unwrap_or(spec.prompts.count);
+                let at = first;
+                first = (first + n.unwrap_or(0)) % total;
+                if self.assign(
+                    agent,
+                    group,
+                    part.load,
+                    n,
+                    duration_left,
+                    start,
+                    (at, distinct),
+                )? {
                     moved.push(format!(
                         "{} to {}",
                         n.map(|n| n.to_string())
@@ -365,6 +526,14 @@ fn decode(
     }
 }
 
+/// Extra lead before a stage's start so agents can pull `prompts` prompts of `set` first
+/// (at 50 MB/s, at most two minutes); what an agent already holds is not pulled again.
+fn fetch_lead_us(prompts: u64, set: &crate::cluster::PromptSet) -> u64 {
+    let n = set.len().max(1) as u64;
+    let bytes = set.bytes().saturating_mul(prompts.min(n)) / n;
+    (bytes / 50).min(120_000_000)
+}
+
 fn planned(stage: &StageSpec, groups: &[Group]) -> Option<u64> {
     stage.number.map(|n| n * groups.len() as u64)
 }
@@ -385,6 +554,9 @@ pub async fn run_stage(
     } else {
         None
     };
+    cluster
+        .prompt_sets
+        .insert(std::sync::Arc::clone(&job.prompts));
     let start_unix_us = now_unix_us() + 500_000;
     let mut ctx = Ctx {
         job,
@@ -396,6 +568,8 @@ pub async fn run_stage(
         start_unix_us,
         next_index: 0,
     };
+    let total = job.prompts.len().max(1) as u64;
+    let mut planned_shards = Vec::new();
     for (gi, g) in groups.iter().enumerate() {
         let weights: Vec<u64> = g.agents.iter().map(|a| u64::from(a.capacity)).collect();
         let parts = split_stage(&stage.load, stage.number, &weights).with_context(|| {
@@ -405,20 +579,37 @@ pub async fn run_stage(
                 g.agents.len()
             )
         })?;
+        // EvalScope's order in every group: warmups from prompt 0, then the measured requests;
+        // each shard takes the next run of prompts (a duration-bound shard an equal share)
+        let share = total.div_ceil(parts.len().max(1) as u64);
+        let mut first = u64::from(job.warmup);
         for (agent, part) in g.agents.iter().zip(parts) {
-            if !ctx.assign(
-                agent,
-                gi,
-                part.load,
-                part.number,
-                stage.duration_s,
-                start_unix_us,
-            )? {
-                ctx.note(format!(
-                    "agent {} was gone before its shard could be assigned",
-                    agent.id
-                ));
-            }
+            let distinct = part.number.unwrap_or(share);
+            planned_shards.push((agent, gi, part, (first % total, distinct)));
+            first += distinct;
+        }
+    }
+    let most = planned_shards
+        .iter()
+        .map(|(_, _, _, (_, d))| d + u64::from(job.warmup))
+        .max()
+        .unwrap_or(0);
+    let start_unix_us = now_unix_us() + 500_000 + fetch_lead_us(most, &job.prompts);
+    ctx.start_unix_us = start_unix_us;
+    for (agent, gi, part, prompts) in planned_shards {
+        if !ctx.assign(
+            agent,
+            gi,
+            part.load,
+            part.number,
+            stage.duration_s,
+            start_unix_us,
+            prompts,
+        )? {
+            ctx.note(format!(
+                "agent {} was gone before its shard could be assigned",
+                agent.id
+            ));
         }
     }
     // agents gone before assignment: treat like a loss so survivors take their share
@@ -492,6 +683,7 @@ pub async fn run_stage(
     }
     progress.finish();
     live_file.finish().await;
+    let stop_note_copy = stop_note.clone();
     let stopped = stop_note.unwrap_or_else(|| stop_reason(&ctx.book));
     let Ctx {
         book,
@@ -504,30 +696,17 @@ pub async fn run_stage(
     {
         tracing::error!(error = %e, "per-request records incomplete");
     }
-    let (summary, percentiles, rich) =
-        write_stage(dir, &stage.name, &stage.load, &stopped, &book.whole)?;
-    let per_label = write_breakdown(dir, stage, groups, &book, &events)?;
+    let status = stage_status(&book, cancelled_at.is_some(), stop_note_copy.as_deref());
+    let (summary, percentiles, rich) = write_stage(
+        dir,
+        &stage.name,
+        &stage.load,
+        &stopped,
+        &status,
+        &book.whole,
+    )?;
+    let per_label = write_breakdown(dir, &job.prompts, stage, groups, &book, &events)?;
     series.write(dir, started.elapsed().as_secs_f64(), &book.whole.counters)?;
-    if book.whole.counters.total == 0
-        && book
-            .shards
-            .values()
-            .all(|s| matches!(s.status, ShardStatus::Failed(_)))
-    {
-        let reasons: Vec<_> = book
-            .shards
-            .values()
-            .filter_map(|s| match &s.status {
-                ShardStatus::Failed(r) => Some(r.clone()),
-                _ => None,
-            })
-            .collect();
-        anyhow::bail!(
-            "stage {}: every shard failed: {}",
-            stage.name,
-            reasons.join("; ")
-        );
-    }
     Ok(StageResult {
         stage: stage.clone(),
         summary,
@@ -535,6 +714,7 @@ pub async fn run_stage(
         rich,
         stopped,
         per_label,
+        status,
     })
 }
 
@@ -592,6 +772,7 @@ fn stop_reason(book: &Book) -> String {
 
 fn write_breakdown(
     dir: &Path,
+    set: &crate::cluster::PromptSet,
     stage: &StageSpec,
     groups: &[Group],
     book: &Book,
@@ -634,6 +815,16 @@ fn write_breakdown(
             ));
         }
     }
+    let mut prompts: std::collections::BTreeMap<String, PromptTransfer> = Default::default();
+    for s in book.shards.values() {
+        let t = prompts.entry(s.agent.clone()).or_default();
+        if let Some(f) = s.fetched {
+            t.received_bytes += f.bytes;
+            t.received_prompts += f.prompts;
+        }
+        t.slice_bytes += set.slice_bytes(&s.spec.prompts);
+        t.slice_prompts += s.spec.prompts.count;
+    }
     let shards = book
         .shards
         .values()
@@ -642,6 +833,8 @@ fn write_breakdown(
                 "shard": s.id, "agent": s.agent, "group": s.group,
                 "status": match &s.status { ShardStatus::Running => "running".to_string(), ShardStatus::Done(r) => r.clone(), ShardStatus::Failed(r) => format!("failed: {r}"), ShardStatus::Lost => "lost".into() },
                 "planned": s.spec.number, "reported": s.counters.total, "start_skew_us": s.skew_us,
+                "prompts": {"start": s.spec.prompts.start, "count": s.spec.prompts.count, "bytes": set.slice_bytes(&s.spec.prompts)},
+                "fetched": s.fetched,
             })
         })
         .collect();
@@ -652,6 +845,7 @@ fn write_breakdown(
             labels,
             shards,
             events,
+            prompts,
         },
     )?;
     Ok(per_label)

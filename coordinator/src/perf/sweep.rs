@@ -35,6 +35,22 @@ struct JobArgs<'a> {
     stages: &'a [super::job::StageSpec],
 }
 
+/// The worst outcome among `results`, with the failed stages' descriptions.
+pub fn outcome(job: &str, results: &[StageResult]) -> (crate::outcome::Exit, Vec<String>) {
+    let mut exit = crate::outcome::Exit::Ok;
+    let mut why = Vec::new();
+    for r in results {
+        exit = exit.worst(r.status.exit());
+        if !matches!(
+            r.status,
+            super::stage::StageStatus::Ok | super::stage::StageStatus::Cancelled
+        ) {
+            why.push(format!("{job} / {}: {}", r.stage.name, r.status.describe()));
+        }
+    }
+    (exit, why)
+}
+
 /// Runs every stage (stopping early when cancelled) and returns what each measured.
 pub async fn run_sweep(
     cluster: &mut Cluster,
@@ -81,14 +97,23 @@ pub async fn run_sweep(
             })
             .collect();
         if live.is_empty() {
-            anyhow::bail!("stage {}: no live agents left", stage.name);
+            return Err(crate::outcome::Failure::new(
+                crate::outcome::Exit::AgentsLost,
+                format!("stage {}: no live agents left", stage.name),
+            ));
         }
         let span = tracing::info_span!("stage", run_id = %cluster.config.run_id, workload = %job.name, stage = %stage.name);
         let r = run_stage(cluster, job, stage, &live, &dir, display.progress, cancel)
             .instrument(span)
             .await?;
+        if r.status != super::stage::StageStatus::Ok {
+            eprintln!("{} / {}: {}", job.name, stage.name, r.status.describe());
+        }
         if display.tables {
             println!("\n{} / {} ({})", job.name, stage.name, r.stopped);
+            if r.status != super::stage::StageStatus::Ok {
+                println!("{}", r.status.describe());
+            }
             println!(
                 "{}",
                 terminal::summary_table("Benchmark summary", &r.summary, &r.rich)

@@ -2,10 +2,9 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::Arc;
 
 use anyhow::{Context, bail};
-use swarm_common::dataset::{self, BadLinePolicy, DatasetKind, DatasetSpec};
+use swarm_common::dataset::{BadLinePolicy, DatasetKind, DatasetSpec};
 use swarm_common::metrics::aggregate::HistSettings;
 use swarm_common::schedule::{Arrival, LoadModel};
 use swarm_common::shard::{ApiKind, GenParams, Secret, TargetSpec};
@@ -163,17 +162,15 @@ fn job(name: &str, p: &PerfDef, target: TargetSpec, plan_dir: &Path) -> anyhow::
     };
     spec.number = match (d.number, kind) {
         (Some(n), _) => n,
-        (None, DatasetKind::Random) => crate::perf::job::random_prompt_count(&stages),
-        (None, _) => 0,
+        (None, DatasetKind::Random) => crate::perf::job::random_prompt_count(&stages, p.warmup),
+        (None, _) => crate::perf::job::file_prompt_count(&stages, p.warmup),
     };
     let tokenizer = d.tokenizer.as_deref().map(load_tokenizer).transpose()?;
-    let loaded = dataset::load(&spec, tokenizer.as_deref())?;
-    for e in &loaded.skipped {
-        eprintln!("warning: workload {name}: skipped bad dataset record: {e}");
-    }
-    if loaded.prompts.is_empty() {
-        bail!("workload {name}: dataset yielded no prompts");
-    }
+    let prompts = crate::perf::prompts::load_prompt_set(
+        &spec,
+        tokenizer.as_deref(),
+        &format!("workload {name}"),
+    )?;
     Ok(PerfJob {
         name: name.to_string(),
         target,
@@ -186,7 +183,7 @@ fn job(name: &str, p: &PerfDef, target: TargetSpec, plan_dir: &Path) -> anyhow::
             top_k: p.top_k,
             extra: p.extra_args.clone(),
         },
-        prompts: Arc::new(loaded.prompts),
+        prompts,
         tokenizer: d.tokenizer.clone(),
         warmup: p.warmup,
         seed: p.seed,

@@ -143,6 +143,14 @@ pub struct TargetDef {
     /// Client timeouts.
     #[serde(default)]
     pub timeouts: TimeoutsDef,
+    /// Before its workloads run, send one tiny request from an agent of each placement group
+    /// and stop with exit status 3 if it fails (EvalScope's connection test; default true).
+    #[serde(default = "yes_target")]
+    pub test_connection: bool,
+}
+
+fn yes_target() -> bool {
+    true
 }
 
 /// Client timeouts, seconds.

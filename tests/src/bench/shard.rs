@@ -39,12 +39,12 @@ pub fn closed_shard(
         number: Some(number),
         duration_s: Some(300.0),
         warmup: 0,
-        prompts: Arc::new(
-            (0..64)
-                .map(|i| Prompt::text(format!("benchmark prompt number {i} about load testing")))
-                .collect(),
-        ),
-        prompt_offset: 0,
+        prompts: swarm_common::prompt_slice::PromptSlice {
+            set: "b".repeat(64),
+            total: 64,
+            start: 0,
+            count: 64,
+        },
         seed: 1,
         hist: HistSettings::default(),
         tokenizer: None,
@@ -65,10 +65,25 @@ pub struct Ran {
     pub epoch_unix_us: u64,
 }
 
-/// Runs `spec`; returns its outcome and (when `keep`) its records.
+/// The prompts of [`closed_shard`]'s slice.
+pub fn bench_prompts() -> Arc<Vec<Prompt>> {
+    Arc::new(
+        (0..64)
+            .map(|i| Prompt::text(format!("benchmark prompt number {i} about load testing")))
+            .collect(),
+    )
+}
+
+/// Runs `spec` with [`bench_prompts`]; returns its outcome and (when `keep`) its records.
 pub async fn run(spec: PerfShardSpec, keep: bool) -> anyhow::Result<Ran> {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let exec = tokio::spawn(run_shard(spec, None, tx, CancellationToken::new()));
+    let exec = tokio::spawn(run_shard(
+        spec,
+        bench_prompts(),
+        None,
+        tx,
+        CancellationToken::new(),
+    ));
     let mut kept = Vec::new();
     let (mut n, mut failed, mut epoch_unix_us) = (0u64, 0u64, 0u64);
     while let Some(ev) = rx.recv().await {

@@ -10,6 +10,7 @@ use swarm_common::metrics::aggregate::HistSettings;
 use swarm_common::prompt::Prompt;
 use swarm_common::schedule::LoadModel;
 use swarm_common::shard::{ApiKind, GenParams};
+use swarm_coordinator::cluster::PromptSet;
 use swarm_coordinator::cluster::{Cluster, ClusterConfig};
 use swarm_coordinator::perf::job::{PerfJob, StageSpec};
 use swarm_coordinator::perf::stage::{Group, ProgressMode, run_stage};
@@ -27,9 +28,12 @@ fn job(sim: &llm_sim::SimHandle, stage: StageSpec) -> PerfJob {
             ..Default::default()
         },
         prompts: Arc::new(
-            (0..50)
-                .map(|i| Prompt::text(format!("question {i}")))
-                .collect(),
+            PromptSet::from_prompts(
+                &(0..50)
+                    .map(|i| Prompt::text(format!("question {i}")))
+                    .collect::<Vec<_>>(),
+            )
+            .expect("prompt set"),
         ),
         tokenizer: None,
         warmup: 0,

@@ -13,6 +13,7 @@ mod eval_collection_filters;
 mod eval_run;
 mod fault_classes;
 mod fuzz_regressions;
+mod large_dataset;
 mod multiprocess_mtls;
 mod perf_cli;
 mod plan_run;

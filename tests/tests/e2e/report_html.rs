@@ -18,6 +18,7 @@ use swarm_common::prompt::Prompt;
 use swarm_common::schedule::LoadModel;
 use swarm_common::shard::{ApiKind, GenParams};
 use swarm_coordinator::cli::Cli;
+use swarm_coordinator::cluster::PromptSet;
 use swarm_coordinator::cluster::{Cluster, ClusterConfig};
 use swarm_coordinator::perf::job::{PerfJob, StageSpec};
 use swarm_coordinator::perf::stage::{Group, ProgressMode, run_stage};
@@ -234,7 +235,14 @@ async fn a_two_region_report_puts_the_regions_side_by_side() {
             max_tokens: Some(4),
             ..Default::default()
         },
-        prompts: Arc::new((0..20).map(|i| Prompt::text(format!("q {i}"))).collect()),
+        prompts: Arc::new(
+            PromptSet::from_prompts(
+                &(0..20)
+                    .map(|i| Prompt::text(format!("q {i}")))
+                    .collect::<Vec<_>>(),
+            )
+            .expect("prompt set"),
+        ),
         tokenizer: None,
         warmup: 0,
         seed: 1,

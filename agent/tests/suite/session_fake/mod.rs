@@ -97,6 +97,16 @@ impl FakeSession {
     }
 }
 
+/// The address of the fake's one prompt set.
+pub const FAKE_SET: &str = "5e55105e55105e55105e55105e55105e55105e55105e55105e55105e55105e55";
+
+/// The fake's prompt set.
+pub fn fake_prompts() -> Vec<Prompt> {
+    (0..8)
+        .map(|i| Prompt::text(format!("session test prompt {i}")))
+        .collect()
+}
+
 struct Svc {
     sessions: mpsc::UnboundedSender<FakeSession>,
     opened: Arc<AtomicU32>,
@@ -105,6 +115,29 @@ struct Svc {
 #[tonic::async_trait]
 impl Coordinator for Svc {
     type SessionStream = UnboundedReceiverStream<Result<CoordinatorMessage, Status>>;
+
+    async fn prompts(
+        &self,
+        req: Request<swarm_proto::PromptsRequest>,
+    ) -> Result<Response<swarm_proto::PromptsReply>, Status> {
+        let req = req.into_inner();
+        if req.prompt_set != FAKE_SET {
+            return Err(Status::not_found("no such prompt set"));
+        }
+        let all = fake_prompts();
+        let from = req.from as usize;
+        let prompts = all
+            .iter()
+            .skip(from)
+            .take(req.max_count as usize)
+            .map(|p| serde_json::to_vec(p).expect("prompt json"))
+            .collect();
+        Ok(Response::new(swarm_proto::PromptsReply {
+            from: req.from,
+            prompts,
+            total: all.len() as u64,
+        }))
+    }
 
     async fn session(
         &self,
@@ -242,12 +275,12 @@ pub fn closed_spec(
         number: Some(number),
         duration_s: Some(duration_s),
         warmup: 0,
-        prompts: Arc::new(
-            (0..8)
-                .map(|i| Prompt::text(format!("session test prompt {i}")))
-                .collect(),
-        ),
-        prompt_offset: 0,
+        prompts: swarm_common::prompt_slice::PromptSlice {
+            set: FAKE_SET.into(),
+            total: 8,
+            start: 0,
+            count: 8,
+        },
         seed: 7,
         hist: HistSettings::default(),
         tokenizer: None,

@@ -6,20 +6,21 @@ mod pool;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use super::{DatasetError, DatasetKind, DatasetSpec, LoadedDataset, system};
+use super::{DatasetError, DatasetKind, DatasetSpec, LoadStats, PromptSink, system};
 use crate::prompt::Prompt;
 use crate::tokenize::TokenCounter;
 use fit::Fitted;
 use pool::TokenPool;
 
-/// `spec.number` prompts. Each is the shared prefix of `spec.prefix_length` tokens followed by a
+/// `spec.number` prompts, given to `sink` as they are made. Each is the shared prefix of `spec.prefix_length` tokens followed by a
 /// length drawn uniformly from `[min_prompt_length, max_prompt_length]` (as EvalScope does, the
 /// total is prefix plus drawn length). Every prompt's text encodes to exactly its `tokens`, and
 /// its first `prefix_length` token ids are the same in every prompt.
 pub(crate) fn generate(
     spec: &DatasetSpec,
     tokenizer: Option<&dyn TokenCounter>,
-) -> Result<LoadedDataset, DatasetError> {
+    sink: &mut dyn PromptSink,
+) -> Result<LoadStats, DatasetError> {
     let tok = tokenizer.ok_or(DatasetError::TokenizerRequired {
         kind: DatasetKind::Random,
     })?;
@@ -38,7 +39,6 @@ pub(crate) fn generate(
         &Fitted::default(),
         spec.prefix_length,
     )?;
-    let mut prompts = Vec::with_capacity(lengths.len());
     for extra in lengths {
         let Fitted { text, ids } = fit::fit(tok, &mut pool, &mut rng, &prefix, extra)?;
         let mut prompt = Prompt::text(text);
@@ -46,10 +46,10 @@ pub(crate) fn generate(
         if let Some(sys) = &spec.system_prompt {
             prompt = system::prepend(prompt, sys);
         }
-        prompts.push(prompt);
+        sink.push(prompt)?;
     }
-    Ok(LoadedDataset {
-        prompts,
-        skipped: Vec::new(),
+    Ok(LoadStats {
+        kept: spec.number,
+        ..LoadStats::default()
     })
 }
