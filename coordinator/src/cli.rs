@@ -8,7 +8,15 @@ use crate::perf::args::PerfArgs;
 
 /// swarmbench coordinator: plans runs, runs perf sweeps, merges and reports.
 #[derive(Debug, Parser)]
-#[command(name = "coordinator", version, about)]
+#[command(
+    name = "coordinator",
+    version,
+    about,
+    after_help = "Exit status: 0 every stage ran and requests succeeded; 1 internal error; \
+2 usage error (flag, plan, dataset); 3 target unreachable (pre-flight check); 4 a stage had no \
+successful request (an eval no successful sample); 5 no agents joined or all were lost; \
+130 cancelled."
+)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]

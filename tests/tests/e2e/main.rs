@@ -11,6 +11,7 @@ mod eval_collection;
 mod eval_collection_code;
 mod eval_collection_filters;
 mod eval_run;
+mod exit_codes;
 mod fault_classes;
 mod fuzz_regressions;
 mod large_dataset;

@@ -1,0 +1,274 @@
+//! The exit-status contract of `coordinator perf` and `run`, one test per status, on the real
+//! binary: 0 ok, 2 usage, 3 unreachable target (the pre-flight check names the cause), 4 no
+//! successful request, 5 no agents, 130 cancelled. A failed stage says why in run.json.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use swarm_tests::schemas::read_json;
+use swarm_tests::start_sim;
+
+fn bin(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test exe");
+    let dir = exe.parent().and_then(Path::parent).expect("target/debug");
+    let p = dir.join(name);
+    assert!(
+        p.exists(),
+        "{} missing: build the workspace first",
+        p.display()
+    );
+    p
+}
+
+fn perf(dir: &Path, args: &[&str]) -> Output {
+    std::fs::write(dir.join("p.txt"), "hello\nsecond prompt\nthird prompt\n").expect("dataset");
+    Command::new(bin("coordinator"))
+        .current_dir(dir)
+        .args([
+            "perf",
+            "--dataset",
+            "line_by_line",
+            "--dataset-path",
+            "p.txt",
+        ])
+        .args(["--outputs-dir", "out", "--max-tokens", "2"])
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("coordinator runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A loopback server answering every request with `status` and `body`.
+fn answering(status: &'static str, body: &'static str) -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = l.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for s in l.incoming().take(64) {
+            let Ok(mut s) = s else { continue };
+            let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+            let mut buf = [0u8; 8192];
+            let _ = s.read(&mut buf);
+            let reply = format!(
+                "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = s.write_all(reply.as_bytes());
+        }
+    });
+    port
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ok_is_0_and_usage_errors_are_2() {
+    let sim = start_sim(llm_sim::SimConfig::instant()).await;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let url = format!("{}/v1/chat/completions", sim.url());
+    let ok = perf(
+        tmp.path(),
+        &["--url", &url, "--number", "6", "--parallel", "2"],
+    );
+    assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
+    let bad = perf(tmp.path(), &["--url", &url, "--number", "0"]);
+    assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
+    assert!(stderr(&bad).contains("--number"), "{}", stderr(&bad));
+    let missing = Command::new(bin("coordinator"))
+        .current_dir(tmp.path())
+        .args(["perf", "--url", &url, "--dataset", "line_by_line"])
+        .args(["--dataset-path", "nowhere.txt", "--number", "3"])
+        .output()
+        .expect("runs");
+    assert_eq!(missing.status.code(), Some(2), "{}", stderr(&missing));
+    assert!(
+        stderr(&missing).contains("nowhere.txt"),
+        "{}",
+        stderr(&missing)
+    );
+    sim.shutdown().await;
+}
+
+#[test]
+fn an_unreachable_target_is_3_and_says_refused() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    // a port nothing listens on
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let url = format!("http://127.0.0.1:{port}/v1/chat/completions");
+    let o = perf(tmp.path(), &["--url", &url, "--number", "5"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("connection refused"), "{err}");
+    assert!(err.contains(&url), "the URL is named: {err}");
+    assert!(
+        !tmp.path().join("out").exists(),
+        "nothing was measured, so no run folder looks like a result"
+    );
+}
+
+#[test]
+fn the_pre_flight_check_names_404_and_401() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let p404 = answering("404 Not Found", "404 page not found");
+    let url = format!("http://127.0.0.1:{p404}/v1/chat/completions");
+    let o = perf(tmp.path(), &["--url", &url, "--number", "5"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("404 not found (check the URL's path)"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stderr(&o).contains("/v1/chat/completions"),
+        "{}",
+        stderr(&o)
+    );
+
+    let p401 = answering("401 Unauthorized", r#"{"error":"invalid api key"}"#);
+    let url = format!("http://127.0.0.1:{p401}/v1/chat/completions");
+    let o = perf(tmp.path(), &["--url", &url, "--number", "5"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("not authorized"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("HTTP 401"), "{}", stderr(&o));
+
+    let model = answering(
+        "404 Not Found",
+        r#"{"error":{"message":"The model `nope` does not exist.","type":"NotFoundError"}}"#,
+    );
+    let url = format!("http://127.0.0.1:{model}/v1/chat/completions");
+    let o = perf(
+        tmp.path(),
+        &["--url", &url, "--number", "5", "--model", "nope"],
+    );
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("model is not served"), "{}", stderr(&o));
+}
+
+#[test]
+fn no_successful_request_is_4_and_run_json_says_why() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let port = answering("500 Internal Server Error", r#"{"error":"boom"}"#);
+    let url = format!("http://127.0.0.1:{port}/v1/chat/completions");
+    let o = perf(
+        tmp.path(),
+        &["--url", &url, "--number", "4", "--no-test-connection"],
+    );
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("no successful request"),
+        "{}",
+        stderr(&o)
+    );
+    let out = tmp.path().join("out");
+    let run = std::fs::read_dir(&out)
+        .expect("a run folder")
+        .next()
+        .expect("one")
+        .expect("entry")
+        .path();
+    let run_json = read_json(&run.join("run.json"));
+    assert_eq!(run_json["outcome"], "no_success", "{run_json}");
+    let stage = &run_json["workloads"]["perf"][0]["outcome"];
+    assert_eq!(stage["status"], "no_success");
+    let reason = stage["reason"].as_str().expect("reason");
+    assert!(reason.contains("http_5xx ×4"), "{reason}");
+    assert!(reason.contains("boom"), "an example message: {reason}");
+}
+
+#[test]
+fn no_agents_is_5() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    std::fs::write(tmp.path().join("p.txt"), "hello\n").expect("dataset");
+    let plan = format!(
+        "version: 1
+name: lonely
+agents: {{min_agents: 1, wait_s: 1}}
+coordinator: {{listen: '127.0.0.1:{port}'}}
+targets:
+  - {{name: t, url: 'http://127.0.0.1:9/v1/chat/completions', model: m}}
+workloads:
+  - name: w
+    perf:
+      target: t
+      dataset: {{kind: line_by_line, path: p.txt}}
+      stages:
+        - {{parallel: 1, number: 1}}
+"
+    );
+    std::fs::write(tmp.path().join("plan.yaml"), plan).expect("plan");
+    let o = Command::new(bin("coordinator"))
+        .current_dir(tmp.path())
+        .args(["run", "--quiet", "--outputs-dir", "out", "plan.yaml"])
+        .output()
+        .expect("runs");
+    assert_eq!(o.status.code(), Some(5), "{}", stderr(&o));
+    assert!(stderr(&o).contains("agents"), "{}", stderr(&o));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_run_is_130() {
+    let mut cfg = llm_sim::SimConfig::instant();
+    cfg.latency.ttft_ms = llm_sim::Dist::fixed(50.0);
+    let sim = start_sim(cfg).await;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    std::fs::write(tmp.path().join("p.txt"), "hello\n").expect("dataset");
+    let url = format!("{}/v1/chat/completions", sim.url());
+    let mut child = Command::new(bin("coordinator"))
+        .current_dir(tmp.path())
+        .args([
+            "perf",
+            "--dataset",
+            "line_by_line",
+            "--dataset-path",
+            "p.txt",
+        ])
+        .args(["--url", &url, "--number", "100000", "--parallel", "2"])
+        .args(["--outputs-dir", "out", "--max-tokens", "2"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starts");
+    // wait until the stage is under way (its live file exists), then interrupt
+    let t0 = Instant::now();
+    let started = loop {
+        let live = std::fs::read_dir(tmp.path().join("out"))
+            .ok()
+            .and_then(|mut d| d.next())
+            .and_then(|e| e.ok())
+            .map(|e| e.path().join("perf/perf"))
+            .is_some_and(|p| p.exists());
+        if live || t0.elapsed() > Duration::from_secs(30) {
+            break live;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(started, "the run started");
+    std::thread::sleep(Duration::from_millis(500));
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success());
+    let t1 = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("status") {
+            break s;
+        }
+        assert!(t1.elapsed() < Duration::from_secs(30), "stops after SIGINT");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(status.code(), Some(130));
+    sim.shutdown().await;
+}
