@@ -78,7 +78,7 @@ pub struct Failure {
 
 impl Failure {
     /// A failure with status `exit`.
-    pub fn new(exit: Exit, message: impl Into<String>) -> anyhow::Error {
+    pub fn error(exit: Exit, message: impl Into<String>) -> anyhow::Error {
         anyhow::Error::new(Failure {
             exit,
             message: message.into(),
@@ -91,7 +91,7 @@ impl Failure {
             return e;
         }
         let message = format!("{e:#}");
-        Failure::new(Exit::Usage, message)
+        Failure::error(Exit::Usage, message)
     }
 }
 
@@ -110,7 +110,7 @@ mod tests {
 
     #[test]
     fn the_status_survives_context() {
-        let e: anyhow::Result<()> = Err(Failure::new(Exit::Unreachable, "refused"));
+        let e: anyhow::Result<()> = Err(Failure::error(Exit::Unreachable, "refused"));
         let e = e.context("workload w").unwrap_err();
         assert_eq!(exit_of(&e), Exit::Unreachable);
         assert_eq!(exit_of(&anyhow::anyhow!("io")), Exit::Internal);
@@ -119,7 +119,7 @@ mod tests {
             Exit::Usage
         );
         assert_eq!(
-            exit_of(&Failure::usage(Failure::new(Exit::NoSuccess, "x"))),
+            exit_of(&Failure::usage(Failure::error(Exit::NoSuccess, "x"))),
             Exit::NoSuccess
         );
     }

@@ -33,7 +33,7 @@ pub async fn run_perf(args: &PerfArgs, cancel: &CancellationToken) -> anyhow::Re
         (Some(s), _) => s.url(),
         (None, Some(u)) => u.clone(),
         (None, None) => {
-            return Err(Failure::new(
+            return Err(Failure::error(
                 Exit::Usage,
                 "give --url (or --sim for the built-in simulator)",
             ));
@@ -50,7 +50,7 @@ pub async fn run_perf(args: &PerfArgs, cancel: &CancellationToken) -> anyhow::Re
             Duration::from_secs(30),
         )
         .await
-        .map_err(|e| Failure::new(Exit::AgentsLost, format!("{e:#}")))?;
+        .map_err(|e| Failure::error(Exit::AgentsLost, format!("{e:#}")))?;
     if !args.no_test_connection
         && let Some(first) = agents.first()
     {
@@ -111,7 +111,7 @@ pub async fn run_perf(args: &PerfArgs, cancel: &CancellationToken) -> anyhow::Re
     println!("\nresults: {}", run_dir.display());
     result?;
     if !matches!(summary.outcome, Exit::Ok | Exit::Cancelled) {
-        return Err(Failure::new(summary.outcome, summary.failures.join("\n")));
+        return Err(Failure::error(summary.outcome, summary.failures.join("\n")));
     }
     Ok(run_dir)
 }

@@ -77,7 +77,7 @@ pub async fn check(
             }),
         );
         if !sent {
-            return Err(Failure::new(
+            return Err(Failure::error(
                 Exit::AgentsLost,
                 format!("pre-flight check: agent {} is gone", a.id),
             ));
@@ -90,7 +90,7 @@ pub async fn check(
             ev = cluster.events.recv() => ev,
             _ = tokio::time::sleep_until(deadline) => {
                 let silent: Vec<&String> = waiting.values().collect();
-                return Err(Failure::new(
+                return Err(Failure::error(
                     Exit::AgentsLost,
                     format!("pre-flight check: no answer from agent(s) {silent:?} within {:.0} s", spec.deadline_s + 10.0),
                 ));
@@ -104,7 +104,7 @@ pub async fn check(
                     }
                     waiting.remove(&r.probe_id);
                     if r.outcome != ProbeOutcome::Ok as i32 {
-                        return Err(Failure::new(Exit::Unreachable, explain(&r, &agent_id)));
+                        return Err(Failure::error(Exit::Unreachable, explain(&r, &agent_id)));
                     }
                     tracing::info!(agent_id, url = %r.url, elapsed_ms = r.elapsed_us / 1000, "pre-flight check passed");
                 }
@@ -112,7 +112,7 @@ pub async fn check(
             Some(ClusterEvent::Lost {
                 agent_id, reason, ..
             }) if waiting.values().any(|a| *a == agent_id) => {
-                return Err(Failure::new(
+                return Err(Failure::error(
                     Exit::AgentsLost,
                     format!("pre-flight check: agent {agent_id} lost ({reason})"),
                 ));

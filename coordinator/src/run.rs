@@ -185,7 +185,7 @@ pub async fn run_parsed(
     };
     let (mut cluster, agents) = crate::gather::gather(plan, plan_dir, &id, cancel)
         .await
-        .map_err(|e| Failure::new(Exit::AgentsLost, format!("{e:#}")))?;
+        .map_err(|e| Failure::error(Exit::AgentsLost, format!("{e:#}")))?;
     if let Some(addr) = metrics_listen {
         let bound = crate::live::serve(
             addr,
@@ -285,7 +285,7 @@ pub async fn run_parsed(
         return Err(e);
     }
     if !matches!(summary.outcome, Exit::Ok | Exit::Cancelled) {
-        return Err(Failure::new(summary.outcome, summary.failures.join("\n")));
+        return Err(Failure::error(summary.outcome, summary.failures.join("\n")));
     }
     Ok(run_dir)
 }

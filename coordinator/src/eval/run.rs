@@ -50,7 +50,7 @@ pub async fn run_eval(args: &EvalArgs, cancel: &CancellationToken) -> anyhow::Re
                 Duration::from_secs(30),
             )
             .await
-            .map_err(|e| Failure::new(Exit::AgentsLost, format!("{e:#}")))?;
+            .map_err(|e| Failure::error(Exit::AgentsLost, format!("{e:#}")))?;
         if !args.no_test_connection
             && let Some(first) = agents.first()
             && let Err(e) = crate::preflight::check(
@@ -199,7 +199,7 @@ pub async fn run_job(
     }
     println!("{}", overview_table(&rows));
     if !all_failed.is_empty() {
-        return Err(Failure::new(Exit::NoSuccess, all_failed.join("\n")));
+        return Err(Failure::error(Exit::NoSuccess, all_failed.join("\n")));
     }
     Ok(())
 }

@@ -97,7 +97,7 @@ pub async fn run_sweep(
             })
             .collect();
         if live.is_empty() {
-            return Err(crate::outcome::Failure::new(
+            return Err(crate::outcome::Failure::error(
                 crate::outcome::Exit::AgentsLost,
                 format!("stage {}: no live agents left", stage.name),
             ));
