@@ -30,12 +30,40 @@ async fn send_batch(
     if batch.is_empty() {
         return Ok(());
     }
+    // each message stays under the protocol's bound: lines are grouped by bytes
+    let budget = swarm_proto::MAX_MESSAGE_BYTES - 16 * 1024;
     let mut jsonl = Vec::new();
-    for p in batch.drain(..) {
-        if let Ok(line) = serde_json::to_vec(&p) {
-            jsonl.extend_from_slice(&line);
-            jsonl.push(b'\n');
+    for mut p in batch.drain(..) {
+        let Ok(mut line) = serde_json::to_vec(&p) else {
+            continue;
+        };
+        if line.len() + 1 > budget {
+            // a prediction too large for any message: kept as a failure that says why
+            let size = line.len();
+            p.completion = String::new();
+            p.reasoning = String::new();
+            p.error = Some(format!(
+                "prediction of {size} bytes is larger than a message may carry ({budget} bytes)"
+            ));
+            line = serde_json::to_vec(&p).unwrap_or_default();
+            if line.is_empty() || line.len() + 1 > budget {
+                continue;
+            }
         }
+        if !jsonl.is_empty() && jsonl.len() + line.len() + 1 > budget {
+            *seq += 1;
+            out.send(Msg::Scored(ScoredSamples {
+                shard_id: shard_id.to_string(),
+                seq: *seq,
+                jsonl: std::mem::take(&mut jsonl),
+            }))
+            .await?;
+        }
+        jsonl.extend_from_slice(&line);
+        jsonl.push(b'\n');
+    }
+    if jsonl.is_empty() {
+        return Ok(());
     }
     *seq += 1;
     out.send(Msg::Scored(ScoredSamples {

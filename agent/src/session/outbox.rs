@@ -63,6 +63,16 @@ impl Outbox {
             return Err(LinkDown::Closed);
         }
         let msg = AgentMessage { msg: Some(msg) };
+        let size = prost::Message::encoded_len(&msg);
+        if size > swarm_proto::MAX_MESSAGE_BYTES {
+            // the coordinator would refuse it and break the session: say so and keep the link
+            tracing::error!(
+                size,
+                bound = swarm_proto::MAX_MESSAGE_BYTES,
+                "message larger than the protocol allows, not sent"
+            );
+            return Ok(());
+        }
         tokio::select! {
             r = tokio::time::timeout(SEND_DEADLINE, self.tx.send(msg)) => match r {
                 Ok(Ok(())) => Ok(()),

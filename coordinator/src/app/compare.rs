@@ -7,7 +7,7 @@ use swarm_common::eval::think::ThinkResults;
 
 use super::templates::nav;
 use crate::report::html::chart::{Axes, bar_chart};
-use crate::report::html::escape::{esc, json_cell, num, url_encode};
+use crate::report::html::escape::{esc, json_cell, opt_num, url_encode};
 use crate::report::html::page::{page, table};
 use crate::report::html::think::think_tables;
 use crate::report::run_data::RunData;
@@ -36,12 +36,8 @@ fn perf_part(runs: &[RunData]) -> String {
     for r in runs {
         for w in &r.perf {
             for s in &w.stages {
-                let rich = |f: fn(&swarm_common::metrics::summary::RichSummary) -> f64| {
-                    s.rich
-                        .as_ref()
-                        .map(f)
-                        .map(num)
-                        .unwrap_or_else(|| "-".into())
+                let rich = |f: fn(&swarm_common::metrics::summary::RichSummary) -> Option<f64>| {
+                    opt_num(s.rich.as_ref().and_then(f))
                 };
                 rows.push(vec![
                     esc(&r.id),
@@ -104,7 +100,7 @@ fn perf_part(runs: &[RunData]) -> String {
                         .iter()
                         .flat_map(|w| w.stages.iter())
                         .find(|s| &s.name == name)
-                        .and_then(|s| s.rich.as_ref().map(|x| x.ttft_ms.p99))
+                        .and_then(|s| s.rich.as_ref().and_then(|x| x.ttft_ms.p99))
                         .unwrap_or(f64::NAN)
                 })
                 .collect();
@@ -321,5 +317,58 @@ mod tests {
             "{html}"
         );
         assert!(!html.contains("Thought Num"), "absent metrics get no table");
+    }
+
+    #[test]
+    fn a_stage_without_successes_compares_as_no_data() {
+        use swarm_common::metrics::aggregate::{HistSettings, StageAggregate};
+        use swarm_common::metrics::evalscope::{self, StageLoad};
+        use swarm_common::metrics::record::{ErrorClass, RequestRecord};
+        use swarm_common::metrics::summary::RichSummary;
+
+        use crate::report::run_data::{PerfWorkload, StageData};
+
+        let mut agg = StageAggregate::new(HistSettings::default()).expect("valid");
+        agg.record(
+            &RequestRecord {
+                latency_us: 900,
+                error: Some(ErrorClass::Timeout),
+                ..Default::default()
+            },
+            0,
+        );
+        let load = StageLoad {
+            concurrency: 1,
+            rate: None,
+        };
+        let mut r = run("perf-a", "qwen", 1.0, 1.0);
+        r.think.clear();
+        r.perf.push(PerfWorkload {
+            name: "chat".into(),
+            model: Some("qwen".into()),
+            stages: vec![StageData {
+                name: "parallel_1".into(),
+                stopped: "count".into(),
+                summary: evalscope::summary(&agg, load),
+                rich: Some(RichSummary::of(&agg)),
+                percentiles: evalscope::percentiles(&agg),
+                labels: vec![],
+                events: vec![],
+                series: vec![],
+                cdfs: vec![],
+            }],
+        });
+        let html = compare_page(&[r]);
+        let dash = "<td class=\"n\">–</td>";
+        // requests stay a count; req/s, tok/s, p50/p99 latency and TTFT, p99 ITL have no data
+        assert!(
+            html.contains(&format!("<td class=\"n\">1</td>{}</tr>", dash.repeat(7))),
+            "{html}"
+        );
+        assert!(html.contains("p99 TTFT per stage"), "{html}");
+        assert!(
+            !html.contains("<title>perf-a parallel_1:"),
+            "no bar without data"
+        );
     }
 }

@@ -79,15 +79,31 @@ pub async fn run(
             while leases.values().filter(|l| l.agent == a.id).count() < IN_FLIGHT
                 && !queue.is_empty()
             {
-                let take = plan.batch.min(queue.len());
-                let items: Vec<_> = queue.drain(..take).collect();
+                let mut take = plan.batch.min(queue.len());
                 next += 1;
                 let shard_id = format!("{}/{next}", plan.prefix);
-                let mut spec = plan.template.clone();
-                spec.shard_id = shard_id.clone();
-                spec.items = items.clone();
-                let spec_json = serde_json::to_vec(&EvalAssign { eval: spec })
-                    .context("cannot encode an eval batch")?;
+                // the batch's Assign must fit in one message: fewer samples until it does
+                let (items, spec_json) = loop {
+                    let items: Vec<_> = queue.iter().take(take).cloned().collect();
+                    let mut spec = plan.template.clone();
+                    spec.shard_id = shard_id.clone();
+                    spec.items = items.clone();
+                    let spec_json = serde_json::to_vec(&EvalAssign { eval: spec })
+                        .context("cannot encode an eval batch")?;
+                    if spec_json.len() + 4096 <= swarm_proto::MAX_MESSAGE_BYTES {
+                        break (items, spec_json);
+                    }
+                    if take == 1 {
+                        anyhow::bail!(
+                            "benchmark sample {} is {} bytes as JSON, more than one message to an agent may carry ({} bytes)",
+                            items.first().map(|(s, _)| s.id.as_str()).unwrap_or("?"),
+                            spec_json.len(),
+                            swarm_proto::MAX_MESSAGE_BYTES
+                        );
+                    }
+                    take = take.div_ceil(2);
+                };
+                queue.drain(..items.len());
                 let sent = cluster.registry.send(
                     &a.id,
                     coordinator_message::Msg::Assign(Assign {

@@ -120,7 +120,11 @@ async fn eval_leases_stores_once_resumes_and_rescores() {
     };
     check_progress();
     let requests_before = sim.truth.len();
-    assert_eq!(requests_before, 36, "one request per (sample, repeat)");
+    // one request per (sample, repeat), and the pre-flight check's one
+    assert_eq!(
+        requests_before, 37,
+        "one request per (sample, repeat) and the probe"
+    );
 
     // tamper with the stored scores: a resumed run scores kept predictions with today's scorers
     let tampered = std::fs::read_to_string(&gsm)
@@ -134,7 +138,8 @@ async fn eval_leases_stores_once_resumes_and_rescores() {
     // resume: nothing left to generate, no request reaches the model
     let mut again = common.to_vec();
     let run_s = run.to_str().expect("utf8").to_string();
-    again.extend(["--use-cache", &run_s]);
+    // nothing left to generate, and no pre-flight request: the server sees nothing new
+    again.extend(["--use-cache", &run_s, "--no-test-connection"]);
     eval(&again).await.expect("resume runs");
     assert_eq!(lines(&gsm), 12, "resume re-generated nothing");
     let resumed = read_json(&root.join("reports/sim-model/gsm8k.json"));

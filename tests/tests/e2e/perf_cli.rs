@@ -268,8 +268,9 @@ async fn bad_dataset_lines_are_named_and_policy_applies() {
     let err = run_cli(&[
         "--url",
         "http://127.0.0.1:9/v1",
+        // the first two records are read (EvalScope reads what --number needs, no more)
         "--number",
-        "1",
+        "2",
         "--dataset",
         "openqa",
         "--dataset-path",
@@ -286,4 +287,162 @@ async fn bad_dataset_lines_are_named_and_policy_applies() {
         msg.contains("qa.jsonl:2") && msg.contains("question"),
         "{msg}"
     );
+}
+
+/// The one stage folder of the one run under `out`.
+fn only_stage(out: &Path) -> PathBuf {
+    let run = only_subdir(out);
+    let workload = only_subdir(&run.join("perf"));
+    let stages: Vec<PathBuf> = std::fs::read_dir(&workload)
+        .expect("workload dir")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.is_dir())
+        .collect();
+    assert_eq!(stages.len(), 1, "{stages:?}");
+    stages[0].clone()
+}
+
+fn schema_clean(dir: &Path) -> (serde_json::Value, serde_json::Value, serde_json::Value) {
+    let summary = read_json(&dir.join("benchmark_summary.json"));
+    let pct = read_json(&dir.join("benchmark_percentile.json"));
+    let rich = read_json(&dir.join("summary.json"));
+    for (schema, v) in [
+        ("benchmark_summary.schema.json", &summary),
+        ("benchmark_percentile.schema.json", &pct),
+        ("summary.schema.json", &rich),
+    ] {
+        assert_eq!(violations(schema, v), Vec::<String>::new(), "{schema}: {v}");
+    }
+    (summary, pct, rich)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stage_without_successes_writes_nulls_and_shows_no_data() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let data = write_lines(tmp.path(), &["a", "b", "c"]);
+    let out = tmp.path().join("out");
+    // nothing listens on port 1: every request fails to connect (the run may report an error)
+    let _ = run_cli(&[
+        "--url",
+        "http://127.0.0.1:1/v1/chat/completions",
+        "--number",
+        "6",
+        "--parallel",
+        "2",
+        "--no-test-connection",
+        "--dataset",
+        "line_by_line",
+        "--dataset-path",
+        data.to_str().expect("utf8"),
+        "--outputs-dir",
+        out.to_str().expect("utf8"),
+    ])
+    .await;
+    let dir = only_stage(&out);
+    let (summary, pct, rich) = schema_clean(&dir);
+    assert_eq!(summary["Total Requests"], 6);
+    assert_eq!(summary["Failed Requests"], 6);
+    assert_eq!(summary["Success Requests"], 0);
+    assert_eq!(summary["Concurrency"], 2);
+    for key in [
+        "Req Throughput (req/s)",
+        "Avg Latency (s)",
+        "Avg Input Tokens",
+        "Output Throughput (tok/s)",
+        "Total Throughput (tok/s)",
+        "Avg TTFT (ms)",
+        "Avg TPOT (ms)",
+        "Avg ITL (ms)",
+        "Avg Output Tokens",
+    ] {
+        assert!(summary[key].is_null(), "{key}: {}", summary[key]);
+    }
+    let rows = pct.as_array().expect("rows");
+    assert_eq!(rows.len(), 11);
+    for row in rows {
+        let cells = row.as_object().expect("row");
+        assert_eq!(cells.len(), 10, "every EvalScope column kept");
+        assert!(
+            cells.iter().all(|(k, v)| k == "Percentiles" || v.is_null()),
+            "{row}"
+        );
+    }
+    assert!(rich["latency_s"]["p99"].is_null(), "{}", rich["latency_s"]);
+    assert_eq!(rich["latency_s"]["count"], 0);
+    assert!(rich["req_per_s"].is_null());
+
+    let html = std::fs::read_to_string(only_subdir(&out).join("report.html")).expect("report");
+    for card in ["Req/s", "Avg latency (s)", "Avg TTFT (ms)", "P99 TTFT (ms)"] {
+        assert!(
+            html.contains(&format!(
+                "<div class=\"v\">–</div><div class=\"k\">{card}</div>"
+            )),
+            "card {card}"
+        );
+    }
+    assert!(
+        !html.contains("0.0000"),
+        "no fabricated zeros in report.html"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_non_streaming_stage_has_latencies_but_no_itl() {
+    let sim = start_sim(SimConfig::instant()).await;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let data = write_lines(tmp.path(), &["what is rust", "why is the sky blue"]);
+    let out = tmp.path().join("out");
+    let url = format!("{}/v1/chat/completions", sim.url());
+    run_cli(&[
+        "--url",
+        &url,
+        "--number",
+        "8",
+        "--parallel",
+        "2",
+        "--no-stream",
+        "--max-tokens",
+        "6",
+        "--dataset",
+        "line_by_line",
+        "--dataset-path",
+        data.to_str().expect("utf8"),
+        "--outputs-dir",
+        out.to_str().expect("utf8"),
+    ])
+    .await
+    .expect("run completes");
+    sim.shutdown().await;
+    let dir = only_stage(&out);
+    let (summary, pct, rich) = schema_clean(&dir);
+    assert_eq!(summary["Success Requests"], 8);
+    // a whole answer arrives as one piece: no gaps between tokens, so no ITL; its first token
+    // (TTFT) is the answer's arrival, as EvalScope counts it
+    assert!(
+        summary["Avg ITL (ms)"].is_null(),
+        "{}",
+        summary["Avg ITL (ms)"]
+    );
+    for key in [
+        "Avg TTFT (ms)",
+        "Avg Latency (s)",
+        "Req Throughput (req/s)",
+        "Avg Output Tokens",
+    ] {
+        assert!(
+            summary[key].as_f64().is_some_and(|v| v > 0.0),
+            "{key}: {}",
+            summary[key]
+        );
+    }
+    for row in pct.as_array().expect("rows") {
+        assert!(row["ITL (ms)"].is_null(), "{row}");
+        assert!(
+            row["Latency (s)"].is_number() && row["TTFT (ms)"].is_number(),
+            "{row}"
+        );
+    }
+    assert!(rich["itl_ms"]["p99"].is_null());
+    assert_eq!(rich["itl_ms"]["count"], 0);
+    assert!(rich["latency_s"]["p99"].as_f64().is_some());
 }

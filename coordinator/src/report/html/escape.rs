@@ -2,6 +2,8 @@
 
 use std::fmt::Write;
 
+use crate::report::NO_DATA;
+
 /// `text` with `& < > " '` replaced by entities, safe inside element text and quoted attributes.
 pub fn esc(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 8);
@@ -66,10 +68,10 @@ pub fn parse_query(raw: &str) -> Vec<(String, String)> {
 }
 
 /// A number for tables: integers as they are, other values with 4 decimals (EvalScope's
-/// rounding), non-finite values as `-`.
+/// rounding), non-finite values (no data) as [`NO_DATA`].
 pub fn num(v: f64) -> String {
     if !v.is_finite() {
-        "-".into()
+        NO_DATA.into()
     } else if v.fract() == 0.0 && v.abs() < 1e15 {
         format!("{}", v as i64)
     } else {
@@ -77,7 +79,13 @@ pub fn num(v: f64) -> String {
     }
 }
 
-/// A JSON value for tables: numbers through [`num`], strings as they are, escaped.
+/// A statistic for tables: through [`num`], None (no data) as [`NO_DATA`].
+pub fn opt_num(v: Option<f64>) -> String {
+    v.map(num).unwrap_or_else(|| NO_DATA.into())
+}
+
+/// A JSON value for tables: numbers through [`num`], strings as they are, escaped; null (no
+/// data) or absent as [`NO_DATA`].
 pub fn json_cell(v: Option<&serde_json::Value>) -> String {
     match v {
         Some(serde_json::Value::Number(n)) => match n.as_f64() {
@@ -85,7 +93,7 @@ pub fn json_cell(v: Option<&serde_json::Value>) -> String {
             None => esc(&n.to_string()),
         },
         Some(serde_json::Value::String(s)) => esc(s),
-        Some(serde_json::Value::Null) | None => "-".into(),
+        Some(serde_json::Value::Null) | None => NO_DATA.into(),
         Some(other) => esc(&other.to_string()),
     }
 }
@@ -107,7 +115,11 @@ mod tests {
         assert_eq!(url_encode("a b/c&d"), "a%20b%2Fc%26d");
         assert_eq!(num(3.0), "3");
         assert_eq!(num(0.12345), "0.1235");
-        assert_eq!(num(f64::NAN), "-");
+        assert_eq!(num(f64::NAN), "–");
+        assert_eq!(num(0.0), "0");
+        assert_eq!(opt_num(None), "–");
+        assert_eq!(opt_num(Some(0.5)), "0.5000");
+        assert_eq!(json_cell(Some(&serde_json::Value::Null)), "–");
         assert_eq!(json_cell(Some(&serde_json::json!("<b>"))), "&lt;b&gt;");
         assert_eq!(url_decode(&url_encode("a b/c&d=é")), "a b/c&d=é");
         assert_eq!(url_decode("x+y%2"), "x y%2");

@@ -65,10 +65,11 @@ pub fn table(class: &str, header: &[&str], rows: &[Vec<String>]) -> String {
     for row in rows {
         out.push_str("<tr>");
         for cell in row {
-            let numeric = !cell.is_empty()
-                && cell
-                    .chars()
-                    .all(|c| c.is_ascii_digit() || ".-e%".contains(c));
+            let numeric = cell == crate::report::NO_DATA
+                || (!cell.is_empty()
+                    && cell
+                        .chars()
+                        .all(|c| c.is_ascii_digit() || ".-e%".contains(c)));
             if numeric {
                 out.push_str(&format!("<td class=\"n\">{cell}</td>"));
             } else {

@@ -6,11 +6,13 @@ use std::fmt::Write;
 
 use serde_json::Value;
 use swarm_common::metrics::evalscope::PERCENTILE_COLUMNS;
+use swarm_common::metrics::summary::RichSummary;
 
 use super::chart::{Axes, Series, bar_chart, line_chart};
-use super::escape::{esc, json_cell, num};
+use super::escape::{esc, json_cell, num, opt_num};
 use super::overlay::cdf_overlay;
 use super::page::{cards, table};
+use crate::report::NO_DATA;
 use crate::report::run_data::{PerfWorkload, StageData};
 
 /// Sections for every perf workload of a run.
@@ -50,8 +52,10 @@ fn open_loop(s: &StageData) -> bool {
     s.get("Request Rate (req/s)").is_some_and(|r| r > 0.0)
 }
 
-fn p99(s: &StageData, pick: impl Fn(&swarm_common::metrics::summary::RichSummary) -> f64) -> f64 {
-    s.rich.as_ref().map(pick).unwrap_or(f64::NAN)
+/// One of the stage's own statistics; NaN (no data: a table's [`NO_DATA`], no chart point)
+/// without a summary or a value.
+fn p99(s: &StageData, pick: impl Fn(&RichSummary) -> Option<f64>) -> f64 {
+    s.rich.as_ref().and_then(pick).unwrap_or(f64::NAN)
 }
 
 fn sweep_section(w: &PerfWorkload) -> String {
@@ -66,14 +70,14 @@ fn sweep_section(w: &PerfWorkload) -> String {
                 .as_ref()
                 .filter(|r| r.total > 0)
                 .map(|r| format!("{:.1}%", 100.0 * r.success as f64 / r.total as f64))
-                .unwrap_or_else(|| "-".into());
+                .unwrap_or_else(|| NO_DATA.into());
             vec![
                 esc(&s.name),
                 g("Concurrency"),
                 if open_loop(s) {
                     g("Request Rate (req/s)")
                 } else {
-                    "-".into()
+                    NO_DATA.into()
                 },
                 g("Total Requests"),
                 g("Req Throughput (req/s)"),
@@ -174,7 +178,7 @@ fn stage_section(workload: &str, s: &StageData) -> String {
             .get(k)
             .and_then(Value::as_f64)
             .map(num)
-            .unwrap_or_else(|| "-".into())
+            .unwrap_or_else(|| NO_DATA.into())
     };
     let mut items = vec![
         ("Total requests", card("Total Requests")),
@@ -186,8 +190,8 @@ fn stage_section(workload: &str, s: &StageData) -> String {
         ("Avg TTFT (ms)", card("Avg TTFT (ms)")),
     ];
     if let Some(r) = &s.rich {
-        items.push(("P99 TTFT (ms)", num(r.ttft_ms.p99)));
-        items.push(("P99 latency (s)", num(r.latency_s.p99)));
+        items.push(("P99 TTFT (ms)", opt_num(r.ttft_ms.p99)));
+        items.push(("P99 latency (s)", opt_num(r.latency_s.p99)));
     }
     out.push_str(&cards(&items));
     out.push_str(&percentile_table(s));
@@ -284,7 +288,7 @@ fn errors_section(s: &StageData) -> String {
                     let share = if r.total > 0 {
                         format!("{:.2}%", 100.0 * *n as f64 / r.total as f64)
                     } else {
-                        "-".into()
+                        NO_DATA.into()
                     };
                     vec![esc(class), n.to_string(), share]
                 })
@@ -329,25 +333,23 @@ fn labels_section(s: &StageData) -> String {
             row
         })
         .collect();
-    let rich_row = |name: &str, f: fn(&swarm_common::metrics::summary::RichSummary) -> f64| {
+    let rich_row = |name: &str, f: fn(&RichSummary) -> Option<f64>| {
         let mut row = vec![esc(name)];
-        row.extend(s.labels.iter().map(|l| {
-            l.rich
-                .as_ref()
-                .map(f)
-                .map(num)
-                .unwrap_or_else(|| "-".into())
-        }));
+        row.extend(
+            s.labels
+                .iter()
+                .map(|l| opt_num(l.rich.as_ref().and_then(f))),
+        );
         row
     };
     rows.push(rich_row("P99 TTFT (ms)", |r| r.ttft_ms.p99));
     rows.push(rich_row("P99 Latency (s)", |r| r.latency_s.p99));
     out.push_str(&table("labels", &header, &rows));
     let cats: Vec<String> = s.labels.iter().map(|l| l.label.clone()).collect();
-    let values = |f: fn(&swarm_common::metrics::summary::RichSummary) -> f64| -> Vec<f64> {
+    let values = |f: fn(&RichSummary) -> Option<f64>| -> Vec<f64> {
         s.labels
             .iter()
-            .map(|l| l.rich.as_ref().map(f).unwrap_or(f64::NAN))
+            .map(|l| l.rich.as_ref().and_then(f).unwrap_or(f64::NAN))
             .collect()
     };
     out.push_str("<div class=\"charts\">");
@@ -387,4 +389,121 @@ fn labels_section(s: &StageData) -> String {
     }
     out.push_str("</div></div>");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use swarm_common::metrics::aggregate::{HistSettings, StageAggregate};
+    use swarm_common::metrics::evalscope::{self, StageLoad};
+    use swarm_common::metrics::record::{ErrorClass, RequestRecord, TokenSource};
+
+    use super::*;
+
+    /// A stage as `read_stage` gives it back: its files' JSON, our summary read from JSON.
+    fn stage(name: &str, concurrency: u32, agg: &StageAggregate) -> StageData {
+        let load = StageLoad {
+            concurrency,
+            rate: None,
+        };
+        let rich = serde_json::to_value(RichSummary::of(agg)).expect("serializes");
+        StageData {
+            name: name.into(),
+            stopped: "count".into(),
+            summary: evalscope::summary(agg, load),
+            rich: Some(serde_json::from_value(rich).expect("summary.json reads back")),
+            percentiles: evalscope::percentiles(agg),
+            labels: vec![],
+            events: vec![],
+            series: vec![],
+            cdfs: vec![],
+        }
+    }
+
+    fn aggregate(ok: bool) -> StageAggregate {
+        let mut agg = StageAggregate::new(HistSettings::default()).expect("valid");
+        for i in 0..4u64 {
+            agg.record(
+                &RequestRecord {
+                    sent_us: i * 10_000,
+                    ttft_us: ok.then_some(20_000),
+                    latency_us: 100_000,
+                    chunk_us: if ok {
+                        vec![20_000, 60_000, 100_000]
+                    } else {
+                        vec![]
+                    },
+                    prompt_tokens: 8,
+                    completion_tokens: if ok { 3 } else { 0 },
+                    token_source: TokenSource::Usage,
+                    status: if ok { 200 } else { 0 },
+                    error: (!ok).then_some(ErrorClass::Connect),
+                    ..Default::default()
+                },
+                0,
+            );
+        }
+        agg
+    }
+
+    /// The `<tr>` of table `class` whose first cell is `first`.
+    fn row<'a>(html: &'a str, class: &str, first: &str) -> &'a str {
+        let at = html
+            .find(&format!("<table class=\"{class}\""))
+            .unwrap_or_else(|| panic!("no table {class}"));
+        let table = &html[at..];
+        let table = &table[..table.find("</table>").expect("closed")];
+        let r = &table[table
+            .find(&format!("<tr><td>{first}</td>"))
+            .or_else(|| table.find(&format!("<tr><td class=\"n\">{first}</td>")))
+            .unwrap_or_else(|| panic!("no row {first}: {table}"))..];
+        &r[..r.find("</tr>").expect("row closed")]
+    }
+
+    #[test]
+    fn an_all_failed_stage_shows_no_data_not_zeros() {
+        let w = PerfWorkload {
+            name: "chat".into(),
+            model: None,
+            stages: vec![
+                stage("good", 1, &aggregate(true)),
+                stage("failed", 2, &aggregate(false)),
+            ],
+        };
+        let html = perf_sections(&[w]);
+        let dash = format!("<td class=\"n\">{NO_DATA}</td>");
+
+        // sweep overview: rate (closed loop), req/s, tok/s, avg and p99 latency, avg and p99
+        // TTFT, avg TPOT, while its counts stay numbers
+        let sweep = row(&html, "sweep", "failed");
+        assert_eq!(sweep.matches(&dash).count(), 8, "{sweep}");
+        assert!(sweep.contains("<td class=\"n\">4</td>"), "{sweep}");
+        assert!(sweep.contains("<td class=\"n\">0.0%</td>"), "{sweep}");
+        let good = row(&html, "sweep", "good");
+        assert_eq!(good.matches(&dash).count(), 1, "only the rate: {good}");
+
+        // the failed stage's cards and percentile table
+        let at = html
+            .find("id=\"stage-chat-failed\"")
+            .expect("stage section");
+        let failed = &html[at..];
+        for card in ["Req/s", "Avg latency (s)", "Avg TTFT (ms)", "P99 TTFT (ms)"] {
+            assert!(
+                failed.contains(&format!(
+                    "<div class=\"v\">{NO_DATA}</div><div class=\"k\">{card}</div>"
+                )),
+                "card {card}"
+            );
+        }
+        assert!(failed.contains("<div class=\"v\">0</div><div class=\"k\">Succeeded</div>"));
+        for label in ["min", "50%", "99%", "max"] {
+            let r = row(failed, "percentiles", label);
+            assert_eq!(r.matches(&dash).count(), PERCENTILE_COLUMNS.len(), "{r}");
+        }
+        assert!(!html.contains("0.0000"), "no fabricated zeros");
+
+        // sweep charts: a point for the good stage, none for the failed one
+        assert!(html.contains("<title>p99 TTFT: 1 → 20.0"), "{html}");
+        assert!(!html.contains("p99 TTFT: 2 →"), "no point without data");
+        assert!(!html.contains("req/s: 2 →"), "no point without data");
+    }
 }
