@@ -49,3 +49,26 @@ pub fn eval_fixture(rel: &str) -> PathBuf {
         .join("../common/tests/fixtures/eval")
         .join(rel)
 }
+
+/// A workspace binary (`coordinator`, `agent`, `llm-sim`) beside the running test executable;
+/// panics with what to do when it was not built.
+pub fn workspace_bin(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test exe");
+    let dir = exe.parent().and_then(Path::parent).expect("target/debug");
+    let p = dir.join(name);
+    assert!(
+        p.exists(),
+        "{} missing: build the workspace first (cargo build --workspace)",
+        p.display()
+    );
+    p
+}
+
+/// A loopback port nothing listens on (bound, read, released).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}

@@ -10,21 +10,9 @@ use std::time::{Duration, Instant};
 use swarm_tests::schemas::read_json;
 use swarm_tests::start_sim;
 
-fn bin(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("test exe");
-    let dir = exe.parent().and_then(Path::parent).expect("target/debug");
-    let p = dir.join(name);
-    assert!(
-        p.exists(),
-        "{} missing: build the workspace first",
-        p.display()
-    );
-    p
-}
-
 fn perf(dir: &Path, args: &[&str]) -> Output {
     std::fs::write(dir.join("p.txt"), "hello\nsecond prompt\nthird prompt\n").expect("dataset");
-    Command::new(bin("coordinator"))
+    Command::new(swarm_tests::workspace_bin("coordinator"))
         .current_dir(dir)
         .args([
             "perf",
@@ -77,7 +65,7 @@ async fn ok_is_0_and_usage_errors_are_2() {
     let bad = perf(tmp.path(), &["--url", &url, "--number", "0"]);
     assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
     assert!(stderr(&bad).contains("--number"), "{}", stderr(&bad));
-    let missing = Command::new(bin("coordinator"))
+    let missing = Command::new(swarm_tests::workspace_bin("coordinator"))
         .current_dir(tmp.path())
         .args(["perf", "--url", &url, "--dataset", "line_by_line"])
         .args(["--dataset-path", "nowhere.txt", "--number", "3"])
@@ -96,11 +84,7 @@ async fn ok_is_0_and_usage_errors_are_2() {
 fn an_unreachable_target_is_3_and_says_refused() {
     let tmp = tempfile::tempdir().expect("tempdir");
     // a port nothing listens on
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port();
+    let port = swarm_tests::free_port();
     let url = format!("http://127.0.0.1:{port}/v1/chat/completions");
     let o = perf(tmp.path(), &["--url", &url, "--number", "5"]);
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
@@ -185,11 +169,7 @@ fn no_successful_request_is_4_and_run_json_says_why() {
 #[test]
 fn no_agents_is_5() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port();
+    let port = swarm_tests::free_port();
     std::fs::write(tmp.path().join("p.txt"), "hello\n").expect("dataset");
     let plan = format!(
         "version: 1
@@ -208,7 +188,7 @@ workloads:
 "
     );
     std::fs::write(tmp.path().join("plan.yaml"), plan).expect("plan");
-    let o = Command::new(bin("coordinator"))
+    let o = Command::new(swarm_tests::workspace_bin("coordinator"))
         .current_dir(tmp.path())
         .args(["run", "--quiet", "--outputs-dir", "out", "plan.yaml"])
         .output()
@@ -225,7 +205,7 @@ async fn a_cancelled_run_is_130() {
     let tmp = tempfile::tempdir().expect("tempdir");
     std::fs::write(tmp.path().join("p.txt"), "hello\n").expect("dataset");
     let url = format!("{}/v1/chat/completions", sim.url());
-    let mut child = Command::new(bin("coordinator"))
+    let mut child = Command::new(swarm_tests::workspace_bin("coordinator"))
         .current_dir(tmp.path())
         .args([
             "perf",

@@ -12,18 +12,6 @@ use std::time::{Duration, Instant};
 use swarm_tests::schemas::read_json;
 use swarm_tests::start_sim;
 
-fn bin(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("test exe");
-    let dir = exe.parent().and_then(Path::parent).expect("target/debug");
-    let p = dir.join(name);
-    assert!(
-        p.exists(),
-        "{} missing: build the workspace first (cargo build --workspace)",
-        p.display()
-    );
-    p
-}
-
 struct Proc(Child);
 
 impl Drop for Proc {
@@ -83,11 +71,7 @@ struct Ran {
 /// the run folder and the coordinator's peak RSS.
 fn run_plan(dir: &Path, sim_url: &str, dataset: &str, out: &str) -> Ran {
     std::fs::write(dir.join("token"), "big-data\n").expect("token");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port();
+    let port = swarm_tests::free_port();
     let plan = format!(
         "version: 1
 name: big
@@ -109,7 +93,7 @@ workloads:
     let log_path = dir.join(format!("{out}.log"));
     let log = std::fs::File::create(&log_path).expect("log");
     let mut coord = Proc(
-        Command::new(bin("coordinator"))
+        Command::new(swarm_tests::workspace_bin("coordinator"))
             .args(["run", "--quiet", "--outputs-dir"])
             .arg(dir.join(out))
             .arg(dir.join("plan.yaml"))
@@ -124,7 +108,7 @@ workloads:
         .iter()
         .map(|id| {
             Proc(
-                Command::new(bin("agent"))
+                Command::new(swarm_tests::workspace_bin("agent"))
                     .args(["--coordinator", &format!("http://127.0.0.1:{port}")])
                     .args(["--id", id])
                     .arg("--token-file")
