@@ -3,7 +3,7 @@
 //! successful request, 5 no agents, 130 cancelled. A failed stage says why in run.json.
 
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
