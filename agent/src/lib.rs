@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod client;
+pub mod nofile;
 pub mod perf;
 pub mod sandbox;
 pub mod session;

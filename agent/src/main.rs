@@ -12,6 +12,7 @@ async fn main() -> std::process::ExitCode {
                 return std::process::ExitCode::FAILURE;
             }
         };
+    swarm_agent::nofile::raise_and_log();
     let cancel = swarm_agent::signal::cancel_on_signal(
         "interrupted: stopping shards, reporting what was measured (Ctrl-C again to abort)",
     );

@@ -65,6 +65,39 @@ pub struct TargetSpec {
     pub read_timeout_s: f64,
     /// Longest a whole request may take, seconds.
     pub total_timeout_s: f64,
+    /// HTTP version, connections and trust.
+    #[serde(default)]
+    pub transport: Transport,
+}
+
+/// How the client connects to a target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Transport {
+    /// Speak HTTP/2 only (TLS offers just h2 by ALPN; plain http uses prior knowledge). Off: HTTP/1.1 with one
+    /// connection per request in flight, as EvalScope and wrk do.
+    #[serde(default)]
+    pub http2: bool,
+    /// With `http2`: connections the streams are spread over, round-robin (at least 1).
+    #[serde(default = "one")]
+    pub http2_connections: u32,
+    /// A CA certificate (PEM) trusted besides the system roots, for private endpoints.
+    #[serde(default)]
+    pub ca_pem: Option<String>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+impl Default for Transport {
+    fn default() -> Self {
+        Self {
+            http2: false,
+            http2_connections: 1,
+            ca_pem: None,
+        }
+    }
 }
 
 impl TargetSpec {
@@ -255,6 +288,7 @@ mod tests {
             connect_timeout_s: 1.0,
             read_timeout_s: 2.0,
             total_timeout_s: 3.0,
+            transport: Default::default(),
         };
         let r = t.redacted();
         let json = serde_json::to_string(&r).unwrap();

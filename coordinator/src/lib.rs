@@ -19,6 +19,7 @@ pub mod preflight;
 pub mod report;
 pub mod run;
 pub mod think;
+pub mod transport_args;
 
 use tokio_util::sync::CancellationToken;
 

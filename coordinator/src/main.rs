@@ -15,6 +15,8 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
+    // local agents run in this process: they need the sockets too
+    swarm_agent::nofile::raise_and_log();
     // the dashboard ends by Ctrl-C: that is its normal end, not a cancelled run
     let serves = matches!(cli.command, swarm_coordinator::cli::Command::App(_));
     let cancel = swarm_agent::signal::cancel_on_signal(match cli.command {

@@ -26,6 +26,12 @@ pub struct Args {
     /// YAML config file (see `SimConfig`).
     #[arg(long)]
     pub config: Option<PathBuf>,
+    /// Serve HTTPS (HTTP/2 or HTTP/1.1 by ALPN) with this certificate chain (PEM).
+    #[arg(long, requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM).
+    #[arg(long, requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
     /// Model id to list and to echo when a request names none.
     #[arg(long)]
     pub model: Option<String>,
@@ -167,7 +173,14 @@ fn set<T>(slot: &mut T, value: Option<T>) {
 pub async fn run(args: Args, cancel: CancellationToken) -> anyhow::Result<()> {
     let config = args.load_config().await?;
     let bind = SocketAddr::new(args.host, args.port);
-    let sim = crate::start(config, bind, cancel.clone())
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(c), Some(k)) => Some(crate::SimTls {
+            cert_pem: std::fs::read(c).with_context(|| format!("cannot read {}", c.display()))?,
+            key_pem: std::fs::read(k).with_context(|| format!("cannot read {}", k.display()))?,
+        }),
+        _ => None,
+    };
+    let sim = crate::start_with(config, bind, tls, cancel.clone())
         .await
         .context("cannot start llm-sim")?;
     tracing::info!(url = %sim.url(), "serving; ctrl-c stops");

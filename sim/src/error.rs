@@ -14,6 +14,9 @@ pub enum SimError {
         /// Why the bind failed.
         source: std::io::Error,
     },
+    /// The TLS certificate or key is unusable.
+    #[error("tls: {0}")]
+    Tls(String),
     /// The bound listener could not report its own address.
     #[error("cannot read the listener's local address: {0}")]
     LocalAddr(std::io::Error),

@@ -53,6 +53,6 @@ pub use config::{
 pub use dist::Dist;
 pub use error::SimError;
 pub use faults::{FAULT_HEADER, Fault, UnknownFault};
-pub use server::{SimHandle, serve, start};
+pub use server::{MAX_CONCURRENT_STREAMS, SimHandle, SimTls, serve, start, start_with};
 pub use thoughts::{ThoughtsConfig, final_answer, reasoning_paragraphs, with_thinking};
 pub use truth::{TruthEntry, TruthLog};

@@ -9,9 +9,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
-use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::{JoinHandle, JoinSet};
 use tokio_util::sync::CancellationToken;
@@ -84,6 +84,50 @@ fn json_string(s: &str) -> String {
     serde_json::Value::from(s).to_string()
 }
 
+/// Streams one HTTP/2 connection may carry at once (hypercorn's default; nginx allows 128).
+pub const MAX_CONCURRENT_STREAMS: u32 = 100;
+
+/// TLS for the simulator: it then speaks HTTPS, offering HTTP/2 and HTTP/1.1 by ALPN.
+#[derive(Clone)]
+pub struct SimTls {
+    /// Certificate chain, PEM.
+    pub cert_pem: Vec<u8>,
+    /// Private key, PEM.
+    pub key_pem: Vec<u8>,
+}
+
+impl std::fmt::Debug for SimTls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimTls").finish_non_exhaustive()
+    }
+}
+
+fn acceptor(tls: &SimTls) -> Result<tokio_rustls::TlsAcceptor, SimError> {
+    let bad = |e: String| SimError::Tls(e);
+    let certs = rustls_pemfile_certs(&tls.cert_pem).map_err(bad)?;
+    use rustls::pki_types::pem::PemObject;
+    let key = rustls::pki_types::PrivateKeyDer::from_pem_slice(&tls.key_pem)
+        .map_err(|e| bad(format!("private key: {e}")))?;
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| bad(e.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| bad(e.to_string()))?;
+    cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(cfg)))
+}
+
+fn rustls_pemfile_certs(
+    pem: &[u8],
+) -> Result<Vec<rustls::pki_types::CertificateDer<'static>>, String> {
+    use rustls::pki_types::pem::PemObject;
+    rustls::pki_types::CertificateDer::pem_slice_iter(pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("certificate: {e}"))
+}
+
 /// A running simulator started by [`start`].
 ///
 /// Dropping the handle stops the server too (without waiting for it).
@@ -93,6 +137,8 @@ pub struct SimHandle {
     pub addr: SocketAddr,
     /// The server's truth log (empty unless `record_truth` is set).
     pub truth: TruthLog,
+    connections: Arc<AtomicU64>,
+    tls: bool,
     cancel: CancellationToken,
     task: Option<JoinHandle<Result<(), SimError>>>,
 }
@@ -100,7 +146,13 @@ pub struct SimHandle {
 impl SimHandle {
     /// The server's base URL, e.g. `http://127.0.0.1:8000` (no trailing slash).
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    /// Connections accepted so far.
+    pub fn connections(&self) -> u64 {
+        self.connections.load(Ordering::Relaxed)
     }
 
     /// Stops accepting, lets in-flight answers finish (for up to a few seconds), and waits.
@@ -130,7 +182,18 @@ pub async fn start(
     bind: SocketAddr,
     cancel: CancellationToken,
 ) -> Result<SimHandle, SimError> {
+    start_with(config, bind, None, cancel).await
+}
+
+/// Like [`start`], speaking HTTPS (HTTP/2 or HTTP/1.1 by ALPN) when `tls` is given.
+pub async fn start_with(
+    config: SimConfig,
+    bind: SocketAddr,
+    tls: Option<SimTls>,
+    cancel: CancellationToken,
+) -> Result<SimHandle, SimError> {
     config.validate()?;
+    let acceptor = tls.as_ref().map(acceptor).transpose()?;
     let key = load_answer_key(&config).await?;
     let listener = TcpListener::bind(bind)
         .await
@@ -139,11 +202,19 @@ pub async fn start(
     let truth = TruthLog::new();
     let cancel = cancel.child_token();
     let shared = Shared::new(config, truth.clone(), cancel.clone()).with_answer_key(key);
-    let task = tokio::spawn(serve_shared(listener, Arc::new(shared)));
-    tracing::info!(%addr, "llm-sim listening");
+    let connections = Arc::new(AtomicU64::new(0));
+    let task = tokio::spawn(serve_shared(
+        listener,
+        Arc::new(shared),
+        acceptor,
+        Arc::clone(&connections),
+    ));
+    tracing::info!(%addr, tls = tls.is_some(), "llm-sim listening");
     Ok(SimHandle {
         addr,
         truth,
+        connections,
+        tls: tls.is_some(),
         cancel,
         task: Some(task),
     })
@@ -160,7 +231,7 @@ pub async fn serve(
     config.validate()?;
     let key = load_answer_key(&config).await?;
     let shared = Shared::new(config, truth, cancel).with_answer_key(key);
-    serve_shared(listener, Arc::new(shared)).await
+    serve_shared(listener, Arc::new(shared), None, Default::default()).await
 }
 
 /// Reads the configured answer key, if any.
@@ -179,10 +250,20 @@ async fn load_answer_key(config: &SimConfig) -> Result<Option<AnswerKey>, SimErr
     Ok(Some(key))
 }
 
-async fn serve_shared(listener: TcpListener, shared: Arc<Shared>) -> Result<(), SimError> {
+async fn serve_shared(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    connections: Arc<AtomicU64>,
+) -> Result<(), SimError> {
     let cancel = shared.cancel.clone();
-    let mut builder = http1::Builder::new();
-    builder.timer(TokioTimer::new()).keep_alive(true);
+    // HTTP/1.1, or HTTP/2 when the client says so (ALPN over TLS, the preface over plain TCP)
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder.http1().timer(TokioTimer::new()).keep_alive(true);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_concurrent_streams(MAX_CONCURRENT_STREAMS);
     let builder = Arc::new(builder);
     let mut conns = JoinSet::new();
 
@@ -199,7 +280,8 @@ async fn serve_shared(listener: TcpListener, shared: Arc<Shared>) -> Result<(), 
             }
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
-                    conns.spawn(serve_conn(builder.clone(), stream, peer, shared.clone()));
+                    connections.fetch_add(1, Ordering::Relaxed);
+                    conns.spawn(serve_conn(builder.clone(), stream, peer, shared.clone(), tls.clone()));
                 }
                 Err(e) => {
                     // Usually out of file descriptors: back off instead of spinning.
@@ -227,17 +309,36 @@ async fn serve_shared(listener: TcpListener, shared: Arc<Shared>) -> Result<(), 
 
 /// Serves one connection until the peer closes it or the server shuts down.
 async fn serve_conn(
-    builder: Arc<http1::Builder>,
+    builder: Arc<auto::Builder<TokioExecutor>>,
     stream: TcpStream,
     peer: SocketAddr,
     shared: Arc<Shared>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
 ) {
     if let Err(e) = stream.set_nodelay(true) {
         tracing::debug!(%peer, error = %e, "cannot set TCP_NODELAY");
     }
-    let cancel = shared.cancel.clone();
     let reset = ResetSwitch::default();
-    let io = TokioIo::new(ConnIo::new(stream, reset.clone()));
+    let io = ConnIo::new(stream, reset.clone());
+    match tls {
+        None => serve_io(builder, TokioIo::new(io), peer, shared, reset).await,
+        Some(acceptor) => match acceptor.accept(io).await {
+            Ok(tls) => serve_io(builder, TokioIo::new(tls), peer, shared, reset).await,
+            Err(e) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+        },
+    }
+}
+
+async fn serve_io<I>(
+    builder: Arc<auto::Builder<TokioExecutor>>,
+    io: TokioIo<I>,
+    peer: SocketAddr,
+    shared: Arc<Shared>,
+    reset: ResetSwitch,
+) where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let cancel = shared.cancel.clone();
     let service = service_fn(move |req| {
         let shared = shared.clone();
         let reset = reset.clone();

@@ -38,6 +38,7 @@ pub fn sim_target(sim: &SimHandle, api: ApiKind) -> TargetSpec {
         connect_timeout_s: 5.0,
         read_timeout_s: 5.0,
         total_timeout_s: 30.0,
+        transport: Default::default(),
     }
 }
 

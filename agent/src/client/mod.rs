@@ -5,6 +5,7 @@ pub mod chunk;
 pub mod meter;
 pub mod sse;
 mod tokens;
+pub mod transport;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -59,7 +60,7 @@ pub struct Completion {
 /// Measures requests against one endpoint. Cheap to share: clone the `Arc`.
 #[derive(Debug)]
 pub struct EndpointClient {
-    http: reqwest::Client,
+    http: transport::Pool,
     url: reqwest::Url,
     total_timeout: Duration,
     read_timeout: Duration,
@@ -109,16 +110,7 @@ impl EndpointClient {
             headers.insert(name, value);
         }
         // fixed headers live on the client: no per-request header map is built on the hot path
-        let http = reqwest::Client::builder()
-            .default_headers(headers)
-            .connect_timeout(secs(target.connect_timeout_s))
-            .pool_max_idle_per_host(pool)
-            .pool_idle_timeout(Duration::from_secs(90))
-            .tcp_nodelay(true)
-            // a redirect would send traffic (and the API key) to a host the plan did not name
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| ClientError::Build(e.to_string()))?;
+        let http = transport::Pool::new(target, headers, pool)?;
         Ok(Self {
             http,
             url,
@@ -126,6 +118,16 @@ impl EndpointClient {
             read_timeout: secs(target.read_timeout_s),
             tokenizer,
         })
+    }
+
+    /// Connections opened to the endpoint so far.
+    pub fn connections(&self) -> u64 {
+        self.http.connections()
+    }
+
+    /// The HTTP version answers came back in, once one came.
+    pub fn http_version(&self) -> Option<transport::HttpVersion> {
+        self.http.version()
     }
 
     /// Sends one request body and measures it. The returned record's times are relative to the
@@ -236,6 +238,7 @@ impl EndpointClient {
     ) -> Result<(), (ErrorClass, String)> {
         let resp = self
             .http
+            .client()
             .post(self.url.clone())
             .header("x-request-id", request_id)
             .body(body)
@@ -243,6 +246,7 @@ impl EndpointClient {
             .await
             .map_err(transport_error)?;
         *status = resp.status().as_u16();
+        self.http.saw(resp.version());
         progress_us.store(t0.elapsed().as_micros() as u64, Ordering::Relaxed);
         if !resp.status().is_success() {
             let class = ErrorClass::from_status(*status);
@@ -313,6 +317,10 @@ fn transport_error(e: reqwest::Error) -> (ErrorClass, String) {
         detail.push_str(": ");
         detail.push_str(&s.to_string());
         src = s.source();
+    }
+    if let Some(hint) = crate::nofile::hint(&detail) {
+        // the hint first: clipping must not cut it off
+        detail = format!("{hint}: {detail}");
     }
     (class, clip(&detail))
 }

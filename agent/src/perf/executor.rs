@@ -49,6 +49,10 @@ pub struct ShardOutcome {
     pub stop: StopReason,
     /// Measured phase length.
     pub elapsed: Duration,
+    /// Connections the client opened to the target (warmup included).
+    pub connections: u64,
+    /// The HTTP version answers came back in.
+    pub http_version: Option<crate::client::transport::HttpVersion>,
 }
 
 /// Why a shard could not run at all (nothing was measured).
@@ -171,5 +175,7 @@ pub async fn run_shard(
         requests: ctx.started.load(std::sync::atomic::Ordering::Relaxed),
         stop,
         elapsed: ctx.epoch.elapsed(),
+        connections: ctx.client.connections(),
+        http_version: ctx.client.http_version(),
     })
 }

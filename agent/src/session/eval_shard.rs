@@ -260,6 +260,7 @@ pub async fn run(
             last: Some(Snapshot::default()),
             requests: done,
             stop: stop.into(),
+            ..Default::default()
         }))
         .await
     }

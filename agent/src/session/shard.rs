@@ -198,6 +198,16 @@ impl Reporter {
                 last: Some(last),
                 requests: outcome.requests,
                 stop: stop_name(outcome.stop).to_string(),
+                connections: outcome.connections,
+                http_version: match outcome.http_version {
+                    None => swarm_proto::HttpVersion::Unspecified,
+                    Some(crate::client::transport::HttpVersion::Http1) => {
+                        swarm_proto::HttpVersion::HttpVersion11
+                    }
+                    Some(crate::client::transport::HttpVersion::Http2) => {
+                        swarm_proto::HttpVersion::HttpVersion2
+                    }
+                } as i32,
             }))
             .await
     }
@@ -305,6 +315,8 @@ pub async fn run(
             Ok(Ok(outcome)) => {
                 tracing::info!(
                     requests = outcome.requests,
+                    connections = outcome.connections,
+                    http = outcome.http_version.map(|v| v.as_str()),
                     stop = stop_name(outcome.stop),
                     elapsed_s = outcome.elapsed.as_secs_f64(),
                     "shard done"

@@ -334,6 +334,7 @@ fn target(port: u16, file: &str) -> TargetSpec {
         connect_timeout_s: 5.0,
         read_timeout_s: 5.0,
         total_timeout_s: 5.0,
+        transport: Default::default(),
     }
 }
 

@@ -67,6 +67,9 @@ pub struct EvalArgs {
     /// the command stops with exit status 3 and says why).
     #[arg(long)]
     pub no_test_connection: bool,
+    /// How agents connect to the target.
+    #[command(flatten)]
+    pub transport: crate::transport_args::TransportArgs,
 }
 
 impl EvalArgs {
@@ -126,6 +129,7 @@ impl EvalArgs {
                 connect_timeout_s: 10.0,
                 read_timeout_s: 60.0,
                 total_timeout_s: 60.0,
+                transport: Default::default(),
             },
             _ => self.target()?,
         };
@@ -163,6 +167,7 @@ impl EvalArgs {
             connect_timeout_s: 10.0,
             read_timeout_s: timeout,
             total_timeout_s: timeout,
+            transport: self.transport.transport()?,
         })
     }
 }

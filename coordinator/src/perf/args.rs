@@ -140,6 +140,9 @@ pub struct PerfArgs {
     /// the command stops with exit status 3 and says why).
     #[arg(long)]
     pub no_test_connection: bool,
+    /// How agents connect to the target.
+    #[command(flatten)]
+    pub transport: crate::transport_args::TransportArgs,
 }
 
 /// `--on-bad-line` values.
@@ -276,6 +279,7 @@ impl PerfArgs {
             connect_timeout_s: self.connect_timeout,
             read_timeout_s: self.read_timeout,
             total_timeout_s: self.total_timeout,
+            transport: self.transport.transport()?,
         })
     }
 

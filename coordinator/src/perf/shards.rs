@@ -49,6 +49,17 @@ pub struct Shard {
     pub skew_us: Option<i64>,
     /// What the agent pulled for this shard's prompts (reported in `ShardStarted`).
     pub fetched: Option<Fetched>,
+    /// How its client reached the target (reported in `ShardDone`).
+    pub link: Option<Link>,
+}
+
+/// How one shard's client reached the target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Link {
+    /// Connections it opened.
+    pub connections: u64,
+    /// `HTTP/1.1`, `HTTP/2`, or None when no answer came.
+    pub http: Option<&'static str>,
 }
 
 /// Prompts an agent pulled for one shard, as it reported them.
@@ -125,6 +136,7 @@ impl Book {
                 status: ShardStatus::Running,
                 skew_us: None,
                 fetched: None,
+                link: None,
             },
         );
         Ok(())

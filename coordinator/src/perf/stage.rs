@@ -57,6 +57,8 @@ pub struct StageResult {
     pub per_label: Vec<LabelView>,
     /// Whether it produced a result.
     pub status: StageStatus,
+    /// How it reached the target (`HTTP/1.1, 8 connections from 2 agents`), once answers came.
+    pub link: Option<String>,
 }
 
 /// Whether a stage produced a result, and why not.
@@ -188,6 +190,38 @@ struct Breakdown<'a> {
     events: &'a [StageEvent],
     /// Per agent: the prompts it pulled for this stage against the bytes of its own prompts.
     prompts: std::collections::BTreeMap<String, PromptTransfer>,
+    /// Per agent: the connections its shards opened and the HTTP version answers came in.
+    connections: std::collections::BTreeMap<String, AgentLink>,
+}
+
+/// How one agent reached the target during a stage.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct AgentLink {
+    /// Connections its shards opened (warmup included).
+    pub connections: u64,
+    /// `HTTP/1.1` or `HTTP/2` (None when no answer came).
+    pub http: Option<&'static str>,
+}
+
+/// One line on how the stage reached its target: version and connections over the agents.
+pub fn link_line(book: &Book) -> Option<String> {
+    let mut connections = 0;
+    let mut http = None;
+    let mut agents = std::collections::BTreeSet::new();
+    for s in book.shards.values() {
+        if let Some(l) = s.link {
+            connections += l.connections;
+            http = http.or(l.http);
+            agents.insert(s.agent.as_str());
+        }
+    }
+    let http = http?;
+    let n = agents.len();
+    Some(format!(
+        "{http}, {connections} connection{} from {n} agent{}",
+        if connections == 1 { "" } else { "s" },
+        if n == 1 { "" } else { "s" }
+    ))
 }
 
 /// What one agent pulled for its shards' prompts in a stage.
@@ -365,10 +399,18 @@ impl Ctx<'_> {
                     return Ok(());
                 }
                 let unasked_cancel = d.stop == "cancelled" && !stage_cancelled;
-                if let Some(s) = self.book.shards.get_mut(&d.shard_id)
-                    && s.status == ShardStatus::Running
-                {
-                    s.status = ShardStatus::Done(d.stop);
+                if let Some(s) = self.book.shards.get_mut(&d.shard_id) {
+                    s.link = Some(super::shards::Link {
+                        connections: d.connections,
+                        http: match swarm_proto::HttpVersion::try_from(d.http_version) {
+                            Ok(swarm_proto::HttpVersion::HttpVersion11) => Some("HTTP/1.1"),
+                            Ok(swarm_proto::HttpVersion::HttpVersion2) => Some("HTTP/2"),
+                            _ => None,
+                        },
+                    });
+                    if s.status == ShardStatus::Running {
+                        s.status = ShardStatus::Done(d.stop);
+                    }
                 }
                 if unasked_cancel {
                     // the agent stopped on its own (shutdown, lost link): finish its budget elsewhere
@@ -706,6 +748,7 @@ pub async fn run_stage(
         &book.whole,
     )?;
     let per_label = write_breakdown(dir, &job.prompts, stage, groups, &book, &events)?;
+    let link = link_line(&book);
     series.write(dir, started.elapsed().as_secs_f64(), &book.whole.counters)?;
     Ok(StageResult {
         stage: stage.clone(),
@@ -715,6 +758,7 @@ pub async fn run_stage(
         stopped,
         per_label,
         status,
+        link,
     })
 }
 
@@ -825,6 +869,14 @@ fn write_breakdown(
         t.slice_bytes += set.slice_bytes(&s.spec.prompts);
         t.slice_prompts += s.spec.prompts.count;
     }
+    let mut connections: std::collections::BTreeMap<String, AgentLink> = Default::default();
+    for s in book.shards.values() {
+        if let Some(l) = s.link {
+            let a = connections.entry(s.agent.clone()).or_default();
+            a.connections += l.connections;
+            a.http = a.http.or(l.http);
+        }
+    }
     let shards = book
         .shards
         .values()
@@ -835,6 +887,7 @@ fn write_breakdown(
                 "planned": s.spec.number, "reported": s.counters.total, "start_skew_us": s.skew_us,
                 "prompts": {"start": s.spec.prompts.start, "count": s.spec.prompts.count, "bytes": set.slice_bytes(&s.spec.prompts)},
                 "fetched": s.fetched,
+                "link": s.link,
             })
         })
         .collect();
@@ -846,6 +899,7 @@ fn write_breakdown(
             shards,
             events,
             prompts,
+            connections,
         },
     )?;
     Ok(per_label)

@@ -35,6 +35,38 @@ struct JobArgs<'a> {
     stages: &'a [super::job::StageSpec],
 }
 
+/// Streams per HTTP/2 connection that common servers allow (hypercorn 100, nginx 128).
+pub const TYPICAL_MAX_STREAMS: u32 = 100;
+
+/// Why `stage` may queue requests on our side over HTTP/2: more in flight than the connections'
+/// streams can carry at a typical server limit.
+pub fn stream_warning(job: &PerfJob, stage: &super::job::StageSpec) -> Option<String> {
+    stream_warning_for(&job.target, stage)
+}
+
+/// [`stream_warning`] for a target.
+pub fn stream_warning_for(
+    target: &swarm_common::shard::TargetSpec,
+    stage: &super::job::StageSpec,
+) -> Option<String> {
+    let t = &target.transport;
+    if !t.http2 {
+        return None;
+    }
+    let in_flight = stage.load.concurrency();
+    let capacity = t
+        .http2_connections
+        .max(1)
+        .saturating_mul(TYPICAL_MAX_STREAMS);
+    (in_flight > capacity).then(|| {
+        format!(
+            "{in_flight} requests in flight over {} HTTP/2 connection(s): a server allowing {TYPICAL_MAX_STREAMS} streams per connection queues the rest on the client, inside TTFT; raise --http2-connections to at least {}",
+            t.http2_connections,
+            in_flight.div_ceil(TYPICAL_MAX_STREAMS)
+        )
+    })
+}
+
 /// The worst outcome among `results`, with the failed stages' descriptions.
 pub fn outcome(job: &str, results: &[StageResult]) -> (crate::outcome::Exit, Vec<String>) {
     let mut exit = crate::outcome::Exit::Ok;
@@ -80,6 +112,9 @@ pub async fn run_sweep(
         if cancel.is_cancelled() {
             break;
         }
+        if let Some(w) = stream_warning(job, stage) {
+            eprintln!("warning: {} / {}: {w}", job.name, stage.name);
+        }
         let dir = stage_dir(run_dir, &job.name, &stage.name);
         // agents lost in an earlier stage take no part in this one
         let live: Vec<Group> = groups
@@ -113,6 +148,9 @@ pub async fn run_sweep(
             println!("\n{} / {} ({})", job.name, stage.name, r.stopped);
             if r.status != super::stage::StageStatus::Ok {
                 println!("{}", r.status.describe());
+            }
+            if let Some(link) = &r.link {
+                println!("{link}");
             }
             println!(
                 "{}",

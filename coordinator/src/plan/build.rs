@@ -134,6 +134,12 @@ pub fn target_spec(
         connect_timeout_s: t.timeouts.connect_s,
         read_timeout_s: t.timeouts.read_s,
         total_timeout_s: t.timeouts.total_s,
+        transport: crate::transport_args::transport(
+            t.http2,
+            t.http2_connections,
+            t.tls_ca.as_ref().map(|p| plan_dir.join(p)).as_deref(),
+        )
+        .with_context(|| format!("target {}", t.name))?,
     })
 }
 

@@ -147,6 +147,19 @@ pub struct TargetDef {
     /// and stop with exit status 3 if it fails (EvalScope's connection test; default true).
     #[serde(default = "yes_target")]
     pub test_connection: bool,
+    /// Speak HTTP/2 (default: HTTP/1.1, one connection per request in flight, as EvalScope).
+    #[serde(default)]
+    pub http2: bool,
+    /// With `http2`: connections per agent the streams are spread over (default 1).
+    #[serde(default = "one_connection")]
+    pub http2_connections: u32,
+    /// A CA certificate (PEM file, relative to the plan) trusted besides the system roots.
+    #[serde(default)]
+    pub tls_ca: Option<PathBuf>,
+}
+
+fn one_connection() -> u32 {
+    1
 }
 
 fn yes_target() -> bool {

@@ -61,6 +61,7 @@ impl Judge {
             connect_timeout_s: 10.0,
             read_timeout_s: 300.0,
             total_timeout_s: 600.0,
+            transport: Default::default(),
         };
         let client = EndpointClient::new(&target, None, pool.max(1))?;
         Ok(Self {

@@ -29,6 +29,7 @@ pub fn closed_shard(
             connect_timeout_s: 30.0,
             read_timeout_s: 60.0,
             total_timeout_s: 120.0,
+            transport: Default::default(),
         },
         gen_params: GenParams {
             stream,

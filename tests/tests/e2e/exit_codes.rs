@@ -252,3 +252,53 @@ async fn a_cancelled_run_is_130() {
     assert_eq!(status.code(), Some(130));
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn running_out_of_sockets_names_the_open_file_limit() {
+    let mut cfg = llm_sim::SimConfig::instant();
+    cfg.latency.ttft_ms = llm_sim::Dist::fixed(300.0);
+    let sim = start_sim(cfg).await;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    std::fs::write(tmp.path().join("p.txt"), "hello\n").expect("dataset");
+    let url = format!("{}/v1/chat/completions", sim.url());
+    let coordinator = swarm_tests::workspace_bin("coordinator");
+    // a soft and hard limit of 128 descriptors, 300 streams asked for
+    let script = format!(
+        "ulimit -n 128 && exec '{}' perf --dataset line_by_line --dataset-path p.txt --url '{url}' \
+         --number 300 --parallel 300 --max-tokens 2 --outputs-dir out --no-test-connection",
+        coordinator.display()
+    );
+    let o = Command::new("sh")
+        .current_dir(tmp.path())
+        .args(["-c", &script])
+        .output()
+        .expect("runs");
+    sim.shutdown().await;
+    let out = tmp.path().join("out");
+    let run = std::fs::read_dir(&out)
+        .expect("a run folder")
+        .next()
+        .expect("one")
+        .expect("entry")
+        .path();
+    let stage = run.join("perf/perf/parallel_300_number_300");
+    let summary = read_json(&stage.join("summary.json"));
+    let failed = summary["failed"].as_u64().expect("failed");
+    assert!(
+        failed > 0,
+        "300 streams cannot fit in 128 descriptors: {}",
+        stderr(&o)
+    );
+    let db = rusqlite::Connection::open(stage.join("requests.sqlite")).expect("sqlite");
+    let detail: String = db
+        .query_row(
+            "SELECT error_detail FROM requests WHERE error IS NOT NULL LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .expect("a failed request");
+    assert!(
+        detail.contains("the open-file limit is 128"),
+        "the error names the limit: {detail}"
+    );
+}

@@ -161,6 +161,7 @@ async fn refused_connection_is_a_connect_error() {
         connect_timeout_s: 2.0,
         read_timeout_s: 2.0,
         total_timeout_s: 5.0,
+        transport: Default::default(),
     };
     let client = EndpointClient::new(&target, None, 1).expect("client");
     let prompt = Prompt::text("x");

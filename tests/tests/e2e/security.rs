@@ -44,6 +44,7 @@ fn target(port: u16) -> TargetSpec {
         connect_timeout_s: 2.0,
         read_timeout_s: 2.0,
         total_timeout_s: 5.0,
+        transport: Default::default(),
     }
 }
 

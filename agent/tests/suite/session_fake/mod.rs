@@ -265,6 +265,7 @@ pub fn closed_spec(
             connect_timeout_s: 5.0,
             read_timeout_s: 10.0,
             total_timeout_s: 20.0,
+            transport: Default::default(),
         },
         gen_params: GenParams {
             stream: true,

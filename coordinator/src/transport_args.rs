@@ -1,0 +1,58 @@
+//! The flags that choose how agents connect to a target (perf and eval share them).
+
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::Args;
+use swarm_common::shard::Transport;
+
+/// `--http2`, `--http2-connections`, `--tls-ca`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct TransportArgs {
+    /// Speak HTTP/2 to the target (only h2 is offered by ALPN over https). Without it each
+    /// request in flight has its own HTTP/1.1 connection, as EvalScope and wrk do.
+    #[arg(long)]
+    pub http2: bool,
+    /// With --http2: connections per agent the streams are spread over (servers allow about 100
+    /// streams per connection; more wait on the client, inside TTFT).
+    #[arg(long, default_value_t = 1, requires = "http2",
+          value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub http2_connections: u32,
+    /// A CA certificate (PEM) to trust besides the system roots, for a private endpoint.
+    #[arg(long)]
+    pub tls_ca: Option<PathBuf>,
+}
+
+impl TransportArgs {
+    /// The transport these flags ask for (the CA file read now).
+    pub fn transport(&self) -> anyhow::Result<Transport> {
+        transport(self.http2, self.http2_connections, self.tls_ca.as_deref())
+    }
+}
+
+/// A transport of `http2` over `connections`, trusting the CA in `ca` (read now).
+pub fn transport(
+    http2: bool,
+    connections: u32,
+    ca: Option<&std::path::Path>,
+) -> anyhow::Result<Transport> {
+    if connections == 0 {
+        bail!("http2_connections must be at least 1");
+    }
+    let ca_pem = match ca {
+        Some(p) => {
+            let pem = std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read the CA certificate {}", p.display()))?;
+            if !pem.contains("-----BEGIN CERTIFICATE-----") {
+                bail!("{}: not a PEM certificate", p.display());
+            }
+            Some(pem)
+        }
+        None => None,
+    };
+    Ok(Transport {
+        http2,
+        http2_connections: connections,
+        ca_pem,
+    })
+}
