@@ -81,6 +81,10 @@ pub struct Transport {
     /// With `http2`: connections the streams are spread over, round-robin (at least 1).
     #[serde(default = "one")]
     pub http2_connections: u32,
+    /// With `http2`: streams one connection carries at once (servers allow about 100); more
+    /// requests wait on the client and that wait is measured as client queueing.
+    #[serde(default = "hundred")]
+    pub http2_max_streams: u32,
     /// A CA certificate (PEM) trusted besides the system roots, for private endpoints.
     #[serde(default)]
     pub ca_pem: Option<String>,
@@ -90,11 +94,16 @@ fn one() -> u32 {
     1
 }
 
+fn hundred() -> u32 {
+    100
+}
+
 impl Default for Transport {
     fn default() -> Self {
         Self {
             http2: false,
             http2_connections: 1,
+            http2_max_streams: 100,
             ca_pem: None,
         }
     }

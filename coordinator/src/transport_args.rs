@@ -18,6 +18,11 @@ pub struct TransportArgs {
     #[arg(long, default_value_t = 1, requires = "http2",
           value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub http2_connections: u32,
+    /// With --http2: streams one connection carries at once (nginx allows 128, hypercorn 100);
+    /// more requests wait on the client, measured apart as client queueing, never inside TTFT.
+    #[arg(long, default_value_t = 100, requires = "http2",
+          value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub http2_max_streams: u32,
     /// A CA certificate (PEM) to trust besides the system roots, for a private endpoint.
     #[arg(long)]
     pub tls_ca: Option<PathBuf>,
@@ -26,18 +31,27 @@ pub struct TransportArgs {
 impl TransportArgs {
     /// The transport these flags ask for (the CA file read now).
     pub fn transport(&self) -> anyhow::Result<Transport> {
-        transport(self.http2, self.http2_connections, self.tls_ca.as_deref())
+        transport(
+            self.http2,
+            self.http2_connections,
+            self.http2_max_streams,
+            self.tls_ca.as_deref(),
+        )
     }
 }
 
-/// A transport of `http2` over `connections`, trusting the CA in `ca` (read now).
+/// A transport of `http2` over `connections` of `max_streams` streams each, trusting the CA in `ca` (read now).
 pub fn transport(
     http2: bool,
     connections: u32,
+    max_streams: u32,
     ca: Option<&std::path::Path>,
 ) -> anyhow::Result<Transport> {
     if connections == 0 {
         bail!("http2_connections must be at least 1");
+    }
+    if max_streams == 0 {
+        bail!("http2_max_streams must be at least 1");
     }
     let ca_pem = match ca {
         Some(p) => {
@@ -53,6 +67,7 @@ pub fn transport(
     Ok(Transport {
         http2,
         http2_connections: connections,
+        http2_max_streams: max_streams,
         ca_pem,
     })
 }

@@ -6,6 +6,7 @@ pub mod meter;
 pub mod sse;
 mod tokens;
 pub mod transport;
+mod wire_body;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -169,6 +170,8 @@ impl EndpointClient {
         let t0 = Instant::now();
         let deadline = t0 + self.total_timeout;
         let progress_us = AtomicU64::new(0);
+        let taken = Arc::new(std::sync::OnceLock::new());
+        let body = reqwest::Body::wrap(wire_body::WireBody::new(body, Arc::clone(&taken)));
         let exchange = self.exchange(body, request_id, t0, &progress_us, &mut meter, &mut status);
         let outcome = tokio::select! {
             r = exchange => r,
@@ -207,6 +210,9 @@ impl EndpointClient {
             status,
             error,
             error_detail,
+            queue_us: taken
+                .get()
+                .map(|at| at.saturating_duration_since(t0).as_micros() as u64),
             ..Default::default()
         };
         (record, completion)
@@ -229,16 +235,16 @@ impl EndpointClient {
 
     async fn exchange(
         &self,
-        body: Bytes,
+        body: reqwest::Body,
         request_id: &str,
         t0: Instant,
         progress_us: &AtomicU64,
         meter: &mut Meter,
         status: &mut u16,
     ) -> Result<(), (ErrorClass, String)> {
-        let resp = self
-            .http
-            .client()
+        // the stream slot is held until the answer is read
+        let (client, _slot) = self.http.client().await;
+        let resp = client
             .post(self.url.clone())
             .header("x-request-id", request_id)
             .body(body)

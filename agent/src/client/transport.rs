@@ -70,6 +70,9 @@ impl<S: tower::Service<R>, R> tower::Service<R> for Counted<S> {
 #[derive(Debug)]
 pub struct Pool {
     clients: Vec<reqwest::Client>,
+    /// HTTP/2: streams each connection may carry at once; a request waits here (measured as
+    /// client queueing) rather than inside the HTTP/2 layer, where no one would see it.
+    streams: Vec<Arc<tokio::sync::Semaphore>>,
     next: AtomicUsize,
     opened: Arc<AtomicU64>,
     version: AtomicU8,
@@ -124,18 +127,42 @@ impl Pool {
             }
             clients.push(b.build().map_err(|e| ClientError::Build(e.to_string()))?);
         }
+        let streams = if t.http2 {
+            let per = t.http2_max_streams.max(1) as usize;
+            (0..count)
+                .map(|_| Arc::new(tokio::sync::Semaphore::new(per)))
+                .collect()
+        } else {
+            Vec::new()
+        };
         Ok(Self {
             clients,
+            streams,
             next: AtomicUsize::new(0),
             opened,
             version: AtomicU8::new(0),
         })
     }
 
-    /// The client for the next request (round-robin over HTTP/2 connections).
-    pub fn client(&self) -> &reqwest::Client {
-        let i = self.next.fetch_add(1, Ordering::Relaxed) % self.clients.len().max(1);
-        &self.clients[i]
+    /// The client for the next request and, over HTTP/2, a stream slot on its connection (the
+    /// connection with the most free slots, ties round-robin); waits while every slot is taken.
+    pub async fn client(&self) -> (&reqwest::Client, Option<tokio::sync::OwnedSemaphorePermit>) {
+        let n = self.clients.len().max(1);
+        let start = self.next.fetch_add(1, Ordering::Relaxed) % n;
+        if self.streams.is_empty() {
+            return (&self.clients[start], None);
+        }
+        let i = (0..n)
+            .map(|k| (start + k) % n)
+            .max_by_key(|&i| {
+                (
+                    self.streams[i].available_permits(),
+                    std::cmp::Reverse((i + n - start) % n),
+                )
+            })
+            .unwrap_or(start);
+        let permit = Arc::clone(&self.streams[i]).acquire_owned().await.ok();
+        (&self.clients[i], permit)
     }
 
     /// Notes the version a response came back in.

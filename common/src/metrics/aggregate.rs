@@ -48,6 +48,9 @@ pub enum Metric {
     CorrectedLatency,
     /// Actual minus scheduled send time (µs), open loop only.
     SendLag,
+    /// From the request's send to its first body byte taken by the connection (µs): time spent
+    /// on the client waiting for a connection or an HTTP/2 stream, kept out of TTFT's meaning.
+    ClientQueue,
     /// Prompt tokens.
     InputTokens,
     /// Completion tokens.
@@ -64,7 +67,7 @@ pub enum Metric {
 
 impl Metric {
     /// Every metric, in a stable order.
-    pub const ALL: [Metric; 13] = [
+    pub const ALL: [Metric; 14] = [
         Metric::Ttft,
         Metric::Ttfo,
         Metric::Itl,
@@ -72,6 +75,7 @@ impl Metric {
         Metric::Latency,
         Metric::CorrectedLatency,
         Metric::SendLag,
+        Metric::ClientQueue,
         Metric::InputTokens,
         Metric::OutputTokens,
         Metric::ReasoningTokens,
@@ -90,6 +94,7 @@ impl Metric {
             Metric::Latency => "latency",
             Metric::CorrectedLatency => "corrected_latency",
             Metric::SendLag => "send_lag",
+            Metric::ClientQueue => "client_queue",
             Metric::InputTokens => "input_tokens",
             Metric::OutputTokens => "output_tokens",
             Metric::ReasoningTokens => "reasoning_tokens",
@@ -170,6 +175,12 @@ pub struct Counters {
     pub sum_send_lag_us: u64,
     /// Requests with a schedule.
     pub n_scheduled: u64,
+    /// Sum of client queueing (µs) over requests that reached the wire.
+    #[serde(default)]
+    pub sum_client_queue_us: u64,
+    /// Requests that reached the wire.
+    #[serde(default)]
+    pub n_client_queue: u64,
     /// Prompt tokens over successes.
     pub prompt_tokens: u64,
     /// Completion tokens over successes.
@@ -217,6 +228,10 @@ impl Counters {
         self.n_corrected = self.n_corrected.saturating_add(o.n_corrected);
         self.sum_send_lag_us = self.sum_send_lag_us.saturating_add(o.sum_send_lag_us);
         self.n_scheduled = self.n_scheduled.saturating_add(o.n_scheduled);
+        self.sum_client_queue_us = self
+            .sum_client_queue_us
+            .saturating_add(o.sum_client_queue_us);
+        self.n_client_queue = self.n_client_queue.saturating_add(o.n_client_queue);
         self.prompt_tokens = self.prompt_tokens.saturating_add(o.prompt_tokens);
         self.completion_tokens = self.completion_tokens.saturating_add(o.completion_tokens);
         self.reasoning_tokens = self.reasoning_tokens.saturating_add(o.reasoning_tokens);
@@ -296,6 +311,12 @@ impl StageAggregate {
             c.n_scheduled += 1;
             c.sum_send_lag_us += lag;
             self.rec(Metric::SendLag, lag);
+        }
+        if let Some(q) = r.queue_us {
+            let c = &mut self.counters;
+            c.n_client_queue += 1;
+            c.sum_client_queue_us += q;
+            self.rec(Metric::ClientQueue, q);
         }
         let c = &mut self.counters;
         if let Some(class) = r.error {

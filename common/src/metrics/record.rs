@@ -98,6 +98,10 @@ pub struct RequestRecord {
     pub scheduled_us: Option<u64>,
     /// When the request was actually handed to the connection.
     pub sent_us: u64,
+    /// From `sent_us` until the connection took the first byte of the body: waiting on the
+    /// client for a connection (HTTP/1.1) or a stream (HTTP/2). None when it never got there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue_us: Option<u64>,
     /// Time to the first data message with non-empty `choices` (EvalScope's TTFT).
     pub ttft_us: Option<u64>,
     /// Time to the first answer content, after any reasoning (TTFO).

@@ -10,7 +10,7 @@ use super::evalscope::round4;
 
 /// Summary statistics of one metric, in display units. Without data (`count` 0) every
 /// statistic is None (null in `summary.json`), never a 0 that was not measured.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Dist {
     /// Number of values.
     pub count: u64,
@@ -96,6 +96,9 @@ pub struct RichSummary {
     pub corrected_latency_s: Dist,
     /// Actual minus scheduled send time (open loop), ms.
     pub send_lag_ms: Dist,
+    /// Waiting on the client for a connection or stream before the request reached the wire, ms.
+    #[serde(default)]
+    pub client_queue_ms: Dist,
     /// Prompt tokens per request.
     pub input_tokens: Dist,
     /// Completion tokens per request.
@@ -138,6 +141,7 @@ impl RichSummary {
                 c.sum_corrected_latency_us as f64,
             ),
             send_lag_ms: dist(agg, Metric::SendLag, 1e3, c.sum_send_lag_us as f64),
+            client_queue_ms: dist(agg, Metric::ClientQueue, 1e3, c.sum_client_queue_us as f64),
             input_tokens: dist(agg, Metric::InputTokens, 1.0, c.prompt_tokens as f64),
             output_tokens: dist(agg, Metric::OutputTokens, 1.0, c.completion_tokens as f64),
             reasoning_tokens: dist(agg, Metric::ReasoningTokens, 1.0, c.reasoning_tokens as f64),

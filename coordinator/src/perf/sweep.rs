@@ -35,11 +35,8 @@ struct JobArgs<'a> {
     stages: &'a [super::job::StageSpec],
 }
 
-/// Streams per HTTP/2 connection that common servers allow (hypercorn 100, nginx 128).
-pub const TYPICAL_MAX_STREAMS: u32 = 100;
-
-/// Why `stage` may queue requests on our side over HTTP/2: more in flight than the connections'
-/// streams can carry at a typical server limit.
+/// Why `stage` will queue requests on the client over HTTP/2: more in flight than its
+/// connections' streams (`--http2-connections` × `--http2-max-streams`) carry.
 pub fn stream_warning(job: &PerfJob, stage: &super::job::StageSpec) -> Option<String> {
     stream_warning_for(&job.target, stage)
 }
@@ -54,15 +51,13 @@ pub fn stream_warning_for(
         return None;
     }
     let in_flight = stage.load.concurrency();
-    let capacity = t
-        .http2_connections
-        .max(1)
-        .saturating_mul(TYPICAL_MAX_STREAMS);
+    let per = t.http2_max_streams.max(1);
+    let capacity = t.http2_connections.max(1).saturating_mul(per);
     (in_flight > capacity).then(|| {
         format!(
-            "{in_flight} requests in flight over {} HTTP/2 connection(s): a server allowing {TYPICAL_MAX_STREAMS} streams per connection queues the rest on the client, inside TTFT; raise --http2-connections to at least {}",
+            "{in_flight} requests in flight over {} HTTP/2 connection(s) of {per} streams: the rest wait on the client (reported as client queueing); raise --http2-connections to at least {}",
             t.http2_connections,
-            in_flight.div_ceil(TYPICAL_MAX_STREAMS)
+            in_flight.div_ceil(per)
         )
     })
 }

@@ -137,6 +137,7 @@ pub fn target_spec(
         transport: crate::transport_args::transport(
             t.http2,
             t.http2_connections,
+            t.http2_max_streams,
             t.tls_ca.as_ref().map(|p| plan_dir.join(p)).as_deref(),
         )
         .with_context(|| format!("target {}", t.name))?,

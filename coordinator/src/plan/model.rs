@@ -153,6 +153,10 @@ pub struct TargetDef {
     /// With `http2`: connections per agent the streams are spread over (default 1).
     #[serde(default = "one_connection")]
     pub http2_connections: u32,
+    /// With `http2`: streams one connection carries at once (default 100); more requests wait
+    /// on the client, measured as client queueing.
+    #[serde(default = "hundred_streams")]
+    pub http2_max_streams: u32,
     /// A CA certificate (PEM file, relative to the plan) trusted besides the system roots.
     #[serde(default)]
     pub tls_ca: Option<PathBuf>,
@@ -160,6 +164,10 @@ pub struct TargetDef {
 
 fn one_connection() -> u32 {
     1
+}
+
+fn hundred_streams() -> u32 {
+    100
 }
 
 fn yes_target() -> bool {

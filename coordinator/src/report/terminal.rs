@@ -65,6 +65,9 @@ pub fn summary_table(title: &str, summary: &Map<String, Value>, rich: &RichSumma
         );
         extra("P99 Send Lag (ms)", stat(rich.send_lag_ms.p99));
     }
+    if rich.client_queue_ms.count > 0 {
+        extra("P99 Client Queue (ms)", stat(rich.client_queue_ms.p99));
+    }
     for (class, n) in &rich.errors {
         extra(&format!("Errors: {class}"), n.to_string());
     }

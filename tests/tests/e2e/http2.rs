@@ -63,14 +63,13 @@ async fn perf(url: &str, ca: &Path, out: &Path, extra: &[&str]) -> PathBuf {
         "--max-tokens",
         "4",
         "--stream",
-        "--parallel",
-        "20",
-        "--number",
-        "100",
         "--outputs-dir",
         out.to_str().expect("utf8"),
     ];
     argv.extend_from_slice(extra);
+    if !extra.contains(&"--parallel") {
+        argv.extend_from_slice(&["--parallel", "20", "--number", "100"]);
+    }
     let cli = Cli::try_parse_from(argv).expect("flags");
     swarm_coordinator::run(cli, CancellationToken::new())
         .await
@@ -172,6 +171,31 @@ async fn https_endpoints_over_http1_by_default_and_http2_on_request() {
     let o = overheads(&stage, &sim.truth);
     assert!(o[0] >= 0, "{o:?}");
     assert!(o[50] < 50_000, "median overhead {} µs over HTTP/2", o[50]);
+    let rich = read_json(&stage.join("summary.json"));
+    assert_eq!(
+        rich["client_queue_ms"]["count"], 100,
+        "every request's wait on the client is measured"
+    );
+
+    // 150 streams over one connection of a server allowing 100: the rest wait on the client,
+    // and that wait shows as client queueing, not as the model's time
+    let stage = perf(
+        &url,
+        &ca,
+        &tmp.path().join("h2-one"),
+        &["--http2", "--parallel", "150", "--number", "300"],
+    )
+    .await;
+    let rich = read_json(&stage.join("summary.json"));
+    let q90 = rich["client_queue_ms"]["p90"].as_f64().expect("p90");
+    eprintln!(
+        "client queue p90 over one connection: {q90} ms; ttft p50 {} p90 {} p99 {}",
+        rich["ttft_ms"]["p50"], rich["ttft_ms"]["p90"], rich["ttft_ms"]["p99"]
+    );
+    assert!(
+        q90 >= 15.0,
+        "a third of the streams wait a whole answer (~38 ms) for a slot: p90 {q90} ms"
+    );
     sim.shutdown().await;
 }
 
