@@ -6,3 +6,7 @@ tonic::include_proto!("swarm.v1");
 /// protocol (set as tonic's encode and decode limits on both ends). Datasets never travel in one
 /// message: see `PromptsRequest`.
 pub const MAX_MESSAGE_BYTES: usize = 1 << 20;
+
+/// The protocol version both ends speak (`Hello.protocol`); a coordinator refuses any other.
+/// 2: prompts travel as slices pulled with `Prompts`, pre-flight `Probe`s, connection counts.
+pub const PROTOCOL_VERSION: u32 = 2;

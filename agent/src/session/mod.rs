@@ -36,7 +36,7 @@ pub use shard::stop_name;
 use crate::transport::{self, BearerAuth, ClientTls};
 
 /// The protocol version this agent speaks (`Hello.protocol`).
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = swarm_proto::PROTOCOL_VERSION;
 
 /// Everything an agent needs to serve a coordinator.
 #[derive(Clone)]

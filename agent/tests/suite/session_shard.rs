@@ -52,7 +52,7 @@ async fn assigned_shard_reports_exactly_what_it_measured() {
     assert_eq!(hello.capacity, 3);
     assert_eq!(hello.version, env!("CARGO_PKG_VERSION"));
     assert_eq!(hello.protocol, PROTOCOL_VERSION);
-    assert_eq!(PROTOCOL_VERSION, 1);
+    assert_eq!(PROTOCOL_VERSION, 2);
     s.send(CMsg::Welcome(Welcome {
         run_id: "run-1".into(),
         coordinator_unix_us: s.now(),

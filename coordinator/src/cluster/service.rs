@@ -23,7 +23,7 @@ use super::registry::{AgentInfo, Registry};
 pub const MAX_PROMPTS_PER_REPLY: u32 = 65_536;
 
 /// The protocol version this coordinator speaks.
-pub const PROTOCOL: u32 = 1;
+pub const PROTOCOL: u32 = swarm_proto::PROTOCOL_VERSION;
 
 /// Session settings sent to agents in `Welcome`.
 #[derive(Debug, Clone)]
@@ -143,7 +143,7 @@ impl Coordinator for CoordinatorService {
         };
         if hello.protocol != PROTOCOL {
             refuse(format!(
-                "protocol {} not supported, coordinator speaks {PROTOCOL}",
+                "protocol {} not supported, coordinator speaks {PROTOCOL}: run an agent of the coordinator's version",
                 hello.protocol
             ));
             return Ok(Response::new(Box::pin(UnboundedReceiverStream::new(rx))));

@@ -20,6 +20,7 @@ mod multiprocess_mtls;
 mod perf_cli;
 mod plan_run;
 mod plan_schema;
+mod protocol;
 mod report_html;
 mod security;
 mod stage_schemas;

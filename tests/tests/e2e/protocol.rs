@@ -1,0 +1,118 @@
+//! The protocol's edges, against a real coordinator listener: an agent of another protocol
+//! version is refused with a message that says what to do; the `Prompts` call wants the same
+//! credentials as a session and serves only the run's own prompt sets, within the message bound.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use swarm_agent::transport::{BearerAuth, client};
+use swarm_common::prompt::Prompt;
+use swarm_coordinator::cluster::{Cluster, ClusterConfig, PromptSet};
+use swarm_proto::agent_message::Msg;
+use swarm_proto::coordinator_message::Msg as CMsg;
+use swarm_proto::{AgentMessage, Hello, PromptsRequest};
+use tokio_util::sync::CancellationToken;
+
+async fn cluster(cancel: &CancellationToken) -> Cluster {
+    let mut cfg = ClusterConfig::local("proto-test", 0);
+    cfg.listen = Some("127.0.0.1:0".parse().expect("addr"));
+    cfg.token = Some("sesame".into());
+    Cluster::start(cfg, cancel).await.expect("cluster")
+}
+
+async fn channel(c: &Cluster) -> tonic::transport::Channel {
+    let addr = c.public_addr.expect("public listener");
+    tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
+        .expect("endpoint")
+        .connect_timeout(Duration::from_secs(5))
+        .connect()
+        .await
+        .expect("connects")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_of_another_protocol_version_is_refused_and_told_why() {
+    swarm_agent::tls::install_crypto_provider();
+    let cancel = CancellationToken::new();
+    let c = cluster(&cancel).await;
+    let mut rpc = client(
+        channel(&c).await,
+        BearerAuth::new(Some("sesame")).expect("auth"),
+    );
+    let hello = AgentMessage {
+        msg: Some(Msg::Hello(Hello {
+            agent_id: "old".into(),
+            protocol: 1,
+            capacity: 1,
+            ..Default::default()
+        })),
+    };
+    let mut inbound = rpc
+        .session(tokio_stream::iter(vec![hello]))
+        .await
+        .expect("session call")
+        .into_inner();
+    let first = tokio::time::timeout(Duration::from_secs(5), inbound.message())
+        .await
+        .expect("an answer in time")
+        .expect("a message")
+        .expect("not the end");
+    match first.msg {
+        Some(CMsg::Refused(r)) => {
+            assert!(
+                r.reason.contains("protocol 1 not supported")
+                    && r.reason
+                        .contains(&format!("speaks {}", swarm_proto::PROTOCOL_VERSION)),
+                "{}",
+                r.reason
+            );
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert!(c.registry.agents().is_empty(), "the old agent never joined");
+    c.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prompts_need_credentials_and_serve_only_the_runs_sets_within_the_bound() {
+    swarm_agent::tls::install_crypto_provider();
+    let cancel = CancellationToken::new();
+    let c = cluster(&cancel).await;
+    // 400 prompts of ~8 KB: 3.2 MB in all, more than one message may carry
+    let prompts: Vec<Prompt> = (0..400)
+        .map(|i| Prompt::text(format!("{i:04} {}", "z".repeat(8_000))))
+        .collect();
+    let set = Arc::new(PromptSet::from_prompts(&prompts).expect("set"));
+    c.prompt_sets.insert(Arc::clone(&set));
+    let ask = |from: u64| PromptsRequest {
+        prompt_set: set.id().to_string(),
+        from,
+        max_count: 1000,
+    };
+
+    let mut stranger = client(channel(&c).await, BearerAuth::new(None).expect("auth"));
+    let err = stranger.prompts(ask(0)).await.expect_err("no token");
+    assert_eq!(err.code(), tonic::Code::Unauthenticated, "{err}");
+
+    let mut agent = client(
+        channel(&c).await,
+        BearerAuth::new(Some("sesame")).expect("auth"),
+    );
+    let reply = agent.prompts(ask(0)).await.expect("prompts").into_inner();
+    assert_eq!(reply.from, 0);
+    assert_eq!(reply.total, 400);
+    let n = reply.prompts.len();
+    assert!(n > 50 && n < 400, "one reply holds {n} prompts");
+    let size = prost::Message::encoded_len(&reply);
+    assert!(size <= swarm_proto::MAX_MESSAGE_BYTES, "{size} bytes");
+    let p: Prompt = serde_json::from_slice(&reply.prompts[7]).expect("a prompt");
+    assert_eq!(p, prompts[7]);
+
+    let err = agent.prompts(ask(400)).await.expect_err("past the end");
+    assert_eq!(err.code(), tonic::Code::OutOfRange, "{err}");
+    let mut other = ask(0);
+    other.prompt_set = "0".repeat(64);
+    let err = agent.prompts(other).await.expect_err("unknown set");
+    assert_eq!(err.code(), tonic::Code::NotFound, "{err}");
+    c.shutdown().await;
+}
