@@ -88,6 +88,27 @@ pub struct Transport {
     /// A CA certificate (PEM) trusted besides the system roots, for private endpoints.
     #[serde(default)]
     pub ca_pem: Option<String>,
+    /// The largest response body read (non-streaming answers); beyond it the request fails
+    /// as `too_large` instead of growing the agent's memory.
+    #[serde(default = "default_max_body")]
+    pub max_body_bytes: u64,
+    /// The longest event-stream line (or event) buffered while streaming; beyond it the request
+    /// fails as `too_large`.
+    #[serde(default = "default_max_line")]
+    pub max_line_bytes: u64,
+}
+
+/// Default [`Transport::max_body_bytes`]: 16 MiB.
+pub const DEFAULT_MAX_BODY_BYTES: u64 = 16 << 20;
+/// Default [`Transport::max_line_bytes`]: 1 MiB.
+pub const DEFAULT_MAX_LINE_BYTES: u64 = 1 << 20;
+
+fn default_max_body() -> u64 {
+    DEFAULT_MAX_BODY_BYTES
+}
+
+fn default_max_line() -> u64 {
+    DEFAULT_MAX_LINE_BYTES
 }
 
 fn one() -> u32 {
@@ -105,6 +126,8 @@ impl Default for Transport {
             http2_connections: 1,
             http2_max_streams: 100,
             ca_pem: None,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            max_line_bytes: DEFAULT_MAX_LINE_BYTES,
         }
     }
 }

@@ -69,5 +69,6 @@ pub fn transport(
         http2_connections: connections,
         http2_max_streams: max_streams,
         ca_pem,
+        ..Transport::default()
     })
 }

@@ -62,6 +62,8 @@ pub struct Completion {
 #[derive(Debug)]
 pub struct EndpointClient {
     http: transport::Pool,
+    max_body: usize,
+    max_line: usize,
     url: reqwest::Url,
     total_timeout: Duration,
     read_timeout: Duration,
@@ -114,6 +116,8 @@ impl EndpointClient {
         let http = transport::Pool::new(target, headers, pool)?;
         Ok(Self {
             http,
+            max_body: usize::try_from(target.transport.max_body_bytes).unwrap_or(usize::MAX),
+            max_line: usize::try_from(target.transport.max_line_bytes).unwrap_or(usize::MAX),
             url,
             total_timeout: secs(target.total_timeout_s),
             read_timeout: secs(target.read_timeout_s),
@@ -275,6 +279,15 @@ impl EndpointClient {
                 if meter.error.is_some() {
                     return Ok(());
                 }
+                if parser.pending() > self.max_line {
+                    return Err((
+                        ErrorClass::TooLarge,
+                        format!(
+                            "an event-stream line grew past {} bytes without ending",
+                            self.max_line
+                        ),
+                    ));
+                }
             }
             let at = t0.elapsed().as_micros() as u64;
             parser.finish(|ev| meter.on_data(ev.data, ev.event, at));
@@ -284,6 +297,12 @@ impl EndpointClient {
             while let Some(piece) = stream.next().await {
                 whole.extend_from_slice(&piece.map_err(transport_error)?);
                 progress_us.store(t0.elapsed().as_micros() as u64, Ordering::Relaxed);
+                if whole.len() > self.max_body {
+                    return Err((
+                        ErrorClass::TooLarge,
+                        format!("the response body grew past {} bytes", self.max_body),
+                    ));
+                }
             }
             let at = t0.elapsed().as_micros() as u64;
             meter.last_data_us = Some(at);

@@ -91,9 +91,9 @@ pub async fn run(probe_id: String, spec: ProbeSpec, cancel: &CancellationToken) 
                     ProbeFailure::ModelNotFound => ProbeFailure::ModelNotFound,
                     _ => ProbeFailure::BadResponse,
                 },
-                Some(ErrorClass::Malformed) | Some(ErrorClass::Truncated) => {
-                    ProbeFailure::BadResponse
-                }
+                Some(ErrorClass::Malformed)
+                | Some(ErrorClass::Truncated)
+                | Some(ErrorClass::TooLarge) => ProbeFailure::BadResponse,
                 Some(ErrorClass::Cancelled) => {
                     return (ProbeOutcome::Other, 0, "cancelled".to_string());
                 }

@@ -24,13 +24,16 @@ pub enum ErrorClass {
     Truncated,
     /// The run was cancelled while the request was in flight.
     Cancelled,
+    /// The answer outgrew the client's bounds (a body or one event-stream line larger than the
+    /// target's `max_body_bytes` / `max_line_bytes`): a hostile or broken server, cut off.
+    TooLarge,
     /// Anything else the client could not classify.
     Other,
 }
 
 impl ErrorClass {
     /// Every class, in report order.
-    pub const ALL: [ErrorClass; 10] = [
+    pub const ALL: [ErrorClass; 11] = [
         ErrorClass::Connect,
         ErrorClass::Timeout,
         ErrorClass::Http4xx,
@@ -40,6 +43,7 @@ impl ErrorClass {
         ErrorClass::StreamError,
         ErrorClass::Truncated,
         ErrorClass::Cancelled,
+        ErrorClass::TooLarge,
         ErrorClass::Other,
     ];
 
@@ -55,6 +59,7 @@ impl ErrorClass {
             ErrorClass::StreamError => "stream_error",
             ErrorClass::Truncated => "truncated",
             ErrorClass::Cancelled => "cancelled",
+            ErrorClass::TooLarge => "too_large",
             ErrorClass::Other => "other",
         }
     }

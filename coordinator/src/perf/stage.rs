@@ -251,6 +251,8 @@ struct Ctx<'a> {
     events: Vec<StageEvent>,
     start_unix_us: u64,
     next_index: usize,
+    /// Messages per agent for shards its session does not hold (ignored).
+    foreign: std::collections::BTreeMap<String, u64>,
 }
 
 impl Ctx<'_> {
@@ -325,11 +327,45 @@ impl Ctx<'_> {
         &mut self,
         groups: &[Group],
         agent_id: &str,
+        session: u64,
         msg: agent_message::Msg,
         stage_cancelled: bool,
     ) -> anyhow::Result<()> {
         use agent_message::Msg;
         let settings = self.job.hist;
+        // only the session a shard was assigned to speaks for it
+        let shard_id = match &msg {
+            Msg::Started(m) => Some(m.shard_id.as_str()),
+            Msg::Progress(m) => Some(m.shard_id.as_str()),
+            Msg::Records(m) => Some(m.shard_id.as_str()),
+            Msg::Done(m) => Some(m.shard_id.as_str()),
+            Msg::Failed(m) => Some(m.shard_id.as_str()),
+            _ => None,
+        };
+        if let Some(id) = shard_id
+            && let Some(sh) = self.book.shards.get(id)
+            && (sh.agent != agent_id || sh.session != session)
+        {
+            *self.foreign.entry(agent_id.to_string()).or_default() += 1;
+            tracing::warn!(
+                agent_id,
+                session,
+                shard = id,
+                "message for a shard this session does not hold, ignored"
+            );
+            return Ok(());
+        }
+        // a snapshot that cannot be merged drops its agent, never the stage
+        let decoded = match &msg {
+            Msg::Progress(p) => Some(decode(p.delta.as_ref(), settings, &p.shard_id)),
+            Msg::Done(d) => Some(decode(d.last.as_ref(), settings, &d.shard_id)),
+            _ => None,
+        };
+        let delta = match decoded {
+            Some(Ok(delta)) => delta,
+            Some(Err(e)) => return self.drop_agent(agent_id, session, &e),
+            None => AggregateDelta::default(),
+        };
         match msg {
             Msg::Started(s) => {
                 if let Some(sh) = self.book.shards.get_mut(&s.shard_id) {
@@ -342,7 +378,6 @@ impl Ctx<'_> {
                 }
             }
             Msg::Progress(p) => {
-                let delta = decode(p.delta.as_ref(), settings, &p.shard_id)?;
                 if self.book.apply(&p.shard_id, p.seq, &delta)? {
                     swarm_agent::telemetry::metrics::requests(
                         &self.job.name,
@@ -373,7 +408,6 @@ impl Ctx<'_> {
                 }
             }
             Msg::Done(d) => {
-                let delta = decode(d.last.as_ref(), settings, &d.shard_id)?;
                 if self.book.apply(&d.shard_id, d.seq, &delta)? {
                     let c = &delta.counters;
                     self.cluster.live.add(
@@ -432,6 +466,23 @@ impl Ctx<'_> {
             }
             Msg::Hello(_) | Msg::Heartbeat(_) | Msg::Scored(_) | Msg::ProbeResult(_) => {}
         }
+        Ok(())
+    }
+
+    /// An agent sent what cannot be merged: its session is ended (the loss re-assigns its
+    /// unfinished budget, as for any lost agent) and the stage goes on.
+    fn drop_agent(
+        &mut self,
+        agent_id: &str,
+        session: u64,
+        e: &anyhow::Error,
+    ) -> anyhow::Result<()> {
+        self.note(format!(
+            "agent {agent_id} sent a message that cannot be merged ({e:#}); it is dropped"
+        ));
+        self.cluster
+            .registry
+            .remove(agent_id, session, &format!("sent a bad message: {e:#}"));
         Ok(())
     }
 
@@ -609,6 +660,7 @@ pub async fn run_stage(
         events: Vec::new(),
         start_unix_us,
         next_index: 0,
+        foreign: Default::default(),
     };
     let total = job.prompts.len().max(1) as u64;
     let mut planned_shards = Vec::new();
@@ -687,7 +739,7 @@ pub async fn run_stage(
             ev = ctx.cluster.events.recv() => {
                 last_event = Instant::now();
                 match ev {
-                    Some(ClusterEvent::Message { agent_id, session: _, msg }) => ctx.on_message(groups, &agent_id, *msg, cancelled_at.is_some())?,
+                    Some(ClusterEvent::Message { agent_id, session, msg }) => ctx.on_message(groups, &agent_id, session, *msg, cancelled_at.is_some())?,
                     Some(ClusterEvent::Lost { agent_id, session, reason }) => ctx.on_lost(groups, &agent_id, session, &reason)?,
                     Some(ClusterEvent::Joined(a)) => tracing::info!(agent_id = %a.id, "agent joined during a stage; it will take part from the next stage"),
                     None => anyhow::bail!("cluster event channel closed"),
@@ -725,6 +777,11 @@ pub async fn run_stage(
     }
     progress.finish();
     live_file.finish().await;
+    for (agent, n) in std::mem::take(&mut ctx.foreign) {
+        ctx.note(format!(
+            "agent {agent}: {n} messages for shards its session does not hold were ignored"
+        ));
+    }
     let stop_note_copy = stop_note.clone();
     let stopped = stop_note.unwrap_or_else(|| stop_reason(&ctx.book));
     let Ctx {

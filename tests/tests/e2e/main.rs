@@ -14,6 +14,7 @@ mod eval_run;
 mod exit_codes;
 mod fault_classes;
 mod fuzz_regressions;
+mod hostile_endpoint;
 mod http2;
 mod large_dataset;
 mod multiprocess_mtls;

@@ -116,3 +116,119 @@ async fn prompts_need_credentials_and_serve_only_the_runs_sets_within_the_bound(
     assert_eq!(err.code(), tonic::Code::NotFound, "{err}");
     c.shutdown().await;
 }
+
+/// A hostile agent in a real stage: it reports for a shard it does not hold (ignored, counted)
+/// and then sends a snapshot that cannot be merged for its own shard (it is dropped and its
+/// budget re-assigned). The stage completes with every request measured once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hostile_agent_is_dropped_and_the_stage_completes() {
+    use swarm_common::metrics::aggregate::HistSettings;
+    use swarm_common::schedule::LoadModel;
+    use swarm_common::shard::{ApiKind, GenParams};
+    use swarm_coordinator::perf::job::{PerfJob, StageSpec};
+    use swarm_coordinator::perf::stage::{Group, ProgressMode, run_stage};
+    use swarm_proto::{ShardProgress, Snapshot};
+
+    let sim = swarm_tests::start_sim(llm_sim::SimConfig::instant()).await;
+    let cancel = CancellationToken::new();
+    let mut cfg = ClusterConfig::local("hostile", 1);
+    cfg.listen = Some("127.0.0.1:0".parse().expect("addr"));
+    cfg.token = Some("sesame".into());
+    let mut c = Cluster::start(cfg, &cancel).await.expect("cluster");
+    // the rogue joins like any agent
+    let mut rpc = client(
+        channel(&c).await,
+        BearerAuth::new(Some("sesame")).expect("auth"),
+    );
+    let (tx, rx) = tokio::sync::mpsc::channel::<AgentMessage>(16);
+    tx.send(AgentMessage {
+        msg: Some(Msg::Hello(Hello {
+            agent_id: "rogue".into(),
+            protocol: swarm_proto::PROTOCOL_VERSION,
+            capacity: 1,
+            ..Default::default()
+        })),
+    })
+    .await
+    .expect("hello");
+    let mut inbound = rpc
+        .session(tokio_stream::wrappers::ReceiverStream::new(rx))
+        .await
+        .expect("session")
+        .into_inner();
+    let rogue = tokio::spawn(async move {
+        while let Ok(Some(m)) = inbound.message().await {
+            if let Some(CMsg::Assign(a)) = m.msg {
+                // first for the other agent's shard, then garbage for its own
+                let other = if a.shard_id.ends_with("/0") {
+                    a.shard_id.replace("/0", "/1")
+                } else {
+                    a.shard_id.replace("/1", "/0")
+                };
+                let bad = |shard_id: String| AgentMessage {
+                    msg: Some(Msg::Progress(ShardProgress {
+                        shard_id,
+                        seq: 1,
+                        delta: Some(Snapshot::default()),
+                    })),
+                };
+                let _ = tx.send(bad(other)).await;
+                let _ = tx.send(bad(a.shard_id.clone())).await;
+            }
+        }
+    });
+    let agents = c
+        .wait_for(2, &Default::default(), Duration::from_secs(10))
+        .await
+        .expect("both join");
+    let prompts: Vec<Prompt> = (0..20).map(|i| Prompt::text(format!("q {i}"))).collect();
+    let stage = StageSpec::new(LoadModel::Closed { concurrency: 2 }, Some(40), None);
+    let job = PerfJob {
+        name: "w".into(),
+        target: swarm_tests::sim_target(&sim, ApiKind::Chat),
+        gen_params: GenParams {
+            stream: true,
+            max_tokens: Some(4),
+            ..Default::default()
+        },
+        prompts: Arc::new(PromptSet::from_prompts(&prompts).expect("set")),
+        tokenizer: None,
+        warmup: 0,
+        seed: 1,
+        hist: HistSettings::default(),
+        stages: vec![stage.clone()],
+        sqlite: false,
+    };
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let r = run_stage(
+        &mut c,
+        &job,
+        &stage,
+        &[Group {
+            label: None,
+            agents,
+        }],
+        tmp.path(),
+        ProgressMode::Quiet,
+        &cancel,
+    )
+    .await
+    .expect("the stage survives the rogue");
+    c.shutdown().await;
+    rogue.abort();
+    sim.shutdown().await;
+    assert_eq!(r.summary["Total Requests"], 40, "{:?}", r.summary);
+    assert_eq!(r.summary["Success Requests"], 40);
+    let b = swarm_tests::schemas::read_json(&tmp.path().join("breakdown.json"));
+    let events = b["events"].to_string();
+    assert!(
+        events.contains("agent rogue sent a message that cannot be merged"),
+        "{events}"
+    );
+    assert!(
+        events
+            .contains("agent rogue: 1 messages for shards its session does not hold were ignored"),
+        "{events}"
+    );
+    assert!(events.contains("re-assigned"), "{events}");
+}
