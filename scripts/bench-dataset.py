@@ -102,7 +102,7 @@ workloads:
         p.wait()
     if coord.returncode != 0:
         sys.exit(f"coordinator exited {coord.returncode}: {err[-2000:]}")
-    stage = next((work / out).glob("*/perf/w/*"))
+    stage = next(p for p in (work / out).glob("*/perf/w/*") if p.is_dir())
     summary = json.loads((stage / "benchmark_summary.json").read_text())
     breakdown = json.loads((stage / "breakdown.json").read_text())
     return {"assigned_s": assigned, "peak_rss": peak, "wall_s": time.monotonic() - t0,

@@ -82,8 +82,8 @@ impl<'a> Collector<'a> {
             }
             None => text.chars().count(),
         };
-        // EvalScope keeps `min < length < max`, both bounds exclusive.
-        if length <= self.spec.min_prompt_length || length >= self.spec.max_prompt_length {
+        // EvalScope (since 1.10, `check_prompt_length`) keeps `min <= length <= max`.
+        if length < self.spec.min_prompt_length || length > self.spec.max_prompt_length {
             self.filtered += 1;
             return Ok(true);
         }

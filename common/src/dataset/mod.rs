@@ -29,10 +29,13 @@
 //! lines files are ignored.
 //!
 //! # Length filter
-//! For file kinds a prompt is kept when `min_prompt_length < length < max_prompt_length` (both
-//! bounds exclusive, as in EvalScope's perf plugins). The length is the token count of
-//! [`Prompt::plain_text`] when a tokenizer is given (and then stored in [`Prompt::tokens`]), else
-//! its count of Unicode characters (what EvalScope measured before it required a tokenizer).
+//! For file kinds a prompt is kept when `min_prompt_length <= length <= max_prompt_length` (both
+//! bounds inclusive, as EvalScope's `check_prompt_length` since 1.10). The length is the token
+//! count of [`Prompt::plain_text`] when a tokenizer is given (and then stored in
+//! [`Prompt::tokens`]), else its count of Unicode characters, as EvalScope counts without a
+//! tokenizer. Where we differ: with a tokenizer EvalScope counts the chat-templated message when
+//! the tokenizer has a chat template; we count the prompt's text (our tokenizers carry no
+//! template), so a prompt near a bound may be kept by one and not the other.
 //! Lengths and `tokens` exclude the system prompt. With `number > 0`, loading stops at the
 //! `number`-th kept prompt; later lines are not read.
 //!

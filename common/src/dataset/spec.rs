@@ -32,11 +32,11 @@ pub struct DatasetSpec {
     /// The dataset file; required except for `random`, which ignores it.
     #[serde(default)]
     pub path: Option<PathBuf>,
-    /// Lower length bound. Files: keep prompts strictly longer than this (tokens with a tokenizer,
+    /// Lower length bound. Files: keep prompts at least this long (tokens with a tokenizer,
     /// else characters). `random`: the shortest generated length, in tokens, inclusive.
     #[serde(default)]
     pub min_prompt_length: usize,
-    /// Upper length bound. Files: keep prompts strictly shorter than this. `random`: the longest
+    /// Upper length bound. Files: keep prompts at most this long. `random`: the longest
     /// generated length, inclusive.
     #[serde(default = "default_max_prompt_length")]
     pub max_prompt_length: usize,

@@ -35,8 +35,8 @@ fn texts(prompts: &[Prompt]) -> Vec<String> {
 // Questions in openqa.jsonl: 29, 53, 40 and 43 characters; 37, 13, 8 and 9 SmolLM2 tokens.
 
 #[test]
-fn without_a_tokenizer_bounds_are_exclusive_and_in_characters() {
-    let out = load(&openqa(29, 53), None).unwrap();
+fn without_a_tokenizer_bounds_are_inclusive_and_in_characters() {
+    let out = load(&openqa(30, 52), None).unwrap();
     assert_eq!(
         texts(&out.prompts),
         [
@@ -44,14 +44,17 @@ fn without_a_tokenizer_bounds_are_exclusive_and_in_characters() {
             "What is the difference between TCP and UDP?"
         ]
     );
-    // The Chinese question is 29 characters but 71 bytes: characters are what count.
-    assert_eq!(load(&openqa(28, 54), None).unwrap().prompts.len(), 4);
+    // both bounds are kept (EvalScope's `min <= len <= max`); the Chinese question is 29
+    // characters but 71 bytes: characters are what count
+    assert_eq!(load(&openqa(29, 53), None).unwrap().prompts.len(), 4);
+    assert_eq!(load(&openqa(30, 53), None).unwrap().prompts.len(), 3);
 }
 
 #[test]
 fn with_a_tokenizer_bounds_are_in_tokens_and_counts_are_kept() {
     let tok = smollm2();
-    let out = load(&openqa(8, 37), Some(tok.as_ref())).unwrap();
+    assert_eq!(load(&openqa(8, 37), Some(tok.as_ref())).unwrap().prompts.len(), 4);
+    let out = load(&openqa(9, 36), Some(tok.as_ref())).unwrap();
     assert_eq!(
         texts(&out.prompts),
         [
@@ -65,7 +68,7 @@ fn with_a_tokenizer_bounds_are_in_tokens_and_counts_are_kept() {
 
 #[test]
 fn number_keeps_the_first_prompts_that_pass() {
-    let mut spec = openqa(8, 37);
+    let mut spec = openqa(9, 36);
     spec.number = 1;
     let tok = smollm2();
     let out = load(&spec, Some(tok.as_ref())).unwrap();

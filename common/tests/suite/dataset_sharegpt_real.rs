@@ -39,8 +39,9 @@ fn the_character_filter_matches_evalscope_on_the_500_subset() {
     };
     let mut spec = DatasetSpec::new(DatasetKind::ShareGpt, Some(path));
     spec.max_prompt_length = 100;
-    // Python: sum(0 < len(first_human.strip()) < 100) == 209.
-    assert_eq!(load(&spec, None).unwrap().prompts.len(), 209);
+    // EvalScope's check_prompt_length keeps min <= len <= max; blank prompts are bad records.
+    // Python: sum(0 < len(first_human.strip()) <= 100) == 210.
+    assert_eq!(load(&spec, None).unwrap().prompts.len(), 210);
 }
 
 #[test]

@@ -302,3 +302,37 @@ async fn running_out_of_sockets_names_the_open_file_limit() {
         "the error names the limit: {detail}"
     );
 }
+
+fn eval(dir: &Path, url: &str, extra: &[&str]) -> Output {
+    let dargs = serde_json::json!({
+        "gsm8k": {"local_path": swarm_tests::eval_fixture("gsm8k/test.jsonl")},
+    })
+    .to_string();
+    Command::new(swarm_tests::workspace_bin("coordinator"))
+        .current_dir(dir)
+        .args(["eval", "--model", "m", "--api-url", url, "--datasets", "gsm8k"])
+        .args(["--dataset-args", &dargs, "--limit", "3", "--outputs-dir", "out"])
+        .args(["--generation-config", r#"{"max_tokens": 8}"#])
+        .args(extra)
+        .stdin(Stdio::null())
+        .output()
+        .expect("coordinator runs")
+}
+
+#[test]
+fn an_eval_whose_every_sample_failed_is_4_and_an_unreachable_one_3() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let port = answering("500 Internal Server Error", r#"{"error":"boom"}"#);
+    let url = format!("http://127.0.0.1:{port}/v1/chat/completions");
+    let o = eval(tmp.path(), &url, &["--no-test-connection"]);
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    assert!(stderr(&o).contains("all 3 samples failed"), "{}", stderr(&o));
+
+    let closed = format!(
+        "http://127.0.0.1:{}/v1/chat/completions",
+        swarm_tests::free_port()
+    );
+    let o = eval(tmp.path(), &closed, &[]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("connection refused"), "{}", stderr(&o));
+}
