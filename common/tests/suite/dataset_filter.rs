@@ -53,7 +53,13 @@ fn without_a_tokenizer_bounds_are_inclusive_and_in_characters() {
 #[test]
 fn with_a_tokenizer_bounds_are_in_tokens_and_counts_are_kept() {
     let tok = smollm2();
-    assert_eq!(load(&openqa(8, 37), Some(tok.as_ref())).unwrap().prompts.len(), 4);
+    assert_eq!(
+        load(&openqa(8, 37), Some(tok.as_ref()))
+            .unwrap()
+            .prompts
+            .len(),
+        4
+    );
     let out = load(&openqa(9, 36), Some(tok.as_ref())).unwrap();
     assert_eq!(
         texts(&out.prompts),

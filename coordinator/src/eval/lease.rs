@@ -51,7 +51,12 @@ pub struct LeaseStats {
     pub released: u64,
     /// Items stored as failed after too many attempts.
     pub failed: u64,
+    /// The first failure an agent reported (what a run whose every sample failed says).
+    pub first_error: Option<String>,
 }
+
+/// How long an eval waits for an agent to come back once every agent is gone.
+pub const REJOIN_WAIT: Duration = Duration::from_secs(60);
 
 /// Runs the plan to completion (or cancellation), storing predictions in `store`.
 pub async fn run(
@@ -72,6 +77,7 @@ pub async fn run(
     let mut next = 0u64;
     let mut live: Vec<AgentInfo> = plan.agents.to_vec();
     let mut last_event = Instant::now();
+    let mut no_agents_since: Option<Instant> = None;
     let silence = Duration::from_secs_f64(plan.template.target.total_timeout_s.min(3600.0) + 60.0);
     loop {
         // top every live agent up to IN_FLIGHT batches
@@ -154,7 +160,10 @@ pub async fn run(
                                     }
                                 };
                                 let (gold, messages) = golds.get(&p.sample_id).cloned().unwrap_or_default();
-                                if p.error.is_some() {
+                                if let Some(e) = &p.error {
+                                    if stats.first_error.is_none() {
+                                        stats.first_error = Some(e.clone());
+                                    }
                                     continue; // retried when the batch ends
                                 }
                                 if store.add(p, &gold, &messages)? { stats.stored += 1 } else { stats.duplicates += 1 }
@@ -193,7 +202,25 @@ pub async fn run(
             }
             _ = tokio::time::sleep(Duration::from_millis(500)) => {
                 if last_event.elapsed() > silence {
-                    anyhow::bail!("no word from any agent for {silence:?} with {} batches out", leases.len());
+                    return Err(crate::outcome::Failure::error(
+                        crate::outcome::Exit::AgentsLost,
+                        format!("no word from any agent for {silence:?} with {} batches out", leases.len()),
+                    ));
+                }
+                // every agent gone: wait a while for one to come back, not for the silence limit
+                match (live.is_empty(), no_agents_since) {
+                    (false, _) => no_agents_since = None,
+                    (true, None) => no_agents_since = Some(Instant::now()),
+                    (true, Some(t)) if t.elapsed() > REJOIN_WAIT => {
+                        return Err(crate::outcome::Failure::error(
+                            crate::outcome::Exit::AgentsLost,
+                            format!(
+                                "every agent was lost and none came back within {REJOIN_WAIT:?}; {} samples not generated",
+                                queue.len() + leases.values().map(|l| l.items.len()).sum::<usize>()
+                            ),
+                        ));
+                    }
+                    (true, Some(_)) => {}
                 }
             }
             _ = cancel.cancelled() => {

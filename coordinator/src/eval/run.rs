@@ -95,6 +95,7 @@ pub async fn run_job(
     let mut rows = Vec::new();
     let mut all_failed = Vec::new();
     for name in &job.datasets {
+        let mut first_error: Option<String> = None;
         let bench = registry::benchmark(name)?;
         let dargs = job.dataset_args.get(name).cloned().unwrap_or_default();
         let mut samples = bench
@@ -157,6 +158,7 @@ pub async fn run_job(
                     agents,
                 };
                 let stats = lease(c, plan, &mut store, cancel).await?;
+                first_error = stats.first_error.clone();
                 tracing::info!(benchmark = %name, stored = stats.stored, duplicates = stats.duplicates, released = stats.released, failed = stats.failed, "eval benchmark done");
             }
         }
@@ -169,15 +171,15 @@ pub async fn run_job(
             .get(name.as_str())
             .cloned()
             .unwrap_or_default();
-        if !preds.is_empty() && preds.iter().all(|p| p.error.is_some()) {
-            let example = preds
-                .iter()
-                .find_map(|p| p.error.as_deref())
-                .unwrap_or_default();
+        // failed generations are not kept as predictions: none kept means every one failed
+        let planned = samples.len() * job.repeats as usize;
+        if preds.is_empty() && planned > 0 && !cancel.is_cancelled() {
+            let example = first_error
+                .as_deref()
+                .map(swarm_common::metrics::aggregate::error_example)
+                .unwrap_or_else(|| "no prediction was returned".to_string());
             all_failed.push(format!(
-                "benchmark {name}: all {} samples failed (e.g. {})",
-                preds.len(),
-                swarm_common::metrics::aggregate::error_example(example)
+                "benchmark {name}: all {planned} samples failed (e.g. {example})"
             ));
         }
         let mut r = report(&job.model, bench.as_ref(), &samples, job.repeats, &preds);

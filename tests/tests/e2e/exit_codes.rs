@@ -310,8 +310,23 @@ fn eval(dir: &Path, url: &str, extra: &[&str]) -> Output {
     .to_string();
     Command::new(swarm_tests::workspace_bin("coordinator"))
         .current_dir(dir)
-        .args(["eval", "--model", "m", "--api-url", url, "--datasets", "gsm8k"])
-        .args(["--dataset-args", &dargs, "--limit", "3", "--outputs-dir", "out"])
+        .args([
+            "eval",
+            "--model",
+            "m",
+            "--api-url",
+            url,
+            "--datasets",
+            "gsm8k",
+        ])
+        .args([
+            "--dataset-args",
+            &dargs,
+            "--limit",
+            "3",
+            "--outputs-dir",
+            "out",
+        ])
         .args(["--generation-config", r#"{"max_tokens": 8}"#])
         .args(extra)
         .stdin(Stdio::null())
@@ -326,7 +341,11 @@ fn an_eval_whose_every_sample_failed_is_4_and_an_unreachable_one_3() {
     let url = format!("http://127.0.0.1:{port}/v1/chat/completions");
     let o = eval(tmp.path(), &url, &["--no-test-connection"]);
     assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
-    assert!(stderr(&o).contains("all 3 samples failed"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("all 3 samples failed"),
+        "{}",
+        stderr(&o)
+    );
 
     let closed = format!(
         "http://127.0.0.1:{}/v1/chat/completions",
