@@ -349,6 +349,7 @@ mod tests {
             stages: vec![StageData {
                 name: "parallel_1".into(),
                 stopped: "count".into(),
+                outcome: None,
                 summary: evalscope::summary(&agg, load),
                 rich: Some(RichSummary::of(&agg)),
                 percentiles: evalscope::percentiles(&agg),

@@ -75,6 +75,8 @@ pub struct StageData {
     pub name: String,
     /// Why it stopped.
     pub stopped: String,
+    /// Whether it produced a result (None in folders written before outcomes were recorded).
+    pub outcome: Option<crate::perf::stage::StageStatus>,
     /// EvalScope's summary.
     pub summary: Map<String, Value>,
     /// Our summary.
@@ -278,6 +280,14 @@ fn read_stage(dir: &Path) -> Result<StageData, RunReadError> {
             .map(str::to_string)
             .unwrap_or_else(|| name_of(dir)),
         stopped: summary["stopped"].as_str().unwrap_or_default().to_string(),
+        outcome: summary
+            .get("outcome")
+            .map(|o| serde_json::from_value(o.clone()))
+            .transpose()
+            .map_err(|source| RunReadError::Json {
+                path: dir.join("summary.json"),
+                source,
+            })?,
         summary: summary["evalscope"]
             .as_object()
             .cloned()

@@ -164,6 +164,15 @@ fn no_successful_request_is_4_and_run_json_says_why() {
     let reason = stage["reason"].as_str().expect("reason");
     assert!(reason.contains("http_5xx ×4"), "{reason}");
     assert!(reason.contains("boom"), "an example message: {reason}");
+    // the report (and the dashboard, which renders the same page) says so before any number
+    let html = std::fs::read_to_string(run.join("report.html")).expect("report.html");
+    assert!(
+        html.contains("FAILED: no successful request: all 4 requests failed"),
+        "the report marks the failed stage"
+    );
+    let data = swarm_coordinator::report::run_data::read_run(&run).expect("reads");
+    let page = swarm_coordinator::report::html::render(&data);
+    assert!(page.contains("FAILED: no successful request"));
 }
 
 #[test]

@@ -88,7 +88,12 @@ fn sweep_section(w: &PerfWorkload) -> String {
                 num(p99(s, |r| r.ttft_ms.p99)),
                 g("Avg TPOT (ms)"),
                 success,
-                esc(&s.stopped),
+                match &s.outcome {
+                    Some(o) if *o != crate::perf::stage::StageStatus::Ok => {
+                        format!("<span class=\"bad\">{}</span>", esc(&o.describe()))
+                    }
+                    _ => esc(&s.stopped),
+                },
             ]
         })
         .collect();
@@ -173,6 +178,15 @@ fn stage_section(workload: &str, s: &StageData) -> String {
         esc(&s.name),
         esc(&s.stopped)
     );
+    if let Some(o) = &s.outcome
+        && *o != crate::perf::stage::StageStatus::Ok
+    {
+        // a failed stage says so before any number
+        out.push_str(&format!(
+            "<p class=\"bad failure\"><strong>{}</strong></p>",
+            esc(&o.describe())
+        ));
+    }
     let card = |k: &str| {
         s.summary
             .get(k)
@@ -409,6 +423,7 @@ mod tests {
         StageData {
             name: name.into(),
             stopped: "count".into(),
+            outcome: None,
             summary: evalscope::summary(agg, load),
             rich: Some(serde_json::from_value(rich).expect("summary.json reads back")),
             percentiles: evalscope::percentiles(agg),
