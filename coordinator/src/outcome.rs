@@ -14,7 +14,7 @@
 use serde::Serialize;
 
 /// The exit statuses, as documented above.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Exit {
     /// 0.
@@ -44,6 +44,19 @@ impl Exit {
             Exit::NoSuccess => 4,
             Exit::AgentsLost => 5,
             Exit::Cancelled => 130,
+        }
+    }
+
+    /// The name `run.json` gives it (`no_success`, `agents_lost`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Exit::Ok => "ok",
+            Exit::Internal => "internal",
+            Exit::Usage => "usage",
+            Exit::Unreachable => "unreachable",
+            Exit::NoSuccess => "no_success",
+            Exit::AgentsLost => "agents_lost",
+            Exit::Cancelled => "cancelled",
         }
     }
 

@@ -23,6 +23,14 @@ pub struct RunEntry {
     /// and fresh (without one: predictions written in the last minute and no `run.json` or
     /// `report.html` yet).
     pub running: bool,
+    /// How it ended, from `run.json` (None while running or for folders without one).
+    pub outcome: Option<crate::outcome::Exit>,
+}
+
+/// The `run.json` fields the runs list reads.
+#[derive(serde::Deserialize)]
+struct RunOutcome {
+    outcome: crate::outcome::Exit,
 }
 
 /// Filters of the runs list (empty: any).
@@ -202,12 +210,16 @@ pub fn entry(run: &Path) -> RunEntry {
         }
     }
     let running = !live_files(run).is_empty() || roots.iter().any(|r| eval_running(run, r));
+    let outcome = read_json::<RunOutcome>(&run.join("run.json"))
+        .ok()
+        .map(|r| r.outcome);
     RunEntry {
         date: date_of(&id),
         id,
         kinds,
         models,
         running,
+        outcome,
     }
 }
 
@@ -235,6 +247,22 @@ mod tests {
     }
 
     #[test]
+    fn a_failed_run_says_so_from_its_run_json() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let run = tmp.path().join("20261206_120000_perf");
+        std::fs::create_dir_all(&run).expect("run");
+        std::fs::write(
+            run.join("run.json"),
+            r#"{"run_id": "x", "plan": "perf", "cancelled": false, "outcome": "no_success", "failures": ["..."], "workloads": {}, "evals": []}"#,
+        )
+        .expect("run.json");
+        let e = entry(&run);
+        assert_eq!(e.outcome, Some(crate::outcome::Exit::NoSuccess));
+        let page = crate::app::templates::runs_page(&[e], &RunFilter::default());
+        assert!(page.contains("failed: no_success"), "{page}");
+    }
+
+    #[test]
     fn filters_by_model_kind_and_date() {
         let e = RunEntry {
             id: "20261127_120000_x".into(),
@@ -242,6 +270,7 @@ mod tests {
             kinds: vec!["eval"],
             models: vec!["Qwen3-8B".into()],
             running: false,
+            outcome: None,
         };
         let f = |model: &str, kind: &str, date: &str| RunFilter {
             model: model.into(),

@@ -63,10 +63,15 @@ pub fn runs_page(runs: &[RunEntry], filter: &RunFilter) -> String {
                 esc(&r.date),
                 esc(&r.kinds.join(" + ")),
                 esc(&r.models.join(", ")),
-                if r.running {
-                    format!("<a class=\"running\" href=\"/runs/{id}/live\">running</a>")
-                } else {
-                    "done".into()
+                match (r.running, r.outcome) {
+                    (true, _) => {
+                        format!("<a class=\"running\" href=\"/runs/{id}/live\">running</a>")
+                    }
+                    (false, None | Some(crate::outcome::Exit::Ok)) => "done".into(),
+                    (false, Some(crate::outcome::Exit::Cancelled)) => "cancelled".into(),
+                    (false, Some(e)) => {
+                        format!("<span class=\"bad\">failed: {}</span>", esc(e.as_str()))
+                    }
                 },
                 if r.kinds.contains(&"eval") {
                     format!("<a href=\"/runs/{id}/samples\">samples</a>")
