@@ -51,6 +51,13 @@ pub struct AgentArgs {
     /// by path relative to it). Without it the agent reads no files a plan names.
     #[arg(long, value_name = "DIR", env = "SWARM_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
+    /// Let a run's `sandbox_config.allow_unisolated` run model-written code without isolation
+    /// where none is available (off: such a spec is refused, whatever the coordinator says).
+    #[arg(long)]
+    pub allow_unisolated_code: bool,
+    /// The Python interpreter of this agent's code sandbox (a spec may not name another).
+    #[arg(long, value_name = "PATH")]
+    pub python: Option<PathBuf>,
     /// Export traces over OTLP/gRPC to this collector (builds with the `otlp` feature).
     #[arg(long, env = "OTEL_EXPORTER_OTLP_ENDPOINT")]
     pub otlp_endpoint: Option<String>,
@@ -129,6 +136,10 @@ impl AgentArgs {
         }
         Ok(AgentConfig {
             prompt_cache: Default::default(),
+            sandbox: crate::sandbox::policy::SandboxPolicy {
+                allow_unisolated: self.allow_unisolated_code,
+                python: self.python.as_ref().map(|p| p.display().to_string()),
+            },
             coordinator: self.coordinator.clone(),
             agent_id: self.id.clone().unwrap_or_else(default_id),
             labels,

@@ -69,4 +69,7 @@ pub struct RunArgs {
     /// prediction; perf workloads run again into the same folder.
     #[arg(long)]
     pub resume: Option<PathBuf>,
+    /// What the local agents' code sandbox may do.
+    #[command(flatten)]
+    pub sandbox: crate::transport_args::SandboxArgs,
 }

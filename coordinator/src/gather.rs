@@ -23,11 +23,13 @@ pub async fn gather(
     plan: &Plan,
     plan_dir: &Path,
     run_id: &str,
+    sandbox: &swarm_agent::sandbox::policy::SandboxPolicy,
     cancel: &CancellationToken,
 ) -> anyhow::Result<(Cluster, Vec<AgentInfo>)> {
     let agents = plan.agents();
     let listener = plan.listener(plan_dir);
     let mut cfg = ClusterConfig::local(run_id, agents.local_agents);
+    cfg.sandbox = sandbox.clone();
     cfg.heartbeat_timeout = agents.heartbeat_timeout;
     if let Some(l) = &listener {
         cfg.listen = Some(l.listen);

@@ -92,6 +92,7 @@ pub async fn run_plan(args: &RunArgs, cancel: &CancellationToken) -> anyhow::Res
         },
         resume: args.resume.clone(),
         metrics_listen: args.metrics_listen,
+        sandbox: args.sandbox.policy(),
     };
     run_parsed(&plan, &text, &plan_dir, &options, cancel).await
 }
@@ -144,6 +145,8 @@ pub struct RunOptions {
     pub resume: Option<PathBuf>,
     /// Serve live metrics here.
     pub metrics_listen: Option<std::net::SocketAddr>,
+    /// What the local agents' code sandbox may do.
+    pub sandbox: swarm_agent::sandbox::policy::SandboxPolicy,
 }
 
 /// Runs an already parsed plan: starts its simulators, runs its workloads in order, writes
@@ -183,9 +186,10 @@ pub async fn run_parsed(
         Some(existing) => existing.to_string(),
         None => run_id(&plan.name),
     };
-    let (mut cluster, agents) = crate::gather::gather(plan, plan_dir, &id, cancel)
-        .await
-        .map_err(|e| Failure::error(Exit::AgentsLost, format!("{e:#}")))?;
+    let (mut cluster, agents) =
+        crate::gather::gather(plan, plan_dir, &id, &options.sandbox, cancel)
+            .await
+            .map_err(|e| Failure::error(Exit::AgentsLost, format!("{e:#}")))?;
     if let Some(addr) = metrics_listen {
         let bound = crate::live::serve(
             addr,

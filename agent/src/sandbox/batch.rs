@@ -23,6 +23,9 @@ pub enum BatchError {
     /// No sandbox.
     #[error(transparent)]
     Sandbox(#[from] SandboxError),
+    /// The spec asked for more than the agent's policy allows.
+    #[error(transparent)]
+    NotPermitted(#[from] super::policy::NotPermitted),
 }
 
 /// The sandboxes a batch of samples needs: one per distinct `sandbox_config` among the samples
@@ -37,11 +40,13 @@ pub struct Sandboxes {
 
 impl Sandboxes {
     /// Starts the sandboxes the code samples of `samples` need (none when no sample runs code);
-    /// `args` are the shard's arguments of `benchmark`. Blocks while sandboxes are probed.
+    /// `args` are the shard's arguments of `benchmark`, run as `policy` allows `agent`. Blocks
+    /// while sandboxes are probed.
     pub fn for_samples<'a>(
         benchmark: &dyn Benchmark,
         args: &DatasetArgs,
         samples: impl IntoIterator<Item = &'a Sample>,
+        (agent, policy): (&str, &super::policy::SandboxPolicy),
     ) -> Result<Self, BatchError> {
         let mut out = Self {
             args: args.clone(),
@@ -55,6 +60,7 @@ impl Sandboxes {
                 continue;
             }
             let settings = SandboxSettings::from_config(dataset_of(s).unwrap_or(name), config)?;
+            let settings = policy.apply(agent, settings)?;
             out.by_config.insert(key, Sandbox::new(settings)?);
         }
         Ok(out)

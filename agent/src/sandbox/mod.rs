@@ -10,6 +10,7 @@
 pub mod batch;
 pub mod isolation;
 pub mod limits;
+pub mod policy;
 pub mod process;
 pub mod slots;
 pub mod workdir;

@@ -264,9 +264,10 @@ impl Session<'_> {
                 tracing::info_span!("eval_shard", shard_id = %id, benchmark = %env.eval.benchmark);
             let (token, ret, sid) = (cancel.clone(), id.clone(), id.clone());
             let every = self.progress_every;
+            let policy = (self.cfg.agent_id.clone(), self.cfg.sandbox.clone());
             let handle = self.tasks.spawn(
                 async move {
-                    super::eval_shard::run(sid, env.eval, out, every, token).await;
+                    super::eval_shard::run(sid, env.eval, out, every, token, policy).await;
                     ret
                 }
                 .instrument(span),

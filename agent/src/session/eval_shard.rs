@@ -81,6 +81,7 @@ pub async fn run(
     out: Outbox,
     flush_every: Duration,
     cancel: CancellationToken,
+    (agent, policy): (String, crate::sandbox::policy::SandboxPolicy),
 ) {
     let fail = |reason: String| {
         Msg::Failed(ShardFailed {
@@ -115,8 +116,10 @@ pub async fn run(
         Arc::new(Sandboxes::default())
     } else {
         let (b, args) = (Arc::clone(&bench), spec.args.clone());
-        match tokio::task::spawn_blocking(move || Sandboxes::for_samples(b.as_ref(), &args, &code))
-            .await
+        match tokio::task::spawn_blocking(move || {
+            Sandboxes::for_samples(b.as_ref(), &args, &code, (&agent, &policy))
+        })
+        .await
         {
             Ok(Ok(s)) => Arc::new(s),
             Ok(Err(e)) => {

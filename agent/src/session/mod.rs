@@ -63,6 +63,8 @@ pub struct AgentConfig {
     pub files: FileAccess,
     /// Prompts pulled from the coordinator, kept across shards and sessions.
     pub prompt_cache: std::sync::Arc<PromptCache>,
+    /// What this agent's own command line lets the code sandbox do (specs cannot widen it).
+    pub sandbox: crate::sandbox::policy::SandboxPolicy,
 }
 
 impl AgentConfig {
@@ -80,6 +82,7 @@ impl AgentConfig {
             max_sessions: None,
             files: FileAccess::Unrestricted,
             prompt_cache: Default::default(),
+            sandbox: Default::default(),
         }
     }
 }
@@ -97,6 +100,7 @@ impl std::fmt::Debug for AgentConfig {
             .field("reconnect", &self.reconnect)
             .field("max_sessions", &self.max_sessions)
             .field("files", &self.files)
+            .field("sandbox", &self.sandbox)
             .finish()
     }
 }

@@ -25,6 +25,7 @@ impl LocalAgents {
         i: u32,
         addr: SocketAddr,
         token: String,
+        sandbox: swarm_agent::sandbox::policy::SandboxPolicy,
         cancel: CancellationToken,
     ) -> std::io::Result<()> {
         let (kill_tx, kill_rx) = oneshot::channel::<()>();
@@ -47,6 +48,7 @@ impl LocalAgents {
             let mut cfg = swarm_agent::session::AgentConfig::new(format!("http://{addr}"), format!("local-{i}"));
             cfg.labels.insert("region".into(), "local".into());
             cfg.token = Some(token);
+            cfg.sandbox = sandbox;
             rt.block_on(async move {
                 tokio::select! {
                     r = swarm_agent::session::run_agent(cfg, cancel) => {

@@ -58,6 +58,8 @@ pub struct ClusterConfig {
     pub progress_ms: u32,
     /// Silence after which an agent is lost.
     pub heartbeat_timeout: Duration,
+    /// What the local agents' code sandboxes may do (specs cannot widen it).
+    pub sandbox: swarm_agent::sandbox::policy::SandboxPolicy,
 }
 
 impl ClusterConfig {
@@ -72,6 +74,7 @@ impl ClusterConfig {
             heartbeat_ms: 500,
             progress_ms: 1000,
             heartbeat_timeout: Duration::from_secs(10),
+            sandbox: Default::default(),
         }
     }
 }
@@ -195,7 +198,13 @@ impl Cluster {
         let local = LocalAgents::default();
         for i in 0..config.local_agents {
             local
-                .start(i, loopback_addr, loopback_token.clone(), cancel.clone())
+                .start(
+                    i,
+                    loopback_addr,
+                    loopback_token.clone(),
+                    config.sandbox.clone(),
+                    cancel.clone(),
+                )
                 .context("cannot start a local agent thread")?;
         }
         Ok(Self {

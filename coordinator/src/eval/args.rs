@@ -70,6 +70,9 @@ pub struct EvalArgs {
     /// How agents connect to the target.
     #[command(flatten)]
     pub transport: crate::transport_args::TransportArgs,
+    /// What the local agents' code sandbox may do.
+    #[command(flatten)]
+    pub sandbox: crate::transport_args::SandboxArgs,
 }
 
 impl EvalArgs {

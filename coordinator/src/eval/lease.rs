@@ -176,6 +176,9 @@ pub async fn run(
                         }
                         agent_message::Msg::Failed(f) => {
                             tracing::warn!(shard = %f.shard_id, reason = %f.reason, "eval batch failed");
+                            if stats.first_error.is_none() {
+                                stats.first_error = Some(f.reason.clone());
+                            }
                             if let Some(l) = leases.remove(&f.shard_id) {
                                 stats.released += 1;
                                 requeue(l, store, &mut queue, &mut attempts, &mut stats, &golds, &plan.template.benchmark)?;

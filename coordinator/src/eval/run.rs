@@ -38,11 +38,9 @@ pub async fn run_eval(args: &EvalArgs, cancel: &CancellationToken) -> anyhow::Re
     if args.rescore.is_some() {
         run_job(None, &[], &job, &root, true, cancel).await?;
     } else {
-        let mut cluster = Cluster::start(
-            ClusterConfig::local(&run_id(&args.name), args.agents),
-            cancel,
-        )
-        .await?;
+        let mut config = ClusterConfig::local(&run_id(&args.name), args.agents);
+        config.sandbox = args.sandbox.policy();
+        let mut cluster = Cluster::start(config, cancel).await?;
         let agents = cluster
             .wait_for(
                 args.agents as usize,
@@ -256,8 +254,15 @@ async fn rescore(
     let (bench_name, args) = (name.to_owned(), dargs.clone());
     let scored = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
         let bench = registry::benchmark(&bench_name)?;
-        let sandboxes = Sandboxes::for_samples(bench.as_ref(), &args, items.iter().map(|(s, _)| s))
-            .with_context(|| format!("benchmark {bench_name}"))?;
+        // re-scoring runs on the user's own machine, with the settings of their own run
+        let trusted = swarm_agent::sandbox::policy::SandboxPolicy::trusted();
+        let sandboxes = Sandboxes::for_samples(
+            bench.as_ref(),
+            &args,
+            items.iter().map(|(s, _)| s),
+            ("coordinator", &trusted),
+        )
+        .with_context(|| format!("benchmark {bench_name}"))?;
         let refs: Vec<(&swarm_common::eval::Sample, &str)> =
             items.iter().map(|(s, c)| (s, c.as_str())).collect();
         Ok(score_all(bench.as_ref(), &filters, &sandboxes, &refs))

@@ -202,6 +202,7 @@ workloads:
         quiet: true,
         resume: None,
         metrics_listen: None,
+        sandbox: Default::default(),
     };
     let run = swarm_coordinator::run::run_plan(&args, &CancellationToken::new())
         .await

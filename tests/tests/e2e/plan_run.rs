@@ -177,6 +177,7 @@ async fn the_bundled_quickstart_runs() {
         quiet: true,
         resume: None,
         metrics_listen: None,
+        sandbox: Default::default(),
     };
     let run = run_plan(&args, &CancellationToken::new())
         .await

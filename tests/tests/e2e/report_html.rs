@@ -88,6 +88,7 @@ async fn a_perf_sweep_report_shows_the_sweep_its_stages_and_errors() {
         progress: ProgressMode::Quiet,
         resume: None,
         metrics_listen: None,
+        sandbox: Default::default(),
     };
     let run = run_parsed(
         &plan,

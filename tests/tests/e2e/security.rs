@@ -240,3 +240,45 @@ async fn api_keys_appear_in_no_artifact_log_or_error() {
     }
     sim.shutdown().await;
 }
+
+/// A run cannot make an agent execute model-written code without isolation unless the agent's
+/// own command line allowed it: `sandbox_config.allow_unisolated` from the run is refused, the
+/// refusal reaches the user, and the command fails.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_cannot_turn_off_an_agents_sandbox() {
+    let sim = swarm_tests::start_sim(llm_sim::SimConfig::instant()).await;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dargs = serde_json::json!({
+        "humaneval": {
+            "local_path": swarm_tests::eval_fixture("humaneval"),
+            "sandbox_config": {"allow_unisolated": true},
+        }
+    })
+    .to_string();
+    let url = format!("{}/v1/chat/completions", sim.url());
+    let out = std::process::Command::new(swarm_tests::workspace_bin("coordinator"))
+        .current_dir(tmp.path())
+        .args(["eval", "--model", "sim-model", "--api-url", &url])
+        .args([
+            "--datasets",
+            "humaneval",
+            "--dataset-args",
+            &dargs,
+            "--limit",
+            "2",
+        ])
+        .args([
+            "--generation-config",
+            r#"{"max_tokens": 8}"#,
+            "--outputs-dir",
+            "out",
+        ])
+        .output_blocking("coordinator eval runs");
+    sim.shutdown().await;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{err}");
+    assert!(
+        err.contains("does not allow") && err.contains("--allow-unisolated-code"),
+        "the refusal says why and what to do: {err}"
+    );
+}
