@@ -44,7 +44,8 @@ impl Layout {
 
     /// The lowest value of counts-array slot `index`.
     fn value_at(&self, index: u64) -> Option<u64> {
-        let bucket = (index >> self.half_count_magnitude) as i64 - 1;
+        // an index past any bucket of a u64 range is no value (and must not wrap negative)
+        let bucket = i64::try_from(index >> self.half_count_magnitude).ok()? - 1;
         let mut sub = (index & (self.half_count - 1)) + self.half_count;
         let mut bucket = bucket;
         if bucket < 0 {
@@ -126,7 +127,10 @@ impl SparseHist {
                 .ok_or_else(|| HistError::Decode("truncated varint".into()))?;
             let n = ((zz >> 1) as i64) ^ -((zz & 1) as i64);
             if n < 0 {
-                index = index.saturating_add(n.unsigned_abs());
+                // a skip past every slot of a u64 range cannot be followed by a count
+                index = index.checked_add(n.unsigned_abs()).ok_or_else(|| {
+                    HistError::Decode("a zero run overflows the counts array".into())
+                })?;
                 continue;
             }
             if n > 0 {
@@ -141,7 +145,9 @@ impl SparseHist {
                     })?;
                 bins.push((value, n as u64));
             }
-            index += 1;
+            index = index
+                .checked_add(1)
+                .ok_or_else(|| HistError::Decode("the counts array overflows".into()))?;
         }
         Ok(Self {
             bins,
@@ -150,9 +156,12 @@ impl SparseHist {
         })
     }
 
-    /// Total count.
+    /// Total count (saturating: hostile counts that add past 2^64 read as `u64::MAX`, which
+    /// every bound refuses, instead of wrapping to a small number).
     pub fn len(&self) -> u64 {
-        self.bins.iter().map(|(_, c)| c).sum()
+        self.bins
+            .iter()
+            .fold(0u64, |total, (_, c)| total.saturating_add(*c))
     }
 
     /// Whether no bin is set.
@@ -218,5 +227,58 @@ mod tests {
         for cut in 0..good.len() {
             let _ = SparseHist::from_v2(spec, &good[..cut], 0, 0);
         }
+    }
+
+    /// Zig-zag LEB128 of `n`, as the V2 payload encodes counts and zero runs.
+    fn zz(n: i64) -> Vec<u8> {
+        let mut v = ((n << 1) ^ (n >> 63)) as u64;
+        let mut out = Vec::new();
+        loop {
+            let b = (v & 0x7f) as u8;
+            v >>= 7;
+            if v == 0 {
+                out.push(b);
+                return out;
+            }
+            out.push(b | 0x80);
+        }
+    }
+
+    fn with_payload(spec: HistSpec, payload: &[u8]) -> Vec<u8> {
+        let mut h = MetricHist::new(spec).expect("valid").to_v2();
+        h.truncate(V2_HEADER);
+        h[4..8].copy_from_slice(&(payload.len() as u32).to_be_bytes());
+        h.extend_from_slice(payload);
+        h
+    }
+
+    #[test]
+    fn counts_that_overflow_are_refused_not_wrapped() {
+        let spec = HistSpec::TOKENS;
+        // two bins of 2^62 + 2^62 + 2^63: the sum passes 2^64 and would wrap to a small number
+        let mut payload = Vec::new();
+        payload.extend(zz(1 << 62));
+        payload.extend(zz(1 << 62));
+        payload.extend(zz(i64::MAX));
+        let h = SparseHist::from_v2(spec, &with_payload(spec, &payload), 0, 0).expect("decodes");
+        assert_eq!(
+            h.len(),
+            u64::MAX,
+            "saturated, so MAX_HIST_VALUES refuses it"
+        );
+
+        // a zero run of 2^63 - 1 twice, then a count: the index would overflow u64
+        let mut payload = Vec::new();
+        payload.extend(zz(-i64::MAX));
+        payload.extend(zz(-i64::MAX));
+        payload.extend(zz(-i64::MAX));
+        payload.extend(zz(1));
+        assert!(SparseHist::from_v2(spec, &with_payload(spec, &payload), 0, 0).is_err());
+
+        // a zero run to just below 2^63 slots, then a count: no bin there, never a low value
+        let mut payload = Vec::new();
+        payload.extend(zz(-(i64::MAX - 3)));
+        payload.extend(zz(7));
+        assert!(SparseHist::from_v2(spec, &with_payload(spec, &payload), 0, 0).is_err());
     }
 }
