@@ -8,6 +8,7 @@ pub mod metrics;
 pub mod probe;
 pub mod prompt;
 pub mod prompt_slice;
+pub mod redact;
 pub mod schedule;
 pub mod shard;
 pub mod split;

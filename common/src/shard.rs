@@ -133,28 +133,18 @@ impl Default for Transport {
 }
 
 impl TargetSpec {
-    /// This target as it may be written to a file or shown: the API key and the values of
-    /// credential-like headers (`authorization`, `*api-key*`, `*token*`, `cookie`) replaced by
-    /// `<redacted>`.
+    /// This target as it may be written to a file or shown: the API key, the URL's user
+    /// information and secret query parameters, and the values of credential-like headers
+    /// ([`crate::redact::is_secret_name`]) replaced by `<redacted>`.
     pub fn redacted(&self) -> TargetSpec {
-        let secret = |name: &str| {
-            let n = name.to_ascii_lowercase();
-            n == "authorization"
-                || n == "proxy-authorization"
-                || n == "cookie"
-                || n.contains("api-key")
-                || n.contains("api_key")
-                || n.contains("apikey")
-                || n.contains("token")
-                || n.contains("secret")
-        };
         TargetSpec {
+            url: crate::redact::redact_url(&self.url),
             api_key: self.api_key.as_ref().map(|_| Secret(REDACTED.to_owned())),
             headers: self
                 .headers
                 .iter()
                 .map(|(k, v)| {
-                    let v = if secret(k) {
+                    let v = if crate::redact::is_secret_name(k) {
                         REDACTED.to_owned()
                     } else {
                         v.clone()

@@ -205,8 +205,12 @@ pub async fn run_parsed(
     };
     std::fs::create_dir_all(&run_dir)
         .with_context(|| format!("cannot create {}", run_dir.display()))?;
-    std::fs::write(run_dir.join("plan.yaml"), text)
-        .with_context(|| format!("cannot write {}", run_dir.display()))?;
+    // the copy keeps the plan as written, less any credentials inside its URLs
+    std::fs::write(
+        run_dir.join("plan.yaml"),
+        swarm_common::redact::redact_urls_in(text),
+    )
+    .with_context(|| format!("cannot write {}", run_dir.display()))?;
     let mut summary = RunSummary {
         run_id: id,
         plan: plan.name.clone(),

@@ -83,12 +83,12 @@ impl EndpointClient {
     ) -> Result<Self, ClientError> {
         crate::tls::install_crypto_provider();
         let url = reqwest::Url::parse(&target.url).map_err(|e| ClientError::BadUrl {
-            url: target.url.clone(),
+            url: swarm_common::redact::redact_url(&target.url),
             reason: e.to_string(),
         })?;
         if !matches!(url.scheme(), "http" | "https") {
             return Err(ClientError::BadUrl {
-                url: target.url.clone(),
+                url: swarm_common::redact::redact_url(&target.url),
                 reason: "scheme must be http or https".into(),
             });
         }
@@ -325,8 +325,10 @@ impl EndpointClient {
     }
 }
 
-/// Classifies a transport error from the HTTP client.
+/// Classifies a transport error from the HTTP client (its text without the URL, which may
+/// carry credentials).
 fn transport_error(e: reqwest::Error) -> (ErrorClass, String) {
+    let e = e.without_url();
     let class = if e.is_timeout() {
         ErrorClass::Timeout
     } else if e.is_connect() {

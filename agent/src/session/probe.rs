@@ -43,7 +43,7 @@ fn cut(s: &str) -> String {
 /// Runs the probe `spec` and says how it went.
 pub async fn run(probe_id: String, spec: ProbeSpec, cancel: &CancellationToken) -> ProbeResult {
     let t0 = Instant::now();
-    let url = spec.target.url.clone();
+    let url = swarm_common::redact::redact_url(&spec.target.url);
     let result = |o: ProbeOutcome, status: u16, detail: String| ProbeResult {
         probe_id: probe_id.clone(),
         outcome: o as i32,

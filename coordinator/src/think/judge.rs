@@ -105,7 +105,7 @@ impl Judge {
         Err(format!(
             "judge {} ({}): no answer after {tries} tr{}: {last}",
             self.target.model,
-            self.target.url,
+            swarm_common::redact::redact_url(&self.target.url),
             if tries == 1 { "y" } else { "ies" }
         ))
     }

@@ -132,10 +132,16 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn api_keys_appear_in_no_artifact_log_or_error() {
     const KEY: &str = "sk-live-NEVER-PRINT-ME-4f9a2c";
+    // credentials inside the URL: user information and a key in the query
+    const URL_PASS: &str = "url-pass-NEVER-PRINT-ME-77";
+    const URL_KEY: &str = "url-key-NEVER-PRINT-ME-91";
     let sim = swarm_tests::start_sim(llm_sim::SimConfig::instant()).await;
     let tmp = tempfile::tempdir().expect("tempdir");
     let out = tmp.path().join("out");
-    let url = format!("{}/v1/chat/completions", sim.url());
+    let url = format!(
+        "http://bob:{URL_PASS}@{}/v1/chat/completions?api-key={URL_KEY}",
+        sim.addr
+    );
 
     // flags: a run where some requests fail, so error details are written too
     let perf = std::process::Command::new(coordinator_bin())
@@ -221,22 +227,24 @@ async fn api_keys_appear_in_no_artifact_log_or_error() {
             .any(|(p, _)| p.extension().is_some_and(|x| x == "sqlite")),
         "the request records were written"
     );
-    for (path, bytes) in &files {
-        assert!(
-            !contains(bytes, KEY.as_bytes()),
-            "{} holds the API key",
-            path.display()
-        );
-    }
-    for (what, o) in [("perf", &perf), ("run", &run), ("bad flags", &validate)] {
-        assert!(
-            !contains(&o.stdout, KEY.as_bytes()),
-            "{what} stdout holds the API key"
-        );
-        assert!(
-            !contains(&o.stderr, KEY.as_bytes()),
-            "{what} stderr holds the API key"
-        );
+    for secret in [KEY, URL_PASS, URL_KEY] {
+        for (path, bytes) in &files {
+            assert!(
+                !contains(bytes, secret.as_bytes()),
+                "{} holds the secret {secret}",
+                path.display()
+            );
+        }
+        for (what, o) in [("perf", &perf), ("run", &run), ("bad flags", &validate)] {
+            assert!(
+                !contains(&o.stdout, secret.as_bytes()),
+                "{what} stdout holds the secret {secret}"
+            );
+            assert!(
+                !contains(&o.stderr, secret.as_bytes()),
+                "{what} stderr holds the secret {secret}"
+            );
+        }
     }
     sim.shutdown().await;
 }
