@@ -53,6 +53,9 @@ pub struct LeaseStats {
     pub failed: u64,
     /// The first failure an agent reported (what a run whose every sample failed says).
     pub first_error: Option<String>,
+    /// Predictions ignored: for a batch the sending session does not hold, or for an item not
+    /// in its batch.
+    pub foreign: u64,
 }
 
 /// How long an eval waits for an agent to come back once every agent is gone.
@@ -65,6 +68,14 @@ pub async fn run(
     store: &mut EvalStore,
     cancel: &CancellationToken,
 ) -> anyhow::Result<LeaseStats> {
+    // predictions of samples that run no code are scored here, whatever the agent says
+    let bench = swarm_common::eval::registry::benchmark(&plan.template.benchmark)?;
+    let filters = swarm_common::eval::task::filters(&plan.template.benchmark, &plan.template.args)?;
+    let by_id: HashMap<String, Sample> = plan
+        .items
+        .iter()
+        .map(|(s, _)| (s.id.clone(), s.clone()))
+        .collect();
     let golds: HashMap<String, (String, Vec<serde_json::Value>)> = plan
         .items
         .iter()
@@ -143,22 +154,56 @@ pub async fn run(
             ev = cluster.events.recv() => {
                 last_event = Instant::now();
                 match ev {
-                    Some(ClusterEvent::Message { msg, .. }) => match *msg {
+                    Some(ClusterEvent::Message { msg, agent_id, session }) => match *msg {
                         agent_message::Msg::Scored(s) => {
-                            if !leases.contains_key(&s.shard_id) {
+                            // only the session holding the batch speaks for it, and only for its items
+                            let Some(lease) = leases.get(&s.shard_id) else {
                                 continue; // a batch already re-leased: its late results are duplicates at best
+                            };
+                            if lease.agent != agent_id || lease.session != session {
+                                stats.foreign += 1;
+                                tracing::warn!(agent_id = %agent_id, shard = %s.shard_id, "predictions for a batch this session does not hold, ignored");
+                                continue;
                             }
+                            let leased: HashMap<(String, u32), (String, String)> = lease
+                                .items
+                                .iter()
+                                .map(|(sample, r)| {
+                                    ((sample.id.clone(), *r), (sample.benchmark.clone(), sample.subset.clone()))
+                                })
+                                .collect();
                             for (n, line) in s.jsonl.split(|&c| c == b'\n').enumerate() {
                                 if line.iter().all(u8::is_ascii_whitespace) {
                                     continue;
                                 }
-                                let p: Prediction = match serde_json::from_slice(line) {
+                                let mut p: Prediction = match serde_json::from_slice(line) {
                                     Ok(p) => p,
                                     Err(e) => {
                                         tracing::warn!(shard = %s.shard_id, line = n + 1, error = %e, "bad prediction line from agent");
                                         continue;
                                     }
                                 };
+                                // where it is filed comes from the lease, never from the agent
+                                let Some((benchmark, subset)) = leased.get(&(p.sample_id.clone(), p.repeat)) else {
+                                    stats.foreign += 1;
+                                    tracing::warn!(agent_id = %agent_id, shard = %s.shard_id, sample = %p.sample_id, "a prediction for an item not in the batch, ignored");
+                                    continue;
+                                };
+                                p.benchmark = benchmark.clone();
+                                p.subset = subset.clone();
+                                if p.error.is_none()
+                                    && let Some(sample) = by_id.get(&p.sample_id)
+                                    && !bench.runs_code_on(sample)
+                                {
+                                    let (extracted, score) = swarm_common::eval::task::score(
+                                        bench.as_ref(),
+                                        &filters,
+                                        sample,
+                                        &p.completion,
+                                    );
+                                    p.extracted = extracted;
+                                    p.score = score;
+                                }
                                 let (gold, messages) = golds.get(&p.sample_id).cloned().unwrap_or_default();
                                 if let Some(e) = &p.error {
                                     if stats.first_error.is_none() {

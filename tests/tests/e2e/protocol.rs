@@ -232,3 +232,137 @@ async fn a_hostile_agent_is_dropped_and_the_stage_completes() {
     );
     assert!(events.contains("re-assigned"), "{events}");
 }
+
+/// A hostile agent in an eval: it claims full marks for wrong answers, files them under another
+/// benchmark, and adds a prediction for a sample it was never leased. The coordinator scores
+/// the answers itself, files them where the lease says, and ignores the stranger.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hostile_agent_cannot_score_or_file_eval_predictions() {
+    use std::collections::BTreeMap;
+    use swarm_common::eval::task::EvalAssign;
+    use swarm_proto::{ScoredSamples, ShardDone};
+
+    let sim = swarm_tests::start_sim(llm_sim::SimConfig::instant()).await;
+    let cancel = CancellationToken::new();
+    let mut cfg = ClusterConfig::local("hostile-eval", 1);
+    cfg.listen = Some("127.0.0.1:0".parse().expect("addr"));
+    cfg.token = Some("sesame".into());
+    let mut c = Cluster::start(cfg, &cancel).await.expect("cluster");
+    let mut rpc = client(
+        channel(&c).await,
+        BearerAuth::new(Some("sesame")).expect("auth"),
+    );
+    let (tx, rx) = tokio::sync::mpsc::channel::<AgentMessage>(64);
+    tx.send(AgentMessage {
+        msg: Some(Msg::Hello(Hello {
+            agent_id: "rogue".into(),
+            protocol: swarm_proto::PROTOCOL_VERSION,
+            capacity: 1,
+            ..Default::default()
+        })),
+    })
+    .await
+    .expect("hello");
+    let mut inbound = rpc
+        .session(tokio_stream::wrappers::ReceiverStream::new(rx))
+        .await
+        .expect("session")
+        .into_inner();
+    let rogue = tokio::spawn(async move {
+        let mut seq = 0;
+        while let Ok(Some(m)) = inbound.message().await {
+            let Some(CMsg::Assign(a)) = m.msg else {
+                continue;
+            };
+            let Ok(env) = serde_json::from_slice::<EvalAssign>(&a.spec_json) else {
+                continue;
+            };
+            let mut lines = Vec::new();
+            let stranger = [(format!("{}_stranger", env.eval.items[0].0.id), 0)];
+            let ids = env
+                .eval
+                .items
+                .iter()
+                .map(|(s, r)| (s.id.clone(), *r))
+                .chain(stranger);
+            for (id, repeat) in ids {
+                let p = serde_json::json!({
+                    "benchmark": "hacked", "subset": "hacked", "sample_id": id, "repeat": repeat,
+                    "completion": "The answer is \\boxed{999999}", "reasoning": "",
+                    "extracted": "999999",
+                    "score": {"extracted": "999999", "values": {"acc": 1.0}, "main": "acc"},
+                    "prompt_tokens": 1, "completion_tokens": 1, "reasoning_tokens": 0, "latency_us": 1
+                });
+                lines.extend(serde_json::to_vec(&p).expect("json"));
+                lines.push(b'\n');
+            }
+            seq += 1;
+            let _ = tx
+                .send(AgentMessage {
+                    msg: Some(Msg::Scored(ScoredSamples {
+                        shard_id: a.shard_id.clone(),
+                        seq,
+                        jsonl: lines,
+                    })),
+                })
+                .await;
+            let _ = tx
+                .send(AgentMessage {
+                    msg: Some(Msg::Done(ShardDone {
+                        shard_id: a.shard_id,
+                        stop: "count".into(),
+                        ..Default::default()
+                    })),
+                })
+                .await;
+        }
+    });
+    let agents = c
+        .wait_for(2, &Default::default(), Duration::from_secs(10))
+        .await
+        .expect("both join");
+    let (args, _) =
+        swarm_tests::keyed_eval::load("gsm8k", swarm_tests::eval_fixture("gsm8k/test.jsonl"), 16);
+    let job = swarm_tests::keyed_eval::sim_job(
+        "hostile",
+        &sim,
+        BTreeMap::from([("gsm8k".to_owned(), args)]),
+        false,
+        2,
+    );
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path().join("eval");
+    swarm_coordinator::eval::run::run_job(Some(&mut c), &agents, &job, &root, false, &cancel)
+        .await
+        .expect("the eval completes");
+    c.shutdown().await;
+    rogue.abort();
+    sim.shutdown().await;
+
+    let files: Vec<String> = std::fs::read_dir(root.join("predictions/sim-model"))
+        .expect("predictions")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(files, ["gsm8k_main.jsonl"], "filed where the lease says");
+    let reviews =
+        std::fs::read_to_string(root.join("reviews/sim-model/gsm8k_main.jsonl")).expect("reviews");
+    let mut rogue_lines = 0;
+    for line in reviews.lines() {
+        assert!(
+            !line.contains("stranger"),
+            "an unleased sample was stored: {line}"
+        );
+        if line.contains("999999") {
+            rogue_lines += 1;
+            let v: serde_json::Value = serde_json::from_str(line).expect("json");
+            assert_eq!(
+                v["sample_score"]["score"]["value"]["acc"], 0.0,
+                "the coordinator scored the wrong answer itself: {line}"
+            );
+        }
+    }
+    assert!(
+        rogue_lines > 0,
+        "the rogue's answers were stored (scored by us)"
+    );
+}
