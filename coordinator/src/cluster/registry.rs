@@ -115,27 +115,41 @@ impl Registry {
             .is_some_and(|e| e.info.session == session)
     }
 
-    /// Registers a session (replacing an older session of the same id, which is reported lost).
-    pub(crate) fn register(&self, mut info: AgentInfo, tx: Outbound) -> u64 {
+    /// Why `id` cannot join now (another session of it lives), if it cannot.
+    pub(crate) fn id_taken(&self, id: &str) -> Option<String> {
+        self.lock().get(id).map(|live| {
+            format!(
+                "agent id {id} is already connected (session {}); every agent needs its own id (agent --id)",
+                live.info.session
+            )
+        })
+    }
+
+    /// Registers a session; refused while another session of the same agent id lives (two
+    /// agents sharing an id would replace each other's work), with the reason.
+    pub(crate) fn register(&self, mut info: AgentInfo, tx: Outbound) -> Result<u64, String> {
         let session = self.next_session.fetch_add(1, Ordering::Relaxed);
         info.session = session;
-        let old = self.lock().insert(
-            info.id.clone(),
-            Entry {
-                info: info.clone(),
-                tx,
-                last_seen: Instant::now(),
-            },
-        );
-        if let Some(old) = old {
-            let _ = self.events.send(ClusterEvent::Lost {
-                agent_id: old.info.id,
-                session: old.info.session,
-                reason: "replaced by a new session of the same agent id".into(),
-            });
+        {
+            let mut map = self.lock();
+            if let Some(live) = map.get(&info.id) {
+                return Err(format!(
+                    "agent id {} is already connected (session {}); every agent needs its own id (agent --id)",
+                    info.id, live.info.session
+                ));
+            }
+            // (checked again here: two sessions of one id may race past `id_taken`)
+            map.insert(
+                info.id.clone(),
+                Entry {
+                    info: info.clone(),
+                    tx,
+                    last_seen: Instant::now(),
+                },
+            );
         }
         let _ = self.events.send(ClusterEvent::Joined(info));
-        session
+        Ok(session)
     }
 
     /// The run is ending: sessions closing from now on are expected.

@@ -159,13 +159,23 @@ impl Coordinator for CoordinatorService {
             capacity: hello.capacity.max(1),
             version: hello.version,
         };
+        if let Some(reason) = self.registry.id_taken(&info.id) {
+            refuse(reason);
+            return Ok(Response::new(Box::pin(UnboundedReceiverStream::new(rx))));
+        }
         let _ = tx.send(msg(coordinator_message::Msg::Welcome(Welcome {
             run_id: self.settings.run_id.clone(),
             coordinator_unix_us: now_unix_us(),
             heartbeat_ms: self.settings.heartbeat_ms,
             progress_ms: self.settings.progress_ms,
         })));
-        let session = self.registry.register(info.clone(), tx.clone());
+        let session = match self.registry.register(info.clone(), tx.clone()) {
+            Ok(session) => session,
+            Err(reason) => {
+                refuse(reason);
+                return Ok(Response::new(Box::pin(UnboundedReceiverStream::new(rx))));
+            }
+        };
         tracing::info!(%peer, agent_id = %info.id, session, labels = ?info.labels, "agent joined");
         let registry = self.registry.clone();
         tokio::spawn(async move {

@@ -366,3 +366,59 @@ async fn a_hostile_agent_cannot_score_or_file_eval_predictions() {
         "the rogue's answers were stored (scored by us)"
     );
 }
+
+/// Two agents with one id cannot replace each other's work: the second is refused while the
+/// first session lives, and told why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_agent_with_a_live_id_is_refused() {
+    swarm_agent::tls::install_crypto_provider();
+    let cancel = CancellationToken::new();
+    let c = cluster(&cancel).await;
+    let hello = || AgentMessage {
+        msg: Some(Msg::Hello(Hello {
+            agent_id: "twin".into(),
+            protocol: swarm_proto::PROTOCOL_VERSION,
+            capacity: 1,
+            ..Default::default()
+        })),
+    };
+    let (tx, rx) = tokio::sync::mpsc::channel::<AgentMessage>(4);
+    tx.send(hello()).await.expect("hello");
+    let mut first = client(
+        channel(&c).await,
+        BearerAuth::new(Some("sesame")).expect("auth"),
+    );
+    let mut first_in = first
+        .session(tokio_stream::wrappers::ReceiverStream::new(rx))
+        .await
+        .expect("session")
+        .into_inner();
+    let welcome = first_in.message().await.expect("ok").expect("a message");
+    assert!(matches!(welcome.msg, Some(CMsg::Welcome(_))), "{welcome:?}");
+
+    let mut second = client(
+        channel(&c).await,
+        BearerAuth::new(Some("sesame")).expect("auth"),
+    );
+    let mut second_in = second
+        .session(tokio_stream::iter(vec![hello()]))
+        .await
+        .expect("session call")
+        .into_inner();
+    let answer = tokio::time::timeout(Duration::from_secs(5), second_in.message())
+        .await
+        .expect("in time")
+        .expect("ok")
+        .expect("a message");
+    match answer.msg {
+        Some(CMsg::Refused(r)) => assert!(r.reason.contains("already connected"), "{}", r.reason),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert_eq!(
+        c.registry.agents().len(),
+        1,
+        "the first session is untouched"
+    );
+    drop(tx);
+    c.shutdown().await;
+}
