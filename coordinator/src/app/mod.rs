@@ -5,6 +5,7 @@
 pub mod compare;
 pub mod compare_cdf;
 pub mod export;
+pub mod host_check;
 pub mod index;
 pub mod live;
 pub mod routes;
@@ -65,6 +66,11 @@ pub async fn serve(args: &AppArgs, cancel: CancellationToken) -> anyhow::Result<
         .spawn(move || warm.prewarm())
         .context("cannot start the index thread")?;
     let app = routes::router(state);
+    let app = if args.allow_remote {
+        app
+    } else {
+        app.layer(axum::middleware::from_fn(host_check::loopback_only))
+    };
     tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app)
             .with_graceful_shutdown(cancel.cancelled_owned())

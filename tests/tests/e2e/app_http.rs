@@ -406,3 +406,42 @@ async fn a_non_loopback_bind_needs_a_flag() {
         .expect_err("refused");
     assert!(err.to_string().contains("--allow-remote"), "{err}");
 }
+
+/// DNS rebinding: a page on another site that points its own name at 127.0.0.1 gets nothing;
+/// requests to a loopback name are served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_requests_to_a_loopback_name_are_answered() {
+    use std::io::{Read, Write};
+    let tmp = tempfile::tempdir().expect("tempdir");
+    outputs(tmp.path());
+    let cancel = CancellationToken::new();
+    let addr = start(tmp.path(), &cancel).await;
+    let ask = move |host: &'static str| {
+        std::thread::spawn(move || {
+            let mut s = std::net::TcpStream::connect(addr).expect("connect");
+            write!(
+                s,
+                "GET / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+            )
+            .expect("send");
+            let mut reply = String::new();
+            let _ = s.read_to_string(&mut reply);
+            reply
+        })
+        .join()
+        .expect("thread")
+    };
+    let evil = ask("evil.example:8080");
+    assert!(evil.starts_with("HTTP/1.1 421"), "{evil}");
+    assert!(
+        !evil.contains("class=\"run\""),
+        "no run listed to a foreign name"
+    );
+    let good = ask("localhost");
+    assert!(
+        good.starts_with("HTTP/1.1 200"),
+        "{}",
+        &good[..good.len().min(200)]
+    );
+    cancel.cancel();
+}

@@ -170,6 +170,10 @@ fn no_successful_request_is_4_and_run_json_says_why() {
         html.contains("FAILED: no successful request: all 4 requests failed"),
         "the report marks the failed stage"
     );
+    assert!(
+        html.contains("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'"),
+        "the written report forbids scripts as the dashboard's header does"
+    );
     let data = swarm_coordinator::report::run_data::read_run(&run).expect("reads");
     let page = swarm_coordinator::report::html::render(&data);
     assert!(page.contains("FAILED: no successful request"));

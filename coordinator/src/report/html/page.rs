@@ -32,10 +32,15 @@ form.filters label{font-size:12px;display:flex;flex-direction:column}
 @media print{header{background:none;color:#000}header a{display:none}main{padding:0}section{break-inside:avoid}svg.chart{border:none}}
 "#;
 
+/// The page's own Content-Security-Policy, as the dashboard sends it in a header (no script at
+/// all), so a `report.html` opened from disk keeps it; `frame-ancestors` has no effect in a
+/// meta tag and is left to the header.
+pub const CSP_META: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; base-uri 'none'";
+
 /// A whole HTML document: `title` (escaped), `nav` and `body` (already-escaped HTML).
 pub fn page(title: &str, nav: &str, body: &str) -> String {
     format!(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{t}</title><style>{CSS}{STYLE}</style></head><body><header><h1>{t}</h1>{nav}</header><main>{body}</main></body></html>\n",
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta http-equiv=\"Content-Security-Policy\" content=\"{CSP_META}\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{t}</title><style>{CSS}{STYLE}</style></head><body><header><h1>{t}</h1>{nav}</header><main>{body}</main></body></html>\n",
         t = esc(title)
     )
 }
