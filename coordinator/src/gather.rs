@@ -18,11 +18,27 @@ fn read(path: &Path, what: &str) -> anyhow::Result<Vec<u8>> {
         .with_context(|| format!("coordinator.tls.{what}: cannot read {}", path.display()))
 }
 
+/// Writes `secret` to a new file only its owner can read.
+fn write_secret(path: &Path, secret: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    f.write_all(secret.as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
 /// Starts the plan's cluster and waits for its agents; returns the cluster and the selected agents.
 pub async fn gather(
     plan: &Plan,
     plan_dir: &Path,
     run_id: &str,
+    run_dir: &Path,
     sandbox: &swarm_agent::sandbox::policy::SandboxPolicy,
     cancel: &CancellationToken,
 ) -> anyhow::Result<(Cluster, Vec<AgentInfo>)> {
@@ -46,6 +62,20 @@ pub async fn gather(
             }),
             None => None,
         };
+        // no credential given: agents still need one, unless the plan says `insecure: true`
+        if cfg.token.is_none()
+            && cfg.tls.as_ref().is_none_or(|t| t.client_ca_pem.is_none())
+            && !l.insecure
+        {
+            let token = crate::cluster::server::random_token();
+            let path = run_dir.join("agent-token");
+            write_secret(&path, &token)?;
+            eprintln!(
+                "agents join with --token-file {} (a token made for this run: the plan names none)",
+                path.display()
+            );
+            cfg.token = Some(token);
+        }
     }
     let mut cluster = Cluster::start(cfg, cancel).await?;
     if let Some(addr) = cluster.public_addr {

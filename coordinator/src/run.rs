@@ -186,8 +186,14 @@ pub async fn run_parsed(
         Some(existing) => existing.to_string(),
         None => run_id(&plan.name),
     };
+    let run_dir = match resume {
+        Some(dir) => dir.to_path_buf(),
+        None => outputs.join(&id),
+    };
+    std::fs::create_dir_all(&run_dir)
+        .with_context(|| format!("cannot create {}", run_dir.display()))?;
     let (mut cluster, agents) =
-        crate::gather::gather(plan, plan_dir, &id, &options.sandbox, cancel)
+        crate::gather::gather(plan, plan_dir, &id, &run_dir, &options.sandbox, cancel)
             .await
             .map_err(|e| Failure::error(Exit::AgentsLost, format!("{e:#}")))?;
     if let Some(addr) = metrics_listen {
@@ -199,12 +205,7 @@ pub async fn run_parsed(
         .await?;
         eprintln!("live metrics on http://{bound}/metrics");
     }
-    let run_dir = match resume {
-        Some(dir) => dir.to_path_buf(),
-        None => outputs.join(&id),
-    };
-    std::fs::create_dir_all(&run_dir)
-        .with_context(|| format!("cannot create {}", run_dir.display()))?;
+
     // the copy keeps the plan as written, less any credentials inside its URLs
     std::fs::write(
         run_dir.join("plan.yaml"),

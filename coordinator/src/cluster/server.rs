@@ -100,7 +100,8 @@ pub struct Cluster {
     local: LocalAgents,
 }
 
-fn random_token() -> String {
+/// 32 random bytes, hex: a bearer token no one can guess.
+pub fn random_token() -> String {
     use rand::Rng;
     let mut rng = rand::rng();
     (0..32)

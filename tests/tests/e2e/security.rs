@@ -290,3 +290,97 @@ async fn a_run_cannot_turn_off_an_agents_sandbox() {
         "the refusal says why and what to do: {err}"
     );
 }
+
+/// A plan that names no agent credential still gets one: the coordinator makes a token for the
+/// run (written 0600 beside its results, its path printed), refuses an agent without it, and
+/// runs with the agent that has it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listener_without_a_configured_token_still_wants_one() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::time::{Duration, Instant};
+    let sim = swarm_tests::start_sim(llm_sim::SimConfig::instant()).await;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let port = swarm_tests::free_port();
+    std::fs::write(tmp.path().join("p.txt"), "hello\n").expect("dataset");
+    std::fs::write(
+        tmp.path().join("plan.yaml"),
+        format!(
+            "version: 1\nname: open\nagents: {{min_agents: 1, wait_s: 30}}\ncoordinator: {{listen: '127.0.0.1:{port}'}}\ntargets:\n  - {{name: t, url: '{}/v1/chat/completions', model: sim-model}}\nworkloads:\n  - name: w\n    perf:\n      target: t\n      dataset: {{kind: line_by_line, path: p.txt}}\n      max_tokens: 2\n      stages:\n        - {{parallel: 1, number: 2}}\n",
+            sim.url()
+        ),
+    )
+    .expect("plan");
+    let mut coord = std::process::Command::new(coordinator_bin())
+        .current_dir(tmp.path())
+        .args(["run", "--quiet", "--outputs-dir", "out", "plan.yaml"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("coordinator starts");
+    // the token file appears in the run folder
+    let t0 = Instant::now();
+    let token = loop {
+        let found = std::fs::read_dir(tmp.path().join("out"))
+            .ok()
+            .and_then(|mut d| d.next())
+            .and_then(|e| e.ok())
+            .map(|e| e.path().join("agent-token"))
+            .filter(|p| p.is_file());
+        if let Some(p) = found {
+            break p;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(20),
+            "no agent-token written"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mode = std::fs::metadata(&token)
+        .expect("meta")
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o600, "only its owner reads the token");
+    let agent = |args: &[&str]| {
+        std::process::Command::new(swarm_tests::workspace_bin("agent"))
+            .args(["--coordinator", &format!("http://127.0.0.1:{port}")])
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("agent starts")
+    };
+    // an agent without the token is refused and the run does not start with it
+    let mut stranger = agent(&["--id", "stranger"]);
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(coord.try_wait().expect("status").is_none(), "still waiting");
+    let _ = stranger.kill();
+    let _ = stranger.wait();
+    let mut member = agent(&[
+        "--id",
+        "member",
+        "--token-file",
+        token.to_str().expect("utf8"),
+    ]);
+    let status = loop {
+        if let Some(s) = coord.try_wait().expect("status") {
+            break s;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(60), "the run finishes");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let _ = member.kill();
+    let _ = member.wait();
+    sim.shutdown().await;
+    let mut err = String::new();
+    if let Some(mut e) = coord.stderr.take() {
+        use std::io::Read;
+        let _ = e.read_to_string(&mut err);
+    }
+    assert!(status.success(), "{err}");
+    assert!(err.contains("agents join with --token-file"), "{err}");
+    assert!(
+        err.contains("bearer token"),
+        "the stranger's refusal is logged: {err}"
+    );
+}
