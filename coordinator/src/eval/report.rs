@@ -27,18 +27,30 @@ pub fn report(
     let mut scored = Vec::with_capacity(samples.len() * repeats as usize);
     for s in samples {
         for r in 0..repeats {
-            let values = match by_key.get(&(s.id.as_str(), r)) {
-                Some(p) => p.score.values.clone(),
-                None => spec.metrics.iter().map(|m| (m.clone(), 0.0)).collect(),
+            // a (sample, repeat) without a prediction is not counted, as in EvalScope: scoring
+            // it 0 would report a failure as a wrong answer
+            let Some(p) = by_key.get(&(s.id.as_str(), r)) else {
+                continue;
             };
             scored.push(ScoredSample {
                 subset: s.subset.clone(),
                 sample_id: s.id.clone(),
-                values,
+                values: p.score.values.clone(),
             });
         }
     }
     build_report(model, &spec, &scored)
+}
+
+/// How many of the `samples` × `repeats` planned have no successful prediction (they are left
+/// out of the report).
+pub fn unpredicted(samples: &[Sample], repeats: u32, predictions: &[Prediction]) -> usize {
+    let by_key = successful(predictions);
+    samples
+        .iter()
+        .flat_map(|s| (0..repeats).map(move |r| (s.id.as_str(), r)))
+        .filter(|k| !by_key.contains_key(k))
+        .count()
 }
 
 /// The predictions that came back without an error, by (sample id, repeat).

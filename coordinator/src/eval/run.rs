@@ -121,6 +121,9 @@ pub async fn run_job(
             });
         if rescore_only {
             rescore(&mut store, bench.as_ref(), &samples, &dargs, None).await?;
+            let by_id: std::collections::HashMap<&str, &swarm_common::eval::Sample> =
+                samples.iter().map(|s| (s.id.as_str(), s)).collect();
+            store.rewrite_reviews(name, &by_id)?;
         } else {
             let pending: Vec<_> = samples
                 .iter()
@@ -161,8 +164,12 @@ pub async fn run_job(
             }
         }
         if !rescore_only {
-            // predictions kept from an earlier run are scored by today's extractors and scorers
+            // predictions kept from an earlier run are scored by today's extractors and scorers,
+            // and the reviews say what the report counts
             rescore(&mut store, bench.as_ref(), &samples, &dargs, kept.as_ref()).await?;
+            let by_id: std::collections::HashMap<&str, &swarm_common::eval::Sample> =
+                samples.iter().map(|s| (s.id.as_str(), s)).collect();
+            store.rewrite_reviews(name, &by_id)?;
         }
         let preds = store
             .predictions
@@ -179,6 +186,14 @@ pub async fn run_job(
             all_failed.push(format!(
                 "benchmark {name}: all {planned} samples failed (e.g. {example})"
             ));
+        }
+        let missing = super::report::unpredicted(&samples, job.repeats, &preds);
+        if missing > 0 {
+            eprintln!(
+                "benchmark {name}: {missing} of {} planned samples have no prediction; the report counts the {} that do",
+                samples.len() * job.repeats as usize,
+                samples.len() * job.repeats as usize - missing
+            );
         }
         let mut r = report(&job.model, bench.as_ref(), &samples, job.repeats, &preds);
         let dir = store.reports_dir();

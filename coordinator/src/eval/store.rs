@@ -20,6 +20,9 @@ pub struct EvalStore {
     pub predictions: BTreeMap<String, Vec<Prediction>>,
     /// Counts of this run's items, kept in `progress.json` as predictions are stored.
     pub progress: Option<ProgressFile>,
+    /// Some predictions were written by EvalScope (their reviews are kept when ours replace
+    /// them).
+    foreign: bool,
 }
 
 fn safe(name: &str) -> String {
@@ -44,6 +47,7 @@ impl EvalStore {
             seen: HashSet::new(),
             predictions: BTreeMap::new(),
             progress: None,
+            foreign: false,
         };
         let dir = s.dir("predictions");
         if dir.is_dir() {
@@ -60,6 +64,10 @@ impl EvalStore {
                     let line = line.with_context(|| format!("{}:{}", f.display(), n + 1))?;
                     if line.trim().is_empty() {
                         continue;
+                    }
+                    if !line.contains("\"swarm\"") {
+                        // a line EvalScope wrote: its reviews are kept when we rewrite ours
+                        s.foreign = true;
                     }
                     match parse_line(&line, &f) {
                         Ok(p) if p.error.is_none() => {
@@ -139,19 +147,7 @@ impl EvalStore {
             &self.dir("predictions").join(&stem),
             &prediction.to_string(),
         )?;
-        let review = serde_json::json!({
-            "index": index,
-            "target": gold,
-            "messages": messages,
-            "trajectory": [],
-            "sample_score": {
-                "score": {"value": p.score.values, "extracted_prediction": p.extracted, "prediction": p.completion, "main_score_name": p.score.main},
-                "sample_id": index,
-                "group_id": index,
-            },
-            "repeat": p.repeat,
-            "error": p.error,
-        });
+        let review = review_json(&p, &index, gold, messages);
         append(&self.dir("reviews").join(&stem), &review.to_string())?;
         if let Some(progress) = self.progress.as_mut() {
             progress.stored(&p.benchmark, p.error.is_some());
@@ -165,10 +161,93 @@ impl EvalStore {
         Ok(true)
     }
 
+    /// Writes `benchmark`'s review files anew from its predictions as scored now (after a
+    /// rescore), so reviews and reports agree. Reviews EvalScope wrote are kept once under
+    /// `reviews.orig/<model>/` before ours replace them. `samples` gives each sample's gold and
+    /// messages by id.
+    pub fn rewrite_reviews(
+        &self,
+        benchmark: &str,
+        samples: &std::collections::HashMap<&str, &swarm_common::eval::Sample>,
+    ) -> anyhow::Result<()> {
+        let Some(preds) = self.predictions.get(benchmark) else {
+            return Ok(());
+        };
+        let dir = self.dir("reviews");
+        let prefix = format!("{}_", safe(benchmark));
+        if self.foreign && dir.is_dir() {
+            let orig = self.root.join("reviews.orig").join(&self.model);
+            if !orig.exists() {
+                std::fs::create_dir_all(&orig)
+                    .with_context(|| format!("cannot create {}", orig.display()))?;
+                for f in std::fs::read_dir(&dir)
+                    .with_context(|| format!("cannot read {}", dir.display()))?
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                {
+                    if let Some(name) = f.file_name() {
+                        std::fs::copy(&f, orig.join(name))
+                            .with_context(|| format!("cannot keep {}", f.display()))?;
+                    }
+                }
+            }
+        }
+        let mut files: BTreeMap<String, String> = BTreeMap::new();
+        for p in preds {
+            let stem = format!("{prefix}{}.jsonl", safe(&p.subset));
+            let index = p
+                .sample_id
+                .strip_prefix(&format!("{}_", p.subset))
+                .unwrap_or(&p.sample_id)
+                .to_string();
+            let (gold, messages) = samples
+                .get(p.sample_id.as_str())
+                .map(|s| (s.gold.as_str(), s.messages.as_slice()))
+                .unwrap_or_default();
+            let line = review_json(p, &index, gold, messages).to_string();
+            let text = files.entry(stem).or_default();
+            text.push_str(&line);
+            text.push('\n');
+        }
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+        for (stem, text) in files {
+            let path = dir.join(&stem);
+            // whole file at once, through a temporary file: a crash leaves the old or the new
+            let tmp = dir.join(format!(".{stem}.tmp"));
+            std::fs::write(&tmp, text)
+                .with_context(|| format!("cannot write {}", tmp.display()))?;
+            std::fs::rename(&tmp, &path)
+                .with_context(|| format!("cannot replace {}", path.display()))?;
+        }
+        Ok(())
+    }
+
     /// Where reports go.
     pub fn reports_dir(&self) -> PathBuf {
         self.dir("reports")
     }
+}
+
+/// A review line in EvalScope's shape for prediction `p` of the sample whose index is `index`.
+fn review_json(
+    p: &Prediction,
+    index: &str,
+    gold: &str,
+    messages: &[serde_json::Value],
+) -> serde_json::Value {
+    serde_json::json!({
+        "index": index,
+        "target": gold,
+        "messages": messages,
+        "trajectory": [],
+        "sample_score": {
+            "score": {"value": p.score.values, "extracted_prediction": p.extracted, "prediction": p.completion, "main_score_name": p.score.main},
+            "sample_id": index,
+            "group_id": index,
+        },
+        "repeat": p.repeat,
+        "error": p.error,
+    })
 }
 
 /// One predictions line: ours (the record under `swarm`), or EvalScope's own (`index`,

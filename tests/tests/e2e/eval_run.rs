@@ -170,6 +170,68 @@ async fn eval_leases_stores_once_resumes_and_rescores() {
     .expect("rescore runs");
     let rescored = read_json(&root.join("reports/sim-model/gsm8k.json"));
     assert_eq!(rescored["score"], report["score"]);
+
+    // a better answer for the first sample, then a rescore: the reviews (what the dashboard
+    // shows) say what the report counts
+    let reviews = root.join("reviews/sim-model/gsm8k_main.jsonl");
+    let first: serde_json::Value = serde_json::from_str(
+        std::fs::read_to_string(&reviews)
+            .expect("reviews")
+            .lines()
+            .next()
+            .expect("a review"),
+    )
+    .expect("json");
+    let gold = first["target"].as_str().expect("target").to_string();
+    let index = first["index"].clone();
+    let fixed: Vec<String> = std::fs::read_to_string(&gsm)
+        .expect("predictions")
+        .lines()
+        .map(|l| {
+            let mut v: serde_json::Value = serde_json::from_str(l).expect("json");
+            if v["index"] == index {
+                v["swarm"]["completion"] = format!("The answer is \\boxed{{{gold}}}").into();
+            }
+            v.to_string()
+        })
+        .collect();
+    std::fs::write(&gsm, fixed.join("\n") + "\n").expect("write");
+    eval(&[
+        "--model",
+        "sim-model",
+        "--datasets",
+        "gsm8k",
+        "iquiz",
+        "--dataset-args",
+        &dargs,
+        "--limit",
+        "6",
+        "--repeats",
+        "2",
+        "--rescore",
+        &run_s,
+    ])
+    .await
+    .expect("rescore runs");
+    let report = read_json(&root.join("reports/sim-model/gsm8k.json"));
+    let score = report["score"].as_f64().expect("score");
+    let right: Vec<f64> = std::fs::read_to_string(&reviews)
+        .expect("reviews")
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("json");
+            v["sample_score"]["score"]["value"]["acc"]
+                .as_f64()
+                .expect("acc")
+        })
+        .collect();
+    assert_eq!(right.len(), 12, "one review per prediction");
+    let mean = right.iter().sum::<f64>() / right.len() as f64;
+    assert!(score > 0.0, "the better answer counts: {report}");
+    assert!(
+        (mean - score).abs() < 1e-4,
+        "reviews average {mean}, the report says {score}"
+    );
     sim.shutdown().await;
 }
 
