@@ -89,11 +89,16 @@ pub async fn run(
     let mut live: Vec<AgentInfo> = plan.agents.to_vec();
     let mut last_event = Instant::now();
     let mut no_agents_since: Option<Instant> = None;
+    // an agent's batches in flight share its part of the batch size: requests in flight across
+    // all agents never pass `--eval-batch-size` (EvalScope's meaning of it)
+    let per_agent = plan.template.concurrency.max(1);
+    let in_flight = (per_agent as usize).clamp(1, IN_FLIGHT);
+    let per_batch = (per_agent / in_flight as u32).max(1);
     let silence = Duration::from_secs_f64(plan.template.target.total_timeout_s.min(3600.0) + 60.0);
     loop {
-        // top every live agent up to IN_FLIGHT batches
+        // top every live agent up to its batches in flight
         for a in &live {
-            while leases.values().filter(|l| l.agent == a.id).count() < IN_FLIGHT
+            while leases.values().filter(|l| l.agent == a.id).count() < in_flight
                 && !queue.is_empty()
             {
                 let mut take = plan.batch.min(queue.len());
@@ -105,6 +110,7 @@ pub async fn run(
                     let mut spec = plan.template.clone();
                     spec.shard_id = shard_id.clone();
                     spec.items = items.clone();
+                    spec.concurrency = per_batch;
                     let spec_json = serde_json::to_vec(&EvalAssign { eval: spec })
                         .context("cannot encode an eval batch")?;
                     if spec_json.len() + 4096 <= swarm_proto::MAX_MESSAGE_BYTES {

@@ -141,7 +141,9 @@ pub async fn run_job(
                         pending.len()
                     );
                 };
-                let per_agent = job.batch_size.div_ceil(agents.len().max(1) as u32).max(1);
+                // each agent's share of the batch size, rounded down: the sum never passes it
+                // (with fewer requests than agents, each agent still gets one)
+                let per_agent = (job.batch_size / agents.len().max(1) as u32).max(1);
                 let template = EvalShardSpec {
                     shard_id: String::new(),
                     benchmark: name.clone(),

@@ -359,3 +359,62 @@ async fn rescoring_evalscope_predictions_reproduces_its_reports() {
         }
     }
 }
+
+/// `--eval-batch-size` is the bound on requests in flight at the server across all agents, as
+/// in EvalScope: measured from the simulator's own log of when each request arrived and ended.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_batch_size_bounds_requests_in_flight() {
+    let mut cfg = llm_sim::SimConfig::instant();
+    cfg.record_truth = true;
+    cfg.latency.ttft_ms = llm_sim::Dist::fixed(40.0);
+    cfg.latency.itl_ms = llm_sim::Dist::fixed(2.0);
+    let sim = start_sim(cfg).await;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let url = format!("{}/v1/chat/completions", sim.url());
+    let dargs =
+        serde_json::json!({"gsm8k": {"local_path": fixture("gsm8k/test.jsonl")}}).to_string();
+    eval(&[
+        "--model",
+        "sim-model",
+        "--api-url",
+        &url,
+        "--datasets",
+        "gsm8k",
+        "--dataset-args",
+        &dargs,
+        "--limit",
+        "20",
+        "--eval-batch-size",
+        "4",
+        "--agents",
+        "2",
+        "--no-test-connection",
+        "--generation-config",
+        r#"{"max_tokens": 8}"#,
+        "--outputs-dir",
+        tmp.path().join("out").to_str().expect("utf8"),
+    ])
+    .await
+    .expect("eval runs");
+    // every request's [arrival, last chunk] at the server; the most that overlap
+    let mut edges: Vec<(std::time::Instant, i32)> = Vec::new();
+    for id in sim.truth.ids() {
+        let t = sim.truth.get(&id).expect("entry");
+        let end = t.chunk_sent.last().copied().unwrap_or(t.received);
+        edges.push((t.received, 1));
+        edges.push((end, -1));
+    }
+    assert_eq!(edges.len(), 40, "20 requests");
+    edges.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
+    let (mut now, mut most) = (0, 0);
+    for (_, d) in edges {
+        now += d;
+        most = most.max(now);
+    }
+    assert!(
+        most <= 4,
+        "{most} requests in flight with --eval-batch-size 4"
+    );
+    assert!(most >= 3, "the batch size is used: {most} in flight");
+    sim.shutdown().await;
+}
