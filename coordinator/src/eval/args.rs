@@ -12,9 +12,10 @@ use swarm_common::shard::{ApiKind, GenParams, Secret, TargetSpec};
 /// The flags of `coordinator eval`.
 #[derive(Debug, Clone, Args)]
 pub struct EvalArgs {
-    /// Model name (the `model` of every request, and the report's model).
-    #[arg(long)]
-    pub model: String,
+    /// Model name (the `model` of every request, and the report's model). With --rescore, the
+    /// run's saved task gives it when absent.
+    #[arg(long, required_unless_present = "rescore")]
+    pub model: Option<String>,
     /// Endpoint: `.../v1/chat/completions` or a base URL.
     #[arg(long, required_unless_present = "rescore")]
     pub api_url: Option<String>,
@@ -22,7 +23,8 @@ pub struct EvalArgs {
     #[arg(long, env = "SWARM_API_KEY", hide_env_values = true)]
     pub api_key: Option<String>,
     /// Benchmarks to run (gsm8k, math_500, aime24, aime25, mmlu_pro, mmlu_redux, ceval, iquiz, gpqa_diamond).
-    #[arg(long, num_args = 1.., required = true)]
+    /// With --rescore, the run's saved task gives them when absent.
+    #[arg(long, num_args = 1.., required_unless_present = "rescore")]
     pub datasets: Vec<String>,
     /// Per-benchmark arguments as JSON: {"gsm8k": {"local_path": "...", "subset_list": [...], "filters": {"remove_until": "</think>"}}}. With data_collection, a collection's benchmark may be named too: its filters score its lines.
     #[arg(long)]
@@ -76,6 +78,37 @@ pub struct EvalArgs {
 }
 
 impl EvalArgs {
+    /// These flags with what a rescore's run folder saved filling the ones not given (model,
+    /// datasets, dataset arguments, repeats); flags win.
+    pub fn completed(&self) -> anyhow::Result<EvalArgs> {
+        let mut out = self.clone();
+        let Some(run) = &self.rescore else {
+            return Ok(out);
+        };
+        if self.model.is_some() && !self.datasets.is_empty() {
+            return Ok(out);
+        }
+        let saved = super::task_config::load(run)?.with_context(|| {
+            format!(
+                "--rescore {}: no saved task (eval/task_config.json or configs/task_config.yaml); give --model and --datasets",
+                run.display()
+            )
+        })?;
+        if out.model.is_none() {
+            out.model = Some(saved.model);
+        }
+        if out.datasets.is_empty() {
+            out.datasets = saved.datasets;
+            if out.dataset_args.is_none() {
+                out.dataset_args = Some(serde_json::to_string(&saved.dataset_args)?);
+            }
+            if out.repeats == 1 {
+                out.repeats = saved.repeats;
+            }
+        }
+        Ok(out)
+    }
+
     /// Per-benchmark dataset arguments (limit and data dir applied).
     pub fn dataset_args(&self) -> anyhow::Result<BTreeMap<String, DatasetArgs>> {
         let mut all: BTreeMap<String, DatasetArgs> = match &self.dataset_args {
@@ -126,7 +159,7 @@ impl EvalArgs {
             (None, Some(_)) => TargetSpec {
                 url: String::new(),
                 api: ApiKind::Chat,
-                model: self.model.clone(),
+                model: self.model.clone().unwrap_or_default(),
                 api_key: None,
                 headers: vec![],
                 connect_timeout_s: 10.0,
@@ -138,7 +171,7 @@ impl EvalArgs {
         };
         Ok(super::job::EvalJob {
             name: self.name.clone(),
-            model: self.model.clone(),
+            model: self.model.clone().unwrap_or_default(),
             target,
             datasets: self.datasets.clone(),
             dataset_args: self.dataset_args()?,
@@ -164,7 +197,7 @@ impl EvalArgs {
         Ok(TargetSpec {
             url,
             api,
-            model: self.model.clone(),
+            model: self.model.clone().unwrap_or_default(),
             api_key: self.api_key.clone().map(Secret),
             headers: vec![],
             connect_timeout_s: 10.0,

@@ -11,3 +11,4 @@ pub mod progress;
 pub mod report;
 pub mod run;
 pub mod store;
+pub mod task_config;

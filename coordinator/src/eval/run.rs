@@ -24,6 +24,7 @@ use crate::output::stage_files::write_json;
 
 /// `coordinator eval`: runs (or re-scores) the eval the flags describe; returns the run folder.
 pub async fn run_eval(args: &EvalArgs, cancel: &CancellationToken) -> anyhow::Result<PathBuf> {
+    let args = &args.completed().map_err(Failure::usage)?;
     let job = args.job().map_err(Failure::usage)?;
     let run_dir = match (&args.rescore, &args.use_cache) {
         (Some(dir), _) | (None, Some(dir)) => dir.clone(),
@@ -38,6 +39,16 @@ pub async fn run_eval(args: &EvalArgs, cancel: &CancellationToken) -> anyhow::Re
     if args.rescore.is_some() {
         run_job(None, &[], &job, &root, true, cancel).await?;
     } else {
+        // the task as run, so that `--rescore` of this folder needs no flags
+        super::task_config::save(
+            &root,
+            &super::task_config::SavedTask {
+                model: job.model.clone(),
+                datasets: job.datasets.clone(),
+                dataset_args: job.dataset_args.clone(),
+                repeats: job.repeats,
+            },
+        )?;
         let mut config = ClusterConfig::local(&run_id(&args.name), args.agents);
         config.sandbox = args.sandbox.policy();
         let mut cluster = Cluster::start(config, cancel).await?;

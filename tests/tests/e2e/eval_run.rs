@@ -232,6 +232,13 @@ async fn eval_leases_stores_once_resumes_and_rescores() {
         (mean - score).abs() < 1e-4,
         "reviews average {mean}, the report says {score}"
     );
+    // the run saved its task: `--rescore` alone repeats it
+    eval(&["--rescore", &run_s])
+        .await
+        .expect("a flagless rescore");
+    let again = read_json(&root.join("reports/sim-model/gsm8k.json"));
+    assert_eq!(again["score"], report["score"]);
+    assert_eq!(again["metrics"][0]["num"], report["metrics"][0]["num"]);
     sim.shutdown().await;
 }
 
@@ -356,6 +363,38 @@ async fn rescoring_evalscope_predictions_reproduces_its_reports() {
                     .collect()
             };
             assert_eq!(names(&ours), names(&theirs), "{model} {bench}");
+        }
+
+        // the same folder with EvalScope's task config: `--rescore` alone (and where the data
+        // lives) is enough, and reports count the samples that have a prediction
+        std::fs::create_dir_all(tmp.path().join("configs")).expect("configs");
+        std::fs::write(
+            tmp.path().join("configs/task_config.yaml"),
+            format!(
+                "model: {model}\ndatasets:\n- gsm8k\n- iquiz\n- ifeval\nlimit: 10\nrepeats: 1\neval_batch_size: 10\nanalysis_report: false\n"
+            ),
+        )
+        .expect("task config");
+        for bench in ["gsm8k", "iquiz", "ifeval"] {
+            std::fs::remove_file(tmp.path().join(format!("reports/{model}/{bench}.json")))
+                .expect("remove the first rescore's report");
+        }
+        eval(&[
+            "--rescore",
+            &run,
+            "--data-dir",
+            fixture("").to_str().expect("utf8"),
+        ])
+        .await
+        .expect("a flagless rescore runs");
+        for bench in ["gsm8k", "iquiz", "ifeval"] {
+            let ours = read_json(&tmp.path().join(format!("reports/{model}/{bench}.json")));
+            let theirs = read_json(&viz.join(format!("reports/{bench}.json")));
+            assert_eq!(ours["score"], theirs["score"], "{model} {bench}");
+            assert_eq!(
+                ours["metrics"][0]["num"], theirs["metrics"][0]["num"],
+                "{model} {bench}"
+            );
         }
     }
 }

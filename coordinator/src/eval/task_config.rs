@@ -1,0 +1,91 @@
+//! The task an eval ran, saved beside its results (`eval/task_config.json`) so that
+//! `coordinator eval --rescore RUN` needs no flags; EvalScope's own `configs/task_config.yaml`
+//! is read too.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+use swarm_common::eval::DatasetArgs;
+
+/// What `coordinator eval` writes: the model, its benchmarks and their arguments.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SavedTask {
+    /// The model evaluated.
+    pub model: String,
+    /// Its benchmarks, in order.
+    pub datasets: Vec<String>,
+    /// Per-benchmark arguments as the run used them (limit and data folder applied).
+    pub dataset_args: BTreeMap<String, DatasetArgs>,
+    /// Generations per sample.
+    pub repeats: u32,
+}
+
+/// The part of EvalScope's `configs/task_config.yaml` a rescore needs.
+#[derive(Debug, Deserialize)]
+struct EvalScopeTask {
+    model: String,
+    datasets: Vec<String>,
+    #[serde(default)]
+    limit: Option<usize>,
+    #[serde(default = "one")]
+    repeats: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// Where ours is written under an eval root (`<run>/eval`).
+pub fn path(root: &Path) -> PathBuf {
+    root.join("task_config.json")
+}
+
+/// Writes `task` under `root`.
+pub fn save(root: &Path, task: &SavedTask) -> anyhow::Result<()> {
+    std::fs::create_dir_all(root).with_context(|| format!("cannot create {}", root.display()))?;
+    let p = path(root);
+    let text = serde_json::to_string_pretty(task)?;
+    std::fs::write(&p, text).with_context(|| format!("cannot write {}", p.display()))
+}
+
+/// The task of run folder `run`: ours (`eval/task_config.json`), else EvalScope's
+/// (`configs/task_config.yaml`: model, datasets, limit, repeats), else None.
+pub fn load(run: &Path) -> anyhow::Result<Option<SavedTask>> {
+    let ours = path(&run.join("eval"));
+    if ours.is_file() {
+        let text = std::fs::read_to_string(&ours)
+            .with_context(|| format!("cannot read {}", ours.display()))?;
+        let task = serde_json::from_str(&text).with_context(|| format!("{}", ours.display()))?;
+        return Ok(Some(task));
+    }
+    let theirs = run.join("configs").join("task_config.yaml");
+    if theirs.is_file() {
+        let text = std::fs::read_to_string(&theirs)
+            .with_context(|| format!("cannot read {}", theirs.display()))?;
+        let t: EvalScopeTask =
+            serde_norway::from_str(&text).with_context(|| format!("{}", theirs.display()))?;
+        let dataset_args = t
+            .datasets
+            .iter()
+            .map(|d| {
+                (
+                    d.clone(),
+                    DatasetArgs {
+                        limit: t.limit,
+                        ..Default::default()
+                    },
+                )
+            })
+            .collect();
+        return Ok(Some(SavedTask {
+            model: t.model,
+            datasets: t.datasets,
+            dataset_args,
+            repeats: t.repeats.max(1),
+        }));
+    }
+    Ok(None)
+}
