@@ -253,16 +253,16 @@ pub async fn run(
         }
         send_batch(&out, &shard_id, &mut seq, &mut batch).await?;
         let stop = if cancelled || cancel.is_cancelled() {
-            "cancelled"
+            swarm_proto::StopReason::Cancelled
         } else {
-            "count"
+            swarm_proto::StopReason::Count
         };
         out.send(Msg::Done(ShardDone {
             shard_id: shard_id.clone(),
             seq: 0,
             last: Some(Snapshot::default()),
             requests: done,
-            stop: stop.into(),
+            stop: stop as i32,
             ..Default::default()
         }))
         .await

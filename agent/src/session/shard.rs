@@ -197,7 +197,7 @@ impl Reporter {
                 seq: self.progress_seq,
                 last: Some(last),
                 requests: outcome.requests,
-                stop: stop_name(outcome.stop).to_string(),
+                stop: wire_stop(outcome.stop) as i32,
                 connections: outcome.connections,
                 http_version: match outcome.http_version {
                     None => swarm_proto::HttpVersion::Unspecified,
@@ -223,7 +223,16 @@ impl Reporter {
     }
 }
 
-/// The protocol's name of a stop reason.
+/// A stop reason on the wire.
+pub fn wire_stop(stop: StopReason) -> swarm_proto::StopReason {
+    match stop {
+        StopReason::Count => swarm_proto::StopReason::Count,
+        StopReason::Duration => swarm_proto::StopReason::Duration,
+        StopReason::Cancelled => swarm_proto::StopReason::Cancelled,
+    }
+}
+
+/// The name of a stop reason, in logs and files.
 pub fn stop_name(stop: StopReason) -> &'static str {
     match stop {
         StopReason::Count => "count",

@@ -83,7 +83,7 @@ async fn coordinator_cancel_reports_what_was_measured() {
     })
     .await;
     assert_eq!(done.shard_id, "w/s/7");
-    assert_eq!(done.stop, "cancelled");
+    assert_eq!(done.stop, swarm_proto::StopReason::Cancelled as i32);
     assert!(sum > 0 && sum < PLANNED, "{sum}");
     // every request started was finished (cancelled ones included) and counted once
     assert_eq!(sum, done.requests);
@@ -119,7 +119,7 @@ async fn agent_cancel_reports_then_closes() {
     open(&mut s, &sim.url(), "w/s/8").await;
     let stop = agent_cancel.clone();
     let (sum, done) = run_until_done(&mut s, move |_| stop.cancel()).await;
-    assert_eq!(done.stop, "cancelled");
+    assert_eq!(done.stop, swarm_proto::StopReason::Cancelled as i32);
     assert!(sum > 0 && sum < PLANNED, "{sum}");
     assert_eq!(sum, done.requests);
     // the agent closes its half without being drained, and does not come back

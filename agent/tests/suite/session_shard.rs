@@ -155,7 +155,7 @@ async fn assigned_shard_reports_exactly_what_it_measured() {
     );
 
     assert_eq!(done.shard_id, "w/s/0");
-    assert_eq!(done.stop, "count");
+    assert_eq!(done.stop, swarm_proto::StopReason::Count as i32);
     assert_eq!(done.requests, 50);
     seqs.push(done.seq);
     sum += total(&done.last);

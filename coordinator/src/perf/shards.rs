@@ -13,8 +13,8 @@ use swarm_common::shard::PerfShardSpec;
 pub enum ShardStatus {
     /// Assigned and not finished.
     Running,
-    /// Finished; how it stopped (`count`, `duration`, `cancelled`).
-    Done(String),
+    /// Finished; how it stopped.
+    Done(swarm_proto::StopReason),
     /// The agent could not run it.
     Failed(String),
     /// Its agent was lost; what it had not done went elsewhere (or nowhere).

@@ -432,7 +432,9 @@ impl Ctx<'_> {
                     }
                     return Ok(());
                 }
-                let unasked_cancel = d.stop == "cancelled" && !stage_cancelled;
+                let stop = swarm_proto::StopReason::try_from(d.stop)
+                    .unwrap_or(swarm_proto::StopReason::Unspecified);
+                let unasked_cancel = stop == swarm_proto::StopReason::Cancelled && !stage_cancelled;
                 if let Some(s) = self.book.shards.get_mut(&d.shard_id) {
                     s.link = Some(super::shards::Link {
                         connections: d.connections,
@@ -443,7 +445,7 @@ impl Ctx<'_> {
                         },
                     });
                     if s.status == ShardStatus::Running {
-                        s.status = ShardStatus::Done(d.stop);
+                        s.status = ShardStatus::Done(stop);
                     }
                 }
                 if unasked_cancel {
@@ -845,12 +847,22 @@ fn live_status(
     }
 }
 
+/// How a stop reason is written in the stage files (`count`, `duration`, `cancelled`).
+pub fn stop_label(stop: swarm_proto::StopReason) -> &'static str {
+    match stop {
+        swarm_proto::StopReason::Count => "count",
+        swarm_proto::StopReason::Duration => "duration",
+        swarm_proto::StopReason::Cancelled => "cancelled",
+        swarm_proto::StopReason::Unspecified => "unspecified",
+    }
+}
+
 fn stop_reason(book: &Book) -> String {
     let mut reasons: Vec<String> = book
         .shards
         .values()
         .map(|s| match &s.status {
-            ShardStatus::Done(r) => r.clone(),
+            ShardStatus::Done(r) => stop_label(*r).to_string(),
             ShardStatus::Failed(_) => "failed".into(),
             ShardStatus::Lost => "agent lost".into(),
             ShardStatus::Running => "running".into(),
@@ -940,7 +952,7 @@ fn write_breakdown(
         .map(|s| {
             serde_json::json!({
                 "shard": s.id, "agent": s.agent, "group": s.group,
-                "status": match &s.status { ShardStatus::Running => "running".to_string(), ShardStatus::Done(r) => r.clone(), ShardStatus::Failed(r) => format!("failed: {r}"), ShardStatus::Lost => "lost".into() },
+                "status": match &s.status { ShardStatus::Running => "running".to_string(), ShardStatus::Done(r) => stop_label(*r).to_string(), ShardStatus::Failed(r) => format!("failed: {r}"), ShardStatus::Lost => "lost".into() },
                 "planned": s.spec.number, "reported": s.counters.total, "start_skew_us": s.skew_us,
                 "prompts": {"start": s.spec.prompts.start, "count": s.spec.prompts.count, "bytes": set.slice_bytes(&s.spec.prompts)},
                 "fetched": s.fetched,

@@ -310,7 +310,7 @@ async fn a_hostile_agent_cannot_score_or_file_eval_predictions() {
                 .send(AgentMessage {
                     msg: Some(Msg::Done(ShardDone {
                         shard_id: a.shard_id,
-                        stop: "count".into(),
+                        stop: swarm_proto::StopReason::Count as i32,
                         ..Default::default()
                     })),
                 })
