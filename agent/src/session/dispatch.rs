@@ -8,7 +8,7 @@ use swarm_common::metrics::StageAggregate;
 use swarm_common::shard::PerfShardSpec;
 use swarm_proto::agent_message::Msg;
 use swarm_proto::coordinator_message::Msg as CMsg;
-use swarm_proto::{Assign, Cancel, CoordinatorMessage, ShardFailed};
+use swarm_proto::{Assign, Cancel, CoordinatorMessage, ShardFailed, assign};
 use tokio::task::{JoinError, JoinSet};
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
@@ -255,36 +255,18 @@ impl Session<'_> {
             tracing::warn!(shard_id = %id, "assign for a shard already running here ignored");
             return Ok(());
         }
-        if let Ok(env) =
-            serde_json::from_slice::<swarm_common::eval::task::EvalAssign>(&a.spec_json)
-        {
-            let cancel = self.shards_cancel.child_token();
-            let out = self.out()?.clone();
-            let span =
-                tracing::info_span!("eval_shard", shard_id = %id, benchmark = %env.eval.benchmark);
-            let (token, ret, sid) = (cancel.clone(), id.clone(), id.clone());
-            let every = self.progress_every;
-            let policy = (self.cfg.agent_id.clone(), self.cfg.sandbox.clone());
-            let handle = self.tasks.spawn(
-                async move {
-                    super::eval_shard::run(sid, env.eval, out, every, token, policy).await;
-                    ret
-                }
-                .instrument(span),
-            );
-            self.shards.insert(
-                id,
-                Running {
-                    cancel,
-                    task: handle.id(),
-                },
-            );
-            return Ok(());
-        }
-        let mut spec: PerfShardSpec = match serde_json::from_slice(&a.spec_json) {
+        let perf_json = match a.spec {
+            Some(assign::Spec::PerfJson(json)) => json,
+            Some(assign::Spec::EvalJson(json)) => return self.assign_eval(id, &json).await,
+            None => {
+                let reason = format!("shard {id}: the assignment carries no spec");
+                return self.fail(id, reason).await;
+            }
+        };
+        let mut spec: PerfShardSpec = match serde_json::from_slice(&perf_json) {
             Ok(spec) => spec,
             Err(e) => {
-                let reason = format!("shard {id}: spec_json is not a perf shard spec: {e}");
+                let reason = format!("shard {id}: perf_json is not a perf shard spec: {e}");
                 return self.fail(id, reason).await;
             }
         };
@@ -345,6 +327,38 @@ impl Session<'_> {
         let handle = self.tasks.spawn(
             async move {
                 shard::run(job, agg, view, out, token).await;
+                ret
+            }
+            .instrument(span),
+        );
+        self.shards.insert(
+            id,
+            Running {
+                cancel,
+                task: handle.id(),
+            },
+        );
+        Ok(())
+    }
+
+    /// Starts an eval batch.
+    async fn assign_eval(&mut self, id: String, json: &[u8]) -> Result<(), SessionError> {
+        let spec: swarm_common::eval::task::EvalShardSpec = match serde_json::from_slice(json) {
+            Ok(spec) => spec,
+            Err(e) => {
+                let reason = format!("shard {id}: eval_json is not an eval shard spec: {e}");
+                return self.fail(id, reason).await;
+            }
+        };
+        let cancel = self.shards_cancel.child_token();
+        let out = self.out()?.clone();
+        let span = tracing::info_span!("eval_shard", shard_id = %id, benchmark = %spec.benchmark);
+        let (token, ret, sid) = (cancel.clone(), id.clone(), id.clone());
+        let every = self.progress_every;
+        let policy = (self.cfg.agent_id.clone(), self.cfg.sandbox.clone());
+        let handle = self.tasks.spawn(
+            async move {
+                super::eval_shard::run(sid, spec, out, every, token, policy).await;
                 ret
             }
             .instrument(span),

@@ -25,7 +25,9 @@ async fn open(s: &mut FakeSession, sim_url: &str, shard_id: &str) {
     let spec = closed_spec(sim_url, shard_id, 2, PLANNED, 20.0);
     s.send(CMsg::Assign(Assign {
         shard_id: shard_id.into(),
-        spec_json: serde_json::to_vec(&spec).unwrap(),
+        spec: Some(swarm_proto::assign::Spec::PerfJson(
+            serde_json::to_vec(&spec).unwrap(),
+        )),
         start_at_unix_us: 0,
         send_records: false,
     }));

@@ -70,7 +70,9 @@ async fn broken_stream_cancels_shards_and_reconnects() {
     let spec = closed_spec(&sim.url(), "long", 2, 1_000_000, 20.0);
     s1.send(CMsg::Assign(Assign {
         shard_id: "long".into(),
-        spec_json: serde_json::to_vec(&spec).unwrap(),
+        spec: Some(swarm_proto::assign::Spec::PerfJson(
+            serde_json::to_vec(&spec).unwrap(),
+        )),
         start_at_unix_us: 0,
         send_records: false,
     }));

@@ -63,7 +63,9 @@ async fn assigned_shard_reports_exactly_what_it_measured() {
     // a spec that does not parse is reported, and the session carries on
     s.send(CMsg::Assign(Assign {
         shard_id: "bad".into(),
-        spec_json: br#"{"shard_id": 1}"#.to_vec(),
+        spec: Some(swarm_proto::assign::Spec::PerfJson(
+            br#"{"shard_id": 1}"#.to_vec(),
+        )),
         start_at_unix_us: 0,
         send_records: false,
     }));
@@ -72,7 +74,7 @@ async fn assigned_shard_reports_exactly_what_it_measured() {
     };
     assert_eq!(f.shard_id, "bad");
     assert!(
-        f.reason.contains("shard bad") && f.reason.contains("spec_json"),
+        f.reason.contains("shard bad") && f.reason.contains("perf_json"),
         "{}",
         f.reason
     );
@@ -83,7 +85,9 @@ async fn assigned_shard_reports_exactly_what_it_measured() {
     let start_at = s.now() + 300_000;
     s.send(CMsg::Assign(Assign {
         shard_id: "w/s/0".into(),
-        spec_json: serde_json::to_vec(&spec).unwrap(),
+        spec: Some(swarm_proto::assign::Spec::PerfJson(
+            serde_json::to_vec(&spec).unwrap(),
+        )),
         start_at_unix_us: start_at,
         send_records: true,
     }));
@@ -108,7 +112,9 @@ async fn assigned_shard_reports_exactly_what_it_measured() {
                 }));
                 s.send(CMsg::Assign(Assign {
                     shard_id: "late".into(),
-                    spec_json: serde_json::to_vec(&spec).unwrap(),
+                    spec: Some(swarm_proto::assign::Spec::PerfJson(
+                        serde_json::to_vec(&spec).unwrap(),
+                    )),
                     start_at_unix_us: 0,
                     send_records: false,
                 }));

@@ -27,14 +27,6 @@ pub struct EvalShardSpec {
     pub concurrency: u32,
 }
 
-/// The envelope an `Assign.spec_json` uses for eval work.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EvalAssign {
-    /// The batch.
-    pub eval: EvalShardSpec,
-}
-
 /// What an agent reports for one (sample, repeat).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Prediction {

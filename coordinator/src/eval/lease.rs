@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use swarm_common::eval::Sample;
-use swarm_common::eval::task::{EvalAssign, EvalShardSpec, Prediction};
+use swarm_common::eval::task::{EvalShardSpec, Prediction};
 use swarm_proto::{Assign, Cancel, agent_message, coordinator_message};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -111,8 +111,8 @@ pub async fn run(
                     spec.shard_id = shard_id.clone();
                     spec.items = items.clone();
                     spec.concurrency = per_batch;
-                    let spec_json = serde_json::to_vec(&EvalAssign { eval: spec })
-                        .context("cannot encode an eval batch")?;
+                    let spec_json =
+                        serde_json::to_vec(&spec).context("cannot encode an eval batch")?;
                     if spec_json.len() + 4096 <= swarm_proto::MAX_MESSAGE_BYTES {
                         break (items, spec_json);
                     }
@@ -131,7 +131,7 @@ pub async fn run(
                     &a.id,
                     coordinator_message::Msg::Assign(Assign {
                         shard_id: shard_id.clone(),
-                        spec_json,
+                        spec: Some(swarm_proto::assign::Spec::EvalJson(spec_json)),
                         start_at_unix_us: 0,
                         send_records: false,
                     }),

@@ -312,7 +312,7 @@ impl Ctx<'_> {
             &agent.id,
             coordinator_message::Msg::Assign(Assign {
                 shard_id: id.clone(),
-                spec_json,
+                spec: Some(swarm_proto::assign::Spec::PerfJson(spec_json)),
                 start_at_unix_us: start_unix_us,
                 send_records: self.writer.is_some(),
             }),

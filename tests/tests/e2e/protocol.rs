@@ -239,7 +239,7 @@ async fn a_hostile_agent_is_dropped_and_the_stage_completes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hostile_agent_cannot_score_or_file_eval_predictions() {
     use std::collections::BTreeMap;
-    use swarm_common::eval::task::EvalAssign;
+    use swarm_common::eval::task::EvalShardSpec;
     use swarm_proto::{ScoredSamples, ShardDone};
 
     let sim = swarm_tests::start_sim(llm_sim::SimConfig::instant()).await;
@@ -274,13 +274,15 @@ async fn a_hostile_agent_cannot_score_or_file_eval_predictions() {
             let Some(CMsg::Assign(a)) = m.msg else {
                 continue;
             };
-            let Ok(env) = serde_json::from_slice::<EvalAssign>(&a.spec_json) else {
+            let Some(swarm_proto::assign::Spec::EvalJson(json)) = &a.spec else {
+                continue;
+            };
+            let Ok(spec) = serde_json::from_slice::<EvalShardSpec>(json) else {
                 continue;
             };
             let mut lines = Vec::new();
-            let stranger = [(format!("{}_stranger", env.eval.items[0].0.id), 0)];
-            let ids = env
-                .eval
+            let stranger = [(format!("{}_stranger", spec.items[0].0.id), 0)];
+            let ids = spec
                 .items
                 .iter()
                 .map(|(s, r)| (s.id.clone(), *r))
