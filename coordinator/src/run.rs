@@ -181,7 +181,7 @@ pub async fn run_parsed(
             sims.push(handle);
         }
     }
-    let jobs = build::jobs(plan, plan_dir, &sim_urls).map_err(Failure::usage)?;
+    let jobs = build::jobs(plan, plan_dir, &sim_urls, outputs).map_err(Failure::usage)?;
     let id = match resume.and_then(|d| d.file_name()).and_then(|n| n.to_str()) {
         Some(existing) => existing.to_string(),
         None => run_id(&plan.name),

@@ -58,10 +58,22 @@ pub struct PromptSetWriter {
 }
 
 impl PromptSetWriter {
-    /// A writer into a fresh unnamed temporary file (removed when the set is dropped).
+    /// A writer into a fresh unnamed temporary file in the system's temporary folder (removed
+    /// when the set is dropped).
     pub fn new() -> Result<Self, PromptSetError> {
+        Self::with_file(tempfile::tempfile()?)
+    }
+
+    /// A writer into a fresh unnamed temporary file in `dir` (a container's root file system
+    /// may be read-only, its outputs volume is not); removed when the set is dropped.
+    pub fn new_in(dir: &std::path::Path) -> Result<Self, PromptSetError> {
+        std::fs::create_dir_all(dir)?;
+        Self::with_file(tempfile::tempfile_in(dir)?)
+    }
+
+    fn with_file(file: File) -> Result<Self, PromptSetError> {
         Ok(Self {
-            out: BufWriter::with_capacity(1 << 20, tempfile::tempfile()?),
+            out: BufWriter::with_capacity(1 << 20, file),
             hasher: Sha256::new(),
             offsets: vec![0],
             pos: 0,
@@ -315,6 +327,19 @@ mod tests {
             matches!(err, PromptSetError::TooLarge { index: 0, .. }),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_set_lives_where_it_is_told() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let scratch = dir.path().join("outputs");
+        let mut w = PromptSetWriter::new_in(&scratch).expect("writer");
+        w.push(&Prompt::text("x")).expect("push");
+        let set = w.finish().expect("set");
+        assert_eq!(set.get(0), Some(Prompt::text("x")));
+        assert!(scratch.is_dir(), "created when missing");
+        // unnamed: nothing is left behind in the outputs folder
+        assert_eq!(std::fs::read_dir(&scratch).expect("dir").count(), 0);
     }
 
     #[test]

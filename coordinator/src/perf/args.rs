@@ -331,6 +331,7 @@ impl PerfArgs {
             &spec,
             tokenizer.as_deref(),
             &format!("dataset {}", self.dataset),
+            &self.outputs_dir,
         )
     }
 

@@ -10,14 +10,17 @@ use swarm_common::tokenize::TokenCounter;
 use crate::cluster::PromptSet;
 use crate::cluster::prompt_set::PromptSetWriter;
 
-/// Loads `spec` into a prompt set; `what` names the dataset in messages. Bad records passed
-/// over are reported on stderr (the first 20, then a count).
+/// Loads `spec` into a prompt set kept in `scratch` (the outputs folder: writable wherever the
+/// run can write its results); `what` names the dataset in messages. Bad records passed over
+/// are reported on stderr (the first 20, then a count).
 pub fn load_prompt_set(
     spec: &DatasetSpec,
     tokenizer: Option<&dyn TokenCounter>,
     what: &str,
+    scratch: &std::path::Path,
 ) -> anyhow::Result<Arc<PromptSet>> {
-    let mut writer = PromptSetWriter::new().context("cannot create the prompt set file")?;
+    let mut writer = PromptSetWriter::new_in(scratch)
+        .with_context(|| format!("cannot create the prompt set file in {}", scratch.display()))?;
     let stats = dataset::load_into(spec, tokenizer, &mut writer)?;
     for e in stats.skipped.iter().take(20) {
         eprintln!("warning: {what}: skipped bad dataset record: {e}");

@@ -144,7 +144,13 @@ pub fn target_spec(
     })
 }
 
-fn job(name: &str, p: &PerfDef, target: TargetSpec, plan_dir: &Path) -> anyhow::Result<PerfJob> {
+fn job(
+    name: &str,
+    p: &PerfDef,
+    target: TargetSpec,
+    plan_dir: &Path,
+    scratch: &Path,
+) -> anyhow::Result<PerfJob> {
     let stages = p
         .stages
         .iter()
@@ -177,6 +183,7 @@ fn job(name: &str, p: &PerfDef, target: TargetSpec, plan_dir: &Path) -> anyhow::
         &spec,
         tokenizer.as_deref(),
         &format!("workload {name}"),
+        scratch,
     )?;
     Ok(PerfJob {
         name: name.to_string(),
@@ -240,10 +247,12 @@ fn eval_job(
 }
 
 /// Every workload of the plan as a job, in plan order.
+/// Prompt sets are kept in `scratch` (the outputs folder).
 pub fn jobs(
     plan: &Plan,
     plan_dir: &Path,
     sim_urls: &BTreeMap<String, String>,
+    scratch: &Path,
 ) -> anyhow::Result<Vec<Job>> {
     plan.workloads
         .iter()
@@ -261,7 +270,7 @@ pub fn jobs(
             let target = target_spec(t, plan_dir, sim_urls)?;
             match (&w.perf, &w.eval) {
                 (Some(p), _) => Ok(Job::Perf(
-                    job(&w.name, p, target, plan_dir)
+                    job(&w.name, p, target, plan_dir, scratch)
                         .with_context(|| format!("workload {}", w.name))?,
                 )),
                 (None, Some(e)) => Ok(Job::Eval(eval_job(&w.name, e, target, plan_dir))),
