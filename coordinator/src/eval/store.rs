@@ -131,7 +131,7 @@ impl EvalStore {
             .unwrap_or(&p.sample_id)
             .to_string();
         let prediction = serde_json::json!({
-            "index": index,
+            "index": index_value(&index),
             "model": self.model,
             "model_output": {
                 "model": self.model,
@@ -228,6 +228,14 @@ impl EvalStore {
     }
 }
 
+/// A sample index as EvalScope writes it: an integer when it is one, else the string.
+fn index_value(index: &str) -> serde_json::Value {
+    match index.parse::<u64>() {
+        Ok(n) => serde_json::Value::from(n),
+        Err(_) => serde_json::Value::from(index),
+    }
+}
+
 /// A review line in EvalScope's shape for prediction `p` of the sample whose index is `index`.
 fn review_json(
     p: &Prediction,
@@ -235,6 +243,7 @@ fn review_json(
     gold: &str,
     messages: &[serde_json::Value],
 ) -> serde_json::Value {
+    let index = index_value(index);
     serde_json::json!({
         "index": index,
         "target": gold,

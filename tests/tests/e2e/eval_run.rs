@@ -182,6 +182,9 @@ async fn eval_leases_stores_once_resumes_and_rescores() {
             .expect("a review"),
     )
     .expect("json");
+    // EvalScope's field types, so its own viewer and scripts read our folders
+    assert!(first["index"].is_u64(), "index as an integer: {first}");
+    assert!(first["sample_score"]["sample_id"].is_u64(), "{first}");
     let gold = first["target"].as_str().expect("target").to_string();
     let index = first["index"].clone();
     let fixed: Vec<String> = std::fs::read_to_string(&gsm)
