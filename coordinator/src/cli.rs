@@ -71,5 +71,5 @@ pub struct RunArgs {
     pub resume: Option<PathBuf>,
     /// What the local agents' code sandbox may do.
     #[command(flatten)]
-    pub sandbox: crate::transport_args::SandboxArgs,
+    pub sandbox: crate::sandbox_args::SandboxArgs,
 }

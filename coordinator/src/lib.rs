@@ -18,6 +18,7 @@ pub mod plan;
 pub mod preflight;
 pub mod report;
 pub mod run;
+pub mod sandbox_args;
 pub mod think;
 pub mod transport_args;
 

@@ -74,7 +74,7 @@ pub struct EvalArgs {
     pub transport: crate::transport_args::TransportArgs,
     /// What the local agents' code sandbox may do.
     #[command(flatten)]
-    pub sandbox: crate::transport_args::SandboxArgs,
+    pub sandbox: crate::sandbox_args::SandboxArgs,
 }
 
 impl EvalArgs {
