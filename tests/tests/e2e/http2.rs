@@ -228,3 +228,51 @@ fn too_many_streams_for_the_connections_are_warned_about() {
     assert!(w.contains("--http2-connections to at least 3"), "{w}");
     assert!(swarm_coordinator::perf::sweep::stream_warning_for(&target, &ok).is_none());
 }
+
+/// An HTTPS endpoint whose certificate the agents cannot verify fails the pre-flight check as a
+/// TLS failure (exit status 3), before any load.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_untrusted_certificate_fails_the_pre_flight_check_as_tls() {
+    swarm_agent::tls::install_crypto_provider();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let tls = certs(tmp.path());
+    let sim = llm_sim::start_with(
+        llm_sim::SimConfig::instant(),
+        "127.0.0.1:0".parse().expect("addr"),
+        Some(tls),
+        CancellationToken::new(),
+    )
+    .await
+    .expect("https sim");
+    let url = format!("{}/v1/chat/completions", sim.url());
+    let out = tmp.path().join("out");
+    let cli = Cli::try_parse_from([
+        "coordinator",
+        "perf",
+        "--url",
+        &url,
+        "--dataset",
+        "random",
+        "--tokenizer-path",
+        "cl100k_base",
+        "--number",
+        "4",
+        "--outputs-dir",
+        out.to_str().expect("utf8"),
+    ])
+    .expect("flags");
+    let err = swarm_coordinator::run(cli, CancellationToken::new())
+        .await
+        .expect_err("the certificate is not trusted");
+    assert_eq!(
+        swarm_coordinator::outcome::exit_of(&err),
+        swarm_coordinator::outcome::Exit::Unreachable
+    );
+    let msg = format!("{err:#}");
+    assert!(msg.contains("TLS handshake failed"), "{msg}");
+    assert!(
+        !out.exists(),
+        "nothing was measured, so no run folder looks like a result"
+    );
+    sim.shutdown().await;
+}
