@@ -4,6 +4,7 @@
 
 pub mod dataset;
 pub mod eval;
+pub mod goodput;
 pub mod metrics;
 pub mod probe;
 pub mod prompt;

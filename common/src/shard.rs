@@ -204,6 +204,9 @@ pub struct PerfShardSpec {
     pub hist: HistSettings,
     /// Tokenizer for token counts when the server sends no `usage` (path or tiktoken name).
     pub tokenizer: Option<String>,
+    /// Objectives a request must meet to count toward goodput (none: goodput not measured).
+    #[serde(default)]
+    pub goodput: Option<crate::goodput::Goodput>,
 }
 
 /// Errors in a shard spec that the executor refuses to run.

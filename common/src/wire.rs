@@ -205,6 +205,8 @@ fn counters_to_proto(c: &Counters) -> ProtoCounters {
         n_scheduled: c.n_scheduled,
         sum_client_queue_us: c.sum_client_queue_us,
         n_client_queue: c.n_client_queue,
+        goodput_checked: c.goodput_checked,
+        goodput_met: c.goodput_met,
         prompt_tokens: c.prompt_tokens,
         completion_tokens: c.completion_tokens,
         reasoning_tokens: c.reasoning_tokens,
@@ -219,6 +221,12 @@ fn counters_from_proto(p: &ProtoCounters) -> Result<Counters, WireError> {
         return Err(WireError::BadCounters(format!(
             "success {} + failed {} differs from total {}",
             p.success, p.failed, p.total
+        )));
+    }
+    if p.goodput_met > p.goodput_checked || p.goodput_checked > p.total {
+        return Err(WireError::BadCounters(format!(
+            "goodput met {} of {} checked, of {} requests",
+            p.goodput_met, p.goodput_checked, p.total
         )));
     }
     let errors = p
@@ -260,6 +268,8 @@ fn counters_from_proto(p: &ProtoCounters) -> Result<Counters, WireError> {
         n_scheduled: p.n_scheduled,
         sum_client_queue_us: p.sum_client_queue_us,
         n_client_queue: p.n_client_queue,
+        goodput_checked: p.goodput_checked,
+        goodput_met: p.goodput_met,
         prompt_tokens: p.prompt_tokens,
         completion_tokens: p.completion_tokens,
         reasoning_tokens: p.reasoning_tokens,

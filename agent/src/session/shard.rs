@@ -78,6 +78,7 @@ struct Reporter {
     records_seq: u64,
     lines: Vec<u8>,
     fetched: super::prompts::FetchStats,
+    goodput: Option<swarm_common::goodput::Goodput>,
 }
 
 impl Reporter {
@@ -125,6 +126,12 @@ impl Reporter {
             }
         };
         self.agg.record(&r, epoch);
+        if let Some(g) = &self.goodput {
+            self.agg.counters.goodput_checked += 1;
+            if g.met(&r) {
+                self.agg.counters.goodput_met += 1;
+            }
+        }
         if self.send_records {
             let mut line = match serde_json::to_vec(&r) {
                 Ok(line) => line,
@@ -272,6 +279,7 @@ pub async fn run(
         records_seq: 0,
         lines: Vec::new(),
         fetched: Default::default(),
+        goodput: spec.goodput,
     };
     let slice = spec.prompts.clone();
     let local = match super::prompts::fetch(&prompts.client, &prompts.cache, &slice, &cancel).await

@@ -181,6 +181,12 @@ pub struct Counters {
     /// Requests that reached the wire.
     #[serde(default)]
     pub n_client_queue: u64,
+    /// Requests checked against goodput objectives (0: none were given).
+    #[serde(default)]
+    pub goodput_checked: u64,
+    /// Of those, the ones that met every objective.
+    #[serde(default)]
+    pub goodput_met: u64,
     /// Prompt tokens over successes.
     pub prompt_tokens: u64,
     /// Completion tokens over successes.
@@ -232,6 +238,8 @@ impl Counters {
             .sum_client_queue_us
             .saturating_add(o.sum_client_queue_us);
         self.n_client_queue = self.n_client_queue.saturating_add(o.n_client_queue);
+        self.goodput_checked = self.goodput_checked.saturating_add(o.goodput_checked);
+        self.goodput_met = self.goodput_met.saturating_add(o.goodput_met);
         self.prompt_tokens = self.prompt_tokens.saturating_add(o.prompt_tokens);
         self.completion_tokens = self.completion_tokens.saturating_add(o.completion_tokens);
         self.reasoning_tokens = self.reasoning_tokens.saturating_add(o.reasoning_tokens);

@@ -99,6 +99,13 @@ pub struct RichSummary {
     /// Waiting on the client for a connection or stream before the request reached the wire, ms.
     #[serde(default)]
     pub client_queue_ms: Dist,
+    /// Requests per second that met every goodput objective (vLLM's goodput; None when no
+    /// objective was given or nothing finished).
+    #[serde(default)]
+    pub goodput_req_per_s: Option<f64>,
+    /// The share of requests that met every goodput objective (None when none was given).
+    #[serde(default)]
+    pub goodput_share: Option<f64>,
     /// Prompt tokens per request.
     pub input_tokens: Dist,
     /// Completion tokens per request.
@@ -142,6 +149,10 @@ impl RichSummary {
             ),
             send_lag_ms: dist(agg, Metric::SendLag, 1e3, c.sum_send_lag_us as f64),
             client_queue_ms: dist(agg, Metric::ClientQueue, 1e3, c.sum_client_queue_us as f64),
+            goodput_req_per_s: (c.goodput_checked > 0 && t > 0.0)
+                .then(|| round4(c.goodput_met as f64 / t)),
+            goodput_share: (c.goodput_checked > 0)
+                .then(|| round4(c.goodput_met as f64 / c.goodput_checked as f64)),
             input_tokens: dist(agg, Metric::InputTokens, 1.0, c.prompt_tokens as f64),
             output_tokens: dist(agg, Metric::OutputTokens, 1.0, c.completion_tokens as f64),
             reasoning_tokens: dist(agg, Metric::ReasoningTokens, 1.0, c.reasoning_tokens as f64),

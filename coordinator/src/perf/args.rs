@@ -140,6 +140,10 @@ pub struct PerfArgs {
     /// the command stops with exit status 3 and says why).
     #[arg(long)]
     pub no_test_connection: bool,
+    /// Goodput objectives, vLLM's syntax: `--goodput ttft:500 tpot:50 e2el:2000` (milliseconds,
+    /// any subset); each stage then reports the requests per second that met all of them.
+    #[arg(long, num_args = 1.., value_name = "METRIC:MS")]
+    pub goodput: Vec<String>,
     /// How agents connect to the target.
     #[command(flatten)]
     pub transport: crate::transport_args::TransportArgs,
@@ -352,6 +356,13 @@ impl PerfArgs {
             hist: HistSettings::default(),
             stages,
             sqlite: !self.no_sqlite,
+            goodput: if self.goodput.is_empty() {
+                None
+            } else {
+                Some(swarm_common::goodput::Goodput::parse(
+                    self.goodput.iter().map(String::as_str),
+                )?)
+            },
         })
     }
 }

@@ -100,6 +100,8 @@ pub struct PerfJob {
     pub stages: Vec<StageSpec>,
     /// Write per-request records to SQLite.
     pub sqlite: bool,
+    /// Goodput objectives (vLLM's `--goodput`), if any.
+    pub goodput: Option<swarm_common::goodput::Goodput>,
 }
 
 impl PerfJob {
@@ -123,6 +125,7 @@ impl PerfJob {
             seed: self.seed,
             hist: self.hist,
             tokenizer: self.tokenizer.clone(),
+            goodput: self.goodput,
         }
     }
 }

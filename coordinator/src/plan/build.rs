@@ -204,6 +204,7 @@ fn job(
         hist: HistSettings::default(),
         stages,
         sqlite: p.sqlite,
+        goodput: p.goodput.filter(|g| !g.is_empty()),
     })
 }
 

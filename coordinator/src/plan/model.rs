@@ -289,6 +289,11 @@ pub struct PerfDef {
     /// Write per-request records to SQLite (default true).
     #[serde(default = "yes")]
     pub sqlite: bool,
+    /// Goodput objectives in milliseconds (`{ttft_ms, tpot_ms, e2el_ms}`, any subset): each
+    /// stage reports the requests per second that met all of them (vLLM's goodput).
+    #[serde(default)]
+    #[schemars(with = "Option<BTreeMap<String, f64>>")]
+    pub goodput: Option<swarm_common::goodput::Goodput>,
     /// Stages, run in order.
     pub stages: Vec<StageDef>,
 }

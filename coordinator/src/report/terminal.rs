@@ -65,6 +65,13 @@ pub fn summary_table(title: &str, summary: &Map<String, Value>, rich: &RichSumma
         );
         extra("P99 Send Lag (ms)", stat(rich.send_lag_ms.p99));
     }
+    if let (Some(rps), Some(share)) = (rich.goodput_req_per_s, rich.goodput_share) {
+        extra("Goodput (req/s)", format!("{rps:.4}"));
+        extra(
+            "Requests meeting the SLOs",
+            format!("{:.1}%", share * 100.0),
+        );
+    }
     if rich.client_queue_ms.count > 0 {
         extra("P99 Client Queue (ms)", stat(rich.client_queue_ms.p99));
     }

@@ -49,6 +49,7 @@ pub fn closed_shard(
         seed: 1,
         hist: HistSettings::default(),
         tokenizer: None,
+        goodput: None,
     }
 }
 

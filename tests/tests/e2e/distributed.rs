@@ -41,6 +41,7 @@ fn job(sim: &llm_sim::SimHandle, stage: StageSpec) -> PerfJob {
         hist: HistSettings::default(),
         stages: vec![stage],
         sqlite: true,
+        goodput: None,
     }
 }
 

@@ -446,3 +446,65 @@ async fn a_non_streaming_stage_has_latencies_but_no_itl() {
     assert_eq!(rich["itl_ms"]["count"], 0);
     assert!(rich["latency_s"]["p99"].as_f64().is_some());
 }
+
+/// vLLM's goodput: `--goodput` objectives give each stage the requests per second that met all
+/// of them, in summary.json and the report; without objectives there is no goodput (null).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn goodput_counts_the_requests_that_met_every_objective() {
+    let mut cfg = SimConfig::instant();
+    cfg.latency.ttft_ms = llm_sim::Dist::fixed(30.0);
+    cfg.latency.itl_ms = llm_sim::Dist::fixed(1.0);
+    let sim = start_sim(cfg).await;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let data = write_lines(tmp.path(), &["a question", "another question"]);
+    let url = format!("{}/v1/chat/completions", sim.url());
+    let run = |out: &str, goodput: &'static [&'static str]| {
+        let out = tmp.path().join(out);
+        let url = url.clone();
+        let data = data.clone();
+        async move {
+            let mut args = vec![
+                "--url".to_string(),
+                url,
+                "--dataset".into(),
+                "line_by_line".into(),
+                "--dataset-path".into(),
+                data.to_str().expect("utf8").into(),
+                "--number".into(),
+                "10".into(),
+                "--parallel".into(),
+                "2".into(),
+                "--max-tokens".into(),
+                "4".into(),
+                "--stream".into(),
+                "--outputs-dir".into(),
+                out.to_str().expect("utf8").into(),
+            ];
+            if !goodput.is_empty() {
+                args.push("--goodput".into());
+                args.extend(goodput.iter().map(|s| s.to_string()));
+            }
+            let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+            run_cli(&refs).await.expect("run completes");
+            read_json(&only_stage(&out).join("summary.json"))
+        }
+    };
+    let strict = run("strict", &["ttft:10"]).await;
+    assert_eq!(
+        strict["goodput_share"], 0.0,
+        "30 ms TTFT misses 10 ms: {strict}"
+    );
+    assert_eq!(strict["goodput_req_per_s"], 0.0);
+    let loose = run("loose", &["ttft:5000", "tpot:1000", "e2el:60000"]).await;
+    assert_eq!(loose["goodput_share"], 1.0, "{loose}");
+    assert_eq!(
+        loose["goodput_req_per_s"], loose["req_per_s"],
+        "every request counts"
+    );
+    let none = run("none", &[]).await;
+    assert!(
+        none["goodput_share"].is_null(),
+        "no objectives, no goodput: {none}"
+    );
+    sim.shutdown().await;
+}

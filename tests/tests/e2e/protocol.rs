@@ -198,6 +198,7 @@ async fn a_hostile_agent_is_dropped_and_the_stage_completes() {
         hist: HistSettings::default(),
         stages: vec![stage.clone()],
         sqlite: false,
+        goodput: None,
     };
     let tmp = tempfile::tempdir().expect("tempdir");
     let r = run_stage(

@@ -285,6 +285,7 @@ pub fn closed_spec(
         seed: 7,
         hist: HistSettings::default(),
         tokenizer: None,
+        goodput: None,
     }
 }
 

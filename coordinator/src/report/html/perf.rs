@@ -206,6 +206,15 @@ fn stage_section(workload: &str, s: &StageData) -> String {
     if let Some(r) = &s.rich {
         items.push(("P99 TTFT (ms)", opt_num(r.ttft_ms.p99)));
         items.push(("P99 latency (s)", opt_num(r.latency_s.p99)));
+        if r.goodput_share.is_some() {
+            items.push(("Goodput (req/s)", opt_num(r.goodput_req_per_s)));
+            items.push((
+                "Meeting the SLOs",
+                r.goodput_share
+                    .map(|v| format!("{:.1}%", v * 100.0))
+                    .unwrap_or_else(|| super::super::NO_DATA.into()),
+            ));
+        }
     }
     out.push_str(&cards(&items));
     out.push_str(&percentile_table(s));
