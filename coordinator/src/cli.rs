@@ -15,7 +15,7 @@ use crate::perf::args::PerfArgs;
     after_help = "Exit status: 0 every stage ran and requests succeeded; 1 internal error; \
 2 usage error (flag, plan, dataset); 3 target unreachable (pre-flight check); 4 a stage had no \
 successful request (an eval no successful sample); 5 no agents joined or all were lost; \
-130 cancelled."
+99 a threshold failed; 130 cancelled."
 )]
 pub struct Cli {
     /// What to do.

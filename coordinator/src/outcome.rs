@@ -9,6 +9,7 @@
 //! | 3 | a target is unreachable: the pre-flight request failed |
 //! | 4 | a stage had no successful request, or an eval had no successful sample |
 //! | 5 | agents: none joined in time, or every agent of a stage was lost |
+//! | 99 | a threshold (`--threshold`, a plan's `thresholds:`) failed (k6's status) |
 //! | 130 | the run was cancelled (Ctrl-C, SIGTERM); what was measured is written |
 
 use serde::Serialize;
@@ -29,6 +30,8 @@ pub enum Exit {
     NoSuccess,
     /// 5.
     AgentsLost,
+    /// 99.
+    ThresholdFailed,
     /// 130.
     Cancelled,
 }
@@ -43,6 +46,7 @@ impl Exit {
             Exit::Unreachable => 3,
             Exit::NoSuccess => 4,
             Exit::AgentsLost => 5,
+            Exit::ThresholdFailed => 99,
             Exit::Cancelled => 130,
         }
     }
@@ -56,6 +60,7 @@ impl Exit {
             Exit::Unreachable => "unreachable",
             Exit::NoSuccess => "no_success",
             Exit::AgentsLost => "agents_lost",
+            Exit::ThresholdFailed => "threshold_failed",
             Exit::Cancelled => "cancelled",
         }
     }
@@ -64,12 +69,13 @@ impl Exit {
     pub fn worst(self, other: Exit) -> Exit {
         let rank = |e: Exit| match e {
             Exit::Ok => 0,
-            Exit::NoSuccess => 1,
-            Exit::AgentsLost => 2,
-            Exit::Unreachable => 3,
-            Exit::Usage => 4,
-            Exit::Internal => 5,
-            Exit::Cancelled => 6,
+            Exit::ThresholdFailed => 1,
+            Exit::NoSuccess => 2,
+            Exit::AgentsLost => 3,
+            Exit::Unreachable => 4,
+            Exit::Usage => 5,
+            Exit::Internal => 6,
+            Exit::Cancelled => 7,
         };
         if rank(other) > rank(self) {
             other
@@ -146,6 +152,7 @@ mod tests {
             Exit::Unreachable,
             Exit::NoSuccess,
             Exit::AgentsLost,
+            Exit::ThresholdFailed,
             Exit::Cancelled,
         ];
         let mut codes: Vec<u8> = all.iter().map(|e| e.code()).collect();

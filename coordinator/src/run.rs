@@ -46,6 +46,8 @@ pub struct StageOverview {
     pub stopped: String,
     /// Whether it produced a result.
     pub outcome: crate::perf::stage::StageStatus,
+    /// The thresholds checked against it.
+    pub thresholds: Vec<crate::perf::threshold::Checked>,
     /// EvalScope's summary.
     pub summary: serde_json::Map<String, serde_json::Value>,
 }
@@ -58,6 +60,7 @@ pub fn overview(results: &[StageResult]) -> Vec<StageOverview> {
             stage: r.stage.name.clone(),
             stopped: r.stopped.clone(),
             outcome: r.status.clone(),
+            thresholds: r.thresholds.clone(),
             summary: r.summary.clone(),
         })
         .collect()

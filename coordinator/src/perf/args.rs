@@ -144,6 +144,12 @@ pub struct PerfArgs {
     /// any subset); each stage then reports the requests per second that met all of them.
     #[arg(long, num_args = 1.., value_name = "METRIC:MS")]
     pub goodput: Vec<String>,
+    /// A threshold every stage must meet, e.g. `--threshold 'p99_ttft<=500ms'
+    /// --threshold 'error_rate<0.01'`; a failed one ends the command with exit status 99.
+    /// Metrics: avg/min/max/p50/p90/p95/p99/p999 of ttft, ttfo, itl, tpot, latency; rps,
+    /// output_tps, goodput, error_rate.
+    #[arg(long = "threshold", value_name = "METRIC OP VALUE")]
+    pub thresholds: Vec<String>,
     /// How agents connect to the target.
     #[command(flatten)]
     pub transport: crate::transport_args::TransportArgs,
@@ -356,6 +362,11 @@ impl PerfArgs {
             hist: HistSettings::default(),
             stages,
             sqlite: !self.no_sqlite,
+            thresholds: self
+                .thresholds
+                .iter()
+                .map(|t| super::threshold::Threshold::parse(t))
+                .collect::<Result<_, _>>()?,
             goodput: if self.goodput.is_empty() {
                 None
             } else {

@@ -102,6 +102,8 @@ pub struct PerfJob {
     pub sqlite: bool,
     /// Goodput objectives (vLLM's `--goodput`), if any.
     pub goodput: Option<swarm_common::goodput::Goodput>,
+    /// Thresholds every stage must meet (k6's idea); a failed one fails the command (99).
+    pub thresholds: Vec<super::threshold::Threshold>,
 }
 
 impl PerfJob {

@@ -9,4 +9,5 @@ pub mod prompts;
 pub mod shards;
 pub mod stage;
 pub mod sweep;
+pub mod threshold;
 pub mod timeseries;

@@ -59,6 +59,8 @@ pub struct StageResult {
     pub status: StageStatus,
     /// How it reached the target (`HTTP/1.1, 8 connections from 2 agents`), once answers came.
     pub link: Option<String>,
+    /// The job's thresholds, checked against this stage.
+    pub thresholds: Vec<super::threshold::Checked>,
 }
 
 /// Whether a stage produced a result, and why not.
@@ -808,6 +810,7 @@ pub async fn run_stage(
     )?;
     let per_label = write_breakdown(dir, &job.prompts, stage, groups, &book, &events)?;
     let link = link_line(&book);
+    let thresholds = super::threshold::check_all(&job.thresholds, &rich);
     series.write(dir, started.elapsed().as_secs_f64(), &book.whole.counters)?;
     Ok(StageResult {
         stage: stage.clone(),
@@ -816,6 +819,7 @@ pub async fn run_stage(
         rich,
         stopped,
         per_label,
+        thresholds,
         status,
         link,
     })

@@ -68,6 +68,17 @@ pub fn outcome(job: &str, results: &[StageResult]) -> (crate::outcome::Exit, Vec
     let mut why = Vec::new();
     for r in results {
         exit = exit.worst(r.status.exit());
+        for t in r.thresholds.iter().filter(|t| !t.pass) {
+            exit = exit.worst(crate::outcome::Exit::ThresholdFailed);
+            why.push(format!(
+                "{job} / {}: threshold {} failed (value {})",
+                r.stage.name,
+                t.threshold,
+                t.value
+                    .map(|v| format!("{v:.4}"))
+                    .unwrap_or_else(|| "none: no data".into())
+            ));
+        }
         if !matches!(
             r.status,
             super::stage::StageStatus::Ok | super::stage::StageStatus::Cancelled
@@ -146,6 +157,9 @@ pub async fn run_sweep(
             }
             if let Some(link) = &r.link {
                 println!("{link}");
+            }
+            if !r.thresholds.is_empty() {
+                println!("{}", terminal::threshold_table(&r.thresholds));
             }
             println!(
                 "{}",

@@ -205,6 +205,11 @@ fn job(
         stages,
         sqlite: p.sqlite,
         goodput: p.goodput.filter(|g| !g.is_empty()),
+        thresholds: p
+            .thresholds
+            .iter()
+            .map(|t| crate::perf::threshold::Threshold::parse(t))
+            .collect::<Result<_, _>>()?,
     })
 }
 

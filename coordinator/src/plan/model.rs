@@ -294,6 +294,10 @@ pub struct PerfDef {
     #[serde(default)]
     #[schemars(with = "Option<BTreeMap<String, f64>>")]
     pub goodput: Option<swarm_common::goodput::Goodput>,
+    /// Thresholds every stage must meet (`p99_ttft<=500ms`, `error_rate<0.01`, ...); a failed
+    /// one ends the run with exit status 99.
+    #[serde(default)]
+    pub thresholds: Vec<String>,
     /// Stages, run in order.
     pub stages: Vec<StageDef>,
 }

@@ -149,6 +149,27 @@ pub fn sweep_table(rows: &[(String, Map<String, Value>, RichSummary)]) -> String
     t.to_string()
 }
 
+/// The thresholds checked against a stage: pass or FAIL, the value.
+pub fn threshold_table(checked: &[crate::perf::threshold::Checked]) -> Table {
+    let mut t = Table::new();
+    t.load_style(UTF8_FULL_CONDENSED)
+        .set_header(vec!["Threshold", "Value", "Result"]);
+    for c in checked {
+        t.add_row(vec![
+            c.threshold.clone(),
+            c.value
+                .map(|v| format!("{v:.4}"))
+                .unwrap_or_else(|| super::NO_DATA.into()),
+            if c.pass {
+                "pass".into()
+            } else {
+                "FAIL".to_string()
+            },
+        ]);
+    }
+    t
+}
+
 #[cfg(test)]
 mod tests {
     use swarm_common::metrics::aggregate::{HistSettings, StageAggregate};

@@ -42,6 +42,7 @@ fn job(sim: &llm_sim::SimHandle, stage: StageSpec) -> PerfJob {
         stages: vec![stage],
         sqlite: true,
         goodput: None,
+        thresholds: vec![],
     }
 }
 

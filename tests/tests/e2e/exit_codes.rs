@@ -371,3 +371,58 @@ fn an_eval_whose_every_sample_failed_is_4_and_an_unreachable_one_3() {
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     assert!(stderr(&o).contains("connection refused"), "{}", stderr(&o));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_threshold_is_99_and_a_held_one_0() {
+    let mut cfg = llm_sim::SimConfig::instant();
+    cfg.latency.ttft_ms = llm_sim::Dist::fixed(30.0);
+    let sim = start_sim(cfg).await;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let url = format!("{}/v1/chat/completions", sim.url());
+    let strict = perf(
+        tmp.path(),
+        &[
+            "--url",
+            &url,
+            "--number",
+            "6",
+            "--threshold",
+            "p99_ttft<=5ms",
+            "--threshold",
+            "error_rate<0.5",
+        ],
+    );
+    assert_eq!(strict.status.code(), Some(99), "{}", stderr(&strict));
+    let out = String::from_utf8_lossy(&strict.stdout);
+    assert!(
+        out.contains("p99_ttft<=5ms") && out.contains("FAIL"),
+        "{out}"
+    );
+    assert!(
+        stderr(&strict).contains("threshold p99_ttft<=5ms failed"),
+        "{}",
+        stderr(&strict)
+    );
+    let loose = perf(
+        tmp.path(),
+        &[
+            "--url",
+            &url,
+            "--number",
+            "6",
+            "--threshold",
+            "p99_ttft<=5s",
+            "--threshold",
+            "rps>0",
+        ],
+    );
+    assert_eq!(loose.status.code(), Some(0), "{}", stderr(&loose));
+    assert!(String::from_utf8_lossy(&loose.stdout).contains("pass"));
+    let bad = perf(
+        tmp.path(),
+        &["--url", &url, "--number", "6", "--threshold", "p98_ttft<1"],
+    );
+    assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
+    assert!(stderr(&bad).contains("unknown metric"), "{}", stderr(&bad));
+    sim.shutdown().await;
+}

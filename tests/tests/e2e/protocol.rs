@@ -199,6 +199,7 @@ async fn a_hostile_agent_is_dropped_and_the_stage_completes() {
         stages: vec![stage.clone()],
         sqlite: false,
         goodput: None,
+        thresholds: vec![],
     };
     let tmp = tempfile::tempdir().expect("tempdir");
     let r = run_stage(
