@@ -183,7 +183,13 @@ fn tmp_beside(db: &Path) -> Result<PathBuf, IndexError> {
     );
     let tmp = db.with_file_name(name);
     if let Some(dir) = tmp.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| IndexError::io(dir, e))?;
+        use std::os::unix::fs::DirBuilderExt;
+        // private: an index folder outside the run is this user's alone
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| IndexError::io(dir, e))?;
     }
     Ok(tmp)
 }

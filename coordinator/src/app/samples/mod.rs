@@ -199,7 +199,29 @@ pub fn signature_text(sig: &Signature) -> String {
         .collect()
 }
 
-/// Where the index of `run` lies: beside it, else (read-only run folders) in the temporary
+/// This user's own cache folder for indexes of read-only run folders:
+/// `$XDG_CACHE_HOME/swarmbench/sample-index`, else `$HOME/.cache/swarmbench/sample-index` (made
+/// 0700 when written; never a shared, predictable temporary path another user could plant).
+pub fn cache_dir() -> PathBuf {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .filter(|v| !v.is_empty())
+                .map(|h| PathBuf::from(h).join(".cache"))
+        })
+        .unwrap_or_else(|| PathBuf::from(".cache"));
+    base.join("swarmbench").join("sample-index")
+}
+
+/// Whether `dir` may hold indexes we read back: nobody but its owner may write into it.
+pub fn private_dir(dir: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(dir).is_ok_and(|m| m.is_dir() && m.permissions().mode() & 0o022 == 0)
+}
+
+/// Where the index of `run` lies: beside it, else (read-only run folders) in this user's cache
 /// folder under a name made from the run's path.
 pub fn index_paths(run: &Path) -> [PathBuf; 2] {
     let abs = std::fs::canonicalize(run).unwrap_or_else(|_| run.to_path_buf());
@@ -212,9 +234,7 @@ pub fn index_paths(run: &Path) -> [PathBuf; 2] {
         });
     [
         run.join(INDEX_FILE),
-        std::env::temp_dir()
-            .join("swarmbench-sample-index")
-            .join(format!("{hash:016x}.sqlite")),
+        cache_dir().join(format!("{hash:016x}.sqlite")),
     ]
 }
 
@@ -229,6 +249,10 @@ fn writable(dir: &Path) -> bool {
 pub fn open_index(run: &Path) -> Result<Option<SampleStore>, IndexError> {
     let sig = signature(run);
     for db in index_paths(run) {
+        // an index outside the run folder is read only from a folder nobody else can write
+        if !db.starts_with(run) && !db.parent().is_some_and(private_dir) {
+            continue;
+        }
         if let Some(s) = SampleStore::open(run, &db, &sig)? {
             return Ok(Some(s));
         }
@@ -267,6 +291,29 @@ pub fn write_index_or_warn(run: &Path) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_index_folder_others_can_write_is_not_trusted() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let mine = tmp.path().join("mine");
+        let shared = tmp.path().join("shared");
+        std::fs::create_dir(&mine).expect("dir");
+        std::fs::create_dir(&shared).expect("dir");
+        std::fs::set_permissions(&mine, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+        std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+        assert!(private_dir(&mine));
+        assert!(
+            !private_dir(&shared),
+            "a world-writable folder could hold a planted index"
+        );
+        assert!(!private_dir(&tmp.path().join("missing")));
+        assert!(cache_dir().ends_with("swarmbench/sample-index"));
+        assert!(
+            !cache_dir().starts_with(std::env::temp_dir()),
+            "not a shared temporary path"
+        );
+    }
+
     use super::*;
     use std::io::Write;
 
