@@ -241,6 +241,17 @@ pub async fn run_parsed(
             build::Job::Perf(p) => p,
             build::Job::Eval(e) => {
                 let root = run_dir.join("eval").join(&e.name);
+                // the task as run, so that `eval --rescore <run>/eval/<workload>` needs no flags
+                let saved = crate::eval::task_config::SavedTask {
+                    model: e.model.clone(),
+                    datasets: e.datasets.clone(),
+                    dataset_args: e.dataset_args.clone(),
+                    repeats: e.repeats,
+                };
+                if let Err(err) = crate::eval::task_config::save(&root, &saved) {
+                    failure = Some(err.context(format!("workload {}", e.name)));
+                    break;
+                }
                 if let Err(err) =
                     crate::eval::run::run_job(Some(&mut cluster), &agents, e, &root, false, cancel)
                         .await

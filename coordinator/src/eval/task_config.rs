@@ -51,11 +51,14 @@ pub fn save(root: &Path, task: &SavedTask) -> anyhow::Result<()> {
     std::fs::write(&p, text).with_context(|| format!("cannot write {}", p.display()))
 }
 
-/// The task of run folder `run`: ours (`eval/task_config.json`), else EvalScope's
+/// The task of run folder `run`: ours (`eval/task_config.json`, or `task_config.json` when `run`
+/// is itself an eval folder such as a plan's `eval/<workload>`), else EvalScope's
 /// (`configs/task_config.yaml`: model, datasets, limit, repeats), else None.
 pub fn load(run: &Path) -> anyhow::Result<Option<SavedTask>> {
-    let ours = path(&run.join("eval"));
-    if ours.is_file() {
+    let ours = [path(&run.join("eval")), path(run)]
+        .into_iter()
+        .find(|p| p.is_file());
+    if let Some(ours) = ours {
         let text = std::fs::read_to_string(&ours)
             .with_context(|| format!("cannot read {}", ours.display()))?;
         let task = serde_json::from_str(&text).with_context(|| format!("{}", ours.display()))?;

@@ -282,6 +282,14 @@ workloads:
     let report = read_json(&run.join("eval/quiz/reports/sim-model/iquiz.json"));
     assert_eq!(report["metrics"][0]["num"], 6, "3 per subset, IQ and EQ");
     assert_eq!(read_json(&run.join("run.json"))["evals"][0], "quiz");
+    // the workload's folder holds its task: `eval --rescore` of it needs no other flag
+    let quiz = run.join("eval/quiz");
+    eval(&["--rescore", quiz.to_str().expect("utf8")])
+        .await
+        .expect("a flagless rescore of a plan's eval workload");
+    let rescored = read_json(&quiz.join("reports/sim-model/iquiz.json"));
+    assert_eq!(rescored["metrics"][0]["num"], 6);
+    assert_eq!(rescored["score"], report["score"]);
     let count = |run: &Path| -> usize {
         ["IQ", "EQ"]
             .iter()
