@@ -73,3 +73,12 @@ pub fn free_port() -> u16 {
         .expect("addr")
         .port()
 }
+
+/// The shared data folder beside the repository (real benchmark files that may not be copied
+/// into it): `$SWARM_SHARED_DATA`, else `<repository>/../shared/data`.
+pub fn shared_data() -> PathBuf {
+    match std::env::var_os("SWARM_SHARED_DATA") {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"),
+    }
+}

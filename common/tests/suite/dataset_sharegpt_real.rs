@@ -1,15 +1,13 @@
-//! The published ShareGPT subset in /work/shared/data (not copied into the repo: its license is
+//! The published ShareGPT subset in ../shared/data (not copied into the repo: its license is
 //! unclear). Tests skip with a note when it is absent.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use swarm_common::dataset::{DatasetKind, DatasetSpec, load};
 use swarm_common::tokenize::load_tokenizer;
 
-const SHARED: &str = "/work/shared/data/sharegpt";
-
 fn shared_file(name: &str) -> Option<PathBuf> {
-    let path = Path::new(SHARED).join(name);
+    let path = super::shared::shared_data().join("sharegpt").join(name);
     if path.is_file() {
         Some(path)
     } else {

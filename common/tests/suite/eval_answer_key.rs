@@ -271,10 +271,10 @@ fn unanswerable_samples_are_refused_by_name() {
     assert_eq!(entries[0], entries[1]);
 }
 
-/// The full published sets in /work/shared/data, when present: every sample gets a key.
+/// The full published sets in ../shared/data, when present: every sample gets a key.
 #[test]
 fn full_published_sets_all_get_keys() {
-    let data = Path::new("/work/shared/data");
+    let data = &super::shared::shared_data();
     for (name, path) in [
         ("math_500", "math_500/test.jsonl"),
         ("gsm8k", "gsm8k/test.jsonl"),

@@ -1,5 +1,5 @@
 //! Loading each benchmark from slices of the real published data (fixtures/eval) and, for C-Eval
-//! (whose license forbids copying), from /work/shared/data; prompts, gold answers, subsets,
+//! (whose license forbids copying), from ../shared/data; prompts, gold answers, subsets,
 //! limits, scoring, and the errors bad records give.
 
 use std::collections::BTreeMap;
@@ -565,19 +565,24 @@ fn gpqa_options_are_cleaned_and_shuffled_as_evalscope_does() {
     );
 }
 
-const CEVAL: &str = "/work/shared/data/ceval";
+fn ceval() -> PathBuf {
+    super::shared::shared_data().join("ceval")
+}
 
 #[test]
 fn ceval_loads_from_the_shared_data_jsonl_and_csv_alike() {
-    if !Path::new(CEVAL).join("ceval_val.jsonl").is_file() {
-        eprintln!("note: {CEVAL} is absent (C-Eval may not be copied into the repo), skipping");
+    if !ceval().join("ceval_val.jsonl").is_file() {
+        eprintln!(
+            "note: {} is absent (C-Eval may not be copied into the repo), skipping",
+            ceval().display()
+        );
         return;
     }
-    let from_jsonl = load("ceval", &args(CEVAL));
+    let from_jsonl = load("ceval", &args(ceval()));
     assert_eq!(from_jsonl.len(), 1346);
     assert_eq!(counts(&from_jsonl).len(), 52);
     assert_eq!(from_jsonl[0].subset, "computer_network");
-    let from_csv = load("ceval", &args(Path::new(CEVAL).join("val")));
+    let from_csv = load("ceval", &args(ceval().join("val")));
     assert_eq!(from_csv.len(), 1346);
     for (a, b) in from_jsonl.iter().zip(&from_csv) {
         assert_eq!((&a.id, &a.gold, &a.messages), (&b.id, &b.gold, &b.messages));
@@ -589,7 +594,7 @@ fn ceval_loads_from_the_shared_data_jsonl_and_csv_alike() {
         "以下是中国关于计算机网络的单项选择题，请选出其中的正确答案。你的回答的最后一行应该是这样的格式：\"答案：[LETTER]\"（不带引号），其中 [LETTER] 是 A、B、C、D 中的一个。\n\n问题：使用位填充方法，以01111110为位首flag，数据为011011111111111111110010，求问传送时要添加几个0____\n选项：\nA. 1\nB. 2\nC. 3\nD. 4\n"
     );
     // 5-shot from the dev split: EvalScope's sample prompt opens and closes like this.
-    let mut five = args(CEVAL);
+    let mut five = args(ceval());
     five.few_shot_num = Some(5);
     five.limit = Some(1);
     five.subset_list = vec!["computer_network".to_owned()];

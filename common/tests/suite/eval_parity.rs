@@ -4,7 +4,7 @@
 //! report, and our prompts its prompts.
 //!
 //! gsm8k, iquiz and ifeval use the copies in `fixtures/eval/evalscope_viz` (Apache-2.0). GPQA text must
-//! never be committed, so the gpqa_diamond files are read from /work/shared and the test skips
+//! never be committed, so the gpqa_diamond files are read from ../shared and the test skips
 //! when they are absent; the option order EvalScope showed (no text) is a fixture, so the shuffle
 //! check always runs.
 
@@ -19,7 +19,6 @@ use swarm_common::eval::report::{Report, ReportSpec, ScoredSample, build_report}
 use swarm_common::eval::{Benchmark, DatasetArgs, Sample};
 
 const MODELS: [&str; 2] = ["qwen-plus", "qwen3-max"];
-const SHARED_VIZ: &str = "/work/shared/data/evalscope_samples/examples/viz";
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/eval")
@@ -264,12 +263,15 @@ fn rebuild_gpqa_csv(reviews: &[Review], dir: &Path) -> PathBuf {
 
 #[test]
 fn gpqa_diamond_rescored_matches_evalscope_from_shared_data() {
-    let root = Path::new(SHARED_VIZ);
+    let root = &super::shared::shared_data().join("evalscope_samples/examples/viz");
     if !root
         .join("qwen-plus/reviews/qwen-plus/gpqa_diamond_default.jsonl")
         .is_file()
     {
-        eprintln!("note: {SHARED_VIZ} is absent, skipping the GPQA parity check");
+        eprintln!(
+            "note: {} is absent, skipping the GPQA parity check",
+            root.display()
+        );
         return;
     }
     let bench = GpqaDiamond;

@@ -25,6 +25,7 @@ mod math_extract;
 mod math_normalize;
 mod math_proptest;
 mod math_timing;
+mod shared;
 mod split_shares;
 mod tokenize_load;
 mod wire_snapshot;

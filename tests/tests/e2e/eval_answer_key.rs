@@ -27,7 +27,7 @@ fn benchmarks() -> Vec<(&'static str, PathBuf)> {
         ("gpqa_diamond", fixture("gpqa/gpqa_diamond.csv")),
     ];
     // C-Eval may not be copied into the repository (CC-BY-NC-SA): read it where it lives
-    let ceval = PathBuf::from("/work/shared/data/ceval/ceval_val.jsonl");
+    let ceval = swarm_tests::shared_data().join("ceval/ceval_val.jsonl");
     if ceval.exists() {
         v.push(("ceval", ceval));
     } else {

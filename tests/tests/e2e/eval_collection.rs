@@ -1,10 +1,10 @@
 //! End to end: a collection built from a three-group schema over today's benchmarks (real
-//! record slices; C-Eval read from /work/shared), evaluated as `data_collection` on two agents
+//! record slices; C-Eval read from ../shared), evaluated as `data_collection` on two agents
 //! against llm-sim in answer-key mode: every per-dataset, per-task, per-tag and per-category
 //! number of the collection report is the one the simulator was set to produce.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use swarm_common::eval::answer_key::{KeyEntry, build, prompt_sha256};
 use swarm_common::eval::collection::benchmark::original_of;
@@ -24,7 +24,7 @@ fn fixture(rel: &str) -> PathBuf {
 }
 
 fn schema_text() -> String {
-    let ceval = Path::new("/work/shared/data/ceval/ceval_val.jsonl");
+    let ceval = &swarm_tests::shared_data().join("ceval/ceval_val.jsonl");
     let chinese = if ceval.exists() {
         format!(
             "      - {{name: ceval, task_type: exam, tags: [zh], args: {{local_path: {}}}}}\n",

@@ -24,7 +24,11 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_util::sync::CancellationToken;
 
 /// The tokenizer every think-eval test counts with.
-pub const TOKENIZER: &str = "/work/shared/data/tokenizers/smollm2-135m";
+/// SmolLM2's tokenizer, copied into the repository (see its NOTICE.md).
+pub const TOKENIZER: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../common/tests/fixtures/tokenizers/smollm2-135m"
+);
 
 fn thoughts() -> ThoughtsConfig {
     ThoughtsConfig {
