@@ -133,31 +133,36 @@ impl Reporter {
             }
         }
         if self.send_records {
-            let mut line = match serde_json::to_vec(&r) {
-                Ok(line) => line,
-                Err(e) => {
-                    tracing::warn!(record = r.id, error = %e, "record not encodable, not sent");
-                    return Ok(());
-                }
-            };
-            if line.len() + 1 > RECORD_BATCH_BYTES {
+            // written straight into the batch (no line allocated per record), then checked
+            let mark = self.lines.len();
+            if let Err(e) = serde_json::to_writer(&mut self.lines, &r) {
+                self.lines.truncate(mark);
+                tracing::warn!(record = r.id, error = %e, "record not encodable, not sent");
+                return Ok(());
+            }
+            if self.lines.len() - mark + 1 > RECORD_BATCH_BYTES {
                 // thousands of chunk arrivals: keep the record, drop its per-chunk times
+                self.lines.truncate(mark);
                 let mut slim = r.clone();
                 slim.chunk_us.clear();
-                line = serde_json::to_vec(&slim).unwrap_or_default();
                 tracing::warn!(
                     record = r.id,
                     "record too large for one message: sent without its chunk times"
                 );
-                if line.is_empty() || line.len() + 1 > RECORD_BATCH_BYTES {
+                if serde_json::to_writer(&mut self.lines, &slim).is_err()
+                    || self.lines.len() - mark + 1 > RECORD_BATCH_BYTES
+                {
+                    self.lines.truncate(mark);
                     return Ok(());
                 }
             }
-            if self.lines.len() + line.len() + 1 > RECORD_BATCH_BYTES {
-                self.flush_records().await?;
-            }
-            self.lines.extend_from_slice(&line);
             self.lines.push(b'\n');
+            if self.lines.len() > RECORD_BATCH_BYTES {
+                // the new line does not fit beside the others: they go first
+                let line = self.lines.split_off(mark);
+                self.flush_records().await?;
+                self.lines = line;
+            }
         }
         Ok(())
     }
