@@ -58,6 +58,14 @@ pub struct AgentArgs {
     /// The Python interpreter of this agent's code sandbox (a spec may not name another).
     #[arg(long, value_name = "PATH")]
     pub python: Option<PathBuf>,
+    /// Exit with an error when no session with the coordinator could be opened for this many
+    /// seconds (since start, or since the last session ended); 0 = keep trying.
+    #[arg(long, value_name = "SECONDS", default_value_t = 900)]
+    pub give_up_after: u64,
+    /// After the coordinator drains this agent at the end of a run, reconnect and wait for the
+    /// next run instead of exiting (long-lived agent pools).
+    #[arg(long)]
+    pub stay: bool,
     /// Export traces over OTLP/gRPC to this collector (builds with the `otlp` feature).
     #[arg(long, env = "OTEL_EXPORTER_OTLP_ENDPOINT")]
     pub otlp_endpoint: Option<String>,
@@ -149,6 +157,9 @@ impl AgentArgs {
             insecure: self.insecure,
             reconnect: Backoff::default(),
             max_sessions: None,
+            give_up_after: (self.give_up_after > 0)
+                .then(|| std::time::Duration::from_secs(self.give_up_after)),
+            stay: self.stay,
             files: match &self.data_dir {
                 Some(dir) => {
                     if !dir.is_dir() {

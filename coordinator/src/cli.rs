@@ -67,8 +67,13 @@ pub struct RunArgs {
     pub metrics_listen: Option<std::net::SocketAddr>,
     /// Continue this earlier run folder: eval workloads skip every sample that already has a
     /// prediction; perf workloads run again into the same folder.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "run_dir")]
     pub resume: Option<PathBuf>,
+    /// Write the run into exactly this folder; when it already holds a run of this plan (from
+    /// an earlier start that was killed), continue it as --resume does. For restartable
+    /// coordinators (a Kubernetes Job's retried pod on a persistent volume).
+    #[arg(long, value_name = "DIR")]
+    pub run_dir: Option<PathBuf>,
     /// What the local agents' code sandbox may do.
     #[command(flatten)]
     pub sandbox: crate::sandbox_args::SandboxArgs,

@@ -9,13 +9,13 @@ use std::time::Duration;
 
 use crate::cluster::{Cluster, ClusterConfig};
 use crate::outcome::{Exit, Failure, exit_of};
-use crate::output::run_dir::run_id;
-use crate::output::stage_files::write_json;
 use crate::perf::args::PerfArgs;
 use crate::perf::stage::Group;
 use crate::perf::stage::ProgressMode;
 use crate::perf::sweep::{Display, run_sweep};
-use crate::run::{RunSummary, overview};
+use crate::run::overview;
+use crate::run_store::record::{Recorder, RunKind};
+use crate::run_store::run_dir::run_id;
 
 /// Runs the sweep the flags describe; returns the run folder.
 pub async fn run_perf(args: &PerfArgs, cancel: &CancellationToken) -> anyhow::Result<PathBuf> {
@@ -40,17 +40,58 @@ pub async fn run_perf(args: &PerfArgs, cancel: &CancellationToken) -> anyhow::Re
         }
     };
     let job = args.job(&url).map_err(Failure::usage)?;
-    let id = run_id(&args.name);
-    let run_dir = args.outputs_dir.join(&id);
-    let mut cluster = Cluster::start(ClusterConfig::local(&id, args.agents), cancel).await?;
-    let agents = cluster
+    let run_dir = args.outputs_dir.join(run_id(&args.name));
+    let mut recorder = Recorder::start(&run_dir, RunKind::Perf, &args.name)?;
+    let result = sweep(args, &job, &run_dir, cancel).await;
+    let (outcome, failures) = match &result {
+        Ok(results) => {
+            recorder
+                .record
+                .workloads
+                .insert(job.name.clone(), overview(results));
+            crate::perf::sweep::outcome(&job.name, results)
+        }
+        Err(e) => (exit_of(e), vec![format!("{e:#}")]),
+    };
+    let record = recorder.finish(outcome, failures, cancel.is_cancelled())?;
+    crate::report::html::write_report_or_warn(&run_dir);
+    if let Some(s) = sim {
+        s.shutdown().await;
+    }
+    println!("\nresults: {}", run_dir.display());
+    result?;
+    match record.outcome {
+        Some(Exit::Ok | Exit::Cancelled) | None => Ok(run_dir),
+        Some(exit) => Err(Failure::error(exit, record.failures.join("\n"))),
+    }
+}
+
+/// Starts the local agents, checks the target and runs the sweep into `run_dir`.
+async fn sweep(
+    args: &PerfArgs,
+    job: &crate::perf::job::PerfJob,
+    run_dir: &std::path::Path,
+    cancel: &CancellationToken,
+) -> anyhow::Result<Vec<crate::perf::stage::StageResult>> {
+    let id = run_dir
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    let mut cluster = Cluster::start(ClusterConfig::local(id, args.agents), cancel).await?;
+    let agents = match cluster
         .wait_for(
             args.agents as usize,
             &Default::default(),
             Duration::from_secs(30),
         )
         .await
-        .map_err(|e| Failure::error(Exit::AgentsLost, format!("{e:#}")))?;
+    {
+        Ok(a) => a,
+        Err(e) => {
+            cluster.shutdown().await;
+            return Err(Failure::error(Exit::AgentsLost, format!("{e:#}")));
+        }
+    };
     if !args.no_test_connection
         && let Some(first) = agents.first()
     {
@@ -74,44 +115,7 @@ pub async fn run_perf(args: &PerfArgs, cancel: &CancellationToken) -> anyhow::Re
         progress: ProgressMode::Bar,
         tables: true,
     };
-    let result = run_sweep(&mut cluster, &groups, &job, &run_dir, display, cancel).await;
+    let result = run_sweep(&mut cluster, &groups, job, run_dir, display, cancel).await;
     cluster.shutdown().await;
-    let mut summary = RunSummary {
-        run_id: id,
-        plan: "perf".into(),
-        cancelled: cancel.is_cancelled(),
-        outcome: Exit::Ok,
-        failures: Vec::new(),
-        workloads: Default::default(),
-        evals: Vec::new(),
-    };
-    match &result {
-        Ok(results) => {
-            let (exit, why) = crate::perf::sweep::outcome(&job.name, results);
-            summary.outcome = exit;
-            summary.failures = why;
-            summary
-                .workloads
-                .insert(job.name.clone(), overview(results));
-        }
-        Err(e) => {
-            summary.outcome = exit_of(e);
-            summary.failures.push(format!("{e:#}"));
-        }
-    }
-    if summary.cancelled {
-        summary.outcome = Exit::Cancelled;
-    }
-    std::fs::create_dir_all(&run_dir)?;
-    write_json(&run_dir.join("run.json"), &summary)?;
-    crate::report::html::write_report_or_warn(&run_dir);
-    if let Some(s) = sim {
-        s.shutdown().await;
-    }
-    println!("\nresults: {}", run_dir.display());
-    result?;
-    if !matches!(summary.outcome, Exit::Ok | Exit::Cancelled) {
-        return Err(Failure::error(summary.outcome, summary.failures.join("\n")));
-    }
-    Ok(run_dir)
+    result
 }

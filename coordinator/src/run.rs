@@ -4,53 +4,20 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
 use crate::cli::RunArgs;
 use crate::outcome::{Exit, Failure, exit_of};
-use crate::output::run_dir::run_id;
-use crate::output::stage_files::write_json;
 use crate::perf::stage::{ProgressMode, StageResult};
 use crate::perf::sweep::{Display, run_sweep};
 use crate::plan::{Plan, build, parse_plan};
+use crate::run_store::record::{Recorder, RunKind};
+use crate::run_store::run_dir::run_id;
 
 /// The bundled quickstart plan (also at `examples/quickstart.yaml`).
 pub const QUICKSTART: &str = include_str!("../../examples/quickstart.yaml");
 
-/// What `run.json` records about a finished run.
-#[derive(Debug, Serialize)]
-pub struct RunSummary {
-    /// The run id (folder name).
-    pub run_id: String,
-    /// The plan's name.
-    pub plan: String,
-    /// Whether the run was cancelled before it finished.
-    pub cancelled: bool,
-    /// How it ended: `ok`, or what the exit status says (`no_success`, `agents_lost`, ...).
-    pub outcome: crate::outcome::Exit,
-    /// What failed, one line each (empty when the outcome is `ok`).
-    pub failures: Vec<String>,
-    /// Per workload, per stage: EvalScope's summary.
-    pub workloads: BTreeMap<String, Vec<StageOverview>>,
-    /// Eval workloads that ran (reports under `eval/<workload>/reports/`).
-    pub evals: Vec<String>,
-}
-
-/// One stage in `run.json`.
-#[derive(Debug, Serialize)]
-pub struct StageOverview {
-    /// Stage name.
-    pub stage: String,
-    /// Why it stopped.
-    pub stopped: String,
-    /// Whether it produced a result.
-    pub outcome: crate::perf::stage::StageStatus,
-    /// The thresholds checked against it.
-    pub thresholds: Vec<crate::perf::threshold::Checked>,
-    /// EvalScope's summary.
-    pub summary: serde_json::Map<String, serde_json::Value>,
-}
+pub use crate::run_store::record::StageOverview;
 
 /// The stages of a sweep as `run.json` lists them.
 pub fn overview(results: &[StageResult]) -> Vec<StageOverview> {
@@ -94,6 +61,7 @@ pub async fn run_plan(args: &RunArgs, cancel: &CancellationToken) -> anyhow::Res
             ProgressMode::Bar
         },
         resume: args.resume.clone(),
+        run_dir: args.run_dir.clone(),
         metrics_listen: args.metrics_listen,
         sandbox: args.sandbox.policy(),
     };
@@ -146,10 +114,60 @@ pub struct RunOptions {
     pub progress: ProgressMode,
     /// Continue this run folder instead of starting a new one.
     pub resume: Option<PathBuf>,
+    /// Write the run into exactly this folder, continuing the run of this plan it may hold.
+    pub run_dir: Option<PathBuf>,
     /// Serve live metrics here.
     pub metrics_listen: Option<std::net::SocketAddr>,
     /// What the local agents' code sandbox may do.
     pub sandbox: swarm_agent::sandbox::policy::SandboxPolicy,
+}
+
+/// The `name:` of a saved plan.
+#[derive(serde::Deserialize)]
+struct SavedPlanName {
+    name: String,
+}
+
+/// The folder this run writes into: `--resume DIR` (which must hold a run), `--run-dir DIR`
+/// (which may, of this plan only), or a new `<outputs>/<run id>`.
+fn run_folder(plan: &Plan, options: &RunOptions) -> anyhow::Result<PathBuf> {
+    use crate::run_store::layout::{PLAN_YAML, RUN_JSON};
+    if let Some(dir) = &options.resume {
+        if !dir.join(RUN_JSON).exists() && !dir.join(PLAN_YAML).exists() {
+            return Err(Failure::error(
+                Exit::Usage,
+                format!(
+                    "--resume {}: not a run folder (no {PLAN_YAML} or {RUN_JSON})",
+                    dir.display()
+                ),
+            ));
+        }
+        return Ok(dir.clone());
+    }
+    if let Some(dir) = &options.run_dir {
+        let saved = dir.join(PLAN_YAML);
+        if saved.exists() {
+            let text = std::fs::read_to_string(&saved)
+                .with_context(|| format!("cannot read {}", saved.display()))?;
+            let earlier: SavedPlanName = serde_norway::from_str(&text).map_err(|e| {
+                Failure::error(Exit::Usage, format!("--run-dir: {}: {e}", saved.display()))
+            })?;
+            if earlier.name != plan.name {
+                return Err(Failure::error(
+                    Exit::Usage,
+                    format!(
+                        "--run-dir {} holds a run of plan {:?}, not {:?}",
+                        dir.display(),
+                        earlier.name,
+                        plan.name
+                    ),
+                ));
+            }
+            eprintln!("continuing the run in {}", dir.display());
+        }
+        return Ok(dir.clone());
+    }
+    Ok(options.outputs.join(run_id(&plan.name)))
 }
 
 /// Runs an already parsed plan: starts its simulators, runs its workloads in order, writes
@@ -161,17 +179,7 @@ pub async fn run_parsed(
     options: &RunOptions,
     cancel: &CancellationToken,
 ) -> anyhow::Result<PathBuf> {
-    let (outputs, progress) = (options.outputs.as_path(), options.progress);
-    let (resume, metrics_listen) = (options.resume.as_deref(), options.metrics_listen);
-    if let Some(dir) = resume
-        && !dir.join("run.json").exists()
-        && !dir.join("plan.yaml").exists()
-    {
-        anyhow::bail!(
-            "--resume {}: not a run folder (no plan.yaml or run.json)",
-            dir.display()
-        );
-    }
+    let run_dir = run_folder(plan, options)?;
     let mut sims = Vec::new();
     let mut sim_urls = BTreeMap::new();
     for t in &plan.targets {
@@ -184,22 +192,66 @@ pub async fn run_parsed(
             sims.push(handle);
         }
     }
-    let jobs = build::jobs(plan, plan_dir, &sim_urls, outputs).map_err(Failure::usage)?;
-    let id = match resume.and_then(|d| d.file_name()).and_then(|n| n.to_str()) {
-        Some(existing) => existing.to_string(),
-        None => run_id(&plan.name),
+    let jobs = build::jobs(plan, plan_dir, &sim_urls, &options.outputs).map_err(Failure::usage)?;
+    let mut recorder = Recorder::start(&run_dir, RunKind::Plan, &plan.name)?;
+    // the copy keeps the plan as written, less any credentials inside its URLs
+    std::fs::write(
+        run_dir.join(crate::run_store::layout::PLAN_YAML),
+        swarm_common::redact::redact_urls_in(text),
+    )
+    .with_context(|| format!("cannot write {}", run_dir.display()))?;
+    let ran = run_jobs(
+        plan,
+        plan_dir,
+        &jobs,
+        &run_dir,
+        options,
+        &mut recorder,
+        cancel,
+    )
+    .await;
+    let (mut outcome, mut failures) = match &ran {
+        Ok(r) => r.clone(),
+        Err(_) => (Exit::Ok, Vec::new()),
     };
-    let run_dir = match resume {
-        Some(dir) => dir.to_path_buf(),
-        None => outputs.join(&id),
-    };
-    std::fs::create_dir_all(&run_dir)
-        .with_context(|| format!("cannot create {}", run_dir.display()))?;
+    if let Err(e) = &ran {
+        outcome = outcome.worst(exit_of(e));
+        failures.push(format!("{e:#}"));
+    }
+    let record = recorder.finish(outcome, failures, cancel.is_cancelled())?;
+    crate::report::html::write_report_or_warn(&run_dir);
+    let dir = run_dir.clone();
+    // a large run takes seconds to index: off the async threads
+    let _ =
+        tokio::task::spawn_blocking(move || crate::app::samples::write_index_or_warn(&dir)).await;
+    for s in sims {
+        s.shutdown().await;
+    }
+    println!("\nresults: {}", run_dir.display());
+    ran?;
+    match record.outcome {
+        Some(Exit::Ok | Exit::Cancelled) | None => Ok(run_dir),
+        Some(exit) => Err(Failure::error(exit, record.failures.join("\n"))),
+    }
+}
+
+/// Gathers the agents and runs the plan's workloads in order into `run_dir`; returns how the
+/// workloads ended (an error: the run could not go on).
+async fn run_jobs(
+    plan: &Plan,
+    plan_dir: &Path,
+    jobs: &[build::Job],
+    run_dir: &Path,
+    options: &RunOptions,
+    recorder: &mut Recorder,
+    cancel: &CancellationToken,
+) -> anyhow::Result<(Exit, Vec<String>)> {
+    let id = recorder.record.run_id.clone();
     let (mut cluster, agents) =
-        crate::gather::gather(plan, plan_dir, &id, &run_dir, &options.sandbox, cancel)
+        crate::gather::gather(plan, plan_dir, &id, run_dir, &options.sandbox, cancel)
             .await
             .map_err(|e| Failure::error(Exit::AgentsLost, format!("{e:#}")))?;
-    if let Some(addr) = metrics_listen {
+    if let Some(addr) = options.metrics_listen {
         let bound = crate::live::serve(
             addr,
             std::sync::Arc::clone(&cluster.live),
@@ -208,26 +260,12 @@ pub async fn run_parsed(
         .await?;
         eprintln!("live metrics on http://{bound}/metrics");
     }
-
-    // the copy keeps the plan as written, less any credentials inside its URLs
-    std::fs::write(
-        run_dir.join("plan.yaml"),
-        swarm_common::redact::redact_urls_in(text),
-    )
-    .with_context(|| format!("cannot write {}", run_dir.display()))?;
-    let mut summary = RunSummary {
-        run_id: id,
-        plan: plan.name.clone(),
-        cancelled: false,
-        outcome: Exit::Ok,
-        failures: Vec::new(),
-        workloads: BTreeMap::new(),
-        evals: Vec::new(),
-    };
     let display = Display {
-        progress,
+        progress: options.progress,
         tables: true,
     };
+    let mut outcome = Exit::Ok;
+    let mut failures = Vec::new();
     let mut failure = None;
     for (job, workload) in jobs.iter().zip(&plan.workloads) {
         if cancel.is_cancelled() {
@@ -240,7 +278,9 @@ pub async fn run_parsed(
         let job = match job {
             build::Job::Perf(p) => p,
             build::Job::Eval(e) => {
-                let root = run_dir.join("eval").join(&e.name);
+                let root = run_dir
+                    .join(crate::run_store::layout::EVAL_DIR)
+                    .join(&e.name);
                 // the task as run, so that `eval --rescore <run>/eval/<workload>` needs no flags
                 let saved = crate::eval::task_config::SavedTask {
                     model: e.model.clone(),
@@ -248,18 +288,27 @@ pub async fn run_parsed(
                     dataset_args: e.dataset_args.clone(),
                     repeats: e.repeats,
                 };
-                if let Err(err) = crate::eval::task_config::save(&root, &saved) {
-                    failure = Some(err.context(format!("workload {}", e.name)));
-                    break;
-                }
-                if let Err(err) =
-                    crate::eval::run::run_job(Some(&mut cluster), &agents, e, &root, false, cancel)
+                let ran = match crate::eval::task_config::save(&root, &saved) {
+                    Ok(()) => {
+                        crate::eval::run::run_job(
+                            Some(&mut cluster),
+                            &agents,
+                            e,
+                            &root,
+                            false,
+                            cancel,
+                        )
                         .await
-                {
+                    }
+                    Err(err) => Err(err),
+                };
+                if let Err(err) = ran {
                     failure = Some(err.context(format!("workload {}", e.name)));
                     break;
                 }
-                summary.evals.push(e.name.clone());
+                if !recorder.record.evals.contains(&e.name) {
+                    recorder.record.evals.push(e.name.clone());
+                }
                 continue;
             }
         };
@@ -270,12 +319,13 @@ pub async fn run_parsed(
                 break;
             }
         };
-        match run_sweep(&mut cluster, &groups, job, &run_dir, display, cancel).await {
+        match run_sweep(&mut cluster, &groups, job, run_dir, display, cancel).await {
             Ok(results) => {
                 let (exit, why) = crate::perf::sweep::outcome(&job.name, &results);
-                summary.outcome = summary.outcome.worst(exit);
-                summary.failures.extend(why);
-                summary
+                outcome = outcome.worst(exit);
+                failures.extend(why);
+                recorder
+                    .record
                     .workloads
                     .insert(job.name.clone(), overview(&results));
             }
@@ -285,30 +335,10 @@ pub async fn run_parsed(
             }
         }
     }
-    summary.cancelled = cancel.is_cancelled();
-    if let Some(e) = &failure {
-        summary.outcome = summary.outcome.worst(exit_of(e));
-        summary.failures.push(format!("{e:#}"));
-    }
-    if summary.cancelled {
-        summary.outcome = Exit::Cancelled;
-    }
     cluster.shutdown().await;
-    write_json(&run_dir.join("run.json"), &summary)?;
-    crate::report::html::write_report_or_warn(&run_dir);
-    let dir = run_dir.clone();
-    // a large run takes seconds to index: off the async threads
-    let _ =
-        tokio::task::spawn_blocking(move || crate::app::samples::write_index_or_warn(&dir)).await;
-    for s in sims {
-        s.shutdown().await;
-    }
-    println!("\nresults: {}", run_dir.display());
     if let Some(e) = failure {
-        return Err(e);
+        outcome = outcome.worst(exit_of(&e));
+        failures.push(format!("{e:#}"));
     }
-    if !matches!(summary.outcome, Exit::Ok | Exit::Cancelled) {
-        return Err(Failure::error(summary.outcome, summary.failures.join("\n")));
-    }
-    Ok(run_dir)
+    Ok((outcome, failures))
 }

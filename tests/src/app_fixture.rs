@@ -193,7 +193,7 @@ pub fn perf_run(
             };
             agg.record(&r, 1_000_000);
         }
-        swarm_coordinator::output::stage_files::write_stage(
+        swarm_coordinator::run_store::stage_files::write_stage(
             &wdir.join(name),
             name,
             &LoadModel::Closed { concurrency: *c },
@@ -202,11 +202,11 @@ pub fn perf_run(
             &agg,
         )?;
     }
-    std::fs::write(
-        run.join("run.json"),
-        serde_json::to_vec_pretty(
-            &serde_json::json!({"run_id": id, "plan": "synthetic", "cancelled": false}),
-        )?,
+    use swarm_coordinator::run_store::record::{Recorder, RunKind};
+    Recorder::start(&run, RunKind::Perf, "synthetic")?.finish(
+        swarm_coordinator::outcome::Exit::Ok,
+        Vec::new(),
+        false,
     )?;
     Ok(run)
 }

@@ -59,6 +59,12 @@ pub struct AgentConfig {
     pub reconnect: Backoff,
     /// Stop after this many sessions (connection attempts included); None = never.
     pub max_sessions: Option<u32>,
+    /// Give up (an error) when no session could be opened for this long: since the start, or
+    /// since the last session ended; None = keep trying.
+    pub give_up_after: Option<std::time::Duration>,
+    /// After the coordinator drains this agent, reconnect and wait for its next run instead of
+    /// exiting (long-lived agent pools).
+    pub stay: bool,
     /// Which files a shard spec may make this agent read (tokenizer files).
     pub files: FileAccess,
     /// Prompts pulled from the coordinator, kept across shards and sessions.
@@ -80,6 +86,8 @@ impl AgentConfig {
             insecure: false,
             reconnect: Backoff::default(),
             max_sessions: None,
+            give_up_after: None,
+            stay: false,
             files: FileAccess::Unrestricted,
             prompt_cache: Default::default(),
             sandbox: Default::default(),
@@ -99,6 +107,8 @@ impl std::fmt::Debug for AgentConfig {
             .field("insecure", &self.insecure)
             .field("reconnect", &self.reconnect)
             .field("max_sessions", &self.max_sessions)
+            .field("give_up_after", &self.give_up_after)
+            .field("stay", &self.stay)
             .field("files", &self.files)
             .field("sandbox", &self.sandbox)
             .finish()
@@ -137,15 +147,18 @@ async fn session(
     dispatch::serve(cfg, opened, cancel).await
 }
 
-/// Serves the coordinator at `cfg.coordinator` until it drains this agent, `cancel` fires, or
-/// `cfg.max_sessions` sessions have ended. Broken sessions are retried with jittered exponential
-/// backoff (a refusal too, logged at error level). Returns an error for a config that cannot
-/// work, or the last session's error when `max_sessions` ran out.
+/// Serves the coordinator at `cfg.coordinator` until it drains this agent (unless `cfg.stay`),
+/// `cancel` fires, or `cfg.max_sessions` sessions have ended. Broken sessions are retried with
+/// jittered exponential backoff (a refusal too, logged at error level). Returns an error for a
+/// config that cannot work, the last session's error when `max_sessions` ran out, or when no
+/// session could be opened for `cfg.give_up_after`.
 pub async fn run_agent(cfg: AgentConfig, cancel: CancellationToken) -> anyhow::Result<()> {
     crate::tls::install_crypto_provider();
     check(&cfg)?;
     let mut attempt = 0u32;
     let mut sessions = 0u32;
+    // when this agent last had a session open (or started)
+    let mut last_served = tokio::time::Instant::now();
     loop {
         if cancel.is_cancelled() {
             return Ok(());
@@ -158,6 +171,12 @@ pub async fn run_agent(cfg: AgentConfig, cancel: CancellationToken) -> anyhow::R
             run_id = tracing::field::Empty
         );
         let err = match session(&cfg, &cancel).instrument(span).await {
+            Ok(SessionEnd::Drained) if cfg.stay => {
+                tracing::info!(agent_id = %cfg.agent_id, "drained by the coordinator; waiting for the next run");
+                attempt = 0;
+                last_served = tokio::time::Instant::now();
+                None
+            }
             Ok(SessionEnd::Drained) => {
                 tracing::info!(agent_id = %cfg.agent_id, "drained by the coordinator; stopping");
                 return Ok(());
@@ -166,23 +185,36 @@ pub async fn run_agent(cfg: AgentConfig, cancel: CancellationToken) -> anyhow::R
                 tracing::info!(agent_id = %cfg.agent_id, "stopped");
                 return Ok(());
             }
-            Err(e) => e,
+            Err(e) => Some(e),
         };
-        if err.after_welcome() {
-            attempt = 0;
-        }
-        match &err {
-            SessionError::Refused { reason } => {
-                tracing::error!(agent_id = %cfg.agent_id, %reason, "coordinator refused the session")
+        if let Some(err) = err {
+            if err.after_welcome() {
+                attempt = 0;
+                last_served = tokio::time::Instant::now();
             }
-            e => tracing::warn!(agent_id = %cfg.agent_id, error = %e, "session ended"),
-        }
-        if cfg.max_sessions.is_some_and(|max| sessions >= max) {
-            let plural = if sessions == 1 { "" } else { "s" };
-            return Err(anyhow::Error::new(err).context(format!(
-                "agent {}: stopped after {sessions} session{plural}",
-                cfg.agent_id
-            )));
+            match &err {
+                SessionError::Refused { reason } => {
+                    tracing::error!(agent_id = %cfg.agent_id, %reason, "coordinator refused the session")
+                }
+                e => tracing::warn!(agent_id = %cfg.agent_id, error = %e, "session ended"),
+            }
+            if cfg.max_sessions.is_some_and(|max| sessions >= max) {
+                let plural = if sessions == 1 { "" } else { "s" };
+                return Err(anyhow::Error::new(err).context(format!(
+                    "agent {}: stopped after {sessions} session{plural}",
+                    cfg.agent_id
+                )));
+            }
+            if let Some(limit) = cfg.give_up_after
+                && last_served.elapsed() >= limit
+            {
+                return Err(anyhow::Error::new(err).context(format!(
+                    "agent {}: no session with {} for {} s (--give-up-after); giving up",
+                    cfg.agent_id,
+                    swarm_common::redact::redact_url(&cfg.coordinator),
+                    limit.as_secs()
+                )));
+            }
         }
         let delay = cfg.reconnect.jittered(attempt);
         attempt = attempt.saturating_add(1);

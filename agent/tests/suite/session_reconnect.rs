@@ -116,3 +116,63 @@ async fn broken_stream_cancels_shards_and_reconnects() {
     assert_eq!(fake.opened.load(Ordering::SeqCst), 2);
     cancel.cancel();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staying_agent_serves_the_next_run_after_a_drain() {
+    let mut fake = Fake::start().await;
+    let mut cfg = agent_config(&fake, "agent-s");
+    cfg.stay = true;
+    let cancel = CancellationToken::new();
+    let agent = tokio::spawn(run_agent(cfg, cancel.clone()));
+    for n in 1..=2 {
+        let mut s = fake.session().await;
+        assert_eq!(s.n, n);
+        assert!(matches!(s.raw().await, Some(Msg::Hello(_))));
+        s.send(welcome(s.now()));
+        s.send(CMsg::Drain(Drain {
+            reason: format!("run {n} done"),
+        }));
+        assert!(
+            s.next().await.is_none(),
+            "agent closes its session on drain"
+        );
+        s.close();
+    }
+    // a third session shows it is still waiting for runs; cancel ends it cleanly
+    let s3 = fake.session().await;
+    assert_eq!(s3.n, 3);
+    cancel.cancel();
+    let r = tokio::time::timeout(Duration::from_secs(5), agent)
+        .await
+        .expect("agent stops on cancel")
+        .unwrap();
+    assert!(r.is_ok(), "{r:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agent_gives_up_when_no_session_opens_in_time() {
+    // a port nothing listens on: every dial is refused
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut cfg =
+        swarm_agent::session::AgentConfig::new(format!("http://127.0.0.1:{port}"), "agent-g");
+    cfg.reconnect = swarm_agent::session::Backoff {
+        initial: Duration::from_millis(20),
+        max: Duration::from_millis(100),
+    };
+    cfg.give_up_after = Some(Duration::from_millis(500));
+    let started = std::time::Instant::now();
+    let r = tokio::time::timeout(
+        Duration::from_secs(10),
+        run_agent(cfg, CancellationToken::new()),
+    )
+    .await
+    .expect("agent gives up before the test's deadline");
+    let e = format!("{:#}", r.unwrap_err());
+    assert!(e.contains("giving up"), "{e}");
+    assert!(e.contains(&format!("127.0.0.1:{port}")), "{e}");
+    assert!(started.elapsed() >= Duration::from_millis(500));
+}

@@ -1,7 +1,7 @@
 //! EvalScope 1.14's `benchmark_summary.json` and `benchmark_percentile.json`, same keys, same
 //! order, computed from a (merged) [`StageAggregate`].
 
-use serde_json::{Map, Value};
+use serde::{Deserialize, Serialize};
 
 use super::aggregate::{Metric, StageAggregate};
 
@@ -57,12 +57,10 @@ fn ratio(num: f64, den: f64) -> Option<f64> {
     (den > 0.0).then(|| num / den)
 }
 
-/// A metric value rounded to 4 decimals; no data (None, or a non-finite result) is JSON null.
-fn metric(v: Option<f64>) -> Value {
-    match v {
-        Some(v) if v.is_finite() => Value::from(round4(v)),
-        _ => Value::Null,
-    }
+/// A metric value rounded to 4 decimals; no data (None, or a non-finite result) is None (JSON
+/// null).
+fn metric(v: Option<f64>) -> Option<f64> {
+    v.filter(|v| v.is_finite()).map(round4)
 }
 
 /// Whether `m` has data in `agg`: its histogram holds a value and, for TPOT and decode speed
@@ -73,76 +71,340 @@ pub fn has_data(agg: &StageAggregate, m: Metric) -> bool {
     !agg.hist(m).is_empty() && (!needs_ttft || agg.counters.n_ttft > 0)
 }
 
+/// EvalScope's `benchmark_summary.json`: its keys (the display labels, spelled only here), its
+/// order. Counts, the load and the duration are always numbers; a metric with no data is null.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PerfSummary {
+    /// Seconds from the first send to the last answer.
+    #[serde(rename = "Test Duration (s)")]
+    pub test_duration_s: f64,
+    /// Concurrency (closed loop) or its cap (open loop; 0 = none).
+    #[serde(rename = "Concurrency")]
+    pub concurrency: u32,
+    /// Arrival rate, -1 for closed loop (EvalScope's default).
+    #[serde(rename = "Request Rate (req/s)")]
+    pub request_rate: f64,
+    /// Requests sent.
+    #[serde(rename = "Total Requests")]
+    pub total_requests: u64,
+    /// Requests that succeeded.
+    #[serde(rename = "Success Requests")]
+    pub success_requests: u64,
+    /// Requests that failed.
+    #[serde(rename = "Failed Requests")]
+    pub failed_requests: u64,
+    /// Successes per second.
+    #[serde(rename = "Req Throughput (req/s)")]
+    pub req_throughput: Option<f64>,
+    /// Mean latency of successes, seconds.
+    #[serde(rename = "Avg Latency (s)")]
+    pub avg_latency_s: Option<f64>,
+    /// Mean prompt tokens of successes.
+    #[serde(rename = "Avg Input Tokens")]
+    pub avg_input_tokens: Option<f64>,
+    /// Completion tokens per second.
+    #[serde(rename = "Output Throughput (tok/s)")]
+    pub output_throughput: Option<f64>,
+    /// Prompt and completion tokens per second.
+    #[serde(rename = "Total Throughput (tok/s)")]
+    pub total_throughput: Option<f64>,
+    /// Mean time to first token, ms.
+    #[serde(rename = "Avg TTFT (ms)")]
+    pub avg_ttft_ms: Option<f64>,
+    /// Mean time per output token, ms.
+    #[serde(rename = "Avg TPOT (ms)")]
+    pub avg_tpot_ms: Option<f64>,
+    /// Mean inter-token latency, ms.
+    #[serde(rename = "Avg ITL (ms)")]
+    pub avg_itl_ms: Option<f64>,
+    /// Mean completion tokens of successes.
+    #[serde(rename = "Avg Output Tokens")]
+    pub avg_output_tokens: Option<f64>,
+}
+
+/// A value of EvalScope's tables, for display.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Cell {
+    /// A count.
+    Count(u64),
+    /// A measured value; None is no data.
+    Value(Option<f64>),
+}
+
+impl PerfSummary {
+    /// The rows of EvalScope's summary table: (label, value), in its order.
+    pub fn rows(&self) -> Vec<(&'static str, Cell)> {
+        use Cell::{Count, Value as V};
+        vec![
+            (labels::TEST_DURATION, V(Some(self.test_duration_s))),
+            (labels::CONCURRENCY, Count(u64::from(self.concurrency))),
+            (labels::REQUEST_RATE, V(Some(self.request_rate))),
+            (labels::TOTAL_REQUESTS, Count(self.total_requests)),
+            (labels::SUCCESS_REQUESTS, Count(self.success_requests)),
+            (labels::FAILED_REQUESTS, Count(self.failed_requests)),
+            (labels::REQ_THROUGHPUT, V(self.req_throughput)),
+            (labels::AVG_LATENCY, V(self.avg_latency_s)),
+            (labels::AVG_INPUT_TOKENS, V(self.avg_input_tokens)),
+            (labels::OUTPUT_THROUGHPUT, V(self.output_throughput)),
+            (labels::TOTAL_THROUGHPUT, V(self.total_throughput)),
+            (labels::AVG_TTFT, V(self.avg_ttft_ms)),
+            (labels::AVG_TPOT, V(self.avg_tpot_ms)),
+            (labels::AVG_ITL, V(self.avg_itl_ms)),
+            (labels::AVG_OUTPUT_TOKENS, V(self.avg_output_tokens)),
+        ]
+    }
+
+    /// The arrival rate of an open-loop stage (None for closed loop).
+    pub fn rate(&self) -> Option<f64> {
+        (self.request_rate > 0.0).then_some(self.request_rate)
+    }
+}
+
+/// EvalScope's display labels, for tables and cards that show one of its values by name
+/// (the same strings as the serde renames above).
+pub mod labels {
+    /// `Test Duration (s)`.
+    pub const TEST_DURATION: &str = "Test Duration (s)";
+    /// `Concurrency`.
+    pub const CONCURRENCY: &str = "Concurrency";
+    /// `Request Rate (req/s)`.
+    pub const REQUEST_RATE: &str = "Request Rate (req/s)";
+    /// `Total Requests`.
+    pub const TOTAL_REQUESTS: &str = "Total Requests";
+    /// `Success Requests`.
+    pub const SUCCESS_REQUESTS: &str = "Success Requests";
+    /// `Failed Requests`.
+    pub const FAILED_REQUESTS: &str = "Failed Requests";
+    /// `Req Throughput (req/s)`.
+    pub const REQ_THROUGHPUT: &str = "Req Throughput (req/s)";
+    /// `Avg Latency (s)`.
+    pub const AVG_LATENCY: &str = "Avg Latency (s)";
+    /// `Avg Input Tokens`.
+    pub const AVG_INPUT_TOKENS: &str = "Avg Input Tokens";
+    /// `Output Throughput (tok/s)`.
+    pub const OUTPUT_THROUGHPUT: &str = "Output Throughput (tok/s)";
+    /// `Total Throughput (tok/s)`.
+    pub const TOTAL_THROUGHPUT: &str = "Total Throughput (tok/s)";
+    /// `Avg TTFT (ms)`.
+    pub const AVG_TTFT: &str = "Avg TTFT (ms)";
+    /// `Avg TPOT (ms)`.
+    pub const AVG_TPOT: &str = "Avg TPOT (ms)";
+    /// `Avg ITL (ms)`.
+    pub const AVG_ITL: &str = "Avg ITL (ms)";
+    /// `Avg Output Tokens`.
+    pub const AVG_OUTPUT_TOKENS: &str = "Avg Output Tokens";
+    /// The first column of the percentile table.
+    pub const PERCENTILES: &str = "Percentiles";
+}
+
 /// The `benchmark_summary.json` object. Counts, "Concurrency", "Request Rate (req/s)" and
 /// "Test Duration (s)" are always numbers; a metric with no data is null: averages and
 /// throughputs of a stage without a successful request, ITL when no answer came in two pieces
 /// or more (not streamed), TTFT and TPOT when no request had a first token.
-pub fn summary(agg: &StageAggregate, load: StageLoad) -> Map<String, Value> {
+pub fn summary(agg: &StageAggregate, load: StageLoad) -> PerfSummary {
     let c = &agg.counters;
     let t = agg.duration_s();
     let ok = c.success as f64;
     // throughputs need a success and a window to divide by
     let per_s = |n: f64| if c.success > 0 { ratio(n, t) } else { None };
-    let mut m = Map::new();
-    let mut put = |k: &str, v: Value| {
-        m.insert(k.to_string(), v);
-    };
-    put("Test Duration (s)", Value::from(round4(t)));
-    put("Concurrency", Value::from(load.concurrency));
-    put(
-        "Request Rate (req/s)",
-        Value::from(round4(load.rate.unwrap_or(-1.0))),
-    );
-    put("Total Requests", Value::from(c.total));
-    put("Success Requests", Value::from(c.success));
-    put("Failed Requests", Value::from(c.failed));
-    put("Req Throughput (req/s)", metric(per_s(ok)));
-    put(
-        "Avg Latency (s)",
-        metric(ratio(c.sum_latency_us as f64, ok).map(|v| v / 1e6)),
-    );
-    put(
-        "Avg Input Tokens",
-        metric(ratio(c.prompt_tokens as f64, ok)),
-    );
-    put(
-        "Output Throughput (tok/s)",
-        metric(per_s(c.completion_tokens as f64)),
-    );
-    put(
-        "Total Throughput (tok/s)",
-        metric(per_s((c.prompt_tokens + c.completion_tokens) as f64)),
-    );
-    put(
-        "Avg TTFT (ms)",
-        metric(ratio(c.sum_ttft_us as f64, c.n_ttft as f64).map(|v| v / 1e3)),
-    );
     // EvalScope averages TPOT over every success; without any TTFT all of them are placeholders
     let tpot = ratio(c.sum_tpot_ns as f64, ok).filter(|_| c.n_ttft > 0);
-    put("Avg TPOT (ms)", metric(tpot.map(|v| v / 1e6)));
-    put(
-        "Avg ITL (ms)",
-        metric(ratio(c.sum_itl_us as f64, c.n_itl as f64).map(|v| v / 1e3)),
-    );
-    put(
-        "Avg Output Tokens",
-        metric(ratio(c.completion_tokens as f64, ok)),
-    );
-    m
+    PerfSummary {
+        test_duration_s: round4(t),
+        concurrency: load.concurrency,
+        request_rate: round4(load.rate.unwrap_or(-1.0)),
+        total_requests: c.total,
+        success_requests: c.success,
+        failed_requests: c.failed,
+        req_throughput: metric(per_s(ok)),
+        avg_latency_s: metric(ratio(c.sum_latency_us as f64, ok).map(|v| v / 1e6)),
+        avg_input_tokens: metric(ratio(c.prompt_tokens as f64, ok)),
+        output_throughput: metric(per_s(c.completion_tokens as f64)),
+        total_throughput: metric(per_s((c.prompt_tokens + c.completion_tokens) as f64)),
+        avg_ttft_ms: metric(ratio(c.sum_ttft_us as f64, c.n_ttft as f64).map(|v| v / 1e3)),
+        avg_tpot_ms: metric(tpot.map(|v| v / 1e6)),
+        avg_itl_ms: metric(ratio(c.sum_itl_us as f64, c.n_itl as f64).map(|v| v / 1e3)),
+        avg_output_tokens: metric(ratio(c.completion_tokens as f64, ok)),
+    }
 }
 
-/// The `benchmark_percentile.json` rows: one object per percentile, keyed like EvalScope. A
-/// column without data ([`has_data`]: every column without a successful request, ITL without
-/// streaming, TTFT, TPOT and decode speed without a first token) is null in every row.
-pub fn percentiles(agg: &StageAggregate) -> Vec<Map<String, Value>> {
+/// One row of EvalScope's `benchmark_percentile.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PercentileRow {
+    /// `min`, `1%`, ... `max`.
+    #[serde(rename = "Percentiles")]
+    pub percentile: String,
+    /// Time to first token.
+    #[serde(rename = "TTFT (ms)")]
+    pub ttft_ms: Option<f64>,
+    /// Inter-token latency.
+    #[serde(rename = "ITL (ms)")]
+    pub itl_ms: Option<f64>,
+    /// Time per output token.
+    #[serde(rename = "TPOT (ms)")]
+    pub tpot_ms: Option<f64>,
+    /// Latency.
+    #[serde(rename = "Latency (s)")]
+    pub latency_s: Option<f64>,
+    /// Prompt tokens.
+    #[serde(rename = "Input tokens")]
+    pub input_tokens: Option<f64>,
+    /// Completion tokens.
+    #[serde(rename = "Output tokens")]
+    pub output_tokens: Option<f64>,
+    /// Per-request output speed.
+    #[serde(rename = "Output (tok/s)")]
+    pub output_tps: Option<f64>,
+    /// Per-request total speed.
+    #[serde(rename = "Total (tok/s)")]
+    pub total_tps: Option<f64>,
+    /// Per-request decode speed.
+    #[serde(rename = "Decode (tok/s)")]
+    pub decode_tps: Option<f64>,
+}
+
+impl PercentileRow {
+    /// The value of `m`'s column (None: no data, or not a column).
+    pub fn get(&self, m: Metric) -> Option<f64> {
+        match m {
+            Metric::Ttft => self.ttft_ms,
+            Metric::Itl => self.itl_ms,
+            Metric::Tpot => self.tpot_ms,
+            Metric::Latency => self.latency_s,
+            Metric::InputTokens => self.input_tokens,
+            Metric::OutputTokens => self.output_tokens,
+            Metric::OutputTps => self.output_tps,
+            Metric::TotalTps => self.total_tps,
+            Metric::DecodeTps => self.decode_tps,
+            _ => None,
+        }
+    }
+
+    fn set(&mut self, m: Metric, v: Option<f64>) {
+        let slot = match m {
+            Metric::Ttft => &mut self.ttft_ms,
+            Metric::Itl => &mut self.itl_ms,
+            Metric::Tpot => &mut self.tpot_ms,
+            Metric::Latency => &mut self.latency_s,
+            Metric::InputTokens => &mut self.input_tokens,
+            Metric::OutputTokens => &mut self.output_tokens,
+            Metric::OutputTps => &mut self.output_tps,
+            Metric::TotalTps => &mut self.total_tps,
+            Metric::DecodeTps => &mut self.decode_tps,
+            _ => return,
+        };
+        *slot = v;
+    }
+
+    /// A row of `label` with no data.
+    fn empty(label: &str) -> Self {
+        Self {
+            percentile: label.to_string(),
+            ttft_ms: None,
+            itl_ms: None,
+            tpot_ms: None,
+            latency_s: None,
+            input_tokens: None,
+            output_tokens: None,
+            output_tps: None,
+            total_tps: None,
+            decode_tps: None,
+        }
+    }
+}
+
+/// EvalScope's own `benchmark_percentile.json` as its releases write it: one list per column.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PercentileColumns {
+    /// The row labels.
+    #[serde(rename = "Percentiles")]
+    pub percentiles: Vec<String>,
+    /// Time to first token.
+    #[serde(rename = "TTFT (ms)", default)]
+    pub ttft_ms: Vec<Option<f64>>,
+    /// Inter-token latency.
+    #[serde(rename = "ITL (ms)", default)]
+    pub itl_ms: Vec<Option<f64>>,
+    /// Time per output token.
+    #[serde(rename = "TPOT (ms)", default)]
+    pub tpot_ms: Vec<Option<f64>>,
+    /// Latency.
+    #[serde(rename = "Latency (s)", default)]
+    pub latency_s: Vec<Option<f64>>,
+    /// Prompt tokens.
+    #[serde(rename = "Input tokens", default)]
+    pub input_tokens: Vec<Option<f64>>,
+    /// Completion tokens.
+    #[serde(rename = "Output tokens", default)]
+    pub output_tokens: Vec<Option<f64>>,
+    /// Per-request output speed.
+    #[serde(rename = "Output (tok/s)", default)]
+    pub output_tps: Vec<Option<f64>>,
+    /// Per-request total speed.
+    #[serde(rename = "Total (tok/s)", default)]
+    pub total_tps: Vec<Option<f64>>,
+    /// Per-request decode speed.
+    #[serde(rename = "Decode (tok/s)", default)]
+    pub decode_tps: Vec<Option<f64>>,
+}
+
+impl PercentileColumns {
+    /// The same table as rows (a column shorter than the labels has no data in the rest).
+    pub fn into_rows(self) -> Vec<PercentileRow> {
+        let at = |col: &[Option<f64>], i: usize| col.get(i).copied().flatten();
+        self.percentiles
+            .iter()
+            .enumerate()
+            .map(|(i, label)| PercentileRow {
+                percentile: label.clone(),
+                ttft_ms: at(&self.ttft_ms, i),
+                itl_ms: at(&self.itl_ms, i),
+                tpot_ms: at(&self.tpot_ms, i),
+                latency_s: at(&self.latency_s, i),
+                input_tokens: at(&self.input_tokens, i),
+                output_tokens: at(&self.output_tokens, i),
+                output_tps: at(&self.output_tps, i),
+                total_tps: at(&self.total_tps, i),
+                decode_tps: at(&self.decode_tps, i),
+            })
+            .collect()
+    }
+}
+
+/// A `benchmark_percentile.json` in either shape: ours (rows) or EvalScope's (columns).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum PercentileFile {
+    /// One object per row.
+    Rows(Vec<PercentileRow>),
+    /// One list per column.
+    Columns(PercentileColumns),
+}
+
+impl PercentileFile {
+    /// The rows.
+    pub fn into_rows(self) -> Vec<PercentileRow> {
+        match self {
+            PercentileFile::Rows(r) => r,
+            PercentileFile::Columns(c) => c.into_rows(),
+        }
+    }
+}
+
+/// The `benchmark_percentile.json` rows, one per percentile. A column without data
+/// ([`has_data`]: every column without a successful request, ITL without streaming, TTFT, TPOT
+/// and decode speed without a first token) is null in every row.
+pub fn percentiles(agg: &StageAggregate) -> Vec<PercentileRow> {
     PERCENTILE_ROWS
         .iter()
         .map(|(label, p)| {
-            let mut row = Map::new();
-            row.insert("Percentiles".into(), Value::from(*label));
-            for (key, m, div) in PERCENTILE_COLUMNS {
+            let mut row = PercentileRow::empty(label);
+            for (_, m, div) in PERCENTILE_COLUMNS {
                 let v = has_data(agg, m).then(|| agg.hist(m).percentile(*p) as f64 / div);
-                row.insert(key.into(), metric(v));
+                row.set(m, metric(v));
             }
             row
         })
@@ -152,6 +414,22 @@ pub fn percentiles(agg: &StageAggregate) -> Vec<Map<String, Value>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::{Map, Value};
+
+    fn map_of(v: &impl Serialize) -> Map<String, Value> {
+        match serde_json::to_value(v).expect("serializes") {
+            Value::Object(m) => m,
+            other => panic!("not an object: {other}"),
+        }
+    }
+
+    fn summary(agg: &StageAggregate, load: StageLoad) -> Map<String, Value> {
+        map_of(&super::summary(agg, load))
+    }
+
+    fn percentiles(agg: &StageAggregate) -> Vec<Map<String, Value>> {
+        super::percentiles(agg).iter().map(map_of).collect()
+    }
     use crate::metrics::aggregate::HistSettings;
     use crate::metrics::record::{ErrorClass, RequestRecord, TokenSource};
 
@@ -337,7 +615,7 @@ mod tests {
     fn round4_keeps_non_finite_values_for_the_caller() {
         assert_eq!(round4(1.23456), 1.2346);
         assert!(round4(f64::NAN).is_nan());
-        assert_eq!(metric(Some(f64::INFINITY)), Value::Null);
-        assert_eq!(metric(Some(0.0)), 0.0);
+        assert_eq!(metric(Some(f64::INFINITY)), None);
+        assert_eq!(metric(Some(0.0)), Some(0.0));
     }
 }

@@ -7,7 +7,7 @@ use swarm_common::eval::think::ThinkResults;
 
 use super::templates::nav;
 use crate::report::html::chart::{Axes, bar_chart};
-use crate::report::html::escape::{esc, json_cell, opt_num, url_encode};
+use crate::report::html::escape::{esc, opt_num, url_encode};
 use crate::report::html::page::{page, table};
 use crate::report::html::think::think_tables;
 use crate::report::run_data::RunData;
@@ -44,9 +44,9 @@ fn perf_part(runs: &[RunData]) -> String {
                     esc(w.model.as_deref().unwrap_or("-")),
                     esc(&w.name),
                     esc(&s.name),
-                    json_cell(s.summary.get("Total Requests")),
-                    json_cell(s.summary.get("Req Throughput (req/s)")),
-                    json_cell(s.summary.get("Output Throughput (tok/s)")),
+                    s.summary.total_requests.to_string(),
+                    opt_num(s.summary.req_throughput),
+                    opt_num(s.summary.output_throughput),
                     rich(|x| x.latency_s.p50),
                     rich(|x| x.latency_s.p99),
                     rich(|x| x.ttft_ms.p50),
@@ -280,6 +280,7 @@ mod tests {
             dir: id.into(),
             plan: None,
             cancelled: false,
+            record: None,
             perf: vec![],
             evals: vec![],
             think: vec![ThinkSet {

@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use crate::report::run_data::{read_json, subdirs};
 use crate::report::think_data::{has_think, read_think};
+use crate::run_store::record::RunStatus;
 
 /// One run folder, as the runs list shows it.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,14 +24,28 @@ pub struct RunEntry {
     /// and fresh (without one: predictions written in the last minute and no `run.json` or
     /// `report.html` yet).
     pub running: bool,
-    /// How it ended, from `run.json` (None while running or for folders without one).
-    pub outcome: Option<crate::outcome::Exit>,
+    /// Where it stands.
+    pub state: RunState,
 }
 
-/// The `run.json` fields the runs list reads.
-#[derive(serde::Deserialize)]
-struct RunOutcome {
-    outcome: crate::outcome::Exit,
+/// Where a run stands, from its `run.json`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunState {
+    /// Going: `run.json` says so and its files are still being written (or, in folders without
+    /// one, they were written in the last minute).
+    Running,
+    /// `run.json` says running, but nothing was written for minutes: its process died.
+    Interrupted,
+    /// Ended; every part produced a result.
+    Done,
+    /// Stopped by the user.
+    Cancelled,
+    /// Ended with a failure.
+    Failed(crate::outcome::Exit),
+    /// No `run.json` (EvalScope's folders, older runs): nothing says how it ended.
+    Unrecorded,
+    /// `run.json` is there but is not one.
+    Unreadable(String),
 }
 
 /// Filters of the runs list (empty: any).
@@ -177,6 +192,16 @@ pub fn entry(run: &Path) -> RunEntry {
             models.push(m.to_string());
         }
     }
+    let evalscope_perf = crate::run_store::evalscope_perf::workloads(run);
+    for (m, _) in &evalscope_perf {
+        let name = m
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if !models.contains(&name) {
+            models.push(name);
+        }
+    }
     let roots = eval_roots(run);
     for r in &roots {
         for kind in ["reports", "predictions"] {
@@ -192,7 +217,7 @@ pub fn entry(run: &Path) -> RunEntry {
         }
     }
     let mut kinds = Vec::new();
-    if !workloads.is_empty() {
+    if !workloads.is_empty() || !evalscope_perf.is_empty() {
         kinds.push("perf");
     }
     if !roots.is_empty() {
@@ -209,18 +234,36 @@ pub fn entry(run: &Path) -> RunEntry {
             }
         }
     }
-    let running = !live_files(run).is_empty() || roots.iter().any(|r| eval_running(run, r));
-    let outcome = read_json::<RunOutcome>(&run.join("run.json"))
-        .ok()
-        .map(|r| r.outcome);
+    let alive = !live_files(run).is_empty() || roots.iter().any(|r| eval_running(run, r));
+    let state = match crate::run_store::record::read(run) {
+        Err(e) => RunState::Unreadable(format!("{e:#}")),
+        Ok(None) if alive => RunState::Running,
+        Ok(None) => RunState::Unrecorded,
+        Ok(Some(r)) => match r.status {
+            RunStatus::Running if alive || recently_started(&r.updated_at) => RunState::Running,
+            RunStatus::Running => RunState::Interrupted,
+            RunStatus::Done => RunState::Done,
+            RunStatus::Cancelled => RunState::Cancelled,
+            RunStatus::Failed => {
+                RunState::Failed(r.outcome.unwrap_or(crate::outcome::Exit::Internal))
+            }
+        },
+    };
     RunEntry {
         date: date_of(&id),
         id,
         kinds,
         models,
-        running,
-        outcome,
+        running: state == RunState::Running,
+        state,
     }
+}
+
+/// Whether `updated_at` (RFC 3339) is less than two minutes ago: a run that just started (its
+/// agents still joining) has written nothing else yet.
+fn recently_started(updated_at: &str) -> bool {
+    time::OffsetDateTime::parse(updated_at, &time::format_description::well_known::Rfc3339)
+        .is_ok_and(|t| (time::OffsetDateTime::now_utc() - t) < time::Duration::minutes(2))
 }
 
 /// Every run folder under `outputs`, newest first.
@@ -250,16 +293,29 @@ mod tests {
     fn a_failed_run_says_so_from_its_run_json() {
         let tmp = tempfile::tempdir().expect("tempdir");
         let run = tmp.path().join("20261206_120000_perf");
-        std::fs::create_dir_all(&run).expect("run");
-        std::fs::write(
-            run.join("run.json"),
-            r#"{"run_id": "x", "plan": "perf", "cancelled": false, "outcome": "no_success", "failures": ["..."], "workloads": {}, "evals": []}"#,
+        let rec = crate::run_store::record::Recorder::start(
+            &run,
+            crate::run_store::record::RunKind::Perf,
+            "perf",
         )
         .expect("run.json");
+        assert_eq!(entry(&run).state, RunState::Running, "just started");
+        rec.finish(crate::outcome::Exit::NoSuccess, vec!["...".into()], false)
+            .expect("run.json");
         let e = entry(&run);
-        assert_eq!(e.outcome, Some(crate::outcome::Exit::NoSuccess));
+        assert_eq!(e.state, RunState::Failed(crate::outcome::Exit::NoSuccess));
         let page = crate::app::templates::runs_page(&[e], &RunFilter::default());
         assert!(page.contains("failed: no_success"), "{page}");
+
+        // a run whose process died: running, but not updated for minutes
+        let mut r = crate::run_store::record::read(&run).unwrap().unwrap();
+        r.status = RunStatus::Running;
+        r.updated_at = "2026-01-01T00:00:00Z".into();
+        crate::run_store::stage_files::write_json_atomic(&run.join("run.json"), &r).unwrap();
+        assert_eq!(entry(&run).state, RunState::Interrupted);
+        // and one that is not a run.json
+        std::fs::write(run.join("run.json"), "{}").unwrap();
+        assert!(matches!(entry(&run).state, RunState::Unreadable(_)));
     }
 
     #[test]
@@ -270,7 +326,7 @@ mod tests {
             kinds: vec!["eval"],
             models: vec!["Qwen3-8B".into()],
             running: false,
-            outcome: None,
+            state: RunState::Done,
         };
         let f = |model: &str, kind: &str, date: &str| RunFilter {
             model: model.into(),

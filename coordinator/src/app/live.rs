@@ -131,7 +131,11 @@ pub fn live_page(id: &str, run: &Path) -> String {
         .iter()
         .filter_map(|p| read_json(p).ok())
         .collect();
-    let finished = run.join("run.json").exists() || run.join("report.html").exists();
+    let finished = match crate::run_store::record::read(run) {
+        Ok(Some(r)) => r.status != crate::run_store::record::RunStatus::Running,
+        // EvalScope's folders and older runs: a report is written at the end
+        _ => run.join(crate::run_store::layout::REPORT_HTML).exists(),
+    };
     body.push_str(&format!(
         "<p id=\"live-state\">{}</p>",
         if !stages.is_empty() {

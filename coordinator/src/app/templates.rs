@@ -1,6 +1,7 @@
 //! The dashboard's pages: the runs list, the samples browser and the navigation around the
 //! shared report page. Everything shown is escaped (model output is untrusted HTML).
 
+use crate::app::index::RunState;
 use std::fmt::Write;
 
 use super::index::{RunEntry, RunFilter};
@@ -63,14 +64,24 @@ pub fn runs_page(runs: &[RunEntry], filter: &RunFilter) -> String {
                 esc(&r.date),
                 esc(&r.kinds.join(" + ")),
                 esc(&r.models.join(", ")),
-                match (r.running, r.outcome) {
-                    (true, _) => {
+                match &r.state {
+                    RunState::Running => {
                         format!("<a class=\"running\" href=\"/runs/{id}/live\">running</a>")
                     }
-                    (false, None | Some(crate::outcome::Exit::Ok)) => "done".into(),
-                    (false, Some(crate::outcome::Exit::Cancelled)) => "cancelled".into(),
-                    (false, Some(e)) => {
+                    RunState::Interrupted => {
+                        "<span class=\"bad\">interrupted (no update for minutes)</span>".into()
+                    }
+                    RunState::Done => "done".into(),
+                    RunState::Cancelled => "cancelled".into(),
+                    RunState::Failed(e) => {
                         format!("<span class=\"bad\">failed: {}</span>", esc(e.as_str()))
+                    }
+                    RunState::Unrecorded => "<span class=\"muted\">no run.json</span>".into(),
+                    RunState::Unreadable(why) => {
+                        format!(
+                            "<span class=\"bad\">unreadable run.json: {}</span>",
+                            esc(why)
+                        )
                     }
                 },
                 if r.kinds.contains(&"eval") {

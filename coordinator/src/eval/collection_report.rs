@@ -13,7 +13,7 @@ use swarm_common::eval::task::Prediction;
 use swarm_common::eval::{Report, Sample};
 
 use super::report::{overview, successful, table};
-use crate::output::stage_files::write_json;
+use crate::run_store::stage_files::write_json;
 
 /// The scored entries of a collection run: a missing or failed prediction scores 0.
 pub fn entries(samples: &[Sample], repeats: u32, predictions: &[Prediction]) -> Vec<ScoredEntry> {

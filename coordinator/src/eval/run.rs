@@ -19,8 +19,9 @@ use super::progress::ProgressFile;
 use super::report::{overview_table, report, subset_table};
 use super::store::EvalStore;
 use crate::cluster::{AgentInfo, Cluster, ClusterConfig};
-use crate::output::run_dir::run_id;
-use crate::output::stage_files::write_json;
+use crate::run_store::record::{Recorder, RunKind};
+use crate::run_store::run_dir::run_id;
+use crate::run_store::stage_files::write_json;
 
 /// `coordinator eval`: runs (or re-scores) the eval the flags describe; returns the run folder.
 pub async fn run_eval(args: &EvalArgs, cancel: &CancellationToken) -> anyhow::Result<PathBuf> {
@@ -36,12 +37,37 @@ pub async fn run_eval(args: &EvalArgs, cancel: &CancellationToken) -> anyhow::Re
     } else {
         run_dir.join("eval")
     };
+    let kind = if args.rescore.is_some() {
+        RunKind::Rescore
+    } else {
+        RunKind::Eval
+    };
+    let recorder = Recorder::start(&run_dir, kind, &args.name)?;
+    let result = evaluate(args, &job, &root, cancel).await;
+    recorder.finish_with(&result, cancel.is_cancelled())?;
+    crate::report::html::write_report_or_warn(&run_dir);
+    let dir = run_dir.clone();
+    // a large run takes seconds to index: off the async threads
+    let _ =
+        tokio::task::spawn_blocking(move || crate::app::samples::write_index_or_warn(&dir)).await;
+    println!("\nresults: {}", run_dir.display());
+    result?;
+    Ok(run_dir)
+}
+
+/// Generates and scores (or only re-scores) the eval under `root`.
+async fn evaluate(
+    args: &EvalArgs,
+    job: &EvalJob,
+    root: &Path,
+    cancel: &CancellationToken,
+) -> anyhow::Result<()> {
     if args.rescore.is_some() {
-        run_job(None, &[], &job, &root, true, cancel).await?;
+        run_job(None, &[], job, root, true, cancel).await?;
     } else {
         // the task as run, so that `--rescore` of this folder needs no flags
         super::task_config::save(
-            &root,
+            root,
             &super::task_config::SavedTask {
                 model: job.model.clone(),
                 datasets: job.datasets.clone(),
@@ -52,14 +78,20 @@ pub async fn run_eval(args: &EvalArgs, cancel: &CancellationToken) -> anyhow::Re
         let mut config = ClusterConfig::local(&run_id(&args.name), args.agents);
         config.sandbox = args.sandbox.policy();
         let mut cluster = Cluster::start(config, cancel).await?;
-        let agents = cluster
+        let agents = match cluster
             .wait_for(
                 args.agents as usize,
                 &Default::default(),
                 Duration::from_secs(30),
             )
             .await
-            .map_err(|e| Failure::error(Exit::AgentsLost, format!("{e:#}")))?;
+        {
+            Ok(a) => a,
+            Err(e) => {
+                cluster.shutdown().await;
+                return Err(Failure::error(Exit::AgentsLost, format!("{e:#}")));
+            }
+        };
         if !args.no_test_connection
             && let Some(first) = agents.first()
             && let Err(e) = crate::preflight::check(
@@ -73,17 +105,11 @@ pub async fn run_eval(args: &EvalArgs, cancel: &CancellationToken) -> anyhow::Re
             cluster.shutdown().await;
             return Err(e);
         }
-        let r = run_job(Some(&mut cluster), &agents, &job, &root, false, cancel).await;
+        let r = run_job(Some(&mut cluster), &agents, job, root, false, cancel).await;
         cluster.shutdown().await;
         r?;
     }
-    crate::report::html::write_report_or_warn(&run_dir);
-    let dir = run_dir.clone();
-    // a large run takes seconds to index: off the async threads
-    let _ =
-        tokio::task::spawn_blocking(move || crate::app::samples::write_index_or_warn(&dir)).await;
-    println!("\nresults: {}", run_dir.display());
-    Ok(run_dir)
+    Ok(())
 }
 
 /// Runs `job` with `agents` of `cluster`, storing under `root` (`<run>/eval` or

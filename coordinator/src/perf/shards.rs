@@ -53,25 +53,7 @@ pub struct Shard {
     pub link: Option<Link>,
 }
 
-/// How one shard's client reached the target.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub struct Link {
-    /// Connections it opened.
-    pub connections: u64,
-    /// `HTTP/1.1`, `HTTP/2`, or None when no answer came.
-    pub http: Option<&'static str>,
-}
-
-/// Prompts an agent pulled for one shard, as it reported them.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
-pub struct Fetched {
-    /// Bytes of `Prompts` replies received for the shard (0 when all were cached).
-    pub bytes: u64,
-    /// Prompts received (not found in the agent's cache).
-    pub prompts: u64,
-    /// Distinct prompts the shard sends.
-    pub used: u64,
-}
+pub use crate::run_store::breakdown::{Fetched, Link};
 
 /// All shards of a stage and the merged views.
 #[derive(Debug)]

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use serde::Serialize;
-use serde_json::{Map, Value};
 use swarm_common::metrics::aggregate::AggregateDelta;
+use swarm_common::metrics::evalscope::{PercentileRow, PerfSummary};
 use swarm_common::metrics::summary::RichSummary;
 use swarm_common::metrics::{RequestRecord, StageAggregate};
 use swarm_common::prompt_slice::PromptSlice;
@@ -25,8 +25,11 @@ use super::progress::StageProgress;
 use super::shards::{Book, ShardStatus};
 use crate::cluster::service::now_unix_us;
 use crate::cluster::{AgentInfo, Cluster, ClusterEvent};
-use crate::output::sqlite::RecordWriter;
-use crate::output::stage_files::{label_dir_name, write_histograms, write_json, write_stage};
+use crate::run_store::breakdown::{
+    Breakdown, HttpVersion, Link as AgentLink, ShardEnd, ShardRow, SliceRow, Summaries,
+};
+use crate::run_store::sqlite::RecordWriter;
+use crate::run_store::stage_files::{label_dir_name, write_histograms, write_json, write_stage};
 
 /// A placement group: agents that share one copy of the stage's load.
 #[derive(Debug, Clone)]
@@ -38,7 +41,7 @@ pub struct Group {
 }
 
 /// One placement label's view: `key=value`, EvalScope's summary, ours.
-pub type LabelView = (String, Map<String, Value>, RichSummary);
+pub type LabelView = (String, PerfSummary, RichSummary);
 
 /// A finished stage, as reported.
 #[derive(Debug, Clone)]
@@ -46,9 +49,9 @@ pub struct StageResult {
     /// The stage.
     pub stage: StageSpec,
     /// EvalScope's summary.
-    pub summary: Map<String, Value>,
+    pub summary: PerfSummary,
     /// EvalScope's percentile rows.
-    pub percentiles: Vec<Map<String, Value>>,
+    pub percentiles: Vec<PercentileRow>,
     /// The richer summary.
     pub rich: RichSummary,
     /// Why it stopped.
@@ -175,35 +178,7 @@ pub enum ProgressMode {
     Quiet,
 }
 
-/// Something that happened during a stage, for the report.
-#[derive(Debug, Clone, Serialize)]
-pub struct StageEvent {
-    /// Seconds since the stage's start instant.
-    pub at_s: f64,
-    /// What happened.
-    pub what: String,
-}
-
-#[derive(Serialize)]
-struct Breakdown<'a> {
-    agents: Map<String, Value>,
-    labels: Map<String, Value>,
-    shards: Vec<Value>,
-    events: &'a [StageEvent],
-    /// Per agent: the prompts it pulled for this stage against the bytes of its own prompts.
-    prompts: std::collections::BTreeMap<String, PromptTransfer>,
-    /// Per agent: the connections its shards opened and the HTTP version answers came in.
-    connections: std::collections::BTreeMap<String, AgentLink>,
-}
-
-/// How one agent reached the target during a stage.
-#[derive(Debug, Default, Clone, Serialize)]
-pub struct AgentLink {
-    /// Connections its shards opened (warmup included).
-    pub connections: u64,
-    /// `HTTP/1.1` or `HTTP/2` (None when no answer came).
-    pub http: Option<&'static str>,
-}
+pub use crate::run_store::breakdown::{PromptTransfer, StageEvent};
 
 /// One line on how the stage reached its target: version and connections over the agents.
 pub fn link_line(book: &Book) -> Option<String> {
@@ -217,26 +192,13 @@ pub fn link_line(book: &Book) -> Option<String> {
             agents.insert(s.agent.as_str());
         }
     }
-    let http = http?;
+    let http = http?.as_str();
     let n = agents.len();
     Some(format!(
         "{http}, {connections} connection{} from {n} agent{}",
         if connections == 1 { "" } else { "s" },
         if n == 1 { "" } else { "s" }
     ))
-}
-
-/// What one agent pulled for its shards' prompts in a stage.
-#[derive(Debug, Default, Serialize)]
-pub struct PromptTransfer {
-    /// Bytes of `Prompts` replies it received (what it had cached is not pulled again).
-    pub received_bytes: u64,
-    /// Prompts it received.
-    pub received_prompts: u64,
-    /// Bytes of the prompts its shards send, as JSON (each distinct prompt once per shard).
-    pub slice_bytes: u64,
-    /// Distinct prompts its shards send.
-    pub slice_prompts: u64,
 }
 
 /// Seconds between the start instant and when a stage gives up waiting for silent shards.
@@ -441,8 +403,8 @@ impl Ctx<'_> {
                     s.link = Some(super::shards::Link {
                         connections: d.connections,
                         http: match swarm_proto::HttpVersion::try_from(d.http_version) {
-                            Ok(swarm_proto::HttpVersion::HttpVersion11) => Some("HTTP/1.1"),
-                            Ok(swarm_proto::HttpVersion::HttpVersion2) => Some("HTTP/2"),
+                            Ok(swarm_proto::HttpVersion::HttpVersion11) => Some(HttpVersion::Http1),
+                            Ok(swarm_proto::HttpVersion::HttpVersion2) => Some(HttpVersion::Http2),
                             _ => None,
                         },
                     });
@@ -899,23 +861,15 @@ fn write_breakdown(
         concurrency: stage.load.concurrency(),
         rate: stage.load.rate(),
     };
-    let entry = |agg: &StageAggregate| -> Value {
-        let mut m = Map::new();
-        m.insert(
-            "evalscope".into(),
-            Value::Object(swarm_common::metrics::evalscope::summary(agg, load)),
-        );
-        m.insert(
-            "summary".into(),
-            serde_json::to_value(RichSummary::of(agg)).unwrap_or(Value::Null),
-        );
-        Value::Object(m)
+    let entry = |agg: &StageAggregate| Summaries {
+        evalscope: swarm_common::metrics::evalscope::summary(agg, load),
+        summary: RichSummary::of(agg),
     };
-    let mut agents = Map::new();
+    let mut agents = std::collections::BTreeMap::new();
     for (id, agg) in &book.per_agent {
         agents.insert(id.clone(), entry(agg));
     }
-    let mut labels = Map::new();
+    let mut labels = std::collections::BTreeMap::new();
     let mut per_label = Vec::new();
     for (gi, g) in groups.iter().enumerate() {
         if let (Some(label), Some(agg)) = (&g.label, book.per_group.get(&gi)) {
@@ -953,24 +907,40 @@ fn write_breakdown(
     let shards = book
         .shards
         .values()
-        .map(|s| {
-            serde_json::json!({
-                "shard": s.id, "agent": s.agent, "group": s.group,
-                "status": match &s.status { ShardStatus::Running => "running".to_string(), ShardStatus::Done(r) => stop_label(*r).to_string(), ShardStatus::Failed(r) => format!("failed: {r}"), ShardStatus::Lost => "lost".into() },
-                "planned": s.spec.number, "reported": s.counters.total, "start_skew_us": s.skew_us,
-                "prompts": {"start": s.spec.prompts.start, "count": s.spec.prompts.count, "bytes": set.slice_bytes(&s.spec.prompts)},
-                "fetched": s.fetched,
-                "link": s.link,
-            })
+        .map(|s| ShardRow {
+            shard: s.id.clone(),
+            agent: s.agent.clone(),
+            group: s.group,
+            end: match &s.status {
+                ShardStatus::Running => ShardEnd::Running,
+                ShardStatus::Done(r) => match r {
+                    swarm_proto::StopReason::Count => ShardEnd::Count,
+                    swarm_proto::StopReason::Duration => ShardEnd::Duration,
+                    swarm_proto::StopReason::Cancelled => ShardEnd::Cancelled,
+                    swarm_proto::StopReason::Unspecified => ShardEnd::Unspecified,
+                },
+                ShardStatus::Failed(r) => ShardEnd::Failed { reason: r.clone() },
+                ShardStatus::Lost => ShardEnd::Lost,
+            },
+            planned: s.spec.number,
+            reported: s.counters.total,
+            start_skew_us: s.skew_us,
+            prompts: SliceRow {
+                start: s.spec.prompts.start,
+                count: s.spec.prompts.count,
+                bytes: set.slice_bytes(&s.spec.prompts),
+            },
+            fetched: s.fetched,
+            link: s.link,
         })
         .collect();
     write_json(
-        &dir.join("breakdown.json"),
+        &dir.join(crate::run_store::breakdown::BREAKDOWN_JSON),
         &Breakdown {
             agents,
             labels,
             shards,
-            events,
+            events: events.to_vec(),
             prompts,
             connections,
         },

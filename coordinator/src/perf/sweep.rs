@@ -9,9 +9,9 @@ use tracing::Instrument;
 use super::job::PerfJob;
 use super::stage::{Group, ProgressMode, StageResult, run_stage};
 use crate::cluster::Cluster;
-use crate::output::run_dir::stage_dir;
-use crate::output::stage_files::write_json;
 use crate::report::terminal;
+use crate::run_store::run_dir::stage_dir;
+use crate::run_store::stage_files::write_json;
 
 /// How results are shown while a sweep runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

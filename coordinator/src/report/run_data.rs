@@ -5,14 +5,16 @@
 
 use std::path::{Path, PathBuf};
 
-use serde_json::{Map, Value};
 use swarm_common::eval::Report;
+use swarm_common::metrics::evalscope::{PercentileRow, PerfSummary};
 use swarm_common::metrics::summary::RichSummary;
 
 use super::cdf::{Cdf, read_cdfs};
 use super::think_data::{ThinkSet, read_think};
-use crate::output::stage_files::label_dir_name;
 use crate::perf::timeseries::TimePoint;
+use crate::run_store::breakdown::{BREAKDOWN_JSON, Breakdown, StageEvent};
+use crate::run_store::layout::BENCHMARK_PERCENTILE;
+use crate::run_store::stage_files::{SUMMARY_JSON, StageSummary, label_dir_name};
 
 /// Errors reading a run folder.
 #[derive(Debug, thiserror::Error)]
@@ -27,6 +29,12 @@ pub enum RunReadError {
         path: PathBuf,
         /// The I/O error.
         source: std::io::Error,
+    },
+    /// `run.json` or `benchmark_args.json` is not what it should be.
+    #[error("{message}")]
+    Record {
+        /// What is wrong, naming the file.
+        message: String,
     },
     /// A file is not the JSON it should be.
     #[error("{path}: {source}")]
@@ -49,6 +57,8 @@ pub struct RunData {
     pub plan: Option<String>,
     /// Whether `run.json` says the run was cancelled.
     pub cancelled: bool,
+    /// Its `run.json` (None for folders without one: EvalScope's, older ones).
+    pub record: Option<crate::run_store::record::RunRecord>,
     /// Perf workloads in folder order.
     pub perf: Vec<PerfWorkload>,
     /// Eval report sets (one per eval workload and model).
@@ -78,15 +88,15 @@ pub struct StageData {
     /// Whether it produced a result (None in folders written before outcomes were recorded).
     pub outcome: Option<crate::perf::stage::StageStatus>,
     /// EvalScope's summary.
-    pub summary: Map<String, Value>,
-    /// Our summary.
+    pub summary: PerfSummary,
+    /// Our summary (None for EvalScope's own perf folders).
     pub rich: Option<RichSummary>,
     /// EvalScope's percentile rows.
-    pub percentiles: Vec<Map<String, Value>>,
+    pub percentiles: Vec<PercentileRow>,
     /// Per placement label (`region=eu`): EvalScope's summary and ours.
     pub labels: Vec<LabelData>,
     /// Events of the stage (agent lost, re-assignment), seconds from its start.
-    pub events: Vec<(f64, String)>,
+    pub events: Vec<StageEvent>,
     /// Throughput and concurrency over time.
     pub series: Vec<TimePoint>,
     /// Distributions from the saved histograms.
@@ -99,9 +109,9 @@ pub struct LabelData {
     /// `key=value`.
     pub label: String,
     /// EvalScope's summary.
-    pub summary: Map<String, Value>,
+    pub summary: PerfSummary,
     /// Our summary.
-    pub rich: Option<RichSummary>,
+    pub rich: RichSummary,
     /// Its distributions, from `histograms/labels/<label>/` (none in older runs).
     pub cdfs: Vec<Cdf>,
 }
@@ -117,13 +127,6 @@ pub struct EvalSet {
     pub model: String,
     /// One report per benchmark.
     pub reports: Vec<Report>,
-}
-
-impl StageData {
-    /// A number of EvalScope's summary.
-    pub fn get(&self, key: &str) -> Option<f64> {
-        self.summary.get(key).and_then(Value::as_f64)
-    }
 }
 
 fn read_text(path: &Path) -> Result<String, RunReadError> {
@@ -174,10 +177,17 @@ pub fn read_run(dir: &Path) -> Result<RunData, RunReadError> {
     if !dir.is_dir() {
         return Err(RunReadError::NotARun(dir.to_path_buf()));
     }
-    let run_json: Option<Value> = read_json(&dir.join("run.json")).ok();
+    // a folder without run.json (EvalScope's, or one written before it) has no record
+    let record = crate::run_store::record::read(dir).map_err(|e| RunReadError::Record {
+        message: format!("{e:#}"),
+    })?;
     let mut perf = Vec::new();
     for wdir in subdirs(&dir.join("perf")) {
         perf.push(read_workload(&wdir)?);
+    }
+    // EvalScope's perf folders: <model>/parallel_<P>_number_<N>/
+    for (mdir, stage_dirs) in crate::run_store::evalscope_perf::workloads(dir) {
+        perf.push(read_evalscope_workload(&mdir, &stage_dirs)?);
     }
     let mut evals = Vec::new();
     let eval_dir = dir.join("eval");
@@ -194,13 +204,9 @@ pub fn read_run(dir: &Path) -> Result<RunData, RunReadError> {
     Ok(RunData {
         id: name_of(dir),
         dir: dir.to_path_buf(),
-        plan: run_json
-            .as_ref()
-            .and_then(|v| v["plan"].as_str().map(str::to_string)),
-        cancelled: run_json
-            .as_ref()
-            .and_then(|v| v["cancelled"].as_bool())
-            .unwrap_or(false),
+        plan: record.as_ref().map(|r| r.plan.clone()),
+        cancelled: record.as_ref().is_some_and(|r| r.cancelled),
+        record,
         perf,
         evals,
         think: read_think(dir),
@@ -208,19 +214,16 @@ pub fn read_run(dir: &Path) -> Result<RunData, RunReadError> {
 }
 
 fn read_workload(wdir: &Path) -> Result<PerfWorkload, RunReadError> {
-    let args: Option<Value> = read_json(&wdir.join("benchmark_args.json")).ok();
+    let args = crate::run_store::perf_args::read(wdir).map_err(|e| RunReadError::Record {
+        message: format!("{e:#}"),
+    })?;
     let order: Vec<String> = args
         .as_ref()
-        .and_then(|a| a["stages"].as_array())
-        .map(|s| {
-            s.iter()
-                .filter_map(|st| st["name"].as_str().map(str::to_string))
-                .collect()
-        })
+        .map(|a| a.stages.iter().map(|s| s.name.clone()).collect())
         .unwrap_or_default();
     let mut dirs: Vec<PathBuf> = subdirs(wdir)
         .into_iter()
-        .filter(|d| d.join("summary.json").is_file())
+        .filter(|d| d.join(SUMMARY_JSON).is_file())
         .collect();
     dirs.sort_by_key(|d| {
         let n = name_of(d);
@@ -232,71 +235,86 @@ fn read_workload(wdir: &Path) -> Result<PerfWorkload, RunReadError> {
     }
     Ok(PerfWorkload {
         name: name_of(wdir),
-        model: args
-            .as_ref()
-            .and_then(|a| a["target"]["model"].as_str().map(str::to_string)),
+        model: args.and_then(|a| a.target.model),
+        stages,
+    })
+}
+
+fn read_evalscope_workload(
+    mdir: &Path,
+    stage_dirs: &[PathBuf],
+) -> Result<PerfWorkload, RunReadError> {
+    use crate::run_store::evalscope_perf::{read_percentiles, read_summary};
+    let record = |e: anyhow::Error| RunReadError::Record {
+        message: format!("{e:#}"),
+    };
+    let mut stages = Vec::new();
+    for d in stage_dirs {
+        stages.push(StageData {
+            name: name_of(d),
+            stopped: String::new(),
+            outcome: None,
+            summary: read_summary(d).map_err(record)?,
+            rich: None,
+            percentiles: read_percentiles(d).map_err(record)?,
+            labels: Vec::new(),
+            events: Vec::new(),
+            series: Vec::new(),
+            cdfs: Vec::new(),
+        });
+    }
+    Ok(PerfWorkload {
+        name: name_of(mdir),
+        model: Some(name_of(mdir)),
         stages,
     })
 }
 
 fn read_stage(dir: &Path) -> Result<StageData, RunReadError> {
-    let summary: Value = read_json(&dir.join("summary.json"))?;
-    let percentiles: Vec<Map<String, Value>> =
-        read_json(&dir.join("benchmark_percentile.json")).unwrap_or_default();
-    let breakdown: Value = read_json(&dir.join("breakdown.json")).unwrap_or(Value::Null);
-    let labels = breakdown["labels"]
-        .as_object()
-        .map(|m| {
-            m.iter()
+    let summary: StageSummary = read_json(&dir.join(SUMMARY_JSON))?;
+    let percentiles: Vec<PercentileRow> = read_json(&dir.join(BENCHMARK_PERCENTILE))?;
+    // a stage still running has no breakdown yet
+    let breakdown_path = dir.join(BREAKDOWN_JSON);
+    let breakdown: Option<Breakdown> = if breakdown_path.is_file() {
+        Some(read_json(&breakdown_path)?)
+    } else {
+        None
+    };
+    let (labels, events) = match breakdown {
+        Some(b) => (
+            b.labels
+                .into_iter()
                 .map(|(label, v)| LabelData {
-                    label: label.clone(),
-                    summary: v["evalscope"].as_object().cloned().unwrap_or_default(),
-                    rich: serde_json::from_value(v["summary"].clone()).ok(),
                     cdfs: read_cdfs(
                         &dir.join("histograms")
                             .join("labels")
-                            .join(label_dir_name(label)),
+                            .join(label_dir_name(&label)),
                     ),
+                    label,
+                    summary: v.evalscope,
+                    rich: v.summary,
                 })
-                .collect()
-        })
-        .unwrap_or_default();
-    let events = breakdown["events"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|e| {
-                    (
-                        e["at_s"].as_f64().unwrap_or(0.0),
-                        e["what"].as_str().unwrap_or_default().to_string(),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+                .collect(),
+            b.events,
+        ),
+        None => (Vec::new(), Vec::new()),
+    };
+    let series_path = dir.join("timeseries.json");
+    let series = if series_path.is_file() {
+        read_json(&series_path)?
+    } else {
+        Vec::new()
+    };
     Ok(StageData {
-        name: summary["stage"]
-            .as_str()
-            .map(str::to_string)
-            .unwrap_or_else(|| name_of(dir)),
-        stopped: summary["stopped"].as_str().unwrap_or_default().to_string(),
-        outcome: summary
-            .get("outcome")
-            .map(|o| serde_json::from_value(o.clone()))
-            .transpose()
-            .map_err(|source| RunReadError::Json {
-                path: dir.join("summary.json"),
-                source,
-            })?,
-        summary: summary["evalscope"]
-            .as_object()
-            .cloned()
-            .unwrap_or_default(),
-        rich: serde_json::from_value(summary.clone()).ok(),
+        name: summary.stage,
+        stopped: summary.stopped,
+        outcome: Some(summary.outcome),
+        summary: summary.evalscope,
+        rich: Some(summary.rich),
         percentiles,
         labels,
         events,
-        series: read_json(&dir.join("timeseries.json")).unwrap_or_default(),
+        series,
         cdfs: read_cdfs(&dir.join("histograms")),
     })
 }

@@ -1,9 +1,10 @@
 //! Terminal tables: EvalScope's per-stage summary and percentiles, and a sweep overview.
 
 use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{Cell, CellAlignment, ContentArrangement, Table};
-use serde_json::{Map, Value};
-use swarm_common::metrics::evalscope::PERCENTILE_COLUMNS;
+use comfy_table::{Cell as TCell, CellAlignment, ContentArrangement, Table};
+use swarm_common::metrics::evalscope::{
+    Cell, PERCENTILE_COLUMNS, PercentileRow, PerfSummary, labels,
+};
 use swarm_common::metrics::summary::RichSummary;
 
 use super::NO_DATA;
@@ -15,15 +16,12 @@ fn table() -> Table {
     t
 }
 
-/// A JSON value of the tables: floats with 4 decimals, null (no data) or absent as [`NO_DATA`].
-fn num(v: Option<&Value>) -> String {
+/// A value of EvalScope's tables: counts as they are, values with 4 decimals, no data as
+/// [`NO_DATA`].
+fn cell(v: Cell) -> String {
     match v {
-        Some(Value::Number(n)) => match n.as_f64() {
-            Some(f) if n.is_f64() => format!("{f:.4}"),
-            _ => n.to_string(),
-        },
-        Some(Value::Null) | None => NO_DATA.into(),
-        Some(other) => other.to_string(),
+        Cell::Count(n) => n.to_string(),
+        Cell::Value(v) => stat(v),
     }
 }
 
@@ -36,19 +34,19 @@ fn stat(v: Option<f64>) -> String {
 }
 
 /// The EvalScope summary as a two-column table, plus our TTFO / corrected-latency / error rows.
-pub fn summary_table(title: &str, summary: &Map<String, Value>, rich: &RichSummary) -> String {
+pub fn summary_table(title: &str, summary: &PerfSummary, rich: &RichSummary) -> String {
     let mut t = table();
-    t.set_header(vec![Cell::new(title), Cell::new("Value")]);
-    for (k, v) in summary {
+    t.set_header(vec![TCell::new(title), TCell::new("Value")]);
+    for (k, v) in summary.rows() {
         t.add_row(vec![
-            Cell::new(k),
-            Cell::new(num(Some(v))).set_alignment(CellAlignment::Right),
+            TCell::new(k),
+            TCell::new(cell(v)).set_alignment(CellAlignment::Right),
         ]);
     }
     let mut extra = |k: &str, v: String| {
         t.add_row(vec![
-            Cell::new(k),
-            Cell::new(v).set_alignment(CellAlignment::Right),
+            TCell::new(k),
+            TCell::new(v).set_alignment(CellAlignment::Right),
         ]);
     };
     if rich.ttfo_ms.count > 0 && rich.reasoning_tokens_total > 0 {
@@ -88,17 +86,15 @@ pub fn summary_table(title: &str, summary: &Map<String, Value>, rich: &RichSumma
 }
 
 /// EvalScope's percentile table.
-pub fn percentile_table(rows: &[Map<String, Value>]) -> String {
+pub fn percentile_table(rows: &[PercentileRow]) -> String {
     let mut t = table();
-    let mut header = vec![Cell::new("Percentiles")];
-    header.extend(PERCENTILE_COLUMNS.iter().map(|(k, _, _)| Cell::new(k)));
+    let mut header = vec![TCell::new(labels::PERCENTILES)];
+    header.extend(PERCENTILE_COLUMNS.iter().map(|(k, _, _)| TCell::new(k)));
     t.set_header(header);
     for row in rows {
-        let mut cells = vec![Cell::new(
-            row.get("Percentiles").and_then(Value::as_str).unwrap_or(""),
-        )];
-        for (k, _, _) in PERCENTILE_COLUMNS {
-            cells.push(Cell::new(num(row.get(k))).set_alignment(CellAlignment::Right));
+        let mut cells = vec![TCell::new(&row.percentile)];
+        for (_, m, _) in PERCENTILE_COLUMNS {
+            cells.push(TCell::new(stat(row.get(m))).set_alignment(CellAlignment::Right));
         }
         t.add_row(cells);
     }
@@ -106,7 +102,7 @@ pub fn percentile_table(rows: &[Map<String, Value>]) -> String {
 }
 
 /// One row per stage of a sweep.
-pub fn sweep_table(rows: &[(String, Map<String, Value>, RichSummary)]) -> String {
+pub fn sweep_table(rows: &[(String, PerfSummary, RichSummary)]) -> String {
     let mut t = table();
     t.set_header(vec![
         "Stage",
@@ -122,10 +118,9 @@ pub fn sweep_table(rows: &[(String, Map<String, Value>, RichSummary)]) -> String
         "Success",
     ]);
     for (name, s, r) in rows {
-        let g = |k: &str| num(s.get(k));
-        let rate = match s.get("Request Rate (req/s)").and_then(Value::as_f64) {
-            Some(v) if v > 0.0 => format!("{v}"),
-            _ => NO_DATA.into(),
+        let rate = match s.rate() {
+            Some(v) => format!("{v}"),
+            None => NO_DATA.into(),
         };
         let success = if r.total > 0 {
             format!("{:.1}%", 100.0 * r.success as f64 / r.total as f64)
@@ -134,15 +129,15 @@ pub fn sweep_table(rows: &[(String, Map<String, Value>, RichSummary)]) -> String
         };
         t.add_row(vec![
             name.clone(),
-            g("Concurrency"),
+            s.concurrency.to_string(),
             rate,
-            g("Req Throughput (req/s)"),
-            g("Avg Latency (s)"),
+            stat(s.req_throughput),
+            stat(s.avg_latency_s),
             stat(r.latency_s.p99),
-            g("Avg TTFT (ms)"),
+            stat(s.avg_ttft_ms),
             stat(r.ttft_ms.p99),
-            g("Avg TPOT (ms)"),
-            g("Output Throughput (tok/s)"),
+            stat(s.avg_tpot_ms),
+            stat(s.output_throughput),
             success,
         ]);
     }
@@ -178,7 +173,7 @@ mod tests {
 
     use super::*;
 
-    fn all_failed() -> (Map<String, Value>, Vec<Map<String, Value>>, RichSummary) {
+    fn all_failed() -> (PerfSummary, Vec<PercentileRow>, RichSummary) {
         let mut agg = StageAggregate::new(HistSettings::default()).expect("valid");
         for sent in [0u64, 10_000, 20_000, 30_000] {
             agg.record(

@@ -22,8 +22,8 @@ use super::args::ThinkEvalArgs;
 use super::input::{ModelRun, ThinkSample, read_runs};
 use super::judge::{Judge, RETRY_BACKOFF};
 use super::steps::{ToSplit, split_all};
-use crate::output::stage_files::write_json;
 use crate::report::html::think::think_figure;
+use crate::run_store::stage_files::write_json;
 
 /// One measured sample, as `think_eval_samples.jsonl` records it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -310,7 +310,14 @@ pub async fn think_eval(args: &ThinkEvalArgs) -> anyhow::Result<Vec<ModelOutcome
 
 /// `coordinator think-eval` from the command line: runs it and prints the tables.
 pub async fn run_think_eval(args: &ThinkEvalArgs) -> anyhow::Result<()> {
-    let outcomes = think_eval(args).await?;
+    let recorder = crate::run_store::record::Recorder::start(
+        &args.output,
+        crate::run_store::record::RunKind::ThinkEval,
+        "think-eval",
+    )?;
+    let result = think_eval(args).await;
+    recorder.finish_with(&result, false)?;
+    let outcomes = result?;
     let mode = if args.judge_url.is_some() {
         "judge"
     } else {

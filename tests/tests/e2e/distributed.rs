@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 use std::time::Duration;
+use swarm_common::metrics::aggregate::Metric;
 
 use llm_sim::{Dist, SimConfig};
 use rusqlite::Connection;
@@ -104,8 +105,8 @@ async fn three_agents_merge_exactly() {
     sim.shutdown().await;
 
     assert_eq!(r.stopped, "count");
-    assert_eq!(r.summary["Total Requests"], 300);
-    assert_eq!(r.summary["Success Requests"], 300);
+    assert_eq!(r.summary.total_requests, 300);
+    assert_eq!(r.summary.success_requests, 300);
     let breakdown = read_json(&dir.join("breakdown.json"));
     let agents = breakdown["agents"].as_object().expect("agents");
     assert_eq!(agents.len(), 3);
@@ -135,12 +136,12 @@ async fn three_agents_merge_exactly() {
         })
         .expect("sum");
     assert_eq!(
-        r.summary["Avg Output Tokens"].as_f64().expect("num") * 300.0,
+        r.summary.avg_output_tokens.expect("num") * 300.0,
         tokens as f64
     );
     for (column, key, div) in [
-        ("latency_us", "Latency (s)", 1e6),
-        ("ttft_us", "TTFT (ms)", 1e3),
+        ("latency_us", Metric::Latency, 1e6),
+        ("ttft_us", Metric::Ttft, 1e3),
     ] {
         let mut v: Vec<f64> = db
             .prepare(&format!("SELECT {column} FROM requests"))
@@ -151,8 +152,8 @@ async fn three_agents_merge_exactly() {
             .collect();
         v.sort_by(f64::total_cmp);
         for row in &r.percentiles {
-            let label = row["Percentiles"].as_str().expect("label");
-            let got = row[key].as_f64().expect("num");
+            let label = row.percentile.as_str();
+            let got = row.get(key).expect("num");
             let (lo, hi) = match label {
                 "min" => (v[0], v[0]),
                 "max" => (v[v.len() - 1], v[v.len() - 1]),
@@ -160,7 +161,7 @@ async fn three_agents_merge_exactly() {
             };
             assert!(
                 got >= lo * 0.999 - 1e-4 && got <= hi * 1.001 + 1e-4,
-                "{key} {label}: {got} not in [{lo}, {hi}]"
+                "{key:?} {label}: {got} not in [{lo}, {hi}]"
             );
         }
     }
@@ -199,7 +200,7 @@ async fn killing_an_agent_mid_stage_loses_nothing_and_counts_nothing_twice() {
 
     // every planned request was counted exactly once: reported by the dead agent before it
     // died, or re-sent by the survivors
-    assert_eq!(r.summary["Total Requests"], 600, "{}", r.stopped);
+    assert_eq!(r.summary.total_requests, 600, "{}", r.stopped);
     let breakdown = read_json(&dir.join("breakdown.json"));
     let events: Vec<String> = breakdown["events"]
         .as_array()
@@ -260,7 +261,7 @@ async fn cancelling_a_run_stops_agents_and_keeps_what_was_measured() {
     cluster.shutdown().await;
     sim.shutdown().await;
     assert!(r.stopped.contains("cancelled"), "{}", r.stopped);
-    let total = r.summary["Total Requests"].as_u64().expect("n");
+    let total = r.summary.total_requests;
     assert!(total > 0 && total < 10_000, "{total}");
     let on_disk = read_json(&dir.join("benchmark_summary.json"));
     assert_eq!(on_disk["Total Requests"], total);

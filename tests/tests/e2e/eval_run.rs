@@ -273,6 +273,7 @@ workloads:
         outputs_dir: Some(tmp.path().join("out")),
         quiet: true,
         resume: None,
+        run_dir: None,
         metrics_listen: None,
         sandbox: Default::default(),
     };

@@ -23,6 +23,7 @@ mod plan_run;
 mod plan_schema;
 mod protocol;
 mod report_html;
+mod run_record;
 mod security;
 mod stage_schemas;
 mod think_eval;

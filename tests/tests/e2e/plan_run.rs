@@ -176,6 +176,7 @@ async fn the_bundled_quickstart_runs() {
         outputs_dir: Some(tmp.path().to_path_buf()),
         quiet: true,
         resume: None,
+        run_dir: None,
         metrics_listen: None,
         sandbox: Default::default(),
     };

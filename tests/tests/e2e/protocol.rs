@@ -219,8 +219,8 @@ async fn a_hostile_agent_is_dropped_and_the_stage_completes() {
     c.shutdown().await;
     rogue.abort();
     sim.shutdown().await;
-    assert_eq!(r.summary["Total Requests"], 40, "{:?}", r.summary);
-    assert_eq!(r.summary["Success Requests"], 40);
+    assert_eq!(r.summary.total_requests, 40, "{:?}", r.summary);
+    assert_eq!(r.summary.success_requests, 40);
     let b = swarm_tests::schemas::read_json(&tmp.path().join("breakdown.json"));
     let events = b["events"].to_string();
     assert!(

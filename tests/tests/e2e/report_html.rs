@@ -87,6 +87,7 @@ async fn a_perf_sweep_report_shows_the_sweep_its_stages_and_errors() {
         outputs: tmp.path().to_path_buf(),
         progress: ProgressMode::Quiet,
         resume: None,
+        run_dir: None,
         metrics_listen: None,
         sandbox: Default::default(),
     };

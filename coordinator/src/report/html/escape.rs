@@ -84,20 +84,6 @@ pub fn opt_num(v: Option<f64>) -> String {
     v.map(num).unwrap_or_else(|| NO_DATA.into())
 }
 
-/// A JSON value for tables: numbers through [`num`], strings as they are, escaped; null (no
-/// data) or absent as [`NO_DATA`].
-pub fn json_cell(v: Option<&serde_json::Value>) -> String {
-    match v {
-        Some(serde_json::Value::Number(n)) => match n.as_f64() {
-            Some(f) => num(f),
-            None => esc(&n.to_string()),
-        },
-        Some(serde_json::Value::String(s)) => esc(s),
-        Some(serde_json::Value::Null) | None => NO_DATA.into(),
-        Some(other) => esc(&other.to_string()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,8 +105,6 @@ mod tests {
         assert_eq!(num(0.0), "0");
         assert_eq!(opt_num(None), "–");
         assert_eq!(opt_num(Some(0.5)), "0.5000");
-        assert_eq!(json_cell(Some(&serde_json::Value::Null)), "–");
-        assert_eq!(json_cell(Some(&serde_json::json!("<b>"))), "&lt;b&gt;");
         assert_eq!(url_decode(&url_encode("a b/c&d=é")), "a b/c&d=é");
         assert_eq!(url_decode("x+y%2"), "x y%2");
         assert_eq!(

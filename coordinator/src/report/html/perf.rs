@@ -4,12 +4,11 @@
 
 use std::fmt::Write;
 
-use serde_json::Value;
-use swarm_common::metrics::evalscope::PERCENTILE_COLUMNS;
+use swarm_common::metrics::evalscope::{PERCENTILE_COLUMNS, PerfSummary, labels};
 use swarm_common::metrics::summary::RichSummary;
 
 use super::chart::{Axes, Series, bar_chart, line_chart};
-use super::escape::{esc, json_cell, num, opt_num};
+use super::escape::{esc, num, opt_num};
 use super::overlay::cdf_overlay;
 use super::page::{cards, table};
 use crate::report::NO_DATA;
@@ -42,14 +41,14 @@ pub fn perf_sections(workloads: &[PerfWorkload]) -> String {
 /// The x of a stage in sweep charts: its rate when `by_rate` (every stage open loop), else its
 /// concurrency.
 fn sweep_x(s: &StageData, by_rate: bool) -> f64 {
-    match s.get("Request Rate (req/s)") {
-        Some(r) if by_rate && r > 0.0 => r,
-        _ => s.get("Concurrency").unwrap_or(0.0),
+    match s.summary.rate() {
+        Some(r) if by_rate => r,
+        _ => f64::from(s.summary.concurrency),
     }
 }
 
 fn open_loop(s: &StageData) -> bool {
-    s.get("Request Rate (req/s)").is_some_and(|r| r > 0.0)
+    s.summary.rate().is_some()
 }
 
 /// One of the stage's own statistics; NaN (no data: a table's [`NO_DATA`], no chart point)
@@ -64,7 +63,7 @@ fn sweep_section(w: &PerfWorkload) -> String {
         .stages
         .iter()
         .map(|s| {
-            let g = |k: &str| json_cell(s.summary.get(k));
+            let e = &s.summary;
             let success = s
                 .rich
                 .as_ref()
@@ -73,20 +72,16 @@ fn sweep_section(w: &PerfWorkload) -> String {
                 .unwrap_or_else(|| NO_DATA.into());
             vec![
                 esc(&s.name),
-                g("Concurrency"),
-                if open_loop(s) {
-                    g("Request Rate (req/s)")
-                } else {
-                    NO_DATA.into()
-                },
-                g("Total Requests"),
-                g("Req Throughput (req/s)"),
-                g("Output Throughput (tok/s)"),
-                g("Avg Latency (s)"),
+                e.concurrency.to_string(),
+                opt_num(e.rate()),
+                e.total_requests.to_string(),
+                opt_num(e.req_throughput),
+                opt_num(e.output_throughput),
+                opt_num(e.avg_latency_s),
                 num(p99(s, |r| r.latency_s.p99)),
-                g("Avg TTFT (ms)"),
+                opt_num(e.avg_ttft_ms),
                 num(p99(s, |r| r.ttft_ms.p99)),
-                g("Avg TPOT (ms)"),
+                opt_num(e.avg_tpot_ms),
                 success,
                 match &s.outcome {
                     Some(o) if *o != crate::perf::stage::StageStatus::Ok => {
@@ -101,16 +96,16 @@ fn sweep_section(w: &PerfWorkload) -> String {
         "sweep",
         &[
             "Stage",
-            "Concurrency",
+            labels::CONCURRENCY,
             "Rate (req/s)",
             "Requests",
             "Req/s",
             "Output tok/s",
             "Avg latency (s)",
             "P99 latency (s)",
-            "Avg TTFT (ms)",
+            labels::AVG_TTFT,
             "P99 TTFT (ms)",
-            "Avg TPOT (ms)",
+            labels::AVG_TPOT,
             "Success",
             "Stopped",
         ],
@@ -137,7 +132,7 @@ fn sweep_section(w: &PerfWorkload) -> String {
                 y: "output tokens/s",
             },
             &[line("output tok/s", &|s| {
-                s.get("Output Throughput (tok/s)").unwrap_or(f64::NAN)
+                s.summary.output_throughput.unwrap_or(f64::NAN)
             })],
             true,
         ));
@@ -148,7 +143,7 @@ fn sweep_section(w: &PerfWorkload) -> String {
                 y: "req/s",
             },
             &[line("req/s", &|s| {
-                s.get("Req Throughput (req/s)").unwrap_or(f64::NAN)
+                s.summary.req_throughput.unwrap_or(f64::NAN)
             })],
             true,
         ));
@@ -187,21 +182,15 @@ fn stage_section(workload: &str, s: &StageData) -> String {
             esc(&o.describe())
         ));
     }
-    let card = |k: &str| {
-        s.summary
-            .get(k)
-            .and_then(Value::as_f64)
-            .map(num)
-            .unwrap_or_else(|| NO_DATA.into())
-    };
+    let e = &s.summary;
     let mut items = vec![
-        ("Total requests", card("Total Requests")),
-        ("Succeeded", card("Success Requests")),
-        ("Failed", card("Failed Requests")),
-        ("Req/s", card("Req Throughput (req/s)")),
-        ("Output tok/s", card("Output Throughput (tok/s)")),
-        ("Avg latency (s)", card("Avg Latency (s)")),
-        ("Avg TTFT (ms)", card("Avg TTFT (ms)")),
+        ("Total requests", e.total_requests.to_string()),
+        ("Succeeded", e.success_requests.to_string()),
+        ("Failed", e.failed_requests.to_string()),
+        ("Req/s", opt_num(e.req_throughput)),
+        ("Output tok/s", opt_num(e.output_throughput)),
+        ("Avg latency (s)", opt_num(e.avg_latency_s)),
+        (labels::AVG_TTFT, opt_num(e.avg_ttft_ms)),
     ];
     if let Some(r) = &s.rich {
         items.push(("P99 TTFT (ms)", opt_num(r.ttft_ms.p99)));
@@ -282,17 +271,17 @@ fn percentile_table(s: &StageData) -> String {
     if s.percentiles.is_empty() {
         return String::new();
     }
-    let mut header = vec!["Percentiles"];
+    let mut header = vec![labels::PERCENTILES];
     header.extend(PERCENTILE_COLUMNS.iter().map(|(k, _, _)| *k));
     let rows: Vec<Vec<String>> = s
         .percentiles
         .iter()
         .map(|row| {
-            let mut cells = vec![json_cell(row.get("Percentiles"))];
+            let mut cells = vec![esc(&row.percentile)];
             cells.extend(
                 PERCENTILE_COLUMNS
                     .iter()
-                    .map(|(k, _, _)| json_cell(row.get(*k))),
+                    .map(|(_, m, _)| opt_num(row.get(*m))),
             );
             cells
         })
@@ -324,7 +313,7 @@ fn errors_section(s: &StageData) -> String {
         let rows: Vec<Vec<String>> = s
             .events
             .iter()
-            .map(|(at, what)| vec![format!("{at:.2}"), esc(what)])
+            .map(|e| vec![format!("{:.2}", e.at_s), esc(&e.what)])
             .collect();
         out.push_str(&table("events", &["at (s)", "event"], &rows));
     }
@@ -332,37 +321,37 @@ fn errors_section(s: &StageData) -> String {
     out
 }
 
-/// Rows of the side-by-side label table: (label, EvalScope key or our p99 accessor).
-const LABEL_ROWS: [&str; 8] = [
-    "Total Requests",
-    "Success Requests",
-    "Failed Requests",
-    "Req Throughput (req/s)",
-    "Output Throughput (tok/s)",
-    "Avg Latency (s)",
-    "Avg TTFT (ms)",
-    "Avg TPOT (ms)",
-];
+/// Rows of the side-by-side label table: EvalScope's label and value.
+fn label_rows(e: &PerfSummary) -> [(&'static str, String); 8] {
+    [
+        (labels::TOTAL_REQUESTS, e.total_requests.to_string()),
+        (labels::SUCCESS_REQUESTS, e.success_requests.to_string()),
+        (labels::FAILED_REQUESTS, e.failed_requests.to_string()),
+        (labels::REQ_THROUGHPUT, opt_num(e.req_throughput)),
+        (labels::OUTPUT_THROUGHPUT, opt_num(e.output_throughput)),
+        (labels::AVG_LATENCY, opt_num(e.avg_latency_s)),
+        (labels::AVG_TTFT, opt_num(e.avg_ttft_ms)),
+        (labels::AVG_TPOT, opt_num(e.avg_tpot_ms)),
+    ]
+}
 
 fn labels_section(s: &StageData) -> String {
     let mut out = String::from("<div class=\"labels\"><h4>Per placement label</h4>");
     let mut header = vec!["metric"];
     header.extend(s.labels.iter().map(|l| l.label.as_str()));
-    let mut rows: Vec<Vec<String>> = LABEL_ROWS
-        .iter()
-        .map(|k| {
-            let mut row = vec![esc(k)];
-            row.extend(s.labels.iter().map(|l| json_cell(l.summary.get(*k))));
+    let per_label: Vec<[(&str, String); 8]> =
+        s.labels.iter().map(|l| label_rows(&l.summary)).collect();
+    let mut rows: Vec<Vec<String>> = (0..8)
+        .map(|i| {
+            let name = per_label.first().map(|r| r[i].0).unwrap_or_default();
+            let mut row = vec![esc(name)];
+            row.extend(per_label.iter().map(|r| r[i].1.clone()));
             row
         })
         .collect();
     let rich_row = |name: &str, f: fn(&RichSummary) -> Option<f64>| {
         let mut row = vec![esc(name)];
-        row.extend(
-            s.labels
-                .iter()
-                .map(|l| opt_num(l.rich.as_ref().and_then(f))),
-        );
+        row.extend(s.labels.iter().map(|l| opt_num(f(&l.rich))));
         row
     };
     rows.push(rich_row("P99 TTFT (ms)", |r| r.ttft_ms.p99));
@@ -372,7 +361,7 @@ fn labels_section(s: &StageData) -> String {
     let values = |f: fn(&RichSummary) -> Option<f64>| -> Vec<f64> {
         s.labels
             .iter()
-            .map(|l| l.rich.as_ref().and_then(f).unwrap_or(f64::NAN))
+            .map(|l| f(&l.rich).unwrap_or(f64::NAN))
             .collect()
     };
     out.push_str("<div class=\"charts\">");

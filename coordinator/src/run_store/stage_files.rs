@@ -4,10 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
-use serde_json::{Map, Value};
 use swarm_common::metrics::StageAggregate;
 use swarm_common::metrics::aggregate::Metric;
-use swarm_common::metrics::evalscope::{self, StageLoad};
+use swarm_common::metrics::evalscope::{self, PercentileRow, PerfSummary, StageLoad};
 use swarm_common::metrics::summary::RichSummary;
 
 /// Errors writing output files.
@@ -32,27 +31,46 @@ pub fn write_json(path: &Path, value: &impl Serialize) -> Result<(), WriteError>
     })
 }
 
-/// What a stage's `summary.json` holds.
-#[derive(Debug, Serialize)]
-pub struct StageSummaryFile<'a> {
-    /// The stage name.
-    pub stage: &'a str,
-    /// The load offered.
-    pub load: &'a swarm_common::schedule::LoadModel,
-    /// Why the stage stopped (`count`, `duration`, `cancelled`, `failed: ...`).
-    pub stopped: &'a str,
-    /// Whether the stage produced a result (`{"status": "ok"}`, or `no_success`,
-    /// `agents_lost` with a `reason`, or `cancelled`).
-    pub outcome: &'a crate::perf::stage::StageStatus,
-    /// EvalScope's summary, same keys.
-    pub evalscope: &'a Map<String, Value>,
-    /// The richer summary.
-    #[serde(flatten)]
-    pub rich: &'a RichSummary,
+/// Writes `value` as pretty JSON to a temporary file beside `path`, then renames it over
+/// `path`: a reader never sees half a file.
+pub fn write_json_atomic(path: &Path, value: &impl Serialize) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("cannot write in {}", dir.display()))?;
+    serde_json::to_writer_pretty(&mut tmp, value)
+        .map_err(std::io::Error::other)
+        .and_then(|()| std::io::Write::write_all(&mut tmp, b"\n"))
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    tmp.persist(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
 }
 
+/// What a stage's `summary.json` holds.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct StageSummary {
+    /// The stage name.
+    pub stage: String,
+    /// The load offered.
+    pub load: swarm_common::schedule::LoadModel,
+    /// Why the stage stopped (`count`, `duration`, `cancelled`, `failed: ...`).
+    pub stopped: String,
+    /// Whether the stage produced a result (`{"status": "ok"}`, or `no_success`,
+    /// `agents_lost` with a `reason`, or `cancelled`).
+    pub outcome: crate::perf::stage::StageStatus,
+    /// EvalScope's summary, same keys.
+    pub evalscope: PerfSummary,
+    /// The richer summary.
+    #[serde(flatten)]
+    pub rich: RichSummary,
+}
+
+/// The stage summary file's name.
+pub const SUMMARY_JSON: &str = "summary.json";
+
 /// What a stage's tables hold: EvalScope's summary and percentile rows, and our summary.
-pub type StageTables = (Map<String, Value>, Vec<Map<String, Value>>, RichSummary);
+pub type StageTables = (PerfSummary, Vec<PercentileRow>, RichSummary);
 
 /// Writes every file of a stage into `dir` (created if needed).
 pub fn write_stage(
@@ -79,17 +97,17 @@ pub fn write_stage(
     );
     let percentiles = evalscope::percentiles(agg);
     let rich = RichSummary::of(agg);
-    write_json(&dir.join("benchmark_summary.json"), &summary)?;
-    write_json(&dir.join("benchmark_percentile.json"), &percentiles)?;
+    write_json(&dir.join(super::layout::BENCHMARK_SUMMARY), &summary)?;
+    write_json(&dir.join(super::layout::BENCHMARK_PERCENTILE), &percentiles)?;
     write_json(
-        &dir.join("summary.json"),
-        &StageSummaryFile {
-            stage,
-            load,
-            stopped,
-            outcome: status,
-            evalscope: &summary,
-            rich: &rich,
+        &dir.join(SUMMARY_JSON),
+        &StageSummary {
+            stage: stage.to_string(),
+            load: *load,
+            stopped: stopped.to_string(),
+            outcome: status.clone(),
+            evalscope: summary.clone(),
+            rich: rich.clone(),
         },
     )?;
     write_histograms(&dir.join("histograms"), agg)?;
