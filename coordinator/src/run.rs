@@ -180,19 +180,12 @@ pub async fn run_parsed(
     cancel: &CancellationToken,
 ) -> anyhow::Result<PathBuf> {
     let run_dir = run_folder(plan, options)?;
-    let mut sims = Vec::new();
-    let mut sim_urls = BTreeMap::new();
-    for t in &plan.targets {
-        if let Some(cfg) = &t.sim {
-            let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
-            let handle = llm_sim::start(cfg.clone(), addr, cancel.clone())
-                .await
-                .with_context(|| format!("target {}: cannot start llm-sim", t.name))?;
-            sim_urls.insert(t.name.clone(), handle.url());
-            sims.push(handle);
-        }
+    if options.run_dir.is_some()
+        && let Some(ended) = ended_run(&run_dir)?
+    {
+        return ended;
     }
-    let jobs = build::jobs(plan, plan_dir, &sim_urls, &options.outputs).map_err(Failure::usage)?;
+    // from here on every failure is recorded in run.json
     let mut recorder = Recorder::start(&run_dir, RunKind::Plan, &plan.name)?;
     // the copy keeps the plan as written, less any credentials inside its URLs
     std::fs::write(
@@ -200,13 +193,14 @@ pub async fn run_parsed(
         swarm_common::redact::redact_urls_in(text),
     )
     .with_context(|| format!("cannot write {}", run_dir.display()))?;
-    let ran = run_jobs(
+    let mut sims = Vec::new();
+    let ran = start_and_run(
         plan,
         plan_dir,
-        &jobs,
         &run_dir,
         options,
         &mut recorder,
+        &mut sims,
         cancel,
     )
     .await;
@@ -233,6 +227,59 @@ pub async fn run_parsed(
         Some(Exit::Ok | Exit::Cancelled) | None => Ok(run_dir),
         Some(exit) => Err(Failure::error(exit, record.failures.join("\n"))),
     }
+}
+
+/// A `--run-dir` whose run already ended done or failed is not run again: its recorded outcome
+/// is the command's (a retried pod of a finished Job, a reused run name). A cancelled or
+/// interrupted one continues.
+fn ended_run(run_dir: &Path) -> anyhow::Result<Option<anyhow::Result<PathBuf>>> {
+    use crate::run_store::record::RunStatus;
+    let Some(r) = crate::run_store::record::read(run_dir)? else {
+        return Ok(None);
+    };
+    let ended = match r.status {
+        RunStatus::Done => Ok(run_dir.to_path_buf()),
+        RunStatus::Failed => Err(Failure::error(
+            r.outcome.unwrap_or(Exit::Internal),
+            format!(
+                "the run in {} already ended (failed): {}",
+                run_dir.display(),
+                r.failures.join("; ")
+            ),
+        )),
+        RunStatus::Running | RunStatus::Cancelled => return Ok(None),
+    };
+    eprintln!(
+        "the run in {} already ended ({:?}); not run again (give a new --run-dir for a new run)",
+        run_dir.display(),
+        r.status
+    );
+    Ok(Some(ended))
+}
+
+/// Starts the plan's simulators (into `sims`, for the caller to stop) and runs its workloads.
+async fn start_and_run(
+    plan: &Plan,
+    plan_dir: &Path,
+    run_dir: &Path,
+    options: &RunOptions,
+    recorder: &mut Recorder,
+    sims: &mut Vec<llm_sim::SimHandle>,
+    cancel: &CancellationToken,
+) -> anyhow::Result<(Exit, Vec<String>)> {
+    let mut sim_urls = BTreeMap::new();
+    for t in &plan.targets {
+        if let Some(cfg) = &t.sim {
+            let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+            let handle = llm_sim::start(cfg.clone(), addr, cancel.clone())
+                .await
+                .with_context(|| format!("target {}: cannot start llm-sim", t.name))?;
+            sim_urls.insert(t.name.clone(), handle.url());
+            sims.push(handle);
+        }
+    }
+    let jobs = build::jobs(plan, plan_dir, &sim_urls, &options.outputs).map_err(Failure::usage)?;
+    run_jobs(plan, plan_dir, &jobs, run_dir, options, recorder, cancel).await
 }
 
 /// Gathers the agents and runs the plan's workloads in order into `run_dir`; returns how the

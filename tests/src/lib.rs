@@ -82,3 +82,28 @@ pub fn shared_data() -> PathBuf {
         _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"),
     }
 }
+
+/// Asserts that `run` is the folder of a run that failed before measuring anything: its
+/// `run.json` says `failed` with a failure containing `why`, it holds no perf stage, and its
+/// report says FAILED before any number.
+pub fn assert_failed_unmeasured(run: &Path, why: &str) {
+    use swarm_coordinator::run_store::record::{RunStatus, read};
+    let r = read(run).expect("readable").expect("run.json");
+    assert_eq!(r.status, RunStatus::Failed, "{r:?}");
+    assert!(r.failures.iter().any(|f| f.contains(why)), "{r:?}");
+    assert!(r.workloads.values().all(Vec::is_empty), "{r:?}");
+    let stages = std::fs::read_dir(run.join("perf"))
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert_eq!(
+        stages, 0,
+        "nothing was measured, so no stage folder looks like a result"
+    );
+    let html = std::fs::read_to_string(run.join("report.html")).expect("report.html");
+    let failed = html.find("FAILED").expect("the report says FAILED");
+    assert!(html.contains(why), "the report says why");
+    assert!(
+        html.find("<table").is_none_or(|t| t > failed),
+        "FAILED comes before any table"
+    );
+}

@@ -381,7 +381,7 @@ pub enum PercentileFile {
     /// One object per row.
     Rows(Vec<PercentileRow>),
     /// One list per column.
-    Columns(PercentileColumns),
+    Columns(Box<PercentileColumns>),
 }
 
 impl PercentileFile {

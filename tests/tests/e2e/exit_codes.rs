@@ -91,13 +91,14 @@ fn an_unreachable_target_is_3_and_says_refused() {
     let err = stderr(&o);
     assert!(err.contains("connection refused"), "{err}");
     assert!(err.contains(&url), "the URL is named: {err}");
-    let runs = std::fs::read_dir(tmp.path().join("out"))
-        .map(|d| d.count())
-        .unwrap_or(0);
-    assert_eq!(
-        runs, 0,
-        "nothing was measured, so no run folder looks like a result"
-    );
+    // the run folder records the failure and holds no measurement that could pass for one
+    let run = std::fs::read_dir(tmp.path().join("out"))
+        .expect("a run folder")
+        .next()
+        .expect("one")
+        .expect("entry")
+        .path();
+    swarm_tests::assert_failed_unmeasured(&run, "connection refused");
 }
 
 #[test]
@@ -266,6 +267,25 @@ async fn a_cancelled_run_is_130() {
         std::thread::sleep(Duration::from_millis(100));
     };
     assert_eq!(status.code(), Some(130));
+    // the run folder says so, with what was measured before the interrupt
+    let run = std::fs::read_dir(tmp.path().join("out"))
+        .expect("outputs")
+        .next()
+        .expect("a run")
+        .expect("entry")
+        .path();
+    let record = swarm_coordinator::run_store::record::read(&run)
+        .expect("readable")
+        .expect("run.json");
+    assert_eq!(
+        record.status,
+        swarm_coordinator::run_store::record::RunStatus::Cancelled
+    );
+    assert!(record.cancelled && record.ended_at.is_some(), "{record:?}");
+    // the stages it got to are recorded with what they measured (under load the interrupt may
+    // come before the first stage sent anything)
+    let stages = &record.workloads["perf"];
+    assert!(stages.len() <= 1, "{stages:?}");
     sim.shutdown().await;
 }
 

@@ -31,7 +31,11 @@ fn only_run(out: &Path) -> PathBuf {
     runs.into_iter().next().expect("one")
 }
 
+/// `run`'s `run.json`, checked against its published schema.
 fn record(run: &Path) -> RunRecord {
+    let raw = swarm_tests::schemas::read_json(&run.join("run.json"));
+    let bad = swarm_tests::schemas::violations("run.schema.json", &raw);
+    assert!(bad.is_empty(), "{bad:?}");
     read(run).expect("a readable run.json").expect("a run.json")
 }
 
@@ -219,7 +223,23 @@ fn a_plan_run_records_itself_and_continues_in_its_run_dir() {
     assert_eq!(first.run_id, "fixed-run");
     assert_eq!(first.workloads["chat"][0].summary.total_requests, 3);
 
-    // started again (a retried pod): the same folder, its start kept
+    // started again after it ended (a reused run name): not run again, its outcome kept
+    let o = coordinator(dir, &args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("already ended"), "{}", stderr(&o));
+    assert_eq!(record(&run_dir).ended_at, first.ended_at);
+
+    // a run whose process died (run.json still says running): a retried pod continues it, in
+    // the same folder, its start kept
+    let mut killed = record(&run_dir);
+    killed.status = RunStatus::Running;
+    killed.ended_at = None;
+    killed.outcome = None;
+    std::fs::write(
+        run_dir.join("run.json"),
+        serde_json::to_string(&killed).expect("json"),
+    )
+    .expect("write");
     let o = coordinator(dir, &args);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stderr(&o).contains("continuing the run"), "{}", stderr(&o));

@@ -41,6 +41,20 @@ pub fn render(run: &RunData) -> String {
             kinds.join(" + ")
         }
     ));
+    if let Some(r) = &run.record
+        && r.status == crate::run_store::record::RunStatus::Failed
+    {
+        // a failed run says so, and why, before any number
+        let outcome = r.outcome.map(|o| o.as_str()).unwrap_or("failed");
+        body.push_str(&format!(
+            "<div class=\"bad failure run-failed\"><p><strong>FAILED ({})</strong></p><ul>{}</ul></div>",
+            escape::esc(outcome),
+            r.failures
+                .iter()
+                .map(|f| format!("<li>{}</li>", escape::esc(f)))
+                .collect::<String>()
+        ));
+    }
     body.push_str(&perf::perf_sections(&run.perf));
     body.push_str(&eval::eval_sections(&run.evals));
     body.push_str(&think::think_sections(&run.think));
