@@ -6,6 +6,32 @@ set -euo pipefail
 export CARGO_INCREMENTAL=0
 cd "$(dirname "$0")/.."
 
+# every test that does not run what it is about says so here; the list is printed at the end
+SWARM_SKIP_LOG=$(mktemp "${TMPDIR:-/tmp}/swarm-skips.XXXXXX")
+export SWARM_SKIP_LOG
+closing() {
+  local rc=$?
+  local n
+  n=$(sort -u "$SWARM_SKIP_LOG" | grep -c . || true)
+  if [ "$n" = 0 ]; then
+    echo "== skipped: nothing"
+  else
+    echo "== skipped: $n"
+    sort -u "$SWARM_SKIP_LOG" | sed 's/^/   /'
+  fi
+  rm -f "$SWARM_SKIP_LOG"
+  exit "$rc"
+}
+trap closing EXIT
+# skip COMPONENT WHY [ci]: records a skip; with `ci` (CI provides it) and CI=true, fails instead
+skip() {
+  echo "skipped: $1: $2" | tee -a "$SWARM_SKIP_LOG"
+  if [ "${3:-}" = ci ] && [ "${CI:-}" = true ]; then
+    echo "error: CI=true and CI provides $1, so it must run, not be skipped ($2)" >&2
+    exit 1
+  fi
+}
+
 if ! command -v cargo >/dev/null 2>&1; then
   echo "cargo is required (https://rustup.rs)" >&2
   exit 1
@@ -29,10 +55,10 @@ elif [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   if { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >/dev/null; then
     export SWARM_REQUIRE_BROWSER=1
   else
-    echo "browser tests skipped: apt-get install chromium failed"
+    skip "browser tests (e2e::app_browser)" "apt-get install chromium failed" ci
   fi
 else
-  echo "browser tests skipped: no chromium and apt-get is not usable here (not root)"
+  skip "browser tests (e2e::app_browser)" "no chromium and apt-get is not usable here (not root)" ci
 fi
 cargo test --workspace
 
@@ -52,10 +78,10 @@ scripts/helm-test.sh
 # containers: static binaries → FROM-scratch image → compose stack end to end, an agent killed,
 # an agent cut off (needs a Docker engine; SWARM_SKIP_DOCKER=1 skips it)
 if [ "${SWARM_SKIP_DOCKER:-0}" = 1 ]; then
-  echo "compose test skipped (SWARM_SKIP_DOCKER=1)"
+  skip "compose test" "SWARM_SKIP_DOCKER=1" ci
 elif docker info >/dev/null 2>&1; then
   # the static build has its own target folder; OTLP export is left out to keep CI builds short
   env -u CARGO_TARGET_DIR SWARM_OTLP=0 scripts/compose-test.sh
 else
-  echo "compose test skipped: no Docker engine reachable (docker info failed)"
+  skip "compose test" "no Docker engine reachable (docker info failed)" ci
 fi

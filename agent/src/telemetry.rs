@@ -30,7 +30,10 @@ impl Drop for TelemetryGuard {
 }
 
 /// Installs the global subscriber: `RUST_LOG` (else `default_filter`) to stderr, plus OTLP
-/// export to `otlp_endpoint` (e.g. `http://collector:4317`) when given.
+/// export to `otlp_endpoint` (e.g. `http://collector:4317`) when given. The export has its own
+/// filter (`SWARM_OTLP_FILTER`, default `info`), so what is exported does not depend on the
+/// console's log level. A build without the `otlp` feature warns that it exports nothing and
+/// runs (an OpenTelemetry operator sets `OTEL_EXPORTER_OTLP_ENDPOINT` in every pod).
 pub fn init(
     service: &'static str,
     default_filter: &str,
@@ -83,12 +86,18 @@ pub fn init(
             }
             None => None,
         };
-        let layer = provider
-            .as_ref()
-            .map(|p| tracing_opentelemetry::layer().with_tracer(p.tracer(service)));
+        use tracing_subscriber::Layer as _;
+        let otlp_filter = std::env::var("SWARM_OTLP_FILTER")
+            .ok()
+            .and_then(|f| EnvFilter::try_new(f).ok())
+            .unwrap_or_else(|| EnvFilter::new("info"));
+        let layer = provider.as_ref().map(|p| {
+            tracing_opentelemetry::layer()
+                .with_tracer(p.tracer(service))
+                .with_filter(otlp_filter)
+        });
         tracing_subscriber::registry()
-            .with(filter)
-            .with(fmt)
+            .with(fmt.with_filter(filter))
             .with(layer)
             .try_init()?;
         Ok(TelemetryGuard { provider, meters })
@@ -96,15 +105,16 @@ pub fn init(
     #[cfg(not(feature = "otlp"))]
     {
         let _ = service;
+        use tracing_subscriber::Layer as _;
+        tracing_subscriber::registry()
+            .with(fmt.with_filter(filter))
+            .try_init()?;
         if let Some(endpoint) = otlp_endpoint {
-            anyhow::bail!(
-                "--otlp-endpoint {endpoint}: this build has no OTLP export; rebuild with --features otlp"
+            tracing::warn!(
+                endpoint,
+                "this build has no OTLP export (built without --features otlp): nothing is exported"
             );
         }
-        tracing_subscriber::registry()
-            .with(filter)
-            .with(fmt)
-            .try_init()?;
         Ok(TelemetryGuard {})
     }
 }

@@ -39,6 +39,9 @@ pub enum Command {
     Validate {
         /// The plan file.
         plan: PathBuf,
+        /// Let the plan read only these environment variables (`NAME`, `PREFIX_*`); repeatable.
+        #[arg(long = "allow-env", value_name = "PATTERN")]
+        allow_env: Vec<String>,
     },
     /// Write a CA, the coordinator's server certificate, agent client certificates and a bearer
     /// token for a distributed run over mutual TLS.
@@ -74,6 +77,11 @@ pub struct RunArgs {
     /// coordinators (a Kubernetes Job's retried pod on a persistent volume).
     #[arg(long, value_name = "DIR")]
     pub run_dir: Option<PathBuf>,
+    /// Let the plan read only these environment variables (`NAME`, `PREFIX_*`), in `${VAR}`
+    /// references, `api_key_env` and `token_env`; repeatable. Without it a plan may read any.
+    /// For plans you did not write.
+    #[arg(long = "allow-env", value_name = "PATTERN")]
+    pub allow_env: Vec<String>,
     /// What the local agents' code sandbox may do.
     #[command(flatten)]
     pub sandbox: crate::sandbox_args::SandboxArgs,

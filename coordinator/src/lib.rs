@@ -22,6 +22,7 @@ pub mod sandbox_args;
 pub mod think;
 pub mod transport_args;
 
+use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 
 use crate::cli::{Cli, Command};
@@ -36,8 +37,11 @@ pub async fn run(cli: Cli, cancel: CancellationToken) -> anyhow::Result<()> {
         Command::App(args) => app::run_app(&args, &cancel).await,
         Command::Collection(args) => collection::run(&args),
         Command::ThinkEval(args) => think::run::run_think_eval(&args).await,
-        Command::Validate { plan } => {
-            let p = plan::load_plan(&plan)?;
+        Command::Validate { plan, allow_env } => {
+            let text = std::fs::read_to_string(&plan)
+                .with_context(|| format!("cannot read plan {}", plan.display()))?;
+            let p = plan::parse_plan(&text, &plan, plan::env::policy(&allow_env).as_ref())
+                .map_err(|e| outcome::Failure::usage(e.into()))?;
             let stages: usize = p
                 .workloads
                 .iter()

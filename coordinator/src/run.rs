@@ -46,8 +46,12 @@ pub async fn run_plan(args: &RunArgs, cancel: &CancellationToken) -> anyhow::Res
             PathBuf::from("examples/quickstart.yaml"),
         ),
     };
-    let plan = parse_plan(&text, &path, &crate::plan::env::ProcessEnv)
-        .map_err(|e| Failure::usage(e.into()))?;
+    let plan = parse_plan(
+        &text,
+        &path,
+        crate::plan::env::policy(&args.allow_env).as_ref(),
+    )
+    .map_err(|e| Failure::usage(e.into()))?;
     let plan_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let outputs = args
         .outputs_dir
@@ -194,14 +198,19 @@ pub async fn run_parsed(
     )
     .with_context(|| format!("cannot write {}", run_dir.display()))?;
     let mut sims = Vec::new();
-    let ran = start_and_run(
-        plan,
-        plan_dir,
-        &run_dir,
-        options,
-        &mut recorder,
-        &mut sims,
-        cancel,
+    // the root of the run's trace (OTLP): its stage spans are children
+    let span = tracing::info_span!("run", run_id = %recorder.record.run_id, plan = %plan.name);
+    let ran = tracing::Instrument::instrument(
+        start_and_run(
+            plan,
+            plan_dir,
+            &run_dir,
+            options,
+            &mut recorder,
+            &mut sims,
+            cancel,
+        ),
+        span,
     )
     .await;
     let (mut outcome, mut failures) = match &ran {

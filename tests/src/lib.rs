@@ -107,3 +107,24 @@ pub fn assert_failed_unmeasured(run: &Path, why: &str) {
         "FAILED comes before any table"
     );
 }
+
+/// Records that a test did not run what it is about: printed, and appended to
+/// `$SWARM_SKIP_LOG` (scripts/test.sh prints the list at the end). When `ci_provides` (CI
+/// installs or runs it: chromium, Docker) and `CI=true`, a skip is a failure instead.
+pub fn skipped(test: &str, why: &str, ci_provides: bool) {
+    let line = format!("skipped: {test}: {why}");
+    if ci_provides && std::env::var("CI").as_deref() == Ok("true") {
+        panic!("{line} — CI=true and CI provides this, so it must run");
+    }
+    eprintln!("{line}");
+    if let Some(log) = std::env::var_os("SWARM_SKIP_LOG") {
+        use std::io::Write;
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(log)
+        {
+            let _ = writeln!(f, "{line}");
+        }
+    }
+}

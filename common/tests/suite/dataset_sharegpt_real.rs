@@ -11,7 +11,10 @@ fn shared_file(name: &str) -> Option<PathBuf> {
     if path.is_file() {
         Some(path)
     } else {
-        eprintln!("note: {} is absent, skipping", path.display());
+        super::shared::skipped(
+            "common::dataset_sharegpt_real",
+            &format!("{} is absent", path.display()),
+        );
         None
     }
 }

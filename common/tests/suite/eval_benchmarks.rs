@@ -572,9 +572,12 @@ fn ceval() -> PathBuf {
 #[test]
 fn ceval_loads_from_the_shared_data_jsonl_and_csv_alike() {
     if !ceval().join("ceval_val.jsonl").is_file() {
-        eprintln!(
-            "note: {} is absent (C-Eval may not be copied into the repo), skipping",
-            ceval().display()
+        super::shared::skipped(
+            "common::eval_benchmarks (C-Eval)",
+            &format!(
+                "{} is absent (C-Eval may not be copied into the repo)",
+                ceval().display()
+            ),
         );
         return;
     }

@@ -268,9 +268,9 @@ fn gpqa_diamond_rescored_matches_evalscope_from_shared_data() {
         .join("qwen-plus/reviews/qwen-plus/gpqa_diamond_default.jsonl")
         .is_file()
     {
-        eprintln!(
-            "note: {} is absent, skipping the GPQA parity check",
-            root.display()
+        super::shared::skipped(
+            "common::eval_parity (GPQA)",
+            &format!("{} is absent", root.display()),
         );
         return;
     }

@@ -33,6 +33,30 @@ impl AgentInfo {
     }
 }
 
+/// Bytes of one agent session's messages that may wait, undigested, for the orchestrator: when
+/// they are spent the session's reader stops reading, and HTTP/2 flow control holds the agent.
+pub const INBOUND_BUDGET_BYTES: usize = 8 << 20;
+
+/// Messages to one agent that may wait for it to read them; a session whose queue is full is
+/// not reading and is dropped.
+pub const OUTBOUND_QUEUE: usize = 256;
+
+/// A held share of a session's inbound budget, given back when the message is dropped.
+#[derive(Debug, Clone, Default)]
+pub struct Credit(Option<Arc<tokio::sync::OwnedSemaphorePermit>>);
+
+impl Credit {
+    /// A held share.
+    pub fn held(permit: tokio::sync::OwnedSemaphorePermit) -> Self {
+        Self(Some(Arc::new(permit)))
+    }
+
+    /// The bytes of budget it holds.
+    pub fn bytes(&self) -> usize {
+        self.0.as_ref().map_or(0, |p| p.num_permits())
+    }
+}
+
 /// What happens in the cluster, in arrival order.
 #[derive(Debug, Clone)]
 pub enum ClusterEvent {
@@ -46,6 +70,8 @@ pub enum ClusterEvent {
         session: u64,
         /// The message.
         msg: Box<agent_message::Msg>,
+        /// The share of the session's inbound budget this message holds until it is dropped.
+        credit: Credit,
     },
     /// An agent session ended or went silent.
     Lost {
@@ -58,7 +84,7 @@ pub enum ClusterEvent {
     },
 }
 
-type Outbound = mpsc::UnboundedSender<Result<CoordinatorMessage, Status>>;
+pub(crate) type Outbound = mpsc::Sender<Result<CoordinatorMessage, Status>>;
 
 struct Entry {
     info: AgentInfo,
@@ -167,11 +193,18 @@ impl Registry {
     }
 
     /// Forwards an agent's message to the orchestrator.
-    pub(crate) fn forward(&self, agent_id: &str, session: u64, msg: agent_message::Msg) {
+    pub(crate) fn forward(
+        &self,
+        agent_id: &str,
+        session: u64,
+        msg: agent_message::Msg,
+        credit: Credit,
+    ) {
         let _ = self.events.send(ClusterEvent::Message {
             agent_id: agent_id.to_string(),
             session,
             msg: Box::new(msg),
+            credit,
         });
     }
 
@@ -200,18 +233,56 @@ impl Registry {
 
     /// Sends a message to an agent; false if it is gone.
     pub fn send(&self, agent_id: &str, msg: coordinator_message::Msg) -> bool {
-        match self.lock().get(agent_id) {
-            Some(e) => e.tx.send(Ok(CoordinatorMessage { msg: Some(msg) })).is_ok(),
+        let sent = self.lock().get(agent_id).map(|e| {
+            (
+                e.info.session,
+                e.tx.try_send(Ok(CoordinatorMessage { msg: Some(msg) })),
+            )
+        });
+        match sent {
+            Some((_, Ok(()))) => true,
+            Some((session, Err(e))) => {
+                self.not_reading(agent_id, session, &e);
+                false
+            }
             None => false,
         }
     }
 
+    /// Drops a session whose outbound queue is full (it does not read) or closed.
+    fn not_reading<T>(&self, agent_id: &str, session: u64, e: &mpsc::error::TrySendError<T>) {
+        let reason = match e {
+            mpsc::error::TrySendError::Full(_) => {
+                format!("not reading its messages ({OUTBOUND_QUEUE} waiting); dropped")
+            }
+            mpsc::error::TrySendError::Closed(_) => "session closed".to_string(),
+        };
+        self.remove(agent_id, session, &reason);
+    }
+
     /// Sends a message to every agent.
     pub fn broadcast(&self, msg: coordinator_message::Msg) {
-        for e in self.lock().values() {
-            let _ = e.tx.send(Ok(CoordinatorMessage {
-                msg: Some(msg.clone()),
-            }));
+        let failed: Vec<(String, u64, mpsc::error::TrySendError<()>)> = self
+            .lock()
+            .values()
+            .filter_map(|e| {
+                e.tx.try_send(Ok(CoordinatorMessage {
+                    msg: Some(msg.clone()),
+                }))
+                .err()
+                .map(|err| {
+                    let err = match err {
+                        mpsc::error::TrySendError::Full(_) => mpsc::error::TrySendError::Full(()),
+                        mpsc::error::TrySendError::Closed(_) => {
+                            mpsc::error::TrySendError::Closed(())
+                        }
+                    };
+                    (e.info.id.clone(), e.info.session, err)
+                })
+            })
+            .collect();
+        for (id, session, e) in failed {
+            self.not_reading(&id, session, &e);
         }
     }
 

@@ -6,18 +6,20 @@ use std::pin::Pin;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures::Stream;
+use std::sync::Arc;
 use swarm_proto::coordinator_server::Coordinator;
 use swarm_proto::{
     AgentMessage, CoordinatorMessage, HeartbeatAck, PromptsReply, PromptsRequest, Refused, Welcome,
     agent_message, coordinator_message,
 };
-use tokio::sync::mpsc;
-use tokio_stream::wrappers::UnboundedReceiverStream;
+
+use tokio::sync::{Semaphore, mpsc};
+use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
 
 use super::auth::Auth;
 use super::prompt_set::PromptSets;
-use super::registry::{AgentInfo, Registry};
+use super::registry::{AgentInfo, Credit, INBOUND_BUDGET_BYTES, OUTBOUND_QUEUE, Registry};
 
 /// Most prompts one `Prompts` reply holds (fewer when their bytes reach the message bound).
 pub const MAX_PROMPTS_PER_REPLY: u32 = 65_536;
@@ -136,21 +138,21 @@ impl Coordinator for CoordinatorService {
                 ));
             }
         };
-        let (tx, rx) = mpsc::unbounded_channel();
+        let (tx, rx) = mpsc::channel(OUTBOUND_QUEUE);
         let refuse = |reason: String| {
             tracing::warn!(%peer, agent_id = %hello.agent_id, %reason, "agent refused");
-            let _ = tx.send(msg(coordinator_message::Msg::Refused(Refused { reason })));
+            let _ = tx.try_send(msg(coordinator_message::Msg::Refused(Refused { reason })));
         };
         if hello.protocol != PROTOCOL {
             refuse(format!(
                 "protocol {} not supported, coordinator speaks {PROTOCOL}: run an agent of the coordinator's version",
                 hello.protocol
             ));
-            return Ok(Response::new(Box::pin(UnboundedReceiverStream::new(rx))));
+            return Ok(Response::new(Box::pin(ReceiverStream::new(rx))));
         }
         if hello.agent_id.trim().is_empty() {
             refuse("agent id must not be empty".into());
-            return Ok(Response::new(Box::pin(UnboundedReceiverStream::new(rx))));
+            return Ok(Response::new(Box::pin(ReceiverStream::new(rx))));
         }
         let info = AgentInfo {
             id: hello.agent_id.clone(),
@@ -161,9 +163,9 @@ impl Coordinator for CoordinatorService {
         };
         if let Some(reason) = self.registry.id_taken(&info.id) {
             refuse(reason);
-            return Ok(Response::new(Box::pin(UnboundedReceiverStream::new(rx))));
+            return Ok(Response::new(Box::pin(ReceiverStream::new(rx))));
         }
-        let _ = tx.send(msg(coordinator_message::Msg::Welcome(Welcome {
+        let _ = tx.try_send(msg(coordinator_message::Msg::Welcome(Welcome {
             run_id: self.settings.run_id.clone(),
             coordinator_unix_us: now_unix_us(),
             heartbeat_ms: self.settings.heartbeat_ms,
@@ -173,11 +175,13 @@ impl Coordinator for CoordinatorService {
             Ok(session) => session,
             Err(reason) => {
                 refuse(reason);
-                return Ok(Response::new(Box::pin(UnboundedReceiverStream::new(rx))));
+                return Ok(Response::new(Box::pin(ReceiverStream::new(rx))));
             }
         };
         tracing::info!(%peer, agent_id = %info.id, session, labels = ?info.labels, "agent joined");
         let registry = self.registry.clone();
+        // this session's inbound budget: messages waiting for the orchestrator hold a share
+        let budget = Arc::new(Semaphore::new(INBOUND_BUDGET_BYTES));
         tokio::spawn(async move {
             let reason = loop {
                 match inbound.message().await {
@@ -185,17 +189,27 @@ impl Coordinator for CoordinatorService {
                         registry.touch(&info.id, session);
                         match m {
                             agent_message::Msg::Heartbeat(hb) => {
-                                let _ = tx.send(msg(coordinator_message::Msg::HeartbeatAck(
+                                let ack = tx.try_send(msg(coordinator_message::Msg::HeartbeatAck(
                                     HeartbeatAck {
                                         echo_agent_unix_us: hb.agent_unix_us,
                                         coordinator_unix_us: now_unix_us(),
                                     },
                                 )));
+                                if ack.is_err() {
+                                    break format!(
+                                        "not reading its messages ({OUTBOUND_QUEUE} waiting)"
+                                    );
+                                }
                             }
                             agent_message::Msg::Hello(_) => {
                                 tracing::warn!(agent_id = %info.id, "ignoring a second hello");
                             }
-                            other => registry.forward(&info.id, session, other),
+                            other => {
+                                let credit =
+                                    take_credit(&budget, &other, &registry, &info.id, session)
+                                        .await;
+                                registry.forward(&info.id, session, other, credit);
+                            }
                         }
                     }
                     Ok(Some(AgentMessage { msg: None })) => {}
@@ -205,6 +219,30 @@ impl Coordinator for CoordinatorService {
             };
             registry.remove(&info.id, session, &reason);
         });
-        Ok(Response::new(Box::pin(UnboundedReceiverStream::new(rx))))
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+}
+
+/// Waits for `m`'s share of the session's inbound budget (its encoded size), the session kept
+/// alive meanwhile: the wait is the orchestrator's backlog, not the agent's silence.
+async fn take_credit(
+    budget: &Arc<Semaphore>,
+    m: &agent_message::Msg,
+    registry: &Registry,
+    agent_id: &str,
+    session: u64,
+) -> Credit {
+    let cost = u32::try_from(m.encoded_len().clamp(1, INBOUND_BUDGET_BYTES)).unwrap_or(u32::MAX);
+    let acquire = Arc::clone(budget).acquire_many_owned(cost);
+    tokio::pin!(acquire);
+    let mut tick = tokio::time::interval(Duration::from_millis(500));
+    loop {
+        tokio::select! {
+            permit = &mut acquire => {
+                // the semaphore is never closed
+                return permit.map(Credit::held).unwrap_or_default();
+            }
+            _ = tick.tick() => registry.touch(agent_id, session),
+        }
     }
 }

@@ -160,7 +160,7 @@ pub async fn run(
             ev = cluster.events.recv() => {
                 last_event = Instant::now();
                 match ev {
-                    Some(ClusterEvent::Message { msg, agent_id, session }) => match *msg {
+                    Some(ClusterEvent::Message { msg, agent_id, session, .. }) => match *msg {
                         agent_message::Msg::Scored(s) => {
                             // only the session holding the batch speaks for it, and only for its items
                             let Some(lease) = leases.get(&s.shard_id) else {

@@ -705,7 +705,7 @@ pub async fn run_stage(
             ev = ctx.cluster.events.recv() => {
                 last_event = Instant::now();
                 match ev {
-                    Some(ClusterEvent::Message { agent_id, session, msg }) => ctx.on_message(groups, &agent_id, session, *msg, cancelled_at.is_some())?,
+                    Some(ClusterEvent::Message { agent_id, session, msg, .. }) => ctx.on_message(groups, &agent_id, session, *msg, cancelled_at.is_some())?,
                     Some(ClusterEvent::Lost { agent_id, session, reason }) => ctx.on_lost(groups, &agent_id, session, &reason)?,
                     Some(ClusterEvent::Joined(a)) => tracing::info!(agent_id = %a.id, "agent joined during a stage; it will take part from the next stage"),
                     None => anyhow::bail!("cluster event channel closed"),

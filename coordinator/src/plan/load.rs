@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use swarm_common::split::{SplitError, split_stage};
 
-use super::env::{EnvError, ProcessEnv, Vars, substitute};
+use super::env::{EnvError, ProcessEnv, Vars, expand};
 use super::model::{CoordinatorDef, MAX_LOCAL_AGENTS, Plan};
 use super::placement::Placement;
 use super::topology::parse_listen;
@@ -22,13 +22,13 @@ pub enum PlanError {
         /// The I/O error.
         source: std::io::Error,
     },
-    /// A `${VAR}` reference failed.
-    #[error("{path}: {source}")]
+    /// A `${VAR}` reference failed (its message is whole: not chained as a source).
+    #[error("{path}: {error}")]
     Env {
         /// The plan file.
         path: PathBuf,
         /// What failed.
-        source: EnvError,
+        error: EnvError,
     },
     /// The YAML does not match the plan format.
     #[error("{path}:{line}:{column}: {field}: {message}")]
@@ -67,9 +67,9 @@ pub fn load_plan(path: &Path) -> Result<Plan, PlanError> {
 
 /// Parses and checks plan `text` (`path` is only used in messages).
 pub fn parse_plan(text: &str, path: &Path, vars: &dyn Vars) -> Result<Plan, PlanError> {
-    let text = substitute(text, vars).map_err(|source| PlanError::Env {
+    let text = expand(text, vars).map_err(|error| PlanError::Env {
         path: path.to_path_buf(),
-        source,
+        error,
     })?;
     let de = serde_norway::Deserializer::from_str(&text);
     let plan: Plan = serde_path_to_error::deserialize(de).map_err(|e| {
@@ -91,6 +91,33 @@ pub fn parse_plan(text: &str, path: &Path, vars: &dyn Vars) -> Result<Plan, Plan
             message: bare_message(&inner.to_string()),
         }
     })?;
+    // the variables a plan names for credentials are read later: allowed or not, say so now
+    let named = plan
+        .targets
+        .iter()
+        .enumerate()
+        .filter_map(|(i, t)| {
+            t.api_key_env
+                .as_ref()
+                .map(|v| (format!("targets[{i}].api_key_env"), v))
+        })
+        .chain(
+            plan.coordinator
+                .as_ref()
+                .and_then(|c| c.token_env.as_ref())
+                .map(|v| ("coordinator.token_env".to_string(), v)),
+        );
+    for (field, var) in named {
+        if !vars.allowed(var) {
+            return Err(PlanError::Invalid {
+                path: path.to_path_buf(),
+                field,
+                message: format!(
+                    "environment variable {var} may not be read by this plan (allow it with --allow-env {var})"
+                ),
+            });
+        }
+    }
     check(&plan, path)?;
     Ok(plan)
 }

@@ -93,8 +93,10 @@ async fn the_dashboard_in_headless_chromium() {
         if std::env::var("SWARM_REQUIRE_BROWSER").as_deref() == Ok("1") {
             panic!("SWARM_REQUIRE_BROWSER=1 but no chromium on PATH (apt-get install chromium)");
         }
-        eprintln!(
-            "skipped: no chromium on PATH (apt-get install chromium; SWARM_REQUIRE_BROWSER=1 makes this fail)"
+        swarm_tests::skipped(
+            "e2e::app_browser",
+            "no chromium on PATH (apt-get install chromium; SWARM_REQUIRE_BROWSER=1 makes this fail)",
+            true,
         );
         return;
     };

@@ -274,6 +274,7 @@ workloads:
         quiet: true,
         resume: None,
         run_dir: None,
+        allow_env: Vec::new(),
         metrics_listen: None,
         sandbox: Default::default(),
     };

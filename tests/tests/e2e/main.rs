@@ -4,6 +4,7 @@ mod app_browser;
 mod app_http;
 mod app_index;
 mod app_pairs;
+mod backpressure;
 mod distributed;
 mod eval_answer_key;
 mod eval_code;

@@ -177,6 +177,7 @@ async fn the_bundled_quickstart_runs() {
         quiet: true,
         resume: None,
         run_dir: None,
+        allow_env: Vec::new(),
         metrics_listen: None,
         sandbox: Default::default(),
     };

@@ -384,3 +384,99 @@ async fn a_listener_without_a_configured_token_still_wants_one() {
         "the stranger's refusal is logged: {err}"
     );
 }
+
+/// `coordinator validate` of `plan` with `env` set (and `args`), as a user would.
+fn validate(
+    dir: &std::path::Path,
+    plan: &str,
+    env: &[(&str, &str)],
+    args: &[&str],
+) -> std::process::Output {
+    std::fs::write(dir.join("plan.yaml"), plan).expect("plan");
+    std::process::Command::new(coordinator_bin())
+        .current_dir(dir)
+        .arg("validate")
+        .args(args)
+        .arg("plan.yaml")
+        .envs(env.iter().copied())
+        .output()
+        .expect("coordinator runs")
+}
+
+const ENV_PLAN: &str = "version: 1
+name: envy
+# the target comes from ${NOT_SET_ANYWHERE} (a comment: not expanded)
+targets:
+  - name: t
+    url: ${ENDPOINT_URL}
+    model: m
+    api_key_env: SOME_API_KEY
+workloads:
+  - name: w
+    perf:
+      target: t
+      dataset: {kind: random, tokenizer: cl100k_base, min_prompt_length: 4, max_prompt_length: 8}
+      stages:
+        - {parallel: 1, number: 1}
+";
+
+#[test]
+fn a_plans_environment_cannot_change_its_structure_or_reach_past_allow_env() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let url = ("ENDPOINT_URL", "http://127.0.0.1:9/v1/chat/completions");
+    let ok = validate(tmp.path(), ENV_PLAN, &[url], &[]);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+
+    // a value that would add a key (here: turn off the plaintext guard) is refused, by line
+    let injected = (
+        "ENDPOINT_URL",
+        "http://127.0.0.1:9/v1/chat/completions\n    insecure: true",
+    );
+    let bad = validate(tmp.path(), ENV_PLAN, &[injected], &[]);
+    assert_eq!(bad.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        err.contains("line 6") && err.contains("ENDPOINT_URL"),
+        "{err}"
+    );
+    assert!(err.contains("structure"), "{err}");
+    assert_eq!(err.matches("ENDPOINT_URL").count(), 1, "said once: {err}");
+
+    // --allow-env: only what it names, for references and for api_key_env alike
+    let allowed = validate(
+        tmp.path(),
+        ENV_PLAN,
+        &[url],
+        &["--allow-env", "ENDPOINT_*", "--allow-env", "SOME_API_KEY"],
+    );
+    assert!(
+        allowed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&allowed.stderr)
+    );
+    let refused = validate(
+        tmp.path(),
+        ENV_PLAN,
+        &[url],
+        &["--allow-env", "SOME_API_KEY"],
+    );
+    assert_eq!(refused.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(err.contains("ENDPOINT_URL may not be read"), "{err}");
+    let key = validate(
+        tmp.path(),
+        ENV_PLAN,
+        &[url],
+        &["--allow-env", "ENDPOINT_URL"],
+    );
+    assert_eq!(key.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&key.stderr);
+    assert!(
+        err.contains("api_key_env") && err.contains("SOME_API_KEY"),
+        "{err}"
+    );
+}

@@ -238,11 +238,15 @@ pub fn index_paths(run: &Path) -> [PathBuf; 2] {
     ]
 }
 
-fn writable(dir: &Path) -> bool {
-    let probe = dir.join(format!(".swarm-write-probe-{}", std::process::id()));
-    let ok = std::fs::File::create(&probe).is_ok();
-    let _ = std::fs::remove_file(&probe);
-    ok
+/// Whether `dir` is this user's own folder, writable by its owner: only then does the index go
+/// beside the run. Another user's run is never written into, even where this user could (root,
+/// a group-writable folder); nothing is written to find out.
+fn ours(dir: &Path) -> bool {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    // SAFETY: geteuid has no preconditions and cannot fail
+    let me = unsafe { libc::geteuid() };
+    std::fs::metadata(dir)
+        .is_ok_and(|m| m.is_dir() && m.uid() == me && m.permissions().mode() & 0o200 != 0)
 }
 
 /// The index of `run` if one is up to date with its files.
@@ -260,10 +264,11 @@ pub fn open_index(run: &Path) -> Result<Option<SampleStore>, IndexError> {
     Ok(None)
 }
 
-/// Builds the index of `run` (beside it when the folder is writable) and opens it.
+/// Builds the index of `run` (beside it when the folder is this user's, else in this user's
+/// cache) and opens it.
 pub fn build_index(run: &Path, progress: &Progress) -> Result<SampleStore, IndexError> {
     let [beside, fallback] = index_paths(run);
-    let db = if writable(run) { beside } else { fallback };
+    let db = if ours(run) { beside } else { fallback };
     build::build(run, &db, progress)?;
     let sig = signature(run);
     match SampleStore::open(run, &db, &sig)? {
@@ -316,6 +321,50 @@ mod tests {
 
     use super::*;
     use std::io::Write;
+
+    #[test]
+    fn another_users_run_is_never_written_into() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let run = tmp.path().join("run");
+        write_run(&run, 9);
+        assert!(ours(&run), "a run this user made is indexed beside it");
+        // a run folder this user could write (as root, or mode 0777) but does not own
+        std::fs::set_permissions(&run, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+        let owner = nix_chown(&run, 65534);
+        if !owner {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI runs as root: the foreign-owner case must be checked"
+            );
+            eprintln!("skipped: another user's run folder needs root to make (chown)");
+            return;
+        }
+        assert!(!ours(&run), "another user's run is not ours to write into");
+        let before: Vec<_> = std::fs::read_dir(&run)
+            .expect("dir")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        let [beside, fallback] = index_paths(&run);
+        let s = build_index(&run, &Progress::default()).expect("indexed");
+        assert!(s.total > 0);
+        assert!(!beside.exists(), "no index written into another user's run");
+        assert!(fallback.exists(), "it went to this user's cache");
+        let after: Vec<_> = std::fs::read_dir(&run)
+            .expect("dir")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        assert_eq!(
+            before, after,
+            "nothing at all was written into the run folder"
+        );
+        let _ = std::fs::remove_file(fallback);
+    }
+
+    /// Gives `p` to `uid`; false when this process may not (not root).
+    fn nix_chown(p: &Path, uid: u32) -> bool {
+        std::os::unix::fs::chown(p, Some(uid), None).is_ok()
+    }
 
     fn write_run(dir: &Path, n: usize) {
         let preds = dir.join("eval/predictions/m");
