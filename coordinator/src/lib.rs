@@ -8,6 +8,7 @@ pub mod cli;
 pub mod cluster;
 pub mod collection;
 pub mod eval;
+pub mod front;
 pub mod gather;
 pub mod live;
 pub mod outcome;

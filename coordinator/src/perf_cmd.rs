@@ -5,16 +5,14 @@ use std::path::PathBuf;
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 
-use std::time::Duration;
-
-use crate::cluster::{Cluster, ClusterConfig};
-use crate::outcome::{Exit, Failure, exit_of};
+use crate::front::{LocalAgents, id_of, local_cluster, run_into};
+use crate::outcome::{Exit, Failure};
 use crate::perf::args::PerfArgs;
 use crate::perf::stage::Group;
 use crate::perf::stage::ProgressMode;
 use crate::perf::sweep::{Display, run_sweep};
 use crate::run::overview;
-use crate::run_store::record::{Recorder, RunKind};
+use crate::run_store::record::RunKind;
 use crate::run_store::run_dir::run_id;
 
 /// Runs the sweep the flags describe; returns the run folder.
@@ -41,29 +39,25 @@ pub async fn run_perf(args: &PerfArgs, cancel: &CancellationToken) -> anyhow::Re
     };
     let job = args.job(&url).map_err(Failure::usage)?;
     let run_dir = args.outputs_dir.join(run_id(&args.name));
-    let mut recorder = Recorder::start(&run_dir, RunKind::Perf, &args.name)?;
-    let result = sweep(args, &job, &run_dir, cancel).await;
-    let (outcome, failures) = match &result {
-        Ok(results) => {
+    let ran = run_into(
+        &run_dir,
+        RunKind::Perf,
+        &args.name,
+        cancel,
+        async |recorder| {
+            let results = sweep(args, &job, &run_dir, cancel).await?;
             recorder
                 .record
                 .workloads
-                .insert(job.name.clone(), overview(results));
-            crate::perf::sweep::outcome(&job.name, results)
-        }
-        Err(e) => (exit_of(e), vec![format!("{e:#}")]),
-    };
-    let record = recorder.finish(outcome, failures, cancel.is_cancelled())?;
-    crate::report::html::write_report_or_warn(&run_dir);
+                .insert(job.name.clone(), overview(&results));
+            Ok(crate::perf::sweep::outcome(&job.name, &results))
+        },
+    )
+    .await;
     if let Some(s) = sim {
         s.shutdown().await;
     }
-    println!("\nresults: {}", run_dir.display());
-    result?;
-    match record.outcome {
-        Some(Exit::Ok | Exit::Cancelled) | None => Ok(run_dir),
-        Some(exit) => Err(Failure::error(exit, record.failures.join("\n"))),
-    }
+    ran
 }
 
 /// Starts the local agents, checks the target and runs the sweep into `run_dir`.
@@ -73,40 +67,12 @@ async fn sweep(
     run_dir: &std::path::Path,
     cancel: &CancellationToken,
 ) -> anyhow::Result<Vec<crate::perf::stage::StageResult>> {
-    let id = run_dir
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or_default();
-    let mut cluster = Cluster::start(ClusterConfig::local(id, args.agents), cancel).await?;
-    let agents = match cluster
-        .wait_for(
-            args.agents as usize,
-            &Default::default(),
-            Duration::from_secs(30),
-        )
-        .await
-    {
-        Ok(a) => a,
-        Err(e) => {
-            cluster.shutdown().await;
-            return Err(Failure::error(Exit::AgentsLost, format!("{e:#}")));
-        }
+    let local = LocalAgents {
+        count: args.agents,
+        sandbox: Default::default(),
+        check: (!args.no_test_connection).then_some((&job.target, job.gen_params.stream)),
     };
-    if !args.no_test_connection
-        && let Some(first) = agents.first()
-    {
-        let probe = crate::preflight::check(
-            &mut cluster,
-            std::slice::from_ref(first),
-            &job.target,
-            job.gen_params.stream,
-        )
-        .await;
-        if let Err(e) = probe {
-            cluster.shutdown().await;
-            return Err(e);
-        }
-    }
+    let (mut cluster, agents) = local_cluster(id_of(run_dir), local, cancel).await?;
     let groups = [Group {
         label: None,
         agents,

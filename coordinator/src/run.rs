@@ -7,6 +7,7 @@ use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 
 use crate::cli::RunArgs;
+use crate::front::run_into;
 use crate::outcome::{Exit, Failure, exit_of};
 use crate::perf::stage::{ProgressMode, StageResult};
 use crate::perf::sweep::{Display, run_sweep};
@@ -189,53 +190,31 @@ pub async fn run_parsed(
     {
         return ended;
     }
-    // from here on every failure is recorded in run.json
-    let mut recorder = Recorder::start(&run_dir, RunKind::Plan, &plan.name)?;
-    // the copy keeps the plan as written, less any credentials inside its URLs
-    std::fs::write(
-        run_dir.join(crate::run_store::layout::PLAN_YAML),
-        swarm_common::redact::redact_urls_in(text),
-    )
-    .with_context(|| format!("cannot write {}", run_dir.display()))?;
     let mut sims = Vec::new();
-    // the root of the run's trace (OTLP): its stage spans are children
-    let span = tracing::info_span!("run", run_id = %recorder.record.run_id, plan = %plan.name);
-    let ran = tracing::Instrument::instrument(
-        start_and_run(
-            plan,
-            plan_dir,
-            &run_dir,
-            options,
-            &mut recorder,
-            &mut sims,
-            cancel,
-        ),
-        span,
+    // from here on every failure is recorded in run.json
+    let ran = run_into(
+        &run_dir,
+        RunKind::Plan,
+        &plan.name,
+        cancel,
+        async |recorder| {
+            // the copy keeps the plan as written, less any credentials inside its URLs
+            std::fs::write(
+                run_dir.join(crate::run_store::layout::PLAN_YAML),
+                swarm_common::redact::redact_urls_in(text),
+            )
+            .with_context(|| format!("cannot write {}", run_dir.display()))?;
+            start_and_run(
+                plan, plan_dir, &run_dir, options, recorder, &mut sims, cancel,
+            )
+            .await
+        },
     )
     .await;
-    let (mut outcome, mut failures) = match &ran {
-        Ok(r) => r.clone(),
-        Err(_) => (Exit::Ok, Vec::new()),
-    };
-    if let Err(e) = &ran {
-        outcome = outcome.worst(exit_of(e));
-        failures.push(format!("{e:#}"));
-    }
-    let record = recorder.finish(outcome, failures, cancel.is_cancelled())?;
-    crate::report::html::write_report_or_warn(&run_dir);
-    let dir = run_dir.clone();
-    // a large run takes seconds to index: off the async threads
-    let _ =
-        tokio::task::spawn_blocking(move || crate::app::samples::write_index_or_warn(&dir)).await;
     for s in sims {
         s.shutdown().await;
     }
-    println!("\nresults: {}", run_dir.display());
-    ran?;
-    match record.outcome {
-        Some(Exit::Ok | Exit::Cancelled) | None => Ok(run_dir),
-        Some(exit) => Err(Failure::error(exit, record.failures.join("\n"))),
-    }
+    ran
 }
 
 /// A `--run-dir` whose run already ended done or failed is not run again: its recorded outcome

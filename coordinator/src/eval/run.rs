@@ -2,7 +2,6 @@
 //! re-score saved predictions), write predictions, reviews and reports, print the tables.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use anyhow::Context;
 
@@ -18,8 +17,9 @@ use super::lease::{LeasePlan, run as lease};
 use super::progress::ProgressFile;
 use super::report::{overview_table, report, subset_table};
 use super::store::EvalStore;
-use crate::cluster::{AgentInfo, Cluster, ClusterConfig};
-use crate::run_store::record::{Recorder, RunKind};
+use crate::cluster::{AgentInfo, Cluster};
+use crate::front::{LocalAgents, id_of, local_cluster, run_into};
+use crate::run_store::record::RunKind;
 use crate::run_store::run_dir::run_id;
 use crate::run_store::stage_files::write_json;
 
@@ -42,17 +42,11 @@ pub async fn run_eval(args: &EvalArgs, cancel: &CancellationToken) -> anyhow::Re
     } else {
         RunKind::Eval
     };
-    let recorder = Recorder::start(&run_dir, kind, &args.name)?;
-    let result = evaluate(args, &job, &root, cancel).await;
-    recorder.finish_with(&result, cancel.is_cancelled())?;
-    crate::report::html::write_report_or_warn(&run_dir);
-    let dir = run_dir.clone();
-    // a large run takes seconds to index: off the async threads
-    let _ =
-        tokio::task::spawn_blocking(move || crate::app::samples::write_index_or_warn(&dir)).await;
-    println!("\nresults: {}", run_dir.display());
-    result?;
-    Ok(run_dir)
+    run_into(&run_dir, kind, &args.name, cancel, async |_| {
+        evaluate(args, &job, &root, id_of(&run_dir), cancel).await?;
+        Ok((Exit::Ok, Vec::new()))
+    })
+    .await
 }
 
 /// Generates and scores (or only re-scores) the eval under `root`.
@@ -60,56 +54,31 @@ async fn evaluate(
     args: &EvalArgs,
     job: &EvalJob,
     root: &Path,
+    run_id: &str,
     cancel: &CancellationToken,
 ) -> anyhow::Result<()> {
     if args.rescore.is_some() {
-        run_job(None, &[], job, root, true, cancel).await?;
-    } else {
-        // the task as run, so that `--rescore` of this folder needs no flags
-        super::task_config::save(
-            root,
-            &super::task_config::SavedTask {
-                model: job.model.clone(),
-                datasets: job.datasets.clone(),
-                dataset_args: job.dataset_args.clone(),
-                repeats: job.repeats,
-            },
-        )?;
-        let mut config = ClusterConfig::local(&run_id(&args.name), args.agents);
-        config.sandbox = args.sandbox.policy();
-        let mut cluster = Cluster::start(config, cancel).await?;
-        let agents = match cluster
-            .wait_for(
-                args.agents as usize,
-                &Default::default(),
-                Duration::from_secs(30),
-            )
-            .await
-        {
-            Ok(a) => a,
-            Err(e) => {
-                cluster.shutdown().await;
-                return Err(Failure::error(Exit::AgentsLost, format!("{e:#}")));
-            }
-        };
-        if !args.no_test_connection
-            && let Some(first) = agents.first()
-            && let Err(e) = crate::preflight::check(
-                &mut cluster,
-                std::slice::from_ref(first),
-                &job.target,
-                job.gen_params.stream,
-            )
-            .await
-        {
-            cluster.shutdown().await;
-            return Err(e);
-        }
-        let r = run_job(Some(&mut cluster), &agents, job, root, false, cancel).await;
-        cluster.shutdown().await;
-        r?;
+        return run_job(None, &[], job, root, true, cancel).await;
     }
-    Ok(())
+    // the task as run, so that `--rescore` of this folder needs no flags
+    super::task_config::save(
+        root,
+        &super::task_config::SavedTask {
+            model: job.model.clone(),
+            datasets: job.datasets.clone(),
+            dataset_args: job.dataset_args.clone(),
+            repeats: job.repeats,
+        },
+    )?;
+    let local = LocalAgents {
+        count: args.agents,
+        sandbox: args.sandbox.policy(),
+        check: (!args.no_test_connection).then_some((&job.target, job.gen_params.stream)),
+    };
+    let (mut cluster, agents) = local_cluster(run_id, local, cancel).await?;
+    let r = run_job(Some(&mut cluster), &agents, job, root, false, cancel).await;
+    cluster.shutdown().await;
+    r
 }
 
 /// Runs `job` with `agents` of `cluster`, storing under `root` (`<run>/eval` or
