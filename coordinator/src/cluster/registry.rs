@@ -141,6 +141,11 @@ impl Registry {
             .is_some_and(|e| e.info.session == session)
     }
 
+    /// The live session of agent `agent_id`, whichever it is (a reconnect is a new session).
+    pub fn current(&self, agent_id: &str) -> Option<AgentInfo> {
+        self.lock().get(agent_id).map(|e| e.info.clone())
+    }
+
     /// Why `id` cannot join now (another session of it lives), if it cannot.
     pub(crate) fn id_taken(&self, id: &str) -> Option<String> {
         self.lock().get(id).map(|live| {

@@ -122,12 +122,22 @@ pub async fn run_sweep(
             eprintln!("warning: {} / {}: {w}", job.name, stage.name);
         }
         let dir = stage_dir(run_dir, &job.name, &stage.name);
-        // agents lost in an earlier stage take no part in this one
+        // agents lost in an earlier stage take no part in this one, unless they came back (a
+        // restarted agent reconnects with the same id and labels, in a new session)
         let live: Vec<Group> = groups
             .iter()
             .map(|g| Group {
                 label: g.label.clone(),
-                agents: g.agents.iter().filter(|a| cluster.registry.is_live(&a.id, a.session)).cloned().collect(),
+                agents: g
+                    .agents
+                    .iter()
+                    .filter_map(|a| {
+                        cluster
+                            .registry
+                            .current(&a.id)
+                            .filter(|now| now.labels == a.labels)
+                    })
+                    .collect(),
             })
             .filter(|g| {
                 let keep = !g.agents.is_empty();
@@ -171,7 +181,28 @@ pub async fn run_sweep(
                 println!("{}", terminal::sweep_table(&r.per_label));
             }
         }
+        // k6's abortOnFail: a failed `:abort` threshold ends the sweep here
+        let abort = job
+            .thresholds
+            .iter()
+            .filter(|t| t.abort_on_fail)
+            .find(|t| {
+                r.thresholds
+                    .iter()
+                    .any(|c| !c.pass && c.threshold == t.text)
+            })
+            .map(|t| t.text.clone());
         results.push(r);
+        if let Some(t) = abort {
+            let left = job.stages.len() - results.len();
+            if left > 0 {
+                eprintln!(
+                    "{}: threshold {t} failed (abort): {left} later stage(s) not run",
+                    job.name
+                );
+            }
+            break;
+        }
     }
     if display.tables && !results.is_empty() {
         let rows: Vec<_> = results

@@ -2,6 +2,9 @@
 //! every stage's summary after it runs; a failed one fails the command with its own exit status
 //! (99, as k6).
 //!
+//! A threshold written with `:abort` at the end (`p99_ttft<=500ms:abort`, k6's abortOnFail) also
+//! stops the sweep when a stage fails it: later stages are not run.
+//!
 //! Metrics: `avg_`, `p50_`, `p90_`, `p95_`, `p99_`, `p999_`, `min_`, `max_` of `ttft`, `ttfo`,
 //! `itl`, `tpot`, `latency` (milliseconds; a value may say `ms` or `s`), and `rps`,
 //! `output_tps`, `goodput` (per second) and `error_rate` (0..1). A metric without data fails.
@@ -31,6 +34,8 @@ pub struct Threshold {
     op: Op,
     /// The bound, in the metric's unit (ms for times).
     bound: f64,
+    /// A stage that fails it ends the sweep (`:abort`).
+    pub abort_on_fail: bool,
 }
 
 /// A threshold that cannot be read.
@@ -48,11 +53,15 @@ const STATS: [&str; 8] = ["avg", "min", "max", "p50", "p90", "p95", "p99", "p999
 const RATES: [&str; 4] = ["rps", "output_tps", "goodput", "error_rate"];
 
 impl Threshold {
-    /// Parses `METRIC OP VALUE[ms|s]`.
-    pub fn parse(text: &str) -> Result<Self, ThresholdError> {
+    /// Parses `METRIC OP VALUE[ms|s][:abort]`.
+    pub fn parse(written: &str) -> Result<Self, ThresholdError> {
         let bad = |why: &str| ThresholdError {
-            text: text.to_string(),
+            text: written.to_string(),
             why: why.to_string(),
+        };
+        let (text, abort_on_fail) = match written.trim().strip_suffix(":abort") {
+            Some(t) => (t, true),
+            None => (written, false),
         };
         let s: String = text.chars().filter(|c| !c.is_whitespace()).collect();
         let (at, op, len) = ["<=", ">=", "<", ">"]
@@ -101,6 +110,7 @@ impl Threshold {
             metric,
             op,
             bound: bound * scale,
+            abort_on_fail,
         })
     }
 
@@ -195,5 +205,18 @@ mod tests {
         assert!(Threshold::parse("rps>10s").is_err());
         assert!(Threshold::parse("p99_ttft").is_err());
         assert!(Threshold::parse("p99_ttft<=fast").is_err());
+    }
+
+    #[test]
+    fn abort_is_a_suffix() {
+        let t = Threshold::parse("p99_ttft <= 500ms:abort").expect("parses");
+        assert!(t.abort_on_fail);
+        assert_eq!(t.text, "p99_ttft <= 500ms");
+        assert!(
+            !Threshold::parse("p99_ttft<=500ms")
+                .expect("parses")
+                .abort_on_fail
+        );
+        assert!(Threshold::parse("p99_ttft<=500ms:stop").is_err());
     }
 }

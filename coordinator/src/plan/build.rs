@@ -85,7 +85,8 @@ fn api_key(t: &TargetDef, plan_dir: &Path) -> anyhow::Result<Option<Secret>> {
     if let Some(var) = &t.api_key_env {
         let v = std::env::var(var)
             .with_context(|| format!("target {}: api_key_env {var} is not set", t.name))?;
-        return Ok(Some(Secret(v)));
+        // set but empty: no key (no bare `Authorization: Bearer ` header)
+        return Ok((!v.trim().is_empty()).then(|| Secret(v.trim().to_string())));
     }
     if let Some(file) = &t.api_key_file {
         let path = plan_dir.join(file);

@@ -271,3 +271,105 @@ async fn cancelling_a_run_stops_agents_and_keeps_what_was_measured() {
         .expect("count");
     assert_eq!(rows as u64, total, "every counted request has its record");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_that_comes_back_takes_part_in_later_stages() {
+    use swarm_agent::session::{AgentConfig, run_agent};
+    use swarm_coordinator::perf::stage::ProgressMode;
+    use swarm_coordinator::perf::sweep::{Display, run_sweep};
+    let sim = start_sim(sim_config(5.0)).await;
+    let cancel = CancellationToken::new();
+    let mut cfg = ClusterConfig::local("rejoin", 0);
+    cfg.listen = Some("127.0.0.1:0".parse().expect("addr"));
+    cfg.token = Some("rejoin-token".into());
+    cfg.heartbeat_ms = 100;
+    cfg.progress_ms = 100;
+    cfg.heartbeat_timeout = Duration::from_secs(10);
+    let mut cluster = Cluster::start(cfg, &cancel).await.expect("cluster");
+    let url = format!("http://{}", cluster.public_addr.expect("listener"));
+    let agent = |life: &CancellationToken, id: &str| {
+        let mut a = AgentConfig::new(url.clone(), id);
+        a.token = cluster.config.token.clone();
+        a.reconnect = swarm_agent::session::Backoff {
+            initial: Duration::from_millis(50),
+            max: Duration::from_millis(200),
+        };
+        tokio::spawn(run_agent(a, life.clone()))
+    };
+    let steady = CancellationToken::new();
+    let first_life = CancellationToken::new();
+    let _a = agent(&steady, "steady");
+    let _b = agent(&first_life, "phoenix");
+    let agents = cluster
+        .wait_for(2, &Default::default(), Duration::from_secs(10))
+        .await
+        .expect("both join");
+    let groups = vec![Group {
+        label: None,
+        agents,
+    }];
+    let mut job = job(
+        &sim,
+        StageSpec::new(LoadModel::Closed { concurrency: 4 }, Some(400), None),
+    );
+    job.stages.push(StageSpec::new(
+        LoadModel::Closed { concurrency: 4 },
+        Some(40),
+        None,
+    ));
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let run_dir = tmp.path().to_path_buf();
+    // "phoenix" dies during the first stage and is started again at once (a restarted pod)
+    let watcher = {
+        let run_dir = run_dir.clone();
+        let url = url.clone();
+        let token = cluster.config.token.clone();
+        tokio::spawn(async move {
+            let live = run_dir.join("perf/w");
+            for _ in 0..400 {
+                if std::fs::read_dir(&live).is_ok_and(|d| d.count() > 1) {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(25)).await;
+            }
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            first_life.cancel();
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let mut a = AgentConfig::new(url, "phoenix");
+            a.token = token;
+            let second_life = CancellationToken::new();
+            let h = tokio::spawn(run_agent(a, second_life.clone()));
+            (h, second_life)
+        })
+    };
+    let display = Display {
+        progress: ProgressMode::Quiet,
+        tables: false,
+    };
+    let results = run_sweep(&mut cluster, &groups, &job, &run_dir, display, &cancel)
+        .await
+        .expect("the sweep runs");
+    let (_h, second_life) = watcher.await.expect("watcher");
+    assert_eq!(results.len(), 2);
+    assert_eq!(
+        results[0].summary.total_requests, 400,
+        "{}",
+        results[0].stopped
+    );
+    assert_eq!(results[1].summary.total_requests, 40);
+    let second = read_json(&run_dir.join(format!("perf/w/{}/breakdown.json", job.stages[1].name)));
+    let agents: Vec<&str> = second["agents"]
+        .as_object()
+        .expect("agents")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert!(
+        agents.contains(&"phoenix") && agents.contains(&"steady"),
+        "the agent that came back ran part of the next stage: {agents:?}"
+    );
+    second_life.cancel();
+    steady.cancel();
+    cluster.shutdown().await;
+    sim.shutdown().await;
+}

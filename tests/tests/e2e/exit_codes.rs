@@ -444,5 +444,42 @@ async fn a_failed_threshold_is_99_and_a_held_one_0() {
     );
     assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
     assert!(stderr(&bad).contains("unknown metric"), "{}", stderr(&bad));
+
+    // `:abort` (k6's abortOnFail): the first stage fails it, the second is not run
+    let abort_dir = tmp.path().join("abort");
+    std::fs::create_dir_all(&abort_dir).expect("dir");
+    let aborted = perf(
+        &abort_dir,
+        &[
+            "--url",
+            &url,
+            "--parallel",
+            "1",
+            "2",
+            "--number",
+            "3",
+            "6",
+            "--threshold",
+            "p99_ttft<=5ms:abort",
+        ],
+    );
+    assert_eq!(aborted.status.code(), Some(99), "{}", stderr(&aborted));
+    assert!(
+        stderr(&aborted).contains("1 later stage(s) not run"),
+        "{}",
+        stderr(&aborted)
+    );
+    let run = std::fs::read_dir(abort_dir.join("out"))
+        .expect("outputs")
+        .next()
+        .expect("a run")
+        .expect("entry")
+        .path();
+    let record = swarm_coordinator::run_store::record::read(&run)
+        .expect("readable")
+        .expect("run.json");
+    let stages = &record.workloads["perf"];
+    assert_eq!(stages.len(), 1, "{stages:?}");
+    assert!(!stages[0].thresholds[0].pass);
     sim.shutdown().await;
 }
