@@ -61,6 +61,20 @@ else
   skip "browser tests (e2e::app_browser)" "no chromium and apt-get is not usable here (not root)" ci
 fi
 cargo test --workspace
+# live metrics as a real Prometheus scrapes them (scripts/prometheus-test.sh, Debian's prometheus):
+# installed when missing as for chromium; without it the test is skipped, except under CI=true
+if ! command -v prometheus >/dev/null 2>&1; then
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    no_prometheus="no prometheus and apt-get is not usable here (not root)"
+  elif ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus; } >/dev/null; then
+    no_prometheus="apt-get install prometheus failed"
+  fi
+fi
+if [ -z "${no_prometheus:-}" ]; then
+  scripts/prometheus-test.sh
+else
+  skip "Prometheus test (scripts/prometheus-test.sh)" "$no_prometheus" ci
+fi
 
 # what follows needs no debug build; on a small disk, free it before the static build
 avail_kb=$(df -Pk . | awk 'NR==2 {print $4}')

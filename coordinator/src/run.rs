@@ -370,6 +370,8 @@ async fn run_jobs(
             }
         }
     }
+    // a scraper reads the last stage's final numbers before the endpoint closes
+    cluster.live.wait_for_last_scrape(cancel).await;
     cluster.shutdown().await;
     if let Some(e) = failure {
         outcome = outcome.worst(exit_of(&e));

@@ -342,14 +342,7 @@ impl Ctx<'_> {
                 }
             }
             Msg::Progress(p) => {
-                if self.book.apply(&p.shard_id, p.seq, &delta)? {
-                    swarm_agent::telemetry::metrics::requests(
-                        &self.job.name,
-                        &self.stage.name,
-                        delta.counters.total,
-                        delta.counters.failed,
-                    );
-                }
+                self.merge(&p.shard_id, p.seq, &delta)?;
             }
             Msg::Records(b) => {
                 let fresh = self.book.shards.get_mut(&b.shard_id).is_some_and(|s| {
@@ -372,16 +365,7 @@ impl Ctx<'_> {
                 }
             }
             Msg::Done(d) => {
-                if self.book.apply(&d.shard_id, d.seq, &delta)? {
-                    let c = &delta.counters;
-                    self.cluster.live.add(
-                        &self.job.name,
-                        &self.stage.name,
-                        c.total,
-                        c.failed,
-                        c.completion_tokens,
-                    );
-                }
+                self.merge(&d.shard_id, d.seq, &delta)?;
                 // a lost shard's budget was re-assigned when it was lost: its late end must not
                 // re-assign it again (a `cancelled` stop would), only say what was discarded
                 if let Some(s) = self.book.shards.get(&d.shard_id)
@@ -431,6 +415,18 @@ impl Ctx<'_> {
                 ));
             }
             Msg::Hello(_) | Msg::Heartbeat(_) | Msg::Scored(_) | Msg::ProbeResult(_) => {}
+        }
+        Ok(())
+    }
+
+    /// Applies a shard's delta to the book once per sequence number and, when it counted, to
+    /// the live metrics (Prometheus, OTLP): every delta the stage files count, none other.
+    fn merge(&mut self, shard_id: &str, seq: u64, delta: &AggregateDelta) -> anyhow::Result<()> {
+        if self.book.apply(shard_id, seq, delta)? {
+            let (w, s) = (&self.job.name, &self.stage.name);
+            self.cluster.live.apply(w, s, delta);
+            let c = &delta.counters;
+            swarm_agent::telemetry::metrics::requests(w, s, c.total, c.failed);
         }
         Ok(())
     }
@@ -616,6 +612,7 @@ pub async fn run_stage(
     cluster
         .prompt_sets
         .insert(std::sync::Arc::clone(&job.prompts));
+    cluster.live.stage_started(&job.name, &stage.name);
     let start_unix_us = now_unix_us() + 500_000;
     let mut ctx = Ctx {
         job,
@@ -742,6 +739,12 @@ pub async fn run_stage(
         }
     }
     progress.finish();
+    let p99 = ctx
+        .book
+        .whole
+        .hist(swarm_common::metrics::aggregate::Metric::Ttft)
+        .percentile(99.0);
+    ctx.cluster.live.set_ttft_p99(&job.name, &stage.name, p99);
     live_file.finish().await;
     for (agent, n) in std::mem::take(&mut ctx.foreign) {
         ctx.note(format!(

@@ -18,6 +18,7 @@ mod fuzz_regressions;
 mod hostile_endpoint;
 mod http2;
 mod large_dataset;
+mod live_metrics;
 mod multiprocess_mtls;
 mod perf_cli;
 mod plan_run;
