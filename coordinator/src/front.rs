@@ -25,7 +25,9 @@ pub async fn run_into(
     body: impl AsyncFnOnce(&mut Recorder) -> anyhow::Result<(Exit, Vec<String>)>,
 ) -> anyhow::Result<PathBuf> {
     let mut recorder = Recorder::start(run_dir, kind, name)?;
-    let ran = body(&mut recorder).await;
+    // the root of the run's trace (OTLP export): its stage spans are children
+    let span = tracing::info_span!("run", run_id = %recorder.record.run_id, kind = ?kind, name);
+    let ran = tracing::Instrument::instrument(body(&mut recorder), span).await;
     let (mut outcome, mut failures) = match &ran {
         Ok(r) => r.clone(),
         Err(_) => (Exit::Ok, Vec::new()),

@@ -28,5 +28,6 @@ mod report_html;
 mod run_record;
 mod security;
 mod stage_schemas;
+mod telemetry;
 mod think_eval;
 mod think_llm_split;
