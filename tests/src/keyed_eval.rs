@@ -21,6 +21,9 @@ pub fn load(name: &str, path: PathBuf, limit: usize) -> (DatasetArgs, Vec<Sample
     let args = DatasetArgs {
         local_path: Some(path),
         limit: Some(limit),
+        // EvalScope's defaults, but MMLU-Pro's 5-shot examples (its validation split) are not
+        // in the fixtures: it runs zero-shot.
+        few_shot_num: (name == "mmlu_pro").then_some(0),
         ..Default::default()
     };
     let samples = registry::benchmark(name)

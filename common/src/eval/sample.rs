@@ -49,8 +49,10 @@ pub struct DatasetArgs {
     pub local_path: Option<PathBuf>,
     /// Subsets to run (all when empty).
     pub subset_list: Vec<String>,
-    /// Few-shot examples (the benchmark's `BenchmarkMeta::few_shot_num` when None). Few-shot
-    /// data comes from `extra_params.few_shot_path` or the train split beside `local_path`.
+    /// Few-shot examples (the benchmark's `BenchmarkMeta::few_shot_num`, EvalScope's default,
+    /// when None; `Some(0)` runs zero-shot). Few-shot data comes from
+    /// `extra_params.few_shot_path` or the `BenchmarkMeta::train_split` file beside
+    /// `local_path`.
     pub few_shot_num: Option<u32>,
     /// Filters applied to the completion before extraction, in order, e.g.
     /// `{"remove_until": "</think>"}` or `{"regex": {"regex_pattern": "...", "group_select": 0}}`
@@ -81,9 +83,14 @@ pub struct BenchmarkMeta {
     pub metrics: Vec<&'static str>,
     /// All subsets.
     pub subsets: Vec<String>,
-    /// Few-shot count when `few_shot_num` is not given: 0 here for every benchmark (EvalScope
-    /// defaults to 4 for gsm8k and 5 for mmlu_pro and ceval, which needs their train splits).
+    /// Few-shot count when `few_shot_num` is not given: EvalScope's default (4 for gsm8k, 5 for
+    /// mmlu_pro and ceval, 0 for the others).
     pub few_shot_num: u32,
+    /// The split evaluated (EvalScope's `eval_split`: `test`, `val`, `train`).
+    pub eval_split: &'static str,
+    /// The split few-shot examples come from (EvalScope's `train_split`; empty when the
+    /// benchmark has no few-shot prompt). Its file lies beside `local_path`.
+    pub train_split: &'static str,
 }
 
 /// Errors loading or scoring a benchmark; they name the file, line and field.

@@ -133,6 +133,13 @@ fn kinds_parse_from_their_evalscope_names() {
         ("share_gpt", DatasetKind::ShareGpt),
         ("custom", DatasetKind::Custom),
         ("random", DatasetKind::Random),
+        ("random_embedding", DatasetKind::RandomEmbedding),
+        ("random_embedding_batch", DatasetKind::RandomEmbeddingBatch),
+        ("embedding", DatasetKind::Embedding),
+        ("embed", DatasetKind::Embedding),
+        ("embedding_batch", DatasetKind::EmbeddingBatch),
+        ("random_rerank", DatasetKind::RandomRerank),
+        ("rerank", DatasetKind::Rerank),
     ] {
         assert_eq!(name.parse::<DatasetKind>().unwrap(), kind);
         let from_yaml: DatasetKind = serde_norway::from_str(name).unwrap();
@@ -142,7 +149,7 @@ fn kinds_parse_from_their_evalscope_names() {
     let err = "open_qa".parse::<DatasetKind>().unwrap_err();
     assert_eq!(
         err.to_string(),
-        "unknown dataset `open_qa`, expected one of: openqa, longalpaca, line_by_line, sharegpt, custom, random"
+        "unknown dataset `open_qa`, expected one of: openqa, longalpaca, line_by_line, sharegpt, custom, random, random_embedding, random_embedding_batch, embedding, embedding_batch, random_rerank, rerank"
     );
 }
 

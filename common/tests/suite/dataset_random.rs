@@ -195,3 +195,54 @@ fn a_tokenizer_without_usable_tokens_is_an_error_not_a_hang() {
         "tokenizer `broken` has no token whose text encodes back to it"
     );
 }
+
+#[test]
+fn retrieval_kinds_make_batches_and_rerank_pairs_of_exact_lengths() {
+    let tok = smollm2();
+    let mut spec = random(3, 5, 5, 0, 7);
+    spec.kind = DatasetKind::RandomEmbeddingBatch;
+    spec.batch_size = 4;
+    let out = load(&spec, Some(tok.as_ref())).unwrap();
+    assert_eq!(out.prompts.len(), 3);
+    for p in &out.prompts {
+        let PromptBody::Body { body } = &p.body else {
+            panic!("batch body")
+        };
+        let input = body["input"].as_array().unwrap();
+        assert_eq!(input.len(), 4);
+        for t in input {
+            assert_eq!(tok.count(t.as_str().unwrap()), 5);
+        }
+        assert_eq!(p.tokens, Some(20));
+    }
+
+    let mut spec = random(2, 3, 3, 0, 7);
+    spec.kind = DatasetKind::RandomRerank;
+    spec.num_documents = 3;
+    spec.document_length_ratio = 2.0;
+    let out = load(&spec, Some(tok.as_ref())).unwrap();
+    assert_eq!(out.prompts.len(), 2);
+    for p in &out.prompts {
+        let PromptBody::Body { body } = &p.body else {
+            panic!("rerank body")
+        };
+        assert_eq!(tok.count(body["query"].as_str().unwrap()), 3);
+        let docs = body["documents"].as_array().unwrap();
+        assert_eq!(docs.len(), 3);
+        for d in docs {
+            assert_eq!(tok.count(d.as_str().unwrap()), 6);
+        }
+        assert_eq!(p.tokens, Some(3 + 3 * 6));
+    }
+
+    let mut spec = random(2, 4, 4, 0, 7);
+    spec.kind = DatasetKind::RandomEmbedding;
+    let out = load(&spec, Some(tok.as_ref())).unwrap();
+    assert_eq!(out.prompts[1].tokens, Some(4));
+    assert!(matches!(
+        load(&spec, None),
+        Err(DatasetError::TokenizerRequired {
+            kind: DatasetKind::RandomEmbedding
+        })
+    ));
+}

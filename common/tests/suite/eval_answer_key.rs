@@ -22,6 +22,8 @@ fn load(name: &str, path: &str) -> (Box<dyn Benchmark>, Vec<Sample>) {
     let b = benchmark(name).unwrap();
     let args = DatasetArgs {
         local_path: Some(fixtures().join(path)),
+        // MMLU-Pro's validation split (its default 5-shot examples) is not in the fixtures.
+        few_shot_num: (name == "mmlu_pro").then_some(0),
         ..DatasetArgs::default()
     };
     let samples = b.load(&args).unwrap();

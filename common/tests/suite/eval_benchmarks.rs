@@ -206,7 +206,10 @@ fn math_500_splits_by_level_with_a_limit_per_level() {
 
 #[test]
 fn gsm8k_gold_is_the_number_after_the_hashes() {
-    let samples = load("gsm8k", &args(fixtures().join("gsm8k")));
+    // Zero-shot, to see the question alone (the default, 4-shot, is pinned in eval_defaults).
+    let mut zero = args(fixtures().join("gsm8k"));
+    zero.few_shot_num = Some(0);
+    let samples = load("gsm8k", &zero);
     assert_eq!(samples.len(), 20);
     let first = &samples[0];
     assert_eq!(
@@ -243,9 +246,10 @@ fn gsm8k_gold_is_the_number_after_the_hashes() {
 }
 
 #[test]
-fn gsm8k_few_shot_prompt_is_evalscopes_four_shot_prompt() {
-    // EvalScope's 4-shot prompt for test record 1, from its own review file; its worked examples
-    // are rebuilt into a train split so the whole prompt can be compared.
+fn gsm8k_train_fixture_holds_the_examples_of_evalscopes_four_shot_prompt() {
+    // EvalScope's 4-shot prompt for test record 1, from its own review file: its worked examples
+    // are the first four records of fixtures/eval/gsm8k/train.jsonl, question, reasoning and
+    // answer alike.
     let review = std::fs::read_to_string(
         fixtures().join("evalscope_viz/qwen-plus/reviews/gsm8k_main.jsonl"),
     )
@@ -256,34 +260,29 @@ fn gsm8k_few_shot_prompt_is_evalscopes_four_shot_prompt() {
     let body = theirs
         .strip_prefix("Here are some examples of how to solve similar problems:\n\n")
         .unwrap();
-    let mut train = String::new();
+    let mut examples = Vec::new();
     for example in body.split("}\n\n").take(4) {
         let (question, rest) = example.split_once("\n\nReasoning:\n").unwrap();
         let (reasoning, target) = rest.split_once("\n\nANSWER: \\boxed{").unwrap();
-        let record = serde_json::json!({"question": question, "answer": format!("{reasoning}\n#### {target}")});
-        train.push_str(&format!("{record}\n"));
+        examples.push((question.to_owned(), reasoning.to_owned(), target.to_owned()));
     }
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(
-        fixtures().join("gsm8k/test.jsonl"),
-        dir.path().join("test.jsonl"),
-    )
-    .unwrap();
-    std::fs::write(dir.path().join("train.jsonl"), train).unwrap();
-    let mut a = args(dir.path());
+    let train = std::fs::read_to_string(fixtures().join("gsm8k/train.jsonl")).unwrap();
+    let ours: Vec<(String, String, String)> = train
+        .lines()
+        .map(|l| {
+            let r: Value = serde_json::from_str(l).unwrap();
+            let (target, reasoning) = gsm8k::split_answer(r["answer"].as_str().unwrap());
+            (
+                r["question"].as_str().unwrap().to_owned(),
+                reasoning,
+                target,
+            )
+        })
+        .collect();
+    assert_eq!(ours, examples);
+    let mut a = args(fixtures().join("gsm8k"));
     a.few_shot_num = Some(4);
-    let samples = load("gsm8k", &a);
-    assert_eq!(prompt(&samples[1]), theirs);
-
-    // Asked for few-shot without train data: an error, not a silent zero-shot run.
-    let mut no_train = args(fixtures().join("gsm8k/test.jsonl"));
-    no_train.few_shot_num = Some(4);
-    let err = benchmark("gsm8k").unwrap().load(&no_train).unwrap_err();
-    assert!(
-        err.to_string()
-            .contains("few_shot_num = 4 needs few-shot data: train.jsonl"),
-        "{err}"
-    );
+    assert_eq!(prompt(&load("gsm8k", &a)[1]), theirs);
 }
 
 #[test]
@@ -307,7 +306,10 @@ fn aime_gold_keeps_the_published_answer() {
 
 #[test]
 fn mmlu_pro_splits_by_category_with_up_to_ten_options() {
-    let samples = load("mmlu_pro", &args(fixtures().join("mmlu_pro")));
+    // Zero-shot: MMLU-Pro's validation split (its default 5-shot examples) is not here.
+    let mut zero = args(fixtures().join("mmlu_pro"));
+    zero.few_shot_num = Some(0);
+    let samples = load("mmlu_pro", &zero);
     assert_eq!(samples.len(), 42);
     let expected: Vec<(String, usize)> = mmlu_pro::SUBSETS
         .iter()
@@ -337,32 +339,46 @@ fn mmlu_pro_splits_by_category_with_up_to_ten_options() {
 
 #[test]
 fn mmlu_pro_few_shot_examples_come_from_the_same_category() {
+    // Made-up validation records (MMLU-Pro's own are not here): five for math, one for law.
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(
         fixtures().join("mmlu_pro/test.jsonl"),
         dir.path().join("test.jsonl"),
     )
     .unwrap();
-    let validation = [
+    let mut validation = vec![
         serde_json::json!({"question_id": 1, "question": "Pick x.", "options": ["x", "y"], "answer": "A", "answer_index": 0,
             "cot_content": "A: Let's think step by step. It is x. The answer is (A).", "category": "law", "src": "fake"}),
-        serde_json::json!({"question_id": 2, "question": "Pick 2.", "options": ["1", "2", "3"], "answer": "B", "answer_index": 1,
-            "cot_content": "A: Two. The answer is (B).", "category": "math", "src": "fake"}),
     ];
+    for n in 1..=5 {
+        validation.push(serde_json::json!({"question_id": 1 + n, "question": format!("Pick {n}."), "options": ["1", "2", "3"],
+            "answer": "B", "answer_index": 1, "cot_content": "A: Two. The answer is (B).", "category": "Math", "src": "fake"}));
+    }
     let lines: String = validation.iter().map(|v| format!("{v}\n")).collect();
     std::fs::write(dir.path().join("validation.jsonl"), lines).unwrap();
     let mut a = args(dir.path());
-    a.few_shot_num = Some(5);
     a.subset_list = vec!["math".to_owned()];
     a.limit = Some(1);
     let samples = load("mmlu_pro", &a);
     let p = prompt(&samples[0]);
     assert!(p.starts_with(
         "The following are multiple choice questions (with answers) about math. Think step by step and then finish your answer with 'ANSWER: [LETTER]' (without quotes) where [LETTER] is the correct letter choice.\n\n\
-         Question:\nPick 2.\nOptions:\nA 1\nB 2\nC 3\nA: Two. ANSWER: B.\n\n\
-         Answer the following multiple choice question."
+         Question:\nPick 1.\nOptions:\nA 1\nB 2\nC 3\nA: Two. ANSWER: B.\n\n\
+         Question:\nPick 2.\n"
     ), "{p}");
+    assert!(p.contains("Question:\nPick 5.\nOptions:\nA 1\nB 2\nC 3\nA: Two. ANSWER: B.\n\nAnswer the following multiple choice question."), "{p}");
     assert!(!p.contains("Pick x."));
+    // law has one example where five are asked for: EvalScope stops, and so do we.
+    a.subset_list = vec!["law".to_owned()];
+    let err = benchmark("mmlu_pro").unwrap().load(&a).unwrap_err();
+    assert!(
+        err.to_string().contains(
+            "few_shot_num = 5 (EvalScope's default) but the validation split has 1 example(s) for subset \"law\""
+        ),
+        "{err}"
+    );
+    a.few_shot_num = Some(1);
+    assert!(prompt(&load("mmlu_pro", &a)[0]).contains("Pick x."));
 }
 
 #[test]
@@ -581,11 +597,16 @@ fn ceval_loads_from_the_shared_data_jsonl_and_csv_alike() {
         );
         return;
     }
-    let from_jsonl = load("ceval", &args(ceval()));
+    // Zero-shot first, to see the question alone; the default is 5-shot (below).
+    let mut zero = args(ceval());
+    zero.few_shot_num = Some(0);
+    let from_jsonl = load("ceval", &zero);
     assert_eq!(from_jsonl.len(), 1346);
     assert_eq!(counts(&from_jsonl).len(), 52);
     assert_eq!(from_jsonl[0].subset, "computer_network");
-    let from_csv = load("ceval", &args(ceval().join("val")));
+    let mut zero_csv = args(ceval().join("val"));
+    zero_csv.few_shot_num = Some(0);
+    let from_csv = load("ceval", &zero_csv);
     assert_eq!(from_csv.len(), 1346);
     for (a, b) in from_jsonl.iter().zip(&from_csv) {
         assert_eq!((&a.id, &a.gold, &a.messages), (&b.id, &b.gold, &b.messages));
@@ -596,9 +617,9 @@ fn ceval_loads_from_the_shared_data_jsonl_and_csv_alike() {
         prompt(first),
         "以下是中国关于计算机网络的单项选择题，请选出其中的正确答案。你的回答的最后一行应该是这样的格式：\"答案：[LETTER]\"（不带引号），其中 [LETTER] 是 A、B、C、D 中的一个。\n\n问题：使用位填充方法，以01111110为位首flag，数据为011011111111111111110010，求问传送时要添加几个0____\n选项：\nA. 1\nB. 2\nC. 3\nD. 4\n"
     );
-    // 5-shot from the dev split: EvalScope's sample prompt opens and closes like this.
+    // By default 5-shot from the dev split: EvalScope's sample prompt opens and closes like
+    // this (eval_defaults compares it whole).
     let mut five = args(ceval());
-    five.few_shot_num = Some(5);
     five.limit = Some(1);
     five.subset_list = vec!["computer_network".to_owned()];
     let shot = load("ceval", &five);

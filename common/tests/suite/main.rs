@@ -13,6 +13,7 @@ mod eval_code;
 mod eval_collection;
 mod eval_collection_code;
 mod eval_collection_filters;
+mod eval_defaults;
 mod eval_filters;
 mod eval_ifeval;
 mod eval_internals;

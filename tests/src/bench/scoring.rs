@@ -35,6 +35,8 @@ pub fn scoring(rounds: usize) -> anyhow::Result<()> {
         let bench = registry::benchmark(name)?;
         let args = DatasetArgs {
             local_path: Some(fixture(path)),
+            // the prompt does not matter to scoring (and MMLU-Pro's few-shot split is not here)
+            few_shot_num: Some(0),
             ..Default::default()
         };
         let samples = bench.load(&args)?;

@@ -23,6 +23,8 @@ fn fixture(rel: &str) -> PathBuf {
     eval_fixture(rel).canonicalize().expect("fixture exists")
 }
 
+/// The collection: EvalScope's defaults, but MMLU-Pro zero-shot (its 5-shot examples, the
+/// validation split, are not in the fixtures); C-Eval 5-shot from ../shared when it is there.
 fn schema_text() -> String {
     let ceval = &swarm_tests::shared_data().join("ceval/ceval_val.jsonl");
     let chinese = if ceval.exists() {
@@ -39,7 +41,7 @@ fn schema_text() -> String {
         String::new()
     };
     format!(
-        "name: mix\ndatasets:\n  - name: English\n    weight: 1\n    datasets:\n      - {{name: mmlu_pro, task_type: exam, tags: [en], args: {{local_path: {}}}}}\n      - {{name: mmlu_redux, task_type: exam, tags: [en], args: {{local_path: {}}}}}\n  - name: Chinese\n    weight: 1\n    datasets:\n      - {{name: iquiz, task_type: exam, tags: [zh], args: {{local_path: {}}}}}\n{chinese}  - name: Math\n    weight: 2\n    datasets:\n      - {{name: gsm8k, task_type: math, tags: [en], args: {{local_path: {}}}}}\n      - {{name: math_500, task_type: math, tags: [en, hard], args: {{local_path: {}}}}}\n      - {{name: aime24, task_type: math, tags: [en, hard], args: {{local_path: {}}}}}\n      - {{name: aime25, task_type: math, tags: [en, hard], args: {{local_path: {}}}}}\n",
+        "name: mix\ndatasets:\n  - name: English\n    weight: 1\n    datasets:\n      - {{name: mmlu_pro, task_type: exam, tags: [en], args: {{local_path: {}, few_shot_num: 0}}}}\n      - {{name: mmlu_redux, task_type: exam, tags: [en], args: {{local_path: {}}}}}\n  - name: Chinese\n    weight: 1\n    datasets:\n      - {{name: iquiz, task_type: exam, tags: [zh], args: {{local_path: {}}}}}\n{chinese}  - name: Math\n    weight: 2\n    datasets:\n      - {{name: gsm8k, task_type: math, tags: [en], args: {{local_path: {}}}}}\n      - {{name: math_500, task_type: math, tags: [en, hard], args: {{local_path: {}}}}}\n      - {{name: aime24, task_type: math, tags: [en, hard], args: {{local_path: {}}}}}\n      - {{name: aime25, task_type: math, tags: [en, hard], args: {{local_path: {}}}}}\n",
         fixture("mmlu_pro/test.jsonl").display(),
         fixture("mmlu_redux/test.jsonl").display(),
         fixture("iquiz/iquiz.jsonl").display(),

@@ -45,6 +45,8 @@ impl Benchmark for Aime {
             metrics: vec!["acc"],
             subsets: vec![SUBSET.to_owned()],
             few_shot_num: 0,
+            eval_split: "test",
+            train_split: "",
         }
     }
 

@@ -3,21 +3,35 @@
 //! with a `subject` field).
 //!
 //! Prompt: EvalScope's Chinese template naming the subject in Chinese, options as `A. text`;
-//! with `few_shot_num`, the first N dev records of the subject with their explanations.
+//! 5-shot by default as EvalScope: the first N records of the subject in the dev split
+//! (`ceval_dev.jsonl`, `dev.jsonl` or the official `dev/` folder, beside the val data) with
+//! their explanations; `few_shot_num: 0` gives the zero-shot prompt.
 //! Extraction: the last `答案：X` (X in A-D, full-width colon), else nothing; score: exact letter
 //! match. Report categories: STEM, Social Science, Humanities, Other.
 
 use serde_json::Value;
 
-use super::source::{Record, eval_files, few_shot_files, read_records, subject_of};
+use super::source::{
+    FewShotSplit, Record, eval_files, few_shot_files, read_records, subject_of, without_split,
+};
 use super::template::render;
 use super::{
-    SampleParts, acc_score, by_subset, exact_match, few_shot_num, messages, metadata,
-    no_few_shot_data, select_subsets,
+    SampleParts, acc_score, by_subset, enough_examples, exact_match, few_shot_num, messages,
+    metadata, select_subsets,
 };
 use crate::eval::sample::{Benchmark, BenchmarkMeta, DatasetArgs, EvalError, Sample, Score};
 
 const NAME: &str = "ceval";
+
+/// EvalScope's default few-shot count.
+pub const FEW_SHOT_NUM: u32 = 5;
+
+/// The split the few-shot examples come from, as a local copy of the dataset names it.
+pub const TRAIN_SPLIT: FewShotSplit<'static> = FewShotSplit {
+    split: "dev",
+    names: &["ceval_dev.jsonl", "dev.jsonl", "dev/"],
+    extensions: &[".jsonl", ".csv"],
+};
 
 /// The 52 subjects in EvalScope's order: name, Chinese name, category.
 pub const SUBJECTS: [(&str, &str, &str); 52] = [
@@ -186,7 +200,9 @@ impl Benchmark for CEval {
             task_type: "knowledge",
             metrics: vec!["acc"],
             subsets: SUBJECTS.iter().map(|(s, _, _)| (*s).to_owned()).collect(),
-            few_shot_num: 0,
+            few_shot_num: FEW_SHOT_NUM,
+            eval_split: "val",
+            train_split: TRAIN_SPLIT.split,
         }
     }
 
@@ -200,37 +216,39 @@ impl Benchmark for CEval {
             &[".jsonl", ".csv"],
             "C-Eval val records (question, A-D, answer)",
         )?;
-        let shots = few_shot_num(args);
+        let files = without_split(args, files, TRAIN_SPLIT);
+        let items: Vec<(String, Question)> = read(&files)?
+            .into_iter()
+            .map(|q| (q.subject.clone(), q))
+            .collect();
+        let shots = few_shot_num(args, FEW_SHOT_NUM);
         let dev = if shots > 0 {
-            let Some(files) = few_shot_files(
-                NAME,
-                args,
-                &["ceval_dev.jsonl", "dev.jsonl", "dev"],
-                &[".jsonl", ".csv"],
-            )?
-            else {
-                return Err(no_few_shot_data(NAME, shots, "ceval_dev.jsonl or dev/"));
-            };
-            read(&files)?
+            read(&few_shot_files(NAME, args, shots, TRAIN_SPLIT)?)?
         } else {
             Vec::new()
         };
-        let items = read(&files)?.into_iter().map(|q| (q.subject.clone(), q));
         let mut out = Vec::new();
         for (subset, records) in by_subset(&subsets, items, args.limit) {
             let chinese = SUBJECTS
                 .iter()
                 .find(|(s, _, _)| *s == subset)
                 .map_or(subset.as_str(), |(_, zh, _)| zh);
-            let fewshot = (shots > 0).then(|| {
+            let fewshot = if shots > 0 && !records.is_empty() {
                 let examples: Vec<String> = dev
                     .iter()
                     .filter(|q| q.subject == subset)
                     .take(shots)
                     .map(few_shot_example)
                     .collect();
-                render(FEW_SHOT_TEMPLATE, &[("fewshot", &examples.join("\n\n"))])
-            });
+                let examples =
+                    enough_examples(NAME, args, &subset, TRAIN_SPLIT.split, shots, examples)?;
+                Some(render(
+                    FEW_SHOT_TEMPLATE,
+                    &[("fewshot", &examples.join("\n\n"))],
+                ))
+            } else {
+                None
+            };
             for (index, q) in records.into_iter().enumerate() {
                 let user = render(
                     PROMPT_TEMPLATE,

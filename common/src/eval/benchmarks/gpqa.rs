@@ -132,6 +132,8 @@ impl Benchmark for GpqaDiamond {
             metrics: vec!["acc"],
             subsets: vec![SUBSET.to_owned()],
             few_shot_num: 0,
+            eval_split: "train",
+            train_split: "",
         }
     }
 

@@ -1,16 +1,17 @@
 //! GSM8K (`openai/gsm8k` JSONL: `question`, `answer` ending in `#### <number>`).
 //!
 //! Gold: the text after the last `####`, stripped; the reasoning before it is metadata (and the
-//! few-shot example body). Prompt: EvalScope's zero-shot template, or with `few_shot_num` the
-//! first N records of the train split as worked examples. Extraction: the math
-//! `extract_answer`; score: `math_equal(pred, strip_answer_string(gold))`.
+//! few-shot example body). Prompt: as EvalScope, 4-shot by default: the first N records of the
+//! train split (`train.jsonl` beside the test file) as worked examples before the question;
+//! `few_shot_num: 0` gives the zero-shot template. Extraction: the math `extract_answer`;
+//! score: `math_equal(pred, strip_answer_string(gold))`.
 
 use serde_json::Value;
 
-use super::source::{eval_files, few_shot_files, read_all};
+use super::source::{FewShotSplit, eval_files, few_shot_files, read_all, without_split};
 use super::template::render;
 use super::{
-    SampleParts, by_subset, few_shot_num, math_score, messages, metadata, no_few_shot_data,
+    SampleParts, by_subset, enough_examples, few_shot_num, math_score, messages, metadata,
     select_subsets,
 };
 use crate::eval::mc::py_strip;
@@ -18,6 +19,16 @@ use crate::eval::sample::{Benchmark, BenchmarkMeta, DatasetArgs, EvalError, Samp
 
 const NAME: &str = "gsm8k";
 const SUBSET: &str = "main";
+
+/// EvalScope's default few-shot count.
+pub const FEW_SHOT_NUM: u32 = 4;
+
+/// The split the few-shot examples come from, as a local copy of the dataset names it.
+pub const TRAIN_SPLIT: FewShotSplit<'static> = FewShotSplit {
+    split: "train",
+    names: &["train.jsonl"],
+    extensions: &[".jsonl"],
+};
 
 /// EvalScope's zero-shot prompt.
 pub const PROMPT_TEMPLATE: &str =
@@ -51,7 +62,9 @@ impl Benchmark for Gsm8k {
             task_type: "math",
             metrics: vec!["acc"],
             subsets: vec![SUBSET.to_owned()],
-            few_shot_num: 0,
+            few_shot_num: FEW_SHOT_NUM,
+            eval_split: "test",
+            train_split: TRAIN_SPLIT.split,
         }
     }
 
@@ -64,27 +77,26 @@ impl Benchmark for Gsm8k {
             &[".jsonl"],
             "GSM8K JSONL (question, answer)",
         )?;
-        let shots = few_shot_num(args);
-        let few_shot = if shots > 0 {
-            let Some(files) = few_shot_files(NAME, args, &["train.jsonl"], &[".jsonl"])? else {
-                return Err(no_few_shot_data(NAME, shots, "train.jsonl"));
-            };
-            let mut examples = Vec::with_capacity(shots);
-            for r in read_all(NAME, &files)?.iter().take(shots) {
-                let (target, reasoning) = split_answer(r.str("answer")?);
-                examples.push(few_shot_example(r.str("question")?, &reasoning, &target));
-            }
-            Some(examples.join("\n\n"))
-        } else {
-            None
-        };
-
+        let files = without_split(args, files, TRAIN_SPLIT);
         let mut items = Vec::new();
         for r in read_all(NAME, &files)? {
             let question = r.str("question")?.to_owned();
             let (gold, reasoning) = split_answer(r.str("answer")?);
             items.push((SUBSET.to_owned(), (question, gold, reasoning)));
         }
+        let shots = few_shot_num(args, FEW_SHOT_NUM);
+        let few_shot = if shots > 0 {
+            let files = few_shot_files(NAME, args, shots, TRAIN_SPLIT)?;
+            let mut examples = Vec::new();
+            for r in read_all(NAME, &files)?.iter().take(shots) {
+                let (target, reasoning) = split_answer(r.str("answer")?);
+                examples.push(few_shot_example(r.str("question")?, &reasoning, &target));
+            }
+            let examples = enough_examples(NAME, args, SUBSET, TRAIN_SPLIT.split, shots, examples)?;
+            Some(examples.join("\n\n"))
+        } else {
+            None
+        };
         let mut out = Vec::new();
         for (subset, records) in by_subset(&subsets, items, args.limit) {
             for (index, (question, gold, reasoning)) in records.into_iter().enumerate() {

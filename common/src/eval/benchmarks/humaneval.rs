@@ -62,6 +62,8 @@ impl CodeBenchmark for HumanEval {
             metrics: vec!["acc"],
             subsets: vec![SUBSET.to_owned()],
             few_shot_num: 0,
+            eval_split: "test",
+            train_split: "",
         }
     }
 

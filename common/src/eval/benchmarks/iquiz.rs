@@ -70,6 +70,8 @@ impl Benchmark for IQuiz {
             metrics: vec!["acc"],
             subsets: all_subsets(),
             few_shot_num: 0,
+            eval_split: "test",
+            train_split: "",
         }
     }
 

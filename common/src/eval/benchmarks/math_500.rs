@@ -37,6 +37,8 @@ impl Benchmark for Math500 {
             metrics: vec!["acc"],
             subsets: all_subsets(),
             few_shot_num: 0,
+            eval_split: "test",
+            train_split: "",
         }
     }
 

@@ -2,23 +2,35 @@
 //! (a letter), `answer_index`, `cot_content`, `category`, `src`).
 //!
 //! One file split into the 14 categories (`category`, lowercased), `limit` applying per
-//! category. Prompt: EvalScope's template; with `few_shot_num`, the first N validation records
-//! of the same category as worked examples (their `cot_content` ending in `ANSWER: X`).
+//! category. Prompt: EvalScope's template, 5-shot by default: the first N records of the same
+//! category in the validation split (`validation.jsonl` beside the test file) as worked
+//! examples (their `cot_content` ending in `ANSWER: X`); `few_shot_num: 0` gives the zero-shot
+//! prompt.
 //! Extraction: `parse_answers` (single answer); score: exact letter match.
 
 use serde_json::Value;
 
 use super::mc_samples;
-use super::source::{Record, eval_files, few_shot_files, read_all};
+use super::source::{FewShotSplit, Record, eval_files, few_shot_files, read_all, without_split};
 use super::template::render;
 use super::{
-    SampleParts, acc_score, by_subset, exact_match, few_shot_num, mark_parser, mc_parser, messages,
-    metadata, no_few_shot_data, select_subsets,
+    SampleParts, acc_score, by_subset, enough_examples, exact_match, few_shot_num, mark_parser,
+    mc_parser, messages, metadata, select_subsets,
 };
 use crate::eval::mc::{self, answer_character};
 use crate::eval::sample::{Benchmark, BenchmarkMeta, DatasetArgs, EvalError, Sample, Score};
 
 const NAME: &str = "mmlu_pro";
+
+/// EvalScope's default few-shot count.
+pub const FEW_SHOT_NUM: u32 = 5;
+
+/// The split the few-shot examples come from, as a local copy of the dataset names it.
+pub const TRAIN_SPLIT: FewShotSplit<'static> = FewShotSplit {
+    split: "validation",
+    names: &["validation.jsonl"],
+    extensions: &[".jsonl"],
+};
 
 /// The 14 categories, in EvalScope's order.
 pub const SUBSETS: [&str; 14] = [
@@ -121,7 +133,9 @@ impl Benchmark for MmluPro {
             task_type: "knowledge",
             metrics: vec!["acc"],
             subsets: SUBSETS.iter().map(|s| (*s).to_owned()).collect(),
-            few_shot_num: 0,
+            few_shot_num: FEW_SHOT_NUM,
+            eval_split: "test",
+            train_split: TRAIN_SPLIT.split,
         }
     }
 
@@ -136,33 +150,35 @@ impl Benchmark for MmluPro {
             &[".jsonl"],
             "MMLU-Pro JSONL (question, options, answer, category)",
         )?;
-        let shots = few_shot_num(args);
-        let mut examples: Vec<Question> = Vec::new();
-        if shots > 0 {
-            let Some(files) = few_shot_files(NAME, args, &["validation.jsonl"], &[".jsonl"])?
-            else {
-                return Err(no_few_shot_data(NAME, shots, "validation.jsonl"));
-            };
-            for r in read_all(NAME, &files)? {
-                examples.push(parse(&r)?);
-            }
-        }
+        let files = without_split(args, files, TRAIN_SPLIT);
         let mut items = Vec::new();
         for r in read_all(NAME, &files)? {
             let q = parse(&r)?;
             items.push((q.subject.clone(), q));
         }
+        let shots = few_shot_num(args, FEW_SHOT_NUM);
+        let mut examples: Vec<Question> = Vec::new();
+        if shots > 0 {
+            let files = few_shot_files(NAME, args, shots, TRAIN_SPLIT)?;
+            for r in read_all(NAME, &files)? {
+                examples.push(parse(&r)?);
+            }
+        }
         let mut out = Vec::new();
         for (subset, records) in by_subset(&subsets, items, args.limit) {
-            let fewshot = (shots > 0).then(|| {
-                examples
+            let fewshot = if shots > 0 && !records.is_empty() {
+                let chosen: Vec<String> = examples
                     .iter()
                     .filter(|e| e.subject == subset)
                     .take(shots)
                     .map(few_shot_example)
-                    .collect::<Vec<_>>()
-                    .join("\n\n")
-            });
+                    .collect();
+                let chosen =
+                    enough_examples(NAME, args, &subset, TRAIN_SPLIT.split, shots, chosen)?;
+                Some(chosen.join("\n\n"))
+            } else {
+                None
+            };
             for (index, q) in records.into_iter().enumerate() {
                 let user = mc::prompt(PROMPT_TEMPLATE, &q.question, &q.options);
                 let prompt = match &fewshot {

@@ -206,6 +206,8 @@ impl Benchmark for MmluRedux {
             metrics: vec!["acc"],
             subsets: SUBJECTS.iter().map(|s| (*s).to_owned()).collect(),
             few_shot_num: 0,
+            eval_split: "test",
+            train_split: "",
         }
     }
 

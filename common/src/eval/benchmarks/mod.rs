@@ -88,19 +88,41 @@ pub(crate) fn zero_shot_only(benchmark: &str, args: &DatasetArgs) -> Result<(), 
     }
 }
 
-/// The few-shot count asked for (zero-shot unless `few_shot_num` is given).
-pub(crate) fn few_shot_num(args: &DatasetArgs) -> usize {
-    args.few_shot_num.map_or(0, |n| n as usize)
+/// The few-shot count of a run: `few_shot_num` when given, else the benchmark's EvalScope
+/// default (`BenchmarkMeta::few_shot_num`).
+pub(crate) fn few_shot_num(args: &DatasetArgs, default: u32) -> usize {
+    args.few_shot_num.unwrap_or(default) as usize
 }
 
-/// The error for a few-shot run without few-shot data.
-pub(crate) fn no_few_shot_data(benchmark: &str, n: usize, wanted: &str) -> EvalError {
-    EvalError::BadArgs {
+/// How a run's few-shot count was chosen, for error messages.
+pub(crate) fn few_shot_origin(args: &DatasetArgs, shots: usize) -> String {
+    match args.few_shot_num {
+        Some(_) => format!("few_shot_num = {shots}"),
+        None => format!("few_shot_num = {shots} (EvalScope's default)"),
+    }
+}
+
+/// EvalScope's check that a subset has enough few-shot examples (it stops with "please reduce
+/// 'few_shot_num'"): the examples, or an error naming the subset, the split and the way out.
+pub(crate) fn enough_examples<T>(
+    benchmark: &str,
+    args: &DatasetArgs,
+    subset: &str,
+    split: &str,
+    shots: usize,
+    examples: Vec<T>,
+) -> Result<Vec<T>, EvalError> {
+    if examples.len() >= shots {
+        return Ok(examples);
+    }
+    Err(EvalError::BadArgs {
         benchmark: benchmark.to_owned(),
         message: format!(
-            "few_shot_num = {n} needs few-shot data: {wanted} beside `local_path`, or `extra_params.few_shot_path`"
+            "{} but the {split} split has {} example(s) for subset {subset:?}; give a smaller few_shot_num (`few_shot_num: 0` in dataset_args runs zero-shot)",
+            few_shot_origin(args, shots),
+            examples.len()
         ),
-    }
+    })
 }
 
 /// Records grouped by subset, in `subsets` order, each cut to `limit`.

@@ -309,14 +309,30 @@ pub fn eval_files(
     resolve(benchmark, path, preferred, extensions)
 }
 
-/// The few-shot data files: `extra_params.few_shot_path`, else `preferred` next to
-/// `local_path` (in it when a folder, beside it when a file). `None` when there are none.
+/// Where a benchmark's few-shot split lies in a local copy of the dataset.
+#[derive(Debug, Clone, Copy)]
+pub struct FewShotSplit<'a> {
+    /// The split's name (EvalScope's `train_split`: `train`, `validation`, `dev`).
+    pub split: &'a str,
+    /// The file or folder names the split may have, the usual one first (it is the one an
+    /// error names); a `.jsonl` name also matches its `.jsonl.gz`.
+    pub names: &'a [&'a str],
+    /// Extensions of the data files taken from a folder.
+    pub extensions: &'a [&'a str],
+}
+
+/// The few-shot data files of a run that asks for `shots` examples: `extra_params.few_shot_path`
+/// (a file or folder), else the first of `split.names` in the folder of `local_path` (itself
+/// when a folder, else the folder holding it) or beside that folder, where a local copy of a
+/// dataset keeps its splits (`test.jsonl` beside `train.jsonl`, C-Eval's `val/` beside `dev/`).
+/// None found: an error naming the file expected and the ways out (`few_shot_path`, or
+/// `few_shot_num: 0` for a zero-shot run).
 pub fn few_shot_files(
     benchmark: &str,
     args: &DatasetArgs,
-    preferred: &[&str],
-    extensions: &[&str],
-) -> Result<Option<Vec<PathBuf>>, EvalError> {
+    shots: usize,
+    split: FewShotSplit<'_>,
+) -> Result<Vec<PathBuf>, EvalError> {
     if let Some(value) = args.extra_params.get("few_shot_path") {
         let Some(path) = value.as_str() else {
             return Err(EvalError::BadArgs {
@@ -324,32 +340,84 @@ pub fn few_shot_files(
                 message: format!("`extra_params.few_shot_path` must be a path string, got {value}"),
             });
         };
-        return resolve(benchmark, Path::new(path), preferred, extensions).map(Some);
+        return resolve(benchmark, Path::new(path), split.names, split.extensions);
     }
-    let Some(local) = &args.local_path else {
-        return Ok(None);
-    };
-    let dir = if local.is_dir() {
-        local.as_path()
-    } else {
-        match local.parent() {
-            Some(p) => p,
-            None => return Ok(None),
+    let home = args.local_path.as_deref().map(|local| {
+        if local.is_dir() {
+            local.to_owned()
+        } else {
+            local.parent().map(Path::to_owned).unwrap_or_default()
         }
-    };
-    for name in preferred {
-        let candidate = dir.join(name);
-        if candidate.is_file() {
-            return Ok(Some(vec![candidate]));
+    });
+    let mut dirs = Vec::new();
+    if let Some(home) = &home {
+        dirs.push(home.clone());
+        if let Some(parent) = home.parent().filter(|p| !p.as_os_str().is_empty()) {
+            dirs.push(parent.to_owned());
         }
-        if candidate.is_dir() {
-            let files = files_with(&candidate, extensions)?;
-            if !files.is_empty() {
-                return Ok(Some(files));
+    }
+    for dir in &dirs {
+        for name in split.names {
+            let candidate = dir.join(name);
+            if candidate.is_file() {
+                return Ok(vec![candidate]);
+            }
+            let gz = dir.join(format!("{name}.gz"));
+            if name.ends_with(".jsonl") && gz.is_file() {
+                return Ok(vec![gz]);
+            }
+            if candidate.is_dir() {
+                let files = files_with(&candidate, split.extensions)?;
+                if !files.is_empty() {
+                    return Ok(files);
+                }
             }
         }
     }
-    Ok(None)
+    let usual = split.names.first().copied().unwrap_or(split.split);
+    let expected = match &home {
+        Some(home) => home.join(usual).display().to_string(),
+        None => format!("{usual} beside `local_path`"),
+    };
+    let others = if split.names.len() > 1 {
+        format!(" (or {})", split.names[1..].join(", "))
+    } else {
+        String::new()
+    };
+    Err(EvalError::BadArgs {
+        benchmark: benchmark.to_owned(),
+        message: format!(
+            "{} takes its examples from the {} split, which is missing: expected {expected}{others}; put the split there or name it with `extra_params.few_shot_path`, or set `few_shot_num: 0` in dataset_args to run zero-shot",
+            super::few_shot_origin(args, shots),
+            split.split,
+        ),
+    })
+}
+
+/// The evaluation files of `eval_files` less the few-shot split's own files, which a folder's
+/// "every data file" fallback would otherwise take for evaluation data (a `local_path` naming
+/// a file is kept as given).
+pub fn without_split(
+    args: &DatasetArgs,
+    files: Vec<PathBuf>,
+    split: FewShotSplit<'_>,
+) -> Vec<PathBuf> {
+    if !args.local_path.as_deref().is_some_and(Path::is_dir) {
+        return files;
+    }
+    files
+        .into_iter()
+        .filter(|f| {
+            let name = f
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            !split
+                .names
+                .iter()
+                .any(|s| name == *s || name == format!("{s}.gz"))
+        })
+        .collect()
 }
 
 /// Every record of the given files, in file order.

@@ -59,6 +59,8 @@ impl Benchmark for DataCollection {
             metrics: vec!["acc"],
             subsets: Vec::new(),
             few_shot_num: 0,
+            eval_split: "test",
+            train_split: "",
         }
     }
 

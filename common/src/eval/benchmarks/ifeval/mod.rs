@@ -45,6 +45,8 @@ impl Benchmark for IfEval {
             metrics: evaluate::METRICS.to_vec(),
             subsets: vec![loader::SUBSET.to_owned()],
             few_shot_num: 0,
+            eval_split: "train",
+            train_split: "",
         }
     }
 

@@ -133,6 +133,8 @@ impl CodeBenchmark for LiveCodeBench {
             metrics: vec!["acc"],
             subsets: SUBSETS.iter().map(|s| (*s).to_owned()).collect(),
             few_shot_num: 0,
+            eval_split: "test",
+            train_split: "",
         }
     }
 
