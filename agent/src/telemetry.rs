@@ -41,7 +41,10 @@ pub fn init(
 ) -> anyhow::Result<TelemetryGuard> {
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
-    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    // colours only on a terminal: log files and pod logs get plain text
+    let fmt = tracing_subscriber::fmt::layer()
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr);
     #[cfg(feature = "otlp")]
     {
         use opentelemetry::trace::TracerProvider as _;

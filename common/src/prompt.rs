@@ -37,6 +37,20 @@ impl Prompt {
 
     /// The prompt's text as a tokenizer would see it (message contents joined by newlines).
     pub fn plain_text(&self) -> String {
+        /// A string, the strings of a list, or the `text` of document objects.
+        fn strings(v: &serde_json::Value) -> Vec<String> {
+            match v {
+                serde_json::Value::String(s) => vec![s.clone()],
+                serde_json::Value::Array(items) => items
+                    .iter()
+                    .filter_map(|i| match i {
+                        serde_json::Value::String(s) => Some(s.clone()),
+                        other => other.get("text").and_then(|t| t.as_str()).map(String::from),
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            }
+        }
         fn content_text(v: &serde_json::Value) -> String {
             match v.get("content") {
                 Some(serde_json::Value::String(s)) => s.clone(),
@@ -64,6 +78,14 @@ impl Prompt {
                         .join("\n")
                 } else if let Some(serde_json::Value::String(p)) = body.get("prompt") {
                     p.clone()
+                } else if let Some(input) = body.get("input") {
+                    // an embedding body: one text or a batch
+                    strings(input).join("\n")
+                } else if let Some(serde_json::Value::String(q)) = body.get("query") {
+                    // a rerank body: the query, then its documents
+                    let mut parts = vec![q.clone()];
+                    parts.extend(body.get("documents").map(strings).unwrap_or_default());
+                    parts.join("\n")
                 } else {
                     String::new()
                 }

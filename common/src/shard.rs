@@ -26,6 +26,13 @@ pub enum ApiKind {
     Chat,
     /// `/v1/completions`.
     Completions,
+    /// `/v1/embeddings` (EvalScope's `--api openai_embedding`): not generative, never streamed.
+    #[serde(alias = "openai_embedding")]
+    Embedding,
+    /// `/v1/rerank` (EvalScope's `--api openai_rerank`; Jina/Cohere style, as vLLM serves it):
+    /// not generative, never streamed.
+    #[serde(alias = "openai_rerank")]
+    Rerank,
 }
 
 impl ApiKind {
@@ -38,11 +45,52 @@ impl ApiKind {
             (ApiKind::Chat, trimmed.to_string())
         } else if trimmed.ends_with("/completions") {
             (ApiKind::Completions, trimmed.to_string())
+        } else if trimmed.ends_with("/embeddings") {
+            (ApiKind::Embedding, trimmed.to_string())
+        } else if trimmed.ends_with("/rerank") || trimmed.ends_with("/reranks") {
+            (ApiKind::Rerank, trimmed.to_string())
         } else if trimmed.ends_with("/v1") {
             (ApiKind::Chat, format!("{trimmed}/chat/completions"))
         } else {
             (ApiKind::Chat, format!("{trimmed}/v1/chat/completions"))
         }
+    }
+
+    /// The API of EvalScope's `--api NAME` and the endpoint URL: `openai` picks chat or
+    /// completions from the URL ([`ApiKind::resolve`]); `openai_embedding` (or `embedding`) and
+    /// `openai_rerank` (or `rerank`) keep a URL that already names an endpoint and complete a
+    /// base URL (`http://h`, `http://h/v1`) to `/v1/embeddings` or `/v1/rerank`. None for a
+    /// name EvalScope's perf does not have (or we do not speak).
+    pub fn from_flag(api: &str, url: &str) -> Option<(ApiKind, String)> {
+        let kind = match api {
+            "openai" => return Some(ApiKind::resolve(url)),
+            "openai_embedding" | "embedding" => ApiKind::Embedding,
+            "openai_rerank" | "rerank" => ApiKind::Rerank,
+            _ => return None,
+        };
+        let trimmed = url.trim_end_matches('/');
+        let known = [
+            "/chat/completions",
+            "/completions",
+            "/embeddings",
+            "/rerank",
+            "/reranks",
+        ];
+        if known.iter().any(|e| trimmed.ends_with(e)) {
+            return Some((kind, trimmed.to_string()));
+        }
+        let path = match kind {
+            ApiKind::Embedding => "embeddings",
+            _ => "rerank",
+        };
+        let base = trimmed.strip_suffix("/v1").unwrap_or(trimmed);
+        Some((kind, format!("{base}/v1/{path}")))
+    }
+
+    /// Whether the API generates tokens (chat, completions) rather than scoring its input
+    /// (embeddings, rerank: no stream, no first token, no output tokens).
+    pub fn is_generative(self) -> bool {
+        matches!(self, ApiKind::Chat | ApiKind::Completions)
     }
 }
 
@@ -277,6 +325,28 @@ mod tests {
             ApiKind::resolve("http://h:1/v1/completions").0,
             ApiKind::Completions
         );
+        assert_eq!(
+            ApiKind::resolve("http://h:1/v1/embeddings/").0,
+            ApiKind::Embedding
+        );
+        assert_eq!(ApiKind::resolve("http://h:1/v1/rerank").0, ApiKind::Rerank);
+        assert_eq!(
+            ApiKind::from_flag("openai_embedding", "http://h:1/v1"),
+            Some((ApiKind::Embedding, "http://h:1/v1/embeddings".to_string()))
+        );
+        assert_eq!(
+            ApiKind::from_flag("openai_rerank", "http://h:1"),
+            Some((ApiKind::Rerank, "http://h:1/v1/rerank".to_string()))
+        );
+        assert_eq!(
+            ApiKind::from_flag("rerank", "http://h:1/compatible-api/v1/reranks/"),
+            Some((
+                ApiKind::Rerank,
+                "http://h:1/compatible-api/v1/reranks".to_string()
+            ))
+        );
+        assert_eq!(ApiKind::from_flag("openai_responses", "http://h:1"), None);
+        assert!(!ApiKind::Rerank.is_generative() && ApiKind::Chat.is_generative());
         assert_eq!(
             ApiKind::resolve("http://h:1/v1/chat/completions/"),
             (ApiKind::Chat, "http://h:1/v1/chat/completions".to_string())

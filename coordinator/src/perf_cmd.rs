@@ -50,6 +50,9 @@ pub async fn run_perf(args: &PerfArgs, cancel: &CancellationToken) -> anyhow::Re
                 .record
                 .workloads
                 .insert(job.name.clone(), overview(&results));
+            if args.sla_auto_tune {
+                return Ok(crate::perf::sla_run::outcome(&job.name, &results));
+            }
             Ok(crate::perf::sweep::outcome(&job.name, &results))
         },
     )
@@ -67,6 +70,7 @@ async fn sweep(
     run_dir: &std::path::Path,
     cancel: &CancellationToken,
 ) -> anyhow::Result<Vec<crate::perf::stage::StageResult>> {
+    let sla = args.sla_plan().map_err(Failure::usage)?;
     let local = LocalAgents {
         count: args.agents,
         sandbox: Default::default(),
@@ -81,7 +85,20 @@ async fn sweep(
         progress: ProgressMode::Bar,
         tables: true,
     };
-    let result = run_sweep(&mut cluster, &groups, job, run_dir, display, cancel).await;
+    let result = match sla {
+        Some(plan) => crate::perf::sla_run::run_sla(
+            &mut cluster,
+            &groups,
+            job,
+            &plan,
+            run_dir,
+            display,
+            cancel,
+        )
+        .await
+        .map(|(results, _)| results),
+        None => run_sweep(&mut cluster, &groups, job, run_dir, display, cancel).await,
+    };
     cluster.shutdown().await;
     result
 }

@@ -36,6 +36,42 @@ pub struct SimConfig {
     /// Answer benchmark questions from a key file (see [`crate::AnswerKey`]); unset: every
     /// answer is generated text.
     pub answer_key: Option<AnswerKeyConfig>,
+    /// A serving capacity: at most `max_concurrent` answers generate at once, the rest queue
+    /// (the wait shows up as time to first token). Unset: unlimited.
+    pub capacity: Option<CapacityConfig>,
+}
+
+/// How many answers the simulated server generates at once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CapacityConfig {
+    /// Answers generating at once (a batch); a request beyond it waits, in arrival order, for a
+    /// slot before its time to first token starts.
+    pub max_concurrent: u32,
+    /// Extra inter-token gap per other answer generating at the same time, milliseconds (a
+    /// batch step grows with the batch); 0 keeps the gap as configured.
+    #[serde(default)]
+    pub itl_per_extra_ms: f64,
+}
+
+impl CapacityConfig {
+    /// Checks the values are in range.
+    pub fn validate(&self) -> Result<(), SimError> {
+        if self.max_concurrent == 0 {
+            return Err(SimError::invalid(
+                "capacity.max_concurrent",
+                "must be at least 1, got 0",
+            ));
+        }
+        let extra = self.itl_per_extra_ms;
+        if !(extra.is_finite() && extra >= 0.0) {
+            return Err(SimError::invalid(
+                "capacity.itl_per_extra_ms",
+                format!("must be a finite number >= 0, got {extra}"),
+            ));
+        }
+        Ok(())
+    }
 }
 
 impl Default for SimConfig {
@@ -50,6 +86,7 @@ impl Default for SimConfig {
             faults: FaultConfig::default(),
             record_truth: false,
             answer_key: None,
+            capacity: None,
         }
     }
 }
@@ -108,6 +145,9 @@ impl SimConfig {
         }
         if let Some(key) = &self.answer_key {
             key.validate()?;
+        }
+        if let Some(capacity) = &self.capacity {
+            capacity.validate()?;
         }
         if let Some(thoughts) = &self.reasoning.thoughts {
             thoughts.validate()?;

@@ -40,9 +40,21 @@ pub(crate) async fn handle(
     match req.uri().path() {
         "/v1/chat/completions" if post => generate(&shared, reset, req, Endpoint::Chat).await,
         "/v1/completions" if post => generate(&shared, reset, req, Endpoint::Completion).await,
+        "/v1/embeddings" if post => {
+            crate::retrieval::handle(&shared, req, crate::retrieval::Api::Embeddings).await
+        }
+        "/v1/rerank" | "/v1/reranks" if post => {
+            crate::retrieval::handle(&shared, req, crate::retrieval::Api::Rerank).await
+        }
         "/v1/models" if get => json(StatusCode::OK, SimBody::full(shared.models.clone())),
         "/health" if get => Response::new(SimBody::empty()),
-        path @ ("/v1/chat/completions" | "/v1/completions" | "/v1/models" | "/health") => error(
+        path @ ("/v1/chat/completions"
+        | "/v1/completions"
+        | "/v1/embeddings"
+        | "/v1/rerank"
+        | "/v1/reranks"
+        | "/v1/models"
+        | "/health") => error(
             StatusCode::METHOD_NOT_ALLOWED,
             &format!("method {} not allowed on {path}", req.method()),
             "invalid_request_error",
@@ -63,7 +75,7 @@ async fn generate(
     endpoint: Endpoint,
 ) -> Response<SimBody> {
     let received = std::time::Instant::now();
-    let t0 = Instant::now();
+    let mut t0 = Instant::now();
 
     let forced = match req.headers().get(FAULT_HEADER) {
         None => None,
@@ -105,6 +117,7 @@ async fn generate(
             None => plan.id.clone(),
         };
         TruthRecorder::new(shared.truth.clone(), id, received)
+            .with_prompt_tokens(u64::from(plan.prompt_tokens))
     });
 
     let plan_fault = plan.fault;
@@ -137,18 +150,26 @@ async fn generate(
             "server_error",
         ),
         _ => {
+            // with a capacity, queue for a generation slot; the answer's clock starts once in
+            let slot = shared.generation_slot().await;
+            if slot.is_some() {
+                t0 = Instant::now();
+            }
             let model_json = shared.model_json(parsed.model.as_deref());
             let created = unix_now();
             if plan.stream {
                 let events = EventWriter::new(&plan, &model_json, created);
-                let body = StreamBody::new(shared.clone(), plan, events, reset, t0, truth);
+                let body =
+                    StreamBody::new(shared.clone(), plan, events, reset, t0, truth).holding(slot);
                 let mut r = Response::new(SimBody::Stream(Box::new(body)));
                 let headers = r.headers_mut();
                 headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
                 headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
                 r
             } else {
-                answer(shared, plan, reset, t0, &model_json, created, truth).await
+                let answered = answer(shared, plan, reset, t0, &model_json, created, truth).await;
+                drop(slot);
+                answered
             }
         }
     };
@@ -194,7 +215,7 @@ async fn answer(
     let mut due = t0 + plan.ttft;
     if !shared.config.latency.itl_ms.is_zero() {
         for _ in 1..plan.completion_tokens {
-            due += plan.next_itl(&shared.config);
+            due += plan.next_itl(&shared.config) + shared.batch_itl();
         }
     }
     tokio::time::sleep_until(due).await;

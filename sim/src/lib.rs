@@ -36,6 +36,7 @@ mod faults;
 mod handler;
 mod openai;
 mod plan;
+mod retrieval;
 mod script;
 mod server;
 mod sha256;
@@ -47,8 +48,8 @@ mod vocab;
 
 pub use answer_key::{AnswerKey, answers_correctly, exact_count, prompt_sha256, question_hash};
 pub use config::{
-    AnswerKeyConfig, AnswerSelection, CONFIG_VERSION, FaultConfig, LatencyConfig, OutputConfig,
-    ReasoningConfig, ReasoningMode, SimConfig,
+    AnswerKeyConfig, AnswerSelection, CONFIG_VERSION, CapacityConfig, FaultConfig, LatencyConfig,
+    OutputConfig, ReasoningConfig, ReasoningMode, SimConfig,
 };
 pub use dist::Dist;
 pub use error::SimError;

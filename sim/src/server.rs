@@ -35,11 +35,14 @@ pub(crate) struct Shared {
     model_json: String,
     /// The loaded `answer_key`, if configured.
     pub answer_key: Option<AnswerKey>,
+    /// Generation slots (`capacity.max_concurrent`); None: unlimited.
+    slots: Option<Arc<tokio::sync::Semaphore>>,
 }
 
 impl Shared {
     pub(crate) fn new(config: SimConfig, truth: TruthLog, cancel: CancellationToken) -> Self {
         let model_json = json_string(&config.model);
+        let config_capacity = config.capacity.clone();
         let models = serde_json::json!({
             "object": "list",
             "data": [{
@@ -57,6 +60,7 @@ impl Shared {
             cancel,
             requests: AtomicU64::new(0),
             answer_key: None,
+            slots: config_slots(&config_capacity),
         }
     }
 
@@ -71,6 +75,30 @@ impl Shared {
         self.requests.fetch_add(1, Ordering::Relaxed)
     }
 
+    /// Waits for a generation slot (in arrival order) when a capacity is configured; the slot
+    /// is held until the returned permit drops. None: unlimited, or the server is shutting down.
+    pub async fn generation_slot(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        let slots = self.slots.clone()?;
+        tokio::select! {
+            permit = slots.acquire_owned() => permit.ok(),
+            () = self.cancel.cancelled() => None,
+        }
+    }
+
+    /// The extra inter-token gap from the other answers generating now
+    /// (`capacity.itl_per_extra_ms` each).
+    pub fn batch_itl(&self) -> Duration {
+        match (&self.slots, &self.config.capacity) {
+            (Some(slots), Some(c)) if c.itl_per_extra_ms > 0.0 => {
+                let generating =
+                    (c.max_concurrent as usize).saturating_sub(slots.available_permits());
+                let others = generating.saturating_sub(1) as f64;
+                Duration::from_secs_f64(others * c.itl_per_extra_ms / 1000.0)
+            }
+            _ => Duration::ZERO,
+        }
+    }
+
     /// The model to echo as a JSON string literal: the request's, else the configured one.
     pub fn model_json(&self, requested: Option<&str>) -> String {
         match requested {
@@ -78,6 +106,12 @@ impl Shared {
             None => self.model_json.clone(),
         }
     }
+}
+
+fn config_slots(capacity: &Option<crate::CapacityConfig>) -> Option<Arc<tokio::sync::Semaphore>> {
+    capacity
+        .as_ref()
+        .map(|c| Arc::new(tokio::sync::Semaphore::new(c.max_concurrent as usize)))
 }
 
 fn json_string(s: &str) -> String {

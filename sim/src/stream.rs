@@ -54,6 +54,8 @@ pub(crate) struct StreamBody {
     buf: BytesMut,
     sleep: Option<Pin<Box<Sleep>>>,
     truth: Option<TruthRecorder>,
+    /// The generation slot (`capacity`), released when the body ends or is dropped.
+    slot: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
 impl StreamBody {
@@ -90,7 +92,14 @@ impl StreamBody {
             buf: BytesMut::with_capacity(capacity),
             sleep: None,
             truth,
+            slot: None,
         }
+    }
+
+    /// The same stream holding a generation slot until it ends.
+    pub fn holding(mut self, slot: Option<tokio::sync::OwnedSemaphorePermit>) -> Self {
+        self.slot = slot;
+        self
     }
 
     /// Whether the body has ended.
@@ -174,8 +183,10 @@ impl StreamBody {
         self.next_token = i + 1;
         if last {
             self.phase = Phase::Tail;
+            // generation is over: the slot frees for the next queued answer
+            self.slot = None;
         } else {
-            self.next_due += self.plan.next_itl(&self.shared.config);
+            self.next_due += self.plan.next_itl(&self.shared.config) + self.shared.batch_itl();
         }
     }
 

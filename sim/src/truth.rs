@@ -15,6 +15,8 @@ pub struct TruthEntry {
     pub chunk_sent: Vec<Instant>,
     /// Indices into `chunk_sent` of the chunks that carried a token.
     pub token_chunks: Vec<usize>,
+    /// Prompt tokens the simulator counted (and reported in `usage`).
+    pub prompt_tokens: u64,
 }
 
 /// Shared map from request id to [`TruthEntry`]. Cloning shares the same log.
@@ -83,10 +85,17 @@ impl TruthRecorder {
                 received,
                 chunk_sent: Vec::new(),
                 token_chunks: Vec::new(),
+                prompt_tokens: 0,
             },
             pending_events: 0,
             committed: false,
         }
+    }
+
+    /// Notes the prompt tokens the simulator counted for this request.
+    pub(crate) fn with_prompt_tokens(mut self, tokens: u64) -> Self {
+        self.entry.prompt_tokens = tokens;
+        self
     }
 
     /// Notes that one more event was written into the frame being built.
@@ -116,6 +125,7 @@ impl TruthRecorder {
                 received: self.entry.received,
                 chunk_sent: std::mem::take(&mut self.entry.chunk_sent),
                 token_chunks: std::mem::take(&mut self.entry.token_chunks),
+                prompt_tokens: self.entry.prompt_tokens,
             };
             self.log.insert(std::mem::take(&mut self.id), entry);
         }

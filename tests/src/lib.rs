@@ -28,6 +28,8 @@ pub fn sim_target(sim: &SimHandle, api: ApiKind) -> TargetSpec {
     let path = match api {
         ApiKind::Chat => "/v1/chat/completions",
         ApiKind::Completions => "/v1/completions",
+        ApiKind::Embedding => "/v1/embeddings",
+        ApiKind::Rerank => "/v1/rerank",
     };
     TargetSpec {
         url: format!("{}{path}", sim.url()),
@@ -127,4 +129,19 @@ pub fn skipped(test: &str, why: &str, ci_provides: bool) {
             let _ = writeln!(f, "{line}");
         }
     }
+}
+
+/// The one run folder under `outputs` (a test that ran one command into an empty folder).
+pub fn only_run(outputs: &Path) -> PathBuf {
+    let runs: Vec<PathBuf> = std::fs::read_dir(outputs)
+        .unwrap_or_else(|e| panic!("{}: {e}", outputs.display()))
+        .map(|e| e.expect("entry").path())
+        .collect();
+    assert_eq!(
+        runs.len(),
+        1,
+        "one run folder in {}: {runs:?}",
+        outputs.display()
+    );
+    runs.into_iter().next().expect("one")
 }

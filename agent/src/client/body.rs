@@ -15,6 +15,9 @@ pub fn request_body(
     model: &str,
     g: &GenParams,
 ) -> Map<String, Value> {
+    if !api.is_generative() {
+        return retrieval_body(prompt, api, model, g);
+    }
     let mut body = match &prompt.body {
         PromptBody::Body { body } => body.clone(),
         PromptBody::Text { text } => {
@@ -26,7 +29,7 @@ pub fn request_body(
                         json!([{"role": "user", "content": text}]),
                     );
                 }
-                ApiKind::Completions => {
+                ApiKind::Completions | ApiKind::Embedding | ApiKind::Rerank => {
                     m.insert("prompt".into(), Value::from(text.as_str()));
                 }
             }
@@ -38,7 +41,7 @@ pub fn request_body(
                 ApiKind::Chat => {
                     m.insert("messages".into(), Value::Array(messages.clone()));
                 }
-                ApiKind::Completions => {
+                ApiKind::Completions | ApiKind::Embedding | ApiKind::Rerank => {
                     m.insert("prompt".into(), Value::from(prompt.plain_text()));
                 }
             }
@@ -74,6 +77,85 @@ pub fn request_body(
     }
     for (k, v) in &g.extra {
         body.insert(k.clone(), v.clone());
+    }
+    body
+}
+
+/// `--extra-args` keys that shape the embedding and rerank datasets (EvalScope also copies
+/// them into the body; we keep them out of it).
+const DATASET_KEYS: [&str; 3] = ["batch_size", "num_documents", "document_length_ratio"];
+
+/// The document EvalScope pairs with a bare text query.
+pub const DEFAULT_RERANK_DOCUMENT: &str = "This is a test document for reranking.";
+
+/// The body of an embeddings or rerank request, as EvalScope's `openai_embedding` and
+/// `openai_rerank` plugins build it: embeddings `{"input": text | [texts], "model"}`, rerank
+/// `{"query", "documents", "model"}`; then `extra`. Never streamed, no generation parameters.
+/// A text prompt is the input (rerank: the query, with one default document); chat messages
+/// are their contents (rerank: the first is the query, the rest the documents); a full body
+/// is sent as it is.
+fn retrieval_body(prompt: &Prompt, api: ApiKind, model: &str, g: &GenParams) -> Map<String, Value> {
+    let contents = |messages: &[Value]| -> Vec<Value> {
+        messages
+            .iter()
+            .map(|m| {
+                Value::from(
+                    Prompt {
+                        body: PromptBody::Messages {
+                            messages: vec![m.clone()],
+                        },
+                        tokens: None,
+                    }
+                    .plain_text(),
+                )
+            })
+            .collect()
+    };
+    let mut body = match (&prompt.body, api) {
+        (PromptBody::Body { body }, _) => body.clone(),
+        (PromptBody::Text { text }, ApiKind::Rerank) => {
+            let mut m = Map::new();
+            m.insert("query".into(), Value::from(text.as_str()));
+            m.insert("documents".into(), json!([DEFAULT_RERANK_DOCUMENT]));
+            m
+        }
+        (PromptBody::Text { text }, _) => {
+            let mut m = Map::new();
+            m.insert("input".into(), Value::from(text.as_str()));
+            m
+        }
+        (PromptBody::Messages { messages }, ApiKind::Rerank) => {
+            let mut parts = contents(messages).into_iter();
+            let mut m = Map::new();
+            m.insert(
+                "query".into(),
+                parts.next().unwrap_or_else(|| Value::from("")),
+            );
+            let mut documents: Vec<Value> = parts.collect();
+            if documents.is_empty() {
+                documents.push(Value::from(""));
+            }
+            m.insert("documents".into(), Value::Array(documents));
+            m
+        }
+        (PromptBody::Messages { messages }, _) => {
+            let mut parts = contents(messages);
+            let input = if parts.len() == 1 {
+                parts.remove(0)
+            } else {
+                Value::Array(parts)
+            };
+            let mut m = Map::new();
+            m.insert("input".into(), input);
+            m
+        }
+    };
+    body.entry("model".to_string())
+        .or_insert_with(|| Value::from(model));
+    for (k, v) in &g.extra {
+        if !DATASET_KEYS.contains(&k.as_str()) {
+            body.insert(k.clone(), v.clone());
+        }
     }
     body
 }
@@ -121,6 +203,48 @@ mod tests {
         let comp = request_body(&p, ApiKind::Completions, "m", &params());
         assert_eq!(comp["prompt"], "hello");
         assert!(comp.get("messages").is_none());
+    }
+
+    #[test]
+    fn embedding_and_rerank_bodies() {
+        let mut g = params();
+        g.extra.insert("batch_size".into(), Value::from(4));
+        g.extra
+            .insert("encoding_format".into(), Value::from("float"));
+        let e = request_body(&Prompt::text("hi there"), ApiKind::Embedding, "m", &g);
+        assert_eq!(
+            Value::Object(e),
+            json!({"input": "hi there", "model": "m", "ignore_eos": true, "encoding_format": "float"})
+        );
+        let r = request_body(&Prompt::text("q"), ApiKind::Rerank, "m", &params());
+        assert_eq!(r["query"], "q");
+        assert_eq!(r["documents"], json!([DEFAULT_RERANK_DOCUMENT]));
+        assert!(r.get("stream").is_none() && r.get("max_tokens").is_none());
+        let mut body = Map::new();
+        body.insert("query".into(), Value::from("q"));
+        body.insert("documents".into(), json!(["a", "b"]));
+        let p = Prompt {
+            body: PromptBody::Body { body },
+            tokens: None,
+        };
+        let r = request_body(&p, ApiKind::Rerank, "m", &GenParams::default());
+        assert_eq!(
+            Value::Object(r),
+            json!({"query": "q", "documents": ["a", "b"], "model": "m"})
+        );
+        let msgs = Prompt {
+            body: PromptBody::Messages {
+                messages: vec![
+                    json!({"role": "user", "content": "q"}),
+                    json!({"role": "user", "content": "d1"}),
+                ],
+            },
+            tokens: None,
+        };
+        let r = request_body(&msgs, ApiKind::Rerank, "m", &GenParams::default());
+        assert_eq!(r["documents"], json!(["d1"]));
+        let e = request_body(&msgs, ApiKind::Embedding, "m", &GenParams::default());
+        assert_eq!(e["input"], json!(["q", "d1"]));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 pub mod body;
 pub mod chunk;
 pub mod meter;
+mod retrieval;
 pub mod sse;
 mod tokens;
 pub mod transport;
@@ -17,7 +18,7 @@ use futures::StreamExt;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use swarm_common::metrics::{ErrorClass, RequestRecord};
 use swarm_common::prompt::Prompt;
-use swarm_common::shard::TargetSpec;
+use swarm_common::shard::{ApiKind, TargetSpec};
 use swarm_common::tokenize::TokenCounter;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -65,6 +66,7 @@ pub struct EndpointClient {
     max_body: usize,
     max_line: usize,
     url: reqwest::Url,
+    api: ApiKind,
     total_timeout: Duration,
     read_timeout: Duration,
     tokenizer: Option<Arc<dyn TokenCounter>>,
@@ -119,6 +121,7 @@ impl EndpointClient {
             max_body: usize::try_from(target.transport.max_body_bytes).unwrap_or(usize::MAX),
             max_line: usize::try_from(target.transport.max_line_bytes).unwrap_or(usize::MAX),
             url,
+            api: target.api,
             total_timeout: secs(target.total_timeout_s),
             read_timeout: secs(target.read_timeout_s),
             tokenizer,
@@ -306,6 +309,14 @@ impl EndpointClient {
             }
             let at = t0.elapsed().as_micros() as u64;
             meter.last_data_us = Some(at);
+            if !self.api.is_generative() {
+                // embeddings and rerank: one answer, no first token, usage only
+                meter.usage = retrieval::parse(self.api, &whole).map_err(|e| {
+                    let text = String::from_utf8_lossy(&whole);
+                    (ErrorClass::Malformed, clip(&format!("{e}: {text}")))
+                })?;
+                return Ok(());
+            }
             match chunk::Chunk::parse(&whole) {
                 Ok(c) if c.has_choices() || c.error.is_some() => meter.on_chunk(&c, &whole, at),
                 Ok(_) => {

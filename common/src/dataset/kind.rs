@@ -26,18 +26,56 @@ pub enum DatasetKind {
     /// Generated prompts of exact token lengths; needs a tokenizer, reads no file.
     #[serde(rename = "random")]
     Random,
+    /// Generated texts for `/v1/embeddings`, one per request; needs a tokenizer.
+    #[serde(rename = "random_embedding")]
+    RandomEmbedding,
+    /// Like `random_embedding`, `batch_size` texts per request (`input` is a list).
+    #[serde(rename = "random_embedding_batch")]
+    RandomEmbeddingBatch,
+    /// Texts to embed from a file: `.txt` lines, a `.json` list or `.jsonl` lines of strings or
+    /// objects with `text`, `input`, `sentence` or `content`.
+    #[serde(rename = "embedding", alias = "embed")]
+    Embedding,
+    /// Like `embedding`, `batch_size` texts per request.
+    #[serde(rename = "embedding_batch")]
+    EmbeddingBatch,
+    /// Generated rerank requests: a query and `num_documents` documents of
+    /// `document_length_ratio` times its length; needs a tokenizer.
+    #[serde(rename = "random_rerank")]
+    RandomRerank,
+    /// Rerank requests from a file: objects with `query` and `documents` (or `passages`,
+    /// `texts`), a `.json` list or one per line (`.jsonl`, `.txt`).
+    #[serde(rename = "rerank")]
+    Rerank,
 }
 
 impl DatasetKind {
     /// Every kind, in the order error messages list them.
-    pub const ALL: [DatasetKind; 6] = [
+    pub const ALL: [DatasetKind; 12] = [
         DatasetKind::OpenQa,
         DatasetKind::LongAlpaca,
         DatasetKind::LineByLine,
         DatasetKind::ShareGpt,
         DatasetKind::Custom,
         DatasetKind::Random,
+        DatasetKind::RandomEmbedding,
+        DatasetKind::RandomEmbeddingBatch,
+        DatasetKind::Embedding,
+        DatasetKind::EmbeddingBatch,
+        DatasetKind::RandomRerank,
+        DatasetKind::Rerank,
     ];
+
+    /// Whether prompts are generated (no file; `number` is how many to make).
+    pub fn is_generated(self) -> bool {
+        matches!(
+            self,
+            DatasetKind::Random
+                | DatasetKind::RandomEmbedding
+                | DatasetKind::RandomEmbeddingBatch
+                | DatasetKind::RandomRerank
+        )
+    }
 
     /// The canonical name, as `FromStr` accepts it.
     pub fn name(self) -> &'static str {
@@ -48,6 +86,12 @@ impl DatasetKind {
             DatasetKind::ShareGpt => "sharegpt",
             DatasetKind::Custom => "custom",
             DatasetKind::Random => "random",
+            DatasetKind::RandomEmbedding => "random_embedding",
+            DatasetKind::RandomEmbeddingBatch => "random_embedding_batch",
+            DatasetKind::Embedding => "embedding",
+            DatasetKind::EmbeddingBatch => "embedding_batch",
+            DatasetKind::RandomRerank => "random_rerank",
+            DatasetKind::Rerank => "rerank",
         }
     }
 }
@@ -61,7 +105,7 @@ impl fmt::Display for DatasetKind {
 /// A dataset name that is none of [`DatasetKind::ALL`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown dataset `{name}`, expected one of: openqa, longalpaca, line_by_line, sharegpt, custom, random"
+    "unknown dataset `{name}`, expected one of: openqa, longalpaca, line_by_line, sharegpt, custom, random, random_embedding, random_embedding_batch, embedding, embedding_batch, random_rerank, rerank"
 )]
 pub struct UnknownDatasetKind {
     /// The name as given.
@@ -74,6 +118,7 @@ impl FromStr for DatasetKind {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
             "share_gpt" => Ok(DatasetKind::ShareGpt),
+            "embed" => Ok(DatasetKind::Embedding),
             _ => DatasetKind::ALL
                 .into_iter()
                 .find(|k| k.name() == s)

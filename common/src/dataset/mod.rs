@@ -57,6 +57,7 @@ mod line_by_line;
 mod lines;
 mod messages;
 mod random;
+mod retrieval;
 mod sharegpt;
 mod spec;
 mod system;
@@ -184,7 +185,7 @@ fn open_into(
     max_skipped: usize,
 ) -> Result<LoadStats, DatasetError> {
     check_bounds(spec)?;
-    if spec.kind == DatasetKind::Random {
+    if spec.kind.is_generated() {
         return random::generate(spec, tokenizer, sink);
     }
     let path = spec
@@ -205,13 +206,51 @@ fn read_into(
     max_skipped: usize,
 ) -> Result<LoadStats, DatasetError> {
     check_bounds(spec)?;
-    if spec.kind == DatasetKind::Random {
+    if spec.kind.is_generated() {
         return random::generate(spec, tokenizer, sink);
     }
+    if spec.kind == DatasetKind::EmbeddingBatch {
+        // `number` counts requests: keep `number` batches of texts
+        let mut texts = spec.clone();
+        texts.kind = DatasetKind::Embedding;
+        texts.number = spec.number.saturating_mul(spec.batch_size.max(1));
+        let mut batches = retrieval::BatchSink::new(sink, spec.batch_size);
+        let stats = read_into(&texts, source, reader, tokenizer, &mut batches, max_skipped)?;
+        batches.flush()?;
+        return Ok(LoadStats {
+            kept: batches.batches,
+            ..stats
+        });
+    }
+    let json_list = source
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    let text_lines = source
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("txt"));
     let mut out = Collector::new(spec, source, tokenizer, sink, max_skipped);
     match spec.kind {
-        // Generated above, with no collector.
-        DatasetKind::Random => {}
+        // Generated above, with no collector; batches are read as texts above.
+        DatasetKind::Random
+        | DatasetKind::RandomEmbedding
+        | DatasetKind::RandomEmbeddingBatch
+        | DatasetKind::RandomRerank
+        | DatasetKind::EmbeddingBatch => {}
+        DatasetKind::Embedding if json_list => {
+            from_list(&mut out, source, reader, retrieval::embedding_record)?
+        }
+        DatasetKind::Embedding if text_lines => {
+            from_lines(&mut out, source, reader, line_by_line::record)?
+        }
+        DatasetKind::Embedding => from_lines(&mut out, source, reader, |line| {
+            json_line(line, retrieval::embedding_record)
+        })?,
+        DatasetKind::Rerank if json_list => {
+            from_list(&mut out, source, reader, retrieval::rerank_record)?
+        }
+        DatasetKind::Rerank => from_lines(&mut out, source, reader, |line| {
+            json_line(line, retrieval::rerank_record)
+        })?,
         DatasetKind::OpenQa => from_lines(&mut out, source, reader, |line| {
             json_line(line, |v| text_field::prompt(v, "question"))
         })?,

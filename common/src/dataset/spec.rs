@@ -24,7 +24,7 @@ pub enum BadLinePolicy {
 }
 
 /// A load dataset and the options that shape its prompts (EvalScope's perf prompt settings).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatasetSpec {
     /// The file format, or `random`.
@@ -56,6 +56,36 @@ pub struct DatasetSpec {
     /// A system message put before every prompt, turning text prompts into chat messages.
     #[serde(default)]
     pub system_prompt: Option<String>,
+    /// `*_embedding_batch`: texts per request (EvalScope's `--extra-args '{"batch_size": N}'`,
+    /// default 8).
+    #[serde(default = "default_batch_size")]
+    pub batch_size: usize,
+    /// `random_rerank`: documents per query (`num_documents`, default 10).
+    #[serde(default = "default_num_documents")]
+    pub num_documents: usize,
+    /// `random_rerank`: a document's length over its query's (`document_length_ratio`,
+    /// default 5; the document is `int(query_len * ratio)` tokens, at least 1).
+    #[serde(default = "default_document_length_ratio")]
+    pub document_length_ratio: f64,
+}
+
+/// EvalScope's default `batch_size` of the batch embedding datasets.
+pub const DEFAULT_BATCH_SIZE: usize = 8;
+/// EvalScope's default `num_documents` of `random_rerank`.
+pub const DEFAULT_NUM_DOCUMENTS: usize = 10;
+/// EvalScope's default `document_length_ratio` of `random_rerank`.
+pub const DEFAULT_DOCUMENT_LENGTH_RATIO: f64 = 5.0;
+
+fn default_batch_size() -> usize {
+    DEFAULT_BATCH_SIZE
+}
+
+fn default_num_documents() -> usize {
+    DEFAULT_NUM_DOCUMENTS
+}
+
+fn default_document_length_ratio() -> f64 {
+    DEFAULT_DOCUMENT_LENGTH_RATIO
 }
 
 fn default_max_prompt_length() -> usize {
@@ -80,6 +110,9 @@ impl DatasetSpec {
             seed: DEFAULT_SEED,
             on_bad_line: BadLinePolicy::Fail,
             system_prompt: None,
+            batch_size: DEFAULT_BATCH_SIZE,
+            num_documents: DEFAULT_NUM_DOCUMENTS,
+            document_length_ratio: DEFAULT_DOCUMENT_LENGTH_RATIO,
         }
     }
 }

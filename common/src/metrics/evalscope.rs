@@ -121,6 +121,15 @@ pub struct PerfSummary {
     /// Mean completion tokens of successes.
     #[serde(rename = "Avg Output Tokens")]
     pub avg_output_tokens: Option<f64>,
+    /// EvalScope's key for embeddings and rerank: all prompt tokens over the sum of the
+    /// successes' latencies (tok/s of a request). Written only for a stage that generated
+    /// nothing (successes, none with a first token or an output token): those APIs.
+    #[serde(
+        rename = "Input Throughput (tok/s)",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub input_throughput: Option<f64>,
 }
 
 /// A value of EvalScope's tables, for display.
@@ -136,7 +145,7 @@ impl PerfSummary {
     /// The rows of EvalScope's summary table: (label, value), in its order.
     pub fn rows(&self) -> Vec<(&'static str, Cell)> {
         use Cell::{Count, Value as V};
-        vec![
+        let mut rows = vec![
             (labels::TEST_DURATION, V(Some(self.test_duration_s))),
             (labels::CONCURRENCY, Count(u64::from(self.concurrency))),
             (labels::REQUEST_RATE, V(Some(self.request_rate))),
@@ -152,7 +161,11 @@ impl PerfSummary {
             (labels::AVG_TPOT, V(self.avg_tpot_ms)),
             (labels::AVG_ITL, V(self.avg_itl_ms)),
             (labels::AVG_OUTPUT_TOKENS, V(self.avg_output_tokens)),
-        ]
+        ];
+        if self.input_throughput.is_some() {
+            rows.push((labels::INPUT_THROUGHPUT, V(self.input_throughput)));
+        }
+        rows
     }
 
     /// The arrival rate of an open-loop stage (None for closed loop).
@@ -194,6 +207,8 @@ pub mod labels {
     pub const AVG_ITL: &str = "Avg ITL (ms)";
     /// `Avg Output Tokens`.
     pub const AVG_OUTPUT_TOKENS: &str = "Avg Output Tokens";
+    /// `Input Throughput (tok/s)` (embeddings and rerank).
+    pub const INPUT_THROUGHPUT: &str = "Input Throughput (tok/s)";
     /// The first column of the percentile table.
     pub const PERCENTILES: &str = "Percentiles";
 }
@@ -226,6 +241,11 @@ pub fn summary(agg: &StageAggregate, load: StageLoad) -> PerfSummary {
         avg_tpot_ms: metric(tpot.map(|v| v / 1e6)),
         avg_itl_ms: metric(ratio(c.sum_itl_us as f64, c.n_itl as f64).map(|v| v / 1e3)),
         avg_output_tokens: metric(ratio(c.completion_tokens as f64, ok)),
+        input_throughput: if c.success > 0 && c.n_ttft == 0 && c.completion_tokens == 0 {
+            metric(ratio(c.prompt_tokens as f64, c.sum_latency_us as f64 / 1e6))
+        } else {
+            None
+        },
     }
 }
 

@@ -194,6 +194,9 @@ pub async fn run_job(
             all_failed.push(format!(
                 "benchmark {name}: all {planned} samples failed (e.g. {example})"
             ));
+            // no report: a score over no answers would be a fabricated 0
+            eprintln!("benchmark {name}: all {planned} samples failed; no report written");
+            continue;
         }
         let missing = super::report::unpredicted(&samples, job.repeats, &preds);
         if missing > 0 {

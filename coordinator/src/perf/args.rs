@@ -37,7 +37,8 @@ pub struct PerfArgs {
     /// The `model` field of every request.
     #[arg(long, default_value = "sim-model")]
     pub model: String,
-    /// API flavour; `openai` covers chat/completions and completions (picked from the URL).
+    /// API flavour: `openai` (chat/completions or completions, picked from the URL),
+    /// `openai_embedding` (/v1/embeddings) or `openai_rerank` (/v1/rerank).
     #[arg(long, default_value = "openai")]
     pub api: String,
     /// Bearer token (also from $SWARM_API_KEY); never printed or written.
@@ -150,9 +151,58 @@ pub struct PerfArgs {
     /// output_tps, goodput, error_rate.
     #[arg(long = "threshold", value_name = "METRIC OP VALUE")]
     pub thresholds: Vec<String>,
+    /// Stop a stage once this many of its requests failed; later stages are not run, and the
+    /// command ends with exit status 99 (guidellm's --max-errors).
+    #[arg(long, value_name = "N")]
+    pub max_errors: Option<u64>,
+    /// Stop a stage once this share of its finished requests failed (0..1, judged from 20
+    /// requests on); later stages are not run, exit status 99 (guidellm's --max-error-rate).
+    #[arg(long, value_name = "RATE")]
+    pub max_error_rate: Option<f64>,
+    /// SLA auto-tune (EvalScope's): instead of the fixed sweep, search for the largest
+    /// `--sla-variable` meeting `--sla-params` (double, then bisect), each probe a stage.
+    #[arg(long)]
+    pub sla_auto_tune: bool,
+    /// The variable the SLA search tunes.
+    #[arg(long, value_enum, default_value = "parallel")]
+    pub sla_variable: super::sla::Variable,
+    /// SLA criteria, JSON: `'[{"p99_ttft": "<=0.1", "avg_tpot": "<=50ms"}, {"tps": ">=100"}]'`
+    /// (within an object AND, each object its own search); one `"max"` / `"min"` metric
+    /// optimises it. Metrics: avg_latency, avg_ttft, avg_tpot, rps, tps, p99_latency, p99_ttft,
+    /// p99_tpot, p50/p90 of ttft and tpot; times in seconds unless they say `ms`.
+    #[arg(long, value_name = "JSON")]
+    pub sla_params: Option<String>,
+    /// Runs per probe, averaged.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
+    pub sla_num_runs: u32,
+    /// Upper bound of the searched values.
+    #[arg(long, default_value_t = 65536)]
+    pub sla_upper_bound: u64,
+    /// Lower bound of the searched values.
+    #[arg(long, default_value_t = 1)]
+    pub sla_lower_bound: u64,
+    /// Concurrency cap while tuning `rate` (default: --sla-upper-bound, as EvalScope's).
+    #[arg(long)]
+    pub sla_fixed_parallel: Option<u32>,
+    /// Requests per probe = round(value × this) (default 2).
+    #[arg(long)]
+    pub sla_number_multiplier: Option<f64>,
     /// How agents connect to the target.
     #[command(flatten)]
     pub transport: crate::transport_args::TransportArgs,
+}
+
+/// `e` if its numbers make sense.
+pub fn checked_early_stop(e: super::job::EarlyStop) -> anyhow::Result<super::job::EarlyStop> {
+    if let Some(r) = e.max_error_rate
+        && !(r.is_finite() && (0.0..1.0).contains(&r))
+    {
+        anyhow::bail!("--max-error-rate {r}: must be at least 0 and below 1");
+    }
+    if e.max_errors == Some(0) {
+        anyhow::bail!("--max-errors 0: must be at least 1");
+    }
+    Ok(e)
 }
 
 /// `--on-bad-line` values.
@@ -178,6 +228,17 @@ impl PerfArgs {
     /// Whether responses are streamed (default yes).
     pub fn streaming(&self) -> bool {
         !self.no_stream
+    }
+
+    /// The arrival distribution of `--rate` stages.
+    pub fn arrival(&self) -> Arrival {
+        match self.arrival {
+            ArrivalArg::Poisson => Arrival::Poisson,
+            ArrivalArg::Constant => Arrival::Constant,
+            ArrivalArg::Gamma => Arrival::Gamma {
+                burstiness: self.burstiness,
+            },
+        }
     }
 
     /// The sweep's stages.
@@ -211,13 +272,7 @@ impl PerfArgs {
         let parallel = broadcast("parallel", &self.parallel, n)?;
         let number = broadcast("number", &self.number, n)?;
         let rate = broadcast("rate", &self.rate, n)?;
-        let arrival = match self.arrival {
-            ArrivalArg::Poisson => Arrival::Poisson,
-            ArrivalArg::Constant => Arrival::Constant,
-            ArrivalArg::Gamma => Arrival::Gamma {
-                burstiness: self.burstiness,
-            },
-        };
+        let arrival = self.arrival();
         if let Some(d) = self.duration
             && !(d.is_finite() && d > 0.0)
         {
@@ -252,15 +307,65 @@ impl PerfArgs {
             .collect()
     }
 
+    /// The SLA search the flags ask for (`--sla-auto-tune`), checked.
+    pub fn sla_plan(&self) -> anyhow::Result<Option<super::sla_run::SlaPlan>> {
+        if !self.sla_auto_tune {
+            return Ok(None);
+        }
+        let text = self
+            .sla_params
+            .as_deref()
+            .context("--sla-auto-tune needs --sla-params, e.g. '[{\"p99_ttft\": \"<=0.1\"}]'")?;
+        let groups = super::sla::parse_params(text)?;
+        let upper = self.sla_upper_bound.min(u64::from(u32::MAX));
+        let range = match self.sla_variable {
+            super::sla::Variable::Parallel => super::sla::Range::new(
+                f64::from(self.parallel.first().copied().unwrap_or(1)),
+                self.sla_lower_bound,
+                upper,
+            )?,
+            super::sla::Variable::Rate => super::sla::Range::new(
+                self.rate.first().copied().unwrap_or(-1.0),
+                self.sla_lower_bound,
+                upper,
+            )?,
+        };
+        if let Some(m) = self.sla_number_multiplier
+            && !(m.is_finite() && m > 0.0)
+        {
+            bail!("--sla-number-multiplier must be a positive number, got {m}");
+        }
+        if self.sla_fixed_parallel == Some(0) {
+            bail!("--sla-fixed-parallel must be at least 1");
+        }
+        if let Some(d) = self.duration
+            && !(d.is_finite() && d > 0.0)
+        {
+            bail!("--duration must be a positive number of seconds, got {d}");
+        }
+        Ok(Some(super::sla_run::SlaPlan {
+            variable: self.sla_variable,
+            params: text.to_string(),
+            groups,
+            range,
+            num_runs: self.sla_num_runs,
+            fixed_parallel: self
+                .sla_fixed_parallel
+                .unwrap_or(u32::try_from(upper).unwrap_or(u32::MAX)),
+            multiplier: self.sla_number_multiplier,
+            arrival: self.arrival(),
+            duration_s: self.duration,
+        }))
+    }
+
     /// The endpoint, with `url` replacing `--url` (used with `--sim`).
     pub fn target(&self, url: &str) -> anyhow::Result<TargetSpec> {
-        if self.api != "openai" {
+        let Some((api, url)) = ApiKind::from_flag(&self.api, url) else {
             bail!(
-                "--api {:?} is not supported; use openai (chat/completions or completions, picked from the url)",
+                "--api {:?} is not supported; use openai (chat/completions or completions, picked from the url), openai_embedding or openai_rerank",
                 self.api
             );
-        }
-        let (api, url) = ApiKind::resolve(url);
+        };
         let headers = self
             .headers
             .iter()
@@ -326,7 +431,22 @@ impl PerfArgs {
             BadLineArg::Skip => BadLinePolicy::Skip,
             BadLineArg::Fail => BadLinePolicy::Fail,
         };
-        spec.number = if kind == DatasetKind::Random {
+        // EvalScope reads the embedding/rerank dataset shape from --extra-args
+        for (key, v) in &self.gen_params()?.extra {
+            let n = || v.as_u64().and_then(|n| usize::try_from(n).ok());
+            match key.as_str() {
+                "batch_size" => spec.batch_size = n().context("--extra-args batch_size")?,
+                "num_documents" => {
+                    spec.num_documents = n().context("--extra-args num_documents")?
+                }
+                "document_length_ratio" => {
+                    spec.document_length_ratio =
+                        v.as_f64().context("--extra-args document_length_ratio")?
+                }
+                _ => {}
+            }
+        }
+        spec.number = if kind.is_generated() {
             super::job::random_prompt_count(stages, self.warmup_num)
         } else {
             super::job::file_prompt_count(stages, self.warmup_num)
@@ -347,7 +467,11 @@ impl PerfArgs {
 
     /// Builds the job for `url`.
     pub fn job(&self, url: &str) -> anyhow::Result<PerfJob> {
-        let stages = self.stages()?;
+        // an SLA search makes its stages as it goes; the largest it may run sizes the prompts
+        let stages = match self.sla_plan()? {
+            Some(plan) => vec![plan.stage(plan.range.upper, 0)],
+            None => self.stages()?,
+        };
         let target = self.target(url)?;
         let gen_params = self.gen_params()?;
         let prompts = self.dataset(&stages)?;
@@ -367,6 +491,10 @@ impl PerfArgs {
                 .iter()
                 .map(|t| super::threshold::Threshold::parse(t))
                 .collect::<Result<_, _>>()?,
+            early_stop: checked_early_stop(super::job::EarlyStop {
+                max_errors: self.max_errors,
+                max_error_rate: self.max_error_rate,
+            })?,
             goodput: if self.goodput.is_empty() {
                 None
             } else {

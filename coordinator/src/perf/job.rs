@@ -104,6 +104,52 @@ pub struct PerfJob {
     pub goodput: Option<swarm_common::goodput::Goodput>,
     /// Thresholds every stage must meet (k6's idea); a failed one fails the command (99).
     pub thresholds: Vec<super::threshold::Threshold>,
+    /// When a stage stops early for errors (guidellm's `--max-errors`, `--max-error-rate`).
+    pub early_stop: EarlyStop,
+}
+
+/// Stops a stage while it runs when too many of its requests fail; later stages are not run.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(deny_unknown_fields)]
+pub struct EarlyStop {
+    /// Stop once this many requests failed.
+    #[serde(default)]
+    pub max_errors: Option<u64>,
+    /// Stop once this share of the finished requests failed (0..1), checked from
+    /// [`EarlyStop::MIN_REQUESTS`] finished requests on.
+    #[serde(default)]
+    pub max_error_rate: Option<f64>,
+}
+
+impl EarlyStop {
+    /// Finished requests before the error rate is judged.
+    pub const MIN_REQUESTS: u64 = 20;
+
+    /// Why a stage with `total` finished and `failed` failed requests must stop, if it must.
+    pub fn verdict(&self, total: u64, failed: u64) -> Option<String> {
+        if let Some(max) = self.max_errors
+            && failed >= max
+        {
+            return Some(format!("{failed} requests failed (--max-errors {max})"));
+        }
+        match self.max_error_rate {
+            Some(rate) if total >= Self::MIN_REQUESTS && failed as f64 / total as f64 > rate => {
+                Some(format!(
+                    "{failed} of {total} requests failed (--max-error-rate {rate})"
+                ))
+            }
+            _ => None,
+        }
+    }
 }
 
 impl PerfJob {

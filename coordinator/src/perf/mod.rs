@@ -7,6 +7,8 @@ pub mod live_file;
 pub mod progress;
 pub mod prompts;
 pub mod shards;
+pub mod sla;
+pub mod sla_run;
 pub mod stage;
 pub mod sweep;
 pub mod threshold;

@@ -696,13 +696,15 @@ pub async fn run_stage(
     let mut tick = tokio::time::interval(Duration::from_millis(250));
     let mut last_event = Instant::now();
     let mut cancelled_at: Option<Instant> = None;
+    // stopped early for errors: since when, and why
+    let mut errors_at: Option<(Instant, String)> = None;
     let mut stop_note = None;
     while !ctx.book.finished() {
         tokio::select! {
             ev = ctx.cluster.events.recv() => {
                 last_event = Instant::now();
                 match ev {
-                    Some(ClusterEvent::Message { agent_id, session, msg, .. }) => ctx.on_message(groups, &agent_id, session, *msg, cancelled_at.is_some())?,
+                    Some(ClusterEvent::Message { agent_id, session, msg, .. }) => ctx.on_message(groups, &agent_id, session, *msg, cancelled_at.is_some() || errors_at.is_some())?,
                     Some(ClusterEvent::Lost { agent_id, session, reason }) => ctx.on_lost(groups, &agent_id, session, &reason)?,
                     Some(ClusterEvent::Joined(a)) => tracing::info!(agent_id = %a.id, "agent joined during a stage; it will take part from the next stage"),
                     None => anyhow::bail!("cluster event channel closed"),
@@ -718,7 +720,19 @@ pub async fn run_stage(
                 let elapsed = started.elapsed().as_secs_f64();
                 series.sample(elapsed, &ctx.book.whole.counters);
                 live_file.update(&live_status(job, stage, groups, &ctx.book.whole, elapsed, alive, p99));
-                if cancelled_at.is_some_and(|t| t.elapsed() > Duration::from_secs(10)) {
+                if errors_at.is_none()
+                    && cancelled_at.is_none()
+                    && let Some(why) = job.early_stop.verdict(ctx.book.whole.counters.total, ctx.book.whole.counters.failed)
+                {
+                    let running: Vec<(String, String)> = ctx.book.running().map(|s| (s.agent.clone(), s.id.clone())).collect();
+                    for (agent, id) in running {
+                        ctx.cluster.registry.send(&agent, coordinator_message::Msg::Cancel(Cancel { shard_id: id, reason: "too many errors".into() }));
+                    }
+                    ctx.note(format!("stopped early: {why}"));
+                    errors_at = Some((Instant::now(), why));
+                }
+                let stopping = cancelled_at.or(errors_at.as_ref().map(|(t, _)| *t));
+                if stopping.is_some_and(|t| t.elapsed() > Duration::from_secs(10)) {
                     stop_note = Some("cancelled: agents did not confirm within 10 s".to_string());
                     break;
                 }
@@ -752,7 +766,12 @@ pub async fn run_stage(
         ));
     }
     let stop_note_copy = stop_note.clone();
-    let stopped = stop_note.unwrap_or_else(|| stop_reason(&ctx.book));
+    let early = errors_at.map(|(_, why)| why);
+    let stopped = match (&early, stop_note) {
+        (Some(why), _) => format!("errors: {why}"),
+        (None, Some(note)) => note,
+        (None, None) => stop_reason(&ctx.book),
+    };
     let Ctx {
         book,
         writer,
@@ -775,7 +794,18 @@ pub async fn run_stage(
     )?;
     let per_label = write_breakdown(dir, &job.prompts, stage, groups, &book, &events)?;
     let link = link_line(&book);
-    let thresholds = super::threshold::check_all(&job.thresholds, &rich);
+    let mut thresholds = super::threshold::check_all(&job.thresholds, &rich);
+    if let Some(why) = early {
+        // an early stop is a failed check of its own: the sweep stops, the command ends with 99
+        thresholds.push(super::threshold::Checked {
+            threshold: format!("early stop: {why}"),
+            value: rich
+                .total
+                .gt(&0)
+                .then(|| rich.failed as f64 / rich.total as f64),
+            pass: false,
+        });
+    }
     series.write(dir, started.elapsed().as_secs_f64(), &book.whole.counters)?;
     Ok(StageResult {
         stage: stage.clone(),

@@ -89,16 +89,12 @@ pub fn outcome(job: &str, results: &[StageResult]) -> (crate::outcome::Exit, Vec
     (exit, why)
 }
 
-/// Runs every stage (stopping early when cancelled) and returns what each measured.
-pub async fn run_sweep(
-    cluster: &mut Cluster,
-    groups: &[Group],
+/// Writes the job's `benchmark_args.json` (with `stages`) into its folder of `run_dir`.
+pub fn write_args(
     job: &PerfJob,
+    stages: &[super::job::StageSpec],
     run_dir: &Path,
-    display: Display,
-    cancel: &CancellationToken,
-) -> anyhow::Result<Vec<StageResult>> {
-    let mut results = Vec::new();
+) -> anyhow::Result<()> {
     let job_dir = run_dir.join("perf").join(&job.name);
     std::fs::create_dir_all(&job_dir)?;
     write_json(
@@ -111,77 +107,30 @@ pub async fn run_sweep(
             tokenizer: &job.tokenizer,
             warmup: job.warmup,
             seed: job.seed,
-            stages: &job.stages,
+            stages,
         },
     )?;
+    Ok(())
+}
+
+/// Runs every stage (stopping early when cancelled) and returns what each measured.
+pub async fn run_sweep(
+    cluster: &mut Cluster,
+    groups: &[Group],
+    job: &PerfJob,
+    run_dir: &Path,
+    display: Display,
+    cancel: &CancellationToken,
+) -> anyhow::Result<Vec<StageResult>> {
+    let mut results = Vec::new();
+    write_args(job, &job.stages, run_dir)?;
     for stage in &job.stages {
         if cancel.is_cancelled() {
             break;
         }
-        if let Some(w) = stream_warning(job, stage) {
-            eprintln!("warning: {} / {}: {w}", job.name, stage.name);
-        }
-        let dir = stage_dir(run_dir, &job.name, &stage.name);
-        // agents lost in an earlier stage take no part in this one, unless they came back (a
-        // restarted agent reconnects with the same id and labels, in a new session)
-        let live: Vec<Group> = groups
-            .iter()
-            .map(|g| Group {
-                label: g.label.clone(),
-                agents: g
-                    .agents
-                    .iter()
-                    .filter_map(|a| {
-                        cluster
-                            .registry
-                            .current(&a.id)
-                            .filter(|now| now.labels == a.labels)
-                    })
-                    .collect(),
-            })
-            .filter(|g| {
-                let keep = !g.agents.is_empty();
-                if !keep {
-                    tracing::warn!(stage = %stage.name, group = ?g.label, "no live agent left in this placement group; it sits the stage out");
-                }
-                keep
-            })
-            .collect();
-        if live.is_empty() {
-            return Err(crate::outcome::Failure::error(
-                crate::outcome::Exit::AgentsLost,
-                format!("stage {}: no live agents left", stage.name),
-            ));
-        }
-        let span = tracing::info_span!("stage", run_id = %cluster.config.run_id, workload = %job.name, stage = %stage.name);
-        let r = run_stage(cluster, job, stage, &live, &dir, display.progress, cancel)
-            .instrument(span)
-            .await?;
-        if r.status != super::stage::StageStatus::Ok {
-            eprintln!("{} / {}: {}", job.name, stage.name, r.status.describe());
-        }
-        if display.tables {
-            println!("\n{} / {} ({})", job.name, stage.name, r.stopped);
-            if r.status != super::stage::StageStatus::Ok {
-                println!("{}", r.status.describe());
-            }
-            if let Some(link) = &r.link {
-                println!("{link}");
-            }
-            if !r.thresholds.is_empty() {
-                println!("{}", terminal::threshold_table(&r.thresholds));
-            }
-            println!(
-                "{}",
-                terminal::summary_table("Benchmark summary", &r.summary, &r.rich)
-            );
-            println!("{}", terminal::percentile_table(&r.percentiles));
-            if !r.per_label.is_empty() {
-                println!("{} / {}: per label", job.name, stage.name);
-                println!("{}", terminal::sweep_table(&r.per_label));
-            }
-        }
-        // k6's abortOnFail: a failed `:abort` threshold ends the sweep here
+        let r = run_shown(cluster, groups, job, stage, run_dir, display, cancel).await?;
+        // k6's abortOnFail: a failed `:abort` threshold ends the sweep here, as does a stage
+        // stopped early for errors (no higher load after that)
         let abort = job
             .thresholds
             .iter()
@@ -191,15 +140,17 @@ pub async fn run_sweep(
                     .iter()
                     .any(|c| !c.pass && c.threshold == t.text)
             })
-            .map(|t| t.text.clone());
+            .map(|t| format!("threshold {} failed (abort)", t.text))
+            .or_else(|| {
+                r.stopped
+                    .starts_with("errors: ")
+                    .then(|| format!("stage {} stopped early ({})", r.stage.name, r.stopped))
+            });
         results.push(r);
         if let Some(t) = abort {
             let left = job.stages.len() - results.len();
             if left > 0 {
-                eprintln!(
-                    "{}: threshold {t} failed (abort): {left} later stage(s) not run",
-                    job.name
-                );
+                eprintln!("{}: {t}: {left} later stage(s) not run", job.name);
             }
             break;
         }
@@ -213,4 +164,81 @@ pub async fn run_sweep(
         println!("{}", terminal::sweep_table(&rows));
     }
     Ok(results)
+}
+
+/// Runs one stage on the agents of `groups` still live (printing its tables when asked) into
+/// its folder under `run_dir`.
+pub async fn run_shown(
+    cluster: &mut Cluster,
+    groups: &[Group],
+    job: &PerfJob,
+    stage: &super::job::StageSpec,
+    run_dir: &Path,
+    display: Display,
+    cancel: &CancellationToken,
+) -> anyhow::Result<StageResult> {
+    if let Some(w) = stream_warning(job, stage) {
+        eprintln!("warning: {} / {}: {w}", job.name, stage.name);
+    }
+    let dir = stage_dir(run_dir, &job.name, &stage.name);
+    // agents lost in an earlier stage take no part in this one, unless they came back (a
+    // restarted agent reconnects with the same id and labels, in a new session)
+    let live: Vec<Group> = groups
+        .iter()
+        .map(|g| Group {
+            label: g.label.clone(),
+            agents: g
+                .agents
+                .iter()
+                .filter_map(|a| {
+                    cluster
+                        .registry
+                        .current(&a.id)
+                        .filter(|now| now.labels == a.labels)
+                })
+                .collect(),
+        })
+        .filter(|g| {
+            let keep = !g.agents.is_empty();
+            if !keep {
+                tracing::warn!(stage = %stage.name, group = ?g.label, "no live agent left in this placement group; it sits the stage out");
+            }
+            keep
+        })
+        .collect();
+    if live.is_empty() {
+        return Err(crate::outcome::Failure::error(
+            crate::outcome::Exit::AgentsLost,
+            format!("stage {}: no live agents left", stage.name),
+        ));
+    }
+    let span = tracing::info_span!("stage", run_id = %cluster.config.run_id, workload = %job.name, stage = %stage.name);
+    let r = run_stage(cluster, job, stage, &live, &dir, display.progress, cancel)
+        .instrument(span)
+        .await?;
+    if r.status != super::stage::StageStatus::Ok {
+        eprintln!("{} / {}: {}", job.name, stage.name, r.status.describe());
+    }
+    if display.tables {
+        println!("\n{} / {} ({})", job.name, stage.name, r.stopped);
+        if r.status != super::stage::StageStatus::Ok {
+            println!("{}", r.status.describe());
+        }
+        if let Some(link) = &r.link {
+            println!("{link}");
+        }
+        if !r.thresholds.is_empty() {
+            println!("{}", terminal::threshold_table(&r.thresholds));
+        }
+        println!(
+            "{}",
+            terminal::summary_table("Benchmark summary", &r.summary, &r.rich)
+        );
+        println!("{}", terminal::percentile_table(&r.percentiles));
+        if !r.per_label.is_empty() {
+            println!("{} / {}: per label", job.name, stage.name);
+            println!("{}", terminal::sweep_table(&r.per_label));
+        }
+    }
+    Ok(r)
 }

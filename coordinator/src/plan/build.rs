@@ -176,7 +176,7 @@ fn job(
     };
     spec.number = match (d.number, kind) {
         (Some(n), _) => n,
-        (None, DatasetKind::Random) => crate::perf::job::random_prompt_count(&stages, p.warmup),
+        (None, k) if k.is_generated() => crate::perf::job::random_prompt_count(&stages, p.warmup),
         (None, _) => crate::perf::job::file_prompt_count(&stages, p.warmup),
     };
     let tokenizer = d.tokenizer.as_deref().map(load_tokenizer).transpose()?;
@@ -211,6 +211,7 @@ fn job(
             .iter()
             .map(|t| crate::perf::threshold::Threshold::parse(t))
             .collect::<Result<_, _>>()?,
+        early_stop: crate::perf::args::checked_early_stop(p.early_stop)?,
     })
 }
 

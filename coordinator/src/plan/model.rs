@@ -298,6 +298,10 @@ pub struct PerfDef {
     /// one ends the run with exit status 99.
     #[serde(default)]
     pub thresholds: Vec<String>,
+    /// Stop a stage while it runs when too many requests fail (`{max_errors, max_error_rate}`);
+    /// later stages are not run, exit status 99.
+    #[serde(default)]
+    pub early_stop: crate::perf::job::EarlyStop,
     /// Stages, run in order.
     pub stages: Vec<StageDef>,
 }

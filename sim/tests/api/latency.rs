@@ -109,3 +109,79 @@ async fn sampled_gaps_are_bounded_by_the_distribution() {
     );
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn capacity_queues_answers_beyond_max_concurrent() {
+    let mut config = config();
+    config.latency.ttft_ms = Dist::fixed(40.0);
+    config.latency.itl_ms = Dist::fixed(10.0);
+    config.capacity = Some(llm_sim::CapacityConfig {
+        max_concurrent: 2,
+        itl_per_extra_ms: 0.0,
+    });
+    let sim = sim(config).await;
+    // 3 at once, 2 slots: one waits for a whole answer (40 + 4 x 10 ms) before its own TTFT
+    let send = |id: &'static str| {
+        let sim = &sim;
+        async move {
+            let body = json!({"messages": [{"role": "user", "content": "hi"}], "max_tokens": 5, "stream": true});
+            post(sim, "/v1/chat/completions", &body, &[("x-request-id", id)])
+                .await
+                .text()
+                .await
+                .unwrap();
+        }
+    };
+    tokio::join!(send("c1"), send("c2"), send("c3"));
+    let mut firsts: Vec<Duration> = ["c1", "c2", "c3"]
+        .iter()
+        .map(|id| {
+            let e = sim.truth.get(id).unwrap();
+            e.chunk_sent[e.token_chunks[0]] - e.received
+        })
+        .collect();
+    firsts.sort();
+    assert!(firsts[1] < Duration::from_millis(75), "{firsts:?}");
+    assert!(
+        firsts[2] >= Duration::from_millis(120),
+        "queued: {firsts:?}"
+    );
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn capacity_can_stretch_gaps_with_the_batch() {
+    let mut config = config();
+    config.latency.ttft_ms = Dist::fixed(0.0);
+    config.latency.itl_ms = Dist::fixed(5.0);
+    config.capacity = Some(llm_sim::CapacityConfig {
+        max_concurrent: 8,
+        itl_per_extra_ms: 10.0,
+    });
+    let sim = sim(config).await;
+    let send = |id: &'static str| {
+        let sim = &sim;
+        async move {
+            let body = json!({"messages": [{"role": "user", "content": "hi"}], "max_tokens": 6, "stream": true});
+            post(sim, "/v1/chat/completions", &body, &[("x-request-id", id)])
+                .await
+                .text()
+                .await
+                .unwrap();
+        }
+    };
+    tokio::join!(send("b1"), send("b2"), send("b3"));
+    for id in ["b1", "b2", "b3"] {
+        let e = sim.truth.get(id).unwrap();
+        let last = e.chunk_sent[*e.token_chunks.last().unwrap()] - e.chunk_sent[e.token_chunks[0]];
+        // 5 gaps of 5 ms, plus 10 ms per other answer generating at the time
+        assert!(last >= Duration::from_millis(25), "{id}: {last:?}");
+    }
+    let stretched = ["b1", "b2", "b3"].iter().any(|id| {
+        let e = sim.truth.get(id).unwrap();
+        e.chunk_sent[*e.token_chunks.last().unwrap()] - e.chunk_sent[e.token_chunks[0]]
+            >= Duration::from_millis(60)
+    });
+    assert!(stretched, "gaps grow while others generate");
+    sim.shutdown().await;
+}

@@ -44,6 +44,7 @@ fn job(sim: &llm_sim::SimHandle, stage: StageSpec) -> PerfJob {
         sqlite: true,
         goodput: None,
         thresholds: vec![],
+        early_stop: Default::default(),
     }
 }
 

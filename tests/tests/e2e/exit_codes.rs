@@ -92,12 +92,7 @@ fn an_unreachable_target_is_3_and_says_refused() {
     assert!(err.contains("connection refused"), "{err}");
     assert!(err.contains(&url), "the URL is named: {err}");
     // the run folder records the failure and holds no measurement that could pass for one
-    let run = std::fs::read_dir(tmp.path().join("out"))
-        .expect("a run folder")
-        .next()
-        .expect("one")
-        .expect("entry")
-        .path();
+    let run = swarm_tests::only_run(&tmp.path().join("out"));
     swarm_tests::assert_failed_unmeasured(&run, "connection refused");
 }
 
@@ -155,12 +150,7 @@ fn no_successful_request_is_4_and_run_json_says_why() {
         stderr(&o)
     );
     let out = tmp.path().join("out");
-    let run = std::fs::read_dir(&out)
-        .expect("a run folder")
-        .next()
-        .expect("one")
-        .expect("entry")
-        .path();
+    let run = swarm_tests::only_run(&out);
     let run_json = read_json(&run.join("run.json"));
     assert_eq!(run_json["outcome"], "no_success", "{run_json}");
     let stage = &run_json["workloads"]["perf"][0]["outcome"];
@@ -268,12 +258,7 @@ async fn a_cancelled_run_is_130() {
     };
     assert_eq!(status.code(), Some(130));
     // the run folder says so, with what was measured before the interrupt
-    let run = std::fs::read_dir(tmp.path().join("out"))
-        .expect("outputs")
-        .next()
-        .expect("a run")
-        .expect("entry")
-        .path();
+    let run = swarm_tests::only_run(&tmp.path().join("out"));
     let record = swarm_coordinator::run_store::record::read(&run)
         .expect("readable")
         .expect("run.json");
@@ -311,12 +296,7 @@ async fn running_out_of_sockets_names_the_open_file_limit() {
         .expect("runs");
     sim.shutdown().await;
     let out = tmp.path().join("out");
-    let run = std::fs::read_dir(&out)
-        .expect("a run folder")
-        .next()
-        .expect("one")
-        .expect("entry")
-        .path();
+    let run = swarm_tests::only_run(&out);
     let stage = run.join("perf/perf/parallel_300_number_300");
     let summary = read_json(&stage.join("summary.json"));
     let failed = summary["failed"].as_u64().expect("failed");
@@ -382,6 +362,18 @@ fn an_eval_whose_every_sample_failed_is_4_and_an_unreachable_one_3() {
         "{}",
         stderr(&o)
     );
+    // no score over no answers: no report file, and run.json and report.html say it failed
+    let run = swarm_tests::only_run(&tmp.path().join("out"));
+    let reports: Vec<_> = walk_files(&run.join("eval"))
+        .into_iter()
+        .filter(|p| p.to_string_lossy().contains("/reports/"))
+        .collect();
+    assert!(
+        reports.is_empty(),
+        "a report of an all-failed benchmark: {reports:?}"
+    );
+    swarm_tests::assert_failed_unmeasured(&run, "all 3 samples failed");
+    std::fs::remove_dir_all(tmp.path().join("out")).expect("clean");
 
     let closed = format!(
         "http://127.0.0.1:{}/v1/chat/completions",
@@ -469,12 +461,7 @@ async fn a_failed_threshold_is_99_and_a_held_one_0() {
         "{}",
         stderr(&aborted)
     );
-    let run = std::fs::read_dir(abort_dir.join("out"))
-        .expect("outputs")
-        .next()
-        .expect("a run")
-        .expect("entry")
-        .path();
+    let run = swarm_tests::only_run(&abort_dir.join("out"));
     let record = swarm_coordinator::run_store::record::read(&run)
         .expect("readable")
         .expect("run.json");
@@ -482,4 +469,77 @@ async fn a_failed_threshold_is_99_and_a_held_one_0() {
     assert_eq!(stages.len(), 1, "{stages:?}");
     assert!(!stages[0].thresholds[0].pass);
     sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stage_with_too_many_errors_stops_early_and_the_sweep_goes_no_higher() {
+    let mut cfg = llm_sim::SimConfig::instant();
+    cfg.latency.ttft_ms = llm_sim::Dist::fixed(5.0);
+    cfg.faults.rate_500 = 0.6;
+    let sim = start_sim(cfg).await;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let url = format!("{}/v1/chat/completions", sim.url());
+    let o = perf(
+        tmp.path(),
+        &[
+            "--url",
+            &url,
+            "--parallel",
+            "2",
+            "4",
+            "--number",
+            "2000",
+            "2000",
+            "--max-error-rate",
+            "0.3",
+            "--no-test-connection",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(99), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("1 later stage(s) not run"),
+        "{}",
+        stderr(&o)
+    );
+    let run = swarm_tests::only_run(&tmp.path().join("out"));
+    let record = swarm_coordinator::run_store::record::read(&run)
+        .expect("readable")
+        .expect("run.json");
+    let stages = &record.workloads["perf"];
+    assert_eq!(stages.len(), 1, "the second stage was not run: {stages:?}");
+    let s = &stages[0];
+    assert!(s.stopped.starts_with("errors: "), "{}", s.stopped);
+    assert!(
+        s.summary.total_requests < 2000,
+        "stopped before its budget: {}",
+        s.summary.total_requests
+    );
+    assert!(s.summary.failed_requests > 0 && s.summary.success_requests > 0);
+    assert!(
+        s.thresholds
+            .iter()
+            .any(|t| !t.pass && t.threshold.starts_with("early stop")),
+        "{:?}",
+        s.thresholds
+    );
+    assert!(
+        record.failures.iter().any(|f| f.contains("early stop")),
+        "{:?}",
+        record.failures
+    );
+    sim.shutdown().await;
+}
+
+/// Every file under `dir`.
+fn walk_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk_files(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
 }

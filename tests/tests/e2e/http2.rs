@@ -270,12 +270,7 @@ async fn an_untrusted_certificate_fails_the_pre_flight_check_as_tls() {
     );
     let msg = format!("{err:#}");
     assert!(msg.contains("TLS handshake failed"), "{msg}");
-    let run = std::fs::read_dir(&out)
-        .expect("a run folder")
-        .next()
-        .expect("one")
-        .expect("entry")
-        .path();
+    let run = swarm_tests::only_run(&out);
     swarm_tests::assert_failed_unmeasured(&run, "TLS handshake failed");
     sim.shutdown().await;
 }

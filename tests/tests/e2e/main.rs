@@ -1,5 +1,6 @@
 //! End-to-end suite: one test binary for every file here.
 
+mod apis;
 mod app_browser;
 mod app_http;
 mod app_index;
@@ -27,6 +28,7 @@ mod protocol;
 mod report_html;
 mod run_record;
 mod security;
+mod sla;
 mod stage_schemas;
 mod telemetry;
 mod think_eval;

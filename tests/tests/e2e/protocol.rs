@@ -200,6 +200,7 @@ async fn a_hostile_agent_is_dropped_and_the_stage_completes() {
         sqlite: false,
         goodput: None,
         thresholds: vec![],
+        early_stop: Default::default(),
     };
     let tmp = tempfile::tempdir().expect("tempdir");
     let r = run_stage(

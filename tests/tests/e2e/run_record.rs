@@ -2,7 +2,7 @@
 //! the real binary: perf, eval, eval --rescore, run (a plan), think-eval; a plan run under
 //! `--run-dir` continues the run of that plan it finds there and refuses another plan's folder.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use swarm_coordinator::run_store::record::{RunKind, RunRecord, RunStatus, read};
@@ -19,16 +19,6 @@ fn coordinator(dir: &Path, args: &[&str]) -> Output {
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// The only run folder under `out`.
-fn only_run(out: &Path) -> PathBuf {
-    let runs: Vec<PathBuf> = std::fs::read_dir(out)
-        .expect("outputs folder")
-        .map(|e| e.expect("entry").path())
-        .collect();
-    assert_eq!(runs.len(), 1, "{runs:?}");
-    runs.into_iter().next().expect("one")
 }
 
 /// `run`'s `run.json`, checked against its published schema.
@@ -74,7 +64,7 @@ async fn every_command_records_its_kind_and_final_status() {
         ],
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let perf = record(&only_run(&dir.join("perf-out")));
+    let perf = record(&swarm_tests::only_run(&dir.join("perf-out")));
     assert_ended(&perf, RunKind::Perf, RunStatus::Done);
     assert_eq!(perf.workloads["perf"][0].summary.total_requests, 4);
 
@@ -100,7 +90,7 @@ async fn every_command_records_its_kind_and_final_status() {
         ],
     );
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
-    let refused = record(&only_run(&dir.join("refused-out")));
+    let refused = record(&swarm_tests::only_run(&dir.join("refused-out")));
     assert_ended(&refused, RunKind::Perf, RunStatus::Failed);
     assert_eq!(
         refused.outcome,
@@ -135,7 +125,7 @@ async fn every_command_records_its_kind_and_final_status() {
         ],
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let eval_run = only_run(&dir.join("eval-out"));
+    let eval_run = swarm_tests::only_run(&dir.join("eval-out"));
     let eval = record(&eval_run);
     assert_ended(&eval, RunKind::Eval, RunStatus::Done);
     let eval_run_arg = eval_run.to_str().expect("utf-8");
