@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The perf-core benchmarks (docs/BENCHMARKS.md): client capacity, measurement fidelity against
-# llm-sim's ground truth, and client memory at 10,000 concurrent streams. Loopback only.
+# llm-sim's ground truth, and client memory at 10,000 concurrent streams. Loopback only. Each
+# benchmark's output is also written into docs/BENCHMARKS.md between `<!-- bench:NAME:begin -->`
+# and `<!-- bench:NAME:end -->` where those markers exist.
 #   scripts/bench.sh [capacity|fidelity|memory|merge|scoring|app|sandbox|all]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,15 +11,24 @@ cargo build --release -p llm-sim -p swarm-tests --bin llm-sim --bin swarm-bench
 # 10,000 streams need 10,000 sockets on each side
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" || true
 echo "# $(date -u +%FT%TZ) $(nproc) cores, open files limit $(ulimit -n)"
+out="$(mktemp)"
+trap 'rm -f "$out"' EXIT
+# one benchmark: run it, print its output, refresh its section of the docs
+bench() {
+  local name="$1" section="bench:$1${FIDELITY_STREAMS:+-$FIDELITY_STREAMS}"
+  ./target/release/swarm-bench "$name" | tee "$out"
+  { echo '```'; cat "$out"; echo '```'; } |
+    scripts/doc-section.sh docs/BENCHMARKS.md "$section" "scripts/bench.sh $name" release
+}
 if [ "$what" = all ]; then
-  ./target/release/swarm-bench capacity
-  ./target/release/swarm-bench fidelity
-  FIDELITY_STREAMS=250 ./target/release/swarm-bench fidelity
-  ./target/release/swarm-bench memory
-  ./target/release/swarm-bench merge
-  ./target/release/swarm-bench scoring
-  ./target/release/swarm-bench app
-  ./target/release/swarm-bench sandbox
+  bench capacity
+  bench fidelity
+  FIDELITY_STREAMS=250 bench fidelity
+  bench memory
+  bench merge
+  bench scoring
+  bench app
+  bench sandbox
 else
-  ./target/release/swarm-bench "$what"
+  bench "$what"
 fi

@@ -2,14 +2,23 @@
 //! processes (each dialling through its own cuttable loopback proxy) and runs one closed-loop
 //! stage against llm-sim; one agent is killed, paused, cut off or restarted mid-stage. The
 //! stage must still measure exactly its request budget, once.
+//!
+//! llm-sim runs in this process with its truth log on, so what the faulted agent had measured
+//! can be told apart from what it reported: every request carries `x-request-id:
+//! <shard>-<index>`, and the log says when the simulator received it and when it handed over its
+//! last chunk.
 
+use std::net::SocketAddr;
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use super::Row;
-use super::procs::{Proc, free_port, run_plan, start_agent, start_sim, summaries, wait_listening};
+use llm_sim::{Dist, SimConfig, TruthLog};
+use tokio_util::sync::CancellationToken;
+
+use super::procs::{Proc, free_port, run_plan, start_agent, summaries, wait_listening};
 use super::proxy::Proxy;
 use super::summary::Counts;
+use super::{AgentLoss, Row};
 
 /// Requests in the stage.
 const N: u64 = 6000;
@@ -51,7 +60,12 @@ pub async fn run(dir: &Path) -> Vec<Row> {
             "stage completes; exactly {N} requests measured, none twice; the agent's unfinished budget re-assigned"
         );
         let row = match one(f, &dir.join(format!("agent-{i}"))).await {
-            Ok((counts, events, code)) => {
+            Ok(Ran {
+                counts,
+                events,
+                code,
+                loss,
+            }) => {
                 let whole = counts.total == N && counts.success + counts.failed == N;
                 Row {
                     group: "agent",
@@ -63,6 +77,7 @@ pub async fn run(dir: &Path) -> Vec<Row> {
                     } else {
                         format!("{} requests", N - counts.total)
                     },
+                    agent_loss: Some(loss),
                     pass: whole && code == Some(0) && counts.failed == 0,
                 }
             }
@@ -73,12 +88,28 @@ pub async fn run(dir: &Path) -> Vec<Row> {
     rows
 }
 
-async fn one(fault: Fault, dir: &Path) -> anyhow::Result<(Counts, String, Option<i32>)> {
+/// What one scenario left behind.
+struct Ran {
+    counts: Counts,
+    events: String,
+    code: Option<i32>,
+    loss: AgentLoss,
+}
+
+async fn one(fault: Fault, dir: &Path) -> anyhow::Result<Ran> {
     std::fs::create_dir_all(dir)?;
-    let (_sim, url) = start_sim(
-        &["--ttft-ms", "5", "--itl-ms", "2", "--max-tokens", "16"],
-        &dir.join("sim.log"),
-    )?;
+    let mut cfg = SimConfig::default();
+    cfg.latency.ttft_ms = Dist::fixed(5.0);
+    cfg.latency.itl_ms = Dist::fixed(2.0);
+    cfg.output.default_max_tokens = 16;
+    cfg.record_truth = true;
+    let sim = llm_sim::start(
+        cfg,
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+        CancellationToken::new(),
+    )
+    .await?;
+    let url = sim.url();
     let port = free_port()?;
     let token = dir.join("token");
     std::fs::write(&token, "fault-matrix-token-0123456789abcdef")?;
@@ -118,6 +149,7 @@ outputs: {{dir: out}}
     }
     // the stage starts once all three are in; strike when every agent has reported for a while
     tokio::time::sleep(Duration::from_secs(5)).await;
+    let struck = Instant::now();
     match fault {
         Fault::Kill => agents[2].kill9(),
         Fault::Pause => {
@@ -142,21 +174,142 @@ outputs: {{dir: out}}
         .first()
         .ok_or_else(|| anyhow::anyhow!("no summary.json (coordinator exit {code:?})"))?;
     let counts = Counts::read(summary)?;
-    let events = breakdown_events(&summary.with_file_name("breakdown.json"));
-    Ok((counts, events, code))
+    let breakdown = read_breakdown(&summary.with_file_name("breakdown.json"));
+    let events = breakdown_events(breakdown.as_ref());
+    let loss = agent_loss(breakdown.as_ref(), &sim.truth, struck);
+    sim.shutdown().await;
+    Ok(Ran {
+        counts,
+        events,
+        code,
+        loss,
+    })
+}
+
+/// The stage's event texts.
+fn event_texts(breakdown: Option<&serde_json::Value>) -> Vec<String> {
+    breakdown
+        .and_then(|v| v.get("events"))
+        .and_then(serde_json::Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|e| e.get("what").and_then(serde_json::Value::as_str))
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// What the lost shard's events say: its id, what it had counted before the loss, the budget
+/// re-assigned, and what it reported late and was discarded.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct LossEvent {
+    shard: String,
+    counted: u64,
+    reassigned: u64,
+    discarded: u64,
+}
+
+/// Parses "shard S: N requests reported before the loss; re-assigned A to a1, B to a2" and
+/// "shard S: agent X came back ...; its L late requests were discarded".
+fn loss_event(texts: &[String]) -> Option<LossEvent> {
+    let mut found: Option<LossEvent> = None;
+    for t in texts {
+        let Some(rest) = t.strip_prefix("shard ") else {
+            continue;
+        };
+        let Some((shard, what)) = rest.split_once(": ") else {
+            continue;
+        };
+        if let Some((n, tail)) = what.split_once(" requests reported before the loss; re-assigned ")
+        {
+            let reassigned = tail
+                .split(", ")
+                .filter_map(|p| p.split_whitespace().next()?.parse::<u64>().ok())
+                .sum();
+            found = Some(LossEvent {
+                shard: shard.to_owned(),
+                counted: n.parse().unwrap_or(0),
+                reassigned,
+                discarded: found.as_ref().map_or(0, |f| f.discarded),
+            });
+        } else if let Some(l) = what
+            .split_once("; its ")
+            .and_then(|(_, l)| l.split_whitespace().next())
+            .and_then(|l| l.parse::<u64>().ok())
+            && let Some(f) = found.as_mut()
+            && f.shard == shard
+        {
+            f.discarded += l;
+        }
+    }
+    found
+}
+
+/// Splits what the faulted agent did into what it measured and never reported, what was in
+/// flight at the fault, and what the coordinator re-assigned.
+fn agent_loss(
+    breakdown: Option<&serde_json::Value>,
+    truth: &TruthLog,
+    struck: Instant,
+) -> AgentLoss {
+    let Some(ev) = loss_event(&event_texts(breakdown)) else {
+        return AgentLoss::default();
+    };
+    // a complete answer hands over as many chunks as any other (every answer is 16 tokens)
+    let entries: Vec<(String, llm_sim::TruthEntry)> = truth
+        .ids()
+        .into_iter()
+        .filter_map(|id| truth.get(&id).map(|e| (id, e)))
+        .collect();
+    let full = entries
+        .iter()
+        .map(|(_, e)| e.chunk_sent.len())
+        .max()
+        .unwrap_or(0);
+    let prefix = format!("{}-", ev.shard);
+    let (mut served, mut in_flight) = (0u64, 0u64);
+    for (id, e) in &entries {
+        // measured requests only: warmups are `<shard>-w<index>`
+        let Some(index) = id.strip_prefix(&prefix) else {
+            continue;
+        };
+        if index.parse::<u64>().is_err() {
+            continue;
+        }
+        let last = e.chunk_sent.last().copied();
+        let complete = full > 0 && e.chunk_sent.len() == full;
+        if complete {
+            served += 1;
+        }
+        let done_before = complete && last.is_some_and(|l| l < struck);
+        if e.received < struck && !done_before {
+            in_flight += 1;
+        }
+    }
+    AgentLoss {
+        shard: ev.shard,
+        served,
+        counted: ev.counted,
+        discarded: ev.discarded,
+        in_flight,
+        reassigned: ev.reassigned,
+    }
 }
 
 fn agent(dir: &Path, port: u16, i: u32, token: &Path) -> anyhow::Result<Proc> {
     start_agent(dir, port, &format!("a{i}"), token)
 }
 
+fn read_breakdown(path: &Path) -> Option<serde_json::Value> {
+    let text = std::fs::read_to_string(path).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
 /// The stage's events, condensed ("a3 lost at 5.1 s; ...").
-fn breakdown_events(path: &Path) -> String {
-    let Ok(text) = std::fs::read_to_string(path) else {
-        return "no breakdown.json".to_owned();
-    };
-    let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) else {
-        return "breakdown.json unreadable".to_owned();
+fn breakdown_events(v: Option<&serde_json::Value>) -> String {
+    let Some(v) = v else {
+        return "no readable breakdown.json".to_owned();
     };
     let events: Vec<String> = v
         .get("events")
@@ -181,5 +334,31 @@ fn breakdown_events(path: &Path) -> String {
         "none".to_owned()
     } else {
         events.join("; ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_loss_events_are_read() {
+        let texts = vec![
+            "agent a3 lost (no heartbeat for 2s); shards load/p/2".to_owned(),
+            "shard load/p/2: 337 requests reported before the loss; re-assigned 832 to a1, 831 to a2"
+                .to_owned(),
+            "shard load/p/2: agent a3 came back after the shard was re-assigned; its 41 late requests were discarded"
+                .to_owned(),
+        ];
+        assert_eq!(
+            loss_event(&texts),
+            Some(LossEvent {
+                shard: "load/p/2".into(),
+                counted: 337,
+                reassigned: 1663,
+                discarded: 41,
+            })
+        );
+        assert_eq!(loss_event(&texts[..1]), None);
     }
 }

@@ -37,6 +37,7 @@ pub async fn run(dir: &Path, fixture: &Path) -> Vec<Row> {
                     (RECORDS * REPEATS).saturating_sub(o.distinct)
                 )
             },
+            agent_loss: None,
             pass: o.code == Some(0)
                 && o.distinct == RECORDS * REPEATS
                 && o.after == o.distinct

@@ -131,6 +131,7 @@ pub fn run(dir: &Path) -> Vec<Row> {
                     expected,
                     observed: counts.describe(),
                     lost,
+                    agent_loss: None,
                     pass,
                 },
                 Err(e) => Row::broken("endpoint", c.injected, &expected, &e),

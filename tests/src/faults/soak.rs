@@ -1,7 +1,10 @@
 //! The soak: a long open-loop run at a fixed rate against llm-sim with three agent processes.
 //! Every 10 s the RSS and open file descriptors of each process are sampled; at the end the
-//! achieved rate is compared with the target and memory/fd growth with their bounds.
+//! achieved rate — measured from the requests' actual send times in the stage's
+//! `requests.sqlite` — is compared with the target, the lag of each send behind its schedule is
+//! reported per minute, and memory/fd growth is compared with its bounds.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -51,7 +54,7 @@ workloads:
       target: sim
       dataset: {{kind: random, tokenizer: cl100k_base, min_prompt_length: 32, max_prompt_length: 64}}
       max_tokens: 32
-      sqlite: false
+      sqlite: true
       stages:
         - {{rate: {rate}, arrival: constant, parallel: 1024, duration_s: {duration_s}}}
 outputs: {{dir: out}}
@@ -103,9 +106,11 @@ outputs: {{dir: out}}
         .ok_or_else(|| anyhow::anyhow!("no summary.json (coordinator exit {code})"))?;
     let counts = Counts::read(&summary)?;
     let target_n = rate * duration_s;
-    let achieved = counts.total as f64 / duration_s;
-    let rate_err = (achieved - rate).abs() / rate;
-    let mut ok = code == 0 && rate_err <= 0.005 && counts.failed == 0;
+    let sends = read_sends(&summary.with_file_name("requests.sqlite"))?;
+    let timing = Timing::of(&sends);
+    let rate_err = (timing.achieved - rate).abs() / rate;
+    let mut ok =
+        code == 0 && rate_err <= 0.005 && counts.failed == 0 && counts.total as f64 >= target_n;
     let mut md = String::new();
     let _ = writeln!(
         md,
@@ -113,10 +118,36 @@ outputs: {{dir: out}}
     );
     let _ = writeln!(
         md,
-        "- requests: {} (target {target_n:.0}); achieved {achieved:.3} req/s, {:.3}% from target (bound 0.5%); failed {}; coordinator exit {code}",
-        counts.total,
+        "- requests: {} (target {target_n:.0}); failed {}; coordinator exit {code}",
+        counts.total, counts.failed
+    );
+    let _ = writeln!(
+        md,
+        "- achieved rate, from the actual send times in requests.sqlite: {:.4} req/s, {:.4}% from target (bound 0.5%) — the sum over the {} agents' shards of (requests − 1) / (last send − first send); {} sends recorded",
+        timing.achieved,
         rate_err * 100.0,
-        counts.failed
+        timing.shards,
+        sends.len()
+    );
+    let _ = writeln!(
+        md,
+        "- send lag (actual − scheduled send) over the run: p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms, max {:.2} ms",
+        timing.all.p50_ms, timing.all.p99_ms, timing.all.p999_ms, timing.all.max_ms
+    );
+    let _ = writeln!(
+        md,
+        "\n| minute | scheduled | sent | lag p50 (ms) | lag p99 (ms) | lag max (ms) |\n|---|---|---|---|---|---|"
+    );
+    for m in &timing.minutes {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {:.2} | {:.2} | {:.2} |",
+            m.minute, m.scheduled, m.sent, m.lag.p50_ms, m.lag.p99_ms, m.lag.max_ms
+        );
+    }
+    let _ = writeln!(
+        md,
+        "\nPer minute of each agent's schedule (its offsets from its shard's start): requests scheduled in that minute, requests actually sent in it, and the lag of the requests scheduled in it."
     );
     let _ = writeln!(
         md,
@@ -160,6 +191,136 @@ outputs: {{dir: out}}
     Ok((md, ok))
 }
 
+/// One measured request's send: its shard, scheduled and actual offsets from the shard's start (µs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Send {
+    /// The shard (one per agent).
+    pub shard: String,
+    /// The schedule's offset.
+    pub scheduled_us: u64,
+    /// The actual send's offset.
+    pub sent_us: u64,
+}
+
+/// The sends recorded in a stage's `requests.sqlite`.
+pub fn read_sends(path: &Path) -> anyhow::Result<Vec<Send>> {
+    let db =
+        rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))?;
+    let mut q = db.prepare("SELECT shard, scheduled_us, sent_us FROM requests")?;
+    let rows = q.query_map([], |r| {
+        Ok(Send {
+            shard: r.get(0)?,
+            scheduled_us: r.get::<_, Option<i64>>(1)?.unwrap_or(0).max(0) as u64,
+            sent_us: r.get::<_, i64>(2)?.max(0) as u64,
+        })
+    })?;
+    let mut out = Vec::new();
+    for r in rows {
+        out.push(r?);
+    }
+    Ok(out)
+}
+
+/// Lag quantiles, milliseconds.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Lag {
+    /// Median.
+    pub p50_ms: f64,
+    /// 99th percentile.
+    pub p99_ms: f64,
+    /// 99.9th percentile.
+    pub p999_ms: f64,
+    /// Largest.
+    pub max_ms: f64,
+}
+
+impl Lag {
+    fn of(mut lags_us: Vec<i64>) -> Lag {
+        lags_us.sort_unstable();
+        let q = |p: f64| -> f64 {
+            if lags_us.is_empty() {
+                return 0.0;
+            }
+            let i = ((lags_us.len() as f64 * p).ceil() as usize).clamp(1, lags_us.len()) - 1;
+            lags_us[i] as f64 / 1000.0
+        };
+        Lag {
+            p50_ms: q(0.5),
+            p99_ms: q(0.99),
+            p999_ms: q(0.999),
+            max_ms: lags_us.last().map_or(0.0, |&l| l as f64 / 1000.0),
+        }
+    }
+}
+
+/// One minute of the schedule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Minute {
+    /// 0-based.
+    pub minute: u64,
+    /// Requests scheduled in it.
+    pub scheduled: u64,
+    /// Requests actually sent in it.
+    pub sent: u64,
+    /// Lag of the requests scheduled in it.
+    pub lag: Lag,
+}
+
+/// The soak's timing figures from the actual sends.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Timing {
+    /// Σ over shards of (n − 1) / (last send − first send), req/s.
+    pub achieved: f64,
+    /// Shards seen.
+    pub shards: usize,
+    /// Lag over the whole run.
+    pub all: Lag,
+    /// Per minute.
+    pub minutes: Vec<Minute>,
+}
+
+impl Timing {
+    /// Computes the figures. Shards have their own clocks (each agent's start), so the rate is
+    /// summed over shards, each measured on its own clock.
+    pub fn of(sends: &[Send]) -> Timing {
+        let mut spans: BTreeMap<&str, (u64, u64, u64)> = BTreeMap::new();
+        let mut minutes: BTreeMap<u64, (u64, u64, Vec<i64>)> = BTreeMap::new();
+        let mut all = Vec::with_capacity(sends.len());
+        for s in sends {
+            let e = spans.entry(s.shard.as_str()).or_insert((u64::MAX, 0, 0));
+            e.0 = e.0.min(s.sent_us);
+            e.1 = e.1.max(s.sent_us);
+            e.2 += 1;
+            let lag = s.sent_us as i64 - s.scheduled_us as i64;
+            all.push(lag);
+            let m = minutes.entry(s.scheduled_us / 60_000_000).or_default();
+            m.0 += 1;
+            m.2.push(lag);
+            minutes.entry(s.sent_us / 60_000_000).or_default().1 += 1;
+        }
+        let achieved = spans
+            .values()
+            .filter(|(first, last, n)| *n > 1 && last > first)
+            .map(|(first, last, n)| (n - 1) as f64 / ((last - first) as f64 / 1e6))
+            .sum();
+        Timing {
+            achieved,
+            shards: spans.len(),
+            all: Lag::of(all),
+            minutes: minutes
+                .into_iter()
+                .map(|(minute, (scheduled, sent, lags))| Minute {
+                    minute,
+                    scheduled,
+                    sent,
+                    lag: Lag::of(lags),
+                })
+                .collect(),
+        }
+    }
+}
+
 /// VmRSS of `pid`, KiB.
 fn rss_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
@@ -173,4 +334,45 @@ fn rss_kib(pid: u32) -> Option<u64> {
 /// Open file descriptors of `pid`.
 fn fds(pid: u32) -> Option<i64> {
     Some(std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?.count() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rate_comes_from_the_send_times_not_the_count() {
+        // two shards at 10 req/s each for 2 minutes; the second one's sends run 1% slow
+        let mut sends = Vec::new();
+        for i in 0..1200u64 {
+            let at = i * 100_000;
+            sends.push(Send {
+                shard: "a".into(),
+                scheduled_us: at,
+                sent_us: at + 500,
+            });
+            sends.push(Send {
+                shard: "b".into(),
+                scheduled_us: at,
+                sent_us: at + at / 100,
+            });
+        }
+        let t = Timing::of(&sends);
+        assert_eq!(t.shards, 2);
+        assert!(
+            (t.achieved - (10.0 + 10.0 / 1.01)).abs() < 1e-6,
+            "{}",
+            t.achieved
+        );
+        assert_eq!(
+            t.minutes.len(),
+            3,
+            "the slow shard's last sends spill into minute 2"
+        );
+        assert_eq!(t.minutes[0].scheduled, 1200);
+        assert_eq!(t.minutes[2].scheduled, 0);
+        assert!(t.minutes[2].sent > 0);
+        assert!((t.all.max_ms - 1199.0).abs() < 1e-9, "{}", t.all.max_ms);
+        assert!((t.minutes[0].lag.p50_ms - 0.5).abs() < 1e-9);
+    }
 }
