@@ -90,6 +90,9 @@ struct Entry {
     info: AgentInfo,
     tx: Outbound,
     last_seen: Instant,
+    /// Ends the session's stream when the registry lets it go (silent, not reading): an agent
+    /// declared lost must stop its shards, not finish them unseen once it wakes.
+    ended: tokio_util::sync::CancellationToken,
 }
 
 /// The registry of live sessions; cheap to clone.
@@ -158,7 +161,12 @@ impl Registry {
 
     /// Registers a session; refused while another session of the same agent id lives (two
     /// agents sharing an id would replace each other's work), with the reason.
-    pub(crate) fn register(&self, mut info: AgentInfo, tx: Outbound) -> Result<u64, String> {
+    pub(crate) fn register(
+        &self,
+        mut info: AgentInfo,
+        tx: Outbound,
+        ended: tokio_util::sync::CancellationToken,
+    ) -> Result<u64, String> {
         let session = self.next_session.fetch_add(1, Ordering::Relaxed);
         info.session = session;
         {
@@ -176,6 +184,7 @@ impl Registry {
                     info: info.clone(),
                     tx,
                     last_seen: Instant::now(),
+                    ended,
                 },
             );
         }
@@ -222,6 +231,9 @@ impl Registry {
                 _ => None,
             }
         };
+        if let Some(e) = &removed {
+            e.ended.cancel();
+        }
         if removed.is_some() {
             if self.closing.load(Ordering::Relaxed) {
                 tracing::debug!(agent_id, session, reason, "agent left");

@@ -171,7 +171,11 @@ impl Coordinator for CoordinatorService {
             heartbeat_ms: self.settings.heartbeat_ms,
             progress_ms: self.settings.progress_ms,
         })));
-        let session = match self.registry.register(info.clone(), tx.clone()) {
+        let ended = tokio_util::sync::CancellationToken::new();
+        let session = match self
+            .registry
+            .register(info.clone(), tx.clone(), ended.clone())
+        {
             Ok(session) => session,
             Err(reason) => {
                 refuse(reason);
@@ -184,7 +188,13 @@ impl Coordinator for CoordinatorService {
         let budget = Arc::new(Semaphore::new(INBOUND_BUDGET_BYTES));
         tokio::spawn(async move {
             let reason = loop {
-                match inbound.message().await {
+                let next = tokio::select! {
+                    m = inbound.message() => m,
+                    // the registry let this session go (declared lost): end its stream, so the
+                    // agent stops its shards and reconnects
+                    _ = ended.cancelled() => break "let go by the coordinator".to_string(),
+                };
+                match next {
                     Ok(Some(AgentMessage { msg: Some(m) })) => {
                         registry.touch(&info.id, session);
                         match m {

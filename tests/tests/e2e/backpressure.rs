@@ -138,3 +138,37 @@ async fn an_agent_that_does_not_read_is_dropped() {
     assert!(answers < n, "{answers} answers: nothing was dropped");
     cancel.cancel();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_declared_lost_has_its_stream_ended() {
+    // a paused agent (SIGSTOP) is declared lost by its silence; when it wakes it must find its
+    // session gone (and stop its shards), not finish them unseen while others redo the work
+    let cancel = CancellationToken::new();
+    swarm_agent::tls::install_crypto_provider();
+    let mut cfg = ClusterConfig::local("silent", 0);
+    cfg.listen = Some("127.0.0.1:0".parse().expect("addr"));
+    cfg.token = Some("sesame".into());
+    cfg.heartbeat_timeout = Duration::from_millis(600);
+    let c = Cluster::start(cfg, &cancel).await.expect("cluster");
+    let mut rpc = rpc(&c).await;
+    // says hello, then nothing (and keeps its request stream open)
+    let mut inbound = rpc
+        .session(tokio_stream::StreamExt::chain(
+            tokio_stream::iter(vec![hello("sleeper")]),
+            tokio_stream::pending(),
+        ))
+        .await
+        .expect("session")
+        .into_inner();
+    let ended = tokio::time::timeout(Duration::from_secs(15), async {
+        // the welcome, then the end of the stream once the reaper lets it go
+        while let Ok(Some(_)) = inbound.message().await {}
+    })
+    .await;
+    assert!(
+        ended.is_ok(),
+        "the stream of an agent declared lost stayed open"
+    );
+    assert!(!c.registry.agents().iter().any(|a| a.id == "sleeper"));
+    cancel.cancel();
+}
