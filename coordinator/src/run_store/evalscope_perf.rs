@@ -52,10 +52,7 @@ pub fn strict_json(text: &str) -> String {
 fn read_file<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<T> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let text = strict_json(&text);
-    let de = &mut serde_json::Deserializer::from_str(&text);
-    serde_path_to_error::deserialize(de)
-        .map_err(|e| anyhow::anyhow!("{}: at {}: {}", path.display(), e.path(), e.inner()))
+    super::read::parse(path, &strict_json(&text))
 }
 
 /// A stage folder's `benchmark_summary.json`.

@@ -4,6 +4,7 @@ pub mod breakdown;
 pub mod evalscope_perf;
 pub mod layout;
 pub mod perf_args;
+pub mod read;
 pub mod record;
 pub mod run_dir;
 pub mod sqlite;

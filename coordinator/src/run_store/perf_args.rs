@@ -28,12 +28,5 @@ pub struct JobArgsView {
 
 /// `<workload>/benchmark_args.json`: None when there is none; an error when it is not one.
 pub fn read(workload_dir: &std::path::Path) -> anyhow::Result<Option<JobArgsView>> {
-    let path = workload_dir.join(super::layout::BENCHMARK_ARGS);
-    match std::fs::read_to_string(&path) {
-        Ok(text) => serde_json::from_str(&text)
-            .map(Some)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(anyhow::anyhow!("cannot read {}: {e}", path.display())),
-    }
+    super::read::optional(&workload_dir.join(super::layout::BENCHMARK_ARGS))
 }

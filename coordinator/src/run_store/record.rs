@@ -199,16 +199,7 @@ impl Recorder {
 /// `run_dir`'s `run.json`: None when there is none, an error naming the file and field when it
 /// cannot be read as one.
 pub fn read(run_dir: &Path) -> anyhow::Result<Option<RunRecord>> {
-    let path = run_dir.join(RUN_JSON);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
-    };
-    let de = &mut serde_json::Deserializer::from_str(&text);
-    serde_path_to_error::deserialize(de)
-        .map(Some)
-        .map_err(|e| anyhow::anyhow!("{}: at {}: {}", path.display(), e.path(), e.inner()))
+    super::read::optional(&run_dir.join(RUN_JSON))
 }
 
 #[cfg(test)]

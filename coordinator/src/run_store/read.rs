@@ -1,0 +1,22 @@
+//! Reading a run folder's JSON files back into their types: a missing file is `None`, anything
+//! else that is wrong is an error naming the file and the field.
+
+use std::path::Path;
+
+use anyhow::Context;
+
+/// Parses `text` (from `path`) as a `T`, naming the field at fault.
+pub fn parse<T: serde::de::DeserializeOwned>(path: &Path, text: &str) -> anyhow::Result<T> {
+    let de = &mut serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(de)
+        .map_err(|e| anyhow::anyhow!("{}: at {}: {}", path.display(), e.path(), e.inner()))
+}
+
+/// The file at `path` as a `T`; None when there is no such file.
+pub fn optional<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<Option<T>> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => parse(path, &text).map(Some),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
+}
