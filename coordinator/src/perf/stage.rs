@@ -64,6 +64,8 @@ pub struct StageResult {
     pub link: Option<String>,
     /// The job's thresholds, checked against this stage.
     pub thresholds: Vec<super::threshold::Checked>,
+    /// Why it was stopped early for errors (`--max-errors`, `--max-error-rate`), if it was.
+    pub early_stop: Option<String>,
 }
 
 /// Whether a stage produced a result, and why not.
@@ -795,14 +797,11 @@ pub async fn run_stage(
     let per_label = write_breakdown(dir, &job.prompts, stage, groups, &book, &events)?;
     let link = link_line(&book);
     let mut thresholds = super::threshold::check_all(&job.thresholds, &rich);
-    if let Some(why) = early {
-        // an early stop is a failed check of its own: the sweep stops, the command ends with 99
+    if let Some(why) = &early {
+        // an early stop is a failed check of its own: the command ends with 99
         thresholds.push(super::threshold::Checked {
             threshold: format!("early stop: {why}"),
-            value: rich
-                .total
-                .gt(&0)
-                .then(|| rich.failed as f64 / rich.total as f64),
+            value: (rich.total > 0).then(|| rich.failed as f64 / rich.total as f64),
             pass: false,
         });
     }
@@ -815,6 +814,7 @@ pub async fn run_stage(
         stopped,
         per_label,
         thresholds,
+        early_stop: early,
         status,
         link,
     })

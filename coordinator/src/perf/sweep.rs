@@ -142,9 +142,9 @@ pub async fn run_sweep(
             })
             .map(|t| format!("threshold {} failed (abort)", t.text))
             .or_else(|| {
-                r.stopped
-                    .starts_with("errors: ")
-                    .then(|| format!("stage {} stopped early ({})", r.stage.name, r.stopped))
+                r.early_stop
+                    .as_ref()
+                    .map(|why| format!("stage {} stopped early ({why})", r.stage.name))
             });
         results.push(r);
         if let Some(t) = abort {
