@@ -117,10 +117,7 @@ fn generate(args: &CertsArgs) -> anyhow::Result<Vec<Out>> {
         .collect();
     anyhow::ensure!(!server_names.is_empty(), "--server-names names no host");
 
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .context("system clock is before 1970")?;
-    let today = i64::try_from(now.as_secs() / 86_400).context("system clock")?;
+    let today = time::OffsetDateTime::now_utc().date();
     let ca_key = KeyPair::generate().context("generating the CA key")?;
     let mut ca = CertificateParams::new(Vec::<String>::new())?;
     ca.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
@@ -204,27 +201,10 @@ fn random_token() -> String {
 }
 
 /// Valid from yesterday (UTC midnight, to tolerate clock skew) to `days` days after today.
-fn set_validity(p: &mut CertificateParams, today: i64, days: u32) {
-    let at = |d: i64| {
-        let (y, m, dd) = civil_from_days(d);
-        rcgen::date_time_ymd(y, m, dd)
-    };
-    p.not_before = at(today - 1);
-    p.not_after = at(today + i64::from(days));
-}
-
-/// Days since 1970-01-01 → (year, month, day), proleptic Gregorian (H. Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i32, u8, u8) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u8;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y as i32, m, d)
+fn set_validity(p: &mut CertificateParams, today: time::Date, days: u32) {
+    let midnight = |d: time::Date| d.midnight().assume_utc();
+    p.not_before = midnight(today - time::Duration::days(1));
+    p.not_after = midnight(today + time::Duration::days(i64::from(days)));
 }
 
 fn write_all(dir: &Path, files: &[Out], force: bool) -> anyhow::Result<()> {
@@ -290,9 +270,18 @@ mod tests {
 
     #[test]
     fn civil_dates() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(19_782), (2024, 2, 29));
-        assert_eq!(civil_from_days(-1), (1969, 12, 31));
+        // valid from the day before to `days` after, at UTC midnight, across a leap day
+        let day = |n: i64| {
+            time::OffsetDateTime::from_unix_timestamp(n * 86_400)
+                .expect("in range")
+                .date()
+        };
+        assert_eq!(day(19_782).to_string(), "2024-02-29");
+        let mut p = CertificateParams::default();
+        set_validity(&mut p, day(19_783), 1);
+        assert_eq!(p.not_before.to_string(), "2024-02-29 0:00:00.0 +00:00:00");
+        assert_eq!(p.not_after.to_string(), "2024-03-02 0:00:00.0 +00:00:00");
+        assert_eq!(day(-1).to_string(), "1969-12-31");
     }
 
     #[test]

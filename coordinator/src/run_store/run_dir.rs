@@ -1,15 +1,15 @@
 //! The run directory: `outputs/<run-id>/` with `perf/<workload>/<stage>/` below it.
 
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 /// A unique, sortable run id: `YYYYmmdd_HHMMSS_<name>` in UTC.
 pub fn run_id(name: &str) -> String {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let (y, mo, d, h, mi, s) = civil(secs);
+    run_id_at(name, time::OffsetDateTime::now_utc())
+}
+
+/// [`run_id`] at instant `t`.
+fn run_id_at(name: &str, t: time::OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
     let clean: String = name
         .chars()
         .map(|c| {
@@ -20,30 +20,14 @@ pub fn run_id(name: &str) -> String {
             }
         })
         .collect();
-    format!("{y:04}{mo:02}{d:02}_{h:02}{mi:02}{s:02}_{clean}")
-}
-
-/// Seconds since the Unix epoch to a UTC calendar date and time.
-fn civil(secs: u64) -> (i64, u32, u32, u32, u32, u32) {
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    // Howard Hinnant's days-to-civil
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (
-        y,
-        m,
-        d,
-        (rem / 3600) as u32,
-        ((rem % 3600) / 60) as u32,
-        (rem % 60) as u32,
+    format!(
+        "{:04}{:02}{:02}_{:02}{:02}{:02}_{clean}",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
     )
 }
 
@@ -58,9 +42,15 @@ mod tests {
 
     #[test]
     fn civil_dates() {
-        assert_eq!(civil(0), (1970, 1, 1, 0, 0, 0));
-        assert_eq!(civil(1_795_809_600), (2026, 11, 27, 20, 0, 0));
-        assert_eq!(civil(951_782_400), (2000, 2, 29, 0, 0, 0));
+        let at = |secs: i64| {
+            run_id_at(
+                "x",
+                time::OffsetDateTime::from_unix_timestamp(secs).expect("in range"),
+            )
+        };
+        assert_eq!(at(0), "19700101_000000_x");
+        assert_eq!(at(1_795_809_600), "20261127_200000_x");
+        assert_eq!(at(951_782_400), "20000229_000000_x");
     }
 
     #[test]
