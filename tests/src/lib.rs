@@ -145,3 +145,13 @@ pub fn only_run(outputs: &Path) -> PathBuf {
     );
     runs.into_iter().next().expect("one")
 }
+
+/// `run`'s `run.json`, checked against its published schema and read back as its type.
+pub fn run_record(run: &Path) -> swarm_coordinator::run_store::record::RunRecord {
+    let raw = schemas::read_json(&run.join("run.json"));
+    let bad = schemas::violations("run.schema.json", &raw);
+    assert!(bad.is_empty(), "{bad:?}");
+    swarm_coordinator::run_store::record::read(run)
+        .expect("a readable run.json")
+        .expect("a run.json")
+}

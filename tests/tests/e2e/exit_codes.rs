@@ -259,9 +259,7 @@ async fn a_cancelled_run_is_130() {
     assert_eq!(status.code(), Some(130));
     // the run folder says so, with what was measured before the interrupt
     let run = swarm_tests::only_run(&tmp.path().join("out"));
-    let record = swarm_coordinator::run_store::record::read(&run)
-        .expect("readable")
-        .expect("run.json");
+    let record = swarm_tests::run_record(&run);
     assert_eq!(
         record.status,
         swarm_coordinator::run_store::record::RunStatus::Cancelled
@@ -462,9 +460,7 @@ async fn a_failed_threshold_is_99_and_a_held_one_0() {
         stderr(&aborted)
     );
     let run = swarm_tests::only_run(&abort_dir.join("out"));
-    let record = swarm_coordinator::run_store::record::read(&run)
-        .expect("readable")
-        .expect("run.json");
+    let record = swarm_tests::run_record(&run);
     let stages = &record.workloads["perf"];
     assert_eq!(stages.len(), 1, "{stages:?}");
     assert!(!stages[0].thresholds[0].pass);
@@ -502,9 +498,7 @@ async fn a_stage_with_too_many_errors_stops_early_and_the_sweep_goes_no_higher()
         stderr(&o)
     );
     let run = swarm_tests::only_run(&tmp.path().join("out"));
-    let record = swarm_coordinator::run_store::record::read(&run)
-        .expect("readable")
-        .expect("run.json");
+    let record = swarm_tests::run_record(&run);
     let stages = &record.workloads["perf"];
     assert_eq!(stages.len(), 1, "the second stage was not run: {stages:?}");
     let s = &stages[0];

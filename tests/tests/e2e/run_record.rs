@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use swarm_coordinator::run_store::record::{RunKind, RunRecord, RunStatus, read};
+use swarm_coordinator::run_store::record::{RunKind, RunRecord, RunStatus};
 use swarm_tests::{eval_fixture, start_sim};
 
 fn coordinator(dir: &Path, args: &[&str]) -> Output {
@@ -19,14 +19,6 @@ fn coordinator(dir: &Path, args: &[&str]) -> Output {
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// `run`'s `run.json`, checked against its published schema.
-fn record(run: &Path) -> RunRecord {
-    let raw = swarm_tests::schemas::read_json(&run.join("run.json"));
-    let bad = swarm_tests::schemas::violations("run.schema.json", &raw);
-    assert!(bad.is_empty(), "{bad:?}");
-    read(run).expect("a readable run.json").expect("a run.json")
 }
 
 fn assert_ended(r: &RunRecord, kind: RunKind, status: RunStatus) {
@@ -64,7 +56,7 @@ async fn every_command_records_its_kind_and_final_status() {
         ],
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let perf = record(&swarm_tests::only_run(&dir.join("perf-out")));
+    let perf = swarm_tests::run_record(&swarm_tests::only_run(&dir.join("perf-out")));
     assert_ended(&perf, RunKind::Perf, RunStatus::Done);
     assert_eq!(perf.workloads["perf"][0].summary.total_requests, 4);
 
@@ -90,7 +82,7 @@ async fn every_command_records_its_kind_and_final_status() {
         ],
     );
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
-    let refused = record(&swarm_tests::only_run(&dir.join("refused-out")));
+    let refused = swarm_tests::run_record(&swarm_tests::only_run(&dir.join("refused-out")));
     assert_ended(&refused, RunKind::Perf, RunStatus::Failed);
     assert_eq!(
         refused.outcome,
@@ -126,12 +118,12 @@ async fn every_command_records_its_kind_and_final_status() {
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let eval_run = swarm_tests::only_run(&dir.join("eval-out"));
-    let eval = record(&eval_run);
+    let eval = swarm_tests::run_record(&eval_run);
     assert_ended(&eval, RunKind::Eval, RunStatus::Done);
     let eval_run_arg = eval_run.to_str().expect("utf-8");
     let o = coordinator(dir, &["eval", "--rescore", eval_run_arg]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let rescore = record(&eval_run);
+    let rescore = swarm_tests::run_record(&eval_run);
     assert_ended(&rescore, RunKind::Rescore, RunStatus::Done);
     assert_eq!(
         rescore.started_at, eval.started_at,
@@ -151,7 +143,7 @@ async fn every_command_records_its_kind_and_final_status() {
         ],
     );
     assert_ne!(o.status.code(), Some(0), "{}", stderr(&o));
-    let think = record(&dir.join("think-out"));
+    let think = swarm_tests::run_record(&dir.join("think-out"));
     assert_ended(&think, RunKind::ThinkEval, RunStatus::Failed);
     assert!(!think.failures.is_empty(), "{think:?}");
     sim.shutdown().await;
@@ -173,7 +165,7 @@ async fn think_eval_of_a_reasoning_run_is_done() {
         ],
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let think = record(&tmp.path().join("think-out"));
+    let think = swarm_tests::run_record(&tmp.path().join("think-out"));
     assert_ended(&think, RunKind::ThinkEval, RunStatus::Done);
 }
 
@@ -208,7 +200,7 @@ fn a_plan_run_records_itself_and_continues_in_its_run_dir() {
     let args = ["run", "--quiet", "--run-dir", run_dir_arg, "plan.yaml"];
     let o = coordinator(dir, &args);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let first = record(&run_dir);
+    let first = swarm_tests::run_record(&run_dir);
     assert_ended(&first, RunKind::Plan, RunStatus::Done);
     assert_eq!(first.run_id, "fixed-run");
     assert_eq!(first.workloads["chat"][0].summary.total_requests, 3);
@@ -217,11 +209,11 @@ fn a_plan_run_records_itself_and_continues_in_its_run_dir() {
     let o = coordinator(dir, &args);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stderr(&o).contains("already ended"), "{}", stderr(&o));
-    assert_eq!(record(&run_dir).ended_at, first.ended_at);
+    assert_eq!(swarm_tests::run_record(&run_dir).ended_at, first.ended_at);
 
     // a run whose process died (run.json still says running): a retried pod continues it, in
     // the same folder, its start kept
-    let mut killed = record(&run_dir);
+    let mut killed = swarm_tests::run_record(&run_dir);
     killed.status = RunStatus::Running;
     killed.ended_at = None;
     killed.outcome = None;
@@ -233,7 +225,7 @@ fn a_plan_run_records_itself_and_continues_in_its_run_dir() {
     let o = coordinator(dir, &args);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stderr(&o).contains("continuing the run"), "{}", stderr(&o));
-    let again = record(&run_dir);
+    let again = swarm_tests::run_record(&run_dir);
     assert_ended(&again, RunKind::Plan, RunStatus::Done);
     assert_eq!(again.started_at, first.started_at);
 
@@ -244,5 +236,5 @@ fn a_plan_run_records_itself_and_continues_in_its_run_dir() {
     );
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("\"fixed\""), "{}", stderr(&o));
-    assert_eq!(record(&run_dir).ended_at, again.ended_at);
+    assert_eq!(swarm_tests::run_record(&run_dir).ended_at, again.ended_at);
 }
