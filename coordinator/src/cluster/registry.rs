@@ -8,6 +8,7 @@ use std::time::Duration;
 use swarm_proto::agent_message;
 use swarm_proto::{CoordinatorMessage, coordinator_message};
 use tokio::sync::mpsc;
+use tokio::sync::mpsc::error::TrySendError;
 use tokio::time::Instant;
 use tonic::Status;
 
@@ -259,7 +260,7 @@ impl Registry {
         match sent {
             Some((_, Ok(()))) => true,
             Some((session, Err(e))) => {
-                self.not_reading(agent_id, session, &e);
+                self.not_reading(agent_id, session, matches!(e, TrySendError::Full(_)));
                 false
             }
             None => false,
@@ -267,39 +268,30 @@ impl Registry {
     }
 
     /// Drops a session whose outbound queue is full (it does not read) or closed.
-    fn not_reading<T>(&self, agent_id: &str, session: u64, e: &mpsc::error::TrySendError<T>) {
-        let reason = match e {
-            mpsc::error::TrySendError::Full(_) => {
-                format!("not reading its messages ({OUTBOUND_QUEUE} waiting); dropped")
-            }
-            mpsc::error::TrySendError::Closed(_) => "session closed".to_string(),
+    fn not_reading(&self, agent_id: &str, session: u64, full: bool) {
+        let reason = if full {
+            format!("not reading its messages ({OUTBOUND_QUEUE} waiting); dropped")
+        } else {
+            "session closed".to_string()
         };
         self.remove(agent_id, session, &reason);
     }
 
     /// Sends a message to every agent.
     pub fn broadcast(&self, msg: coordinator_message::Msg) {
-        let failed: Vec<(String, u64, mpsc::error::TrySendError<()>)> = self
+        let failed: Vec<(String, u64, bool)> = self
             .lock()
             .values()
             .filter_map(|e| {
-                e.tx.try_send(Ok(CoordinatorMessage {
+                let sent = e.tx.try_send(Ok(CoordinatorMessage {
                     msg: Some(msg.clone()),
-                }))
-                .err()
-                .map(|err| {
-                    let err = match err {
-                        mpsc::error::TrySendError::Full(_) => mpsc::error::TrySendError::Full(()),
-                        mpsc::error::TrySendError::Closed(_) => {
-                            mpsc::error::TrySendError::Closed(())
-                        }
-                    };
-                    (e.info.id.clone(), e.info.session, err)
-                })
+                }));
+                let full = matches!(sent.err()?, TrySendError::Full(_));
+                Some((e.info.id.clone(), e.info.session, full))
             })
             .collect();
-        for (id, session, e) in failed {
-            self.not_reading(&id, session, &e);
+        for (id, session, full) in failed {
+            self.not_reading(&id, session, full);
         }
     }
 
