@@ -144,27 +144,7 @@ pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, RunRe
     })
 }
 
-/// Sub-folders of `dir`, sorted by name (none when `dir` is missing).
-pub fn subdirs(dir: &Path) -> Vec<PathBuf> {
-    entries(dir, |p| p.is_dir())
-}
-
-/// The files of `dir` named `*.<ext>`, sorted (none when it cannot be read).
-pub fn files_with_ext(dir: &Path, ext: &str) -> Vec<PathBuf> {
-    entries(dir, |p| p.extension().is_some_and(|e| e == ext))
-}
-
-fn entries(dir: &Path, keep: impl Fn(&Path) -> bool) -> Vec<PathBuf> {
-    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|rd| {
-            rd.filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| keep(p))
-                .collect()
-        })
-        .unwrap_or_default();
-    out.sort();
-    out
-}
+pub use crate::run_store::read::{files_with_ext, subdirs};
 
 fn name_of(p: &Path) -> String {
     p.file_name()

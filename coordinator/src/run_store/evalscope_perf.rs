@@ -8,6 +8,7 @@ use anyhow::Context;
 use swarm_common::metrics::evalscope::{PercentileFile, PercentileRow, PerfSummary};
 
 use super::layout::{BENCHMARK_PERCENTILE, BENCHMARK_SUMMARY, EVAL_DIR, PERF_DIR};
+use super::read::subdirs;
 
 /// `text` with Python's non-JSON number words (`NaN`, `Infinity`, `-Infinity`) outside strings
 /// replaced by `null`.
@@ -77,25 +78,14 @@ fn numbers(name: &str) -> Vec<u64> {
 /// EvalScope perf workloads of `run`: (model folder, its stage folders in load order). Our own
 /// folders (`perf/`, `eval/`) are not among them.
 pub fn workloads(run: &Path) -> Vec<(PathBuf, Vec<PathBuf>)> {
-    let dirs = |p: &Path| -> Vec<PathBuf> {
-        let mut out: Vec<PathBuf> = std::fs::read_dir(p)
-            .map(|rd| {
-                rd.filter_map(|e| e.ok().map(|e| e.path()))
-                    .filter(|p| p.is_dir())
-                    .collect()
-            })
-            .unwrap_or_default();
-        out.sort();
-        out
-    };
-    dirs(run)
+    subdirs(run)
         .into_iter()
         .filter(|m| {
             m.file_name()
                 .is_some_and(|n| n != PERF_DIR && n != EVAL_DIR)
         })
         .filter_map(|m| {
-            let mut stages: Vec<PathBuf> = dirs(&m)
+            let mut stages: Vec<PathBuf> = subdirs(&m)
                 .into_iter()
                 .filter(|s| s.join(BENCHMARK_SUMMARY).is_file())
                 .collect();

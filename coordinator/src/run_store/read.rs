@@ -1,7 +1,7 @@
 //! Reading a run folder's JSON files back into their types: a missing file is `None`, anything
 //! else that is wrong is an error naming the file and the field.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
@@ -19,4 +19,26 @@ pub fn optional<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<O
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
     }
+}
+
+/// Sub-folders of `dir`, sorted by name (none when `dir` is missing).
+pub fn subdirs(dir: &Path) -> Vec<PathBuf> {
+    entries(dir, |p| p.is_dir())
+}
+
+/// The files of `dir` named `*.<ext>`, sorted (none when it cannot be read).
+pub fn files_with_ext(dir: &Path, ext: &str) -> Vec<PathBuf> {
+    entries(dir, |p| p.extension().is_some_and(|e| e == ext))
+}
+
+fn entries(dir: &Path, keep: impl Fn(&Path) -> bool) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| keep(p))
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort();
+    out
 }
