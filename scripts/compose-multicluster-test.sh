@@ -25,36 +25,14 @@ ROOT=$PWD
 T_START=$SECONDS
 
 IMAGE=${IMAGE:-swarmbench:dev}
-# the settings the compose files read come from this script only, not from the caller's shell
-unset COMPOSE_FILE COMPOSE_PROFILES SWARM_CERTS_DIR SWARM_OUTPUTS SWARM_MIN_AGENTS SWARM_POOL_REGION \
-  LLM_URL LLM_API_KEY SWARM_COORDINATOR_PORT SWARM_SIM_PORT SWARM_COORDINATOR_HOST \
-  SWARM_REGION SWARM_AGENT_CERT SWARM_COORDINATOR_LOG
-export SWARM_IMAGE=$IMAGE
-if docker compose version >/dev/null 2>&1; then
-  COMPOSE=(docker compose)
-elif command -v docker-compose >/dev/null 2>&1; then
-  COMPOSE=(docker-compose)
-else
-  echo "compose-multicluster-test: needs 'docker compose' or docker-compose" >&2
-  exit 1
-fi
-command -v python3 >/dev/null || { echo "compose-multicluster-test: needs python3" >&2; exit 1; }
+NAME=compose-multicluster-test
+# shellcheck source=scripts/compose-common.sh
+source scripts/compose-common.sh
 docker image inspect "$IMAGE" >/dev/null 2>&1 || { echo "no image $IMAGE (scripts/build-static.sh)" >&2; exit 1; }
 
 log() { printf '[multicluster %4ds] %s\n' "$((SECONDS - T_START))" "$*"; }
 
-# the open-file limit of the containers: the compose files' 65536, or (a Docker daemon whose own
-# hard limit is lower cannot grant that: "error setting rlimits") the highest it grants
-if [ -z "${SWARM_NOFILE:-}" ]; then
-  for n in 65536 32768 16384 8192 4096 1024; do
-    if timeout 60 docker run --rm --network none --ulimit "nofile=$n:$n" "$IMAGE" agent --version >/dev/null 2>&1; then
-      SWARM_NOFILE=$n
-      break
-    fi
-  done
-  [ -n "${SWARM_NOFILE:-}" ] || { echo "no container starts with a nofile ulimit" >&2; exit 1; }
-fi
-export SWARM_NOFILE
+pick_nofile
 
 PA=swarmbench-mc-a-$$ # region A: coordinator, llm-sim, 2 agents
 PB=swarmbench-mc-b-$$ # region B: agents only

@@ -32,20 +32,9 @@ ROOT=$PWD
 T_START=$SECONDS
 
 IMAGE=${IMAGE:-swarmbench:dev}
-# the settings the compose files read come from this script only, not from the caller's shell
-unset COMPOSE_FILE COMPOSE_PROFILES SWARM_CERTS_DIR SWARM_OUTPUTS SWARM_MIN_AGENTS SWARM_POOL_REGION \
-  LLM_URL LLM_API_KEY SWARM_COORDINATOR_PORT SWARM_SIM_PORT SWARM_COORDINATOR_HOST \
-  SWARM_REGION SWARM_AGENT_CERT SWARM_COORDINATOR_LOG
-export SWARM_IMAGE=$IMAGE
-if docker compose version >/dev/null 2>&1; then
-  COMPOSE=(docker compose)
-elif command -v docker-compose >/dev/null 2>&1; then
-  COMPOSE=(docker-compose)
-else
-  echo "compose-test: needs 'docker compose' or docker-compose (apt-get install docker-compose)" >&2
-  exit 1
-fi
-command -v python3 >/dev/null || { echo "compose-test: needs python3" >&2; exit 1; }
+NAME=compose-test
+# shellcheck source=scripts/compose-common.sh
+source scripts/compose-common.sh
 
 export COMPOSE_PROJECT_NAME=swarmbench-test-$$
 NET=${COMPOSE_PROJECT_NAME}_swarm
@@ -102,18 +91,7 @@ docker image inspect "$IMAGE" >/dev/null 2>&1 || { echo "no image $IMAGE" >&2; e
 user=$(docker image inspect -f '{{.Config.User}}' "$IMAGE")
 [ "$user" = "65532:65532" ] || { echo "image user is '$user', expected 65532:65532" >&2; exit 1; }
 log "image $IMAGE: $(docker image inspect -f '{{.Size}}' "$IMAGE" | awk '{printf "%.1f MB", $1/1e6}'), user $user"
-# the open-file limit of the containers: the compose files' 65536, or (a Docker daemon whose own
-# hard limit is lower cannot grant that: "error setting rlimits") the highest it grants
-if [ -z "${SWARM_NOFILE:-}" ]; then
-  for n in 65536 32768 16384 8192 4096 1024; do
-    if timeout 60 docker run --rm --network none --ulimit "nofile=$n:$n" "$IMAGE" agent --version >/dev/null 2>&1; then
-      SWARM_NOFILE=$n
-      break
-    fi
-  done
-  [ -n "${SWARM_NOFILE:-}" ] || { echo "no container starts with a nofile ulimit" >&2; exit 1; }
-fi
-export SWARM_NOFILE
+pick_nofile
 [ "$SWARM_NOFILE" = 65536 ] || log "this Docker daemon cannot grant nofile 65536: testing with SWARM_NOFILE=$SWARM_NOFILE"
 
 log "certificates: compose run --rm certs (coordinator certs)"
