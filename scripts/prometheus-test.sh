@@ -13,7 +13,9 @@
 #   - evaluates rate() over the stage's window as Prometheus saw it run (whole seconds between
 #     scrapes, leaving out the partial reports of its first and last second):
 #     rate(swarm_requests_total) - rate(swarm_requests_failed_total) must be within 5 % of
-#     Req Throughput (req/s)
+#     Req Throughput (req/s), widened by what the window's two ends can misplace: each agent
+#     reports once a second, so on a loaded machine one agent's report can land on the other side
+#     of a scrape at either end (at most one report, 1/agents of a second's requests, per end)
 #   - prints a table; exits non-zero on any mismatch
 # Only loopback addresses are used. Every wait has a deadline; Prometheus, the coordinator and
 # the temporary folder are removed on exit (KEEP=1 keeps the folder; its path is printed).
@@ -172,6 +174,7 @@ python3 - "$PROM_URL" "$WORK/outputs" <<'EOF'
 import glob, json, os, sys, time, urllib.parse, urllib.request
 
 url, outputs = sys.argv[1], sys.argv[2]
+AGENTS = 3  # local_agents in the plan above
 opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 def query(q, at=None):
@@ -246,8 +249,11 @@ for workload, stage, s in stages:
             f"rate(swarm_requests_total{sel}[{w}]) - rate(swarm_requests_failed_total{sel}[{w}])",
             rising[-2],
         )
-        if rps is None or abs(rps - want_rps) > 0.05 * want_rps:
-            bad.append(f"{stage}: rate() {rps} req/s is not within 5 % of Req Throughput {want_rps}")
+        # 5 %, plus one agent's one-second report misplaced at each end of the window
+        tol = 0.05 * want_rps + 2 * (want_rps / AGENTS) / window
+        if rps is None or abs(rps - want_rps) > tol:
+            bad.append(f"{stage}: rate() {rps} req/s is not within {tol:.2f} req/s (5 % + one "
+                       f"report of one agent per window end) of Req Throughput {want_rps}")
     p99 = scalar(
         f"histogram_quantile(0.99, last_over_time(swarm_ttft_seconds_bucket{sel}[15m]))", now
     )
@@ -274,5 +280,5 @@ for i, r in enumerate(table):
 if bad:
     print("\n".join(["prometheus-test: FAILED"] + bad), file=sys.stderr)
     sys.exit(1)
-print("prometheus-test: ok (counters exact, rate() within 5 %)")
+print("prometheus-test: ok (counters exact, rate() within 5 % + one report per window end)")
 EOF

@@ -64,8 +64,8 @@ cargo test --workspace
 # OTLP export (the `otlp` feature, off by default): its code linted, and a plan run whose spans
 # and metrics an in-test OTLP/gRPC receiver must get (tests/tests/otlp.rs). The test runs its own
 # `coordinator-otlp` binary, so target/debug/coordinator stays the default build.
-cargo clippy -p swarm-coordinator -p swarm-agent -p swarm-tests --features otlp --all-targets -- -D warnings
-cargo clippy -p swarm-coordinator -p swarm-agent --features otlp --lib --bins -- -D warnings -D clippy::unwrap_used
+cargo clippy -p swarm-io -p swarm-coordinator -p swarm-agent -p swarm-tests --features otlp --all-targets -- -D warnings
+cargo clippy -p swarm-io -p swarm-coordinator -p swarm-agent --features otlp --lib --bins -- -D warnings -D clippy::unwrap_used
 cargo test -p swarm-tests --features otlp --test otlp
 # live metrics as a real Prometheus scrapes them (scripts/prometheus-test.sh, Debian's prometheus):
 # installed when missing as for chromium; without it the test is skipped, except under CI=true

@@ -144,7 +144,7 @@ impl AgentArgs {
         }
         Ok(AgentConfig {
             prompt_cache: Default::default(),
-            sandbox: crate::sandbox::policy::SandboxPolicy {
+            sandbox: swarm_sandbox::policy::SandboxPolicy {
                 allow_unisolated: self.allow_unisolated_code,
                 python: self.python.as_ref().map(|p| p.display().to_string()),
             },

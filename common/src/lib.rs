@@ -3,7 +3,6 @@
 //! load datasets turn into prompts. No sockets here; the only I/O is reading files it is handed.
 
 pub mod dataset;
-pub mod eval;
 pub mod goodput;
 pub mod metrics;
 pub mod probe;

@@ -55,7 +55,7 @@ pub struct LocalAgents<'a> {
     /// How many.
     pub count: u32,
     /// What their code sandbox may do.
-    pub sandbox: swarm_agent::sandbox::policy::SandboxPolicy,
+    pub sandbox: swarm_sandbox::policy::SandboxPolicy,
     /// The target to check first (None: `--no-test-connection`), and whether it streams.
     pub check: Option<(&'a swarm_common::shard::TargetSpec, bool)>,
 }

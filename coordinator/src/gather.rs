@@ -39,7 +39,7 @@ pub async fn gather(
     plan_dir: &Path,
     run_id: &str,
     run_dir: &Path,
-    sandbox: &swarm_agent::sandbox::policy::SandboxPolicy,
+    sandbox: &swarm_sandbox::policy::SandboxPolicy,
     cancel: &CancellationToken,
 ) -> anyhow::Result<(Cluster, Vec<AgentInfo>)> {
     let agents = plan.agents();

@@ -2,9 +2,9 @@ use clap::Parser;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    swarm_agent::tls::install_crypto_provider();
+    swarm_io::tls::install_crypto_provider();
     let cli = swarm_coordinator::cli::Cli::parse();
-    let _telemetry = match swarm_agent::telemetry::init(
+    let _telemetry = match swarm_io::telemetry::init(
         "swarm-coordinator",
         "warn",
         cli.otlp_endpoint.as_deref(),
@@ -16,10 +16,10 @@ async fn main() -> std::process::ExitCode {
         }
     };
     // local agents run in this process: they need the sockets too
-    swarm_agent::nofile::raise_and_log();
+    swarm_io::nofile::raise_and_log();
     // the dashboard ends by Ctrl-C: that is its normal end, not a cancelled run
     let serves = matches!(cli.command, swarm_coordinator::cli::Command::App(_));
-    let cancel = swarm_agent::signal::cancel_on_signal(match cli.command {
+    let cancel = swarm_io::signal::cancel_on_signal(match cli.command {
         swarm_coordinator::cli::Command::App(_) => "dashboard stopped",
         _ => "interrupted: stopping, writing what was measured (Ctrl-C again to abort)",
     });

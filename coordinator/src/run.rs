@@ -124,7 +124,7 @@ pub struct RunOptions {
     /// Serve live metrics here.
     pub metrics_listen: Option<std::net::SocketAddr>,
     /// What the local agents' code sandbox may do.
-    pub sandbox: swarm_agent::sandbox::policy::SandboxPolicy,
+    pub sandbox: swarm_sandbox::policy::SandboxPolicy,
 }
 
 /// The `name:` of a saved plan.

@@ -19,8 +19,8 @@ pub struct SandboxArgs {
 
 impl SandboxArgs {
     /// The policy these flags give.
-    pub fn policy(&self) -> swarm_agent::sandbox::policy::SandboxPolicy {
-        swarm_agent::sandbox::policy::SandboxPolicy {
+    pub fn policy(&self) -> swarm_sandbox::policy::SandboxPolicy {
+        swarm_sandbox::policy::SandboxPolicy {
             allow_unisolated: self.allow_unisolated_code,
             python: self.python.as_ref().map(|p| p.display().to_string()),
         }

@@ -12,7 +12,7 @@
 //! `prompt_sha256` is the SHA-256 of the sample's last user message content (a string), UTF-8,
 //! in hex. `sample_id` is optional and only named in messages. Lines with the same
 //! `prompt_sha256` must carry the same texts and count as one question. swarmbench writes such
-//! files with `swarm_common::eval::answer_key`; this crate reads only the file.
+//! files with `swarm_eval::answer_key`; this crate reads only the file.
 //!
 //! # Which questions are answered correctly
 //!

@@ -6,12 +6,12 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use swarm_common::eval::report::ScoredSample;
-use swarm_common::eval::task::Prediction;
-use swarm_common::eval::{ReportSpec, Score, build_report, registry};
 use swarm_common::metrics::aggregate::HistSettings;
 use swarm_common::metrics::{ErrorClass, RequestRecord, StageAggregate};
 use swarm_common::schedule::LoadModel;
+use swarm_eval::report::ScoredSample;
+use swarm_eval::task::Prediction;
+use swarm_eval::{ReportSpec, Score, build_report, registry};
 
 /// The answer of sample 7 of every synthetic eval run: markup that must render as text.
 pub const HOSTILE: &str =

@@ -5,15 +5,15 @@
 use std::path::Path;
 
 use prost::Message;
-use swarm_agent::client::meter::Meter;
-use swarm_agent::client::sse::SseParser;
 use swarm_common::dataset::{DatasetKind, DatasetSpec, load_bytes};
-use swarm_common::eval::math::{extract_answer, math_equal, strip_answer_string};
-use swarm_common::eval::mc;
-use swarm_common::eval::task::Prediction;
 use swarm_common::metrics::RequestRecord;
 use swarm_common::metrics::aggregate::HistSettings;
 use swarm_common::wire::{delta_from_snapshot, from_snapshot};
+use swarm_eval::math::{extract_answer, math_equal, strip_answer_string};
+use swarm_eval::mc;
+use swarm_eval::task::Prediction;
+use swarm_io::client::meter::Meter;
+use swarm_io::client::sse::SseParser;
 use swarm_proto::AgentMessage;
 use swarm_proto::agent_message::Msg;
 

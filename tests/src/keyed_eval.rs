@@ -6,11 +6,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use llm_sim::{AnswerKey, AnswerKeyConfig, Dist, SimConfig, SimHandle};
-use swarm_common::eval::answer_key::{KeyEntry, prompt_sha256, write_jsonl};
-use swarm_common::eval::{DatasetArgs, Sample, registry};
 use swarm_common::shard::ApiKind;
 use swarm_coordinator::cluster::{AgentInfo, Cluster, ClusterConfig};
 use swarm_coordinator::eval::job::{EvalJob, gen_params};
+use swarm_eval::answer_key::{KeyEntry, prompt_sha256, write_jsonl};
+use swarm_eval::{DatasetArgs, Sample, registry};
 use tokio_util::sync::CancellationToken;
 
 use crate::sim_target;

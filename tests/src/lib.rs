@@ -16,7 +16,7 @@ pub mod schemas;
 
 /// Starts llm-sim on a free loopback port.
 pub async fn start_sim(config: SimConfig) -> SimHandle {
-    swarm_agent::tls::install_crypto_provider();
+    swarm_io::tls::install_crypto_provider();
     let addr = SocketAddr::from(([127, 0, 0, 1], 0));
     llm_sim::start(config, addr, CancellationToken::new())
         .await
@@ -46,10 +46,10 @@ pub fn sim_target(sim: &SimHandle, api: ApiKind) -> TargetSpec {
 
 pub mod bench;
 
-/// A file of the eval fixtures: `common/tests/fixtures/eval/<rel>`.
+/// A file of the eval fixtures: `eval/tests/fixtures/eval/<rel>`.
 pub fn eval_fixture(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../common/tests/fixtures/eval")
+        .join("../eval/tests/fixtures/eval")
         .join(rel)
 }
 

@@ -12,7 +12,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::executor::ShardEvent;
-use crate::client::EndpointClient;
+use swarm_io::client::EndpointClient;
 
 /// Shared state of a running shard.
 pub(super) struct ShardCtx {

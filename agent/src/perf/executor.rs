@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::context::ShardCtx;
 use super::{closed_loop, open_loop};
-use crate::client::{ClientError, EndpointClient, body};
+use swarm_io::client::{ClientError, EndpointClient, body};
 
 /// What a running shard reports to its sink, in order.
 #[derive(Debug, Clone)]
@@ -52,7 +52,7 @@ pub struct ShardOutcome {
     /// Connections the client opened to the target (warmup included).
     pub connections: u64,
     /// The HTTP version answers came back in.
-    pub http_version: Option<crate::client::transport::HttpVersion>,
+    pub http_version: Option<swarm_io::client::transport::HttpVersion>,
 }
 
 /// Why a shard could not run at all (nothing was measured).

@@ -343,7 +343,7 @@ impl Session<'_> {
 
     /// Starts an eval batch.
     async fn assign_eval(&mut self, id: String, json: &[u8]) -> Result<(), SessionError> {
-        let spec: swarm_common::eval::task::EvalShardSpec = match serde_json::from_slice(json) {
+        let spec: swarm_eval::task::EvalShardSpec = match serde_json::from_slice(json) {
             Ok(spec) => spec,
             Err(e) => {
                 let reason = format!("shard {id}: eval_json is not an eval shard spec: {e}");

@@ -7,16 +7,16 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures::StreamExt;
-use swarm_common::eval::task::{self, EvalShardSpec, Prediction};
-use swarm_common::eval::{Sample, registry};
 use swarm_common::prompt::{Prompt, PromptBody};
+use swarm_eval::task::{self, EvalShardSpec, Prediction};
+use swarm_eval::{Sample, registry};
 use swarm_proto::agent_message::Msg;
 use swarm_proto::{ScoredSamples, ShardDone, ShardFailed, Snapshot};
 use tokio_util::sync::CancellationToken;
 
 use super::outbox::{LinkDown, Outbox};
-use crate::client::{EndpointClient, body::request_body};
-use crate::sandbox::batch::Sandboxes;
+use swarm_io::client::{EndpointClient, body::request_body};
+use swarm_sandbox::batch::Sandboxes;
 
 /// Predictions are sent in batches of at most this many (or every `flush_every`).
 const BATCH: usize = 16;
@@ -81,7 +81,7 @@ pub async fn run(
     out: Outbox,
     flush_every: Duration,
     cancel: CancellationToken,
-    (agent, policy): (String, crate::sandbox::policy::SandboxPolicy),
+    (agent, policy): (String, swarm_sandbox::policy::SandboxPolicy),
 ) {
     let fail = |reason: String| {
         Msg::Failed(ShardFailed {
@@ -96,7 +96,7 @@ pub async fn run(
             return;
         }
     };
-    let bench: Arc<dyn swarm_common::eval::Benchmark> = bench;
+    let bench: Arc<dyn swarm_eval::Benchmark> = bench;
     let filters = match task::filters(&spec.benchmark, &spec.args) {
         Ok(f) => Arc::new(f),
         Err(e) => {

@@ -70,7 +70,7 @@ pub struct AgentConfig {
     /// Prompts pulled from the coordinator, kept across shards and sessions.
     pub prompt_cache: std::sync::Arc<PromptCache>,
     /// What this agent's own command line lets the code sandbox do (specs cannot widen it).
-    pub sandbox: crate::sandbox::policy::SandboxPolicy,
+    pub sandbox: swarm_sandbox::policy::SandboxPolicy,
 }
 
 impl AgentConfig {
@@ -153,7 +153,7 @@ async fn session(
 /// config that cannot work, the last session's error when `max_sessions` ran out, or when no
 /// session could be opened for `cfg.give_up_after`.
 pub async fn run_agent(cfg: AgentConfig, cancel: CancellationToken) -> anyhow::Result<()> {
-    crate::tls::install_crypto_provider();
+    swarm_io::tls::install_crypto_provider();
     check(&cfg)?;
     let mut attempt = 0u32;
     let mut sessions = 0u32;

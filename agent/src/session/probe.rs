@@ -11,7 +11,7 @@ use swarm_proto::{ProbeOutcome, ProbeResult};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::client::{EndpointClient, body};
+use swarm_io::client::{EndpointClient, body};
 
 /// Attempts when the server answers 5xx or 429 (a server with a few injected errors must not
 /// fail the check); every other failure is final at once.

@@ -213,10 +213,10 @@ impl Reporter {
                 connections: outcome.connections,
                 http_version: match outcome.http_version {
                     None => swarm_proto::HttpVersion::Unspecified,
-                    Some(crate::client::transport::HttpVersion::Http1) => {
+                    Some(swarm_io::client::transport::HttpVersion::Http1) => {
                         swarm_proto::HttpVersion::HttpVersion11
                     }
-                    Some(crate::client::transport::HttpVersion::Http2) => {
+                    Some(swarm_io::client::transport::HttpVersion::Http2) => {
                         swarm_proto::HttpVersion::HttpVersion2
                     }
                 } as i32,

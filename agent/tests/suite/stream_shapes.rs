@@ -7,13 +7,13 @@ use crate::support;
 use std::path::PathBuf;
 
 use bytes::Bytes;
-use swarm_agent::client::EndpointClient;
-use swarm_agent::client::chunk::{Chunk, Usage};
-use swarm_agent::client::meter::Meter;
-use swarm_agent::client::sse::SseParser;
 use swarm_common::metrics::{ErrorClass, RequestRecord, TokenSource};
 use swarm_common::prompt::Prompt;
 use swarm_common::shard::{ApiKind, TargetSpec};
+use swarm_io::client::EndpointClient;
+use swarm_io::client::chunk::{Chunk, Usage};
+use swarm_io::client::meter::Meter;
+use swarm_io::client::sse::SseParser;
 use tokio_util::sync::CancellationToken;
 
 use support::{Framing, Rng, Served};
@@ -429,7 +429,7 @@ fn assert_record(s: &Shape, rec: &RequestRecord, framing: Framing, n_pieces: usi
 
 #[tokio::test]
 async fn each_shape_over_http_gives_the_right_record() {
-    swarm_agent::tls::install_crypto_provider();
+    swarm_io::tls::install_crypto_provider();
     for (i, s) in SHAPES.iter().enumerate() {
         for framing in [Framing::Chunked, Framing::Close] {
             let (rec, n_pieces, served) = replay_one(s.file, framing, i as u64).await;
@@ -455,7 +455,7 @@ async fn llamacpp_error_field_is_a_stream_error() {
         "{:?}",
         outcome(&m)
     );
-    swarm_agent::tls::install_crypto_provider();
+    swarm_io::tls::install_crypto_provider();
     let (rec, _, _) = replay_one(file, Framing::Chunked, 7).await;
     assert_eq!(rec.error, Some(ErrorClass::StreamError), "{rec:?}");
     assert!(

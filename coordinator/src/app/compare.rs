@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use swarm_common::eval::think::ThinkResults;
+use swarm_eval::think::ThinkResults;
 
 use super::templates::nav;
 use crate::report::html::chart::{Axes, bar_chart};

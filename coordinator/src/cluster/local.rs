@@ -25,7 +25,7 @@ impl LocalAgents {
         i: u32,
         addr: SocketAddr,
         token: String,
-        sandbox: swarm_agent::sandbox::policy::SandboxPolicy,
+        sandbox: swarm_sandbox::policy::SandboxPolicy,
         cancel: CancellationToken,
     ) -> std::io::Result<()> {
         let (kill_tx, kill_rx) = oneshot::channel::<()>();

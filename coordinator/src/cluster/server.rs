@@ -59,7 +59,7 @@ pub struct ClusterConfig {
     /// Silence after which an agent is lost.
     pub heartbeat_timeout: Duration,
     /// What the local agents' code sandboxes may do (specs cannot widen it).
-    pub sandbox: swarm_agent::sandbox::policy::SandboxPolicy,
+    pub sandbox: swarm_sandbox::policy::SandboxPolicy,
 }
 
 impl ClusterConfig {

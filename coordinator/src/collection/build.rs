@@ -6,10 +6,10 @@ use std::path::Path;
 use anyhow::{Context, bail};
 use comfy_table::Table;
 use comfy_table::presets::UTF8_FULL_CONDENSED;
-use swarm_common::eval::collection::{
+use swarm_eval::collection::{
     CollectionLine, CollectionSchema, FlatDataset, SamplerKind, flatten, sample, write_lines,
 };
-use swarm_common::eval::{Sample, registry, task};
+use swarm_eval::{Sample, registry, task};
 
 use super::BuildArgs;
 

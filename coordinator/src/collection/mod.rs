@@ -5,7 +5,7 @@ pub mod build;
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use swarm_common::eval::collection::SamplerKind;
+use swarm_eval::collection::SamplerKind;
 
 /// `coordinator collection` subcommands.
 #[derive(Debug, Clone, Args)]

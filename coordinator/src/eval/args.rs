@@ -5,9 +5,9 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use clap::Args;
-use swarm_common::eval::DatasetArgs;
-use swarm_common::eval::collection::dataset_args_key_allowed;
 use swarm_common::shard::{ApiKind, GenParams, Secret, TargetSpec};
+use swarm_eval::DatasetArgs;
+use swarm_eval::collection::dataset_args_key_allowed;
 
 /// The flags of `coordinator eval`.
 #[derive(Debug, Clone, Args)]

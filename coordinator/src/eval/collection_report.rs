@@ -5,12 +5,12 @@
 use std::path::Path;
 
 use serde_json::{Map, Value};
-use swarm_common::eval::collection::line::INFO_KEY;
-use swarm_common::eval::collection::report::{benchmark_report, overview_rows};
-use swarm_common::eval::collection::{REPORT_NAME, ScoredEntry, collection_report};
-use swarm_common::eval::report::report_metric_name;
-use swarm_common::eval::task::Prediction;
-use swarm_common::eval::{Report, Sample};
+use swarm_eval::collection::line::INFO_KEY;
+use swarm_eval::collection::report::{benchmark_report, overview_rows};
+use swarm_eval::collection::{REPORT_NAME, ScoredEntry, collection_report};
+use swarm_eval::report::report_metric_name;
+use swarm_eval::task::Prediction;
+use swarm_eval::{Report, Sample};
 
 use super::report::{overview, successful, table};
 use crate::run_store::stage_files::write_json;

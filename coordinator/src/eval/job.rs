@@ -2,8 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use swarm_common::eval::DatasetArgs;
 use swarm_common::shard::{GenParams, TargetSpec};
+use swarm_eval::DatasetArgs;
 
 /// Everything needed to run (or re-score) an eval.
 #[derive(Debug, Clone)]

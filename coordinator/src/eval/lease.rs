@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::Duration;
 
 use anyhow::Context;
-use swarm_common::eval::Sample;
-use swarm_common::eval::task::{EvalShardSpec, Prediction};
+use swarm_eval::Sample;
+use swarm_eval::task::{EvalShardSpec, Prediction};
 use swarm_proto::{Assign, Cancel, agent_message, coordinator_message};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -69,8 +69,8 @@ pub async fn run(
     cancel: &CancellationToken,
 ) -> anyhow::Result<LeaseStats> {
     // predictions of samples that run no code are scored here, whatever the agent says
-    let bench = swarm_common::eval::registry::benchmark(&plan.template.benchmark)?;
-    let filters = swarm_common::eval::task::filters(&plan.template.benchmark, &plan.template.args)?;
+    let bench = swarm_eval::registry::benchmark(&plan.template.benchmark)?;
+    let filters = swarm_eval::task::filters(&plan.template.benchmark, &plan.template.args)?;
     let by_id: HashMap<String, Sample> = plan
         .items
         .iter()
@@ -201,7 +201,7 @@ pub async fn run(
                                     && let Some(sample) = by_id.get(&p.sample_id)
                                     && !bench.runs_code_on(sample)
                                 {
-                                    let (extracted, score) = swarm_common::eval::task::score(
+                                    let (extracted, score) = swarm_eval::task::score(
                                         bench.as_ref(),
                                         &filters,
                                         sample,
@@ -338,7 +338,7 @@ fn requeue(
                 completion: String::new(),
                 reasoning: String::new(),
                 extracted: String::new(),
-                score: swarm_common::eval::Score {
+                score: swarm_eval::Score {
                     extracted: String::new(),
                     values: Default::default(),
                     main: String::new(),

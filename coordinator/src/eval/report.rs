@@ -5,9 +5,9 @@ use std::collections::HashMap;
 
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{ContentArrangement, Table};
-use swarm_common::eval::report::{ReportSpec, ScoredSample, build_report};
-use swarm_common::eval::task::Prediction;
-use swarm_common::eval::{Benchmark, Report, Sample};
+use swarm_eval::report::{ReportSpec, ScoredSample, build_report};
+use swarm_eval::task::Prediction;
+use swarm_eval::{Benchmark, Report, Sample};
 
 /// Builds one benchmark's report over every (sample, repeat) planned: a missing or failed
 /// prediction scores 0, so failures never inflate a score.
@@ -21,7 +21,7 @@ pub fn report(
     let mut spec = ReportSpec::of(bench);
     if repeats > 1 {
         // several generations per sample: report mean-of-n and pass@k, like EvalScope with n > 1
-        spec.aggregation = swarm_common::eval::Aggregation::MeanAndPassAtK;
+        spec.aggregation = swarm_eval::Aggregation::MeanAndPassAtK;
     }
     let by_key = successful(predictions);
     let mut scored = Vec::with_capacity(samples.len() * repeats as usize);

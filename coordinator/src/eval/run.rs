@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 use crate::outcome::{Exit, Failure};
-use swarm_agent::sandbox::batch::{Sandboxes, score_all};
-use swarm_common::eval::task::{self, EvalShardSpec};
-use swarm_common::eval::{collection, registry};
+use swarm_eval::task::{self, EvalShardSpec};
+use swarm_eval::{collection, registry};
+use swarm_sandbox::batch::{Sandboxes, score_all};
 use tokio_util::sync::CancellationToken;
 
 use super::args::EvalArgs;
@@ -127,7 +127,7 @@ pub async fn run_job(
             });
         if rescore_only {
             rescore(&mut store, bench.as_ref(), &samples, &dargs, None).await?;
-            let by_id: std::collections::HashMap<&str, &swarm_common::eval::Sample> =
+            let by_id: std::collections::HashMap<&str, &swarm_eval::Sample> =
                 samples.iter().map(|s| (s.id.as_str(), s)).collect();
             store.rewrite_reviews(name, &by_id)?;
         } else {
@@ -175,7 +175,7 @@ pub async fn run_job(
             // predictions kept from an earlier run are scored by today's extractors and scorers,
             // and the reviews say what the report counts
             rescore(&mut store, bench.as_ref(), &samples, &dargs, kept.as_ref()).await?;
-            let by_id: std::collections::HashMap<&str, &swarm_common::eval::Sample> =
+            let by_id: std::collections::HashMap<&str, &swarm_eval::Sample> =
                 samples.iter().map(|s| (s.id.as_str(), s)).collect();
             store.rewrite_reviews(name, &by_id)?;
         }
@@ -235,19 +235,19 @@ pub async fn run_job(
 /// agent's sandbox, off the async threads.
 async fn rescore(
     store: &mut EvalStore,
-    bench: &dyn swarm_common::eval::Benchmark,
-    samples: &[swarm_common::eval::Sample],
-    dargs: &swarm_common::eval::DatasetArgs,
+    bench: &dyn swarm_eval::Benchmark,
+    samples: &[swarm_eval::Sample],
+    dargs: &swarm_eval::DatasetArgs,
     only: Option<&std::collections::HashSet<(String, u32)>>,
 ) -> anyhow::Result<()> {
     let name = bench.meta().name;
     let filters = task::filters(name, dargs)?;
-    let by_id: std::collections::HashMap<&str, &swarm_common::eval::Sample> =
+    let by_id: std::collections::HashMap<&str, &swarm_eval::Sample> =
         samples.iter().map(|s| (s.id.as_str(), s)).collect();
     let Some(preds) = store.predictions.get_mut(name) else {
         return Ok(());
     };
-    let chosen = |p: &swarm_common::eval::task::Prediction| {
+    let chosen = |p: &swarm_eval::task::Prediction| {
         by_id.contains_key(p.sample_id.as_str()) && only.is_none_or(|o| o.contains(&p.key()))
     };
     // samples that run no code are scored here; code runs in the sandboxes, off async threads
@@ -267,7 +267,7 @@ async fn rescore(
     if picked.is_empty() {
         return Ok(());
     }
-    let items: Vec<(swarm_common::eval::Sample, String)> = picked
+    let items: Vec<(swarm_eval::Sample, String)> = picked
         .iter()
         .filter_map(|i| {
             let p = &preds[*i];
@@ -281,7 +281,7 @@ async fn rescore(
     let scored = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
         let bench = registry::benchmark(&bench_name)?;
         // re-scoring runs on the user's own machine, with the settings of their own run
-        let trusted = swarm_agent::sandbox::policy::SandboxPolicy::trusted();
+        let trusted = swarm_sandbox::policy::SandboxPolicy::trusted();
         let sandboxes = Sandboxes::for_samples(
             bench.as_ref(),
             &args,
@@ -289,7 +289,7 @@ async fn rescore(
             ("coordinator", &trusted),
         )
         .with_context(|| format!("benchmark {bench_name}"))?;
-        let refs: Vec<(&swarm_common::eval::Sample, &str)> =
+        let refs: Vec<(&swarm_eval::Sample, &str)> =
             items.iter().map(|(s, c)| (s, c.as_str())).collect();
         Ok(score_all(bench.as_ref(), &filters, &sandboxes, &refs))
     })

@@ -7,7 +7,7 @@ use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use swarm_common::eval::task::Prediction;
+use swarm_eval::task::Prediction;
 
 use super::progress::ProgressFile;
 
@@ -168,7 +168,7 @@ impl EvalStore {
     pub fn rewrite_reviews(
         &self,
         benchmark: &str,
-        samples: &std::collections::HashMap<&str, &swarm_common::eval::Sample>,
+        samples: &std::collections::HashMap<&str, &swarm_eval::Sample>,
     ) -> anyhow::Result<()> {
         let Some(preds) = self.predictions.get(benchmark) else {
             return Ok(());
@@ -270,7 +270,7 @@ fn parse_line(line: &str, file: &Path) -> anyhow::Result<Prediction> {
         .file_stem()
         .and_then(|s| s.to_str())
         .unwrap_or_default();
-    let known = swarm_common::eval::registry::names();
+    let known = swarm_eval::registry::names();
     let Some(bench) = known
         .iter()
         .filter(|b| stem.starts_with(&format!("{b}_")))
@@ -300,7 +300,7 @@ fn parse_line(line: &str, file: &Path) -> anyhow::Result<Prediction> {
         completion: text("content"),
         reasoning: text("reasoning_content"),
         extracted: String::new(),
-        score: swarm_common::eval::Score {
+        score: swarm_eval::Score {
             extracted: String::new(),
             values: Default::default(),
             main: String::new(),

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
-use swarm_common::eval::DatasetArgs;
+use swarm_eval::DatasetArgs;
 
 /// What `coordinator eval` writes: the model, its benchmarks and their arguments.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -428,7 +428,7 @@ impl Ctx<'_> {
             let (w, s) = (&self.job.name, &self.stage.name);
             self.cluster.live.apply(w, s, delta);
             let c = &delta.counters;
-            swarm_agent::telemetry::metrics::requests(w, s, c.total, c.failed);
+            swarm_io::telemetry::metrics::requests(w, s, c.total, c.failed);
         }
         Ok(())
     }
@@ -715,7 +715,7 @@ pub async fn run_stage(
             _ = tick.tick() => {
                 let alive = ctx.cluster.registry.agents().len();
                 progress.update(&ctx.book.whole, alive);
-                swarm_agent::telemetry::metrics::agents(alive as u64);
+                swarm_io::telemetry::metrics::agents(alive as u64);
                 ctx.cluster.live.set_agents(alive as u64);
                 let p99 = ctx.book.whole.hist(swarm_common::metrics::aggregate::Metric::Ttft).percentile(99.0);
                 ctx.cluster.live.set_ttft_p99(&job.name, &stage.name, p99);

@@ -409,7 +409,7 @@ fn check_eval(
     if e.datasets.is_empty() {
         return Err((f("eval.datasets"), "name at least one benchmark".into()));
     }
-    let known = swarm_common::eval::registry::names();
+    let known = swarm_eval::registry::names();
     for (j, d) in e.datasets.iter().enumerate() {
         if !known.contains(&d.as_str()) {
             return Err((
@@ -419,7 +419,7 @@ fn check_eval(
         }
     }
     for k in e.dataset_args.keys() {
-        if !swarm_common::eval::collection::dataset_args_key_allowed(&e.datasets, k) {
+        if !swarm_eval::collection::dataset_args_key_allowed(&e.datasets, k) {
             return Err((
                 f(&format!("eval.dataset_args.{k}")),
                 format!("{k:?} is not in datasets (nor a benchmark of a listed data_collection)"),

@@ -225,7 +225,7 @@ pub struct EvalDef {
     /// filters (e.g. `remove_until: "</think>"`), limit, seed, extra_params.
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, serde_json::Map<String, serde_json::Value>>")]
-    pub dataset_args: BTreeMap<String, swarm_common::eval::DatasetArgs>,
+    pub dataset_args: BTreeMap<String, swarm_eval::DatasetArgs>,
     /// Generation config: max_tokens, temperature, top_p, top_k, n, seed, chat_template_kwargs, extra body fields.
     #[serde(default)]
     pub generation_config: serde_json::Map<String, serde_json::Value>,

@@ -5,9 +5,9 @@
 
 use std::path::{Path, PathBuf};
 
-use swarm_common::eval::Report;
 use swarm_common::metrics::evalscope::{PercentileRow, PerfSummary};
 use swarm_common::metrics::summary::RichSummary;
+use swarm_eval::Report;
 
 use super::cdf::{Cdf, read_cdfs};
 use super::think_data::{ThinkSet, read_think};

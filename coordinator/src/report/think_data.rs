@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use swarm_common::eval::think::{METRICS, ThinkResults};
+use swarm_eval::think::{METRICS, ThinkResults};
 
 use super::run_data::{read_json, subdirs};
 

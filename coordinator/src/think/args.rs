@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use swarm_common::eval::think::SplitStrategy;
+use swarm_eval::think::SplitStrategy;
 
 /// The flags of `coordinator think-eval`.
 #[derive(Debug, Clone, Args)]

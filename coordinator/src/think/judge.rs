@@ -5,11 +5,11 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use swarm_agent::client::EndpointClient;
-use swarm_agent::client::body::request_body;
-use swarm_common::eval::think::locate::parse_judge_index;
 use swarm_common::prompt::{Prompt, PromptBody};
 use swarm_common::shard::{ApiKind, GenParams, Secret, TargetSpec};
+use swarm_eval::think::locate::parse_judge_index;
+use swarm_io::client::EndpointClient;
+use swarm_io::client::body::request_body;
 use tokio_util::sync::CancellationToken;
 
 /// A judge endpoint.

@@ -10,12 +10,12 @@ use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{ContentArrangement, Table};
 use futures::StreamExt;
 use serde_json::{Map, Value, json};
-use swarm_common::eval::think::locate::judge_prompt;
-use swarm_common::eval::think::{
+use swarm_common::tokenize::{TokenCounter, load_tokenizer};
+use swarm_eval::think::locate::judge_prompt;
+use swarm_eval::think::{
     FirstCorrectMode, METRICS, SampleMetrics, SplitStrategy, ThinkResults, by_level, display,
     first_correct_step, first_correct_text, think_part, thought_num, title,
 };
-use swarm_common::tokenize::{TokenCounter, load_tokenizer};
 use tokio_util::sync::CancellationToken;
 
 use super::args::ThinkEvalArgs;

@@ -4,8 +4,8 @@
 
 use futures::StreamExt;
 use serde_json::{Value, json};
-use swarm_common::eval::think::reformat::reformat_prompt;
-use swarm_common::eval::think::{SplitStrategy, split_steps};
+use swarm_eval::think::reformat::reformat_prompt;
+use swarm_eval::think::{SplitStrategy, split_steps};
 use tokio_util::sync::CancellationToken;
 
 use super::judge::Judge;

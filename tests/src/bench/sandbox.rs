@@ -5,10 +5,10 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use swarm_agent::sandbox::batch::{Sandboxes, score_all};
-use swarm_agent::sandbox::{Sandbox, slots};
-use swarm_common::eval::exec::{CodeRunner, ProgramRun, SandboxSettings};
-use swarm_common::eval::{DatasetArgs, Sample, registry, task};
+use swarm_eval::exec::{CodeRunner, ProgramRun, SandboxSettings};
+use swarm_eval::{DatasetArgs, Sample, registry, task};
+use swarm_sandbox::batch::{Sandboxes, score_all};
+use swarm_sandbox::{Sandbox, slots};
 
 /// Prints executions per second of `trivial` minimal programs and `rounds` passes over the
 /// 164 HumanEval canonical solutions.
@@ -48,7 +48,7 @@ pub fn sandbox(trivial: usize, rounds: usize) -> anyhow::Result<()> {
 
     let args = DatasetArgs {
         local_path: Some(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../common/tests/fixtures/eval/humaneval"),
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../eval/tests/fixtures/eval/humaneval"),
         ),
         ..Default::default()
     };

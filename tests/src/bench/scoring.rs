@@ -4,12 +4,12 @@
 use std::path::Path;
 use std::time::Instant;
 
-use swarm_common::eval::task;
-use swarm_common::eval::{DatasetArgs, registry};
+use swarm_eval::task;
+use swarm_eval::{DatasetArgs, registry};
 
 fn fixture(rel: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../common/tests/fixtures/eval")
+        .join("../eval/tests/fixtures/eval")
         .join(rel)
 }
 

@@ -25,7 +25,7 @@ async fn memory(concurrency: u32, number: u64) -> anyhow::Result<()> {
 }
 
 fn main() -> anyhow::Result<()> {
-    swarm_agent::tls::install_crypto_provider();
+    swarm_io::tls::install_crypto_provider();
     let what = std::env::args().nth(1).unwrap_or_else(|| "all".into());
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

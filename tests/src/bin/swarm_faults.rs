@@ -18,7 +18,7 @@ struct Args {
     #[arg(long, value_parser = ["endpoint", "agent", "coordinator"])]
     only: Option<String>,
     /// The gsm8k records the coordinator row evaluates.
-    #[arg(long, default_value = "common/tests/fixtures/eval/gsm8k/test.jsonl")]
+    #[arg(long, default_value = "eval/tests/fixtures/eval/gsm8k/test.jsonl")]
     gsm8k: PathBuf,
     /// Run the soak for this many minutes instead of the matrix.
     #[arg(long, value_name = "MINUTES")]

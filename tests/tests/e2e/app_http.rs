@@ -5,9 +5,9 @@
 use std::net::SocketAddr;
 use std::path::Path;
 
-use swarm_common::eval::think::{METRICS, display};
 use swarm_coordinator::app::{AppArgs, serve};
 use swarm_coordinator::think::run::think_eval;
+use swarm_eval::think::{METRICS, display};
 use swarm_tests::app_fixture::{HOSTILE, correct, eval_run, perf_run, subset_of};
 use swarm_tests::schemas::read_json;
 use tokio_util::sync::CancellationToken;
@@ -51,7 +51,7 @@ fn count_of(html: &str, class: &str) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_dashboard_lists_filters_pages_compares_and_escapes() {
-    swarm_agent::tls::install_crypto_provider();
+    swarm_io::tls::install_crypto_provider();
     let tmp = tempfile::tempdir().expect("tempdir");
     outputs(tmp.path());
     let cancel = CancellationToken::new();
@@ -284,7 +284,7 @@ fn last_x(svg: &str, series: &str) -> f64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_perf_runs_overlay_the_distributions_of_the_stages_they_share() {
-    swarm_agent::tls::install_crypto_provider();
+    swarm_io::tls::install_crypto_provider();
     let tmp = tempfile::tempdir().expect("tempdir");
     // TTFT grows with the request's id: the longer stage reaches higher
     let (short, long) = ("20261128_010000_perf-short", "20261128_020000_perf-long");
@@ -327,7 +327,7 @@ fn table_of<'a>(html: &'a str, class: &str) -> &'a str {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_think_eval_outputs_compare_side_by_side() {
-    swarm_agent::tls::install_crypto_provider();
+    swarm_io::tls::install_crypto_provider();
     let tmp = tempfile::tempdir().expect("tempdir");
     let alpha = eval_run(tmp.path(), ALPHA, "alpha-7b", ALPHA_SAMPLES).expect("alpha");
     let beta = eval_run(tmp.path(), BETA, "beta-13b", 12).expect("beta");

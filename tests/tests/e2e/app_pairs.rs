@@ -31,7 +31,7 @@ fn tally(html: &str, show: &str) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_models_answers_are_paired_counted_and_tested() {
-    swarm_agent::tls::install_crypto_provider();
+    swarm_io::tls::install_crypto_provider();
     let tmp = tempfile::tempdir().expect("tempdir");
     // A is right on every third sample, B on every second; B also answered 6 more
     eval_run_scored(tmp.path(), A, "model-a", N, 0, |i| i.is_multiple_of(3)).expect("a");

@@ -14,7 +14,7 @@ use swarm_proto::{AgentMessage, Heartbeat, Hello, ShardProgress, Snapshot};
 use tokio_util::sync::CancellationToken;
 
 async fn cluster(cancel: &CancellationToken) -> Cluster {
-    swarm_agent::tls::install_crypto_provider();
+    swarm_io::tls::install_crypto_provider();
     let mut cfg = ClusterConfig::local("backpressure", 0);
     cfg.listen = Some("127.0.0.1:0".parse().expect("addr"));
     cfg.token = Some("sesame".into());
@@ -144,7 +144,7 @@ async fn an_agent_declared_lost_has_its_stream_ended() {
     // a paused agent (SIGSTOP) is declared lost by its silence; when it wakes it must find its
     // session gone (and stop its shards), not finish them unseen while others redo the work
     let cancel = CancellationToken::new();
-    swarm_agent::tls::install_crypto_provider();
+    swarm_io::tls::install_crypto_provider();
     let mut cfg = ClusterConfig::local("silent", 0);
     cfg.listen = Some("127.0.0.1:0".parse().expect("addr"));
     cfg.token = Some("sesame".into());

@@ -6,10 +6,10 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use swarm_common::eval::answer_key::build;
-use swarm_common::eval::registry;
 use swarm_coordinator::cluster::ClusterConfig;
 use swarm_coordinator::eval::run::run_job;
+use swarm_eval::answer_key::build;
+use swarm_eval::registry;
 use swarm_tests::keyed_eval::{keyed_score, keyed_sim, load, local_cluster, sim_job};
 use swarm_tests::schemas::read_json;
 use swarm_tests::{eval_fixture as fixture, start_sim};

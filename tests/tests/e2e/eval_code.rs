@@ -5,10 +5,10 @@
 
 use std::collections::BTreeMap;
 
-use swarm_common::eval::Sample;
-use swarm_common::eval::answer_key::{KeyEntry, prompt_sha256};
 use swarm_coordinator::cluster::ClusterConfig;
 use swarm_coordinator::eval::run::run_job;
+use swarm_eval::Sample;
+use swarm_eval::answer_key::{KeyEntry, prompt_sha256};
 use swarm_tests::keyed_eval::{keyed_score, keyed_sim, load, local_cluster, sim_job};
 use swarm_tests::schemas::read_json;
 use swarm_tests::{eval_fixture as fixture, start_sim};

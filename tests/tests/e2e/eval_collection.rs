@@ -6,14 +6,14 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use swarm_common::eval::answer_key::{KeyEntry, build, prompt_sha256};
-use swarm_common::eval::collection::benchmark::original_of;
-use swarm_common::eval::collection::{SamplerKind, write_lines};
-use swarm_common::eval::report::round4;
-use swarm_common::eval::{DatasetArgs, registry};
 use swarm_coordinator::cluster::ClusterConfig;
 use swarm_coordinator::collection::build::build_collection;
 use swarm_coordinator::eval::run::run_job;
+use swarm_eval::answer_key::{KeyEntry, build, prompt_sha256};
+use swarm_eval::collection::benchmark::original_of;
+use swarm_eval::collection::{SamplerKind, write_lines};
+use swarm_eval::report::round4;
+use swarm_eval::{DatasetArgs, registry};
 use swarm_tests::keyed_eval::{keyed_sim, local_cluster, sim_job};
 use swarm_tests::schemas::read_json;
 use swarm_tests::{eval_fixture, start_sim};

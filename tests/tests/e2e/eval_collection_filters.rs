@@ -10,22 +10,22 @@ use std::time::Duration;
 
 use llm_sim::{AnswerKey, Dist, ReasoningMode, SimConfig, ThoughtsConfig};
 use serde_json::Value;
-use swarm_common::eval::answer_key::{KeyEntry, build, prompt_sha256, write_jsonl};
-use swarm_common::eval::collection::benchmark::original_of;
-use swarm_common::eval::collection::{SamplerKind, write_lines};
-use swarm_common::eval::report::round4;
-use swarm_common::eval::{DatasetArgs, registry};
 use swarm_coordinator::cluster::{Cluster, ClusterConfig};
 use swarm_coordinator::collection::build::build_collection;
 use swarm_coordinator::eval::job::{EvalJob, gen_params};
 use swarm_coordinator::eval::run::run_job;
+use swarm_eval::answer_key::{KeyEntry, build, prompt_sha256, write_jsonl};
+use swarm_eval::collection::benchmark::original_of;
+use swarm_eval::collection::{SamplerKind, write_lines};
+use swarm_eval::report::round4;
+use swarm_eval::{DatasetArgs, registry};
 use swarm_tests::schemas::read_json;
 use swarm_tests::{sim_target, start_sim};
 use tokio_util::sync::CancellationToken;
 
 fn iquiz() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../common/tests/fixtures/eval/iquiz/iquiz.jsonl")
+        .join("../eval/tests/fixtures/eval/iquiz/iquiz.jsonl")
         .canonicalize()
         .expect("fixture exists")
 }

@@ -3,11 +3,11 @@
 
 use bytes::Bytes;
 use llm_sim::SimConfig;
-use swarm_agent::client::EndpointClient;
-use swarm_agent::client::body::request_body;
 use swarm_common::metrics::ErrorClass;
 use swarm_common::prompt::Prompt;
 use swarm_common::shard::{ApiKind, GenParams};
+use swarm_io::client::EndpointClient;
+use swarm_io::client::body::request_body;
 use swarm_tests::{sim_target, start_sim};
 use tokio_util::sync::CancellationToken;
 
@@ -145,7 +145,7 @@ async fn non_streaming_faults() {
 
 #[tokio::test]
 async fn refused_connection_is_a_connect_error() {
-    swarm_agent::tls::install_crypto_provider();
+    swarm_io::tls::install_crypto_provider();
     // bind then drop a listener so the port is (almost certainly) closed
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .expect("bind")

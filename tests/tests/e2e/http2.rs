@@ -111,7 +111,7 @@ fn overheads(stage: &Path, truth: &llm_sim::TruthLog) -> Vec<i64> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn https_endpoints_over_http1_by_default_and_http2_on_request() {
-    swarm_agent::tls::install_crypto_provider();
+    swarm_io::tls::install_crypto_provider();
     let tmp = tempfile::tempdir().expect("tempdir");
     let tls = certs(tmp.path());
     let mut cfg = llm_sim::SimConfig::instant();
@@ -233,7 +233,7 @@ fn too_many_streams_for_the_connections_are_warned_about() {
 /// TLS failure (exit status 3), before any load.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_untrusted_certificate_fails_the_pre_flight_check_as_tls() {
-    swarm_agent::tls::install_crypto_provider();
+    swarm_io::tls::install_crypto_provider();
     let tmp = tempfile::tempdir().expect("tempdir");
     let tls = certs(tmp.path());
     let sim = llm_sim::start_with(

@@ -66,7 +66,7 @@ fn get(s: &Scrape, series: &str) -> f64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prometheus_counters_follow_each_stage_and_end_equal_to_its_files() {
-    swarm_agent::tls::install_crypto_provider();
+    swarm_io::tls::install_crypto_provider();
     let tmp = tempfile::tempdir().expect("tempdir");
     let plan = swarm_coordinator::plan::parse_plan(
         PLAN,

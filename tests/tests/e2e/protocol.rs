@@ -32,7 +32,7 @@ async fn channel(c: &Cluster) -> tonic::transport::Channel {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_agent_of_another_protocol_version_is_refused_and_told_why() {
-    swarm_agent::tls::install_crypto_provider();
+    swarm_io::tls::install_crypto_provider();
     let cancel = CancellationToken::new();
     let c = cluster(&cancel).await;
     let mut rpc = client(
@@ -75,7 +75,7 @@ async fn an_agent_of_another_protocol_version_is_refused_and_told_why() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prompts_need_credentials_and_serve_only_the_runs_sets_within_the_bound() {
-    swarm_agent::tls::install_crypto_provider();
+    swarm_io::tls::install_crypto_provider();
     let cancel = CancellationToken::new();
     let c = cluster(&cancel).await;
     // 400 prompts of ~8 KB: 3.2 MB in all, more than one message may carry
@@ -242,7 +242,7 @@ async fn a_hostile_agent_is_dropped_and_the_stage_completes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hostile_agent_cannot_score_or_file_eval_predictions() {
     use std::collections::BTreeMap;
-    use swarm_common::eval::task::EvalShardSpec;
+    use swarm_eval::task::EvalShardSpec;
     use swarm_proto::{ScoredSamples, ShardDone};
 
     let sim = swarm_tests::start_sim(llm_sim::SimConfig::instant()).await;
@@ -376,7 +376,7 @@ async fn a_hostile_agent_cannot_score_or_file_eval_predictions() {
 /// first session lives, and told why.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_agent_with_a_live_id_is_refused() {
-    swarm_agent::tls::install_crypto_provider();
+    swarm_io::tls::install_crypto_provider();
     let cancel = CancellationToken::new();
     let c = cluster(&cancel).await;
     let hello = || AgentMessage {

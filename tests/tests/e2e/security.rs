@@ -5,10 +5,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use bytes::Bytes;
-use swarm_agent::client::EndpointClient;
 use swarm_common::metrics::ErrorClass;
 use swarm_common::prompt::Prompt;
 use swarm_common::shard::{ApiKind, Secret, TargetSpec};
+use swarm_io::client::EndpointClient;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -49,7 +49,7 @@ fn target(port: u16) -> TargetSpec {
 }
 
 async fn send(port: u16) -> swarm_common::metrics::RequestRecord {
-    swarm_agent::tls::install_crypto_provider();
+    swarm_io::tls::install_crypto_provider();
     let client = EndpointClient::new(&target(port), None, 1).expect("client");
     client
         .send(

@@ -9,14 +9,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use llm_sim::{ReasoningMode, ThoughtsConfig, reasoning_paragraphs};
-use swarm_common::eval::answer_key::{KeyEntry, build, prompt_sha256};
-use swarm_common::eval::registry;
-use swarm_common::eval::think::SplitStrategy;
 use swarm_common::tokenize::load_tokenizer;
 use swarm_coordinator::cluster::ClusterConfig;
 use swarm_coordinator::eval::run::run_job;
 use swarm_coordinator::think::args::ThinkEvalArgs;
 use swarm_coordinator::think::run::think_eval;
+use swarm_eval::answer_key::{KeyEntry, build, prompt_sha256};
+use swarm_eval::registry;
+use swarm_eval::think::SplitStrategy;
 use swarm_tests::keyed_eval::{keyed_sim, load, local_cluster, sim_job};
 use swarm_tests::schemas::read_json;
 use swarm_tests::{eval_fixture, start_sim};

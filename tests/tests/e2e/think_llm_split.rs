@@ -7,10 +7,10 @@
 
 use std::collections::BTreeMap;
 
-use swarm_common::eval::think::SplitStrategy;
-use swarm_common::eval::think::reformat::flatten_lines;
 use swarm_common::tokenize::load_tokenizer;
 use swarm_coordinator::think::run::think_eval;
+use swarm_eval::think::SplitStrategy;
+use swarm_eval::think::reformat::flatten_lines;
 use swarm_tests::schemas::read_json;
 
 use super::think_eval::{TOKENIZER, args, sentence_paragraphs, simulated_run, start_judge};

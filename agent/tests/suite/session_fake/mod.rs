@@ -187,7 +187,7 @@ impl Fake {
 
     /// A fake serving TLS with `tls` (None: plaintext).
     pub async fn start_with(tls: Option<tonic::transport::ServerTlsConfig>) -> Fake {
-        swarm_agent::tls::install_crypto_provider();
+        swarm_io::tls::install_crypto_provider();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind 127.0.0.1:0");

@@ -263,7 +263,7 @@ impl PredictionLine {
 
 /// `<bench>_<subset>` split with the registry's names (longest match), else at the first `_`.
 pub fn split_stem(stem: &str) -> (String, String) {
-    let known = swarm_common::eval::registry::names();
+    let known = swarm_eval::registry::names();
     match known
         .iter()
         .filter(|b| stem.starts_with(&format!("{b}_")))

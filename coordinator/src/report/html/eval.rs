@@ -3,8 +3,8 @@
 
 use std::fmt::Write;
 
-use swarm_common::eval::Report;
-use swarm_common::eval::registry;
+use swarm_eval::Report;
+use swarm_eval::registry;
 
 use super::chart::{Axes, bar_chart};
 use super::escape::{esc, num};

@@ -2,7 +2,7 @@
 //! model or run), one line chart per metric (levels on the x axis, a line per column), and
 //! think-eval's standalone figure of the six charts.
 
-use swarm_common::eval::think::{METRICS, ThinkResults, display, title};
+use swarm_eval::think::{METRICS, ThinkResults, display, title};
 
 use super::chart::{Axes, LineStyle, category_line_chart};
 use super::escape::esc;

@@ -1,0 +1,219 @@
+//! The code sandbox: runs untrusted Python programs (generated code under test) one process per
+//! run, each in a fresh folder, without network, with the file system read-only outside that
+//! folder, under CPU, memory, file-size and process limits, in a session of its own whose
+//! process group is killed when the run ends or its wall-clock time passes.
+//!
+//! Where no isolation is available the sandbox refuses to start unless the user opted in with
+//! `sandbox_config.allow_unisolated`. Runs block; at most [`slots::capacity`] run at once in a
+//! process, and callers run them off async threads (`spawn_blocking`).
+
+pub mod batch;
+pub mod isolation;
+pub mod limits;
+pub mod policy;
+pub mod process;
+pub mod slots;
+pub mod workdir;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use swarm_eval::exec::{CodeRunner, ProgramRun, RunOutcome, RunStatus, SandboxSettings};
+
+use isolation::{ChildSetup, Isolation};
+use limits::Limits;
+use slots::Slot;
+use workdir::WorkDir;
+
+/// Why a sandbox cannot be made.
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    /// No isolation works here and the user did not opt in to running without it.
+    #[error(
+        "the code sandbox cannot isolate programs here ({reason}); refusing to run untrusted code. Run the agent where network/mount namespaces are allowed (root, or unprivileged user namespaces), or set dataset_args.<benchmark>.sandbox_config.allow_unisolated: true to run without isolation"
+    )]
+    NoIsolation {
+        /// What failed.
+        reason: String,
+    },
+    /// No usable Python interpreter.
+    #[error("no usable python interpreter for the code sandbox: {tried}")]
+    NoPython {
+        /// Each interpreter tried and why it failed.
+        tried: String,
+    },
+}
+
+/// Runs untrusted Python programs in isolation (see the module docs).
+#[derive(Debug, Clone)]
+pub struct Sandbox {
+    settings: SandboxSettings,
+    isolation: Isolation,
+    python: PathBuf,
+}
+
+impl Sandbox {
+    /// A sandbox with `settings`: picks the isolation and the interpreter, and checks both with
+    /// a probe program.
+    pub fn new(settings: SandboxSettings) -> Result<Self, SandboxError> {
+        let candidates = interpreters(&settings);
+        let mut tried = Vec::new();
+        let mut isolation_failures = Vec::new();
+        let mut modes = vec![Isolation::preferred()];
+        if settings.allow_unisolated {
+            modes.push(Isolation::None);
+        }
+        for isolation in modes {
+            for python in &candidates {
+                let sandbox = Self {
+                    settings: settings.clone(),
+                    isolation,
+                    python: python.clone(),
+                };
+                match sandbox.probe() {
+                    Ok(()) => return Ok(sandbox),
+                    Err(why) => {
+                        // a missing or unreadable interpreter is not an isolation failure
+                        let interpreter = !python.is_file()
+                            || why.contains("(os error 2)")
+                            || why.contains("(os error 13)");
+                        if isolation != Isolation::None
+                            && why.contains("cannot start")
+                            && !interpreter
+                        {
+                            isolation_failures.push(format!("{}: {why}", isolation.name()));
+                        }
+                        tried.push(format!(
+                            "{} ({}): {why}",
+                            python.display(),
+                            isolation.name()
+                        ));
+                    }
+                }
+            }
+        }
+        if !settings.allow_unisolated
+            && !isolation_failures.is_empty()
+            && isolation_failures.len() == tried.len()
+        {
+            return Err(SandboxError::NoIsolation {
+                reason: isolation_failures.join("; "),
+            });
+        }
+        Err(SandboxError::NoPython {
+            tried: tried.join("; "),
+        })
+    }
+
+    /// The isolation in use.
+    pub fn isolation(&self) -> Isolation {
+        self.isolation
+    }
+
+    /// The interpreter in use.
+    pub fn python(&self) -> &Path {
+        &self.python
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &SandboxSettings {
+        &self.settings
+    }
+
+    fn probe(&self) -> Result<(), String> {
+        let out = self.run(&ProgramRun {
+            program: "print('sandbox-ok')\n".into(),
+            stdin: String::new(),
+            timeout: Duration::from_secs(10),
+        });
+        if out.ok() && out.stdout.trim() == "sandbox-ok" {
+            return Ok(());
+        }
+        Err(match out.status {
+            RunStatus::Failed(m) => m,
+            other => format!(
+                "probe program ended with {other:?}: {}",
+                out.stderr.trim().lines().last().unwrap_or("no output")
+            ),
+        })
+    }
+
+    fn failed(message: String) -> RunOutcome {
+        RunOutcome {
+            status: RunStatus::Failed(message),
+            stdout: String::new(),
+            stderr: String::new(),
+            wall: Duration::ZERO,
+        }
+    }
+}
+
+impl CodeRunner for Sandbox {
+    fn run(&self, run: &ProgramRun) -> RunOutcome {
+        let slot = Slot::acquire();
+        let root = self.isolation == Isolation::Root;
+        let uid = slot.uid();
+        let dir = match WorkDir::create(root.then_some(uid)) {
+            Ok(d) => d,
+            Err(e) => return Self::failed(format!("sandbox folder: {e}")),
+        };
+        let script = "main.py";
+        if let Err(e) = std::fs::write(dir.path().join(script), &run.program) {
+            return Self::failed(format!("cannot write the program: {e}"));
+        }
+        let setup = match ChildSetup::new(self.isolation, dir.path(), uid) {
+            Ok(s) => s,
+            Err(e) => return Self::failed(format!("sandbox setup: {e}")),
+        };
+        let timeout = self.settings.timeout(run.timeout);
+        process::run(process::Launch {
+            python: &self.python,
+            script,
+            workdir: dir.path(),
+            stdin: run.stdin.as_bytes(),
+            timeout,
+            limits: Limits::new(&self.settings, timeout),
+            setup,
+            output_limit: self.settings.output_limit,
+            sweep_uid: root.then_some(uid),
+        })
+    }
+}
+
+/// The interpreters to try: the configured one, else `python3` on PATH, `/usr/bin/python3`
+/// and `/usr/local/bin/python3` (an interpreter under a private home is not usable by the
+/// sandbox's own user id).
+fn interpreters(settings: &SandboxSettings) -> Vec<PathBuf> {
+    if let Some(p) = &settings.python {
+        let path = Path::new(p);
+        return vec![if path.components().count() > 1 {
+            path.to_owned()
+        } else {
+            which(p).unwrap_or_else(|| path.to_owned())
+        }];
+    }
+    let mut out = Vec::new();
+    for candidate in [
+        which("python3"),
+        Some(PathBuf::from("/usr/bin/python3")),
+        Some(PathBuf::from("/usr/local/bin/python3")),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        if candidate.is_file() && !out.contains(&candidate) {
+            out.push(candidate);
+        }
+    }
+    if out.is_empty() {
+        out.push(PathBuf::from("python3"));
+    }
+    out
+}
+
+fn which(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+}
