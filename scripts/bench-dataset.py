@@ -10,7 +10,6 @@ own prompts, and requests/s of both runs. The generated file is removed at the e
 
     scripts/bench-dataset.py [SIZE_MB] [AGENTS] [NUMBER]
 """
-import datetime
 import json
 import os
 import pathlib
@@ -116,8 +115,6 @@ def main():
     number = int(sys.argv[3]) if len(sys.argv) > 3 else 20000
     subprocess.run(["cargo", "build", "--release", "-p", "swarm-coordinator", "-p", "swarm-agent", "-p", "llm-sim",
                     "--bin", "coordinator", "--bin", "agent", "--bin", "llm-sim"], cwd=ROOT, check=True)
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                            text=True).stdout.strip()
     with tempfile.TemporaryDirectory() as tmp:
         work = pathlib.Path(tmp)
         big = write_sharegpt(work / "big.json", size_mb, number + 1000)
@@ -133,10 +130,7 @@ def main():
             sim.kill()
         os.remove(work / "big.json")
     lines = [
-        "",
-        f"### Large dataset: {big / 2**20:.0f} MiB ShareGPT file, {agents} agent processes, --number {number}",
-        f"Measured by `scripts/bench-dataset.py {size_mb} {agents} {number}` on "
-        f"{datetime.date.today().isoformat()}, commit {commit}, {os.cpu_count()} cores (release builds, llm-sim 5 ms TTFT).",
+        f"{big / 2**20:.0f} MiB ShareGPT file, {agents} agent processes, --number {number}, llm-sim 5 ms TTFT.",
         "The kept prompts are the file's last records (a length filter drops the rest), so the coordinator reads the whole file.",
         "",
         "| dataset | start → shards assigned | coordinator peak RSS | req/s | requests |",
@@ -152,8 +146,11 @@ def main():
         lines.append(f"| {agent} | {t['received_bytes']} | {t['slice_bytes']} | {ratio:.3f} |")
     text = "\n".join(lines) + "\n"
     print(text)
-    with open(ROOT / "docs" / "BENCHMARKS.md", "a") as f:
-        f.write(text)
+    # refresh the section between the bench:dataset markers (stamped with date, commit, machine)
+    subprocess.run(
+        [str(ROOT / "scripts" / "doc-section.sh"), str(ROOT / "docs" / "BENCHMARKS.md"), "bench:dataset",
+         f"scripts/bench-dataset.py {size_mb} {agents} {number}", "release"],
+        input=text, text=True, check=True)
 
 
 if __name__ == "__main__":

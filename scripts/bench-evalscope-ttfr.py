@@ -11,7 +11,6 @@ tool is stopped once its first request arrived. Appends the table to docs/BENCHM
 
     scripts/bench-evalscope-ttfr.py [SIZE_MB] [NUMBER]
 """
-import datetime
 import http.server
 import json
 import os
@@ -100,8 +99,6 @@ def main():
     subprocess.run(["cargo", "build", "--release", "-p", "swarm-coordinator", "--bin", "coordinator"],
                    cwd=ROOT, check=True)
     version = subprocess.run([evalscope, "--version"], capture_output=True, text=True).stdout.strip()
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                            text=True).stdout.strip()
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     port = server.server_address[1]
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -116,10 +113,7 @@ def main():
         theirs = first_request([evalscope, "perf", *common, "--api", "openai", "--dataset-path",
                                 str(work / "big.json"), "--outputs-dir", str(work / "evalscope")], work)
     lines = [
-        "",
-        f"### Time to first request: {size / 2**20:.0f} MiB LongAlpaca-format file, --number {number}",
-        f"Measured by `scripts/bench-evalscope-ttfr.py {size_mb} {number}` on {datetime.date.today().isoformat()}, "
-        f"commit {commit}, {os.cpu_count()} cores, against {version}. Both read the whole file (a length filter "
+        f"{size / 2**20:.0f} MiB LongAlpaca-format file, --number {number}, against {version}. Both read the whole file (a length filter "
         "keeps only its last records); the clock runs from the command's start to the first benchmark request at a "
         "loopback server (connection tests excluded).",
         "",
@@ -130,8 +124,11 @@ def main():
     ]
     text = "\n".join(lines) + "\n"
     print(text)
-    with open(ROOT / "docs" / "BENCHMARKS.md", "a") as f:
-        f.write(text)
+    # refresh the section between the bench:ttfr markers (stamped with date, commit, machine)
+    subprocess.run(
+        [str(ROOT / "scripts" / "doc-section.sh"), str(ROOT / "docs" / "BENCHMARKS.md"), "bench:ttfr",
+         f"scripts/bench-evalscope-ttfr.py {size_mb} {number}", "release"],
+        input=text, text=True, check=True)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@
 # benchmark's output is also written into docs/BENCHMARKS.md between `<!-- bench:NAME:begin -->`
 # and `<!-- bench:NAME:end -->` where those markers exist.
 #   scripts/bench.sh [capacity|fidelity|memory|merge|scoring|app|sandbox|all]
+# Each prints its goal and whether the run met it; the docs hold only what this writes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what="${1:-all}"

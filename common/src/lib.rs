@@ -4,6 +4,7 @@
 
 pub mod dataset;
 pub mod goodput;
+pub mod lines;
 pub mod metrics;
 pub mod probe;
 pub mod prompt;

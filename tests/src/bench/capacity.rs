@@ -37,6 +37,12 @@ pub async fn capacity(concurrency: u32, tokens: u32, number: u64) -> anyhow::Res
             cpu / wall,
             cpu * 1e6 / n.max(1) as f64,
         );
+        if !http2 && stream {
+            super::goal(
+                "≥ 5,000 streaming req/s over HTTP/1.1",
+                failed == 0 && n as f64 / wall >= 5000.0,
+            );
+        }
     }
     Ok(())
 }

@@ -24,7 +24,8 @@ fn pct(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() as f64 * p / 100.0) as usize).min(sorted.len() - 1)]
 }
 
-fn line(name: &str, v: &mut [f64]) {
+/// Prints the percentiles of `v`; returns its p99.
+fn line(name: &str, v: &mut [f64]) -> f64 {
     v.sort_by(f64::total_cmp);
     println!(
         "  {name}: p50 {:.3}  p99 {:.3}  p99.9 {:.3}  max {:.3}  (n={})",
@@ -34,6 +35,7 @@ fn line(name: &str, v: &mut [f64]) {
         v.last().copied().unwrap_or(f64::NAN),
         v.len()
     );
+    pct(v, 99.0)
 }
 
 /// Prints TTFT and ITL error percentiles at `concurrency` streams.
@@ -126,9 +128,13 @@ pub async fn fidelity(
     println!(
         "fidelity: {concurrency} concurrent streams, ttft 50 ms, itl {itl_ms} ms, {tokens} tokens: {n} requests ({failed} failed), {matched} matched to sim truth"
     );
-    line("|TTFT error| ms   ", &mut ttft_err);
-    line("|ITL error| ms    ", &mut itl_err);
+    let ttft_p99 = line("|TTFT error| ms   ", &mut ttft_err);
+    let itl_p99 = line("|ITL error| ms    ", &mut itl_err);
     line("chunk stamp delay ms", &mut delay);
+    super::goal(
+        &format!("p99 |TTFT error| and p99 |ITL error| < 1 ms at {concurrency} streams"),
+        failed == 0 && ttft_p99 < 1.0 && itl_p99 < 1.0,
+    );
     println!(
         "  peak RSS (client + sim + records): {:.0} MiB",
         peak_rss_bytes() as f64 / 1048576.0

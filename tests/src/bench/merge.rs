@@ -92,6 +92,9 @@ pub fn merge(agent_counts: &[usize], seconds: usize) -> anyhow::Result<()> {
             bytes / 1024,
             whole.counters.total
         );
+        if n == 1000 {
+            super::goal("1,000 agents merged within one core", per_second < 1.0);
+        }
     }
     Ok(())
 }

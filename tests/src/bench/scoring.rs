@@ -55,6 +55,10 @@ pub fn scoring(rounds: usize) -> anyhow::Result<()> {
             "scoring {name}: {n} samples in {secs:.3} s = {:.0} samples/s on one core ({correct} scored correct)",
             n as f64 / secs
         );
+        super::goal(
+            &format!("{name}: ≥ 10,000 samples/s on one core"),
+            n as f64 / secs >= 10_000.0,
+        );
     }
     Ok(())
 }

@@ -21,6 +21,10 @@ async fn memory(concurrency: u32, number: u64) -> anyhow::Result<()> {
         peak_rss_bytes() as f64 / 1048576.0,
         rss0 as f64 / 1048576.0
     );
+    swarm_tests::bench::goal(
+        &format!("peak RSS < 1 GiB at {concurrency} streams"),
+        failed == 0 && peak_rss_bytes() < 1 << 30,
+    );
     Ok(())
 }
 
