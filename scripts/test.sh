@@ -61,6 +61,9 @@ else
   skip "browser tests (e2e::app_browser)" "no chromium and apt-get is not usable here (not root)" ci
 fi
 cargo test --workspace
+# the sandbox in its non-root (user-namespace) mode: CI runs as root, so the suite runs again as a
+# dedicated unprivileged user (scripts/sandbox-nonroot-test.sh), never skipped
+scripts/sandbox-nonroot-test.sh
 # OTLP export (the `otlp` feature, off by default): its code linted, and a plan run whose spans
 # and metrics an in-test OTLP/gRPC receiver must get (tests/tests/otlp.rs). The test runs its own
 # `coordinator-otlp` binary, so target/debug/coordinator stays the default build.

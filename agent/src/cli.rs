@@ -147,6 +147,11 @@ impl AgentArgs {
             sandbox: swarm_sandbox::policy::SandboxPolicy {
                 allow_unisolated: self.allow_unisolated_code,
                 python: self.python.as_ref().map(|p| p.display().to_string()),
+                hidden_paths: [&self.token_file, &self.tls_key, &self.tls_cert]
+                    .into_iter()
+                    .flatten()
+                    .cloned()
+                    .collect(),
             },
             coordinator: self.coordinator.clone(),
             agent_id: self.id.clone().unwrap_or_else(default_id),

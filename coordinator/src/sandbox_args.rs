@@ -23,6 +23,7 @@ impl SandboxArgs {
         swarm_sandbox::policy::SandboxPolicy {
             allow_unisolated: self.allow_unisolated_code,
             python: self.python.as_ref().map(|p| p.display().to_string()),
+            ..Default::default()
         }
     }
 }

@@ -61,7 +61,8 @@ impl Sandboxes {
             }
             let settings = SandboxSettings::from_config(dataset_of(s).unwrap_or(name), config)?;
             let settings = policy.apply(agent, settings)?;
-            out.by_config.insert(key, Sandbox::new(settings)?);
+            let sandbox = Sandbox::with_hidden_paths(settings, policy.hidden_paths.clone())?;
+            out.by_config.insert(key, sandbox);
         }
         Ok(out)
     }

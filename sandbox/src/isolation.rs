@@ -1,22 +1,32 @@
-//! What separates a sandboxed program from the machine: new network, mount and IPC namespaces,
-//! the whole file system read-only except the program's own folder, and (as root) an
-//! unprivileged user id of its own. Everything here runs in the forked child before `exec`, so
-//! it only makes raw system calls on data prepared beforehand.
+//! What separates a sandboxed program from the machine: new network, mount, IPC and PID
+//! namespaces (the run's init kills everything left when the program ends, see [`pidns`]), a
+//! file-system view that is read-only outside the program's folder and hides host sockets and
+//! the agent's secrets (see [`mounts`]), a system-call filter (see [`seccomp`]), and (as root)
+//! an unprivileged user id of its own. Everything here runs in the forked child before `exec`,
+//! so it only makes raw system calls on data prepared beforehand.
+//!
+//! [`pidns`]: super::pidns
+//! [`mounts`]: super::mounts
+//! [`seccomp`]: super::seccomp
 
 use std::ffi::CString;
 use std::io;
-use std::os::unix::ffi::OsStrExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use super::limits::Limits;
+use super::mounts::FsView;
+use super::seccomp::{self, Filters};
 
 /// How programs are isolated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Isolation {
-    /// The agent is root: new namespaces, read-only file system, and the program runs as a
-    /// user id of its own (so the process limit holds and nothing is writable outside its
-    /// folder).
+    /// The agent is root: new namespaces (PID included), the file-system view, the system-call
+    /// filter, and the program runs as a user id of its own (so the process limit holds and
+    /// nothing is writable outside its folder).
     Root,
-    /// The agent is not root: a new user namespace (mapping the agent's own ids) holds the new
-    /// network, mount and IPC namespaces and the read-only file system.
+    /// The agent is not root: a new user namespace (mapping the agent's own ids: an unprivileged
+    /// process can map no other) holds the new network, mount, IPC and PID namespaces, the
+    /// file-system view and the system-call filter.
     UserNamespace,
     /// No isolation (the user opted in with `allow_unisolated`): limits, a session of its own
     /// and the kill of its process group only.
@@ -44,24 +54,11 @@ impl Isolation {
     }
 }
 
-// <linux/mount.h>; libc has the syscall number but not every constant.
-const MOUNT_ATTR_RDONLY: u64 = 0x1;
-const MOUNT_ATTR_NOSUID: u64 = 0x2;
-const AT_RECURSIVE: libc::c_uint = 0x8000;
-
-#[repr(C)]
-struct MountAttr {
-    attr_set: u64,
-    attr_clr: u64,
-    propagation: u64,
-    userns_fd: u64,
-}
-
 /// Everything the child needs, prepared before `fork` (no allocation happens after it).
 pub struct ChildSetup {
     isolation: Isolation,
-    root: CString,
-    workdir: CString,
+    view: Option<FsView>,
+    filters: Option<&'static Filters>,
     /// The user id (and group id) to become: `Root` only.
     uid: libc::uid_t,
     uid_map: Vec<u8>,
@@ -72,17 +69,33 @@ pub struct ChildSetup {
 }
 
 impl ChildSetup {
-    /// The setup of a program running in `workdir` as `uid` (used with [`Isolation::Root`]).
-    pub fn new(isolation: Isolation, workdir: &Path, uid: libc::uid_t) -> io::Result<Self> {
+    /// The setup of a program running in `workdir` as `uid` (used with [`Isolation::Root`]),
+    /// with the `hidden` paths masked.
+    pub fn new(
+        isolation: Isolation,
+        workdir: &Path,
+        uid: libc::uid_t,
+        hidden: &[PathBuf],
+    ) -> io::Result<Self> {
         let c = |bytes: &[u8]| {
             CString::new(bytes).map_err(|_| io::Error::other("a path holds a NUL byte"))
+        };
+        let isolated = isolation != Isolation::None;
+        let filters = if isolated {
+            Some(seccomp::filters().map_err(|e| io::Error::other(format!("seccomp: {e}")))?)
+        } else {
+            None
         };
         // SAFETY: getuid/getgid have no preconditions.
         let (own_uid, own_gid) = unsafe { (libc::getuid(), libc::getgid()) };
         Ok(Self {
             isolation,
-            root: c(b"/")?,
-            workdir: c(workdir.as_os_str().as_bytes())?,
+            view: if isolated {
+                Some(FsView::new(workdir, hidden)?)
+            } else {
+                None
+            },
+            filters,
             uid,
             uid_map: format!("{own_uid} {own_uid} 1\n").into_bytes(),
             gid_map: format!("{own_gid} {own_gid} 1\n").into_bytes(),
@@ -92,63 +105,35 @@ impl ChildSetup {
         })
     }
 
-    /// Enters the isolation. Called in the child between `fork` and `exec`, before the limits:
-    /// only raw system calls on prepared data.
-    pub fn enter(&self) -> io::Result<()> {
+    /// Enters the isolation and applies `limits`. Called in the child between `fork` and
+    /// `exec`: only raw system calls on prepared data. With isolation the caller splits (see
+    /// [`pidns`](super::pidns)); this returns in the process that goes on to `exec`.
+    pub fn enter(&self, limits: &Limits) -> io::Result<()> {
+        let namespaces = libc::CLONE_NEWNS | libc::CLONE_NEWNET | libc::CLONE_NEWIPC;
         match self.isolation {
-            Isolation::None => Ok(()),
-            Isolation::Root => {
-                unshare(libc::CLONE_NEWNS | libc::CLONE_NEWNET | libc::CLONE_NEWIPC)?;
-                self.read_only_except_workdir()?;
-                self.become_uid()
-            }
+            Isolation::None => return limits.apply(),
+            Isolation::Root => unshare(namespaces | libc::CLONE_NEWPID)?,
             Isolation::UserNamespace => {
-                unshare(
-                    libc::CLONE_NEWUSER
-                        | libc::CLONE_NEWNS
-                        | libc::CLONE_NEWNET
-                        | libc::CLONE_NEWIPC,
-                )?;
+                // limits after this: a user namespace records the process limit in force when
+                // it is made and applies it to every process of the agent's user
+                unshare(libc::CLONE_NEWUSER | namespaces | libc::CLONE_NEWPID)?;
                 write_file(&self.setgroups, b"deny")?;
                 write_file(&self.uid_map_path, &self.uid_map)?;
                 write_file(&self.gid_map_path, &self.gid_map)?;
-                self.read_only_except_workdir()
             }
         }
-    }
-
-    /// Makes every mount read-only (and nosuid) in the new mount namespace, except a bind
-    /// mount of the work folder.
-    fn read_only_except_workdir(&self) -> io::Result<()> {
-        let null = std::ptr::null::<libc::c_char>();
-        // SAFETY: the paths are NUL-terminated strings owned by self; NULL is allowed for the
-        // unused arguments.
-        unsafe {
-            check(libc::mount(
-                null,
-                self.root.as_ptr(),
-                null,
-                libc::MS_REC | libc::MS_PRIVATE,
-                std::ptr::null(),
-            ))?;
-            check(libc::mount(
-                self.workdir.as_ptr(),
-                self.workdir.as_ptr(),
-                null,
-                libc::MS_BIND,
-                std::ptr::null(),
-            ))?;
+        super::pidns::split()?;
+        if let Some(view) = &self.view {
+            view.enter()?;
         }
-        mount_setattr(
-            &self.root,
-            AT_RECURSIVE,
-            MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID,
-            0,
-        )?;
-        mount_setattr(&self.workdir, 0, 0, MOUNT_ATTR_RDONLY)?;
-        // the working folder was entered before the bind mount existed: enter the mount
-        // SAFETY: chdir to a NUL-terminated path owned by self.
-        check(unsafe { libc::chdir(self.workdir.as_ptr()) })
+        if self.isolation == Isolation::Root {
+            self.become_uid()?;
+        }
+        limits.apply()?;
+        match self.filters {
+            Some(filters) => filters.install(),
+            None => Ok(()),
+        }
     }
 
     /// Drops every group and becomes `uid` (raw system calls: glibc's wrappers signal other
@@ -174,27 +159,6 @@ fn unshare(flags: libc::c_int) -> io::Result<()> {
     check(unsafe { libc::unshare(flags) })
 }
 
-fn mount_setattr(path: &CString, flags: libc::c_uint, set: u64, clear: u64) -> io::Result<()> {
-    let attr = MountAttr {
-        attr_set: set,
-        attr_clr: clear,
-        propagation: 0,
-        userns_fd: 0,
-    };
-    // SAFETY: the kernel reads `attr` (its size is passed) and the NUL-terminated path.
-    let rc = unsafe {
-        libc::syscall(
-            libc::SYS_mount_setattr,
-            libc::AT_FDCWD,
-            path.as_ptr(),
-            flags,
-            &attr as *const MountAttr,
-            std::mem::size_of::<MountAttr>(),
-        )
-    };
-    check_long(rc)
-}
-
 fn write_file(path: &CString, data: &[u8]) -> io::Result<()> {
     // SAFETY: open/write/close on a NUL-terminated path and a borrowed buffer.
     unsafe {
@@ -212,7 +176,7 @@ fn write_file(path: &CString, data: &[u8]) -> io::Result<()> {
     Ok(())
 }
 
-fn check(rc: libc::c_int) -> io::Result<()> {
+pub(crate) fn check(rc: libc::c_int) -> io::Result<()> {
     if rc < 0 {
         Err(io::Error::last_os_error())
     } else {

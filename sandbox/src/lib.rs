@@ -1,7 +1,10 @@
 //! The code sandbox: runs untrusted Python programs (generated code under test) one process per
-//! run, each in a fresh folder, without network, with the file system read-only outside that
-//! folder, under CPU, memory, file-size and process limits, in a session of its own whose
-//! process group is killed when the run ends or its wall-clock time passes.
+//! run, each in a fresh folder, without network, in a PID namespace of its own (everything in it
+//! dies when the program ends), with the file system read-only outside that folder and host
+//! sockets, shared memory and the agent's secret files out of sight, under a system-call
+//! filter and CPU, memory, file-size and process limits, in a session of its own whose process
+//! group is killed when the run ends or its wall-clock time passes. `docs/SECURITY.md` lists
+//! each escape this stops and the test that tries it.
 //!
 //! Where no isolation is available the sandbox refuses to start unless the user opted in with
 //! `sandbox_config.allow_unisolated`. Runs block; at most [`slots::capacity`] run at once in a
@@ -10,8 +13,11 @@
 pub mod batch;
 pub mod isolation;
 pub mod limits;
+pub mod mounts;
+pub mod pidns;
 pub mod policy;
 pub mod process;
+pub mod seccomp;
 pub mod slots;
 pub mod workdir;
 
@@ -24,6 +30,9 @@ use isolation::{ChildSetup, Isolation};
 use limits::Limits;
 use slots::Slot;
 use workdir::WorkDir;
+
+/// How a failure to prepare the isolation (before any process starts) begins.
+const SETUP: &str = "sandbox setup";
 
 /// Why a sandbox cannot be made.
 #[derive(Debug, thiserror::Error)]
@@ -50,12 +59,25 @@ pub struct Sandbox {
     settings: SandboxSettings,
     isolation: Isolation,
     python: PathBuf,
+    /// Files and folders the programs may not see (the agent's token, key and certificate
+    /// files).
+    hidden: Vec<PathBuf>,
 }
 
 impl Sandbox {
     /// A sandbox with `settings`: picks the isolation and the interpreter, and checks both with
     /// a probe program.
     pub fn new(settings: SandboxSettings) -> Result<Self, SandboxError> {
+        Self::with_hidden_paths(settings, Vec::new())
+    }
+
+    /// [`Sandbox::new`], with `hidden` files and folders (the agent's secrets: token, key and
+    /// certificate files) out of its programs' sight: a hidden file reads as empty, a hidden
+    /// folder cannot be listed. The isolated modes only.
+    pub fn with_hidden_paths(
+        settings: SandboxSettings,
+        hidden: Vec<PathBuf>,
+    ) -> Result<Self, SandboxError> {
         let candidates = interpreters(&settings);
         let mut tried = Vec::new();
         let mut isolation_failures = Vec::new();
@@ -69,6 +91,7 @@ impl Sandbox {
                     settings: settings.clone(),
                     isolation,
                     python: python.clone(),
+                    hidden: hidden.clone(),
                 };
                 match sandbox.probe() {
                     Ok(()) => return Ok(sandbox),
@@ -77,10 +100,8 @@ impl Sandbox {
                         let interpreter = !python.is_file()
                             || why.contains("(os error 2)")
                             || why.contains("(os error 13)");
-                        if isolation != Isolation::None
-                            && why.contains("cannot start")
-                            && !interpreter
-                        {
+                        let setup = why.contains("cannot start") || why.starts_with(SETUP);
+                        if isolation != Isolation::None && setup && !interpreter {
                             isolation_failures.push(format!("{}: {why}", isolation.name()));
                         }
                         tried.push(format!(
@@ -113,6 +134,11 @@ impl Sandbox {
     /// The interpreter in use.
     pub fn python(&self) -> &Path {
         &self.python
+    }
+
+    /// The files and folders hidden from programs.
+    pub fn hidden_paths(&self) -> &[PathBuf] {
+        &self.hidden
     }
 
     /// The settings.
@@ -161,9 +187,9 @@ impl CodeRunner for Sandbox {
         if let Err(e) = std::fs::write(dir.path().join(script), &run.program) {
             return Self::failed(format!("cannot write the program: {e}"));
         }
-        let setup = match ChildSetup::new(self.isolation, dir.path(), uid) {
+        let setup = match ChildSetup::new(self.isolation, dir.path(), uid, &self.hidden) {
             Ok(s) => s,
-            Err(e) => return Self::failed(format!("sandbox setup: {e}")),
+            Err(e) => return Self::failed(format!("{SETUP}: {e}")),
         };
         let timeout = self.settings.timeout(run.timeout);
         process::run(process::Launch {

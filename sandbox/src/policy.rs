@@ -1,6 +1,9 @@
 //! What an agent's own command line lets the code sandbox do. A shard spec (the coordinator's,
 //! or the plan's) may narrow it, never widen it: running model-written code without isolation,
-//! or with an interpreter the spec names, needs the agent's own opt-in.
+//! or with an interpreter the spec names, needs the agent's own opt-in. The policy also names
+//! the agent's secret files, which no sandboxed program may see.
+
+use std::path::PathBuf;
 
 use swarm_eval::exec::SandboxSettings;
 
@@ -13,6 +16,10 @@ pub struct SandboxPolicy {
     /// `--python PATH`: the interpreter every sandbox of this agent uses (a spec may not name
     /// another).
     pub python: Option<String>,
+    /// Files and folders hidden from every sandboxed program (the agent's `--token-file`,
+    /// `--tls-key`, `--tls-cert` and CA files): a hidden file reads as empty, a hidden folder
+    /// cannot be listed.
+    pub hidden_paths: Vec<PathBuf>,
 }
 
 /// A spec asked for more than the agent allows.
@@ -44,6 +51,7 @@ impl SandboxPolicy {
         Self {
             allow_unisolated: true,
             python: None,
+            hidden_paths: Vec::new(),
         }
     }
 
@@ -58,7 +66,8 @@ impl SandboxPolicy {
                 agent: agent.to_string(),
             });
         }
-        if *self == Self::trusted() {
+        // what `trusted` allows (the secrets it hides do not matter here)
+        if self.allow_unisolated && self.python.is_none() {
             return Ok(settings);
         }
         match (&settings.python, &self.python) {
@@ -96,6 +105,7 @@ mod tests {
         let open = SandboxPolicy {
             allow_unisolated: true,
             python: None,
+            ..Default::default()
         };
         assert!(open.apply("a1", asks_unisolated).is_ok());
 
@@ -110,6 +120,7 @@ mod tests {
         let own = SandboxPolicy {
             allow_unisolated: false,
             python: Some("/usr/bin/python3".into()),
+            ..Default::default()
         };
         assert!(own.apply("a1", asks_python).is_err());
         let s = own

@@ -65,16 +65,14 @@ pub fn run(launch: Launch<'_>) -> RunOutcome {
         .stderr(Stdio::piped());
     let (limits, setup) = (launch.limits, launch.setup);
     // SAFETY: the closure runs between fork and exec and only makes raw system calls on data
-    // prepared before the fork (setsid, setrlimit, unshare, mount, setresuid).
+    // prepared before the fork (setsid, unshare, fork, mount, setresuid, setrlimit, seccomp).
     unsafe {
         cmd.pre_exec(move || {
             if libc::setsid() < 0 {
                 return Err(io::Error::last_os_error());
             }
-            // limits after the namespaces: a user namespace records the process limit in force
-            // when it is made and applies it to every process of the agent's user
-            setup.enter()?;
-            limits.apply()
+            // the namespaces, then the limits (see ChildSetup::enter)
+            setup.enter(&limits)
         });
     }
     let mut child = match cmd.spawn() {
