@@ -20,6 +20,7 @@ pub mod report;
 pub mod run;
 pub mod run_store;
 pub mod sandbox_args;
+pub mod schedule;
 pub mod think;
 pub mod transport_args;
 

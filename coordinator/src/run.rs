@@ -73,6 +73,19 @@ pub async fn run_plan(args: &RunArgs, cancel: &CancellationToken) -> anyhow::Res
     run_parsed(&plan, &text, &plan_dir, &options, cancel).await
 }
 
+/// Runs the plan `perf` or `eval` made of their flags, checked as a plan file is; its copy in
+/// the run folder is that plan.
+pub async fn run_flags(
+    kind: RunKind,
+    plan: &Plan,
+    options: &RunOptions,
+    cancel: &CancellationToken,
+) -> anyhow::Result<PathBuf> {
+    crate::plan::check(plan, Path::new("flags")).map_err(|e| Failure::usage(e.into()))?;
+    let text = serde_norway::to_string(plan).context("cannot write the plan")?;
+    run_as(kind, plan, &text, Path::new(""), options, cancel).await
+}
+
 /// The pre-flight check of `workload`'s target, from the first agent of each of its placement
 /// groups, unless the target turned it off.
 async fn preflight(
@@ -83,7 +96,7 @@ async fn preflight(
     agents: &[crate::cluster::AgentInfo],
 ) -> anyhow::Result<()> {
     let (target, stream, target_name) = match job {
-        build::Job::Perf(p) => (
+        build::Job::Perf(p, _) => (
             &p.target,
             p.gen_params.stream,
             workload.perf.as_ref().map(|d| d.target.as_str()),
@@ -127,6 +140,24 @@ pub struct RunOptions {
     pub sandbox: swarm_sandbox::policy::SandboxPolicy,
 }
 
+impl RunOptions {
+    /// `perf`'s and `eval`'s: a new run folder in `outputs` (or `resume`'s), progress bars.
+    pub fn of_flags(
+        outputs: &Path,
+        resume: Option<PathBuf>,
+        sandbox: swarm_sandbox::policy::SandboxPolicy,
+    ) -> Self {
+        Self {
+            outputs: outputs.to_path_buf(),
+            progress: ProgressMode::Bar,
+            resume,
+            run_dir: None,
+            metrics_listen: None,
+            sandbox,
+        }
+    }
+}
+
 /// The `name:` of a saved plan.
 #[derive(serde::Deserialize)]
 struct SavedPlanName {
@@ -138,7 +169,8 @@ struct SavedPlanName {
 fn run_folder(plan: &Plan, options: &RunOptions) -> anyhow::Result<PathBuf> {
     use crate::run_store::layout::{PLAN_YAML, RUN_JSON};
     if let Some(dir) = &options.resume {
-        if !dir.join(RUN_JSON).exists() && !dir.join(PLAN_YAML).exists() {
+        let evals = crate::app::index::eval_roots(dir);
+        if !dir.join(RUN_JSON).exists() && !dir.join(PLAN_YAML).exists() && evals.is_empty() {
             return Err(Failure::error(
                 Exit::Usage,
                 format!(
@@ -184,6 +216,18 @@ pub async fn run_parsed(
     options: &RunOptions,
     cancel: &CancellationToken,
 ) -> anyhow::Result<PathBuf> {
+    run_as(RunKind::Plan, plan, text, plan_dir, options, cancel).await
+}
+
+/// Runs a parsed plan as command `kind` (`run.json`'s kind).
+async fn run_as(
+    kind: RunKind,
+    plan: &Plan,
+    text: &str,
+    plan_dir: &Path,
+    options: &RunOptions,
+    cancel: &CancellationToken,
+) -> anyhow::Result<PathBuf> {
     let run_dir = run_folder(plan, options)?;
     if options.run_dir.is_some()
         && let Some(ended) = ended_run(&run_dir)?
@@ -192,24 +236,18 @@ pub async fn run_parsed(
     }
     let mut sims = Vec::new();
     // from here on every failure is recorded in run.json
-    let ran = run_into(
-        &run_dir,
-        RunKind::Plan,
-        &plan.name,
-        cancel,
-        async |recorder| {
-            // the copy keeps the plan as written, less any credentials inside its URLs
-            std::fs::write(
-                run_dir.join(crate::run_store::layout::PLAN_YAML),
-                swarm_common::redact::redact_urls_in(text),
-            )
-            .with_context(|| format!("cannot write {}", run_dir.display()))?;
-            start_and_run(
-                plan, plan_dir, &run_dir, options, recorder, &mut sims, cancel,
-            )
-            .await
-        },
-    )
+    let ran = run_into(&run_dir, kind, &plan.name, cancel, async |recorder| {
+        // the copy keeps the plan as written, less any credentials inside its URLs
+        std::fs::write(
+            run_dir.join(crate::run_store::layout::PLAN_YAML),
+            swarm_common::redact::redact_urls_in(text),
+        )
+        .with_context(|| format!("cannot write {}", run_dir.display()))?;
+        start_and_run(
+            plan, plan_dir, &run_dir, options, recorder, &mut sims, cancel,
+        )
+        .await
+    })
     .await;
     for s in sims {
         s.shutdown().await;
@@ -310,12 +348,10 @@ async fn run_jobs(
             failure = Some(e.context(format!("workload {}", workload.name)));
             break;
         }
-        let job = match job {
-            build::Job::Perf(p) => p,
+        let (job, sla) = match job {
+            build::Job::Perf(p, sla) => (p, sla),
             build::Job::Eval(e) => {
-                let root = run_dir
-                    .join(crate::run_store::layout::EVAL_DIR)
-                    .join(&e.name);
+                let root = crate::run_store::layout::eval_root(run_dir, &e.name);
                 // the task as run, so that `eval --rescore <run>/eval/<workload>` needs no flags
                 let saved = crate::eval::task_config::SavedTask {
                     model: e.model.clone(),
@@ -354,9 +390,26 @@ async fn run_jobs(
                 break;
             }
         };
-        match run_sweep(&mut cluster, &groups, job, run_dir, display, cancel).await {
+        let ran = match sla {
+            Some(sla) => crate::perf::sla_run::run_sla(
+                &mut cluster,
+                &groups,
+                job,
+                sla,
+                run_dir,
+                display,
+                cancel,
+            )
+            .await
+            .map(|(results, _)| results),
+            None => run_sweep(&mut cluster, &groups, job, run_dir, display, cancel).await,
+        };
+        match ran {
             Ok(results) => {
-                let (exit, why) = crate::perf::sweep::outcome(&job.name, &results);
+                let (exit, why) = match sla {
+                    Some(_) => crate::perf::sla_run::outcome(&job.name, &results),
+                    None => crate::perf::sweep::outcome(&job.name, &results),
+                };
                 outcome = outcome.worst(exit);
                 failures.extend(why);
                 recorder

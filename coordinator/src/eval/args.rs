@@ -5,9 +5,12 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use clap::Args;
-use swarm_common::shard::{ApiKind, GenParams, Secret, TargetSpec};
+use swarm_common::shard::{ApiKind, TargetSpec};
 use swarm_eval::DatasetArgs;
 use swarm_eval::collection::dataset_args_key_allowed;
+
+use crate::plan::Plan;
+use crate::plan::model::{EvalDef, TimeoutsDef, WorkloadDef};
 
 /// The flags of `coordinator eval`.
 #[derive(Debug, Clone, Args)]
@@ -80,7 +83,7 @@ pub struct EvalArgs {
 impl EvalArgs {
     /// These flags with what a rescore's run folder saved filling the ones not given (model,
     /// datasets, dataset arguments, repeats); flags win.
-    pub fn completed(&self) -> anyhow::Result<EvalArgs> {
+    pub fn completed(&self, root: &std::path::Path) -> anyhow::Result<EvalArgs> {
         let mut out = self.clone();
         let Some(run) = &self.rescore else {
             return Ok(out);
@@ -88,7 +91,7 @@ impl EvalArgs {
         if self.model.is_some() && !self.datasets.is_empty() {
             return Ok(out);
         }
-        let saved = super::task_config::load(run)?.with_context(|| {
+        let saved = super::task_config::load(root)?.with_context(|| {
             format!(
                 "--rescore {}: no saved task (eval/task_config.json or configs/task_config.yaml); give --model and --datasets",
                 run.display()
@@ -138,28 +141,30 @@ impl EvalArgs {
         Ok(all)
     }
 
-    /// Generation parameters from `--generation-config`.
-    pub fn gen_params(&self) -> anyhow::Result<GenParams> {
-        let extra = match &self.generation_config {
-            None => serde_json::Map::new(),
+    /// `--generation-config` as a JSON object.
+    fn generation_config(&self) -> anyhow::Result<serde_json::Map<String, serde_json::Value>> {
+        match &self.generation_config {
+            None => Ok(serde_json::Map::new()),
             Some(s) => match serde_json::from_str::<serde_json::Value>(s) {
-                Ok(serde_json::Value::Object(m)) => m,
+                Ok(serde_json::Value::Object(m)) => Ok(m),
                 Ok(other) => bail!("--generation-config must be a JSON object, got {other}"),
                 Err(e) => bail!("--generation-config is not valid JSON ({e}): {s}"),
             },
-        };
-        Ok(super::job::gen_params(extra, self.stream))
+        }
     }
 
-    /// The job the flags describe (without a target when only re-scoring).
-    pub fn job(&self) -> anyhow::Result<super::job::EvalJob> {
-        let mut gen_params = self.gen_params()?;
+    /// The job `--rescore` re-scores (no target: nothing is generated).
+    pub fn rescore_job(&self) -> anyhow::Result<super::job::EvalJob> {
+        let mut gen_params = super::job::gen_params(self.generation_config()?, self.stream);
         let repeats_from_n = super::job::take_n(&mut gen_params.extra);
-        let target = match (&self.api_url, &self.rescore) {
-            (None, Some(_)) => TargetSpec {
+        let model = self.model.clone().unwrap_or_default();
+        Ok(super::job::EvalJob {
+            name: self.name.clone(),
+            model: model.clone(),
+            target: TargetSpec {
                 url: String::new(),
                 api: ApiKind::Chat,
-                model: self.model.clone().unwrap_or_default(),
+                model,
                 api_key: None,
                 headers: vec![],
                 connect_timeout_s: 10.0,
@@ -167,12 +172,6 @@ impl EvalArgs {
                 total_timeout_s: 60.0,
                 transport: Default::default(),
             },
-            _ => self.target()?,
-        };
-        Ok(super::job::EvalJob {
-            name: self.name.clone(),
-            model: self.model.clone().unwrap_or_default(),
-            target,
             datasets: self.datasets.clone(),
             dataset_args: self.dataset_args()?,
             gen_params,
@@ -181,30 +180,58 @@ impl EvalArgs {
         })
     }
 
-    /// The endpoint.
-    pub fn target(&self) -> anyhow::Result<TargetSpec> {
+    /// The plan the flags describe: one eval workload against `--api-url`, on `--agents`
+    /// in-process agents. `workload` names it (its folder under `eval/`).
+    pub fn plan(&self, workload: &str) -> anyhow::Result<Plan> {
         let Some(url) = &self.api_url else {
             bail!("--api-url is required to generate")
         };
-        let (api, url) = ApiKind::resolve(url);
-        if api != ApiKind::Chat {
-            bail!("eval needs a chat endpoint (.../v1/chat/completions), got {url}");
+        if ApiKind::resolve(url).0 != ApiKind::Chat {
+            bail!(
+                "eval needs a chat endpoint (.../v1/chat/completions), got {}",
+                ApiKind::resolve(url).1
+            );
         }
         if self.timeout == 0 {
             bail!("--timeout must be a positive number of milliseconds");
         }
         let timeout = self.timeout as f64 / 1000.0;
-        Ok(TargetSpec {
-            url,
-            api,
-            model: self.model.clone().unwrap_or_default(),
-            api_key: self.api_key.clone().map(Secret),
-            headers: vec![],
-            connect_timeout_s: 10.0,
-            read_timeout_s: timeout,
-            total_timeout_s: timeout,
-            transport: self.transport.transport()?,
-        })
+        let timeouts = TimeoutsDef {
+            connect_s: 10.0,
+            read_s: timeout,
+            total_s: timeout,
+        };
+        let target = crate::plan::flags::target(
+            Some(url),
+            self.model.as_deref().unwrap_or_default(),
+            self.api_key.as_deref(),
+            timeouts,
+            &self.transport,
+            !self.no_test_connection,
+        );
+        let eval = EvalDef {
+            target: target.name.clone(),
+            datasets: self.datasets.clone(),
+            dataset_args: self.dataset_args()?,
+            generation_config: self.generation_config()?,
+            eval_batch_size: self.eval_batch_size.max(1),
+            limit: self.limit,
+            repeats: self.repeats.max(1),
+            stream: self.stream,
+        };
+        let workload = WorkloadDef {
+            name: workload.to_string(),
+            placement: Default::default(),
+            perf: None,
+            eval: Some(eval),
+        };
+        Ok(Plan::of_flags(
+            &self.name,
+            self.agents,
+            target,
+            workload,
+            &self.outputs_dir,
+        ))
     }
 }
 

@@ -18,71 +18,78 @@ use super::progress::ProgressFile;
 use super::report::{overview_table, report, subset_table};
 use super::store::EvalStore;
 use crate::cluster::{AgentInfo, Cluster};
-use crate::front::{LocalAgents, id_of, local_cluster, run_into};
+use crate::front::run_into;
+use crate::run::{RunOptions, run_flags};
 use crate::run_store::record::RunKind;
-use crate::run_store::run_dir::run_id;
 use crate::run_store::stage_files::write_json;
 
-/// `coordinator eval`: runs (or re-scores) the eval the flags describe; returns the run folder.
+/// `coordinator eval`: runs the plan the flags describe (as `coordinator run` runs a plan file),
+/// or re-scores a run's saved predictions; returns the run folder.
 pub async fn run_eval(args: &EvalArgs, cancel: &CancellationToken) -> anyhow::Result<PathBuf> {
-    let args = &args.completed().map_err(Failure::usage)?;
-    let job = args.job().map_err(Failure::usage)?;
-    let run_dir = match (&args.rescore, &args.use_cache) {
-        (Some(dir), _) | (None, Some(dir)) => dir.clone(),
-        (None, None) => args.outputs_dir.join(run_id(&args.name)),
+    if let Some(dir) = &args.rescore {
+        return rescore_run(args, dir, cancel).await;
+    }
+    // `--use-cache` continues the run's eval workload, whatever its name
+    let workload = match &args.use_cache {
+        Some(dir) => only_workload(dir)?.unwrap_or_else(|| args.name.clone()),
+        None => args.name.clone(),
     };
-    // our runs keep evals under <run>/eval; an EvalScope output folder has predictions/ at its top
-    let root = if !run_dir.join("eval").exists() && run_dir.join("predictions").is_dir() {
-        run_dir.clone()
-    } else {
-        run_dir.join("eval")
-    };
-    let kind = if args.rescore.is_some() {
-        RunKind::Rescore
-    } else {
-        RunKind::Eval
-    };
-    run_into(&run_dir, kind, &args.name, cancel, async |_| {
-        evaluate(args, &job, &root, id_of(&run_dir), cancel).await?;
+    let plan = args.plan(&workload).map_err(Failure::usage)?;
+    let options = RunOptions::of_flags(
+        &args.outputs_dir,
+        args.use_cache.clone(),
+        args.sandbox.policy(),
+    );
+    run_flags(RunKind::Eval, &plan, &options, cancel).await
+}
+
+/// The eval folders in `dir` (a run, or an eval folder itself); an error names them when
+/// there are several.
+fn eval_root(dir: &Path) -> anyhow::Result<PathBuf> {
+    let mut roots = crate::app::index::eval_roots(dir);
+    match roots.len() {
+        0 => Ok(crate::run_store::layout::eval_root(dir, "")),
+        1 => Ok(roots.remove(0)),
+        _ => {
+            let names: Vec<String> = roots.iter().map(|r| r.display().to_string()).collect();
+            Err(Failure::error(
+                Exit::Usage,
+                format!(
+                    "{} holds several evals; name one: {}",
+                    dir.display(),
+                    names.join(", ")
+                ),
+            ))
+        }
+    }
+}
+
+/// The name of the one eval workload of run `dir` (`eval/<workload>/`), if it has one.
+fn only_workload(dir: &Path) -> anyhow::Result<Option<String>> {
+    let root = eval_root(dir)?;
+    let eval = dir.join(crate::run_store::layout::EVAL_DIR);
+    Ok((root.parent() == Some(eval.as_path()))
+        .then(|| root.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .flatten())
+}
+
+/// `--rescore DIR`: scores the saved predictions again, generating nothing.
+async fn rescore_run(
+    args: &EvalArgs,
+    dir: &Path,
+    cancel: &CancellationToken,
+) -> anyhow::Result<PathBuf> {
+    let root = eval_root(dir)?;
+    let args = args.completed(&root).map_err(Failure::usage)?;
+    let job = args.rescore_job().map_err(Failure::usage)?;
+    run_into(dir, RunKind::Rescore, &args.name, cancel, async |_| {
+        run_job(None, &[], &job, &root, true, cancel).await?;
         Ok((Exit::Ok, Vec::new()))
     })
     .await
 }
 
-/// Generates and scores (or only re-scores) the eval under `root`.
-async fn evaluate(
-    args: &EvalArgs,
-    job: &EvalJob,
-    root: &Path,
-    run_id: &str,
-    cancel: &CancellationToken,
-) -> anyhow::Result<()> {
-    if args.rescore.is_some() {
-        return run_job(None, &[], job, root, true, cancel).await;
-    }
-    // the task as run, so that `--rescore` of this folder needs no flags
-    super::task_config::save(
-        root,
-        &super::task_config::SavedTask {
-            model: job.model.clone(),
-            datasets: job.datasets.clone(),
-            dataset_args: job.dataset_args.clone(),
-            repeats: job.repeats,
-        },
-    )?;
-    let local = LocalAgents {
-        count: args.agents,
-        sandbox: args.sandbox.policy(),
-        check: (!args.no_test_connection).then_some((&job.target, job.gen_params.stream)),
-    };
-    let (mut cluster, agents) = local_cluster(run_id, local, cancel).await?;
-    let r = run_job(Some(&mut cluster), &agents, job, root, false, cancel).await;
-    cluster.shutdown().await;
-    r
-}
-
-/// Runs `job` with `agents` of `cluster`, storing under `root` (`<run>/eval` or
-/// `<run>/eval/<workload>`). With `rescore_only`, nothing is generated: saved predictions are
+/// Runs `job` with `agents` of `cluster`, storing under `root` (`<run>/eval/<workload>`). With `rescore_only`, nothing is generated: saved predictions are
 /// re-scored with the current extractors and scorers.
 pub async fn run_job(
     mut cluster: Option<&mut Cluster>,

@@ -2,17 +2,18 @@
 //! few of ours (arrival distribution, seed, bad-line policy, built-in simulator).
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
-use swarm_common::dataset::{self, BadLinePolicy, DatasetKind, DatasetSpec};
-use swarm_common::metrics::aggregate::HistSettings;
+use swarm_common::dataset;
 use swarm_common::schedule::{Arrival, LoadModel};
-use swarm_common::shard::{ApiKind, GenParams, Secret, TargetSpec};
-use swarm_common::tokenize::load_tokenizer;
+use swarm_common::shard::ApiKind;
 
-use super::job::{PerfJob, StageSpec};
+use super::job::StageSpec;
+use crate::plan::Plan;
+use crate::plan::model::{
+    DatasetDef, PerfDef, SlaDef, StageDef, TargetDef, TimeoutsDef, WorkloadDef,
+};
 
 /// Open-loop arrival distributions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -307,65 +308,58 @@ impl PerfArgs {
             .collect()
     }
 
-    /// The SLA search the flags ask for (`--sla-auto-tune`), checked.
-    pub fn sla_plan(&self) -> anyhow::Result<Option<super::sla_run::SlaPlan>> {
-        if !self.sla_auto_tune {
-            return Ok(None);
-        }
-        let text = self
+    /// The start of an SLA search (`--sla-auto-tune`): one stage at the first `--parallel` and
+    /// `--rate`; each probe then sizes itself.
+    fn sla(&self) -> anyhow::Result<(SlaDef, StageDef)> {
+        let params = self
             .sla_params
-            .as_deref()
+            .clone()
             .context("--sla-auto-tune needs --sla-params, e.g. '[{\"p99_ttft\": \"<=0.1\"}]'")?;
-        let groups = super::sla::parse_params(text)?;
-        let upper = self.sla_upper_bound.min(u64::from(u32::MAX));
-        let range = match self.sla_variable {
-            super::sla::Variable::Parallel => super::sla::Range::new(
-                f64::from(self.parallel.first().copied().unwrap_or(1)),
-                self.sla_lower_bound,
-                upper,
-            )?,
-            super::sla::Variable::Rate => super::sla::Range::new(
-                self.rate.first().copied().unwrap_or(-1.0),
-                self.sla_lower_bound,
-                upper,
-            )?,
-        };
-        if let Some(m) = self.sla_number_multiplier
-            && !(m.is_finite() && m > 0.0)
-        {
-            bail!("--sla-number-multiplier must be a positive number, got {m}");
-        }
-        if self.sla_fixed_parallel == Some(0) {
-            bail!("--sla-fixed-parallel must be at least 1");
-        }
         if let Some(d) = self.duration
             && !(d.is_finite() && d > 0.0)
         {
             bail!("--duration must be a positive number of seconds, got {d}");
         }
-        Ok(Some(super::sla_run::SlaPlan {
-            variable: self.sla_variable,
-            params: text.to_string(),
-            groups,
-            range,
-            num_runs: self.sla_num_runs,
-            fixed_parallel: self
-                .sla_fixed_parallel
-                .unwrap_or(u32::try_from(upper).unwrap_or(u32::MAX)),
-            multiplier: self.sla_number_multiplier,
-            arrival: self.arrival(),
+        let rate = self.rate.first().copied();
+        let start = StageDef {
+            parallel: self.parallel.first().copied(),
+            rate,
+            arrival: rate.map(|_| self.arrival.name().to_string()),
+            burstiness: (rate.is_some() && self.arrival == ArrivalArg::Gamma)
+                .then_some(self.burstiness),
+            number: self.number.first().copied(),
             duration_s: self.duration,
-        }))
+        };
+        let def = SlaDef {
+            variable: self.sla_variable.name().to_string(),
+            params,
+            num_runs: self.sla_num_runs,
+            upper_bound: self.sla_upper_bound,
+            lower_bound: self.sla_lower_bound,
+            fixed_parallel: self.sla_fixed_parallel,
+            number_multiplier: self.sla_number_multiplier,
+        };
+        Ok((def, start))
     }
 
-    /// The endpoint, with `url` replacing `--url` (used with `--sim`).
-    pub fn target(&self, url: &str) -> anyhow::Result<TargetSpec> {
-        let Some((api, url)) = ApiKind::from_flag(&self.api, url) else {
+    /// The endpoint at `url` with the flags' settings.
+    pub fn target(&self, url: &str) -> anyhow::Result<swarm_common::shard::TargetSpec> {
+        let def = TargetDef {
+            url: Some(url.to_string()),
+            sim: None,
+            ..self.target_def()?
+        };
+        crate::plan::build::target_spec(&def, std::path::Path::new(""), &Default::default())
+    }
+
+    /// The endpoint the flags name: the built-in simulator with `--sim`, else `--url`.
+    fn target_def(&self) -> anyhow::Result<TargetDef> {
+        if ApiKind::from_flag(&self.api, "").is_none() {
             bail!(
                 "--api {:?} is not supported; use openai (chat/completions or completions, picked from the url), openai_embedding or openai_rerank",
                 self.api
             );
-        };
+        }
         let headers = self
             .headers
             .iter()
@@ -375,7 +369,7 @@ impl PerfArgs {
                 }
                 _ => bail!("--headers expects key=value, got {h:?}"),
             })
-            .collect::<anyhow::Result<Vec<_>>>()?;
+            .collect::<anyhow::Result<_>>()?;
         for (flag, v) in [
             ("connect-timeout", self.connect_timeout),
             ("read-timeout", self.read_timeout),
@@ -385,22 +379,29 @@ impl PerfArgs {
                 bail!("--{flag} must be a positive number of seconds, got {v}");
             }
         }
-        Ok(TargetSpec {
-            url,
-            api,
-            model: self.model.clone(),
-            api_key: self.api_key.clone().map(Secret),
-            headers,
-            connect_timeout_s: self.connect_timeout,
-            read_timeout_s: self.read_timeout,
-            total_timeout_s: self.total_timeout,
-            transport: self.transport.transport()?,
-        })
+        let timeouts = TimeoutsDef {
+            connect_s: self.connect_timeout,
+            read_s: self.read_timeout,
+            total_s: self.total_timeout,
+        };
+        let mut t = crate::plan::flags::target(
+            self.url.as_deref().filter(|_| !self.sim),
+            &self.model,
+            self.api_key.as_deref(),
+            timeouts,
+            &self.transport,
+            !self.no_test_connection,
+        );
+        t.api = Some(self.api.clone());
+        t.headers = headers;
+        Ok(t)
     }
 
-    /// Generation parameters.
-    pub fn gen_params(&self) -> anyhow::Result<GenParams> {
-        let extra = match &self.extra_args {
+    /// The plan the flags describe: one perf workload against one target, on `--agents`
+    /// in-process agents.
+    pub fn plan(&self) -> anyhow::Result<Plan> {
+        let target = self.target_def()?;
+        let extra_args = match &self.extra_args {
             None => Default::default(),
             Some(s) => match serde_json::from_str::<serde_json::Value>(s) {
                 Ok(serde_json::Value::Object(m)) => m,
@@ -408,100 +409,111 @@ impl PerfArgs {
                 Err(e) => bail!("--extra-args is not valid JSON ({e}): {s}"),
             },
         };
-        Ok(GenParams {
+        let (stages, sla) = if self.sla_auto_tune {
+            let (def, start) = self.sla()?;
+            (vec![start], Some(def))
+        } else {
+            let stages = self.stages()?.iter().map(stage_def).collect();
+            (stages, None)
+        };
+        let goodput = if self.goodput.is_empty() {
+            None
+        } else {
+            Some(swarm_common::goodput::Goodput::parse(
+                self.goodput.iter().map(String::as_str),
+            )?)
+        };
+        let perf = PerfDef {
+            target: target.name.clone(),
+            dataset: DatasetDef {
+                kind: self.dataset.clone(),
+                path: self.dataset_path.clone(),
+                tokenizer: self.tokenizer_path.clone(),
+                min_prompt_length: Some(self.min_prompt_length),
+                max_prompt_length: Some(self.max_prompt_length),
+                prefix_length: Some(self.prefix_length),
+                number: None,
+                on_bad_line: Some(self.on_bad_line.name().to_string()),
+            },
             stream: self.streaming(),
             max_tokens: self.max_tokens,
             min_tokens: self.min_tokens,
             temperature: self.temperature,
             top_p: self.top_p,
             top_k: self.top_k,
-            extra,
-        })
-    }
-
-    /// The dataset, loaded (bad records reported on stderr when skipped).
-    pub fn dataset(&self, stages: &[StageSpec]) -> anyhow::Result<Arc<crate::cluster::PromptSet>> {
-        let kind: DatasetKind = self.dataset.parse()?;
-        let mut spec = DatasetSpec::new(kind, self.dataset_path.clone());
-        spec.min_prompt_length = self.min_prompt_length;
-        spec.max_prompt_length = self.max_prompt_length;
-        spec.prefix_length = self.prefix_length;
-        spec.seed = self.seed;
-        spec.on_bad_line = match self.on_bad_line {
-            BadLineArg::Skip => BadLinePolicy::Skip,
-            BadLineArg::Fail => BadLinePolicy::Fail,
-        };
-        // EvalScope reads the embedding/rerank dataset shape from --extra-args
-        for (key, v) in &self.gen_params()?.extra {
-            let n = || v.as_u64().and_then(|n| usize::try_from(n).ok());
-            match key.as_str() {
-                "batch_size" => spec.batch_size = n().context("--extra-args batch_size")?,
-                "num_documents" => {
-                    spec.num_documents = n().context("--extra-args num_documents")?
-                }
-                "document_length_ratio" => {
-                    spec.document_length_ratio =
-                        v.as_f64().context("--extra-args document_length_ratio")?
-                }
-                _ => {}
-            }
-        }
-        spec.number = if kind.is_generated() {
-            super::job::random_prompt_count(stages, self.warmup_num)
-        } else {
-            super::job::file_prompt_count(stages, self.warmup_num)
-        };
-        let tokenizer = self
-            .tokenizer_path
-            .as_deref()
-            .map(load_tokenizer)
-            .transpose()
-            .context("--tokenizer-path")?;
-        super::prompts::load_prompt_set(
-            &spec,
-            tokenizer.as_deref(),
-            &format!("dataset {}", self.dataset),
-            &self.outputs_dir,
-        )
-    }
-
-    /// Builds the job for `url`.
-    pub fn job(&self, url: &str) -> anyhow::Result<PerfJob> {
-        // an SLA search makes its stages as it goes; the largest it may run sizes the prompts
-        let stages = match self.sla_plan()? {
-            Some(plan) => vec![plan.stage(plan.range.upper, 0)],
-            None => self.stages()?,
-        };
-        let target = self.target(url)?;
-        let gen_params = self.gen_params()?;
-        let prompts = self.dataset(&stages)?;
-        Ok(PerfJob {
-            name: self.name.clone(),
-            target,
-            gen_params,
-            prompts,
-            tokenizer: self.tokenizer_path.clone(),
+            extra_args,
             warmup: self.warmup_num,
             seed: self.seed,
-            hist: HistSettings::default(),
-            stages,
             sqlite: !self.no_sqlite,
-            thresholds: self
-                .thresholds
-                .iter()
-                .map(|t| super::threshold::Threshold::parse(t))
-                .collect::<Result<_, _>>()?,
+            goodput,
+            thresholds: self.thresholds.clone(),
             early_stop: checked_early_stop(super::job::EarlyStop {
                 max_errors: self.max_errors,
                 max_error_rate: self.max_error_rate,
             })?,
-            goodput: if self.goodput.is_empty() {
-                None
-            } else {
-                Some(swarm_common::goodput::Goodput::parse(
-                    self.goodput.iter().map(String::as_str),
-                )?)
-            },
-        })
+            stages,
+            sla,
+        };
+        let workload = WorkloadDef {
+            name: self.name.clone(),
+            placement: Default::default(),
+            perf: Some(perf),
+            eval: None,
+        };
+        Ok(Plan::of_flags(
+            &self.name,
+            self.agents,
+            target,
+            workload,
+            &self.outputs_dir,
+        ))
+    }
+}
+
+impl ArrivalArg {
+    /// The plan's name of it.
+    fn name(self) -> &'static str {
+        match self {
+            ArrivalArg::Poisson => "poisson",
+            ArrivalArg::Constant => "constant",
+            ArrivalArg::Gamma => "gamma",
+        }
+    }
+}
+
+impl BadLineArg {
+    /// The plan's name of it.
+    fn name(self) -> &'static str {
+        match self {
+            BadLineArg::Skip => "skip",
+            BadLineArg::Fail => "fail",
+        }
+    }
+}
+
+/// A checked stage as the plan writes it.
+fn stage_def(s: &StageSpec) -> StageDef {
+    let (parallel, rate, arrival, burstiness) = match s.load {
+        LoadModel::Closed { concurrency } => (Some(concurrency), None, None, None),
+        LoadModel::Open {
+            rate,
+            arrival,
+            max_concurrency,
+        } => {
+            let (name, b) = match arrival {
+                Arrival::Poisson => ("poisson", None),
+                Arrival::Constant => ("constant", None),
+                Arrival::Gamma { burstiness } => ("gamma", Some(burstiness)),
+            };
+            (max_concurrency, Some(rate), Some(name.to_string()), b)
+        }
+    };
+    StageDef {
+        parallel,
+        rate,
+        arrival,
+        burstiness,
+        number: s.number,
+        duration_s: s.duration_s,
     }
 }

@@ -2,14 +2,18 @@
 //! merging what the agents report, and writing results.
 
 pub mod args;
+mod breakdown;
 pub mod job;
 pub mod live_file;
+mod merge;
 pub mod progress;
 pub mod prompts;
 pub mod shards;
 pub mod sla;
 pub mod sla_run;
 pub mod stage;
+mod stage_live;
+mod status;
 pub mod sweep;
 pub mod threshold;
 pub mod timeseries;

@@ -161,18 +161,6 @@ impl Book {
         }
         Ok(true)
     }
-
-    /// Shards still running.
-    pub fn running(&self) -> impl Iterator<Item = &Shard> {
-        self.shards
-            .values()
-            .filter(|s| s.status == ShardStatus::Running)
-    }
-
-    /// Whether every shard reached a final status.
-    pub fn finished(&self) -> bool {
-        self.running().next().is_none()
-    }
 }
 
 #[cfg(test)]
@@ -231,7 +219,6 @@ mod tests {
         assert_eq!(b.whole.counters.total, 9);
         assert_eq!(b.per_agent["a"].counters.total, 5);
         assert_eq!(b.per_group[&1].counters.total, 4);
-        assert!(!b.finished());
     }
 
     #[test]

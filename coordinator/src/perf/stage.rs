@@ -1,35 +1,38 @@
 //! Runs one stage on the cluster: splits it over the agents of each placement group, assigns
 //! the shards with a common start instant, merges what the agents stream back (exactly once per
 //! sequence number), re-assigns what a lost agent did not do, and writes the stage's files —
-//! also when the stage was cancelled, degraded or requests failed. Local runs take this same path
-//! with in-process agents.
+//! also when the stage was cancelled, degraded or requests failed. Which session holds which
+//! shard, loss, silence and cancel grace are the scheduler core's (`crate::schedule`). Local
+//! runs take this same path with in-process agents.
 
+use std::collections::BTreeMap;
 use std::path::Path;
-use std::time::Duration;
 
 use anyhow::Context;
-use serde::Serialize;
 use swarm_common::metrics::aggregate::AggregateDelta;
 use swarm_common::metrics::evalscope::{PercentileRow, PerfSummary};
 use swarm_common::metrics::summary::RichSummary;
-use swarm_common::metrics::{RequestRecord, StageAggregate};
 use swarm_common::prompt_slice::PromptSlice;
 use swarm_common::schedule::LoadModel;
 use swarm_common::split::split_stage;
-use swarm_proto::{Assign, Cancel, agent_message, coordinator_message};
-use tokio::time::Instant;
+use swarm_proto::{Assign, agent_message::Msg, coordinator_message};
 use tokio_util::sync::CancellationToken;
 
+use super::breakdown::write_breakdown;
 use super::job::{PerfJob, StageSpec};
-use super::progress::StageProgress;
+use super::merge::{delta_of, link_of, records, shard_of, started};
 use super::shards::{Book, ShardStatus};
+use super::stage_live::StageLive;
+use super::status::{link_line, stage_status, stop_reason};
 use crate::cluster::service::now_unix_us;
-use crate::cluster::{AgentInfo, Cluster, ClusterEvent};
-use crate::run_store::breakdown::{
-    Breakdown, HttpVersion, Link as AgentLink, ShardEnd, ShardRow, SliceRow, Summaries,
-};
+use crate::cluster::{AgentInfo, Cluster};
 use crate::run_store::sqlite::RecordWriter;
-use crate::run_store::stage_files::{label_dir_name, write_histograms, write_json, write_stage};
+use crate::run_store::stage_files::write_stage;
+use crate::schedule::{Holdings, Limits, Stop, Voice, Work, drive};
+
+pub use super::breakdown::LabelView;
+pub use super::status::StageStatus;
+pub use crate::run_store::breakdown::{PromptTransfer, StageEvent};
 
 /// A placement group: agents that share one copy of the stage's load.
 #[derive(Debug, Clone)]
@@ -39,9 +42,6 @@ pub struct Group {
     /// The agents.
     pub agents: Vec<AgentInfo>,
 }
-
-/// One placement label's view: `key=value`, EvalScope's summary, ours.
-pub type LabelView = (String, PerfSummary, RichSummary);
 
 /// A finished stage, as reported.
 #[derive(Debug, Clone)]
@@ -68,109 +68,6 @@ pub struct StageResult {
     pub early_stop: Option<String>,
 }
 
-/// Whether a stage produced a result, and why not.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
-#[serde(tag = "status", rename_all = "snake_case")]
-pub enum StageStatus {
-    /// It ran and requests succeeded.
-    Ok,
-    /// No request succeeded.
-    NoSuccess {
-        /// Why: the top error classes with an example message each, or why nothing was sent.
-        reason: String,
-    },
-    /// Every agent running it was lost before it finished.
-    AgentsLost {
-        /// What happened.
-        reason: String,
-    },
-    /// It was cancelled before it finished.
-    Cancelled,
-}
-
-impl StageStatus {
-    /// The exit status this stage calls for.
-    pub fn exit(&self) -> crate::outcome::Exit {
-        use crate::outcome::Exit;
-        match self {
-            StageStatus::Ok => Exit::Ok,
-            StageStatus::NoSuccess { .. } => Exit::NoSuccess,
-            StageStatus::AgentsLost { .. } => Exit::AgentsLost,
-            StageStatus::Cancelled => Exit::Cancelled,
-        }
-    }
-
-    /// One line for people.
-    pub fn describe(&self) -> String {
-        match self {
-            StageStatus::Ok => "ok".into(),
-            StageStatus::NoSuccess { reason } => format!("FAILED: no successful request: {reason}"),
-            StageStatus::AgentsLost { reason } => format!("FAILED: agents lost: {reason}"),
-            StageStatus::Cancelled => "cancelled".into(),
-        }
-    }
-}
-
-/// The failures of `c`, most frequent first: `connect ×10 (e.g. ...)`.
-pub fn top_errors(c: &swarm_common::metrics::aggregate::Counters) -> String {
-    let mut classes: Vec<(&String, &u64)> = c.errors.iter().collect();
-    classes.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-    classes
-        .iter()
-        .take(3)
-        .map(|(class, n)| match c.error_examples.get(*class) {
-            Some(example) => format!("{class} ×{n} (e.g. {example})"),
-            None => format!("{class} ×{n}"),
-        })
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
-fn stage_status(book: &Book, cancelled: bool, stop_note: Option<&str>) -> StageStatus {
-    let c = &book.whole.counters;
-    if cancelled {
-        return StageStatus::Cancelled;
-    }
-    let done = book
-        .shards
-        .values()
-        .any(|s| matches!(s.status, ShardStatus::Done(_)));
-    let lost = book.shards.values().any(|s| s.status == ShardStatus::Lost);
-    if !done && lost {
-        return StageStatus::AgentsLost {
-            reason: format!(
-                "no agent finished its shard ({} requests reported before the losses)",
-                c.total
-            ),
-        };
-    }
-    if c.success > 0 {
-        return StageStatus::Ok;
-    }
-    let reason = if c.total > 0 {
-        format!("all {} requests failed: {}", c.total, top_errors(c))
-    } else {
-        let failures: Vec<String> = book
-            .shards
-            .values()
-            .filter_map(|s| match &s.status {
-                ShardStatus::Failed(r) => Some(r.clone()),
-                _ => None,
-            })
-            .collect();
-        match (failures.first(), stop_note) {
-            (Some(first), _) => format!(
-                "no request was sent: {} of {} shards failed, the first: {first}",
-                failures.len(),
-                book.shards.len()
-            ),
-            (None, Some(note)) => format!("no request was sent: {note}"),
-            (None, None) => "no request was sent".to_string(),
-        }
-    };
-    StageStatus::NoSuccess { reason }
-}
-
 /// How a stage shows its progress.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProgressMode {
@@ -180,45 +77,19 @@ pub enum ProgressMode {
     Quiet,
 }
 
-pub use crate::run_store::breakdown::{PromptTransfer, StageEvent};
-
-/// One line on how the stage reached its target: version and connections over the agents.
-pub fn link_line(book: &Book) -> Option<String> {
-    let mut connections = 0;
-    let mut http = None;
-    let mut agents = std::collections::BTreeSet::new();
-    for s in book.shards.values() {
-        if let Some(l) = s.link {
-            connections += l.connections;
-            http = http.or(l.http);
-            agents.insert(s.agent.as_str());
-        }
-    }
-    let http = http?.as_str();
-    let n = agents.len();
-    Some(format!(
-        "{http}, {connections} connection{} from {n} agent{}",
-        if connections == 1 { "" } else { "s" },
-        if n == 1 { "" } else { "s" }
-    ))
-}
-
-/// Seconds between the start instant and when a stage gives up waiting for silent shards.
-fn silence_limit(job: &PerfJob) -> Duration {
-    Duration::from_secs_f64(job.target.total_timeout_s.min(3600.0) + 30.0)
-}
-
 struct Ctx<'a> {
     job: &'a PerfJob,
     stage: &'a StageSpec,
+    groups: &'a [Group],
     cluster: &'a mut Cluster,
+    live: StageLive<'a>,
     book: Book,
+    /// Which session holds which running shard.
+    held: Holdings<()>,
     writer: Option<RecordWriter>,
     events: Vec<StageEvent>,
     start_unix_us: u64,
     next_index: usize,
-    /// Messages per agent for shards its session does not hold (ignored).
-    foreign: std::collections::BTreeMap<String, u64>,
 }
 
 impl Ctx<'_> {
@@ -237,15 +108,10 @@ impl Ctx<'_> {
         } else {
             0
         };
-        let total = self.job.prompts.len().max(1) as u64;
-        let w = u64::from(warmup) % total;
-        let start = (first % total + total - w) % total;
-        (
-            self.job
-                .prompts
-                .slice(start, u64::from(warmup).saturating_add(distinct)),
-            warmup,
-        )
+        let (total, w) = (self.job.prompts.len().max(1) as u64, u64::from(warmup));
+        let start = (first % total + total - w % total) % total;
+        let slice = self.job.prompts.slice(start, w.saturating_add(distinct));
+        (slice, warmup)
     }
 
     /// Assigns one shard to an agent; false if the agent is already gone. `first` and
@@ -283,142 +149,12 @@ impl Ctx<'_> {
                 send_records: self.writer.is_some(),
             }),
         );
-        if !sent && let Some(s) = self.book.shards.get_mut(&id) {
+        if sent {
+            self.held.hold(&id, &agent.id, agent.session, ());
+        } else if let Some(s) = self.book.shards.get_mut(&id) {
             s.status = ShardStatus::Lost;
         }
         Ok(sent)
-    }
-
-    fn on_message(
-        &mut self,
-        groups: &[Group],
-        agent_id: &str,
-        session: u64,
-        msg: agent_message::Msg,
-        stage_cancelled: bool,
-    ) -> anyhow::Result<()> {
-        use agent_message::Msg;
-        let settings = self.job.hist;
-        // only the session a shard was assigned to speaks for it
-        let shard_id = match &msg {
-            Msg::Started(m) => Some(m.shard_id.as_str()),
-            Msg::Progress(m) => Some(m.shard_id.as_str()),
-            Msg::Records(m) => Some(m.shard_id.as_str()),
-            Msg::Done(m) => Some(m.shard_id.as_str()),
-            Msg::Failed(m) => Some(m.shard_id.as_str()),
-            _ => None,
-        };
-        if let Some(id) = shard_id
-            && let Some(sh) = self.book.shards.get(id)
-            && (sh.agent != agent_id || sh.session != session)
-        {
-            *self.foreign.entry(agent_id.to_string()).or_default() += 1;
-            tracing::warn!(
-                agent_id,
-                session,
-                shard = id,
-                "message for a shard this session does not hold, ignored"
-            );
-            return Ok(());
-        }
-        // a snapshot that cannot be merged drops its agent, never the stage
-        let decoded = match &msg {
-            Msg::Progress(p) => Some(decode(p.delta.as_ref(), settings, &p.shard_id)),
-            Msg::Done(d) => Some(decode(d.last.as_ref(), settings, &d.shard_id)),
-            _ => None,
-        };
-        let delta = match decoded {
-            Some(Ok(delta)) => delta,
-            Some(Err(e)) => return self.drop_agent(agent_id, session, &e),
-            None => AggregateDelta::default(),
-        };
-        match msg {
-            Msg::Started(s) => {
-                if let Some(sh) = self.book.shards.get_mut(&s.shard_id) {
-                    sh.skew_us = Some(s.start_skew_us);
-                    sh.fetched = Some(super::shards::Fetched {
-                        bytes: s.prompt_bytes_fetched,
-                        prompts: s.prompts_fetched,
-                        used: s.prompts_used,
-                    });
-                }
-            }
-            Msg::Progress(p) => {
-                self.merge(&p.shard_id, p.seq, &delta)?;
-            }
-            Msg::Records(b) => {
-                let fresh = self.book.shards.get_mut(&b.shard_id).is_some_and(|s| {
-                    s.status != ShardStatus::Lost && s.record_batches.insert(b.seq)
-                });
-                if fresh && let Some(w) = &self.writer {
-                    let mut recs = Vec::new();
-                    for (n, line) in b.jsonl.split(|&c| c == b'\n').enumerate() {
-                        if line.iter().all(u8::is_ascii_whitespace) {
-                            continue;
-                        }
-                        match serde_json::from_slice::<RequestRecord>(line) {
-                            Ok(r) => recs.push(r),
-                            Err(e) => {
-                                tracing::warn!(agent_id, shard = %b.shard_id, batch = b.seq, line = n + 1, error = %e, "bad record line from agent")
-                            }
-                        }
-                    }
-                    w.write(&b.shard_id, recs)?;
-                }
-            }
-            Msg::Done(d) => {
-                self.merge(&d.shard_id, d.seq, &delta)?;
-                // a lost shard's budget was re-assigned when it was lost: its late end must not
-                // re-assign it again (a `cancelled` stop would), only say what was discarded
-                if let Some(s) = self.book.shards.get(&d.shard_id)
-                    && s.status == ShardStatus::Lost
-                {
-                    let late = s.late;
-                    if late > 0 {
-                        self.note(format!(
-                            "shard {}: agent {agent_id} came back after the shard was re-assigned; its {late} late requests were discarded",
-                            d.shard_id
-                        ));
-                    }
-                    return Ok(());
-                }
-                let stop = swarm_proto::StopReason::try_from(d.stop)
-                    .unwrap_or(swarm_proto::StopReason::Unspecified);
-                let unasked_cancel = stop == swarm_proto::StopReason::Cancelled && !stage_cancelled;
-                if let Some(s) = self.book.shards.get_mut(&d.shard_id) {
-                    s.link = Some(super::shards::Link {
-                        connections: d.connections,
-                        http: match swarm_proto::HttpVersion::try_from(d.http_version) {
-                            Ok(swarm_proto::HttpVersion::HttpVersion11) => Some(HttpVersion::Http1),
-                            Ok(swarm_proto::HttpVersion::HttpVersion2) => Some(HttpVersion::Http2),
-                            _ => None,
-                        },
-                    });
-                    if s.status == ShardStatus::Running {
-                        s.status = ShardStatus::Done(stop);
-                    }
-                }
-                if unasked_cancel {
-                    // the agent stopped on its own (shutdown, lost link): finish its budget elsewhere
-                    self.note(format!(
-                        "shard {} stopped early on agent {agent_id}",
-                        d.shard_id
-                    ));
-                    self.salvage(groups, agent_id, vec![d.shard_id])?;
-                }
-            }
-            Msg::Failed(f) => {
-                if let Some(s) = self.book.shards.get_mut(&f.shard_id) {
-                    s.status = ShardStatus::Failed(f.reason.clone());
-                }
-                self.note(format!(
-                    "shard {} failed on agent {agent_id}: {}",
-                    f.shard_id, f.reason
-                ));
-            }
-            Msg::Hello(_) | Msg::Heartbeat(_) | Msg::Scored(_) | Msg::ProbeResult(_) => {}
-        }
-        Ok(())
     }
 
     /// Applies a shard's delta to the book once per sequence number and, when it counted, to
@@ -450,21 +186,9 @@ impl Ctx<'_> {
         Ok(())
     }
 
-    /// An agent session ended: its running shards are lost; survivors of the group take over
+    /// An agent session ended holding the shards `lost`: survivors of their groups take over
     /// what was not done.
-    fn on_lost(
-        &mut self,
-        groups: &[Group],
-        agent_id: &str,
-        session: u64,
-        reason: &str,
-    ) -> anyhow::Result<()> {
-        let lost: Vec<String> = self
-            .book
-            .running()
-            .filter(|s| s.agent == agent_id && s.session == session)
-            .map(|s| s.id.clone())
-            .collect();
+    fn lost(&mut self, agent_id: &str, reason: &str, lost: Vec<String>) -> anyhow::Result<()> {
         if lost.is_empty() {
             return Ok(());
         }
@@ -472,16 +196,11 @@ impl Ctx<'_> {
             "agent {agent_id} lost ({reason}); shards {}",
             lost.join(", ")
         ));
-        self.salvage(groups, agent_id, lost)
+        self.salvage(agent_id, lost)
     }
 
     /// Marks `ids` lost and gives what they did not do to the live agents of their group.
-    fn salvage(
-        &mut self,
-        groups: &[Group],
-        agent_id: &str,
-        ids: Vec<String>,
-    ) -> anyhow::Result<()> {
+    fn salvage(&mut self, agent_id: &str, ids: Vec<String>) -> anyhow::Result<()> {
         for id in ids {
             let (group, counted, spec) = {
                 let Some(s) = self.book.shards.get_mut(&id) else {
@@ -492,42 +211,27 @@ impl Ctx<'_> {
             };
             let remaining = spec.number.map(|n| n.saturating_sub(counted));
             if remaining == Some(0) {
-                self.note(format!(
-                    "shard {id}: all {counted} requests were already reported"
-                ));
+                let what = format!("shard {id}: all {counted} requests were already reported");
+                self.note(what);
                 continue;
             }
             let now = now_unix_us();
-            let duration_left = match spec.duration_s {
-                Some(d) => {
-                    let end = self.start_unix_us as f64 + d * 1e6;
-                    let left = (end - now as f64) / 1e6;
-                    if left <= 0.1 {
-                        continue;
-                    }
-                    Some(left)
-                }
-                None => None,
-            };
-            let survivors: Vec<AgentInfo> = groups
-                .get(group)
-                .map(|g| {
-                    g.agents
-                        .iter()
-                        .filter(|a| {
-                            a.id != agent_id && self.cluster.registry.is_live(&a.id, a.session)
-                        })
-                        .cloned()
-                        .collect()
-                })
-                .unwrap_or_default();
+            let end = |d: f64| self.start_unix_us as f64 + d * 1e6;
+            let duration_left = spec.duration_s.map(|d| (end(d) - now as f64) / 1e6);
+            if duration_left.is_some_and(|left| left <= 0.1) {
+                continue;
+            }
+            let members = self.groups.get(group).map_or(&[][..], |g| &g.agents[..]);
+            let registry = &self.cluster.registry;
+            let survivors: Vec<AgentInfo> = members
+                .iter()
+                .filter(|a| a.id != agent_id && registry.is_live(&a.id, a.session))
+                .cloned()
+                .collect();
             if survivors.is_empty() {
-                self.note(format!(
-                    "shard {id}: degraded, no surviving agent in its group; {} requests not sent",
-                    remaining
-                        .map(|r| r.to_string())
-                        .unwrap_or_else(|| "remaining-duration".into())
-                ));
+                let left = remaining.map_or("remaining-duration".into(), |r| r.to_string());
+                let why = "degraded, no surviving agent in its group";
+                self.note(format!("shard {id}: {why}; {left} requests not sent"));
                 continue;
             }
             let weights: Vec<u64> = survivors.iter().map(|a| u64::from(a.capacity)).collect();
@@ -545,21 +249,10 @@ impl Ctx<'_> {
                 let distinct = n.unwrap_or(spec.prompts.count);
                 let at = first;
                 first = (first + n.unwrap_or(0)) % total;
-                if self.assign(
-                    agent,
-                    group,
-                    part.load,
-                    n,
-                    duration_left,
-                    start,
-                    (at, distinct),
-                )? {
-                    moved.push(format!(
-                        "{} to {}",
-                        n.map(|n| n.to_string())
-                            .unwrap_or_else(|| "the rest".into()),
-                        agent.id
-                    ));
+                let (load, d) = (part.load, duration_left);
+                if self.assign(agent, group, load, n, d, start, (at, distinct))? {
+                    let what = n.map_or("the rest".into(), |n| n.to_string());
+                    moved.push(format!("{what} to {}", agent.id));
                 }
             }
             self.note(format!(
@@ -571,15 +264,107 @@ impl Ctx<'_> {
     }
 }
 
-fn decode(
-    snap: Option<&swarm_proto::Snapshot>,
-    settings: swarm_common::metrics::aggregate::HistSettings,
-    shard: &str,
-) -> anyhow::Result<AggregateDelta> {
-    match snap {
-        Some(s) => swarm_common::wire::delta_from_snapshot(s, settings)
-            .with_context(|| format!("bad snapshot for shard {shard}")),
-        None => Ok(AggregateDelta::default()),
+impl Work for Ctx<'_> {
+    type Unit = ();
+
+    fn parts(&mut self) -> (&mut Cluster, &mut Holdings<()>) {
+        (self.cluster, &mut self.held)
+    }
+
+    fn on_message(
+        &mut self,
+        agent_id: &str,
+        session: u64,
+        msg: Msg,
+        stopping: bool,
+    ) -> anyhow::Result<()> {
+        // only the session a shard was assigned to speaks for it
+        if let Some(id) = shard_of(&msg)
+            && self.held.voice(id, agent_id, session) == Voice::Foreign
+        {
+            let warning = "message for a shard this session does not hold, ignored";
+            tracing::warn!(agent_id, session, shard = id, "{warning}");
+            return Ok(());
+        }
+        // a snapshot that cannot be merged drops its agent, never the stage
+        let delta = match delta_of(&msg, self.job.hist) {
+            Ok(delta) => delta,
+            Err(e) => return self.drop_agent(agent_id, session, &e),
+        };
+        match msg {
+            Msg::Started(s) => started(&mut self.book, &s),
+            Msg::Progress(p) => self.merge(&p.shard_id, p.seq, &delta)?,
+            Msg::Records(b) => records(&mut self.book, self.writer.as_ref(), agent_id, &b)?,
+            Msg::Done(d) => {
+                self.merge(&d.shard_id, d.seq, &delta)?;
+                let id = d.shard_id.clone();
+                let was_running = self.held.release(&id).is_some();
+                let Some(s) = self.book.shards.get_mut(&id) else {
+                    return Ok(());
+                };
+                // a lost shard's budget was re-assigned when it was lost: its late end must not
+                // re-assign it again (a `cancelled` stop would), only say what was discarded
+                if s.status == ShardStatus::Lost {
+                    let late = s.late;
+                    if late > 0 {
+                        self.note(format!("shard {id}: agent {agent_id} came back after the shard was re-assigned; its {late} late requests were discarded"));
+                    }
+                    return Ok(());
+                }
+                let stop = swarm_proto::StopReason::try_from(d.stop)
+                    .unwrap_or(swarm_proto::StopReason::Unspecified);
+                s.link = Some(link_of(&d));
+                if s.status == ShardStatus::Running {
+                    s.status = ShardStatus::Done(stop);
+                }
+                if stop == swarm_proto::StopReason::Cancelled && !stopping && was_running {
+                    // the agent stopped on its own (shutdown, lost link): finish its budget elsewhere
+                    self.note(format!("shard {id} stopped early on agent {agent_id}"));
+                    self.salvage(agent_id, vec![id])?;
+                }
+            }
+            Msg::Failed(f) => {
+                self.held.release(&f.shard_id);
+                if let Some(s) = self.book.shards.get_mut(&f.shard_id) {
+                    s.status = ShardStatus::Failed(f.reason.clone());
+                }
+                let (id, why) = (&f.shard_id, &f.reason);
+                self.note(format!("shard {id} failed on agent {agent_id}: {why}"));
+            }
+            Msg::Hello(_) | Msg::Heartbeat(_) | Msg::Scored(_) | Msg::ProbeResult(_) => {}
+        }
+        Ok(())
+    }
+
+    fn on_lost(
+        &mut self,
+        (agent, _): (&str, u64),
+        why: &str,
+        units: Vec<(String, ())>,
+        _: bool,
+    ) -> anyhow::Result<()> {
+        self.lost(agent, why, units.into_iter().map(|(id, ())| id).collect())
+    }
+
+    fn on_joined(&mut self, a: AgentInfo) {
+        let id = &a.id;
+        tracing::info!(agent_id = %id, "agent joined during a stage; it will take part from the next stage");
+    }
+
+    fn on_tick(&mut self, stopping: bool) -> Option<String> {
+        self.live.update(self.cluster, &self.book.whole);
+        let c = &self.book.whole.counters;
+        let why = self
+            .job
+            .early_stop
+            .verdict(c.total, c.failed)
+            .filter(|_| !stopping)?;
+        self.note(format!("stopped early: {why}"));
+        Some(why)
+    }
+
+    fn on_cancel(&mut self) {
+        self.note("run cancelled: stopping shards, keeping what they measured".into());
     }
 }
 
@@ -591,11 +376,8 @@ fn fetch_lead_us(prompts: u64, set: &crate::cluster::PromptSet) -> u64 {
     (bytes / 50).min(120_000_000)
 }
 
-fn planned(stage: &StageSpec, groups: &[Group]) -> Option<u64> {
-    stage.number.map(|n| n * groups.len() as u64)
-}
-
-/// Runs `stage` of `job` on `groups`, writing into `dir`.
+/// Runs `stage` of `job` on `groups`, writing into `dir`, within the scheduler's limits for the
+/// job's request timeout ([`Limits::for_request_timeout`]).
 pub async fn run_stage(
     cluster: &mut Cluster,
     job: &PerfJob,
@@ -605,38 +387,35 @@ pub async fn run_stage(
     mode: ProgressMode,
     cancel: &CancellationToken,
 ) -> anyhow::Result<StageResult> {
+    let limits = &Limits::for_request_timeout(job.target.total_timeout_s);
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let writer = if job.sqlite {
-        Some(RecordWriter::open(&dir.join("requests.sqlite"))?)
-    } else {
-        None
+    let writer = match job.sqlite {
+        true => Some(RecordWriter::open(&dir.join("requests.sqlite"))?),
+        false => None,
     };
-    cluster
-        .prompt_sets
-        .insert(std::sync::Arc::clone(&job.prompts));
+    let prompts = std::sync::Arc::clone(&job.prompts);
+    cluster.prompt_sets.insert(prompts);
     cluster.live.stage_started(&job.name, &stage.name);
-    let start_unix_us = now_unix_us() + 500_000;
     let mut ctx = Ctx {
         job,
         stage,
+        groups,
         cluster,
+        live: StageLive::new(job, stage, groups, dir, mode),
         book: Book::new(job.hist)?,
+        held: Holdings::new("shards"),
         writer,
         events: Vec::new(),
-        start_unix_us,
+        start_unix_us: now_unix_us() + 500_000,
         next_index: 0,
-        foreign: Default::default(),
     };
     let total = job.prompts.len().max(1) as u64;
     let mut planned_shards = Vec::new();
     for (gi, g) in groups.iter().enumerate() {
         let weights: Vec<u64> = g.agents.iter().map(|a| u64::from(a.capacity)).collect();
         let parts = split_stage(&stage.load, stage.number, &weights).with_context(|| {
-            format!(
-                "stage {}: cannot split over {} agents",
-                stage.name,
-                g.agents.len()
-            )
+            let n = g.agents.len();
+            format!("stage {}: cannot split over {n} agents", stage.name)
         })?;
         // EvalScope's order in every group: warmups from prompt 0, then the measured requests;
         // each shard takes the next run of prompts (a duration-bound shard an equal share)
@@ -648,154 +427,64 @@ pub async fn run_stage(
             first += distinct;
         }
     }
-    let most = planned_shards
-        .iter()
-        .map(|(_, _, _, (_, d))| d + u64::from(job.warmup))
-        .max()
-        .unwrap_or(0);
+    let most = planned_shards.iter().map(|(_, _, _, (_, d))| *d).max();
+    let most = most.unwrap_or(0) + u64::from(job.warmup);
     let start_unix_us = now_unix_us() + 500_000 + fetch_lead_us(most, &job.prompts);
     ctx.start_unix_us = start_unix_us;
     for (agent, gi, part, prompts) in planned_shards {
-        if !ctx.assign(
-            agent,
-            gi,
-            part.load,
-            part.number,
-            stage.duration_s,
-            start_unix_us,
-            prompts,
-        )? {
+        let (load, n, d) = (part.load, part.number, stage.duration_s);
+        if !ctx.assign(agent, gi, load, n, d, start_unix_us, prompts)? {
+            let id = &agent.id;
             ctx.note(format!(
-                "agent {} was gone before its shard could be assigned",
-                agent.id
+                "agent {id} was gone before its shard could be assigned"
             ));
         }
     }
     // agents gone before assignment: treat like a loss so survivors take their share
-    let gone: Vec<(String, u64)> = ctx
-        .book
-        .shards
-        .values()
-        .filter(|s| s.status == ShardStatus::Lost && s.counters.total == 0)
-        .map(|s| (s.agent.clone(), s.session))
-        .collect();
-    for s in ctx.book.shards.values_mut() {
-        if gone
-            .iter()
-            .any(|(a, sess)| *a == s.agent && *sess == s.session)
-        {
-            s.status = ShardStatus::Running;
+    let mut gone: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for s in ctx.book.shards.values() {
+        if s.status == ShardStatus::Lost {
+            gone.entry(s.agent.clone()).or_default().push(s.id.clone());
         }
     }
-    for (a, sess) in gone {
-        ctx.on_lost(groups, &a, sess, "not connected at assignment")?;
+    for (agent, ids) in gone {
+        ctx.lost(&agent, "not connected at assignment", ids)?;
     }
 
-    let progress = StageProgress::new(stage, planned(stage, groups), mode);
-    let started = Instant::now();
-    let mut series = super::timeseries::TimeSeries::default();
-    let mut live_file = super::live_file::LiveFile::new(dir);
-    let mut tick = tokio::time::interval(Duration::from_millis(250));
-    let mut last_event = Instant::now();
-    let mut cancelled_at: Option<Instant> = None;
-    // stopped early for errors: since when, and why
-    let mut errors_at: Option<(Instant, String)> = None;
-    let mut stop_note = None;
-    while !ctx.book.finished() {
-        tokio::select! {
-            ev = ctx.cluster.events.recv() => {
-                last_event = Instant::now();
-                match ev {
-                    Some(ClusterEvent::Message { agent_id, session, msg, .. }) => ctx.on_message(groups, &agent_id, session, *msg, cancelled_at.is_some() || errors_at.is_some())?,
-                    Some(ClusterEvent::Lost { agent_id, session, reason }) => ctx.on_lost(groups, &agent_id, session, &reason)?,
-                    Some(ClusterEvent::Joined(a)) => tracing::info!(agent_id = %a.id, "agent joined during a stage; it will take part from the next stage"),
-                    None => anyhow::bail!("cluster event channel closed"),
-                }
-            }
-            _ = tick.tick() => {
-                let alive = ctx.cluster.registry.agents().len();
-                progress.update(&ctx.book.whole, alive);
-                swarm_io::telemetry::metrics::agents(alive as u64);
-                ctx.cluster.live.set_agents(alive as u64);
-                let p99 = ctx.book.whole.hist(swarm_common::metrics::aggregate::Metric::Ttft).percentile(99.0);
-                ctx.cluster.live.set_ttft_p99(&job.name, &stage.name, p99);
-                let elapsed = started.elapsed().as_secs_f64();
-                series.sample(elapsed, &ctx.book.whole.counters);
-                live_file.update(&live_status(job, stage, groups, &ctx.book.whole, elapsed, alive, p99));
-                if errors_at.is_none()
-                    && cancelled_at.is_none()
-                    && let Some(why) = job.early_stop.verdict(ctx.book.whole.counters.total, ctx.book.whole.counters.failed)
-                {
-                    let running: Vec<(String, String)> = ctx.book.running().map(|s| (s.agent.clone(), s.id.clone())).collect();
-                    for (agent, id) in running {
-                        ctx.cluster.registry.send(&agent, coordinator_message::Msg::Cancel(Cancel { shard_id: id, reason: "too many errors".into() }));
-                    }
-                    ctx.note(format!("stopped early: {why}"));
-                    errors_at = Some((Instant::now(), why));
-                }
-                let stopping = cancelled_at.or(errors_at.as_ref().map(|(t, _)| *t));
-                if stopping.is_some_and(|t| t.elapsed() > Duration::from_secs(10)) {
-                    stop_note = Some("cancelled: agents did not confirm within 10 s".to_string());
-                    break;
-                }
-                if last_event.elapsed() > silence_limit(job) {
-                    stop_note = Some(format!("stopped: no word from any shard for {:?}", silence_limit(job)));
-                    ctx.cluster.registry.broadcast(coordinator_message::Msg::Cancel(Cancel { shard_id: String::new(), reason: "stage silent".into() }));
-                    break;
-                }
-            }
-            _ = cancel.cancelled(), if cancelled_at.is_none() => {
-                cancelled_at = Some(Instant::now());
-                let running: Vec<(String, String)> = ctx.book.running().map(|s| (s.agent.clone(), s.id.clone())).collect();
-                for (agent, id) in running {
-                    ctx.cluster.registry.send(&agent, coordinator_message::Msg::Cancel(Cancel { shard_id: id, reason: "run cancelled".into() }));
-                }
-                ctx.note("run cancelled: stopping shards, keeping what they measured".into());
-            }
-        }
+    let ended = drive(&mut ctx, limits, cancel).await?;
+    for note in ctx.held.foreign_notes() {
+        ctx.note(note);
     }
-    progress.finish();
-    let p99 = ctx
-        .book
-        .whole
-        .hist(swarm_common::metrics::aggregate::Metric::Ttft)
-        .percentile(99.0);
-    ctx.cluster.live.set_ttft_p99(&job.name, &stage.name, p99);
-    live_file.finish().await;
-    for (agent, n) in std::mem::take(&mut ctx.foreign) {
-        ctx.note(format!(
-            "agent {agent}: {n} messages for shards its session does not hold were ignored"
-        ));
-    }
-    let stop_note_copy = stop_note.clone();
-    let early = errors_at.map(|(_, why)| why);
-    let stopped = match (&early, stop_note) {
+    let stop_note = match ended.stop {
+        Some(Stop::Silent(why)) => Some(format!("stopped: {why}")),
+        Some(Stop::Unconfirmed(why) | Stop::Orphaned(why)) => Some(why),
+        None => None,
+    };
+    let early = ended.early;
+    let stopped = match (&early, &stop_note) {
         (Some(why), _) => format!("errors: {why}"),
-        (None, Some(note)) => note,
+        (None, Some(note)) => note.clone(),
         (None, None) => stop_reason(&ctx.book),
     };
     let Ctx {
         book,
         writer,
         events,
+        live,
+        cluster,
         ..
     } = ctx;
+    live.finish(cluster, dir, &book.whole).await?;
     if let Some(w) = writer
         && let Err(e) = w.finish()
     {
         tracing::error!(error = %e, "per-request records incomplete");
     }
-    let status = stage_status(&book, cancelled_at.is_some(), stop_note_copy.as_deref());
-    let (summary, percentiles, rich) = write_stage(
-        dir,
-        &stage.name,
-        &stage.load,
-        &stopped,
-        &status,
-        &book.whole,
-    )?;
+    let status = stage_status(&book, ended.cancelled, stop_note.as_deref());
+    let whole = &book.whole;
+    let (summary, percentiles, rich) =
+        write_stage(dir, &stage.name, &stage.load, &stopped, &status, whole)?;
     let per_label = write_breakdown(dir, &job.prompts, stage, groups, &book, &events)?;
-    let link = link_line(&book);
     let mut thresholds = super::threshold::check_all(&job.thresholds, &rich);
     if let Some(why) = &early {
         // an early stop is a failed check of its own: the command ends with 99
@@ -805,7 +494,6 @@ pub async fn run_stage(
             pass: false,
         });
     }
-    series.write(dir, started.elapsed().as_secs_f64(), &book.whole.counters)?;
     Ok(StageResult {
         stage: stage.clone(),
         summary,
@@ -816,167 +504,6 @@ pub async fn run_stage(
         thresholds,
         early_stop: early,
         status,
-        link,
+        link: link_line(&book),
     })
-}
-
-fn live_status(
-    job: &PerfJob,
-    stage: &StageSpec,
-    groups: &[Group],
-    whole: &StageAggregate,
-    elapsed_s: f64,
-    agents: usize,
-    ttft_p99_us: u64,
-) -> super::live_file::LiveStatus {
-    let c = &whole.counters;
-    let per_s = |n: u64| n as f64 / elapsed_s.max(1e-3);
-    super::live_file::LiveStatus {
-        workload: job.name.clone(),
-        stage: stage.name.clone(),
-        elapsed_s,
-        total: c.total,
-        failed: c.failed,
-        planned: planned(stage, groups),
-        req_per_s: per_s(c.total),
-        output_tok_per_s: per_s(c.completion_tokens),
-        ttft_p99_ms: ttft_p99_us as f64 / 1e3,
-        agents: agents as u64,
-        updated_unix_ms: now_unix_us() / 1000,
-    }
-}
-
-/// How a stop reason is written in the stage files (`count`, `duration`, `cancelled`).
-pub fn stop_label(stop: swarm_proto::StopReason) -> &'static str {
-    match stop {
-        swarm_proto::StopReason::Count => "count",
-        swarm_proto::StopReason::Duration => "duration",
-        swarm_proto::StopReason::Cancelled => "cancelled",
-        swarm_proto::StopReason::Unspecified => "unspecified",
-    }
-}
-
-fn stop_reason(book: &Book) -> String {
-    let mut reasons: Vec<String> = book
-        .shards
-        .values()
-        .map(|s| match &s.status {
-            ShardStatus::Done(r) => stop_label(*r).to_string(),
-            ShardStatus::Failed(_) => "failed".into(),
-            ShardStatus::Lost => "agent lost".into(),
-            ShardStatus::Running => "running".into(),
-        })
-        .collect();
-    reasons.sort();
-    reasons.dedup();
-    if reasons.iter().all(|r| r == "count" || r == "agent lost")
-        && reasons.iter().any(|r| r == "count")
-    {
-        if reasons.len() == 1 {
-            "count".into()
-        } else {
-            "count (after re-assignment)".into()
-        }
-    } else {
-        reasons.join(", ")
-    }
-}
-
-fn write_breakdown(
-    dir: &Path,
-    set: &crate::cluster::PromptSet,
-    stage: &StageSpec,
-    groups: &[Group],
-    book: &Book,
-    events: &[StageEvent],
-) -> anyhow::Result<Vec<LabelView>> {
-    let load = swarm_common::metrics::evalscope::StageLoad {
-        concurrency: stage.load.concurrency(),
-        rate: stage.load.rate(),
-    };
-    let entry = |agg: &StageAggregate| Summaries {
-        evalscope: swarm_common::metrics::evalscope::summary(agg, load),
-        summary: RichSummary::of(agg),
-    };
-    let mut agents = std::collections::BTreeMap::new();
-    for (id, agg) in &book.per_agent {
-        agents.insert(id.clone(), entry(agg));
-    }
-    let mut labels = std::collections::BTreeMap::new();
-    let mut per_label = Vec::new();
-    for (gi, g) in groups.iter().enumerate() {
-        if let (Some(label), Some(agg)) = (&g.label, book.per_group.get(&gi)) {
-            let hdir = dir
-                .join("histograms")
-                .join("labels")
-                .join(label_dir_name(label));
-            write_histograms(&hdir, agg)?;
-            labels.insert(label.clone(), entry(agg));
-            per_label.push((
-                label.clone(),
-                swarm_common::metrics::evalscope::summary(agg, load),
-                RichSummary::of(agg),
-            ));
-        }
-    }
-    let mut prompts: std::collections::BTreeMap<String, PromptTransfer> = Default::default();
-    for s in book.shards.values() {
-        let t = prompts.entry(s.agent.clone()).or_default();
-        if let Some(f) = s.fetched {
-            t.received_bytes += f.bytes;
-            t.received_prompts += f.prompts;
-        }
-        t.slice_bytes += set.slice_bytes(&s.spec.prompts);
-        t.slice_prompts += s.spec.prompts.count;
-    }
-    let mut connections: std::collections::BTreeMap<String, AgentLink> = Default::default();
-    for s in book.shards.values() {
-        if let Some(l) = s.link {
-            let a = connections.entry(s.agent.clone()).or_default();
-            a.connections += l.connections;
-            a.http = a.http.or(l.http);
-        }
-    }
-    let shards = book
-        .shards
-        .values()
-        .map(|s| ShardRow {
-            shard: s.id.clone(),
-            agent: s.agent.clone(),
-            group: s.group,
-            end: match &s.status {
-                ShardStatus::Running => ShardEnd::Running,
-                ShardStatus::Done(r) => match r {
-                    swarm_proto::StopReason::Count => ShardEnd::Count,
-                    swarm_proto::StopReason::Duration => ShardEnd::Duration,
-                    swarm_proto::StopReason::Cancelled => ShardEnd::Cancelled,
-                    swarm_proto::StopReason::Unspecified => ShardEnd::Unspecified,
-                },
-                ShardStatus::Failed(r) => ShardEnd::Failed { reason: r.clone() },
-                ShardStatus::Lost => ShardEnd::Lost,
-            },
-            planned: s.spec.number,
-            reported: s.counters.total,
-            start_skew_us: s.skew_us,
-            prompts: SliceRow {
-                start: s.spec.prompts.start,
-                count: s.spec.prompts.count,
-                bytes: set.slice_bytes(&s.spec.prompts),
-            },
-            fetched: s.fetched,
-            link: s.link,
-        })
-        .collect();
-    write_json(
-        &dir.join(crate::run_store::breakdown::BREAKDOWN_JSON),
-        &Breakdown {
-            agents,
-            labels,
-            shards,
-            events: events.to_vec(),
-            prompts,
-            connections,
-        },
-    )?;
-    Ok(per_label)
 }

@@ -12,6 +12,8 @@ use swarm_common::tokenize::load_tokenizer;
 
 use super::model::{PerfDef, Plan, StageDef, TargetDef};
 use crate::perf::job::{PerfJob, StageSpec};
+use crate::perf::sla::{self, Variable};
+use crate::perf::sla_run::SlaPlan;
 
 /// A stage definition as a stage spec, or (field, message).
 pub fn stage_spec(s: &StageDef) -> Result<StageSpec, (&'static str, String)> {
@@ -121,12 +123,18 @@ pub fn target_spec(
         }
         (None, None) => bail!("target {}: needs url or sim", t.name),
     };
-    let (api, url) = ApiKind::resolve(&url);
+    let flavour = t.api.as_deref().unwrap_or("openai");
+    let Some((api, url)) = ApiKind::from_flag(flavour, &url) else {
+        bail!("target {}: api {flavour:?} is not supported", t.name);
+    };
     Ok(TargetSpec {
         url,
         api,
         model,
-        api_key: api_key(t, plan_dir)?,
+        api_key: match &t.api_key {
+            Some(key) => Some(key.clone()),
+            None => api_key(t, plan_dir)?,
+        },
         headers: t
             .headers
             .iter()
@@ -145,18 +153,98 @@ pub fn target_spec(
     })
 }
 
+/// The SLA search of `p`, starting where its first stage says.
+pub fn sla_plan(p: &PerfDef) -> anyhow::Result<Option<SlaPlan>> {
+    let (Some(def), Some(first)) = (&p.sla, p.stages.first()) else {
+        return Ok(None);
+    };
+    let groups = sla::parse_params(&def.params)?;
+    let upper = def.upper_bound.min(u64::from(u32::MAX));
+    let variable = match def.variable.as_str() {
+        "parallel" => Variable::Parallel,
+        "rate" => Variable::Rate,
+        other => bail!("sla variable {other:?}: expected parallel or rate"),
+    };
+    let start = match variable {
+        Variable::Parallel => f64::from(first.parallel.unwrap_or(1)),
+        Variable::Rate => first.rate.unwrap_or(-1.0),
+    };
+    let range = sla::Range::new(start, def.lower_bound, upper)?;
+    if let Some(m) = def.number_multiplier
+        && !(m.is_finite() && m > 0.0)
+    {
+        bail!("--sla-number-multiplier must be a positive number, got {m}");
+    }
+    if def.fixed_parallel == Some(0) {
+        bail!("--sla-fixed-parallel must be at least 1");
+    }
+    if def.num_runs == 0 {
+        bail!("--sla-num-runs must be at least 1");
+    }
+    // the start stage needs no bound of its own: each probe's number is the search's
+    let start_stage = StageDef {
+        number: Some(1),
+        ..first.clone()
+    };
+    let arrival = match stage_spec(&start_stage).map_err(|(f, m)| anyhow::anyhow!("{f}: {m}"))? {
+        StageSpec {
+            load: LoadModel::Open { arrival, .. },
+            ..
+        } => arrival,
+        _ => Arrival::Poisson,
+    };
+    Ok(Some(SlaPlan {
+        variable,
+        params: def.params.clone(),
+        groups,
+        range,
+        num_runs: def.num_runs,
+        fixed_parallel: def
+            .fixed_parallel
+            .unwrap_or(u32::try_from(upper).unwrap_or(u32::MAX)),
+        multiplier: def.number_multiplier,
+        arrival,
+        duration_s: first.duration_s,
+    }))
+}
+
+/// EvalScope reads an embedding or rerank dataset's shape from the extra arguments.
+fn shape_from_extra(
+    spec: &mut DatasetSpec,
+    extra: &serde_json::Map<String, serde_json::Value>,
+) -> anyhow::Result<()> {
+    for (key, v) in extra {
+        let n = || v.as_u64().and_then(|n| usize::try_from(n).ok());
+        match key.as_str() {
+            "batch_size" => spec.batch_size = n().context("--extra-args batch_size")?,
+            "num_documents" => spec.num_documents = n().context("--extra-args num_documents")?,
+            "document_length_ratio" => {
+                spec.document_length_ratio =
+                    v.as_f64().context("--extra-args document_length_ratio")?
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 fn job(
     name: &str,
     p: &PerfDef,
     target: TargetSpec,
     plan_dir: &Path,
     scratch: &Path,
-) -> anyhow::Result<PerfJob> {
-    let stages = p
-        .stages
-        .iter()
-        .map(|s| stage_spec(s).map_err(|(f, m)| anyhow::anyhow!("{f}: {m}")))
-        .collect::<anyhow::Result<Vec<_>>>()?;
+) -> anyhow::Result<(PerfJob, Option<SlaPlan>)> {
+    let sla = sla_plan(p)?;
+    // an SLA search makes its stages as it goes; the largest it may run sizes the prompts
+    let stages = match &sla {
+        Some(plan) => vec![plan.stage(plan.range.upper, 0)],
+        None => p
+            .stages
+            .iter()
+            .map(|s| stage_spec(s).map_err(|(f, m)| anyhow::anyhow!("{f}: {m}")))
+            .collect::<anyhow::Result<Vec<_>>>()?,
+    };
     let d = &p.dataset;
     let kind: DatasetKind = d.kind.parse()?;
     let mut spec = DatasetSpec::new(kind, d.path.as_ref().map(|p| plan_dir.join(p)));
@@ -170,6 +258,7 @@ fn job(
         spec.prefix_length = v;
     }
     spec.seed = p.seed;
+    shape_from_extra(&mut spec, &p.extra_args)?;
     spec.on_bad_line = match d.on_bad_line.as_deref() {
         Some("fail") => BadLinePolicy::Fail,
         _ => BadLinePolicy::Skip,
@@ -186,7 +275,7 @@ fn job(
         &format!("workload {name}"),
         scratch,
     )?;
-    Ok(PerfJob {
+    let job = PerfJob {
         name: name.to_string(),
         target,
         gen_params: GenParams {
@@ -212,14 +301,15 @@ fn job(
             .map(|t| crate::perf::threshold::Threshold::parse(t))
             .collect::<Result<_, _>>()?,
         early_stop: crate::perf::args::checked_early_stop(p.early_stop)?,
-    })
+    };
+    Ok((job, sla))
 }
 
 /// A workload ready to run.
 #[derive(Debug, Clone)]
 pub enum Job {
-    /// A perf sweep.
-    Perf(PerfJob),
+    /// A perf sweep, or an SLA search.
+    Perf(PerfJob, Option<Box<SlaPlan>>),
     /// A capability eval.
     Eval(crate::eval::job::EvalJob),
 }
@@ -277,10 +367,11 @@ pub fn jobs(
                 .with_context(|| format!("workload {}: unknown target {target_name}", w.name))?;
             let target = target_spec(t, plan_dir, sim_urls)?;
             match (&w.perf, &w.eval) {
-                (Some(p), _) => Ok(Job::Perf(
-                    job(&w.name, p, target, plan_dir, scratch)
-                        .with_context(|| format!("workload {}", w.name))?,
-                )),
+                (Some(p), _) => {
+                    let (job, sla) = job(&w.name, p, target, plan_dir, scratch)
+                        .with_context(|| format!("workload {}", w.name))?;
+                    Ok(Job::Perf(job, sla.map(Box::new)))
+                }
                 (None, Some(e)) => Ok(Job::Eval(eval_job(&w.name, e, target, plan_dir))),
                 (None, None) => anyhow::bail!("workload {}: needs perf or eval", w.name),
             }

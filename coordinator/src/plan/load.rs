@@ -136,7 +136,9 @@ fn bare_message(msg: &str) -> String {
     msg.to_string()
 }
 
-fn check(plan: &Plan, path: &Path) -> Result<(), PlanError> {
+/// The checks serde cannot express (`path` names the plan in messages): a plan file gets
+/// them, and so does the plan `perf` and `eval` make of their flags.
+pub fn check(plan: &Plan, path: &Path) -> Result<(), PlanError> {
     let bad = |field: String, message: String| PlanError::Invalid {
         path: path.to_path_buf(),
         field,
@@ -176,6 +178,14 @@ fn check(plan: &Plan, path: &Path) -> Result<(), PlanError> {
             }
             (None, Some(sim)) => sim.validate().map_err(|e| bad(f("sim"), e.to_string()))?,
             _ => {}
+        }
+        if let Some(api) = &t.api
+            && swarm_common::shard::ApiKind::from_flag(api, "").is_none()
+        {
+            return Err(bad(
+                f("api"),
+                format!("unknown api {api:?} (openai, openai_embedding, openai_rerank)"),
+            ));
         }
         if t.api_key_env.is_some() && t.api_key_file.is_some() {
             return Err(bad(
@@ -253,6 +263,11 @@ fn check(plan: &Plan, path: &Path) -> Result<(), PlanError> {
                 f("perf.stages"),
                 "a perf workload needs at least one stage".into(),
             ));
+        }
+        if p.sla.is_some() {
+            // the first stage is only where the search starts; each probe sizes itself
+            super::build::sla_plan(p).map_err(|e| bad(f("perf.sla"), format!("{e:#}")))?;
+            continue;
         }
         for (j, s) in p.stages.iter().enumerate() {
             let g = |k: &str| format!("workloads[{i}].perf.stages[{j}].{k}");

@@ -131,6 +131,13 @@ pub struct TargetDef {
     /// The `model` of every request (default: the simulator's model, else required).
     #[serde(default)]
     pub model: Option<String>,
+    /// API flavour (EvalScope's `--api`): `openai` (chat/completions or completions, picked
+    /// from the URL; the default), `openai_embedding` or `openai_rerank`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api: Option<String>,
+    /// An API key given on the command line (`--api-key`): never read from a plan, never written.
+    #[serde(skip)]
+    pub api_key: Option<swarm_common::shard::Secret>,
     /// Environment variable holding the API key.
     #[serde(default)]
     pub api_key_env: Option<String>,
@@ -302,8 +309,56 @@ pub struct PerfDef {
     /// later stages are not run, exit status 99.
     #[serde(default)]
     pub early_stop: crate::perf::job::EarlyStop,
-    /// Stages, run in order.
+    /// Stages, run in order. With `sla`, the first is only where the search starts (its
+    /// `parallel` or `rate`, arrival and `duration_s`; `number` may be left out).
     pub stages: Vec<StageDef>,
+    /// SLA auto-tune (EvalScope's): instead of the stages, search for the largest `variable`
+    /// meeting `params`, each probe a stage, the results in `sla_summary.json`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sla: Option<SlaDef>,
+}
+
+/// An SLA auto-tune search (EvalScope's `--sla-*` settings).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SlaDef {
+    /// The tuned variable: `parallel` (default) or `rate`.
+    #[serde(default = "parallel_variable")]
+    pub variable: String,
+    /// The criteria, EvalScope's JSON: `[{"p99_ttft": "<=0.1", "avg_tpot": "<=50ms"}]` (within
+    /// an object AND, each object its own search; one `"max"` / `"min"` metric optimises it).
+    pub params: String,
+    /// Runs per probe, averaged.
+    #[serde(default = "three")]
+    pub num_runs: u32,
+    /// Upper bound of the searched values.
+    #[serde(default = "default_sla_upper")]
+    pub upper_bound: u64,
+    /// Lower bound of the searched values.
+    #[serde(default = "one_u64")]
+    pub lower_bound: u64,
+    /// Concurrency cap while tuning `rate` (default: `upper_bound`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fixed_parallel: Option<u32>,
+    /// Requests per probe = round(value × this) (default 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number_multiplier: Option<f64>,
+}
+
+fn parallel_variable() -> String {
+    "parallel".into()
+}
+
+fn three() -> u32 {
+    3
+}
+
+fn default_sla_upper() -> u64 {
+    65536
+}
+
+fn one_u64() -> u64 {
+    1
 }
 
 fn yes() -> bool {

@@ -3,14 +3,22 @@
 //! ```text
 //! <outputs>/<run-id>/
 //!   run.json                 what made it, status, outcome (record::RunRecord)
-//!   plan.yaml                the plan as run, credentials redacted (plan runs)
+//!   plan.yaml                the plan as run, credentials redacted (`perf` and `eval`: the
+//!                            plan made of their flags, one workload named by --name)
 //!   report.html              the HTML report
+//!   perf/<workload>/         benchmark_args.json, sla_summary.json (an SLA search)
 //!   perf/<workload>/<stage>/ summary.json, benchmark_summary.json, benchmark_percentile.json,
 //!                            breakdown.json, events.jsonl, live.json, histograms/, requests.sqlite
-//!   eval/[<workload>/]       EvalScope's eval folders: predictions/, reviews/, reports/,
+//!   eval/<workload>/         EvalScope's eval folders: predictions/, reviews/, reports/,
 //!                            configs/, task_config.json, progress.json
 //!   think/                   think-eval results
 //! ```
+//!
+//! Every command writes this one shape. Readers also take folders written before it (evals in
+//! `eval/` itself) and EvalScope's own (`<model>/parallel_<P>_number_<N>/`, `predictions/` at
+//! the top).
+
+use std::path::{Path, PathBuf};
 
 /// The run's record.
 pub const RUN_JSON: &str = "run.json";
@@ -34,3 +42,18 @@ pub const BENCHMARK_SUMMARY: &str = "benchmark_summary.json";
 pub const BENCHMARK_PERCENTILE: &str = "benchmark_percentile.json";
 /// EvalScope's perf arguments of a stage.
 pub const BENCHMARK_ARGS: &str = "benchmark_args.json";
+
+/// The folder of eval workload `workload` in `run`: `eval/<workload>/`, unless `run` holds its
+/// eval in a shape written before (`eval/` itself, or EvalScope's `predictions/` at the top),
+/// which is continued where it is.
+pub fn eval_root(run: &Path, workload: &str) -> PathBuf {
+    let eval = run.join(EVAL_DIR);
+    let ours = eval.join(workload);
+    if !ours.exists() && eval.join(PREDICTIONS_DIR).is_dir() {
+        eval
+    } else if !eval.exists() && run.join(PREDICTIONS_DIR).is_dir() {
+        run.to_path_buf()
+    } else {
+        ours
+    }
+}

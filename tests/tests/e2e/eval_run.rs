@@ -65,7 +65,7 @@ async fn eval_leases_stores_once_resumes_and_rescores() {
         .expect("a run")
         .expect("entry")
         .path();
-    let root = run.join("eval");
+    let root = run.join("eval/e");
     // gsm8k has one subset (6 samples), iquiz two (6 each): ×2 repeats
     let gsm = root.join("predictions/sim-model/gsm8k_main.jsonl");
     assert_eq!(lines(&gsm), 12, "every (sample, repeat) exactly once");

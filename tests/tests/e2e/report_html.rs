@@ -394,7 +394,7 @@ async fn an_eval_report_shows_the_table_subsets_and_levels() {
     self_contained(&html);
     let mut nonzero = 0;
     for bench in ["gsm8k", "math_500"] {
-        let r = read_json(&run.join(format!("eval/reports/sim-model/{bench}.json")));
+        let r = read_json(&run.join(format!("eval/ev/reports/sim-model/{bench}.json")));
         let task_type = registry::benchmark(bench).expect("known").meta().task_type;
         for m in r["metrics"].as_array().expect("metrics") {
             let score = m["score"].as_f64().expect("score");
