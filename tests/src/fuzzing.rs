@@ -116,15 +116,12 @@ pub fn agent_message(data: &[u8]) {
                 let _ = from_snapshot(&s, settings);
             }
         }
+        // the coordinator's one decoder of both batch kinds
         Some(Msg::Records(r)) => {
-            for line in r.jsonl.split(|b| *b == b'\n') {
-                let _ = serde_json::from_slice::<RequestRecord>(line);
-            }
+            let _ = swarm_common::lines::decode::<RequestRecord>(&r.jsonl);
         }
         Some(Msg::Scored(s)) => {
-            for line in s.jsonl.split(|b| *b == b'\n') {
-                let _ = serde_json::from_slice::<Prediction>(line);
-            }
+            let _ = swarm_common::lines::decode::<Prediction>(&s.jsonl);
         }
         _ => {}
     }

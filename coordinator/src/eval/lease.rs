@@ -260,17 +260,11 @@ impl Leases<'_, '_> {
         let Some(items) = self.held.held(&s.shard_id) else {
             return Ok(());
         };
-        for (n, line) in s.jsonl.split(|&c| c == b'\n').enumerate() {
-            if line.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
-            let mut p: Prediction = match serde_json::from_slice(line) {
-                Ok(p) => p,
-                Err(e) => {
-                    tracing::warn!(shard = %s.shard_id, line = n + 1, error = %e, "bad prediction line from agent");
-                    continue;
-                }
-            };
+        let batch = swarm_common::lines::decode::<Prediction>(&s.jsonl);
+        for bad in &batch.bad {
+            tracing::warn!(agent_id = %agent, shard = %s.shard_id, line = bad.line, error = %bad.error, "bad prediction line from agent");
+        }
+        for mut p in batch.items {
             // where it is filed comes from the lease, never from the agent
             let leased = items
                 .iter()

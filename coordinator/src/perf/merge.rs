@@ -64,19 +64,11 @@ pub(super) fn records(
     let Some(w) = writer.filter(|_| fresh) else {
         return Ok(());
     };
-    let mut recs = Vec::new();
-    for (n, line) in b.jsonl.split(|&c| c == b'\n').enumerate() {
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        match serde_json::from_slice::<RequestRecord>(line) {
-            Ok(r) => recs.push(r),
-            Err(e) => {
-                tracing::warn!(agent_id, shard = %b.shard_id, batch = b.seq, line = n + 1, error = %e, "bad record line from agent")
-            }
-        }
+    let batch = swarm_common::lines::decode::<RequestRecord>(&b.jsonl);
+    for bad in &batch.bad {
+        tracing::warn!(agent_id, shard = %b.shard_id, batch = b.seq, line = bad.line, error = %bad.error, "bad record line from agent");
     }
-    Ok(w.write(&b.shard_id, recs)?)
+    Ok(w.write(&b.shard_id, batch.items)?)
 }
 
 /// How a finished shard reached its target.
