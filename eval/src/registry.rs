@@ -1,8 +1,8 @@
 //! Benchmarks by name.
 
 use super::benchmarks::{
-    aime, ceval, gpqa, gsm8k, humaneval, ifeval, iquiz, live_code_bench, math_500, mmlu_pro,
-    mmlu_redux,
+    aime, ceval, general_mcq, general_qa, gpqa, gsm8k, humaneval, ifeval, iquiz, live_code_bench,
+    math_500, mmlu_pro, mmlu_redux,
 };
 use super::sample::{Benchmark, EvalError};
 
@@ -13,6 +13,8 @@ pub fn names() -> Vec<&'static str> {
         "aime25",
         "ceval",
         "data_collection",
+        "general_mcq",
+        "general_qa",
         "gpqa_diamond",
         "gsm8k",
         "humaneval",
@@ -32,6 +34,8 @@ pub fn benchmark(name: &str) -> Result<Box<dyn Benchmark>, EvalError> {
         "aime25" => Box::new(aime::AIME25),
         "ceval" => Box::new(ceval::CEval),
         "data_collection" => Box::new(super::collection::DataCollection),
+        "general_mcq" => Box::new(general_mcq::GeneralMcq),
+        "general_qa" => Box::new(general_qa::GeneralQa),
         "gpqa_diamond" => Box::new(gpqa::GpqaDiamond),
         "gsm8k" => Box::new(gsm8k::Gsm8k),
         "humaneval" => Box::new(humaneval::HumanEval),

@@ -2,7 +2,7 @@
 //! optional `solution`, `id`).
 //!
 //! Gold: `answer`, or `solution` when the answer is empty. Extraction: the math
-//! `extract_answer`; score: `math_equal(pred, strip_answer_string(gold))` (EvalScope's `acc` with
+//! `extract_answer`; score: `evalscope_score(pred, gold)` (EvalScope's `acc` with
 //! `numeric: true`, so "023" and "23" agree).
 
 use super::source::{eval_files, read_all};

@@ -4,7 +4,7 @@
 //! few-shot example body). Prompt: as EvalScope, 4-shot by default: the first N records of the
 //! train split (`train.jsonl` beside the test file) as worked examples before the question;
 //! `few_shot_num: 0` gives the zero-shot template. Extraction: the math `extract_answer`;
-//! score: `math_equal(pred, strip_answer_string(gold))`.
+//! score: `evalscope_score(pred, gold)` (EvalScope 1.14.1's `compare_answers`, Math-Verify).
 
 use serde_json::Value;
 

@@ -3,7 +3,7 @@
 //!
 //! One file split into subsets `Level 1`..`Level 5` by `level`, `limit` applying per level.
 //! Gold: `answer`. Extraction: the math `extract_answer`; score:
-//! `math_equal(pred, strip_answer_string(gold))`.
+//! `evalscope_score(pred, gold)` (EvalScope 1.14.1's `compare_answers`, Math-Verify).
 
 use serde_json::Value;
 

@@ -9,6 +9,9 @@ pub mod aime;
 pub mod ceval;
 pub mod code;
 pub mod csv;
+pub mod general;
+pub mod general_mcq;
+pub mod general_qa;
 pub mod gpqa;
 pub mod gsm8k;
 pub mod humaneval;
@@ -186,10 +189,13 @@ pub(crate) fn acc_score(extracted: &str, correct: bool) -> Score {
     }
 }
 
-/// EvalScope's `acc` with `numeric: true`: `math_equal(pred, strip_answer_string(gold))`.
+/// EvalScope 1.14.1's `acc` with `numeric: true`: `compare_answers(extracted, gold).matched`
+/// (Math-Verify). A gold Math-Verify cannot parse (EvalScope excludes the sample) scores 0.
 pub(crate) fn math_score(extracted: &str, gold: &str) -> Score {
-    let reference = super::math::strip_answer_string(gold);
-    acc_score(extracted, super::math::math_equal(extracted, &reference))
+    acc_score(
+        extracted,
+        super::math::evalscope_score(extracted, gold).unwrap_or(false),
+    )
 }
 
 /// `extra_params.mc_parser`: which EvalScope answer parser multiple-choice extraction mirrors

@@ -65,7 +65,8 @@ fn balanced_group(s: &str) -> Option<&str> {
     None
 }
 
-/// EvalScope's math answer extraction (`extract_answer` of Qwen2.5-Math), normalised.
+/// EvalScope's math answer extraction up to 1.10 (`extract_answer` of Qwen2.5-Math), normalised;
+/// EvalScope 1.14.1 uses Math-Verify instead ([`super::extract_answer`]).
 ///
 /// The first rule that applies, in this order:
 /// 1. remove every `ки`;
@@ -83,7 +84,7 @@ fn balanced_group(s: &str) -> Option<&str> {
 /// `.` or `/` dropped, and the result goes through [`strip_answer_string`].
 /// Like EvalScope, rule 3 matches the bare word `boxed` and ignores `\fbox`; use
 /// [`extract_last_boxed`] for strict box parsing.
-pub fn extract_answer(text: &str) -> String {
+pub fn extract_answer_qwen(text: &str) -> String {
     let text = text.replace("\u{43a}\u{438}", "");
     let pred: String = if let Some(p) = minerva_answer(&text) {
         p.trim().to_string()

@@ -123,6 +123,31 @@ fn equations_before_normalisation(pred: &str, gold: &str) -> bool {
 struct Checker {
     options: MathEqualOptions,
     budget: Cell<usize>,
+    /// Math-Verify's rules (EvalScope 1.14.1): no choice-letter rule; a decimal literal
+    /// against a number compares rounded to 6 places (`float_rounding=6`); other constants
+    /// must agree to about 15 digits (`numeric_precision=15`).
+    math_verify: bool,
+}
+
+/// Math-Verify's verdict (as EvalScope 1.14.1's `compare_answers` decides) on two display
+/// strings that Math-Verify's extraction already normalised: no `strip_answer_string`, no
+/// choice-letter or percentage leniency, strict brackets, exact integers, 6-place rounding
+/// when a decimal literal is involved.
+pub(crate) fn math_verify_equal(pred: &str, gold: &str) -> bool {
+    let checker = Checker {
+        math_verify: true,
+        ..Checker::new(MathEqualOptions::STRICT)
+    };
+    checker.equal(pred, gold, 0)
+}
+
+/// `x.round(6)` of SymPy, closely enough: half away from zero at 6 decimal places.
+fn round6(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
+}
+
+fn is_decimal_literal(s: &str) -> bool {
+    parse_number(s).is_some() && s.contains('.')
 }
 
 impl Checker {
@@ -130,7 +155,25 @@ impl Checker {
         Self {
             options,
             budget: Cell::new(MAX_COMPARISONS),
+            math_verify: false,
         }
+    }
+
+    /// A decimal literal against a constant, or two constants, as Math-Verify compares them;
+    /// `None` when neither side is a constant.
+    fn math_verify_constants(&self, pred: &str, gold: &str) -> Option<bool> {
+        let (p, g) = (Expr::parse(pred)?, Expr::parse(gold)?);
+        if !p.vars().is_empty() || !g.vars().is_empty() {
+            return None;
+        }
+        let (a, b) = (p.eval(&[]), g.eval(&[]));
+        if a.is_nan() || b.is_nan() {
+            return Some(false);
+        }
+        if (is_decimal_literal(pred) || is_decimal_literal(gold)) && a.is_real() && b.is_real() {
+            return Some(round6(a.re) == round6(b.re));
+        }
+        Some(complex_close(a, b, 1e-12))
     }
 
     fn equal(&self, pred: &str, gold: &str, depth: usize) -> bool {
@@ -147,12 +190,18 @@ impl Checker {
             .strip_prefix('(')
             .and_then(|g| g.strip_suffix(')'))
             .unwrap_or(gold);
-        if matches!(letter, "A" | "B" | "C" | "D" | "E") && choice_answer_clean(pred) == letter {
+        if !self.math_verify
+            && matches!(letter, "A" | "B" | "C" | "D" | "E")
+            && choice_answer_clean(pred) == letter
+        {
             return true;
         }
         if let (Some(p), Some(g)) = (parse_number(pred), parse_number(gold)) {
             if self.options.exact_integers && is_integer_literal(pred) && is_integer_literal(gold) {
                 return p == g;
+            }
+            if self.math_verify && (is_decimal_literal(pred) || is_decimal_literal(gold)) {
+                return round6(p) == round6(g);
             }
             return self.numbers_equal(p, g);
         }
@@ -160,7 +209,8 @@ impl Checker {
             return false;
         }
         let bracketed = is_bracketed(pred) || is_bracketed(gold);
-        if !(self.options.strict_brackets && bracketed) && brackets_removed_equal(pred, gold) {
+        let skip_brackets = self.math_verify || (self.options.strict_brackets && bracketed);
+        if !skip_brackets && brackets_removed_equal(pred, gold) {
             return true;
         }
         if let (Some(ps), Some(gs)) = (as_set(pred), as_set(gold))
@@ -177,6 +227,7 @@ impl Checker {
                     ..self.options
                 },
                 budget: Cell::new(self.budget.get()),
+                math_verify: self.math_verify,
             };
             let found = strict.unordered_equal(&ps, &gs, depth);
             self.budget.set(strict.budget.get());
@@ -196,6 +247,12 @@ impl Checker {
         }
         if self.equations_equal(pred, gold, depth) {
             return true;
+        }
+        if self.math_verify {
+            return match self.math_verify_constants(pred, gold) {
+                Some(verdict) => verdict,
+                None => symbolic_equal(pred, gold),
+            };
         }
         symbolic_equal(pred, gold) || self.percent_of_constant(pred, gold)
     }

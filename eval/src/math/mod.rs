@@ -1,10 +1,11 @@
 //! Math answer extraction and equivalence, with EvalScope parity.
 //!
-//! The pipeline EvalScope uses for `gsm8k` and `math_500` (ported from Qwen2.5-Math):
-//! a completion goes through [`extract_answer`] (last `\boxed{}` or an "answer is" phrase or the
-//! last number, then [`strip_answer_string`]); the gold answer goes through
-//! [`strip_answer_string`]; [`math_equal`] decides. [`math_equal`] normalises both sides itself,
-//! so callers may pass raw strings.
+//! EvalScope 1.14.1 (what `gsm8k`, `math_500` and `aime*` use): [`extract_answer`] is
+//! Math-Verify 0.9.0's `parse` as EvalScope calls it (see `verify.rs`), and
+//! [`evalscope_score`] its `compare_answers(extracted, gold)`. The older pipeline (EvalScope up
+//! to 1.10, ported from Qwen2.5-Math) stays available: [`extract_answer_qwen`] (last `\boxed{}`
+//! or an "answer is" phrase or the last number, then [`strip_answer_string`]) and
+//! [`math_equal`], which normalises both sides itself.
 //!
 //! Equivalence is decided without a computer algebra system: a small LaTeX expression parser
 //! evaluates both sides over complex numbers (at several fixed pseudo-random points when there
@@ -20,10 +21,13 @@
 mod boxed;
 mod complex;
 mod equal;
+mod latex_norm;
 mod normalize;
 mod parse;
+mod verify;
 mod words;
 
-pub use boxed::{extract_answer, extract_last_boxed};
+pub use boxed::{extract_answer_qwen, extract_last_boxed};
 pub use equal::{MathEqualOptions, math_equal, math_equal_with};
 pub use normalize::strip_answer_string;
+pub use verify::{evalscope_score, extract_answer};

@@ -8,6 +8,7 @@ mod eval_collection_code;
 mod eval_collection_filters;
 mod eval_defaults;
 mod eval_filters;
+mod eval_general;
 mod eval_ifeval;
 mod eval_internals;
 mod eval_mc;
@@ -17,6 +18,7 @@ mod eval_think;
 mod math_equivalence;
 mod math_extract;
 mod math_normalize;
+mod math_parity;
 mod math_proptest;
 mod math_timing;
 #[path = "../../../common/tests/suite/shared.rs"]
