@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The fault matrix (not a CI step; a few minutes): endpoint faults from llm-sim, agent processes
-# killed / paused / cut off / restarted, the coordinator killed mid-eval and resumed. Prints the
+# killed / paused / cut off / restarted, the coordinator killed mid-eval and resumed, hostile
+# endpoints, agents and runs (issue 17). Prints the
 # markdown table and, for a full run, writes it into docs/RELIABILITY.md between
 # `<!-- fault-matrix:begin -->` and `<!-- fault-matrix:end -->`; exits 1 when a row fails.
-#   scripts/fault-matrix.sh [--only endpoint|agent|coordinator]
+#   scripts/fault-matrix.sh [--only endpoint|agent|coordinator|hostile]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --workspace --bins

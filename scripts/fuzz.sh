@@ -17,7 +17,9 @@ rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly -
 command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked
 
 # our code is safe Rust: panics are what we hunt, and without ASan the fuzzers run ~2x faster.
-# FUZZ_SANITIZER=address turns it back on (for the C in -sys crates).
+# FUZZ_SANITIZER=address turns it back on (for the C in -sys crates). `-O -a`: optimized, but with
+# debug assertions and overflow checks, so arithmetic that wraps in a release build (counts,
+# indices, lengths from hostile bytes) panics here and is caught.
 sanitizer="${FUZZ_SANITIZER:-none}"
 failed=0
 for t in "${targets[@]}"; do
@@ -30,7 +32,7 @@ for t in "${targets[@]}"; do
     dataset_lines) cp -n common/tests/fixtures/datasets/* "fuzz/corpus/$t/" 2>/dev/null || true ;;
   esac
   echo "== $t: ${secs}s"
-  if ! cargo +nightly fuzz run --sanitizer "$sanitizer" -O "$t" "fuzz/corpus/$t" -- -max_total_time="$secs" -rss_limit_mb=4096 -timeout=10; then
+  if ! cargo +nightly fuzz run --sanitizer "$sanitizer" -O -a "$t" "fuzz/corpus/$t" -- -max_total_time="$secs" -rss_limit_mb=4096 -timeout=10; then
     failed=1
     for crash in fuzz/artifacts/"$t"/*; do
       [ -f "$crash" ] && cp "$crash" "fuzz/regressions/$t/" && echo "kept $crash in fuzz/regressions/$t/"

@@ -187,6 +187,11 @@ impl MetricHist {
         high_outliers: u64,
         highest_outlier: u64,
     ) -> Result<Self, HistError> {
+        // the hdrhistogram decoder negates a zero run unchecked: a run of 2^63 (zigzag
+        // u64::MAX) overflows — a panic where overflow checks are on (debug builds, the
+        // fuzzers), a wrapped skip where not. The sparse decoder checks every run, index and
+        // bound, so it vets the bytes first.
+        super::sparse::SparseHist::from_v2(spec, bytes, high_outliers, highest_outlier)?;
         let decoded: Histogram<u64> = Deserializer::new()
             .deserialize(&mut std::io::Cursor::new(bytes))
             .map_err(|e| HistError::Decode(format!("{e:?}")))?;

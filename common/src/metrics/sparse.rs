@@ -52,7 +52,10 @@ impl Layout {
             sub -= self.half_count;
             bucket = 0;
         }
-        let shift = bucket as u32 + self.unit_magnitude;
+        // a bucket past u32 must not wrap to a small shift (and a small value)
+        let shift = u32::try_from(bucket)
+            .ok()?
+            .checked_add(self.unit_magnitude)?;
         if shift >= 64 || sub.leading_zeros() < shift {
             return None;
         }
@@ -127,6 +130,12 @@ impl SparseHist {
                 .ok_or_else(|| HistError::Decode("truncated varint".into()))?;
             let n = ((zz >> 1) as i64) ^ -((zz & 1) as i64);
             if n < 0 {
+                // no encoder writes a run of 2^63 zeros (zigzag u64::MAX), and the hdrhistogram
+                // decoder negates it with overflow: refused here, before `MetricHist::from_v2`
+                // hands the bytes to that decoder
+                if n == i64::MIN {
+                    return Err(HistError::Decode("a zero run of 2^63 slots".into()));
+                }
                 // a skip past every slot of a u64 range cannot be followed by a count
                 index = index.checked_add(n.unsigned_abs()).ok_or_else(|| {
                     HistError::Decode("a zero run overflows the counts array".into())
@@ -280,5 +289,32 @@ mod tests {
         payload.extend(zz(-(i64::MAX - 3)));
         payload.extend(zz(7));
         assert!(SparseHist::from_v2(spec, &with_payload(spec, &payload), 0, 0).is_err());
+    }
+
+    #[test]
+    fn a_slot_past_u32_buckets_is_no_value() {
+        let spec = HistSpec::DURATION_US;
+        // a zero run to slot 2^42 + 1024: its bucket, (index >> 10) - 1 = 2^32, must not wrap
+        // to bucket 0 and decode as the value 1024
+        let mut payload = Vec::new();
+        payload.extend(zz(-((1i64 << 42) + 1024)));
+        payload.extend(zz(1));
+        assert!(SparseHist::from_v2(spec, &with_payload(spec, &payload), 0, 0).is_err());
+    }
+
+    #[test]
+    fn a_zero_run_of_two_to_the_63_is_refused_by_both_decoders() {
+        let spec = HistSpec::DURATION_US;
+        // zigzag u64::MAX (a run of 2^63) as the V2 varint writes it: nine bytes of 0xff (the
+        // shape the agent_message fuzzer found: a first run, this one, then a short run).
+        // The hdrhistogram decoder alone negates it with overflow, count after it or not.
+        for tail in [&[][..], &zz(1)[..], &zz(-192)[..]] {
+            let mut payload = zz(-(1i64 << 49));
+            payload.extend([0xff; 9]);
+            payload.extend_from_slice(tail);
+            let bytes = with_payload(spec, &payload);
+            assert!(SparseHist::from_v2(spec, &bytes, 0, 0).is_err());
+            assert!(MetricHist::from_v2(spec, &bytes, 0, 0).is_err());
+        }
     }
 }

@@ -1,4 +1,4 @@
-//! The fault matrix: `swarm-faults [--out DIR] [--only endpoint|agent|coordinator]` runs every
+//! The fault matrix: `swarm-faults [--out DIR] [--only endpoint|agent|coordinator|hostile]` runs every
 //! row against the real binaries (build them first: `cargo build --release --workspace --bins`)
 //! and prints the markdown table kept in docs/RELIABILITY.md. Exits 1 when a row fails.
 //! `swarm-faults --soak MINUTES [--rate R]` runs the soak instead (scripts/soak.sh).
@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use clap::Parser;
-use swarm_tests::faults::{Row, agents, coordinator, endpoint, markdown, soak};
+use swarm_tests::faults::{Row, agents, coordinator, endpoint, hostile, markdown, soak};
 
 #[derive(Debug, Parser)]
 #[command(about = "run the fault matrix and print it as a markdown table")]
@@ -15,9 +15,10 @@ struct Args {
     #[arg(long, default_value = "target/fault-matrix")]
     out: PathBuf,
     /// Only this group of rows.
-    #[arg(long, value_parser = ["endpoint", "agent", "coordinator"])]
+    #[arg(long, value_parser = ["endpoint", "agent", "coordinator", "hostile"])]
     only: Option<String>,
-    /// The gsm8k records the coordinator row evaluates.
+    /// The gsm8k records the coordinator row and the hostile eval rows evaluate (humaneval is
+    /// read beside it).
     #[arg(long, default_value = "eval/tests/fixtures/eval/gsm8k/test.jsonl")]
     gsm8k: PathBuf,
     /// Run the soak for this many minutes instead of the matrix.
@@ -53,6 +54,9 @@ async fn main() -> anyhow::Result<()> {
     }
     if want("coordinator") {
         rows.extend(coordinator::run(&out.join("coordinator"), &gsm8k).await);
+    }
+    if want("hostile") {
+        rows.extend(hostile::run(&out, &gsm8k).await);
     }
     print!("{}", markdown(&rows));
     let failed = rows.iter().filter(|r| !r.pass).count();

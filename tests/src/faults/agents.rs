@@ -187,7 +187,7 @@ outputs: {{dir: out}}
 }
 
 /// The stage's event texts.
-fn event_texts(breakdown: Option<&serde_json::Value>) -> Vec<String> {
+pub(super) fn event_texts(breakdown: Option<&serde_json::Value>) -> Vec<String> {
     breakdown
         .and_then(|v| v.get("events"))
         .and_then(serde_json::Value::as_array)
@@ -301,13 +301,13 @@ fn agent(dir: &Path, port: u16, i: u32, token: &Path) -> anyhow::Result<Proc> {
     start_agent(dir, port, &format!("a{i}"), token)
 }
 
-fn read_breakdown(path: &Path) -> Option<serde_json::Value> {
+pub(super) fn read_breakdown(path: &Path) -> Option<serde_json::Value> {
     let text = std::fs::read_to_string(path).ok()?;
     serde_json::from_str(&text).ok()
 }
 
 /// The stage's events, condensed ("a3 lost at 5.1 s; ...").
-fn breakdown_events(v: Option<&serde_json::Value>) -> String {
+pub(super) fn breakdown_events(v: Option<&serde_json::Value>) -> String {
     let Some(v) = v else {
         return "no readable breakdown.json".to_owned();
     };

@@ -59,6 +59,11 @@ struct Outcome {
 }
 
 async fn one(dir: &Path, fixture: &Path) -> anyhow::Result<Outcome> {
+    // a run folder left by an earlier invocation would be counted as this run's predictions
+    // (and resumed): the kill would land at once, before this run wrote anything
+    if dir.exists() {
+        std::fs::remove_dir_all(dir)?;
+    }
     std::fs::create_dir_all(dir)?;
     let plan = dir.join("plan.yaml");
     std::fs::write(
@@ -101,17 +106,30 @@ outputs: {{dir: out}}
     let mut first = Proc::start("coordinator", &args(&[]), &dir.join("coordinator-1.log"))?;
     let out = dir.join("out");
     let until = Instant::now() + Duration::from_secs(120);
-    let mut before_lines;
     loop {
-        before_lines = prediction_lines(&out);
-        if before_lines.len() >= RECORDS * REPEATS / 3 || Instant::now() >= until {
+        if prediction_lines(&out).len() >= RECORDS * REPEATS / 3 {
             break;
         }
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        if let Some(code) = first.wait_for(Duration::ZERO)? {
+            anyhow::bail!(
+                "the first run exited ({code}) with {} predictions on disk, before the kill",
+                prediction_lines(&out).len()
+            );
+        }
+        anyhow::ensure!(
+            Instant::now() < until,
+            "a third of the predictions were not on disk after 120 s"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
+    let finished_first = first.wait_for(Duration::ZERO)?;
     first.kill9();
+    anyhow::ensure!(
+        finished_first.is_none(),
+        "the first run had finished (exit {finished_first:?}) when the kill came"
+    );
     // what the kill left on disk, torn last line included
-    before_lines = prediction_lines(&out);
+    let before_lines = prediction_lines(&out);
     let run_dir = run_dir(&out)?;
     let mut second = Proc::start(
         "coordinator",

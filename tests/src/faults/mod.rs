@@ -6,6 +6,8 @@
 pub mod agents;
 pub mod coordinator;
 pub mod endpoint;
+pub mod grpc;
+pub mod hostile;
 pub mod procs;
 pub mod proxy;
 pub mod soak;
@@ -16,7 +18,7 @@ use std::fmt::Write as _;
 /// One row of the matrix.
 #[derive(Debug, Clone)]
 pub struct Row {
-    /// endpoint | agent | coordinator.
+    /// endpoint | agent | coordinator | hostile.
     pub group: &'static str,
     /// What was injected.
     pub injected: String,
