@@ -8,7 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what="${1:-all}"
-cargo build --release -p llm-sim -p swarm-tests --bin llm-sim --bin swarm-bench
+# SKIP_BUILD=1: use the release binaries already built
+[ "${SKIP_BUILD:-0}" = 1 ] || cargo build --release -p llm-sim -p swarm-tests --bin llm-sim --bin swarm-bench
 # 10,000 streams need 10,000 sockets on each side
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" || true
 echo "# $(date -u +%FT%TZ) $(nproc) cores, open files limit $(ulimit -n)"
@@ -19,7 +20,7 @@ bench() {
   local name="$1" section="bench:$1${FIDELITY_STREAMS:+-$FIDELITY_STREAMS}"
   ./target/release/swarm-bench "$name" | tee "$out"
   { echo '```'; cat "$out"; echo '```'; } |
-    scripts/doc-section.sh docs/BENCHMARKS.md "$section" "scripts/bench.sh $name" release
+    scripts/doc-section.sh docs/BENCHMARKS.md "$section" "${FIDELITY_STREAMS:+FIDELITY_STREAMS=$FIDELITY_STREAMS }scripts/bench.sh $name" release
 }
 if [ "$what" = all ]; then
   bench capacity

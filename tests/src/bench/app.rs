@@ -31,7 +31,7 @@ async fn start(dir: &std::path::Path, cancel: &CancellationToken) -> anyhow::Res
 async fn get(addr: SocketAddr, path: &str) -> anyhow::Result<(usize, String)> {
     let mut s = tokio::net::TcpStream::connect(addr).await?;
     s.write_all(
-        format!("GET {path} HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n").as_bytes(),
+        format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes(),
     )
     .await?;
     let mut buf = Vec::new();
