@@ -25,9 +25,11 @@ mod latex_norm;
 mod normalize;
 mod parse;
 mod verify;
+mod verify_score;
 mod words;
 
 pub use boxed::{extract_answer_qwen, extract_last_boxed};
 pub use equal::{MathEqualOptions, math_equal, math_equal_with};
 pub use normalize::strip_answer_string;
-pub use verify::{evalscope_score, extract_answer};
+pub use verify::extract_answer;
+pub use verify_score::evalscope_score;
