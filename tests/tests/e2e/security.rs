@@ -216,6 +216,9 @@ async fn api_keys_appear_in_no_artifact_log_or_error() {
             "--number",
             "1",
         ])
+        // a refused command may still leave a run.json saying why: it must not hold the key
+        .arg("--outputs-dir")
+        .arg(&out)
         .output_blocking("coordinator perf runs");
     assert!(!validate.status.success());
 
