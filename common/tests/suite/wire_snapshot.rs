@@ -292,7 +292,7 @@ fn values_above_the_high_bound_are_an_error() {
         WireError::Hist {
             metric: "output_tokens",
             source: HistError::Decode(msg),
-        } => assert!(msg.contains("above the spec's high bound"), "{msg}"),
+        } => assert!(msg.contains("above the high bound"), "{msg}"),
         other => panic!("unexpected {other}"),
     }
 }
