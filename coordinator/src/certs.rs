@@ -184,20 +184,11 @@ fn generate(args: &CertsArgs) -> anyhow::Result<Vec<Out>> {
     if !args.no_token {
         files.push(Out {
             name: "token".into(),
-            contents: format!("{}\n", random_token()),
+            contents: format!("{}\n", crate::cluster::server::random_token()),
             secret: true,
         });
     }
     Ok(files)
-}
-
-/// 32 random bytes as hex.
-fn random_token() -> String {
-    use rand::Rng;
-    let mut rng = rand::rng();
-    (0..32)
-        .map(|_| format!("{:02x}", rng.random::<u8>()))
-        .collect()
 }
 
 /// Valid from yesterday (UTC midnight, to tolerate clock skew) to `days` days after today.
@@ -231,8 +222,9 @@ fn write_all(dir: &Path, files: &[Out], force: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Writes `bytes` to `path`, readable by its owner only when `secret`.
 #[cfg(unix)]
-fn write_file(path: &Path, bytes: &[u8], secret: bool) -> std::io::Result<()> {
+pub(crate) fn write_file(path: &Path, bytes: &[u8], secret: bool) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
     let mode = if secret { 0o600 } else { 0o644 };
@@ -249,7 +241,7 @@ fn write_file(path: &Path, bytes: &[u8], secret: bool) -> std::io::Result<()> {
 }
 
 #[cfg(not(unix))]
-fn write_file(path: &Path, bytes: &[u8], _secret: bool) -> std::io::Result<()> {
+pub(crate) fn write_file(path: &Path, bytes: &[u8], _secret: bool) -> std::io::Result<()> {
     std::fs::write(path, bytes)
 }
 

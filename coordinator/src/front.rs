@@ -23,14 +23,10 @@ pub async fn run_into(
     // the root of the run's trace (OTLP export): its stage spans are children
     let span = tracing::info_span!("run", run_id = %recorder.record.run_id, kind = ?kind, name);
     let ran = tracing::Instrument::instrument(body(&mut recorder), span).await;
-    let (mut outcome, mut failures) = match &ran {
+    let (outcome, failures) = match &ran {
         Ok(r) => r.clone(),
-        Err(_) => (Exit::Ok, Vec::new()),
+        Err(e) => (exit_of(e), vec![format!("{e:#}")]),
     };
-    if let Err(e) = &ran {
-        outcome = outcome.worst(exit_of(e));
-        failures.push(format!("{e:#}"));
-    }
     let record = recorder.finish(outcome, failures, cancel.is_cancelled())?;
     crate::report::html::write_report_or_warn(run_dir);
     let dir = run_dir.to_path_buf();

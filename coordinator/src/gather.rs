@@ -18,21 +18,6 @@ fn read(path: &Path, what: &str) -> anyhow::Result<Vec<u8>> {
         .with_context(|| format!("coordinator.tls.{what}: cannot read {}", path.display()))
 }
 
-/// Writes `secret` to a new file only its owner can read.
-fn write_secret(path: &Path, secret: &str) -> anyhow::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    f.write_all(secret.as_bytes())
-        .with_context(|| format!("cannot write {}", path.display()))
-}
-
 /// Starts the plan's cluster and waits for its agents; returns the cluster and the selected agents.
 pub async fn gather(
     plan: &Plan,
@@ -69,7 +54,9 @@ pub async fn gather(
         {
             let token = crate::cluster::server::random_token();
             let path = run_dir.join("agent-token");
-            write_secret(&path, &token)?;
+            // only its owner can read it
+            crate::certs::write_file(&path, token.as_bytes(), true)
+                .with_context(|| format!("cannot write {}", path.display()))?;
             eprintln!(
                 "agents join with --token-file {} (a token made for this run: the plan names none)",
                 path.display()

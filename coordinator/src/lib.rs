@@ -24,7 +24,6 @@ pub mod schedule;
 pub mod think;
 pub mod transport_args;
 
-use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 
 use crate::cli::{Cli, Command};
@@ -40,10 +39,7 @@ pub async fn run(cli: Cli, cancel: CancellationToken) -> anyhow::Result<()> {
         Command::Collection(args) => collection::run(&args),
         Command::ThinkEval(args) => think::run::run_think_eval(&args).await,
         Command::Validate { plan, allow_env } => {
-            let text = std::fs::read_to_string(&plan)
-                .with_context(|| format!("cannot read plan {}", plan.display()))?;
-            let p = plan::parse_plan(&text, &plan, plan::env::policy(&allow_env).as_ref())
-                .map_err(|e| outcome::Failure::usage(e.into()))?;
+            let (p, _) = plan::load_plan(&plan, &allow_env)?;
             let stages: usize = p
                 .workloads
                 .iter()

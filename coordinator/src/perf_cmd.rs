@@ -7,12 +7,11 @@ use tokio_util::sync::CancellationToken;
 
 use crate::outcome::Failure;
 use crate::perf::args::PerfArgs;
-use crate::run::{RunOptions, run_flags};
+use crate::run::run_flags;
 use crate::run_store::record::RunKind;
 
 /// Runs the sweep (or SLA search) the flags describe; returns the run folder.
 pub async fn run_perf(args: &PerfArgs, cancel: &CancellationToken) -> anyhow::Result<PathBuf> {
     let plan = args.plan().map_err(Failure::usage)?;
-    let options = RunOptions::of_flags(&args.outputs_dir, None, Default::default());
-    run_flags(RunKind::Perf, &plan, &options, cancel).await
+    run_flags(RunKind::Perf, &plan, None, Default::default(), cancel).await
 }

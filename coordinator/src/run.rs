@@ -11,7 +11,7 @@ use crate::front::run_into;
 use crate::outcome::{Exit, Failure, exit_of};
 use crate::perf::stage::{ProgressMode, StageResult};
 use crate::perf::sweep::{Display, run_sweep};
-use crate::plan::{Plan, build, parse_plan};
+use crate::plan::{Plan, build, load_plan, parse_plan};
 use crate::run_store::record::{Recorder, RunKind};
 use crate::run_store::run_dir::run_id;
 
@@ -36,23 +36,19 @@ pub fn overview(results: &[StageResult]) -> Vec<StageOverview> {
 
 /// Runs a plan; returns the run folder.
 pub async fn run_plan(args: &RunArgs, cancel: &CancellationToken) -> anyhow::Result<PathBuf> {
-    let (text, path) = match &args.plan {
-        Some(p) => (
-            std::fs::read_to_string(p)
-                .with_context(|| format!("cannot read plan {}", p.display()))?,
-            p.clone(),
-        ),
-        None => (
-            QUICKSTART.to_string(),
-            PathBuf::from("examples/quickstart.yaml"),
-        ),
+    let (plan, text, path) = match &args.plan {
+        Some(p) => {
+            let (plan, text) = load_plan(p, &args.allow_env)?;
+            (plan, text, p.clone())
+        }
+        None => {
+            let path = PathBuf::from("examples/quickstart.yaml");
+            let vars = crate::plan::env::policy(&args.allow_env);
+            let plan = parse_plan(QUICKSTART, &path, vars.as_ref())
+                .map_err(|e| Failure::usage(e.into()))?;
+            (plan, QUICKSTART.to_string(), path)
+        }
     };
-    let plan = parse_plan(
-        &text,
-        &path,
-        crate::plan::env::policy(&args.allow_env).as_ref(),
-    )
-    .map_err(|e| Failure::usage(e.into()))?;
     let plan_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let outputs = args
         .outputs_dir
@@ -74,16 +70,26 @@ pub async fn run_plan(args: &RunArgs, cancel: &CancellationToken) -> anyhow::Res
 }
 
 /// Runs the plan `perf` or `eval` made of their flags, checked as a plan file is; its copy in
-/// the run folder is that plan.
+/// the run folder is that plan. It goes into a new run folder in the plan's outputs folder (or
+/// `resume`), with progress bars.
 pub async fn run_flags(
     kind: RunKind,
     plan: &Plan,
-    options: &RunOptions,
+    resume: Option<PathBuf>,
+    sandbox: swarm_sandbox::policy::SandboxPolicy,
     cancel: &CancellationToken,
 ) -> anyhow::Result<PathBuf> {
     crate::plan::check(plan, Path::new("flags")).map_err(|e| Failure::usage(e.into()))?;
     let text = serde_norway::to_string(plan).context("cannot write the plan")?;
-    run_as(kind, plan, &text, Path::new(""), options, cancel).await
+    let options = RunOptions {
+        outputs: plan.outputs.dir.clone(),
+        progress: ProgressMode::Bar,
+        resume,
+        run_dir: None,
+        metrics_listen: None,
+        sandbox,
+    };
+    run_as(kind, plan, &text, Path::new(""), &options, cancel).await
 }
 
 /// The pre-flight check of `workload`'s target, from the first agent of each of its placement
@@ -95,22 +101,14 @@ async fn preflight(
     cluster: &mut crate::cluster::Cluster,
     agents: &[crate::cluster::AgentInfo],
 ) -> anyhow::Result<()> {
-    let (target, stream, target_name) = match job {
-        build::Job::Perf(p, _) => (
-            &p.target,
-            p.gen_params.stream,
-            workload.perf.as_ref().map(|d| d.target.as_str()),
-        ),
-        build::Job::Eval(e) => (
-            &e.target,
-            e.gen_params.stream,
-            workload.eval.as_ref().map(|d| d.target.as_str()),
-        ),
+    let (target, stream) = match job {
+        build::Job::Perf(p, _) => (&p.target, p.gen_params.stream),
+        build::Job::Eval(e) => (&e.target, e.gen_params.stream),
     };
     let wanted = plan
         .targets
         .iter()
-        .find(|t| Some(t.name.as_str()) == target_name)
+        .find(|t| Some(t.name.as_str()) == workload.target())
         .is_none_or(|t| t.test_connection);
     if !wanted {
         return Ok(());
@@ -138,24 +136,6 @@ pub struct RunOptions {
     pub metrics_listen: Option<std::net::SocketAddr>,
     /// What the local agents' code sandbox may do.
     pub sandbox: swarm_sandbox::policy::SandboxPolicy,
-}
-
-impl RunOptions {
-    /// `perf`'s and `eval`'s: a new run folder in `outputs` (or `resume`'s), progress bars.
-    pub fn of_flags(
-        outputs: &Path,
-        resume: Option<PathBuf>,
-        sandbox: swarm_sandbox::policy::SandboxPolicy,
-    ) -> Self {
-        Self {
-            outputs: outputs.to_path_buf(),
-            progress: ProgressMode::Bar,
-            resume,
-            run_dir: None,
-            metrics_listen: None,
-            sandbox,
-        }
-    }
 }
 
 /// The `name:` of a saved plan.
@@ -344,81 +324,23 @@ async fn run_jobs(
         if cancel.is_cancelled() {
             break;
         }
-        if let Err(e) = preflight(plan, workload, job, &mut cluster, &agents).await {
-            failure = Some(e.context(format!("workload {}", workload.name)));
-            break;
-        }
-        let (job, sla) = match job {
-            build::Job::Perf(p, sla) => (p, sla),
-            build::Job::Eval(e) => {
-                let root = crate::run_store::layout::eval_root(run_dir, &e.name);
-                // the task as run, so that `eval --rescore <run>/eval/<workload>` needs no flags
-                let saved = crate::eval::task_config::SavedTask {
-                    model: e.model.clone(),
-                    datasets: e.datasets.clone(),
-                    dataset_args: e.dataset_args.clone(),
-                    repeats: e.repeats,
-                };
-                let ran = match crate::eval::task_config::save(&root, &saved) {
-                    Ok(()) => {
-                        crate::eval::run::run_job(
-                            Some(&mut cluster),
-                            &agents,
-                            e,
-                            &root,
-                            false,
-                            cancel,
-                        )
-                        .await
-                    }
-                    Err(err) => Err(err),
-                };
-                if let Err(err) = ran {
-                    failure = Some(err.context(format!("workload {}", e.name)));
-                    break;
-                }
-                if !recorder.record.evals.contains(&e.name) {
-                    recorder.record.evals.push(e.name.clone());
-                }
-                continue;
-            }
-        };
-        let groups = match crate::gather::groups(&workload.placement, &agents) {
-            Ok(g) => g,
-            Err(e) => {
-                failure = Some(e.context(format!("workload {}", job.name)));
-                break;
-            }
-        };
-        let ran = match sla {
-            Some(sla) => crate::perf::sla_run::run_sla(
-                &mut cluster,
-                &groups,
-                job,
-                sla,
-                run_dir,
-                display,
-                cancel,
-            )
-            .await
-            .map(|(results, _)| results),
-            None => run_sweep(&mut cluster, &groups, job, run_dir, display, cancel).await,
-        };
-        match ran {
-            Ok(results) => {
-                let (exit, why) = match sla {
-                    Some(_) => crate::perf::sla_run::outcome(&job.name, &results),
-                    None => crate::perf::sweep::outcome(&job.name, &results),
-                };
+        let ran = run_workload(
+            plan,
+            workload,
+            job,
+            (&mut cluster, &agents),
+            run_dir,
+            display,
+            recorder,
+            cancel,
+        );
+        match ran.await {
+            Ok((exit, why)) => {
                 outcome = outcome.worst(exit);
                 failures.extend(why);
-                recorder
-                    .record
-                    .workloads
-                    .insert(job.name.clone(), overview(&results));
             }
             Err(e) => {
-                failure = Some(e.context(format!("workload {}", job.name)));
+                failure = Some(e.context(format!("workload {}", workload.name)));
                 break;
             }
         }
@@ -431,4 +353,59 @@ async fn run_jobs(
         failures.push(format!("{e:#}"));
     }
     Ok((outcome, failures))
+}
+
+/// Runs one workload of the plan into `run_dir` after its pre-flight check; returns how it ended
+/// (an error: the run cannot go on).
+#[allow(clippy::too_many_arguments)]
+async fn run_workload(
+    plan: &Plan,
+    workload: &crate::plan::model::WorkloadDef,
+    job: &build::Job,
+    (cluster, agents): (&mut crate::cluster::Cluster, &[crate::cluster::AgentInfo]),
+    run_dir: &Path,
+    display: Display,
+    recorder: &mut Recorder,
+    cancel: &CancellationToken,
+) -> anyhow::Result<(Exit, Vec<String>)> {
+    preflight(plan, workload, job, cluster, agents).await?;
+    let (job, sla) = match job {
+        build::Job::Perf(p, sla) => (p, sla),
+        build::Job::Eval(e) => {
+            let root = crate::run_store::layout::eval_root(run_dir, &e.name);
+            // the task as run, so that `eval --rescore <run>/eval/<workload>` needs no flags
+            let saved = crate::eval::task_config::SavedTask {
+                model: e.model.clone(),
+                datasets: e.datasets.clone(),
+                dataset_args: e.dataset_args.clone(),
+                repeats: e.repeats,
+            };
+            crate::eval::task_config::save(&root, &saved)?;
+            crate::eval::run::run_job(Some(cluster), agents, e, &root, false, cancel).await?;
+            if !recorder.record.evals.contains(&e.name) {
+                recorder.record.evals.push(e.name.clone());
+            }
+            return Ok((Exit::Ok, Vec::new()));
+        }
+    };
+    let groups = crate::gather::groups(&workload.placement, agents)?;
+    let (results, ended) = match sla {
+        Some(sla) => {
+            let ran =
+                crate::perf::sla_run::run_sla(cluster, &groups, job, sla, run_dir, display, cancel);
+            let (results, _) = ran.await?;
+            let ended = crate::perf::sla_run::outcome(&job.name, &results);
+            (results, ended)
+        }
+        None => {
+            let results = run_sweep(cluster, &groups, job, run_dir, display, cancel).await?;
+            let ended = crate::perf::sweep::outcome(&job.name, &results);
+            (results, ended)
+        }
+    };
+    recorder
+        .record
+        .workloads
+        .insert(job.name.clone(), overview(&results));
+    Ok(ended)
 }

@@ -28,18 +28,6 @@ pub struct TransportArgs {
     pub tls_ca: Option<PathBuf>,
 }
 
-impl TransportArgs {
-    /// The transport these flags ask for (the CA file read now).
-    pub fn transport(&self) -> anyhow::Result<Transport> {
-        transport(
-            self.http2,
-            self.http2_connections,
-            self.http2_max_streams,
-            self.tls_ca.as_deref(),
-        )
-    }
-}
-
 /// A transport of `http2` over `connections` of `max_streams` streams each, trusting the CA in `ca` (read now).
 pub fn transport(
     http2: bool,

@@ -108,11 +108,7 @@ fn perf_part(runs: &[RunData]) -> String {
         })
         .collect();
     out.push_str(&bar_chart(
-        &Axes {
-            title: "p99 TTFT per stage",
-            x: "stage",
-            y: "ms",
-        },
+        &Axes::new("p99 TTFT per stage", "stage", "ms"),
         &stages,
         &series,
     ));
@@ -225,11 +221,7 @@ fn eval_part(runs: &[RunData]) -> String {
         })
         .collect();
     out.push_str(&bar_chart(
-        &Axes {
-            title: "Score per dataset (first metric)",
-            x: "dataset",
-            y: "score",
-        },
+        &Axes::new("Score per dataset (first metric)", "dataset", "score"),
         &cats,
         &series,
     ));

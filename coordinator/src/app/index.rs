@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use crate::report::run_data::{read_json, subdirs};
+use crate::report::run_data::{name_of, read_json, subdirs};
 use crate::report::think_data::{has_think, read_think};
 use crate::run_store::record::RunStatus;
 
@@ -178,42 +178,22 @@ pub fn eval_roots(run: &Path) -> Vec<PathBuf> {
 
 /// Reads one run folder's entry.
 pub fn entry(run: &Path) -> RunEntry {
-    let id = run
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let id = name_of(run);
     let mut models = Vec::new();
     let workloads = subdirs(&run.join("perf"));
     for w in &workloads {
         if let Ok(args) = read_json::<serde_json::Value>(&w.join("benchmark_args.json"))
             && let Some(m) = args["target"]["model"].as_str()
-            && !models.iter().any(|x| x == m)
         {
             models.push(m.to_string());
         }
     }
     let evalscope_perf = crate::run_store::evalscope_perf::workloads(run);
-    for (m, _) in &evalscope_perf {
-        let name = m
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        if !models.contains(&name) {
-            models.push(name);
-        }
-    }
+    models.extend(evalscope_perf.iter().map(|(m, _)| name_of(m)));
     let roots = eval_roots(run);
     for r in &roots {
         for kind in ["reports", "predictions"] {
-            for m in subdirs(&r.join(kind)) {
-                let name = m
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                if !models.contains(&name) {
-                    models.push(name);
-                }
-            }
+            models.extend(subdirs(&r.join(kind)).iter().map(|m| name_of(m)));
         }
     }
     let mut kinds = Vec::new();
@@ -228,12 +208,14 @@ pub fn entry(run: &Path) -> RunEntry {
         if !sets.is_empty() {
             kinds.push("think-eval");
         }
-        for (name, _) in sets.iter().flat_map(|s| s.models.iter()) {
-            if !models.contains(name) {
-                models.push(name.clone());
-            }
-        }
+        models.extend(
+            sets.iter()
+                .flat_map(|s| s.models.iter().map(|(m, _)| m.clone())),
+        );
     }
+    // each model once, where it first appears
+    let mut seen = std::collections::HashSet::new();
+    models.retain(|m| seen.insert(m.clone()));
     let alive = !live_files(run).is_empty() || roots.iter().any(|r| eval_running(run, r));
     let state = match crate::run_store::record::read(run) {
         Err(e) => RunState::Unreadable(format!("{e:#}")),

@@ -45,10 +45,7 @@ pub fn eval_progress(run: &Path) -> Vec<EvalLive> {
                 .unwrap_or(&m)
                 .to_string_lossy()
                 .into_owned();
-            let model = m
-                .file_name()
-                .map(|f| f.to_string_lossy().into_owned())
-                .unwrap_or_default();
+            let model = crate::run_store::read::name_of(&m);
             out.push(EvalLive {
                 label,
                 lines: n,

@@ -1,7 +1,7 @@
 //! `coordinator eval`: EvalScope's eval flags.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::Args;
@@ -22,9 +22,6 @@ pub struct EvalArgs {
     /// Endpoint: `.../v1/chat/completions` or a base URL.
     #[arg(long, required_unless_present = "rescore")]
     pub api_url: Option<String>,
-    /// Bearer token (also $SWARM_API_KEY); never printed or written.
-    #[arg(long, env = "SWARM_API_KEY", hide_env_values = true)]
-    pub api_key: Option<String>,
     /// Benchmarks to run (gsm8k, math_500, aime24, aime25, mmlu_pro, mmlu_redux, ceval, iquiz, gpqa_diamond).
     /// With --rescore, the run's saved task gives them when absent.
     #[arg(long, num_args = 1.., required_unless_present = "rescore")]
@@ -59,22 +56,12 @@ pub struct EvalArgs {
     /// Re-score the predictions of this run folder without calling the model.
     #[arg(long)]
     pub rescore: Option<PathBuf>,
-    /// Where runs are written.
-    #[arg(long, default_value = "outputs")]
-    pub outputs_dir: PathBuf,
     /// Run name.
     #[arg(long, default_value = "eval")]
     pub name: String,
-    /// In-process agents the samples are leased to.
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=256))]
-    pub agents: u32,
-    /// Skip the pre-flight check (one tiny request from an agent before the run; on failure
-    /// the command stops with exit status 3 and says why).
-    #[arg(long)]
-    pub no_test_connection: bool,
-    /// How agents connect to the target.
+    /// The credential, the run folder, the in-process agents, how they reach the target.
     #[command(flatten)]
-    pub transport: crate::transport_args::TransportArgs,
+    pub common: crate::plan::flags::CommonArgs,
     /// What the local agents' code sandbox may do.
     #[command(flatten)]
     pub sandbox: crate::sandbox_args::SandboxArgs,
@@ -83,7 +70,7 @@ pub struct EvalArgs {
 impl EvalArgs {
     /// These flags with what a rescore's run folder saved filling the ones not given (model,
     /// datasets, dataset arguments, repeats); flags win.
-    pub fn completed(&self, root: &std::path::Path) -> anyhow::Result<EvalArgs> {
+    pub fn completed(&self, root: &Path) -> anyhow::Result<EvalArgs> {
         let mut out = self.clone();
         let Some(run) = &self.rescore else {
             return Ok(out);
@@ -141,43 +128,43 @@ impl EvalArgs {
         Ok(all)
     }
 
-    /// `--generation-config` as a JSON object.
-    fn generation_config(&self) -> anyhow::Result<serde_json::Map<String, serde_json::Value>> {
-        match &self.generation_config {
-            None => Ok(serde_json::Map::new()),
-            Some(s) => match serde_json::from_str::<serde_json::Value>(s) {
-                Ok(serde_json::Value::Object(m)) => Ok(m),
-                Ok(other) => bail!("--generation-config must be a JSON object, got {other}"),
-                Err(e) => bail!("--generation-config is not valid JSON ({e}): {s}"),
-            },
-        }
+    /// The eval the flags describe.
+    fn eval_def(&self) -> anyhow::Result<EvalDef> {
+        Ok(EvalDef {
+            target: crate::plan::flags::TARGET.into(),
+            datasets: self.datasets.clone(),
+            dataset_args: self.dataset_args()?,
+            generation_config: crate::plan::flags::json_object(
+                "generation-config",
+                self.generation_config.as_deref(),
+            )?,
+            eval_batch_size: self.eval_batch_size.max(1),
+            limit: self.limit,
+            repeats: self.repeats.max(1),
+            stream: self.stream,
+        })
     }
 
     /// The job `--rescore` re-scores (no target: nothing is generated).
     pub fn rescore_job(&self) -> anyhow::Result<super::job::EvalJob> {
-        let mut gen_params = super::job::gen_params(self.generation_config()?, self.stream);
-        let repeats_from_n = super::job::take_n(&mut gen_params.extra);
-        let model = self.model.clone().unwrap_or_default();
-        Ok(super::job::EvalJob {
-            name: self.name.clone(),
-            model: model.clone(),
-            target: TargetSpec {
-                url: String::new(),
-                api: ApiKind::Chat,
-                model,
-                api_key: None,
-                headers: vec![],
-                connect_timeout_s: 10.0,
-                read_timeout_s: 60.0,
-                total_timeout_s: 60.0,
-                transport: Default::default(),
-            },
-            datasets: self.datasets.clone(),
-            dataset_args: self.dataset_args()?,
-            gen_params,
-            batch_size: self.eval_batch_size.max(1),
-            repeats: repeats_from_n.unwrap_or(self.repeats).max(1),
-        })
+        let target = TargetSpec {
+            url: String::new(),
+            api: ApiKind::Chat,
+            model: self.model.clone().unwrap_or_default(),
+            api_key: None,
+            headers: vec![],
+            connect_timeout_s: 10.0,
+            read_timeout_s: 60.0,
+            total_timeout_s: 60.0,
+            transport: Default::default(),
+        };
+        let def = self.eval_def()?;
+        Ok(crate::plan::build::eval_job(
+            &self.name,
+            &def,
+            target,
+            Path::new(""),
+        ))
     }
 
     /// The plan the flags describe: one eval workload against `--api-url`, on `--agents`
@@ -201,37 +188,15 @@ impl EvalArgs {
             read_s: timeout,
             total_s: timeout,
         };
-        let target = crate::plan::flags::target(
-            Some(url),
-            self.model.as_deref().unwrap_or_default(),
-            self.api_key.as_deref(),
-            timeouts,
-            &self.transport,
-            !self.no_test_connection,
-        );
-        let eval = EvalDef {
-            target: target.name.clone(),
-            datasets: self.datasets.clone(),
-            dataset_args: self.dataset_args()?,
-            generation_config: self.generation_config()?,
-            eval_batch_size: self.eval_batch_size.max(1),
-            limit: self.limit,
-            repeats: self.repeats.max(1),
-            stream: self.stream,
-        };
+        let model = self.model.as_deref().unwrap_or_default();
+        let target = crate::plan::flags::target(Some(url), model, timeouts, &self.common);
         let workload = WorkloadDef {
             name: workload.to_string(),
             placement: Default::default(),
             perf: None,
-            eval: Some(eval),
+            eval: Some(self.eval_def()?),
         };
-        Ok(Plan::of_flags(
-            &self.name,
-            self.agents,
-            target,
-            workload,
-            &self.outputs_dir,
-        ))
+        Ok(Plan::of_flags(&self.name, &self.common, target, workload))
     }
 }
 

@@ -12,7 +12,8 @@ use swarm_eval::report::report_metric_name;
 use swarm_eval::task::Prediction;
 use swarm_eval::{Report, Sample};
 
-use super::report::{overview, successful, table};
+use super::report::{overview, successful};
+use crate::report::terminal::table;
 use crate::run_store::stage_files::write_json;
 
 /// The scored entries of a collection run: a missing or failed prediction scores 0.

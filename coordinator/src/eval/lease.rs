@@ -11,7 +11,7 @@ use swarm_eval::task::{EvalShardSpec, Prediction};
 use swarm_proto::{Assign, ScoredSamples, agent_message::Msg, coordinator_message};
 use tokio_util::sync::CancellationToken;
 
-use super::store::EvalStore;
+use super::store::{EvalStore, unscored};
 use crate::cluster::{AgentInfo, Cluster};
 use crate::outcome::{Exit, Failure};
 use crate::schedule::{Holdings, Limits, Stop, Voice, Work, drive};
@@ -315,23 +315,8 @@ impl Leases<'_, '_> {
             }
             self.stats.failed += 1;
             let failed = Prediction {
-                benchmark: self.benchmark.clone(),
-                subset: sample.subset.clone(),
-                sample_id: sample.id.clone(),
-                repeat,
-                completion: String::new(),
-                reasoning: String::new(),
-                extracted: String::new(),
-                score: swarm_eval::Score {
-                    extracted: String::new(),
-                    values: Default::default(),
-                    main: String::new(),
-                },
-                prompt_tokens: 0,
-                completion_tokens: 0,
-                reasoning_tokens: 0,
-                latency_us: 0,
                 error: Some(format!("no prediction after {} attempts", self.attempts.1)),
+                ..unscored(&self.benchmark, &sample.subset, sample.id.clone(), repeat)
             };
             self.store.add(failed, &sample.gold, &sample.messages)?;
         }

@@ -3,11 +3,11 @@
 
 use std::collections::HashMap;
 
-use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{ContentArrangement, Table};
 use swarm_eval::report::{ReportSpec, ScoredSample, build_report};
 use swarm_eval::task::Prediction;
 use swarm_eval::{Benchmark, Report, Sample};
+
+use crate::report::terminal::table;
 
 /// Builds one benchmark's report over every (sample, repeat) planned: a missing or failed
 /// prediction scores 0, so failures never inflate a score.
@@ -60,14 +60,6 @@ pub(super) fn successful(predictions: &[Prediction]) -> HashMap<(&str, u32), &Pr
         .filter(|p| p.error.is_none())
         .map(|p| ((p.sample_id.as_str(), p.repeat), p))
         .collect()
-}
-
-/// An empty table in the eval reports' style.
-pub(super) fn table() -> Table {
-    let mut t = Table::new();
-    t.load_style(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic);
-    t
 }
 
 /// The overview table: one row per benchmark and metric.

@@ -19,7 +19,7 @@ use super::report::{overview_table, report, subset_table};
 use super::store::EvalStore;
 use crate::cluster::{AgentInfo, Cluster};
 use crate::front::run_into;
-use crate::run::{RunOptions, run_flags};
+use crate::run::run_flags;
 use crate::run_store::record::RunKind;
 use crate::run_store::stage_files::write_json;
 
@@ -35,12 +35,8 @@ pub async fn run_eval(args: &EvalArgs, cancel: &CancellationToken) -> anyhow::Re
         None => args.name.clone(),
     };
     let plan = args.plan(&workload).map_err(Failure::usage)?;
-    let options = RunOptions::of_flags(
-        &args.outputs_dir,
-        args.use_cache.clone(),
-        args.sandbox.policy(),
-    );
-    run_flags(RunKind::Eval, &plan, &options, cancel).await
+    let (resume, sandbox) = (args.use_cache.clone(), args.sandbox.policy());
+    run_flags(RunKind::Eval, &plan, resume, sandbox, cancel).await
 }
 
 /// The eval folders in `dir` (a run, or an eval folder itself); an error names them when
@@ -132,12 +128,7 @@ pub async fn run_job(
                     .map(|ps| ps.iter().map(|p| p.key()).collect())
                     .unwrap_or_default()
             });
-        if rescore_only {
-            rescore(&mut store, bench.as_ref(), &samples, &dargs, None).await?;
-            let by_id: std::collections::HashMap<&str, &swarm_eval::Sample> =
-                samples.iter().map(|s| (s.id.as_str(), s)).collect();
-            store.rewrite_reviews(name, &by_id)?;
-        } else {
+        if !rescore_only {
             let pending: Vec<_> = samples
                 .iter()
                 .flat_map(|s| (0..job.repeats).map(move |r| (s.clone(), r)))
@@ -178,14 +169,12 @@ pub async fn run_job(
                 tracing::info!(benchmark = %name, stored = stats.stored, duplicates = stats.duplicates, released = stats.released, failed = stats.failed, "eval benchmark done");
             }
         }
-        if !rescore_only {
-            // predictions kept from an earlier run are scored by today's extractors and scorers,
-            // and the reviews say what the report counts
-            rescore(&mut store, bench.as_ref(), &samples, &dargs, kept.as_ref()).await?;
-            let by_id: std::collections::HashMap<&str, &swarm_eval::Sample> =
-                samples.iter().map(|s| (s.id.as_str(), s)).collect();
-            store.rewrite_reviews(name, &by_id)?;
-        }
+        // saved predictions (with `rescore_only` all of them) are scored by today's extractors
+        // and scorers, and the reviews say what the report counts
+        rescore(&mut store, bench.as_ref(), &samples, &dargs, kept.as_ref()).await?;
+        let by_id: std::collections::HashMap<&str, &swarm_eval::Sample> =
+            samples.iter().map(|s| (s.id.as_str(), s)).collect();
+        store.rewrite_reviews(name, &by_id)?;
         let preds = store
             .predictions
             .get(name.as_str())
@@ -208,9 +197,8 @@ pub async fn run_job(
         let missing = super::report::unpredicted(&samples, job.repeats, &preds);
         if missing > 0 {
             eprintln!(
-                "benchmark {name}: {missing} of {} planned samples have no prediction; the report counts the {} that do",
-                samples.len() * job.repeats as usize,
-                samples.len() * job.repeats as usize - missing
+                "benchmark {name}: {missing} of {planned} planned samples have no prediction; the report counts the {} that do",
+                planned - missing
             );
         }
         let mut r = report(&job.model, bench.as_ref(), &samples, job.repeats, &preds);

@@ -26,15 +26,7 @@ pub struct EvalStore {
 }
 
 fn safe(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
+    crate::run_store::stage_files::keep_only(name, "-_.")
 }
 
 impl EvalStore {
@@ -95,11 +87,6 @@ impl EvalStore {
     /// The model's folder name (under `predictions/`, `reviews/`, `reports/`).
     pub fn model_folder(&self) -> &str {
         &self.model
-    }
-
-    /// The `predictions/<model>` folder.
-    pub fn predictions_dir(&self) -> PathBuf {
-        self.dir("predictions")
     }
 
     fn dir(&self, kind: &str) -> PathBuf {
@@ -293,12 +280,21 @@ fn parse_line(line: &str, file: &Path) -> anyhow::Result<Prediction> {
             .to_string()
     };
     Ok(Prediction {
-        benchmark: bench.to_string(),
-        subset: subset.to_string(),
-        sample_id: format!("{subset}_{index}"),
-        repeat: 0,
         completion: text("content"),
         reasoning: text("reasoning_content"),
+        ..unscored(bench, subset, format!("{subset}_{index}"), 0)
+    })
+}
+
+/// The prediction of `sample_id`'s `repeat` before anything was generated or scored.
+pub fn unscored(benchmark: &str, subset: &str, sample_id: String, repeat: u32) -> Prediction {
+    Prediction {
+        benchmark: benchmark.to_string(),
+        subset: subset.to_string(),
+        sample_id,
+        repeat,
+        completion: String::new(),
+        reasoning: String::new(),
         extracted: String::new(),
         score: swarm_eval::Score {
             extracted: String::new(),
@@ -310,7 +306,7 @@ fn parse_line(line: &str, file: &Path) -> anyhow::Result<Prediction> {
         reasoning_tokens: 0,
         latency_us: 0,
         error: None,
-    })
+    }
 }
 
 fn append(path: &Path, line: &str) -> anyhow::Result<()> {

@@ -28,14 +28,10 @@ pub struct SavedTask {
 struct EvalScopeTask {
     model: String,
     datasets: Vec<String>,
-    #[serde(default)]
     limit: Option<usize>,
-    #[serde(default = "one")]
+    /// Missing (0) is 1.
+    #[serde(default)]
     repeats: u32,
-}
-
-fn one() -> u32 {
-    1
 }
 
 /// Where ours is written under an eval root (`<run>/eval`).

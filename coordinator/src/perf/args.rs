@@ -6,10 +6,8 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 use swarm_common::dataset;
-use swarm_common::schedule::{Arrival, LoadModel};
 use swarm_common::shard::ApiKind;
 
-use super::job::StageSpec;
 use crate::plan::Plan;
 use crate::plan::model::{
     DatasetDef, PerfDef, SlaDef, StageDef, TargetDef, TimeoutsDef, WorkloadDef,
@@ -42,9 +40,6 @@ pub struct PerfArgs {
     /// `openai_embedding` (/v1/embeddings) or `openai_rerank` (/v1/rerank).
     #[arg(long, default_value = "openai")]
     pub api: String,
-    /// Bearer token (also from $SWARM_API_KEY); never printed or written.
-    #[arg(long, env = "SWARM_API_KEY", hide_env_values = true)]
-    pub api_key: Option<String>,
     /// Extra request headers, `key=value`.
     #[arg(long, num_args = 1..)]
     pub headers: Vec<String>,
@@ -123,9 +118,6 @@ pub struct PerfArgs {
     /// Extra request body keys as a JSON object, e.g. '{"ignore_eos": true}'.
     #[arg(long)]
     pub extra_args: Option<String>,
-    /// Where runs are written.
-    #[arg(long, default_value = "outputs")]
-    pub outputs_dir: PathBuf,
     /// Run name (part of the run folder).
     #[arg(long, default_value = "perf")]
     pub name: String,
@@ -135,13 +127,6 @@ pub struct PerfArgs {
     /// Do not write per-request records to SQLite.
     #[arg(long)]
     pub no_sqlite: bool,
-    /// In-process agents the load is split over (each an independent client).
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=256))]
-    pub agents: u32,
-    /// Skip the pre-flight check (one tiny request from an agent before the run; on failure
-    /// the command stops with exit status 3 and says why).
-    #[arg(long)]
-    pub no_test_connection: bool,
     /// Goodput objectives, vLLM's syntax: `--goodput ttft:500 tpot:50 e2el:2000` (milliseconds,
     /// any subset); each stage then reports the requests per second that met all of them.
     #[arg(long, num_args = 1.., value_name = "METRIC:MS")]
@@ -188,9 +173,9 @@ pub struct PerfArgs {
     /// Requests per probe = round(value × this) (default 2).
     #[arg(long)]
     pub sla_number_multiplier: Option<f64>,
-    /// How agents connect to the target.
+    /// The credential, the run folder, the in-process agents, how they reach the target.
     #[command(flatten)]
-    pub transport: crate::transport_args::TransportArgs,
+    pub common: crate::plan::flags::CommonArgs,
 }
 
 /// `e` if its numbers make sense.
@@ -215,14 +200,10 @@ pub enum BadLineArg {
     Fail,
 }
 
-/// Pairs sweep lists EvalScope-style: equal lengths pair up, a single value repeats.
-fn broadcast<T: Clone>(name: &str, v: &[T], n: usize) -> anyhow::Result<Vec<Option<T>>> {
-    match v.len() {
-        0 => Ok(vec![None; n]),
-        1 => Ok(vec![Some(v[0].clone()); n]),
-        l if l == n => Ok(v.iter().cloned().map(Some).collect()),
-        l => bail!("--{name} has {l} values but the sweep has {n} stages; give one value or {n}"),
-    }
+/// Stage `i`'s value of a sweep list, EvalScope-style: lists of the sweep's length pair up, a
+/// single value repeats.
+fn nth<T: Copy>(v: &[T], i: usize) -> Option<T> {
+    v.get(if v.len() == 1 { 0 } else { i }).copied()
 }
 
 impl PerfArgs {
@@ -231,34 +212,31 @@ impl PerfArgs {
         !self.no_stream
     }
 
-    /// The arrival distribution of `--rate` stages.
-    pub fn arrival(&self) -> Arrival {
-        match self.arrival {
-            ArrivalArg::Poisson => Arrival::Poisson,
-            ArrivalArg::Constant => Arrival::Constant,
-            ArrivalArg::Gamma => Arrival::Gamma {
-                burstiness: self.burstiness,
-            },
+    /// `--duration`, if it is a positive number of seconds.
+    fn duration(&self) -> anyhow::Result<Option<f64>> {
+        match self.duration {
+            Some(d) if !(d.is_finite() && d > 0.0) => {
+                bail!("--duration must be a positive number of seconds, got {d}")
+            }
+            d => Ok(d),
         }
     }
 
-    /// The sweep's stages.
-    pub fn stages(&self) -> anyhow::Result<Vec<StageSpec>> {
-        let open = !self.rate.is_empty();
-        let n = [
-            self.parallel.len(),
-            self.number.len(),
-            if open { self.rate.len() } else { 0 },
-        ]
-        .into_iter()
-        .max()
-        .unwrap_or(1)
-        .max(1);
+    /// `--arrival` and `--burstiness` as a stage at `rate` writes them.
+    fn arrival(&self, rate: Option<f64>) -> (Option<String>, Option<f64>) {
+        let name = rate.map(|_| value_name(self.arrival));
+        let gamma = rate.is_some() && self.arrival == ArrivalArg::Gamma;
+        (name, gamma.then_some(self.burstiness))
+    }
+
+    /// The sweep's stages, checked.
+    fn stages(&self) -> anyhow::Result<Vec<StageDef>> {
         let lists = [
             ("parallel", self.parallel.len()),
             ("number", self.number.len()),
             ("rate", self.rate.len()),
         ];
+        let n = lists.iter().map(|(_, l)| *l).max().unwrap_or(1).max(1);
         let multi: Vec<_> = lists.iter().filter(|(_, l)| *l > 1).collect();
         if multi.iter().any(|(_, l)| *l != n) {
             let what: Vec<_> = multi
@@ -270,40 +248,39 @@ impl PerfArgs {
                 what.join(", ")
             );
         }
-        let parallel = broadcast("parallel", &self.parallel, n)?;
-        let number = broadcast("number", &self.number, n)?;
-        let rate = broadcast("rate", &self.rate, n)?;
-        let arrival = self.arrival();
-        if let Some(d) = self.duration
-            && !(d.is_finite() && d > 0.0)
-        {
-            bail!("--duration must be a positive number of seconds, got {d}");
-        }
+        let duration_s = self.duration()?;
         let explicit_parallel = self.parallel != vec![1];
         (0..n)
             .map(|i| {
-                let p = parallel[i].unwrap_or(1);
+                let (p, number, rate) = (
+                    nth(&self.parallel, i).unwrap_or(1),
+                    nth(&self.number, i),
+                    nth(&self.rate, i),
+                );
                 if p == 0 {
                     bail!("--parallel must be at least 1");
                 }
-                let load = match rate[i] {
-                    Some(r) if r.is_finite() && r > 0.0 => LoadModel::Open {
-                        rate: r,
-                        arrival,
-                        max_concurrency: explicit_parallel.then_some(p),
-                    },
-                    Some(r) => {
-                        bail!("--rate must be a positive number of requests per second, got {r}")
-                    }
-                    None => LoadModel::Closed { concurrency: p },
-                };
-                if number[i].is_none() && self.duration.is_none() {
+                if let Some(r) = rate
+                    && !(r.is_finite() && r > 0.0)
+                {
+                    bail!("--rate must be a positive number of requests per second, got {r}")
+                }
+                if number.is_none() && duration_s.is_none() {
                     bail!("give --number or --duration: a stage needs a bound");
                 }
-                if number[i] == Some(0) {
+                if number == Some(0) {
                     bail!("--number must be at least 1");
                 }
-                Ok(StageSpec::new(load, number[i], self.duration))
+                let (arrival, burstiness) = self.arrival(rate);
+                Ok(StageDef {
+                    // open loop: `--parallel` caps requests in flight only when given
+                    parallel: (rate.is_none() || explicit_parallel).then_some(p),
+                    rate,
+                    arrival,
+                    burstiness,
+                    number,
+                    duration_s,
+                })
             })
             .collect()
     }
@@ -315,20 +292,16 @@ impl PerfArgs {
             .sla_params
             .clone()
             .context("--sla-auto-tune needs --sla-params, e.g. '[{\"p99_ttft\": \"<=0.1\"}]'")?;
-        if let Some(d) = self.duration
-            && !(d.is_finite() && d > 0.0)
-        {
-            bail!("--duration must be a positive number of seconds, got {d}");
-        }
+        let duration_s = self.duration()?;
         let rate = self.rate.first().copied();
+        let (arrival, burstiness) = self.arrival(rate);
         let start = StageDef {
             parallel: self.parallel.first().copied(),
             rate,
-            arrival: rate.map(|_| self.arrival.name().to_string()),
-            burstiness: (rate.is_some() && self.arrival == ArrivalArg::Gamma)
-                .then_some(self.burstiness),
+            arrival,
+            burstiness,
             number: self.number.first().copied(),
-            duration_s: self.duration,
+            duration_s,
         };
         let def = SlaDef {
             variable: self.sla_variable.name().to_string(),
@@ -384,14 +357,8 @@ impl PerfArgs {
             read_s: self.read_timeout,
             total_s: self.total_timeout,
         };
-        let mut t = crate::plan::flags::target(
-            self.url.as_deref().filter(|_| !self.sim),
-            &self.model,
-            self.api_key.as_deref(),
-            timeouts,
-            &self.transport,
-            !self.no_test_connection,
-        );
+        let url = self.url.as_deref().filter(|_| !self.sim);
+        let mut t = crate::plan::flags::target(url, &self.model, timeouts, &self.common);
         t.api = Some(self.api.clone());
         t.headers = headers;
         Ok(t)
@@ -401,20 +368,12 @@ impl PerfArgs {
     /// in-process agents.
     pub fn plan(&self) -> anyhow::Result<Plan> {
         let target = self.target_def()?;
-        let extra_args = match &self.extra_args {
-            None => Default::default(),
-            Some(s) => match serde_json::from_str::<serde_json::Value>(s) {
-                Ok(serde_json::Value::Object(m)) => m,
-                Ok(other) => bail!("--extra-args must be a JSON object, got {other}"),
-                Err(e) => bail!("--extra-args is not valid JSON ({e}): {s}"),
-            },
-        };
+        let extra_args = crate::plan::flags::json_object("extra-args", self.extra_args.as_deref())?;
         let (stages, sla) = if self.sla_auto_tune {
             let (def, start) = self.sla()?;
             (vec![start], Some(def))
         } else {
-            let stages = self.stages()?.iter().map(stage_def).collect();
-            (stages, None)
+            (self.stages()?, None)
         };
         let goodput = if self.goodput.is_empty() {
             None
@@ -433,7 +392,7 @@ impl PerfArgs {
                 max_prompt_length: Some(self.max_prompt_length),
                 prefix_length: Some(self.prefix_length),
                 number: None,
-                on_bad_line: Some(self.on_bad_line.name().to_string()),
+                on_bad_line: Some(value_name(self.on_bad_line)),
             },
             stream: self.streaming(),
             max_tokens: self.max_tokens,
@@ -460,60 +419,13 @@ impl PerfArgs {
             perf: Some(perf),
             eval: None,
         };
-        Ok(Plan::of_flags(
-            &self.name,
-            self.agents,
-            target,
-            workload,
-            &self.outputs_dir,
-        ))
+        Ok(Plan::of_flags(&self.name, &self.common, target, workload))
     }
 }
 
-impl ArrivalArg {
-    /// The plan's name of it.
-    fn name(self) -> &'static str {
-        match self {
-            ArrivalArg::Poisson => "poisson",
-            ArrivalArg::Constant => "constant",
-            ArrivalArg::Gamma => "gamma",
-        }
-    }
-}
-
-impl BadLineArg {
-    /// The plan's name of it.
-    fn name(self) -> &'static str {
-        match self {
-            BadLineArg::Skip => "skip",
-            BadLineArg::Fail => "fail",
-        }
-    }
-}
-
-/// A checked stage as the plan writes it.
-fn stage_def(s: &StageSpec) -> StageDef {
-    let (parallel, rate, arrival, burstiness) = match s.load {
-        LoadModel::Closed { concurrency } => (Some(concurrency), None, None, None),
-        LoadModel::Open {
-            rate,
-            arrival,
-            max_concurrency,
-        } => {
-            let (name, b) = match arrival {
-                Arrival::Poisson => ("poisson", None),
-                Arrival::Constant => ("constant", None),
-                Arrival::Gamma { burstiness } => ("gamma", Some(burstiness)),
-            };
-            (max_concurrency, Some(rate), Some(name.to_string()), b)
-        }
-    };
-    StageDef {
-        parallel,
-        rate,
-        arrival,
-        burstiness,
-        number: s.number,
-        duration_s: s.duration_s,
-    }
+/// The name clap gives `v` on the command line, which is also the plan's.
+fn value_name(v: impl ValueEnum) -> String {
+    v.to_possible_value()
+        .map(|p| p.get_name().to_string())
+        .unwrap_or_default()
 }

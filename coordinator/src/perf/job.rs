@@ -2,7 +2,8 @@
 
 use std::sync::Arc;
 
-use serde::Serialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use swarm_common::metrics::aggregate::HistSettings;
 use swarm_common::prompt_slice::PromptSlice;
 use swarm_common::schedule::LoadModel;
@@ -109,16 +110,7 @@ pub struct PerfJob {
 }
 
 /// Stops a stage while it runs when too many of its requests fail; later stages are not run.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    Default,
-    PartialEq,
-    serde::Serialize,
-    serde::Deserialize,
-    schemars::JsonSchema,
-)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EarlyStop {
     /// Stop once this many requests failed.

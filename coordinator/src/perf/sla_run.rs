@@ -5,8 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{ContentArrangement, Table};
+use comfy_table::Table;
 use serde::Serialize;
 use serde_json::Value;
 use swarm_common::schedule::{Arrival, LoadModel};
@@ -17,6 +16,7 @@ use super::sla::{self, Answer, Group, Next, Probe, Range, Variable};
 use super::stage::{Group as AgentGroup, StageResult, StageStatus};
 use super::sweep::{Display, run_shown};
 use crate::cluster::Cluster;
+use crate::report::terminal::table;
 use crate::run_store::stage_files::write_json;
 
 /// The file the search writes beside its stages.
@@ -334,13 +334,6 @@ fn verdicts(plan: &SlaPlan, p: &Probe) -> Vec<String> {
             })
             .collect(),
     }
-}
-
-fn table() -> Table {
-    let mut t = Table::new();
-    t.load_style(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic);
-    t
 }
 
 /// One row per probe, in the order run: the value, its requests, EvalScope's main metrics and

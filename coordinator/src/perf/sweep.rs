@@ -35,13 +35,8 @@ struct JobArgs<'a> {
     stages: &'a [super::job::StageSpec],
 }
 
-/// Why `stage` will queue requests on the client over HTTP/2: more in flight than its
-/// connections' streams (`--http2-connections` × `--http2-max-streams`) carry.
-pub fn stream_warning(job: &PerfJob, stage: &super::job::StageSpec) -> Option<String> {
-    stream_warning_for(&job.target, stage)
-}
-
-/// [`stream_warning`] for a target.
+/// Why `stage` will queue requests on the client over HTTP/2 to `target`: more in flight than
+/// its connections' streams (`--http2-connections` × `--http2-max-streams`) carry.
 pub fn stream_warning_for(
     target: &swarm_common::shard::TargetSpec,
     stage: &super::job::StageSpec,
@@ -177,7 +172,7 @@ pub async fn run_shown(
     display: Display,
     cancel: &CancellationToken,
 ) -> anyhow::Result<StageResult> {
-    if let Some(w) = stream_warning(job, stage) {
+    if let Some(w) = stream_warning_for(&job.target, stage) {
         eprintln!("warning: {} / {}: {w}", job.name, stage.name);
     }
     let dir = stage_dir(run_dir, &job.name, &stage.name);

@@ -314,7 +314,8 @@ pub enum Job {
     Eval(crate::eval::job::EvalJob),
 }
 
-fn eval_job(
+/// The eval job of `e`, its relative paths from `plan_dir`.
+pub fn eval_job(
     name: &str,
     e: &super::model::EvalDef,
     target: TargetSpec,
@@ -355,15 +356,13 @@ pub fn jobs(
     plan.workloads
         .iter()
         .map(|w| {
-            let target_name = match (&w.perf, &w.eval) {
-                (Some(p), _) => &p.target,
-                (None, Some(e)) => &e.target,
-                (None, None) => anyhow::bail!("workload {}: needs perf or eval", w.name),
+            let Some(target_name) = w.target() else {
+                anyhow::bail!("workload {}: needs perf or eval", w.name)
             };
             let t = plan
                 .targets
                 .iter()
-                .find(|t| &t.name == target_name)
+                .find(|t| t.name == target_name)
                 .with_context(|| format!("workload {}: unknown target {target_name}", w.name))?;
             let target = target_spec(t, plan_dir, sim_urls)?;
             match (&w.perf, &w.eval) {

@@ -95,11 +95,7 @@ impl AllowedEnv {
 
 impl Vars for AllowedEnv {
     fn get(&self, name: &str) -> Option<String> {
-        if self.matches(name) {
-            std::env::var(name).ok()
-        } else {
-            None
-        }
+        std::env::var(name).ok().filter(|_| self.matches(name))
     }
 
     fn allowed(&self, name: &str) -> bool {

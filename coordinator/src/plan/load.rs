@@ -4,9 +4,10 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use anyhow::Context;
 use swarm_common::split::{SplitError, split_stage};
 
-use super::env::{EnvError, ProcessEnv, Vars, expand};
+use super::env::{EnvError, Vars, expand};
 use super::model::{CoordinatorDef, MAX_LOCAL_AGENTS, Plan};
 use super::placement::Placement;
 use super::topology::parse_listen;
@@ -14,14 +15,6 @@ use super::topology::parse_listen;
 /// A plan that cannot be used, with where and why.
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
-    /// The file cannot be read.
-    #[error("{path}: {source}")]
-    Io {
-        /// The plan file.
-        path: PathBuf,
-        /// The I/O error.
-        source: std::io::Error,
-    },
     /// A `${VAR}` reference failed (its message is whole: not chained as a source).
     #[error("{path}: {error}")]
     Env {
@@ -56,13 +49,14 @@ pub enum PlanError {
     },
 }
 
-/// Reads and checks the plan at `path`.
-pub fn load_plan(path: &Path) -> Result<Plan, PlanError> {
-    let text = std::fs::read_to_string(path).map_err(|source| PlanError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    parse_plan(&text, path, &ProcessEnv)
+/// Reads and checks the plan file at `path`, reading only the variables `allow_env` allows
+/// (all when empty); returns it and its text. A plan that does not check is a usage error.
+pub fn load_plan(path: &Path, allow_env: &[String]) -> anyhow::Result<(Plan, String)> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read plan {}", path.display()))?;
+    let plan = parse_plan(&text, path, super::env::policy(allow_env).as_ref())
+        .map_err(|e| crate::outcome::Failure::usage(e.into()))?;
+    Ok((plan, text))
 }
 
 /// Parses and checks plan `text` (`path` is only used in messages).
@@ -226,27 +220,22 @@ pub fn check(plan: &Plan, path: &Path) -> Result<(), PlanError> {
                 "must name an agent label, e.g. region".into(),
             ));
         }
-        let p = match (&w.perf, &w.eval) {
-            (Some(p), None) => p,
-            (None, Some(e)) => {
-                check_eval(e, &names, &|k: &str| f(k))
-                    .map_err(|(field, message)| bad(field, message))?;
-                continue;
-            }
+        let (kind, target) = match (&w.perf, &w.eval) {
+            (Some(p), None) => ("perf", &p.target),
+            (None, Some(e)) => ("eval", &e.target),
             (Some(_), Some(_)) => return Err(bad(f("eval"), "give perf or eval, not both".into())),
             (None, None) => return Err(bad(f("perf"), "a workload needs perf or eval".into())),
         };
-        if !names.contains(p.target.as_str()) {
+        if !names.contains(target.as_str()) {
             let known: Vec<_> = names.iter().copied().collect();
-            return Err(bad(
-                f("perf.target"),
-                format!(
-                    "unknown target {:?} (known: {})",
-                    p.target,
-                    known.join(", ")
-                ),
-            ));
+            let known = known.join(", ");
+            let message = format!("unknown target {target:?} (known: {known})");
+            return Err(bad(f(&format!("{kind}.target")), message));
         }
+        if let Some(e) = &w.eval {
+            check_eval(e, &|k: &str| f(k)).map_err(|(field, message)| bad(field, message))?;
+        }
+        let Some(p) = &w.perf else { continue };
         if let Err(e) = p.dataset.kind.parse::<swarm_common::dataset::DatasetKind>() {
             return Err(bad(f("perf.dataset.kind"), e.to_string()));
         }
@@ -404,23 +393,11 @@ fn check_coordinator(
     Ok(())
 }
 
-/// Checks an eval workload; errors are (field path, message).
+/// Checks an eval workload (its target is known); errors are (field path, message).
 fn check_eval(
     e: &super::model::EvalDef,
-    targets: &std::collections::BTreeSet<&str>,
     f: &dyn Fn(&str) -> String,
 ) -> Result<(), (String, String)> {
-    if !targets.contains(e.target.as_str()) {
-        let known: Vec<_> = targets.iter().copied().collect();
-        return Err((
-            f("eval.target"),
-            format!(
-                "unknown target {:?} (known: {})",
-                e.target,
-                known.join(", ")
-            ),
-        ));
-    }
     if e.datasets.is_empty() {
         return Err((f("eval.datasets"), "name at least one benchmark".into()));
     }

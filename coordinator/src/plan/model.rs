@@ -152,13 +152,13 @@ pub struct TargetDef {
     pub timeouts: TimeoutsDef,
     /// Before its workloads run, send one tiny request from an agent of each placement group
     /// and stop with exit status 3 if it fails (EvalScope's connection test; default true).
-    #[serde(default = "yes_target")]
+    #[serde(default = "yes")]
     pub test_connection: bool,
     /// Speak HTTP/2 (default: HTTP/1.1, one connection per request in flight, as EvalScope).
     #[serde(default)]
     pub http2: bool,
     /// With `http2`: connections per agent the streams are spread over (default 1).
-    #[serde(default = "one_connection")]
+    #[serde(default = "one")]
     pub http2_connections: u32,
     /// With `http2`: streams one connection carries at once (default 100); more requests wait
     /// on the client, measured as client queueing.
@@ -169,16 +169,8 @@ pub struct TargetDef {
     pub tls_ca: Option<PathBuf>,
 }
 
-fn one_connection() -> u32 {
-    1
-}
-
 fn hundred_streams() -> u32 {
     100
-}
-
-fn yes_target() -> bool {
-    true
 }
 
 /// Client timeouts, seconds.
@@ -218,6 +210,14 @@ pub struct WorkloadDef {
     /// A capability eval (give `perf` or `eval`).
     #[serde(default)]
     pub eval: Option<EvalDef>,
+}
+
+impl WorkloadDef {
+    /// The name of the target its perf (else its eval) runs against.
+    pub fn target(&self) -> Option<&str> {
+        let perf = self.perf.as_ref().map(|p| p.target.as_str());
+        perf.or(self.eval.as_ref().map(|e| e.target.as_str()))
+    }
 }
 
 /// A capability eval against one target: EvalScope's task config.

@@ -46,6 +46,14 @@ pub enum RunReadError {
     },
 }
 
+impl From<anyhow::Error> for RunReadError {
+    /// A run store reader's error (it names the file and the field).
+    fn from(e: anyhow::Error) -> Self {
+        let message = format!("{e:#}");
+        RunReadError::Record { message }
+    }
+}
+
 /// Everything a report shows about one run.
 #[derive(Debug, Clone)]
 pub struct RunData {
@@ -144,13 +152,7 @@ pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, RunRe
     })
 }
 
-pub use crate::run_store::read::{files_with_ext, subdirs};
-
-fn name_of(p: &Path) -> String {
-    p.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
-}
+pub use crate::run_store::read::{files_with_ext, name_of, subdirs};
 
 /// Reads the run folder `dir`.
 pub fn read_run(dir: &Path) -> Result<RunData, RunReadError> {
@@ -158,9 +160,7 @@ pub fn read_run(dir: &Path) -> Result<RunData, RunReadError> {
         return Err(RunReadError::NotARun(dir.to_path_buf()));
     }
     // a folder without run.json (EvalScope's, or one written before it) has no record
-    let record = crate::run_store::record::read(dir).map_err(|e| RunReadError::Record {
-        message: format!("{e:#}"),
-    })?;
+    let record = crate::run_store::record::read(dir)?;
     let mut perf = Vec::new();
     for wdir in subdirs(&dir.join("perf")) {
         perf.push(read_workload(&wdir)?);
@@ -194,9 +194,7 @@ pub fn read_run(dir: &Path) -> Result<RunData, RunReadError> {
 }
 
 fn read_workload(wdir: &Path) -> Result<PerfWorkload, RunReadError> {
-    let args = crate::run_store::perf_args::read(wdir).map_err(|e| RunReadError::Record {
-        message: format!("{e:#}"),
-    })?;
+    let args = crate::run_store::perf_args::read(wdir)?;
     let order: Vec<String> = args
         .as_ref()
         .map(|a| a.stages.iter().map(|s| s.name.clone()).collect())
@@ -225,18 +223,15 @@ fn read_evalscope_workload(
     stage_dirs: &[PathBuf],
 ) -> Result<PerfWorkload, RunReadError> {
     use crate::run_store::evalscope_perf::{read_percentiles, read_summary};
-    let record = |e: anyhow::Error| RunReadError::Record {
-        message: format!("{e:#}"),
-    };
     let mut stages = Vec::new();
     for d in stage_dirs {
         stages.push(StageData {
             name: name_of(d),
             stopped: String::new(),
             outcome: None,
-            summary: read_summary(d).map_err(record)?,
+            summary: read_summary(d)?,
             rich: None,
-            percentiles: read_percentiles(d).map_err(record)?,
+            percentiles: read_percentiles(d)?,
             labels: Vec::new(),
             events: Vec::new(),
             series: Vec::new(),
@@ -303,16 +298,12 @@ fn read_stage(dir: &Path) -> Result<StageData, RunReadError> {
 pub fn read_eval_root(root: &Path, workload: Option<String>) -> Result<Vec<EvalSet>, RunReadError> {
     let mut models: Vec<String> = subdirs(&root.join("reports"))
         .iter()
+        .chain(&subdirs(&root.join("predictions")))
         .map(|p| name_of(p))
         .collect();
-    for m in subdirs(&root.join("predictions"))
-        .iter()
-        .map(|p| name_of(p))
-    {
-        if !models.contains(&m) {
-            models.push(m);
-        }
-    }
+    // each model once, where it first appears
+    let mut seen = std::collections::HashSet::new();
+    models.retain(|m| seen.insert(m.clone()));
     let mut out = Vec::new();
     for model in models {
         let files = files_with_ext(&root.join("reports").join(&model), "json");

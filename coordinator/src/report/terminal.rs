@@ -9,7 +9,8 @@ use swarm_common::metrics::summary::RichSummary;
 
 use super::NO_DATA;
 
-fn table() -> Table {
+/// An empty table in the terminal tables' style.
+pub fn table() -> Table {
     let mut t = Table::new();
     t.load_style(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic);

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 use swarm_eval::think::{METRICS, ThinkResults};
 
-use super::run_data::{read_json, subdirs};
+use super::run_data::{name_of, read_json, subdirs};
 
 /// The results file `coordinator think-eval` writes (once for all models, once per model).
 pub const RESULTS_FILE: &str = "think_eval_results.json";
@@ -33,12 +33,6 @@ fn bare_results(v: &Value) -> Option<ThinkResults> {
         .iter()
         .any(|k| m.get(*k).is_some_and(Value::is_object));
     known.then(|| ThinkResults(m.clone()))
-}
-
-fn name_of(p: &Path) -> String {
-    p.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
 }
 
 /// The think-eval output in `dir` itself (not below it), if there is one.

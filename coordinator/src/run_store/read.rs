@@ -21,6 +21,13 @@ pub fn optional<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<O
     }
 }
 
+/// The last part of `p` (a run id, workload or model folder), lossily as text.
+pub fn name_of(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
 /// Sub-folders of `dir`, sorted by name (none when `dir` is missing).
 pub fn subdirs(dir: &Path) -> Vec<PathBuf> {
     entries(dir, |p| p.is_dir())

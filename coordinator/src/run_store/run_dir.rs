@@ -10,16 +10,7 @@ pub fn run_id(name: &str) -> String {
 /// [`run_id`] at instant `t`.
 fn run_id_at(name: &str, t: time::OffsetDateTime) -> String {
     let t = t.to_offset(time::UtcOffset::UTC);
-    let clean: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let clean = super::stage_files::keep_only(name, "-_");
     format!(
         "{:04}{:02}{:02}_{:02}{:02}{:02}_{clean}",
         t.year(),

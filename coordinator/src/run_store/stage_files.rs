@@ -135,9 +135,14 @@ pub fn write_histograms(hdir: &Path, agg: &StageAggregate) -> Result<(), WriteEr
 /// `text` with every character but ASCII letters, digits and `._=-` made `_`: safe in a file
 /// name and a quoted header value (run ids, labels: text from outside).
 pub fn plain_name(text: &str) -> String {
+    keep_only(text, "._=-")
+}
+
+/// `text` with every character but ASCII letters, digits and those of `also` made `_`.
+pub fn keep_only(text: &str, also: &str) -> String {
     text.chars()
         .map(|c| {
-            if c.is_ascii_alphanumeric() || "._=-".contains(c) {
+            if c.is_ascii_alphanumeric() || also.contains(c) {
                 c
             } else {
                 '_'

@@ -79,10 +79,7 @@ pub fn read_runs(dirs: &[PathBuf], dataset: &str) -> anyhow::Result<Vec<ModelRun
                 .collect();
             models.sort();
             for model_dir in models {
-                let model = model_dir
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
+                let model = crate::run_store::read::name_of(&model_dir);
                 let levels = read_model(&root, &model, dataset)?;
                 if !levels.is_empty() {
                     runs.push(ModelRun {

@@ -6,8 +6,6 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
-use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{ContentArrangement, Table};
 use futures::StreamExt;
 use serde_json::{Map, Value, json};
 use swarm_common::tokenize::{TokenCounter, load_tokenizer};
@@ -23,7 +21,7 @@ use super::input::{ModelRun, ThinkSample, read_runs};
 use super::judge::{Judge, RETRY_BACKOFF};
 use super::steps::{ToSplit, split_all};
 use crate::report::html::think::think_figure;
-use crate::run_store::stage_files::write_json;
+use crate::run_store::stage_files::{keep_only, write_json};
 
 /// One measured sample, as `think_eval_samples.jsonl` records it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -180,9 +178,7 @@ pub fn metric_table(metric: &str, outcomes: &[ModelOutcome]) -> String {
             }
         }
     }
-    let mut t = Table::new();
-    t.load_style(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic);
+    let mut t = crate::report::terminal::table();
     let mut header = vec![title(metric)];
     header.extend(levels.iter().cloned());
     t.set_header(header);
@@ -197,18 +193,6 @@ pub fn metric_table(metric: &str, outcomes: &[ModelOutcome]) -> String {
         t.add_row(row);
     }
     t.to_string()
-}
-
-fn safe(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
 }
 
 fn write_jsonl<T: serde::Serialize>(path: &Path, rows: &[T]) -> anyhow::Result<()> {
@@ -265,7 +249,7 @@ pub async fn think_eval(args: &ThinkEvalArgs) -> anyhow::Result<Vec<ModelOutcome
                 return Err(e);
             }
         };
-        let dir = args.output.join(safe(&o.label));
+        let dir = args.output.join(keep_only(&o.label, "-_."));
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create {}", dir.display()))?;
         write_json(&dir.join("think_eval_results.json"), &o.results)?;

@@ -172,9 +172,7 @@ fn read_job(i: usize, job: &Job) -> Part {
 fn tmp_beside(db: &Path) -> Result<PathBuf, IndexError> {
     let name = format!(
         "{}.tmp-{}-{:x}",
-        db.file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default(),
+        crate::run_store::read::name_of(db),
         std::process::id(),
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)

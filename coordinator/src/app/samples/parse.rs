@@ -9,47 +9,37 @@ use serde_json::Value;
 
 use super::SampleRow;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 struct Message {
-    #[serde(default)]
     role: String,
-    #[serde(default)]
     content: Value,
 }
 
 #[derive(Deserialize, Default)]
+#[serde(default)]
 struct Swarm {
-    #[serde(default)]
     benchmark: String,
-    #[serde(default)]
     subset: String,
-    #[serde(default)]
     repeat: u32,
-    #[serde(default)]
     completion: String,
-    #[serde(default)]
     reasoning: String,
-    #[serde(default)]
     extracted: String,
-    #[serde(default)]
     score: Option<SwarmScore>,
-    #[serde(default)]
     error: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
+#[serde(default)]
 struct SwarmScore {
-    #[serde(default)]
     values: BTreeMap<String, f64>,
-    #[serde(default)]
     main: String,
 }
 
 #[derive(Deserialize, Default)]
+#[serde(default)]
 struct OutMessage {
-    #[serde(default)]
     content: Option<String>,
-    #[serde(default)]
     reasoning_content: Option<String>,
 }
 
@@ -66,29 +56,22 @@ struct ModelOutput {
 }
 
 /// One prediction line, parsed.
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct PredictionLine {
-    #[serde(default)]
     index: Value,
-    #[serde(default)]
     swarm: Option<Swarm>,
-    #[serde(default)]
     model_output: ModelOutput,
-    #[serde(default)]
     messages: Vec<Message>,
-    #[serde(default)]
     metadata: Value,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 struct ReviewLine {
-    #[serde(default)]
     index: Value,
-    #[serde(default)]
     target: Value,
-    #[serde(default)]
     repeat: Option<u32>,
-    #[serde(default)]
     sample_score: Value,
 }
 

@@ -43,6 +43,13 @@ pub struct Axes<'a> {
     pub y: &'a str,
 }
 
+impl<'a> Axes<'a> {
+    /// A chart titled `title`, `x` and `y` its axes' labels.
+    pub fn new(title: &'a str, x: &'a str, y: &'a str) -> Self {
+        Self { title, x, y }
+    }
+}
+
 /// About five round tick values covering `[lo, hi]`.
 fn ticks(lo: f64, hi: f64) -> Vec<f64> {
     let span = (hi - lo).max(f64::EPSILON);
@@ -151,8 +158,8 @@ fn no_data(out: &mut String) {
     );
 }
 
-/// A line chart of `series` (y from zero when `from_zero`); an empty chart says "no data".
-pub fn line_chart(axes: &Axes, series: &[Series], from_zero: bool) -> String {
+/// A line chart of `series`, y from zero; an empty chart says "no data".
+pub fn line_chart(axes: &Axes, series: &[Series]) -> String {
     let mut out = String::new();
     open(&mut out, axes, "line");
     let all = || series.iter().flat_map(|s| s.points.iter());
@@ -161,7 +168,7 @@ pub fn line_chart(axes: &Axes, series: &[Series], from_zero: bool) -> String {
         return out;
     }
     let (x0, x1) = range(all().map(|p| p.0), false);
-    let (y0, y1) = range(all().map(|p| p.1), from_zero);
+    let (y0, y1) = range(all().map(|p| p.1), true);
     let pw = W - LEFT - RIGHT;
     let ph = H - TOP - BOTTOM;
     let sx = |x: f64| LEFT + (x - x0) / (x1 - x0) * pw;
@@ -377,16 +384,11 @@ mod tests {
     #[test]
     fn a_line_chart_carries_its_points_and_escapes_names() {
         let svg = line_chart(
-            &Axes {
-                title: "p99 <TTFT>",
-                x: "parallel",
-                y: "ms",
-            },
+            &Axes::new("p99 <TTFT>", "parallel", "ms"),
             &[Series {
                 name: "a&b".into(),
                 points: vec![(1.0, 2.5), (4.0, 7.25)],
             }],
-            true,
         );
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
         assert!(svg.contains("p99 &lt;TTFT&gt;") && !svg.contains("<TTFT>"));
@@ -396,11 +398,7 @@ mod tests {
 
     #[test]
     fn category_lines_skip_missing_points_and_label_values() {
-        let axes = Axes {
-            title: "Accuracy",
-            x: "level",
-            y: "accuracy",
-        };
+        let axes = Axes::new("Accuracy", "level", "accuracy");
         let levels = vec!["Level 1".to_string(), "Level 2".into(), "Level 3".into()];
         let style = LineStyle {
             y_max: Some(1.0),
@@ -441,12 +439,8 @@ mod tests {
 
     #[test]
     fn empty_charts_say_so_and_bars_have_titles() {
-        let axes = Axes {
-            title: "t",
-            x: "x",
-            y: "y",
-        };
-        assert!(line_chart(&axes, &[], false).contains("no data"));
+        let axes = Axes::new("t", "x", "y");
+        assert!(line_chart(&axes, &[]).contains("no data"));
         let svg = bar_chart(&axes, &["Level 1".into()], &[("acc".into(), vec![0.5])]);
         assert!(svg.contains("<title>acc Level 1: 0.5000</title>"), "{svg}");
     }

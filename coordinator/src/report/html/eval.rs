@@ -128,11 +128,11 @@ fn benchmark_section(r: &Report) -> String {
         .collect();
     if !subsets.is_empty() {
         out.push_str(&bar_chart(
-            &Axes {
-                title: &format!("{}: score per subset", r.dataset_name),
-                x: "subset",
-                y: "score",
-            },
+            &Axes::new(
+                &format!("{}: score per subset", r.dataset_name),
+                "subset",
+                "score",
+            ),
             &subsets,
             &series,
         ));
@@ -143,11 +143,11 @@ fn benchmark_section(r: &Report) -> String {
         let cats: Vec<String> = m.categories.iter().map(|c| c.name.join("/")).collect();
         let scores: Vec<f64> = m.categories.iter().map(|c| c.score).collect();
         out.push_str(&bar_chart(
-            &Axes {
-                title: &format!("{}: score per category", r.dataset_name),
-                x: "category",
-                y: "score",
-            },
+            &Axes::new(
+                &format!("{}: score per category", r.dataset_name),
+                "category",
+                "score",
+            ),
             &cats,
             &[(m.name.clone(), scores)],
         ));

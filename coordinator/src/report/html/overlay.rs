@@ -26,15 +26,7 @@ pub fn cdf_overlay(
             points: c.points.clone(),
         })
         .collect();
-    Some(line_chart(
-        &Axes {
-            title,
-            x: unit,
-            y: "percentile",
-        },
-        &series,
-        true,
-    ))
+    Some(line_chart(&Axes::new(title, unit, "percentile"), &series))
 }
 
 #[cfg(test)]

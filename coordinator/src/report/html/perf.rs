@@ -126,38 +126,23 @@ fn sweep_section(w: &PerfWorkload) -> String {
         };
         out.push_str("<div class=\"charts\">");
         out.push_str(&line_chart(
-            &Axes {
-                title: "Throughput against load",
-                x: x_label,
-                y: "output tokens/s",
-            },
+            &Axes::new("Throughput against load", x_label, "output tokens/s"),
             &[line("output tok/s", &|s| {
                 s.summary.output_throughput.unwrap_or(f64::NAN)
             })],
-            true,
         ));
         out.push_str(&line_chart(
-            &Axes {
-                title: "Requests per second against load",
-                x: x_label,
-                y: "req/s",
-            },
+            &Axes::new("Requests per second against load", x_label, "req/s"),
             &[line("req/s", &|s| {
                 s.summary.req_throughput.unwrap_or(f64::NAN)
             })],
-            true,
         ));
         out.push_str(&line_chart(
-            &Axes {
-                title: "p99 TTFT against load",
-                x: x_label,
-                y: "ms",
-            },
+            &Axes::new("p99 TTFT against load", x_label, "ms"),
             &[
                 line("p99 TTFT", &|s| p99(s, |r| r.ttft_ms.p99)),
                 line("p50 TTFT", &|s| p99(s, |r| r.ttft_ms.p50)),
             ],
-            true,
         ));
         out.push_str("</div>");
     }
@@ -210,16 +195,15 @@ fn stage_section(workload: &str, s: &StageData) -> String {
     out.push_str("<div class=\"charts\">");
     for c in &s.cdfs {
         out.push_str(&line_chart(
-            &Axes {
-                title: &format!("{} distribution (CDF, {} values)", c.metric, c.count),
-                x: c.unit,
-                y: "percentile",
-            },
+            &Axes::new(
+                &format!("{} distribution (CDF, {} values)", c.metric, c.count),
+                c.unit,
+                "percentile",
+            ),
             &[Series {
                 name: c.metric.clone(),
                 points: c.points.clone(),
             }],
-            true,
         ));
     }
     if !s.series.is_empty() {
@@ -228,34 +212,23 @@ fn stage_section(workload: &str, s: &StageData) -> String {
             points: s.series.iter().map(|p| (p.t_s, f(p))).collect(),
         };
         out.push_str(&line_chart(
-            &Axes {
-                title: "Throughput over time",
-                x: "seconds",
-                y: "per second",
-            },
+            &Axes::new("Throughput over time", "seconds", "per second"),
             &[
                 pick("requests/s", |p| p.requests_per_s),
                 pick("failed/s", |p| p.failed_per_s),
             ],
-            true,
         ));
         out.push_str(&line_chart(
-            &Axes {
-                title: "Output tokens over time",
-                x: "seconds",
-                y: "tokens/s",
-            },
+            &Axes::new("Output tokens over time", "seconds", "tokens/s"),
             &[pick("output tok/s", |p| p.output_tok_per_s)],
-            true,
         ));
         out.push_str(&line_chart(
-            &Axes {
-                title: "Concurrency over time (requests in flight)",
-                x: "seconds",
-                y: "requests",
-            },
+            &Axes::new(
+                "Concurrency over time (requests in flight)",
+                "seconds",
+                "requests",
+            ),
             &[pick("in flight", |p| p.concurrency)],
-            true,
         ));
     }
     out.push_str("</div>");
@@ -366,11 +339,7 @@ fn labels_section(s: &StageData) -> String {
     };
     out.push_str("<div class=\"charts\">");
     out.push_str(&bar_chart(
-        &Axes {
-            title: "TTFT by label",
-            x: "label",
-            y: "ms",
-        },
+        &Axes::new("TTFT by label", "label", "ms"),
         &cats,
         &[
             ("p50".into(), values(|r| r.ttft_ms.p50)),
@@ -378,11 +347,7 @@ fn labels_section(s: &StageData) -> String {
         ],
     ));
     out.push_str(&bar_chart(
-        &Axes {
-            title: "Throughput by label",
-            x: "label",
-            y: "req/s",
-        },
+        &Axes::new("Throughput by label", "label", "req/s"),
         &cats,
         &[("req/s".into(), values(|r| r.req_per_s))],
     ));

@@ -45,11 +45,7 @@ fn metric_chart(
         .collect();
     let ratio = matches!(metric, "token_efficiency" | "accuracy");
     category_line_chart(
-        &Axes {
-            title: &name,
-            x: "level",
-            y: &name,
-        },
+        &Axes::new(&name, "level", &name),
         levels,
         &series,
         LineStyle {
