@@ -31,6 +31,10 @@ pub async fn gather(
     let listener = plan.listener(plan_dir);
     let mut cfg = ClusterConfig::local(run_id, agents.local_agents);
     cfg.sandbox = sandbox.clone();
+    // the local agents run in this process: code they sandbox must not read its secrets
+    cfg.sandbox
+        .hidden_paths
+        .extend(secret_files(plan, plan_dir, run_dir));
     cfg.heartbeat_timeout = agents.heartbeat_timeout;
     if let Some(l) = &listener {
         cfg.listen = Some(l.listen);
@@ -117,5 +121,62 @@ pub fn groups(placement: &Placement, agents: &[AgentInfo]) -> anyhow::Result<Vec
                 })
                 .collect())
         }
+    }
+}
+
+/// The files holding this run's secrets: the plan's token file, TLS certificate and key, the
+/// targets' API key files and the token made for this run (`agent-token`).
+fn secret_files(plan: &Plan, plan_dir: &Path, run_dir: &Path) -> Vec<std::path::PathBuf> {
+    let coordinator = plan.coordinator.as_ref();
+    let tls = coordinator.and_then(|c| c.tls.as_ref());
+    coordinator
+        .and_then(|c| c.token_file.as_ref())
+        .into_iter()
+        .chain(tls.and_then(|t| t.key.as_ref()))
+        .chain(tls.and_then(|t| t.cert.as_ref()))
+        .chain(plan.targets.iter().filter_map(|t| t.api_key_file.as_ref()))
+        .map(|p| plan_dir.join(p))
+        .chain(std::iter::once(run_dir.join("agent-token")))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_local_agents_sandbox_hides_every_secret_file_of_the_plan() {
+        let yaml = r#"version: 1
+name: secrets
+agents: {local_agents: 1}
+coordinator:
+  listen: 127.0.0.1:0
+  token_file: token.txt
+  tls: {cert: tls/cert.pem, key: /etc/swarm/key.pem}
+targets:
+  - {name: a, url: "http://127.0.0.1:1/v1/chat/completions", model: m, api_key_file: keys/a.txt}
+  - {name: b, url: "http://127.0.0.1:1/v1/chat/completions", model: m}
+workloads:
+  - name: w
+    perf:
+      target: a
+      dataset: {kind: random, tokenizer: cl100k_base, min_prompt_length: 4, max_prompt_length: 8}
+      stages: [{parallel: 1, number: 1}]
+"#;
+        let vars = std::collections::HashMap::<String, String>::new();
+        let plan = crate::plan::load::parse_plan(yaml, Path::new("plan.yaml"), &vars)
+            .expect("plan parses");
+        let hidden = secret_files(&plan, Path::new("/plans"), Path::new("/runs/r1"));
+        let want: Vec<std::path::PathBuf> = [
+            "/plans/token.txt",
+            "/etc/swarm/key.pem",
+            "/plans/tls/cert.pem",
+            "/plans/keys/a.txt",
+            "/runs/r1/agent-token",
+        ]
+        .iter()
+        .map(std::path::PathBuf::from)
+        .collect();
+        assert_eq!(hidden, want);
     }
 }

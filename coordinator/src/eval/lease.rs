@@ -166,12 +166,12 @@ impl Work for Leases<'_, '_> {
             Msg::Failed(f) => f.shard_id.clone(),
             _ => return Ok(()),
         };
-        // a batch already re-leased: its late results are duplicates at best
-        if self.held.held(&id).is_none() {
+        if self.held.voice(&id, agent, session) != Voice::Holder {
+            tracing::warn!(agent_id = %agent, shard = %id, "a message about a batch this session does not hold, ignored");
             return Ok(());
         }
-        if self.held.voice(&id, agent, session) == Voice::Foreign {
-            tracing::warn!(agent_id = %agent, shard = %id, "a message about a batch this session does not hold, ignored");
+        // a batch already re-leased: its late results are duplicates at best
+        if self.held.held(&id).is_none() {
             return Ok(());
         }
         let back = match msg {

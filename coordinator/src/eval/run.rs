@@ -166,7 +166,13 @@ pub async fn run_job(
                 };
                 let stats = lease(c, plan, &mut store, cancel).await?;
                 first_error = stats.first_error.clone();
-                tracing::info!(benchmark = %name, stored = stats.stored, duplicates = stats.duplicates, released = stats.released, failed = stats.failed, "eval benchmark done");
+                tracing::info!(benchmark = %name, stored = stats.stored, duplicates = stats.duplicates, released = stats.released, failed = stats.failed, foreign = stats.foreign, "eval benchmark done");
+                if stats.foreign > 0 {
+                    eprintln!(
+                        "benchmark {name}: {} messages from agents about batches or items they were not leased were ignored",
+                        stats.foreign
+                    );
+                }
             }
         }
         // saved predictions (with `rescore_only` all of them) are scored by today's extractors

@@ -278,9 +278,16 @@ impl Work for Ctx<'_> {
         msg: Msg,
         stopping: bool,
     ) -> anyhow::Result<()> {
-        // only the session a shard was assigned to speaks for it
+        // only the session a shard was assigned to speaks for it; a perf stage has no eval
+        // batches, so scored samples are foreign too
+        if let Msg::Scored(s) = &msg {
+            self.held.count_foreign(agent_id);
+            let warning = "scored samples in a perf stage, ignored";
+            tracing::warn!(agent_id, session, shard = %s.shard_id, "{warning}");
+            return Ok(());
+        }
         if let Some(id) = shard_of(&msg)
-            && self.held.voice(id, agent_id, session) == Voice::Foreign
+            && self.held.voice(id, agent_id, session) != Voice::Holder
         {
             let warning = "message for a shard this session does not hold, ignored";
             tracing::warn!(agent_id, session, shard = id, "{warning}");

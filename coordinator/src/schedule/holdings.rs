@@ -9,7 +9,7 @@ use crate::cluster::Registry;
 /// Who sent a message about a unit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Voice {
-    /// No unit of that id was handed out.
+    /// No unit of that id was handed out: ignored (and counted).
     Unknown,
     /// Another agent or session than the one it was handed to: ignored (and counted).
     Foreign,
@@ -52,17 +52,24 @@ impl<U> Holdings<U> {
             .insert(id.to_string(), (agent.to_string(), session, unit));
     }
 
-    /// Who sent a message about `id`; a foreign message is counted against `agent`.
+    /// Who sent a message about `id`; a foreign message, or one about a unit never handed out,
+    /// is counted against `agent`.
     pub fn voice(&mut self, id: &str, agent: &str, session: u64) -> Voice {
         let holder = self.held.get(id).map(|(a, s, _)| (a, s));
         let Some((a, s)) = holder.or(self.returned.get(id).map(|(a, s)| (a, s))) else {
+            self.count_foreign(agent);
             return Voice::Unknown;
         };
         if a == agent && *s == session {
             return Voice::Holder;
         }
-        *self.foreign.entry(agent.to_string()).or_default() += 1;
+        self.count_foreign(agent);
         Voice::Foreign
+    }
+
+    /// Counts a message from `agent` that no unit it holds explains (ignored by the caller).
+    pub fn count_foreign(&mut self, agent: &str) {
+        *self.foreign.entry(agent.to_string()).or_default() += 1;
     }
 
     /// What is kept with `id` while it is held.
@@ -189,12 +196,13 @@ mod tests {
             "still its holder once lost"
         );
         assert_eq!(h.voice("s0", "b", 2), Voice::Foreign);
-        assert_eq!(h.foreign(), 3);
+        // a unit never handed out counts too ("nope" above)
+        assert_eq!(h.foreign(), 4);
         assert_eq!(
             h.foreign_notes(),
             [
                 "agent a: 1 messages for shards its session does not hold were ignored",
-                "agent b: 2 messages for shards its session does not hold were ignored"
+                "agent b: 3 messages for shards its session does not hold were ignored"
             ]
         );
         assert_eq!(h.foreign(), 0);
