@@ -149,7 +149,7 @@ struct SavedPlanName {
 fn run_folder(plan: &Plan, options: &RunOptions) -> anyhow::Result<PathBuf> {
     use crate::run_store::layout::{PLAN_YAML, RUN_JSON};
     if let Some(dir) = &options.resume {
-        let evals = crate::app::index::eval_roots(dir);
+        let evals = crate::run_store::layout::eval_roots(dir);
         if !dir.join(RUN_JSON).exists() && !dir.join(PLAN_YAML).exists() && evals.is_empty() {
             return Err(Failure::error(
                 Exit::Usage,

@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use crate::report::run_data::{name_of, read_json, subdirs};
 use crate::report::think_data::{has_think, read_think};
+use crate::run_store::layout::{eval_models, eval_roots};
 use crate::run_store::record::RunStatus;
 
 /// One run folder, as the runs list shows it.
@@ -161,21 +162,6 @@ fn recently_written(dir: &Path) -> bool {
     })
 }
 
-/// The eval roots of a run (`eval/`, `eval/<workload>/`, or the run itself for EvalScope
-/// folders): folders with `predictions/` or `reports/`.
-pub fn eval_roots(run: &Path) -> Vec<PathBuf> {
-    let has = |p: &Path| p.join("predictions").is_dir() || p.join("reports").is_dir();
-    let eval = run.join("eval");
-    if has(&eval) {
-        return vec![eval];
-    }
-    let mut out: Vec<PathBuf> = subdirs(&eval).into_iter().filter(|p| has(p)).collect();
-    if has(run) {
-        out.push(run.to_path_buf());
-    }
-    out
-}
-
 /// Reads one run folder's entry.
 pub fn entry(run: &Path) -> RunEntry {
     let id = name_of(run);
@@ -191,11 +177,7 @@ pub fn entry(run: &Path) -> RunEntry {
     let evalscope_perf = crate::run_store::evalscope_perf::workloads(run);
     models.extend(evalscope_perf.iter().map(|(m, _)| name_of(m)));
     let roots = eval_roots(run);
-    for r in &roots {
-        for kind in ["reports", "predictions"] {
-            models.extend(subdirs(&r.join(kind)).iter().map(|m| name_of(m)));
-        }
-    }
+    models.extend(roots.iter().flat_map(|r| eval_models(r)));
     let mut kinds = Vec::new();
     if !workloads.is_empty() || !evalscope_perf.is_empty() {
         kinds.push("perf");

@@ -5,13 +5,14 @@
 use std::io::BufRead;
 use std::path::Path;
 
-use super::index::{eval_roots, live_files};
+use super::index::live_files;
 use super::templates::nav;
 use crate::eval::progress::{ModelProgress, read_progress};
 use crate::perf::live_file::LiveStatus;
 use crate::report::html::escape::{esc, num};
 use crate::report::html::page::{cards, page, table};
 use crate::report::run_data::{read_json, subdirs};
+use crate::run_store::layout::eval_roots;
 
 /// One model folder of an eval in a run.
 #[derive(Debug, Clone, PartialEq)]

@@ -42,7 +42,7 @@ pub async fn run_eval(args: &EvalArgs, cancel: &CancellationToken) -> anyhow::Re
 /// The eval folders in `dir` (a run, or an eval folder itself); an error names them when
 /// there are several.
 fn eval_root(dir: &Path) -> anyhow::Result<PathBuf> {
-    let mut roots = crate::app::index::eval_roots(dir);
+    let mut roots = crate::run_store::layout::eval_roots(dir);
     match roots.len() {
         0 => Ok(crate::run_store::layout::eval_root(dir, "")),
         1 => Ok(roots.remove(0)),

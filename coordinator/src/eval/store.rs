@@ -257,32 +257,15 @@ fn parse_line(line: &str, file: &Path) -> anyhow::Result<Prediction> {
         .file_stem()
         .and_then(|s| s.to_str())
         .unwrap_or_default();
-    let known = swarm_eval::registry::names();
-    let Some(bench) = known
-        .iter()
-        .filter(|b| stem.starts_with(&format!("{b}_")))
-        .max_by_key(|b| b.len())
-    else {
+    let Some((bench, subset)) = crate::run_store::eval_lines::known_bench(stem) else {
         anyhow::bail!("file name {stem:?} is not <benchmark>_<subset>");
     };
-    let subset = &stem[bench.len() + 1..];
-    let index = match v.get("index") {
-        Some(serde_json::Value::String(s)) => s.clone(),
-        Some(other) => other.to_string(),
-        None => anyhow::bail!("field `index` missing"),
-    };
-    let message = &v["model_output"]["choices"][0]["message"];
-    let text = |k: &str| {
-        message
-            .get(k)
-            .and_then(|c| c.as_str())
-            .unwrap_or_default()
-            .to_string()
-    };
+    let p = crate::run_store::eval_lines::PredictionLine::parse(line)?;
+    let (completion, reasoning) = p.answer();
     Ok(Prediction {
-        completion: text("content"),
-        reasoning: text("reasoning_content"),
-        ..unscored(bench, subset, format!("{subset}_{index}"), 0)
+        completion,
+        reasoning,
+        ..unscored(&bench, &subset, format!("{subset}_{}", p.index), 0)
     })
 }
 

@@ -170,16 +170,10 @@ pub fn read_run(dir: &Path) -> Result<RunData, RunReadError> {
         perf.push(read_evalscope_workload(&mdir, &stage_dirs)?);
     }
     let mut evals = Vec::new();
-    let eval_dir = dir.join("eval");
-    if eval_dir.join("reports").is_dir() || eval_dir.join("predictions").is_dir() {
-        evals.extend(read_eval_root(&eval_dir, None)?);
-    } else {
-        for w in subdirs(&eval_dir) {
-            evals.extend(read_eval_root(&w, Some(name_of(&w)))?);
-        }
-    }
-    if dir.join("reports").is_dir() && dir.join("predictions").is_dir() {
-        evals.extend(read_eval_root(dir, None)?); // an EvalScope output folder
+    let eval_dir = dir.join(crate::run_store::layout::EVAL_DIR);
+    for root in crate::run_store::layout::eval_roots(dir) {
+        let workload = (root.parent() == Some(&eval_dir)).then(|| name_of(&root));
+        evals.extend(read_eval_root(&root, workload)?);
     }
     Ok(RunData {
         id: name_of(dir),
@@ -296,16 +290,8 @@ fn read_stage(dir: &Path) -> Result<StageData, RunReadError> {
 
 /// Reads the reports of an eval folder (`reports/<model>/<bench>.json`), one set per model.
 pub fn read_eval_root(root: &Path, workload: Option<String>) -> Result<Vec<EvalSet>, RunReadError> {
-    let mut models: Vec<String> = subdirs(&root.join("reports"))
-        .iter()
-        .chain(&subdirs(&root.join("predictions")))
-        .map(|p| name_of(p))
-        .collect();
-    // each model once, where it first appears
-    let mut seen = std::collections::HashSet::new();
-    models.retain(|m| seen.insert(m.clone()));
     let mut out = Vec::new();
-    for model in models {
+    for model in crate::run_store::layout::eval_models(root) {
         let files = files_with_ext(&root.join("reports").join(&model), "json");
         let mut reports = Vec::new();
         for f in files {

@@ -57,3 +57,78 @@ pub fn eval_root(run: &Path, workload: &str) -> PathBuf {
         ours
     }
 }
+
+/// The eval folders of `run`, each holding `predictions/` or `reports/`: `eval/` itself (the
+/// shape written before), else each `eval/<workload>/`; then `run` itself (EvalScope's own).
+pub fn eval_roots(run: &Path) -> Vec<PathBuf> {
+    let has = |p: &Path| p.join(PREDICTIONS_DIR).is_dir() || p.join(REPORTS_DIR).is_dir();
+    let eval = run.join(EVAL_DIR);
+    let mut out = if has(&eval) {
+        vec![eval]
+    } else {
+        super::read::subdirs(&eval)
+            .into_iter()
+            .filter(|p| has(p))
+            .collect()
+    };
+    if has(run) {
+        out.push(run.to_path_buf());
+    }
+    out
+}
+
+/// Every prediction file of `run` with its review file (there or not):
+/// `<root>/predictions/<model>/<file>.jsonl` and `<root>/reviews/<model>/<file>.jsonl`.
+pub fn eval_files(run: &Path) -> Vec<(PathBuf, PathBuf)> {
+    let mut out = Vec::new();
+    for root in eval_roots(run) {
+        for mdir in super::read::subdirs(&root.join(PREDICTIONS_DIR)) {
+            let reviews = root.join(REVIEWS_DIR).join(super::read::name_of(&mdir));
+            for f in super::read::files_with_ext(&mdir, "jsonl") {
+                out.push((f.clone(), reviews.join(super::read::name_of(&f))));
+            }
+        }
+    }
+    out
+}
+
+/// The models of eval folder `root`: its `reports/` then `predictions/` folders, each once.
+pub fn eval_models(root: &Path) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    let dirs = [REPORTS_DIR, PREDICTIONS_DIR].map(|d| super::read::subdirs(&root.join(d)));
+    let names = dirs.iter().flatten().map(|m| super::read::name_of(m));
+    names.filter(|m| seen.insert(m.clone())).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn roots_of(dirs: &[&str]) -> Vec<String> {
+        let tmp = tempfile::tempdir().unwrap();
+        for d in dirs {
+            std::fs::create_dir_all(tmp.path().join(d)).unwrap();
+        }
+        let rel = |p: PathBuf| p.strip_prefix(tmp.path()).unwrap().display().to_string();
+        eval_roots(tmp.path()).into_iter().map(rel).collect()
+    }
+
+    #[test]
+    fn the_eval_folder_itself_is_the_shape_written_before() {
+        assert_eq!(roots_of(&["eval/predictions"]), ["eval"]);
+        assert_eq!(roots_of(&["eval/reports", "eval/w/reports"]), ["eval"]);
+    }
+
+    #[test]
+    fn each_workload_folder_with_predictions_or_reports_is_one() {
+        let dirs = ["eval/b/predictions", "eval/a/reports", "eval/c/configs"];
+        assert_eq!(roots_of(&dirs), ["eval/a", "eval/b"]);
+    }
+
+    #[test]
+    fn evalscope_own_folders_are_read_at_the_top() {
+        assert_eq!(roots_of(&["predictions", "reports"]), [""]);
+        assert_eq!(roots_of(&["eval/w/predictions", "reports"]), ["eval/w", ""]);
+        assert!(roots_of(&["perf/w", "configs"]).is_empty());
+    }
+}

@@ -1,6 +1,7 @@
 //! The run store: where a run's files go, their formats, and how they are written and read.
 
 pub mod breakdown;
+pub mod eval_lines;
 pub mod evalscope_perf;
 pub mod layout;
 pub mod perf_args;

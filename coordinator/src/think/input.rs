@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use serde_json::Value;
+
+use crate::run_store::eval_lines::{PredictionLine, ReviewLine};
+use crate::run_store::read::{files_with_ext, name_of, subdirs};
 
 /// One answered sample.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,30 +42,12 @@ pub struct ModelRun {
 const INSTRUCTION: &str =
     "\nPlease reason step by step, and put your final answer within \\boxed{}.";
 
-/// Folders under `dir` that hold `predictions/` (the folder itself, `eval`, `eval/<workload>`).
-fn roots(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for cand in [dir.to_path_buf(), dir.join("eval")] {
-        if cand.join("predictions").is_dir() {
-            out.push(cand.clone());
-        }
-    }
-    if let Ok(entries) = std::fs::read_dir(dir.join("eval")) {
-        let mut subs: Vec<PathBuf> = entries
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.join("predictions").is_dir())
-            .collect();
-        subs.sort();
-        out.extend(subs);
-    }
-    out
-}
-
 /// Every model's samples of `dataset` in the run folders `dirs`.
 pub fn read_runs(dirs: &[PathBuf], dataset: &str) -> anyhow::Result<Vec<ModelRun>> {
     let mut runs = Vec::new();
     for dir in dirs {
-        let found = roots(dir);
+        let mut found = crate::run_store::layout::eval_roots(dir);
+        found.retain(|r| r.join("predictions").is_dir());
         if found.is_empty() {
             bail!(
                 "{}: no predictions/ folder here, in eval/ or in eval/<workload>/",
@@ -72,14 +56,8 @@ pub fn read_runs(dirs: &[PathBuf], dataset: &str) -> anyhow::Result<Vec<ModelRun
         }
         let before = runs.len();
         for root in found {
-            let mut models: Vec<PathBuf> = std::fs::read_dir(root.join("predictions"))
-                .with_context(|| format!("cannot read {}", root.join("predictions").display()))?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.is_dir())
-                .collect();
-            models.sort();
-            for model_dir in models {
-                let model = crate::run_store::read::name_of(&model_dir);
+            for model_dir in subdirs(&root.join("predictions")) {
+                let model = name_of(&model_dir);
                 let levels = read_model(&root, &model, dataset)?;
                 if !levels.is_empty() {
                     runs.push(ModelRun {
@@ -136,56 +114,46 @@ fn read_model(
     model: &str,
     dataset: &str,
 ) -> anyhow::Result<Vec<(String, Vec<ThinkSample>)>> {
-    let pred_dir = root.join("predictions").join(model);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&pred_dir)
-        .with_context(|| format!("cannot read {}", pred_dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.extension().is_some_and(|e| e == "jsonl")
-                && p.file_name()
-                    .and_then(|n| n.to_str())
-                    .is_some_and(|n| n.starts_with(&format!("{dataset}_")))
-        })
-        .collect();
-    files.sort();
+    let prefix = format!("{dataset}_");
+    let files = files_with_ext(&root.join("predictions").join(model), "jsonl");
     let mut levels: Vec<(String, Vec<ThinkSample>)> = Vec::new();
-    for file in files {
-        let stem = file
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .unwrap_or_default()
-            .to_owned();
-        let file_subset = stem[dataset.len() + 1..].to_owned();
-        let review = root
-            .join("reviews")
-            .join(model)
-            .join(file.file_name().unwrap_or_default());
+    for file in files
+        .into_iter()
+        .filter(|f| name_of(f).starts_with(&prefix))
+    {
+        let name = name_of(&file);
+        let file_subset = name[prefix.len()..name.len() - ".jsonl".len()].to_owned();
+        let review = root.join("reviews").join(model).join(&name);
         let golds = read_golds(&review)?;
         for (n, line) in read_text(&file)?.lines().enumerate() {
             if line.trim().is_empty() {
                 continue;
             }
             let at = || format!("{}:{}", file.display(), n + 1);
-            let v: Value =
-                serde_json::from_str(line).with_context(|| format!("{}: not JSON", at()))?;
-            let Some((subset, index, repeat, content, reasoning, failed)) =
-                prediction_fields(&v, &file_subset)
-            else {
-                bail!("{}: field `index`: missing", at());
-            };
-            if repeat != 0 || failed {
+            let p = PredictionLine::parse(line).map_err(|e| anyhow::anyhow!("{}: {e}", at()))?;
+            let index = p.index.clone();
+            if p.repeat() != 0 || p.failed() {
                 continue;
             }
-            let Some(gold) = golds.get(&(index.clone(), repeat)) else {
+            let Some(gold) = golds.get(&(index.clone(), 0)) else {
                 bail!(
                     "{}: no review line with index {index} in {}",
                     at(),
                     review.display()
                 );
             };
+            let subset = match p.swarm.as_ref().map(|s| s.subset.as_str()) {
+                Some(s) if !s.is_empty() => s.to_owned(),
+                _ => file_subset.clone(),
+            };
+            let (content, reasoning) = p.answer();
+            let problem = p.question();
             let sample = ThinkSample {
                 index,
-                problem: problem(&v),
+                problem: problem
+                    .strip_suffix(INSTRUCTION)
+                    .unwrap_or(&problem)
+                    .to_owned(),
                 gold: gold.clone(),
                 content,
                 reasoning,
@@ -208,14 +176,6 @@ fn read_text(path: &Path) -> anyhow::Result<String> {
     std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
 }
 
-fn index_text(v: &Value) -> Option<String> {
-    match v.get("index")? {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
-}
-
 /// (index, repeat) → gold of a review file.
 fn read_golds(path: &Path) -> anyhow::Result<HashMap<(String, u32), String>> {
     let mut out = HashMap::new();
@@ -223,101 +183,20 @@ fn read_golds(path: &Path) -> anyhow::Result<HashMap<(String, u32), String>> {
         if line.trim().is_empty() {
             continue;
         }
-        let v: Value = serde_json::from_str(line)
-            .with_context(|| format!("{}:{}: not JSON", path.display(), n + 1))?;
-        let Some(index) = index_text(&v) else {
-            bail!("{}:{}: field `index`: missing", path.display(), n + 1);
+        let at = || format!("{}:{}", path.display(), n + 1);
+        let r = ReviewLine::parse(line).map_err(|e| anyhow::anyhow!("{}: {e}", at()))?;
+        let Some(gold) = r.gold() else {
+            bail!("{}: field `target`: missing", at());
         };
-        let gold = match v.get("target") {
-            Some(Value::String(s)) => s.clone(),
-            Some(Value::Array(a)) => a
-                .iter()
-                .map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_owned))
-                .collect::<Vec<_>>()
-                .join(""),
-            Some(Value::Number(x)) => x.to_string(),
-            _ => bail!("{}:{}: field `target`: missing", path.display(), n + 1),
-        };
-        let repeat = v.get("repeat").and_then(Value::as_u64).unwrap_or(0) as u32;
-        out.insert((index, repeat), gold);
+        out.insert((r.index.clone(), r.repeat.unwrap_or(0)), gold);
     }
     Ok(out)
-}
-
-type Fields = (String, String, u32, String, String, bool);
-
-/// (subset, index, repeat, content, reasoning, failed) of a prediction line.
-fn prediction_fields(v: &Value, file_subset: &str) -> Option<Fields> {
-    let index = index_text(v)?;
-    if let Some(ours) = v.get("swarm") {
-        let text = |k: &str| {
-            ours.get(k)
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned()
-        };
-        return Some((
-            text("subset"),
-            index,
-            ours.get("repeat").and_then(Value::as_u64).unwrap_or(0) as u32,
-            text("completion"),
-            text("reasoning"),
-            ours.get("error").is_some_and(|e| !e.is_null()),
-        ));
-    }
-    let message = &v["model_output"]["choices"][0]["message"];
-    let (mut content, mut reasoning) = (String::new(), String::new());
-    match message.get("content") {
-        Some(Value::String(s)) => content = s.clone(),
-        Some(Value::Array(parts)) => {
-            for p in parts {
-                match p.get("type").and_then(Value::as_str) {
-                    Some("reasoning") => {
-                        reasoning.push_str(p.get("reasoning").and_then(Value::as_str).unwrap_or(""))
-                    }
-                    Some("text") => {
-                        content.push_str(p.get("text").and_then(Value::as_str).unwrap_or(""))
-                    }
-                    _ => {}
-                }
-            }
-        }
-        _ => {}
-    }
-    if let Some(r) = message.get("reasoning_content").and_then(Value::as_str)
-        && !r.is_empty()
-    {
-        reasoning = r.to_owned();
-    }
-    let failed = v["model_output"].get("error").is_some_and(|e| !e.is_null());
-    Some((file_subset.to_owned(), index, 0, content, reasoning, failed))
-}
-
-/// The last user message's text, without the math instruction line.
-fn problem(v: &Value) -> String {
-    let Some(messages) = v.get("messages").and_then(Value::as_array) else {
-        return String::new();
-    };
-    let text = messages
-        .iter()
-        .rev()
-        .find(|m| m.get("role").and_then(Value::as_str) == Some("user"))
-        .map(|m| match m.get("content") {
-            Some(Value::String(s)) => s.clone(),
-            Some(Value::Array(parts)) => parts
-                .iter()
-                .filter_map(|p| p.get("text").and_then(Value::as_str))
-                .collect::<Vec<_>>()
-                .join(""),
-            _ => String::new(),
-        })
-        .unwrap_or_default();
-    text.strip_suffix(INSTRUCTION).unwrap_or(&text).to_owned()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
 
     fn write(path: &Path, lines: &[Value]) {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();

@@ -11,11 +11,10 @@ use std::sync::mpsc;
 
 use rusqlite::{Connection, params};
 
-use super::parse::{FileOrigin, PredictionLine, SampleKey, review};
+use super::parse::{FileOrigin, PredictionLine, SampleKey, into_row, key, review};
 use super::store::{SCHEMA, SCHEMA_VERSION, row_id};
 use super::{IndexError, Signature, signature, signature_text};
-use crate::app::index::eval_roots;
-use crate::report::run_data::{files_with_ext, subdirs};
+use crate::run_store::layout::eval_files;
 
 /// How far a build has got (read by the dashboard's "indexing" page).
 #[derive(Debug, Default)]
@@ -62,25 +61,11 @@ struct Part {
 }
 
 fn jobs(run: &Path) -> Vec<Job> {
-    let mut out = Vec::new();
-    for root in eval_roots(run) {
-        for mdir in subdirs(&root.join("predictions")) {
-            let Some(model) = mdir.file_name() else {
-                continue;
-            };
-            for f in files_with_ext(&mdir, "jsonl") {
-                let Some(name) = f.file_name() else {
-                    continue;
-                };
-                let reviews = root.join("reviews").join(model).join(name);
-                out.push(Job {
-                    predictions: f,
-                    reviews,
-                });
-            }
-        }
-    }
-    out
+    let job = |(predictions, reviews)| Job {
+        predictions,
+        reviews,
+    };
+    eval_files(run).into_iter().map(job).collect()
 }
 
 /// Calls `each(line_number, offset, length, text)` for every line of `path` (1-based numbers,
@@ -113,7 +98,8 @@ fn lines_of(
 }
 
 fn read_job(i: usize, job: &Job) -> Part {
-    let mut reviews: HashMap<SampleKey, (u64, u64, super::parse::Review)> = HashMap::new();
+    let mut reviews: HashMap<SampleKey, (u64, u64, crate::run_store::eval_lines::ReviewLine)> =
+        HashMap::new();
     // a missing review file is a run not scored yet: its predictions are shown unscored
     let _ = lines_of(&job.reviews, |_, off, len, line| {
         if let Ok(line) = line
@@ -145,8 +131,8 @@ fn read_job(i: usize, job: &Job) -> Part {
                 return;
             }
         };
-        let rev = reviews.get(&p.key());
-        let row = p.into_row(&origin, rev.map(|(_, _, r)| r));
+        let rev = reviews.get(&key(&p));
+        let row = into_row(p, &origin, rev.map(|(_, _, r)| r));
         part.entries.push(Entry {
             line: n,
             correct: row.correct(),

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::SampleRow;
-use super::parse::{numbers_of, text_of};
+use crate::run_store::eval_lines::{PredictionLine, ReviewLine};
 
 /// One sample read back whole from its prediction line and review line.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,16 +35,6 @@ fn pretty(v: &Value) -> String {
     serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string())
 }
 
-/// `values` of a `{"value": {...}, "main_score_name": ...}` or `{"values": {...}, "main": ...}`
-/// score object: (metric → number, main metric's name).
-fn scores_of(score: &Value, values_key: &str, main_key: &str) -> (BTreeMap<String, f64>, String) {
-    let values = numbers_of(&score[values_key]);
-    (
-        values,
-        score[main_key].as_str().unwrap_or_default().to_owned(),
-    )
-}
-
 impl SampleDetail {
     /// The detail of `row`, read from its prediction line `pred` and review line `review` (both
     /// as written; lines that are not JSON objects were never indexed).
@@ -57,26 +47,13 @@ impl SampleDetail {
     ) -> Self {
         let p: Value = serde_json::from_str(pred).unwrap_or(Value::Null);
         let r: Option<Value> = review.and_then(|l| serde_json::from_str(l).ok());
-        let messages = p["messages"]
-            .as_array()
-            .map(|ms| {
-                ms.iter()
-                    .map(|m| {
-                        (
-                            m["role"].as_str().unwrap_or("?").to_owned(),
-                            text_of(&m["content"]),
-                        )
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+        let typed = PredictionLine::parse(pred).ok();
+        let rev = review.and_then(|l| ReviewLine::parse(l).ok());
+        let messages = typed.as_ref().map(PredictionLine::messages);
         // our own line scores itself; an EvalScope line is scored by its review
-        let (mut scores, mut main) = scores_of(&p["swarm"]["score"], "values", "main");
-        if scores.is_empty()
-            && let Some(r) = &r
-        {
-            (scores, main) = scores_of(&r["sample_score"]["score"], "value", "main_score_name");
-        }
+        let (scores, main) = (typed.as_ref().and_then(|l| l.swarm.as_ref()?.scores()))
+            .or_else(|| rev?.scores())
+            .unwrap_or_default();
         let metadata = match &p["metadata"] {
             Value::Null => None,
             Value::Object(m) if m.is_empty() => None,
@@ -86,7 +63,7 @@ impl SampleDetail {
             row,
             file,
             line,
-            messages,
+            messages: messages.unwrap_or_default(),
             scores,
             main,
             metadata,
@@ -99,15 +76,17 @@ impl SampleDetail {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::samples::parse::{FileOrigin, PredictionLine, review};
+    use crate::app::samples::parse::{FileOrigin, PredictionLine, into_row, review};
     use std::path::Path;
 
     fn detail_of(pred: &str, rev: Option<&str>) -> SampleDetail {
         let origin = FileOrigin::of(Path::new("/r/eval/predictions/m/ifeval_default.jsonl"));
         let joined = rev.and_then(review).map(|(_, r)| r);
-        let row = PredictionLine::parse(pred)
-            .expect("line")
-            .into_row(&origin, joined.as_ref());
+        let row = into_row(
+            PredictionLine::parse(pred).expect("line"),
+            &origin,
+            joined.as_ref(),
+        );
         SampleDetail::new(
             row,
             "eval/predictions/m/ifeval_default.jsonl".into(),

@@ -18,8 +18,7 @@ use std::time::SystemTime;
 pub use build::Progress;
 pub use store::SampleStore;
 
-use super::index::eval_roots;
-use crate::report::run_data::{files_with_ext, subdirs};
+use crate::run_store::layout::eval_files;
 
 /// The index's file name in a run folder.
 pub const INDEX_FILE: &str = "samples.index.sqlite";
@@ -165,22 +164,13 @@ pub type Signature = Vec<(PathBuf, u64, Option<SystemTime>)>;
 
 /// The [`Signature`] of `run` now.
 pub fn signature(run: &Path) -> Signature {
-    let mut out = Vec::new();
-    for root in eval_roots(run) {
-        for kind in ["predictions", "reviews"] {
-            for m in subdirs(&root.join(kind)) {
-                for f in files_with_ext(&m, "jsonl") {
-                    let meta = std::fs::metadata(&f).ok();
-                    out.push((
-                        f,
-                        meta.as_ref().map(|m| m.len()).unwrap_or(0),
-                        meta.and_then(|m| m.modified().ok()),
-                    ));
-                }
-            }
-        }
-    }
-    out
+    let files = eval_files(run).into_iter().flat_map(|(p, r)| [p, r]);
+    let meta = |f: PathBuf| {
+        let meta = std::fs::metadata(&f).ok();
+        let len = meta.as_ref().map(|m| m.len()).unwrap_or(0);
+        (f, len, meta.and_then(|m| m.modified().ok()))
+    };
+    files.map(meta).collect()
 }
 
 /// A signature as stored in the index: one `name size mtime-ns` line per file.

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params_from_iter};
 
 use super::detail::SampleDetail;
-use super::parse::{FileOrigin, PredictionLine, review};
+use super::parse::{FileOrigin, PredictionLine, into_row, review};
 use super::{IndexError, PageRow, SamplePage, SampleQuery, SampleRow, Signature, signature_text};
 
 /// Bumped whenever the tables change: an index of another version is rebuilt.
@@ -400,7 +400,7 @@ impl SampleStore {
             ),
             None => None,
         };
-        Ok(p.into_row(&FileOrigin::of(pred_file), rev.as_ref()))
+        Ok(into_row(p, &FileOrigin::of(pred_file), rev.as_ref()))
     }
 }
 
