@@ -33,6 +33,10 @@ pub enum ApiKind {
     /// not generative, never streamed.
     #[serde(alias = "openai_rerank")]
     Rerank,
+    /// `/v1/responses` (EvalScope's `--api openai_responses`): the OpenAI Responses API,
+    /// generative, streamed as typed events (`response.output_text.delta`, ...).
+    #[serde(alias = "openai_responses")]
+    Responses,
 }
 
 impl ApiKind {
@@ -49,6 +53,8 @@ impl ApiKind {
             (ApiKind::Embedding, trimmed.to_string())
         } else if trimmed.ends_with("/rerank") || trimmed.ends_with("/reranks") {
             (ApiKind::Rerank, trimmed.to_string())
+        } else if trimmed.ends_with("/responses") {
+            (ApiKind::Responses, trimmed.to_string())
         } else if trimmed.ends_with("/v1") {
             (ApiKind::Chat, format!("{trimmed}/chat/completions"))
         } else {
@@ -66,6 +72,7 @@ impl ApiKind {
             "openai" => return Some(ApiKind::resolve(url)),
             "openai_embedding" | "embedding" => ApiKind::Embedding,
             "openai_rerank" | "rerank" => ApiKind::Rerank,
+            "openai_responses" | "openai_response" | "responses" => ApiKind::Responses,
             _ => return None,
         };
         let trimmed = url.trim_end_matches('/');
@@ -75,22 +82,27 @@ impl ApiKind {
             "/embeddings",
             "/rerank",
             "/reranks",
+            "/responses",
         ];
         if known.iter().any(|e| trimmed.ends_with(e)) {
             return Some((kind, trimmed.to_string()));
         }
         let path = match kind {
             ApiKind::Embedding => "embeddings",
+            ApiKind::Responses => "responses",
             _ => "rerank",
         };
         let base = trimmed.strip_suffix("/v1").unwrap_or(trimmed);
         Some((kind, format!("{base}/v1/{path}")))
     }
 
-    /// Whether the API generates tokens (chat, completions) rather than scoring its input
+    /// Whether the API generates tokens (chat, completions, responses) rather than scoring its input
     /// (embeddings, rerank: no stream, no first token, no output tokens).
     pub fn is_generative(self) -> bool {
-        matches!(self, ApiKind::Chat | ApiKind::Completions)
+        matches!(
+            self,
+            ApiKind::Chat | ApiKind::Completions | ApiKind::Responses
+        )
     }
 }
 
@@ -345,7 +357,25 @@ mod tests {
                 "http://h:1/compatible-api/v1/reranks".to_string()
             ))
         );
-        assert_eq!(ApiKind::from_flag("openai_responses", "http://h:1"), None);
+        assert_eq!(ApiKind::from_flag("openai_chat", "http://h:1"), None);
+        assert_eq!(
+            ApiKind::from_flag("openai_responses", "http://h:1/v1/"),
+            Some((ApiKind::Responses, "http://h:1/v1/responses".to_string()))
+        );
+        assert_eq!(
+            ApiKind::from_flag("responses", "http://h:1/api/v1/responses"),
+            Some((
+                ApiKind::Responses,
+                "http://h:1/api/v1/responses".to_string()
+            ))
+        );
+        assert_eq!(
+            ApiKind::resolve("http://h:1/v1/responses").0,
+            ApiKind::Responses
+        );
+        assert!(ApiKind::Responses.is_generative());
+        let k: ApiKind = serde_json::from_str("\"openai_responses\"").expect("alias");
+        assert_eq!(k, ApiKind::Responses);
         assert!(!ApiKind::Rerank.is_generative() && ApiKind::Chat.is_generative());
         assert_eq!(
             ApiKind::resolve("http://h:1/v1/chat/completions/"),

@@ -40,6 +40,7 @@ pub(crate) async fn handle(
     match req.uri().path() {
         "/v1/chat/completions" if post => generate(&shared, reset, req, Endpoint::Chat).await,
         "/v1/completions" if post => generate(&shared, reset, req, Endpoint::Completion).await,
+        "/v1/responses" if post => generate(&shared, reset, req, Endpoint::Responses).await,
         "/v1/embeddings" if post => {
             crate::retrieval::handle(&shared, req, crate::retrieval::Api::Embeddings).await
         }
@@ -50,6 +51,7 @@ pub(crate) async fn handle(
         "/health" if get => Response::new(SimBody::empty()),
         path @ ("/v1/chat/completions"
         | "/v1/completions"
+        | "/v1/responses"
         | "/v1/embeddings"
         | "/v1/rerank"
         | "/v1/reranks"

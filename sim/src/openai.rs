@@ -23,6 +23,12 @@ pub(crate) struct GenerateRequest {
     /// Completion prompt, reduced to its token count.
     #[serde(default)]
     pub prompt: Option<PromptTokens>,
+    /// Responses API input (a string or input items), reduced to its word count.
+    #[serde(default)]
+    pub input: Option<InputWords>,
+    /// Responses API output limit.
+    #[serde(default)]
+    pub max_output_tokens: Option<u32>,
     #[serde(default)]
     pub stream: Option<bool>,
     #[serde(default)]
@@ -48,9 +54,12 @@ impl GenerateRequest {
         serde_json::from_slice(body)
     }
 
-    /// `max_completion_tokens` if given, else `max_tokens`.
+    /// `max_output_tokens` (Responses API) if given, else `max_completion_tokens`, else
+    /// `max_tokens`.
     pub fn max_tokens(&self) -> Option<u32> {
-        self.max_completion_tokens.or(self.max_tokens)
+        self.max_output_tokens
+            .or(self.max_completion_tokens)
+            .or(self.max_tokens)
     }
 
     /// Whether the answer is streamed.
@@ -119,6 +128,64 @@ impl<'de> Deserialize<'de> for MessagesWords {
             }
         }
         deserializer.deserialize_seq(V)
+    }
+}
+
+/// Words in a Responses API `input`: a string, or an array of input items (messages whose
+/// content is a string or parts; bare strings count too).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct InputWords(pub u64);
+
+impl<'de> Deserialize<'de> for InputWords {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = InputWords;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string or an array of input items")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(InputWords(words(v)))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut total = 0;
+                while let Some(item) = seq.next_element::<InputItem>()? {
+                    total += item.0;
+                }
+                Ok(InputWords(total))
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
+}
+
+/// One input item: a message (its content counted), or a bare string.
+struct InputItem(u64);
+
+impl<'de> Deserialize<'de> for InputItem {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = InputItem;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an input item")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(InputItem(words(v)))
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut total = 0;
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    if key == "content" {
+                        total += map.next_value::<ContentWords>()?.0;
+                    } else {
+                        map.next_value::<de::IgnoredAny>()?;
+                    }
+                }
+                Ok(InputItem(total))
+            }
+        }
+        deserializer.deserialize_any(V)
     }
 }
 
@@ -276,6 +343,21 @@ mod tests {
         assert_eq!(p(r#"{"prompt":["a b","c"]}"#), Some(PromptTokens(3)));
         assert_eq!(p(r#"{"prompt":[1,2,3,4]}"#), Some(PromptTokens(4)));
         assert_eq!(p(r#"{"prompt":[[1,2],[3]]}"#), Some(PromptTokens(3)));
+    }
+
+    #[test]
+    fn responses_input_counted() {
+        let r = GenerateRequest::parse(br#"{"input":"a b c","max_output_tokens":4}"#).unwrap();
+        assert_eq!(r.input, Some(InputWords(3)));
+        assert_eq!(r.max_tokens(), Some(4));
+        let r = GenerateRequest::parse(
+            br#"{"input":[{"role":"system","content":"be brief"},
+            {"role":"user","content":[{"type":"input_text","text":"one two three"},{"type":"input_image","image_url":"x"}]},
+            "loose words"],"max_tokens":9}"#,
+        )
+        .unwrap();
+        assert_eq!(r.input, Some(InputWords(7)));
+        assert!(GenerateRequest::parse(br#"{"input":5}"#).is_err());
     }
 
     #[test]

@@ -23,6 +23,8 @@ pub(crate) enum Endpoint {
     Chat,
     /// `/v1/completions`.
     Completion,
+    /// `/v1/responses` (the OpenAI Responses API).
+    Responses,
 }
 
 /// Purposes of the per-request random streams.
@@ -96,11 +98,13 @@ impl Plan {
         let prompt_tokens = match endpoint {
             Endpoint::Chat => req.messages.map(|m| m.0),
             Endpoint::Completion => req.prompt.map(|p| p.0),
+            Endpoint::Responses => req.input.map(|i| i.0),
         };
         let Some(prompt_tokens) = prompt_tokens else {
             let field = match endpoint {
                 Endpoint::Chat => "messages",
                 Endpoint::Completion => "prompt",
+                Endpoint::Responses => "input",
             };
             return Err(format!("missing field `{field}`"));
         };
@@ -148,6 +152,7 @@ impl Plan {
         let id = match endpoint {
             Endpoint::Chat => format!("chatcmpl-sim-{request}"),
             Endpoint::Completion => format!("cmpl-sim-{request}"),
+            Endpoint::Responses => format!("resp-sim-{request}"),
         };
         Ok(Plan {
             endpoint,
@@ -162,7 +167,8 @@ impl Plan {
                 "stop"
             },
             stream: req.stream(),
-            include_usage: req.include_usage(),
+            // a Responses stream always ends with `response.completed` and its usage
+            include_usage: endpoint == Endpoint::Responses || req.include_usage(),
             fault,
             fault_at: config
                 .faults

@@ -139,8 +139,11 @@ impl StreamBody {
                         self.events.usage(&mut self.buf, &self.plan);
                         self.record(false);
                     }
-                    self.buf.extend_from_slice(sse::DONE);
-                    self.record(false);
+                    // a Responses stream ends with its `response.completed` event
+                    if self.plan.endpoint != Endpoint::Responses {
+                        self.buf.extend_from_slice(sse::DONE);
+                        self.record(false);
+                    }
                     self.phase = Phase::End;
                 }
                 Phase::End => {
@@ -171,7 +174,7 @@ impl StreamBody {
     /// Writes token `next_token` (with the role chunk before the first chat token).
     fn write_token(&mut self) {
         let i = self.next_token;
-        if i == 0 && self.plan.endpoint == Endpoint::Chat {
+        if i == 0 && self.plan.endpoint != Endpoint::Completion {
             self.events.role(&mut self.buf);
             self.record(false);
         }
@@ -200,7 +203,7 @@ impl StreamBody {
             }
             Fault::Truncate => self.phase = Phase::End,
             Fault::StreamError => {
-                self.buf.extend_from_slice(sse::ERROR_EVENT);
+                self.buf.extend_from_slice(self.events.error_event());
                 self.record(false);
                 self.phase = Phase::End;
             }

@@ -30,6 +30,7 @@ pub fn sim_target(sim: &SimHandle, api: ApiKind) -> TargetSpec {
         ApiKind::Completions => "/v1/completions",
         ApiKind::Embedding => "/v1/embeddings",
         ApiKind::Rerank => "/v1/rerank",
+        ApiKind::Responses => "/v1/responses",
     };
     TargetSpec {
         url: format!("{}{path}", sim.url()),

@@ -37,7 +37,8 @@ pub struct PerfArgs {
     #[arg(long, default_value = "sim-model")]
     pub model: String,
     /// API flavour: `openai` (chat/completions or completions, picked from the URL),
-    /// `openai_embedding` (/v1/embeddings) or `openai_rerank` (/v1/rerank).
+    /// `openai_embedding` (/v1/embeddings), `openai_rerank` (/v1/rerank) or `openai_responses`
+    /// (/v1/responses).
     #[arg(long, default_value = "openai")]
     pub api: String,
     /// Extra request headers, `key=value`.
@@ -329,7 +330,7 @@ impl PerfArgs {
     fn target_def(&self) -> anyhow::Result<TargetDef> {
         if ApiKind::from_flag(&self.api, "").is_none() {
             bail!(
-                "--api {:?} is not supported; use openai (chat/completions or completions, picked from the url), openai_embedding or openai_rerank",
+                "--api {:?} is not supported; use openai (chat/completions or completions, picked from the url), openai_embedding, openai_rerank or openai_responses",
                 self.api
             );
         }

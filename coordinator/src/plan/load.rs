@@ -178,7 +178,9 @@ pub fn check(plan: &Plan, path: &Path) -> Result<(), PlanError> {
         {
             return Err(bad(
                 f("api"),
-                format!("unknown api {api:?} (openai, openai_embedding, openai_rerank)"),
+                format!(
+                    "unknown api {api:?} (openai, openai_embedding, openai_rerank, openai_responses)"
+                ),
             ));
         }
         if t.api_key_env.is_some() && t.api_key_file.is_some() {

@@ -132,7 +132,7 @@ pub struct TargetDef {
     #[serde(default)]
     pub model: Option<String>,
     /// API flavour (EvalScope's `--api`): `openai` (chat/completions or completions, picked
-    /// from the URL; the default), `openai_embedding` or `openai_rerank`.
+    /// from the URL; the default), `openai_embedding`, `openai_rerank` or `openai_responses`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api: Option<String>,
     /// An API key given on the command line (`--api-key`): never read from a plan, never written.

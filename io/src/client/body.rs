@@ -18,6 +18,9 @@ pub fn request_body(
     if !api.is_generative() {
         return retrieval_body(prompt, api, model, g);
     }
+    if api == ApiKind::Responses {
+        return responses_body(prompt, model, g);
+    }
     let mut body = match &prompt.body {
         PromptBody::Body { body } => body.clone(),
         PromptBody::Text { text } => {
@@ -29,7 +32,10 @@ pub fn request_body(
                         json!([{"role": "user", "content": text}]),
                     );
                 }
-                ApiKind::Completions | ApiKind::Embedding | ApiKind::Rerank => {
+                ApiKind::Completions
+                | ApiKind::Embedding
+                | ApiKind::Rerank
+                | ApiKind::Responses => {
                     m.insert("prompt".into(), Value::from(text.as_str()));
                 }
             }
@@ -41,7 +47,10 @@ pub fn request_body(
                 ApiKind::Chat => {
                     m.insert("messages".into(), Value::Array(messages.clone()));
                 }
-                ApiKind::Completions | ApiKind::Embedding | ApiKind::Rerank => {
+                ApiKind::Completions
+                | ApiKind::Embedding
+                | ApiKind::Rerank
+                | ApiKind::Responses => {
                     m.insert("prompt".into(), Value::from(prompt.plain_text()));
                 }
             }
@@ -79,6 +88,97 @@ pub fn request_body(
         body.insert(k.clone(), v.clone());
     }
     body
+}
+
+/// The body of a Responses API request, as EvalScope's `openai_responses` plugin builds it:
+/// `input` (a text prompt as a string; chat messages as input items, their `text` parts as
+/// `input_text` and `image_url` parts as `input_image`; a full body keeps its own `input`, or
+/// has its `messages` moved there), then `model`, `max_output_tokens`, `stream`,
+/// `temperature`, `top_p` where the body lacks them, then `extra`. No `stream_options`: a
+/// Responses stream always ends with `response.completed` and its usage.
+fn responses_body(prompt: &Prompt, model: &str, g: &GenParams) -> Map<String, Value> {
+    let mut body = match &prompt.body {
+        PromptBody::Body { body } => {
+            let mut body = body.clone();
+            if !body.contains_key("input")
+                && matches!(body.get("messages"), Some(Value::Array(_)))
+                && let Some(Value::Array(messages)) = body.remove("messages")
+            {
+                body.insert("input".into(), responses_input(&messages));
+            }
+            body
+        }
+        PromptBody::Text { text } => {
+            let mut m = Map::new();
+            m.insert("input".into(), Value::from(text.as_str()));
+            m
+        }
+        PromptBody::Messages { messages } => {
+            let mut m = Map::new();
+            m.insert("input".into(), responses_input(messages));
+            m
+        }
+    };
+    let mut fill = |k: &str, v: Value| {
+        body.entry(k.to_string()).or_insert(v);
+    };
+    fill("model", Value::from(model));
+    if let Some(v) = g.max_tokens {
+        fill("max_output_tokens", Value::from(v));
+    }
+    fill("stream", Value::from(g.stream));
+    if let Some(v) = g.temperature {
+        fill("temperature", Value::from(v));
+    }
+    if let Some(v) = g.top_p {
+        fill("top_p", Value::from(v));
+    }
+    for (k, v) in &g.extra {
+        body.insert(k.clone(), v.clone());
+    }
+    body
+}
+
+/// Chat messages as Responses input items (EvalScope's `normalize_responses_input`).
+fn responses_input(messages: &[Value]) -> Value {
+    let part = |p: &Value| -> Value {
+        match p.get("type").and_then(Value::as_str) {
+            Some("text") => json!({
+                "type": "input_text",
+                "text": p.get("text").cloned().unwrap_or_else(|| Value::from("")),
+            }),
+            Some("image_url") => {
+                let image = p.get("image_url").cloned().unwrap_or(Value::Null);
+                match image {
+                    Value::String(url) => {
+                        json!({"type": "input_image", "image_url": url, "detail": "auto"})
+                    }
+                    other => json!({
+                        "type": "input_image",
+                        "image_url": other.get("url").cloned().unwrap_or(Value::Null),
+                        "detail": other.get("detail").cloned().unwrap_or_else(|| Value::from("auto")),
+                    }),
+                }
+            }
+            _ => p.clone(),
+        }
+    };
+    Value::Array(
+        messages
+            .iter()
+            .map(|m| match (m, m.get("content")) {
+                (Value::Object(obj), Some(Value::Array(parts))) => {
+                    let mut obj = obj.clone();
+                    obj.insert(
+                        "content".into(),
+                        Value::Array(parts.iter().map(part).collect()),
+                    );
+                    Value::Object(obj)
+                }
+                _ => m.clone(),
+            })
+            .collect(),
+    )
 }
 
 /// `--extra-args` keys that shape the embedding and rerank datasets (EvalScope also copies
@@ -245,6 +345,50 @@ mod tests {
         assert_eq!(r["documents"], json!(["d1"]));
         let e = request_body(&msgs, ApiKind::Embedding, "m", &GenParams::default());
         assert_eq!(e["input"], json!(["q", "d1"]));
+    }
+
+    #[test]
+    fn responses_bodies_follow_evalscope() {
+        let r = request_body(&Prompt::text("hello"), ApiKind::Responses, "m", &params());
+        assert_eq!(
+            Value::Object(r),
+            json!({"input": "hello", "model": "m", "max_output_tokens": 64, "stream": true,
+                   "temperature": 0.0, "ignore_eos": true})
+        );
+        let msgs = Prompt {
+            body: PromptBody::Messages {
+                messages: vec![
+                    json!({"role": "system", "content": "be brief"}),
+                    json!({"role": "user", "content": [
+                        {"type": "text", "text": "what is this"},
+                        {"type": "image_url", "image_url": {"url": "data:x"}}
+                    ]}),
+                ],
+            },
+            tokens: None,
+        };
+        let r = request_body(&msgs, ApiKind::Responses, "m", &GenParams::default());
+        assert_eq!(
+            r["input"],
+            json!([
+                {"role": "system", "content": "be brief"},
+                {"role": "user", "content": [
+                    {"type": "input_text", "text": "what is this"},
+                    {"type": "input_image", "image_url": "data:x", "detail": "auto"}
+                ]}
+            ])
+        );
+        assert_eq!(r["stream"], false);
+        assert!(r.get("max_tokens").is_none() && r.get("stream_options").is_none());
+        let mut body = Map::new();
+        body.insert("messages".into(), json!([{"role":"user","content":"x"}]));
+        let p = Prompt {
+            body: PromptBody::Body { body },
+            tokens: None,
+        };
+        let r = request_body(&p, ApiKind::Responses, "m", &params());
+        assert_eq!(r["input"], json!([{"role":"user","content":"x"}]));
+        assert!(r.get("messages").is_none());
     }
 
     #[test]

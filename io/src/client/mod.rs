@@ -3,6 +3,7 @@
 pub mod body;
 pub mod chunk;
 pub mod meter;
+pub mod responses;
 mod retrieval;
 pub mod sse;
 mod tokens;
@@ -173,6 +174,7 @@ impl EndpointClient {
         keep_text: bool,
     ) -> (RequestRecord, Completion) {
         let mut meter = Meter::new(keep_text);
+        meter.responses = self.api == ApiKind::Responses;
         let mut status = 0u16;
         let t0 = Instant::now();
         let deadline = t0 + self.total_timeout;
@@ -316,6 +318,25 @@ impl EndpointClient {
                     (ErrorClass::Malformed, clip(&format!("{e}: {text}")))
                 })?;
                 return Ok(());
+            }
+            if self.api == ApiKind::Responses {
+                return match serde_json::from_slice::<responses::Response<'_>>(&whole) {
+                    Ok(r) if r.looks_like_a_response() || r.failed() => {
+                        meter.on_response(&r, &whole, at);
+                        Ok(())
+                    }
+                    Ok(_) => {
+                        let text = String::from_utf8_lossy(&whole);
+                        Err((
+                            ErrorClass::Malformed,
+                            clip(&format!("response has no output or usage: {text}")),
+                        ))
+                    }
+                    Err(e) => {
+                        let text = String::from_utf8_lossy(&whole);
+                        Err((ErrorClass::Malformed, clip(&format!("{e}: {text}"))))
+                    }
+                };
             }
             match chunk::Chunk::parse(&whole) {
                 Ok(c) if c.has_choices() || c.error.is_some() => meter.on_chunk(&c, &whole, at),

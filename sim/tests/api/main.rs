@@ -5,5 +5,6 @@ mod answer_key;
 mod faults;
 mod helpers;
 mod latency;
+mod responses;
 mod routes;
 mod stream;

@@ -1,6 +1,7 @@
-//! `coordinator perf --api openai_embedding | openai_rerank` end to end against llm-sim: every
-//! dataset kind of those APIs, counts, input tokens equal to what the simulator counted, and no
-//! TTFT / TPOT / ITL (null) in `benchmark_summary.json`.
+//! `coordinator perf --api openai_embedding | openai_rerank | openai_responses` end to end
+//! against llm-sim: every dataset kind of those APIs, counts, input tokens equal to what the
+//! simulator counted; no TTFT / TPOT / ITL (null) for embeddings and rerank, TTFT and output
+//! tokens from the Responses API's typed events and usage.
 
 use std::path::{Path, PathBuf};
 
@@ -279,4 +280,45 @@ async fn malformed_embedding_answers_are_failures() {
     assert_eq!(s["Total Requests"], 4, "{s}");
     assert_eq!(s["Failed Requests"], 4, "{s}");
     assert!(s["Avg TTFT (ms)"].is_null());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn responses_api_streaming_and_not() {
+    for stream in [true, false] {
+        let mut args = vec![
+            "--dataset",
+            "random",
+            "--tokenizer-path",
+            "cl100k_base",
+            "--min-prompt-length",
+            "8",
+            "--max-prompt-length",
+            "16",
+            "--max-tokens",
+            "8",
+        ];
+        if stream {
+            args.push("--stream");
+        }
+        // a base URL: `openai_responses` adds /v1/responses, as EvalScope does
+        let (s, reqs, tokens, r) = run_api("openai_responses", "", 6, &args).await;
+        r.expect("the run succeeds");
+        assert_eq!(
+            violations("benchmark_summary.schema.json", &s),
+            Vec::<String>::new()
+        );
+        assert_eq!(s["Total Requests"], 6, "{s}");
+        assert_eq!(s["Success Requests"], 6, "{s}");
+        assert_eq!(reqs, 6, "every request reached the sim's /v1/responses");
+        // token counts come from the `response.completed` usage: the sim's own counts
+        let avg_in = s["Avg Input Tokens"].as_f64().expect("input tokens");
+        assert!(
+            (avg_in - tokens as f64 / 6.0).abs() < 1e-3,
+            "avg input {avg_in} vs the sim's {tokens} / 6"
+        );
+        let out = s["Avg Output Tokens"].as_f64().expect("output tokens");
+        assert!(out > 0.0 && out <= 8.0, "{s}");
+        let ttft = s["Avg TTFT (ms)"].as_f64().expect("ttft");
+        assert!(ttft >= 2.0, "at least the sim's 2 ms: {s}");
+    }
 }
