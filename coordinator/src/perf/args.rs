@@ -312,6 +312,20 @@ impl PerfArgs {
             lower_bound: self.sla_lower_bound,
             fixed_parallel: self.sla_fixed_parallel,
             number_multiplier: self.sla_number_multiplier,
+            // `rate` probes arrive as --arrival says, with or without a starting --rate
+            arrival: None,
+            burstiness: None,
+        };
+        let def = match self.sla_variable {
+            super::sla::Variable::Rate => {
+                let (arrival, burstiness) = self.arrival(Some(1.0));
+                SlaDef {
+                    arrival,
+                    burstiness,
+                    ..def
+                }
+            }
+            super::sla::Variable::Parallel => def,
         };
         Ok((def, start))
     }

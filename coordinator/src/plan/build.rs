@@ -182,9 +182,19 @@ pub fn sla_plan(p: &PerfDef) -> anyhow::Result<Option<SlaPlan>> {
         bail!("--sla-num-runs must be at least 1");
     }
     // the start stage needs no bound of its own: each probe's number is the search's
-    let start_stage = StageDef {
-        number: Some(1),
-        ..first.clone()
+    let start_stage = match (&def.arrival, def.burstiness) {
+        // the search's own arrivals, parsed as a stage at some rate would take them
+        (None, None) => StageDef {
+            number: Some(1),
+            ..first.clone()
+        },
+        (arrival, burstiness) => StageDef {
+            number: Some(1),
+            rate: Some(1.0),
+            arrival: arrival.clone(),
+            burstiness,
+            ..first.clone()
+        },
     };
     let arrival = match stage_spec(&start_stage).map_err(|(f, m)| anyhow::anyhow!("{f}: {m}"))? {
         StageSpec {
@@ -376,4 +386,36 @@ pub fn jobs(
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn perf(sla: &str) -> PerfDef {
+        let yaml = format!(
+            "target: t\ndataset: {{kind: random}}\nstages: [{{parallel: 4, number: 8}}]\nsla: {sla}\n"
+        );
+        serde_norway::from_str(&yaml).expect("perf def")
+    }
+
+    #[test]
+    fn rate_probes_arrive_as_the_search_says_without_a_starting_rate() {
+        let params = r#"params: '[{"p99_ttft": "<=0.1"}]'"#;
+        let gamma = perf(&format!(
+            "{{variable: rate, {params}, arrival: gamma, burstiness: 0.5}}"
+        ));
+        let plan = sla_plan(&gamma).expect("valid").expect("an sla plan");
+        assert_eq!(plan.arrival, Arrival::Gamma { burstiness: 0.5 });
+        let constant = perf(&format!("{{variable: rate, {params}, arrival: constant}}"));
+        let plan = sla_plan(&constant).expect("valid").expect("an sla plan");
+        assert_eq!(plan.arrival, Arrival::Constant);
+        // nothing said, and a closed-loop first stage: Poisson, as EvalScope's rate
+        let default = perf(&format!("{{variable: rate, {params}}}"));
+        let plan = sla_plan(&default).expect("valid").expect("an sla plan");
+        assert_eq!(plan.arrival, Arrival::Poisson);
+        let bad = perf(&format!("{{variable: rate, {params}, arrival: steady}}"));
+        let err = sla_plan(&bad).expect_err("unknown arrival");
+        assert!(err.to_string().contains("steady"), "{err}");
+    }
 }

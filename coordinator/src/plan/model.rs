@@ -343,6 +343,13 @@ pub struct SlaDef {
     /// Requests per probe = round(value × this) (default 2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub number_multiplier: Option<f64>,
+    /// Arrivals of `rate` probes: `poisson`, `constant` or `gamma` (default: the first
+    /// stage's, else poisson).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arrival: Option<String>,
+    /// Gamma shape of `arrival: gamma` (< 1 burstier than Poisson).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub burstiness: Option<f64>,
 }
 
 fn parallel_variable() -> String {
