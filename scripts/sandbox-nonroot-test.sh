@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # The swarm-sandbox test suite in non-root mode (the user-namespace sandbox). As root (CI): builds
-# the suite if needed, creates the unprivileged user swarm-sandbox-test if missing, copies the
-# test binaries where that user may run them, and runs them as that user. As any other user: runs
-# `cargo test -p swarm-sandbox` directly. Exits non-zero when a test fails; a test that cannot
-# isolate here prints SKIPPED, and fails instead under CI=true.
+# the suite if needed, creates the unprivileged user swarm-sandbox-test if missing, installs
+# newuidmap/newgidmap (Debian package uidmap) if missing and gives that user a subordinate range in
+# /etc/subuid and /etc/subgid if it has none (so its programs run under a subordinate id, not the
+# user's own), copies the test binaries where that user may run them, and runs them as that user.
+# As any other user: runs `cargo test -p swarm-sandbox` directly. Exits non-zero when a test
+# fails; a test that cannot isolate here (or, for the subordinate-id test, finds no helpers or no
+# range) prints SKIPPED, and fails instead under CI=true.
 #
 #   scripts/sandbox-nonroot-test.sh [test-name-filter...]
 #   SWARM_SANDBOX_TEST_USER=name   the unprivileged user (default swarm-sandbox-test)
@@ -42,6 +45,26 @@ if ! id -u "$user" >/dev/null 2>&1; then
 fi
 uid=$(id -u "$user")
 gid=$(id -g "$user")
+
+# subordinate ids: the helpers, and a range of 65536 ids after every range already given out
+if ! command -v newuidmap >/dev/null 2>&1 || ! command -v newgidmap >/dev/null 2>&1; then
+    if command -v apt-get >/dev/null 2>&1; then
+        echo "+ apt-get install uidmap"
+        if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq uidmap; } >/dev/null; then
+            echo "sandbox-nonroot-test: apt-get install uidmap failed (the subordinate-id test is skipped, or fails under CI=true)" >&2
+        fi
+    else
+        echo "sandbox-nonroot-test: no newuidmap and no apt-get (the subordinate-id test is skipped, or fails under CI=true)" >&2
+    fi
+fi
+touch /etc/subuid /etc/subgid
+start=$(awk -F: 'BEGIN { end = 231072 } NF == 3 && $2 + $3 > end { end = $2 + $3 } END { print end }' /etc/subuid /etc/subgid)
+for file in /etc/subuid /etc/subgid; do
+    if ! grep -qE "^($user|$uid):[0-9]+:[1-9]" "$file"; then
+        echo "+ echo $user:$start:65536 >>$file"
+        echo "$user:$start:65536" >>"$file"
+    fi
+done
 
 work=$(mktemp -d /var/tmp/swarm-sandbox-nonroot.XXXXXX)
 trap 'rm -rf "$work"' EXIT

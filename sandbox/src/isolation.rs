@@ -1,21 +1,24 @@
 //! What separates a sandboxed program from the machine: new network, mount, IPC and PID
 //! namespaces (the run's init kills everything left when the program ends, see [`pidns`]), a
 //! file-system view that is read-only outside the program's folder and hides host sockets and
-//! the agent's secrets (see [`mounts`]), a system-call filter (see [`seccomp`]), and (as root)
-//! an unprivileged user id of its own. Everything here runs in the forked child before `exec`,
+//! the agent's secrets (see [`mounts`]), a system-call filter (see [`seccomp`]), and a user id
+//! other than the agent's: as root one of its own, as another user one of its subordinate range
+//! where it has one (see [`subids`]). Everything here runs in the forked child before `exec`,
 //! so it only makes raw system calls on data prepared beforehand.
 //!
 //! [`pidns`]: super::pidns
 //! [`mounts`]: super::mounts
 //! [`seccomp`]: super::seccomp
+//! [`subids`]: super::subids
 
 use std::ffi::CString;
 use std::io;
 use std::path::{Path, PathBuf};
 
 use super::limits::Limits;
-use super::mounts::FsView;
+use super::mounts::{FsView, PrivateWork};
 use super::seccomp::{self, Filters};
+use super::subids::ChildEnds;
 
 /// How programs are isolated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,9 +27,11 @@ pub enum Isolation {
     /// filter, and the program runs as a user id of its own (so the process limit holds and
     /// nothing is writable outside its folder).
     Root,
-    /// The agent is not root: a new user namespace (mapping the agent's own ids: an unprivileged
-    /// process can map no other) holds the new network, mount, IPC and PID namespaces, the
-    /// file-system view and the system-call filter.
+    /// The agent is not root: a new user namespace holds the new network, mount, IPC and PID
+    /// namespaces, the file-system view and the system-call filter. Where `newuidmap`,
+    /// `newgidmap` and a subordinate range of the agent's user exist, the program runs as an id
+    /// of that range (see [`subids`](super::subids)); elsewhere the namespace maps the agent's
+    /// own ids (an unprivileged process can map no other).
     UserNamespace,
     /// No isolation (the user opted in with `allow_unisolated`): limits, a session of its own
     /// and the kill of its process group only.
@@ -54,13 +59,33 @@ impl Isolation {
     }
 }
 
+/// The ids a program becomes before `exec`, and how its user namespace is mapped.
+#[derive(Debug, Clone, Copy)]
+pub enum Become {
+    /// Stay as the agent (its own ids mapped by the child itself; `UserNamespace` without
+    /// subordinate ids, and `None`).
+    Agent,
+    /// `Root`: this user id, and the group id of the same number.
+    Uid(libc::uid_t),
+    /// `UserNamespace` with subordinate ids: the agent's thread writes the maps (see
+    /// [`subids`](super::subids)), then the program drops to these ids.
+    Subordinate {
+        /// The program's uid (the same number inside its namespace and out).
+        uid: libc::uid_t,
+        /// The program's gid (likewise).
+        gid: libc::gid_t,
+        /// The pipes to the thread that writes the maps.
+        ends: ChildEnds,
+    },
+}
+
 /// Everything the child needs, prepared before `fork` (no allocation happens after it).
 pub struct ChildSetup {
     isolation: Isolation,
     view: Option<FsView>,
     filters: Option<&'static Filters>,
-    /// The user id (and group id) to become: `Root` only.
-    uid: libc::uid_t,
+    /// The ids the program runs as.
+    run_as: Become,
     uid_map: Vec<u8>,
     gid_map: Vec<u8>,
     setgroups: CString,
@@ -69,13 +94,15 @@ pub struct ChildSetup {
 }
 
 impl ChildSetup {
-    /// The setup of a program running in `workdir` as `uid` (used with [`Isolation::Root`]),
-    /// with the `hidden` paths masked.
+    /// The setup of a program running in `workdir` as `run_as` says, with the `hidden` paths
+    /// masked. With subordinate ids the program's folder is a tmpfs of its own (`private`: its
+    /// size and the files of `workdir` copied into it), owned by the program's ids.
     pub fn new(
         isolation: Isolation,
         workdir: &Path,
-        uid: libc::uid_t,
+        run_as: Become,
         hidden: &[PathBuf],
+        private: Option<(u64, &[&str])>,
     ) -> io::Result<Self> {
         let c = |bytes: &[u8]| {
             CString::new(bytes).map_err(|_| io::Error::other("a path holds a NUL byte"))
@@ -88,15 +115,21 @@ impl ChildSetup {
         };
         // SAFETY: getuid/getgid have no preconditions.
         let (own_uid, own_gid) = unsafe { (libc::getuid(), libc::getgid()) };
+        let private = match (run_as, private) {
+            (Become::Subordinate { uid, gid, .. }, Some((size, files))) => {
+                Some(PrivateWork::new(size, files, uid, gid)?)
+            }
+            _ => None,
+        };
         Ok(Self {
             isolation,
             view: if isolated {
-                Some(FsView::new(workdir, hidden)?)
+                Some(FsView::new(workdir, hidden, private)?)
             } else {
                 None
             },
             filters,
-            uid,
+            run_as,
             uid_map: format!("{own_uid} {own_uid} 1\n").into_bytes(),
             gid_map: format!("{own_gid} {own_gid} 1\n").into_bytes(),
             setgroups: c(b"/proc/self/setgroups")?,
@@ -117,17 +150,26 @@ impl ChildSetup {
                 // limits after this: a user namespace records the process limit in force when
                 // it is made and applies it to every process of the agent's user
                 unshare(libc::CLONE_NEWUSER | namespaces | libc::CLONE_NEWPID)?;
-                write_file(&self.setgroups, b"deny")?;
-                write_file(&self.uid_map_path, &self.uid_map)?;
-                write_file(&self.gid_map_path, &self.gid_map)?;
+                if let Become::Subordinate { ends, .. } = self.run_as {
+                    // the agent's thread maps the namespace's root to the agent and the
+                    // program's ids to themselves (setgroups stays allowed: a subordinate gid
+                    // range was granted), so the program can shed the agent's groups
+                    ends.await_maps()?;
+                } else {
+                    write_file(&self.setgroups, b"deny")?;
+                    write_file(&self.uid_map_path, &self.uid_map)?;
+                    write_file(&self.gid_map_path, &self.gid_map)?;
+                }
             }
         }
         super::pidns::split()?;
         if let Some(view) = &self.view {
             view.enter()?;
         }
-        if self.isolation == Isolation::Root {
-            self.become_uid()?;
+        match self.run_as {
+            Become::Agent => {}
+            Become::Uid(uid) => become_ids(uid, uid)?,
+            Become::Subordinate { uid, gid, .. } => become_ids(uid, gid)?,
         }
         limits.apply()?;
         match self.filters {
@@ -135,23 +177,24 @@ impl ChildSetup {
             None => Ok(()),
         }
     }
+}
 
-    /// Drops every group and becomes `uid` (raw system calls: glibc's wrappers signal other
-    /// threads, and the child has none).
-    fn become_uid(&self) -> io::Result<()> {
-        let uid = self.uid as libc::c_long;
-        // SAFETY: raw id-changing syscalls with plain integer arguments.
-        unsafe {
-            check_long(libc::syscall(
-                libc::SYS_setgroups,
-                0,
-                std::ptr::null::<libc::gid_t>(),
-            ))?;
-            check_long(libc::syscall(libc::SYS_setresgid, uid, uid, uid))?;
-            check_long(libc::syscall(libc::SYS_setresuid, uid, uid, uid))?;
-        }
-        Ok(())
+/// Drops every supplementary group and becomes `uid` and `gid` (raw system calls: glibc's
+/// wrappers signal other threads, and the child has none). From root (of the machine, or of the
+/// user namespace) to another uid, every capability is lost.
+fn become_ids(uid: libc::uid_t, gid: libc::gid_t) -> io::Result<()> {
+    let (uid, gid) = (uid as libc::c_long, gid as libc::c_long);
+    // SAFETY: raw id-changing syscalls with plain integer arguments.
+    unsafe {
+        check_long(libc::syscall(
+            libc::SYS_setgroups,
+            0,
+            std::ptr::null::<libc::gid_t>(),
+        ))?;
+        check_long(libc::syscall(libc::SYS_setresgid, gid, gid, gid))?;
+        check_long(libc::syscall(libc::SYS_setresuid, uid, uid, uid))?;
     }
+    Ok(())
 }
 
 fn unshare(flags: libc::c_int) -> io::Result<()> {

@@ -1,10 +1,11 @@
 //! The code sandbox: runs untrusted Python programs (generated code under test) one process per
 //! run, each in a fresh folder, without network, in a PID namespace of its own (everything in it
 //! dies when the program ends), with the file system read-only outside that folder and host
-//! sockets, shared memory and the agent's secret files out of sight, under a system-call
-//! filter and CPU, memory, file-size and process limits, in a session of its own whose process
-//! group is killed when the run ends or its wall-clock time passes. `docs/SECURITY.md` lists
-//! each escape this stops and the test that tries it.
+//! sockets, shared memory and the agent's secret files out of sight, under a user id other than
+//! the agent's (as root; as another user where it has subordinate ids, see [`subids`]), under a
+//! system-call filter and CPU, memory, file-size and process limits, in a session of its own
+//! whose process group is killed when the run ends or its wall-clock time passes.
+//! `docs/SECURITY.md` lists each escape this stops and the test that tries it.
 //!
 //! Where no isolation is available the sandbox refuses to start unless the user opted in with
 //! `sandbox_config.allow_unisolated`. Runs block; at most [`slots::capacity`] run at once in a
@@ -19,6 +20,7 @@ pub mod policy;
 pub mod process;
 pub mod seccomp;
 pub mod slots;
+pub mod subids;
 pub mod workdir;
 
 use std::path::{Path, PathBuf};
@@ -26,9 +28,10 @@ use std::time::Duration;
 
 use swarm_eval::exec::{CodeRunner, ProgramRun, RunOutcome, RunStatus, SandboxSettings};
 
-use isolation::{ChildSetup, Isolation};
+use isolation::{Become, ChildSetup, Isolation};
 use limits::Limits;
 use slots::Slot;
+use subids::{MapRequest, ProgramIds, SubIds};
 use workdir::WorkDir;
 
 /// How a failure to prepare the isolation (before any process starts) begins.
@@ -58,6 +61,8 @@ pub enum SandboxError {
 pub struct Sandbox {
     settings: SandboxSettings,
     isolation: Isolation,
+    /// The ids programs run as, outside their namespaces.
+    ids: ProgramIds,
     python: PathBuf,
     /// Files and folders the programs may not see (the agent's token, key and certificate
     /// files).
@@ -85,31 +90,46 @@ impl Sandbox {
         if settings.allow_unisolated {
             modes.push(Isolation::None);
         }
+        // why programs did not start under subordinate ids, where the agent's user has some
+        let mut subordinate_failed: Option<String> = None;
         for isolation in modes {
-            for python in &candidates {
-                let sandbox = Self {
-                    settings: settings.clone(),
-                    isolation,
-                    python: python.clone(),
-                    hidden: hidden.clone(),
+            for ids in ids_to_try(isolation) {
+                let ids = match (ids, &subordinate_failed) {
+                    (ProgramIds::Unmapped { uid, reason }, Some(why)) => ProgramIds::Unmapped {
+                        uid,
+                        reason: format!("{reason}: {why}"),
+                    },
+                    (ids, _) => ids,
                 };
-                match sandbox.probe() {
-                    Ok(()) => return Ok(sandbox),
-                    Err(why) => {
-                        // a missing or unreadable interpreter is not an isolation failure
-                        let interpreter = !python.is_file()
-                            || why.contains("(os error 2)")
-                            || why.contains("(os error 13)");
-                        let setup = why.contains("cannot start") || why.starts_with(SETUP);
-                        if isolation != Isolation::None && setup && !interpreter {
-                            isolation_failures.push(format!("{}: {why}", isolation.name()));
-                        }
-                        tried.push(format!(
-                            "{} ({}): {why}",
-                            python.display(),
-                            isolation.name()
-                        ));
-                    }
+                let subordinate = matches!(ids, ProgramIds::Subordinate(_));
+                let mut first_failure = None;
+                // a failure under subordinate ids is told by the unmapped attempt that follows
+                // (in its reason); only that attempt's failures decide the error
+                let (mut tried_here, mut failed_here) = (Vec::new(), Vec::new());
+                let started = Self::try_each(
+                    &settings,
+                    isolation,
+                    &ids,
+                    &candidates,
+                    &hidden,
+                    if subordinate {
+                        &mut tried_here
+                    } else {
+                        &mut tried
+                    },
+                    if subordinate {
+                        &mut failed_here
+                    } else {
+                        &mut isolation_failures
+                    },
+                    &mut first_failure,
+                );
+                if let Some(sandbox) = started {
+                    sandbox.announce();
+                    return Ok(sandbox);
+                }
+                if subordinate {
+                    subordinate_failed = first_failure;
                 }
             }
         }
@@ -126,9 +146,81 @@ impl Sandbox {
         })
     }
 
+    /// The first interpreter of `candidates` whose probe passes with `isolation` and `ids`;
+    /// each failure is noted in `tried` (and `isolation_failures` when the isolation failed).
+    #[allow(clippy::too_many_arguments)]
+    fn try_each(
+        settings: &SandboxSettings,
+        isolation: Isolation,
+        ids: &ProgramIds,
+        candidates: &[PathBuf],
+        hidden: &[PathBuf],
+        tried: &mut Vec<String>,
+        isolation_failures: &mut Vec<String>,
+        first_failure: &mut Option<String>,
+    ) -> Option<Self> {
+        for python in candidates {
+            let sandbox = Self {
+                settings: settings.clone(),
+                isolation,
+                ids: ids.clone(),
+                python: python.clone(),
+                hidden: hidden.to_vec(),
+            };
+            match sandbox.probe() {
+                Ok(()) => return Some(sandbox),
+                Err(why) => {
+                    if first_failure.is_none() {
+                        *first_failure = Some(why.clone());
+                    }
+                    // a missing or unreadable interpreter is not an isolation failure
+                    let interpreter = !python.is_file()
+                        || why.contains("(os error 2)")
+                        || why.contains("(os error 13)");
+                    let setup = why.contains("cannot start") || why.starts_with(SETUP);
+                    if isolation != Isolation::None && setup && !interpreter {
+                        isolation_failures.push(format!("{}: {why}", isolation.name()));
+                    }
+                    tried.push(format!(
+                        "{} ({}, programs as {ids}): {why}",
+                        python.display(),
+                        isolation.name(),
+                    ));
+                }
+            }
+        }
+        None
+    }
+
+    /// Logs the isolation and the ids programs run as (once per process for each different
+    /// line): a warning where programs run as the agent's own user although it has a
+    /// subordinate range.
+    fn announce(&self) {
+        static LAST: std::sync::Mutex<String> = std::sync::Mutex::new(String::new());
+        let line = format!("{} / {}", self.isolation.name(), self.ids);
+        let mut last = LAST.lock().unwrap_or_else(|e| e.into_inner());
+        if *last == line {
+            return;
+        }
+        line.clone_into(&mut last);
+        let isolation = self.isolation.name();
+        match &self.ids {
+            ProgramIds::Unmapped { reason, .. } if reason.contains(SUBORDINATE_FAILED) => {
+                tracing::warn!(isolation, runs_as = %self.ids, "code sandbox: programs run as the agent's own user");
+            }
+            ids => tracing::info!(isolation, runs_as = %ids, "code sandbox ready"),
+        }
+    }
+
     /// The isolation in use.
     pub fn isolation(&self) -> Isolation {
         self.isolation
+    }
+
+    /// The ids programs run as outside their namespaces (in non-root mode: a subordinate id, or
+    /// the agent's own and why).
+    pub fn program_ids(&self) -> &ProgramIds {
+        &self.ids
     }
 
     /// The interpreter in use.
@@ -187,7 +279,37 @@ impl CodeRunner for Sandbox {
         if let Err(e) = std::fs::write(dir.path().join(script), &run.program) {
             return Self::failed(format!("cannot write the program: {e}"));
         }
-        let setup = match ChildSetup::new(self.isolation, dir.path(), uid, &self.hidden) {
+        let (run_as, map) = match (self.isolation, &self.ids) {
+            (Isolation::Root, _) => (Become::Uid(uid), None),
+            (Isolation::UserNamespace, ProgramIds::Subordinate(ids)) => {
+                let (uid, gid) = (ids.uid_for(slot.index()), ids.gid_for(slot.index()));
+                match MapRequest::new(ids, uid, gid) {
+                    Ok(map) => (
+                        Become::Subordinate {
+                            uid,
+                            gid,
+                            ends: map.child_ends(),
+                        },
+                        Some(map),
+                    ),
+                    Err(e) => return Self::failed(format!("{SETUP}: id-mapping pipes: {e}")),
+                }
+            }
+            _ => (Become::Agent, None),
+        };
+        // the folder of a program under subordinate ids: a tmpfs of 4 files of the largest size
+        let private_size = self
+            .settings
+            .file_size_mb
+            .saturating_mul(4 << 20)
+            .min(1 << 40);
+        let setup = match ChildSetup::new(
+            self.isolation,
+            dir.path(),
+            run_as,
+            &self.hidden,
+            Some((private_size, &[script])),
+        ) {
             Ok(s) => s,
             Err(e) => return Self::failed(format!("{SETUP}: {e}")),
         };
@@ -202,7 +324,38 @@ impl CodeRunner for Sandbox {
             setup,
             output_limit: self.settings.output_limit,
             sweep_uid: root.then_some(uid),
+            map,
         })
+    }
+}
+
+/// What [`ProgramIds::Unmapped`] says where the subordinate ids exist but failed the probe.
+const SUBORDINATE_FAILED: &str = "but its programs do not start under them";
+
+/// The ids to try programs under with `isolation`, best first: in non-root mode a subordinate
+/// id where the agent's user has a range, then (or else) the agent's own.
+fn ids_to_try(isolation: Isolation) -> Vec<ProgramIds> {
+    match isolation {
+        Isolation::Root => vec![ProgramIds::Slot],
+        Isolation::None => vec![ProgramIds::Agent],
+        Isolation::UserNamespace => {
+            // SAFETY: getuid has no preconditions.
+            let uid = unsafe { libc::getuid() };
+            match SubIds::lookup() {
+                Ok(ids) => {
+                    let reason = format!(
+                        "{} has subordinate ids ({}), {SUBORDINATE_FAILED}",
+                        ids.user,
+                        ids.uid_for(0)
+                    );
+                    vec![
+                        ProgramIds::Subordinate(ids),
+                        ProgramIds::Unmapped { uid, reason },
+                    ]
+                }
+                Err(reason) => vec![ProgramIds::Unmapped { uid, reason }],
+            }
+        }
     }
 }
 

@@ -3,6 +3,10 @@
 //! keep their unix sockets and shared memory (`/run`, `/var/run`, `/tmp`, `/dev/shm`); the
 //! agent's secret files behind `/dev/null` (folders behind an empty tmpfs no one may list); a
 //! `/proc` of the run's own PID namespace; the program's work folder the one writable place.
+//! That folder is the agent's fresh folder, bind-mounted; where the program runs under a
+//! subordinate id (see [`subids`](super::subids)) it is a tmpfs of the run instead, owned by
+//! that id, with the folder's files copied in: what the program writes dies with its mount
+//! namespace, and no file of another owner is left for the agent to remove.
 //! Everything runs in the forked child before `exec`: raw system calls on data prepared here.
 
 use std::ffi::CString;
@@ -35,6 +39,125 @@ struct Hidden {
     folder: bool,
 }
 
+/// A work folder of its own for a program under subordinate ids: a tmpfs, owned by its ids,
+/// with these files of the agent's folder copied in.
+pub struct PrivateWork {
+    options: CString,
+    files: Vec<CString>,
+    uid: libc::uid_t,
+    gid: libc::gid_t,
+}
+
+impl PrivateWork {
+    /// A tmpfs of `size` bytes (at most 4096 files and folders) owned by `uid`/`gid`, holding
+    /// copies of `files` (names in the agent's folder).
+    pub fn new(size: u64, files: &[&str], uid: libc::uid_t, gid: libc::gid_t) -> io::Result<Self> {
+        Ok(Self {
+            options: c(format!(
+                "size={},nr_inodes=4096,mode=700,uid={uid},gid={gid}",
+                size.max(1 << 20)
+            )
+            .as_bytes())?,
+            files: files
+                .iter()
+                .map(|f| c(f.as_bytes()))
+                .collect::<io::Result<_>>()?,
+            uid,
+            gid,
+        })
+    }
+
+    /// Mounts the tmpfs on `workdir` and copies the files from the current folder (the agent's
+    /// folder, which the mount covers but the current folder still is).
+    fn mount(&self, workdir: &CString, tmpfs: &CString) -> io::Result<()> {
+        // SAFETY: mount/open on NUL-terminated strings owned by self; the descriptors are
+        // closed by `copy_into` or here.
+        unsafe {
+            check(libc::mount(
+                tmpfs.as_ptr(),
+                workdir.as_ptr(),
+                tmpfs.as_ptr(),
+                libc::MS_NOSUID | libc::MS_NODEV,
+                self.options.as_ptr().cast(),
+            ))?;
+            let dir = libc::open(
+                workdir.as_ptr(),
+                libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
+            );
+            if dir < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            let copied = self.copy_into(dir);
+            libc::close(dir);
+            copied
+        }
+    }
+
+    fn copy_into(&self, dir: libc::c_int) -> io::Result<()> {
+        let mut buf = [0u8; 16 * 1024];
+        for name in &self.files {
+            // SAFETY: openat/read/write/fchown/close on descriptors opened here and a buffer
+            // owned here.
+            unsafe {
+                let from = libc::openat(
+                    libc::AT_FDCWD,
+                    name.as_ptr(),
+                    libc::O_RDONLY | libc::O_CLOEXEC | libc::O_NOFOLLOW,
+                );
+                if from < 0 {
+                    return Err(io::Error::last_os_error());
+                }
+                let to = libc::openat(
+                    dir,
+                    name.as_ptr(),
+                    libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_CLOEXEC,
+                    0o600 as libc::c_uint,
+                );
+                if to < 0 {
+                    let e = io::Error::last_os_error();
+                    libc::close(from);
+                    return Err(e);
+                }
+                let copied = copy(from, to, &mut buf)
+                    .and_then(|()| check(libc::fchown(to, self.uid, self.gid)));
+                libc::close(from);
+                libc::close(to);
+                copied?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Copies `from` to `to` until the end (raw read/write).
+fn copy(from: libc::c_int, to: libc::c_int, buf: &mut [u8]) -> io::Result<()> {
+    loop {
+        // SAFETY: read into a buffer owned by the caller.
+        let n = unsafe { libc::read(from, buf.as_mut_ptr().cast(), buf.len()) };
+        if n < 0 {
+            if io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
+                continue;
+            }
+            return Err(io::Error::last_os_error());
+        }
+        if n == 0 {
+            return Ok(());
+        }
+        let mut done = 0usize;
+        while done < n as usize {
+            // SAFETY: write from the part of the buffer read above.
+            let w = unsafe { libc::write(to, buf[done..].as_ptr().cast(), n as usize - done) };
+            if w < 0 {
+                if io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
+                    continue;
+                }
+                return Err(io::Error::last_os_error());
+            }
+            done += w as usize;
+        }
+    }
+}
+
 /// Everything the child needs to make its view, prepared before `fork`.
 pub struct FsView {
     root: CString,
@@ -50,6 +173,8 @@ pub struct FsView {
     tmpfs: CString,
     scrub_options: CString,
     hide_options: CString,
+    /// The work folder as a tmpfs of its own (subordinate ids), else a bind mount.
+    private: Option<PrivateWork>,
 }
 
 fn c(bytes: &[u8]) -> io::Result<CString> {
@@ -62,8 +187,13 @@ fn c_path(path: &Path) -> io::Result<CString> {
 
 impl FsView {
     /// The view of a program working in `workdir` with `hidden` paths masked (paths that do
-    /// not exist are skipped; links are resolved now, so their targets are what is hidden).
-    pub fn new(workdir: &Path, hidden: &[PathBuf]) -> io::Result<Self> {
+    /// not exist are skipped; links are resolved now, so their targets are what is hidden);
+    /// with `private`, the work folder is that tmpfs.
+    pub fn new(
+        workdir: &Path,
+        hidden: &[PathBuf],
+        private: Option<PrivateWork>,
+    ) -> io::Result<Self> {
         let mut workdir_chain: Vec<CString> = workdir
             .ancestors()
             .filter(|p| p.parent().is_some())
@@ -96,6 +226,7 @@ impl FsView {
             tmpfs: c(b"tmpfs")?,
             scrub_options: c(b"size=1m,nr_inodes=1024,mode=755")?,
             hide_options: c(b"size=4k,nr_inodes=8,mode=000")?,
+            private,
         })
     }
 
@@ -157,23 +288,30 @@ impl FsView {
             };
             skip_missing(rc)?;
         }
+        // (folders made here are in an empty tmpfs: searchable, so that a program under an id
+        // other than the one making them reaches its folder)
         for dir in &self.workdir_chain {
-            let rc = unsafe { libc::mkdir(dir.as_ptr(), 0o700) };
+            let rc = unsafe { libc::mkdir(dir.as_ptr(), 0o755) };
             if rc < 0 && io::Error::last_os_error().raw_os_error() != Some(libc::EEXIST) {
                 return Err(io::Error::last_os_error());
             }
         }
-        let here = c"."; // the work folder entered above
-        unsafe {
-            check(libc::mount(
-                here.as_ptr(),
-                self.workdir.as_ptr(),
-                null,
-                libc::MS_BIND,
-                none,
-            ))?;
+        match &self.private {
+            Some(private) => private.mount(&self.workdir, &self.tmpfs)?,
+            None => {
+                let here = c"."; // the work folder entered above
+                unsafe {
+                    check(libc::mount(
+                        here.as_ptr(),
+                        self.workdir.as_ptr(),
+                        null,
+                        libc::MS_BIND,
+                        none,
+                    ))?;
+                }
+                mount_setattr(&self.workdir, 0, 0, MOUNT_ATTR_RDONLY)?;
+            }
         }
-        mount_setattr(&self.workdir, 0, 0, MOUNT_ATTR_RDONLY)?;
         for dir in &self.scrubbed {
             match mount_setattr(dir, 0, MOUNT_ATTR_RDONLY, 0) {
                 Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {}

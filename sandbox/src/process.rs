@@ -13,6 +13,7 @@ use swarm_eval::exec::{RunOutcome, RunStatus};
 
 use super::isolation::ChildSetup;
 use super::limits::Limits;
+use super::subids::{MapRequest, MapThread, Mapped};
 
 /// One program to start.
 pub struct Launch<'a> {
@@ -34,6 +35,9 @@ pub struct Launch<'a> {
     pub output_limit: usize,
     /// Root isolation: every process of this user id is killed after the program ends.
     pub sweep_uid: Option<libc::uid_t>,
+    /// Subordinate ids: the maps the agent's helpers write for the child (whose `setup` holds
+    /// this request's child ends).
+    pub map: Option<MapRequest>,
 }
 
 /// How long output readers may take after the program is killed (a process that left the
@@ -75,10 +79,23 @@ pub fn run(launch: Launch<'_>) -> RunOutcome {
             setup.enter(&limits)
         });
     }
-    let mut child = match cmd.spawn() {
+    let mapper = match launch.map.map(MapRequest::start).transpose() {
+        Ok(m) => m,
+        Err(e) => return failed(format!("cannot start the id-mapping thread: {e}")),
+    };
+    let spawned = cmd.spawn();
+    let mapped = mapper.map(MapThread::finish);
+    let mut child = match spawned {
         Ok(c) => c,
         Err(e) => {
-            return failed(format!("cannot start {}: {e}", launch.python.display()));
+            let why = match mapped {
+                Some(Mapped::Failed(helper)) => format!("; mapping the subordinate ids: {helper}"),
+                _ => String::new(),
+            };
+            return failed(format!(
+                "cannot start {}: {e}{why}",
+                launch.python.display()
+            ));
         }
     };
     let pid = child.id() as libc::pid_t;

@@ -52,8 +52,54 @@ impl WorkDir {
 
 impl Drop for WorkDir {
     fn drop(&mut self) {
+        if std::fs::remove_dir_all(&self.path).is_ok() {
+            return;
+        }
+        // a program running as the agent may have taken the write bit off its own folders
+        open_up(&self.path);
         if let Err(e) = std::fs::remove_dir_all(&self.path) {
             tracing::warn!(path = %self.path.display(), error = %e, "cannot remove a sandbox folder");
         }
+    }
+}
+
+/// Makes `dir` and the folders under it (links not followed; at most 100,000) searchable and
+/// writable by their owner, as far as this process may.
+fn open_up(dir: &Path) {
+    let mut todo = vec![dir.to_path_buf()];
+    let mut seen = 0usize;
+    while let Some(dir) = todo.pop() {
+        seen += 1;
+        if seen > 100_000 {
+            return;
+        }
+        let _ = std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700));
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                todo.push(entry.path());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_folder_the_program_closed_is_still_removed() {
+        let dir = WorkDir::create(None).unwrap();
+        let path = dir.path().to_path_buf();
+        let inner = path.join("closed").join("deeper");
+        std::fs::create_dir_all(&inner).unwrap();
+        std::fs::write(inner.join("left.txt"), "x").unwrap();
+        for folder in [&inner, &path.join("closed")] {
+            std::fs::set_permissions(folder, std::fs::Permissions::from_mode(0o500)).unwrap();
+        }
+        drop(dir);
+        assert!(!path.exists(), "{} was left", path.display());
     }
 }

@@ -21,6 +21,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde_json::Value;
 use swarm_eval::exec::{CodeRunner, ProgramRun, RunOutcome, SandboxSettings};
 use swarm_sandbox::isolation::Isolation;
+use swarm_sandbox::subids::ProgramIds;
 use swarm_sandbox::{Sandbox, SandboxError};
 
 /// The sandbox of this user's mode, or None (printed as skipped) where none can isolate;
@@ -36,7 +37,11 @@ fn sandbox_or_skip(test: &str, hidden: Vec<PathBuf>) -> Option<Sandbox> {
                 Isolation::UserNamespace
             };
             assert_eq!(sandbox.isolation(), expected);
-            println!("{test}: mode {}", expected.name());
+            println!(
+                "{test}: mode {}, programs run as {}",
+                expected.name(),
+                sandbox.program_ids()
+            );
             Some(sandbox)
         }
         Err(SandboxError::NoIsolation { reason }) => {
@@ -53,6 +58,27 @@ fn sandbox_or_skip(test: &str, hidden: Vec<PathBuf>) -> Option<Sandbox> {
         }
         Err(e) => panic!("{test}: {e}"),
     }
+}
+
+/// [`sandbox_or_skip`], for a test that needs programs under an id other than the agent's: root
+/// mode, or non-root mode where `newuidmap`, `newgidmap` and a subordinate range of this user
+/// exist. Elsewhere None (printed as skipped); under `CI=true` that panics.
+fn separate_ids_or_skip(test: &str, hidden: Vec<PathBuf>) -> Option<Sandbox> {
+    let sandbox = sandbox_or_skip(test, hidden)?;
+    if sandbox.program_ids().separate() {
+        return Some(sandbox);
+    }
+    assert_ne!(
+        std::env::var("CI").as_deref(),
+        Ok("true"),
+        "{test}: programs run as the agent's own user here ({}), and CI must test the subordinate ids (install uidmap and give this user a range in /etc/subuid and /etc/subgid, as scripts/sandbox-nonroot-test.sh does)",
+        sandbox.program_ids()
+    );
+    println!(
+        "SKIPPED {test} (non-root mode): programs run as {}",
+        sandbox.program_ids()
+    );
+    None
 }
 
 fn run(sandbox: &Sandbox, program: &str) -> RunOutcome {
@@ -505,4 +531,169 @@ print(json.dumps(out))
     assert_eq!(out["status"]["Seccomp"], "2", "{out}");
     assert_eq!(out["status"]["NoNewPrivs"], "1", "{out}");
     assert_eq!(out["status"]["CapEff"], "0000000000000000", "{out}");
+}
+
+/// The ids of a process from its `/proc/<pid>/status`: real, effective, saved and file-system
+/// uids and gids, and the supplementary groups.
+fn ids_of(pid: u32) -> Option<(Vec<u32>, Vec<u32>, Vec<u32>)> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let field = |name: &str| -> Option<Vec<u32>> {
+        let line = status.lines().find_map(|l| l.strip_prefix(name))?;
+        line.split_whitespace().map(|v| v.parse().ok()).collect()
+    };
+    Some((field("Uid:")?, field("Gid:")?, field("Groups:")?))
+}
+
+#[test]
+fn a_program_runs_under_another_uid_than_the_agents_and_cannot_read_its_private_files() {
+    let Some(sandbox) = separate_ids_or_skip("subordinate-ids", Vec::new()) else {
+        return;
+    };
+    // the agent's private files, as in a home folder: a 0600 key and a 0700 folder, neither in
+    // hidden_paths nor under a folder the sandbox covers; and a file anyone may read
+    let dir = visible_folder("private");
+    let n = nonce();
+    let key = dir.join("id_ed25519");
+    std::fs::write(&key, format!("private-key-{n}")).unwrap();
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let ssh = dir.join(".ssh");
+    std::fs::create_dir(&ssh).unwrap();
+    write_readable(&ssh.join("config"), &format!("private-config-{n}"));
+    std::fs::set_permissions(&ssh, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let control = dir.join("public.txt");
+    write_readable(&control, &format!("public-{n}"));
+    // SAFETY: getuid/getgid have no preconditions.
+    let (agent_uid, agent_gid) = unsafe { (libc::getuid(), libc::getgid()) };
+    let marker = format!("swarm-subids-{n}");
+    let program = format!(
+        r#"import os, sys, json
+out = {{'uid': os.getuid(), 'gid': os.getgid(), 'groups': os.getgroups(), 'cwd': os.getcwd()}}
+for name in ('uid_map', 'gid_map'):
+    with open(f'/proc/self/{{name}}') as f:
+        out[name] = [[int(x) for x in l.split()] for l in f.read().splitlines()]
+for name, path in (('key', {key:?}), ('ssh_config', {ssh_config:?}), ('control', {control:?})):
+    try:
+        with open(path) as f:
+            out[name] = f.read()
+    except OSError as e:
+        out[name] = e.errno
+try:
+    out['ssh_listing'] = os.listdir({ssh:?})
+except OSError as e:
+    out['ssh_listing'] = e.errno
+# what the program writes must not outlive the run, even a folder only it may enter
+os.makedirs('private/deeper', mode=0o700)
+with open('private/deeper/left.txt', 'w') as f:
+    f.write('x')
+os.chmod('private', 0o500)
+print(json.dumps(out), flush=True)
+# seen from outside while it runs
+os.execv(sys.executable, [sys.executable, '-c', 'import time; time.sleep(4)', '{marker}'])
+"#,
+        key = key.display().to_string(),
+        ssh_config = ssh.join("config").display().to_string(),
+        control = control.display().to_string(),
+        ssh = ssh.display().to_string(),
+    );
+    let running = {
+        let sandbox = sandbox.clone();
+        std::thread::spawn(move || run(&sandbox, &program))
+    };
+    let until = Instant::now() + Duration::from_secs(15);
+    let outside = loop {
+        let seen = processes_with(&marker)
+            .into_iter()
+            .find_map(|pid| ids_of(pid).map(|ids| (pid, ids)));
+        if let Some(seen) = seen {
+            break Some(seen);
+        }
+        if running.is_finished() || Instant::now() > until {
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let raw = running.join().unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(
+        !raw.stdout.contains("private-"),
+        "the agent's private file leaked: {raw:?}"
+    );
+    let out = json_of(&raw);
+
+    // (a) from outside: every uid and gid of the program is another user's, with no groups
+    let (pid, (uids, gids, groups)) =
+        outside.unwrap_or_else(|| panic!("the program was never seen running: {raw:?}"));
+    println!("program pid {pid}: uids {uids:?} gids {gids:?} groups {groups:?}; inside {out}");
+    assert_eq!(uids.len(), 4, "{uids:?}");
+    for uid in &uids {
+        assert_ne!(*uid, agent_uid, "the program runs as the agent: {uids:?}");
+        assert_ne!(*uid, 0, "{uids:?}");
+    }
+    for gid in &gids {
+        assert_ne!(
+            *gid, agent_gid,
+            "the program runs in the agent's group: {gids:?}"
+        );
+        assert_ne!(*gid, 0, "{gids:?}");
+    }
+    assert_eq!(groups, Vec::<u32>::new(), "supplementary groups kept");
+    assert_eq!(out["groups"], serde_json::json!([]), "{out}");
+    match sandbox.program_ids() {
+        ProgramIds::Subordinate(ids) => {
+            let (u, g) = (ids.uids, ids.gids);
+            assert!(
+                (u.start..u.start + u.count).contains(&uids[0]),
+                "uid {} outside the range {u:?}",
+                uids[0]
+            );
+            assert!(
+                (g.start..g.start + g.count).contains(&gids[0]),
+                "gid {} outside the range {g:?}",
+                gids[0]
+            );
+            // (a) from inside: the namespace maps the program's uid to that same outside id
+            let inside = out["uid"].as_u64().unwrap() as u32;
+            let outside_of = |map: &Value, id: u32| -> Option<u32> {
+                map.as_array()?.iter().find_map(|line| {
+                    let l: Vec<u32> = line
+                        .as_array()?
+                        .iter()
+                        .map(|v| v.as_u64().map(|v| v as u32))
+                        .collect::<Option<_>>()?;
+                    (l.len() == 3 && (l[0]..l[0] + l[2]).contains(&id)).then(|| l[1] + id - l[0])
+                })
+            };
+            assert_eq!(outside_of(&out["uid_map"], inside), Some(uids[0]), "{out}");
+            let inside_gid = out["gid"].as_u64().unwrap() as u32;
+            assert_eq!(
+                outside_of(&out["gid_map"], inside_gid),
+                Some(gids[0]),
+                "{out}"
+            );
+            // the namespace's root is the agent (for the setup), which the program is not
+            assert_eq!(outside_of(&out["uid_map"], 0), Some(agent_uid), "{out}");
+            assert_ne!(inside, 0, "{out}");
+        }
+        ProgramIds::Slot => {
+            assert!(uids[0] >= 0x6000_0000, "{uids:?}");
+        }
+        other => panic!("programs run as {other}"),
+    }
+
+    // (b) the agent's private files stay closed; what anyone may read stays readable
+    assert_eq!(out["control"], format!("public-{n}"), "{out}");
+    assert_eq!(out["key"], libc::EACCES, "{out}");
+    assert_eq!(out["ssh_config"], libc::EACCES, "{out}");
+    assert_eq!(out["ssh_listing"], libc::EACCES, "{out}");
+
+    // nothing the program wrote is left for the agent to remove
+    let cwd = out["cwd"].as_str().unwrap();
+    assert!(
+        cwd.contains("swarm-sandbox-"),
+        "the program ran in {cwd}: {out}"
+    );
+    assert!(
+        !Path::new(cwd).exists(),
+        "the program's folder {cwd} outlived its run"
+    );
 }
