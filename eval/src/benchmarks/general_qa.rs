@@ -12,18 +12,14 @@
 //! first when the record has no system message. Zero-shot only.
 //! Scores: `bleu-1`..`bleu-4` ([`super::general::bleu`]) and `Rouge-{1,2,L}-{R,P,F}`
 //! ([`super::general::rouge`]) of the whole completion against the reference; main
-//! `Rouge-L-R`. EvalScope tokenizes text holding a Chinese character (U+4E00..U+9FA5) with
-//! jieba, which is not reproduced: a reference with one is refused when loading (the error
-//! names the file and line), and a completion with one is scored with the single value
-//! `unscored_chinese: 1` instead of numbers that would differ from EvalScope's.
+//! `Rouge-L-R`. Text holding a Chinese character (U+4E00..U+9FA5) is segmented first, as
+//! EvalScope does with jieba ([`super::general::jieba`]).
 
 use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use super::general::{
-    bleu, contains_chinese, load_split, local_path, py_str, rouge, subsets, target_values,
-};
+use super::general::{bleu, load_split, local_path, py_str, rouge, subsets, target_values};
 use super::source::Record;
 use super::{SampleParts, zero_shot_only};
 use crate::sample::{Benchmark, BenchmarkMeta, DatasetArgs, EvalError, Sample, Score};
@@ -32,9 +28,6 @@ const NAME: &str = "general_qa";
 
 /// The main metric.
 pub const MAIN: &str = "Rouge-L-R";
-
-/// The value a completion EvalScope would segment with jieba is scored with.
-pub const UNSCORED: &str = "unscored_chinese";
 
 /// General-QA.
 #[derive(Debug, Clone, Copy, Default)]
@@ -107,17 +100,6 @@ fn parse_record(r: &Record) -> Result<(Vec<Value>, String), EvalError> {
         Some((f, _)) => target_values(r, f)?.join("\n"),
         None => String::new(),
     };
-    if contains_chinese(&reference) {
-        let field = if r.get("answer").is_some() {
-            "answer"
-        } else {
-            "response"
-        };
-        return Err(r.bad(
-            field,
-            "the reference holds Chinese text, which EvalScope segments with jieba for BLEU and ROUGE; that segmentation is not reproduced here, so its scores could not equal EvalScope's (use English references, or score this set with EvalScope)",
-        ));
-    }
     Ok((list, reference))
 }
 
@@ -134,17 +116,13 @@ fn system_prompt(args: &DatasetArgs) -> Result<Option<String>, EvalError> {
     }
 }
 
-/// EvalScope's general_qa scores of a completion against a reference: BLEU-1..4 and ROUGE, or
-/// `None` when either holds Chinese text (see the module notes).
-pub fn scores(prediction: &str, reference: &str) -> Option<BTreeMap<String, f64>> {
-    let b = bleu::bleu(prediction, reference)?;
-    let r = rouge::rouge(prediction, reference)?;
-    Some(
-        b.into_iter()
-            .chain(r)
-            .map(|(k, v)| (k.to_owned(), v))
-            .collect(),
-    )
+/// EvalScope's general_qa scores of a completion against a reference: BLEU-1..4 and ROUGE.
+pub fn scores(prediction: &str, reference: &str) -> BTreeMap<String, f64> {
+    bleu::bleu(prediction, reference)
+        .into_iter()
+        .chain(rouge::rouge(prediction, reference))
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect()
 }
 
 impl Benchmark for GeneralQa {
@@ -204,11 +182,9 @@ impl Benchmark for GeneralQa {
     }
 
     fn score(&self, extracted: &str, sample: &Sample) -> Score {
-        let values = scores(extracted, &sample.gold)
-            .unwrap_or_else(|| BTreeMap::from([(UNSCORED.to_owned(), 1.0)]));
         Score {
             extracted: extracted.to_owned(),
-            values,
+            values: scores(extracted, &sample.gold),
             main: MAIN.to_owned(),
         }
     }

@@ -1,7 +1,9 @@
 //! BLEU-1..4 as `general_qa` scores them in EvalScope 1.14.1: `bleu_ngram_one_sample(pred, ref)`,
 //! i.e. `nltk.translate.bleu_score.sentence_bleu([ref_tokens], pred_tokens, weights=w)` with
 //! `w` = (1,0,0,0), (0,1,0,0), (0,0,1,0), (0,0,0,1), no smoothing (`method0`), tokens from
-//! `nltk.word_tokenize` (or jieba for text with a Chinese character, not reproduced here).
+//! `nltk.word_tokenize`, or, for text holding a Chinese character (U+4E00..U+9FA5), from
+//! `list(jieba.cut(text))` ([`super::jieba::cut`]: its whitespace tokens count as words). Each
+//! side is tokenized on its own, so an English prediction meets a segmented Chinese reference.
 //!
 //! Kept exactly: clipped n-gram precision, the brevity penalty against the one reference,
 //! `0` when no unigram matches, and `method0`'s `sys.float_info.min` for an order without
@@ -9,7 +11,7 @@
 
 use std::collections::HashMap;
 
-use super::contains_chinese;
+use super::{contains_chinese, jieba};
 use crate::benchmarks::ifeval::text::treebank::word_tokenize;
 
 /// The keys, in EvalScope's order.
@@ -81,16 +83,21 @@ pub fn sentence_bleu_1_to_4(reference: &[String], hypothesis: &[String]) -> [f64
     out
 }
 
-/// EvalScope's BLEU-1..4 of one prediction against one reference, as (key, value); `None` when
-/// either text holds a Chinese character (EvalScope tokenizes it with jieba).
-pub fn bleu(prediction: &str, reference: &str) -> Option<Vec<(&'static str, f64)>> {
-    if contains_chinese(prediction) || contains_chinese(reference) {
-        return None;
+/// EvalScope's tokens of one side: jieba's for text with a Chinese character, else nltk's.
+fn tokens(text: &str) -> Vec<String> {
+    if contains_chinese(text) {
+        jieba::cut(text).into_iter().map(str::to_owned).collect()
+    } else {
+        word_tokenize(text)
     }
-    let hyp = word_tokenize(prediction);
-    let reference = word_tokenize(reference);
+}
+
+/// EvalScope's BLEU-1..4 of one prediction against one reference, as (key, value).
+pub fn bleu(prediction: &str, reference: &str) -> Vec<(&'static str, f64)> {
+    let hyp = tokens(prediction);
+    let reference = tokens(reference);
     let values = sentence_bleu_1_to_4(&reference, &hyp);
-    Some(KEYS.iter().copied().zip(values).collect())
+    KEYS.iter().copied().zip(values).collect()
 }
 
 #[cfg(test)]
@@ -110,6 +117,13 @@ mod tests {
     #[test]
     fn no_unigram_match_is_zero() {
         assert_eq!(sentence_bleu_1_to_4(&toks("a b"), &toks("c d")), [0.0; 4]);
+    }
+
+    #[test]
+    fn chinese_is_segmented_with_jieba() {
+        // EvalScope: bleu_ngram_one_sample('木星是最大的行星', '是木星'): 2 of 5 words
+        let v = bleu("木星是最大的行星", "是木星");
+        assert_eq!(v[0], ("bleu-1", 0.4));
     }
 
     #[test]

@@ -1,8 +1,10 @@
 //! What `general_mcq` and `general_qa` (EvalScope's "bring your own benchmark") share: EvalScope
 //! 1.14.1's `LocalDataLoader` file lookup, its multiple-choice answer parser
-//! ([`parse`]), and the BLEU ([`bleu`]) and ROUGE ([`rouge`]) scores of `general_qa`.
+//! ([`parse`]), and the BLEU ([`bleu`]) and ROUGE ([`rouge`]) scores of `general_qa`, with the
+//! jieba segmentation ([`jieba`]) they apply to Chinese text.
 
 pub mod bleu;
+pub mod jieba;
 pub mod parse;
 pub mod rouge;
 

@@ -1,21 +1,21 @@
 //! ROUGE-1, ROUGE-2 and ROUGE-L as `general_qa` scores them in EvalScope 1.14.1:
 //! `compute_rouge_score_one_sample_zh([pred], [ref])`, i.e. `rouge_chinese.Rouge().get_scores(
 //! pred, ref, ignore_empty=True)` (rouge-chinese 1.0.3) on text that EvalScope first cuts with
-//! jieba when it holds a Chinese character (U+4E00..U+9FA5).
+//! jieba when it holds a Chinese character (U+4E00..U+9FA5): `' '.join(jieba.cut(text))`
+//! ([`super::jieba::cut`]).
 //!
 //! Kept exactly: sentence cutting (`Rouge.cut_sent`), whitespace normalisation and words split at
 //! single spaces, ROUGE-N over *sets* of n-grams (`exclusive=True`), ROUGE-L as the longest
 //! common subsequence of the whole word sequences (`rouge_l_summary_level` as rouge-chinese
 //! computes it), `f = 2 * (p * r / (p + r + 1e-8))`, and zeros for a pair that is empty or that
-//! raises. Not reproduced: jieba's segmentation, so text with a Chinese character is refused
-//! ([`rouge`] returns `None`).
+//! raises.
 
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::contains_chinese;
+use super::{contains_chinese, jieba};
 use crate::mc::is_py_space;
 
 /// The keys, in EvalScope's order.
@@ -129,14 +129,22 @@ fn rouge_l(hyp: &[&str], reference: &[&str]) -> [f64; 3] {
     [r, p, f]
 }
 
-/// EvalScope's Rouge scores of one prediction against one reference, as (key, value) in
-/// [`KEYS`] order; `None` when either text holds a Chinese character (EvalScope segments it with
-/// jieba, which is not reproduced here).
-pub fn rouge(prediction: &str, reference: &str) -> Option<Vec<(&'static str, f64)>> {
-    if contains_chinese(prediction) || contains_chinese(reference) {
-        return None;
+/// What `compute_rouge_score_one_sample_zh` hands rouge-chinese: text with a Chinese character
+/// cut by jieba and joined with spaces, other text as it is.
+fn segmented(text: &str) -> String {
+    if contains_chinese(text) {
+        jieba::cut(text).join(" ")
+    } else {
+        text.to_owned()
     }
-    let zeros = || Some(KEYS.iter().map(|k| (*k, 0.0)).collect());
+}
+
+/// EvalScope's Rouge scores of one prediction against one reference, as (key, value) in
+/// [`KEYS`] order.
+pub fn rouge(prediction: &str, reference: &str) -> Vec<(&'static str, f64)> {
+    let (prediction, reference) = (segmented(prediction), segmented(reference));
+    let (prediction, reference) = (prediction.as_str(), reference.as_str());
+    let zeros = || KEYS.iter().map(|k| (*k, 0.0)).collect();
     // `ignore_empty=True` drops the pair, and the unpacking of no pairs raises: all zeros
     if prediction.is_empty() || reference.is_empty() {
         return zeros();
@@ -152,12 +160,10 @@ pub fn rouge(prediction: &str, reference: &str) -> Option<Vec<(&'static str, f64
         rouge_n(&hyp, &reference, 2),
         rouge_l(&hyp, &reference),
     ];
-    Some(
-        KEYS.iter()
-            .zip(values.iter().flatten())
-            .map(|(k, v)| (*k, *v))
-            .collect(),
-    )
+    KEYS.iter()
+        .zip(values.iter().flatten())
+        .map(|(k, v)| (*k, *v))
+        .collect()
 }
 
 #[cfg(test)]
@@ -173,13 +179,17 @@ mod tests {
 
     #[test]
     fn identical_text_scores_one() {
-        let s = rouge("the cat sat", "the cat sat").unwrap_or_default();
+        let s = rouge("the cat sat", "the cat sat");
         assert_eq!(s.len(), 9);
         assert!(s.iter().all(|(_, v)| (v - 1.0).abs() < 1e-7));
     }
 
     #[test]
-    fn chinese_is_refused() {
-        assert!(rouge("是木星", "Jupiter").is_none());
+    fn chinese_is_segmented_with_jieba() {
+        // `是 木星` against `木星 是 最大 的 行星`: ROUGE-1 recall 2/2, precision 2/5
+        let s = rouge("木星是最大的行星", "是木星");
+        assert_eq!(s[0], ("Rouge-1-R", 1.0));
+        assert_eq!(s[1], ("Rouge-1-P", 0.4));
+        assert!(rouge("是木星", "Jupiter").iter().all(|(_, v)| *v == 0.0));
     }
 }
