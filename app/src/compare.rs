@@ -6,11 +6,11 @@ use std::collections::BTreeMap;
 use swarm_eval::think::ThinkResults;
 
 use super::templates::nav;
-use crate::report::html::chart::{Axes, bar_chart};
-use crate::report::html::escape::{esc, opt_num, url_encode};
-use crate::report::html::page::{page, table};
-use crate::report::html::think::think_tables;
-use crate::report::run_data::RunData;
+use swarm_report::html::chart::{Axes, bar_chart};
+use swarm_report::html::escape::{esc, opt_num, url_encode};
+use swarm_report::html::page::{page, table};
+use swarm_report::html::think::think_tables;
+use swarm_report::run_data::RunData;
 
 /// The comparison page of `runs`.
 pub fn compare_page(runs: &[RunData]) -> String {
@@ -259,7 +259,7 @@ fn think_part(runs: &[RunData]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::think_data::ThinkSet;
+    use swarm_report::think_data::ThinkSet;
 
     fn run(id: &str, model: &str, tokens: f64, acc: f64) -> RunData {
         let results = serde_json::json!({
@@ -319,7 +319,7 @@ mod tests {
         use swarm_common::metrics::record::{ErrorClass, RequestRecord};
         use swarm_common::metrics::summary::RichSummary;
 
-        use crate::report::run_data::{PerfWorkload, StageData};
+        use swarm_report::run_data::{PerfWorkload, StageData};
 
         let mut agg = StageAggregate::new(HistSettings::default()).expect("valid");
         agg.record(

@@ -1,8 +1,8 @@
 //! The distributions of runs compared, overlaid: for every stage that two or more runs share, the
 //! TTFT and latency CDFs of each run on one chart (read from the stages' HdrHistograms).
 
-use crate::report::html::overlay::cdf_overlay;
-use crate::report::run_data::{RunData, StageData};
+use swarm_report::html::overlay::cdf_overlay;
+use swarm_report::run_data::{RunData, StageData};
 
 /// The metrics overlaid, by the file name of their histogram.
 const METRICS: [&str; 2] = ["ttft", "latency"];
@@ -32,7 +32,7 @@ fn shared_stages(runs: &[RunData]) -> Vec<(String, Vec<(&str, &StageData)>)> {
 pub fn cdf_overlays(runs: &[RunData]) -> String {
     let mut charts = String::new();
     for (stage, list) in shared_stages(runs) {
-        let sides: Vec<(&str, &[crate::report::cdf::Cdf])> = list
+        let sides: Vec<(&str, &[swarm_report::cdf::Cdf])> = list
             .iter()
             .map(|(run, s)| (*run, s.cdfs.as_slice()))
             .collect();

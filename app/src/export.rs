@@ -18,7 +18,7 @@ use super::routes::{query_map, server_error};
 use super::sample_routes::{run_store, sample_query};
 use super::samples::{SampleRow, SampleStore};
 use super::state::AppState;
-use crate::run_store::stage_files::plain_name;
+use swarm_store::stage_files::plain_name;
 
 /// Bytes gathered before they are sent.
 const CHUNK: usize = 64 * 1024;

@@ -5,10 +5,10 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use crate::report::run_data::{name_of, read_json, subdirs};
-use crate::report::think_data::{has_think, read_think};
-use crate::run_store::layout::{eval_models, eval_roots};
-use crate::run_store::record::RunStatus;
+use swarm_report::run_data::{name_of, read_json, subdirs};
+use swarm_report::think_data::{has_think, read_think};
+use swarm_store::layout::{eval_models, eval_roots};
+use swarm_store::record::RunStatus;
 
 /// One run folder, as the runs list shows it.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,7 +42,7 @@ pub enum RunState {
     /// Stopped by the user.
     Cancelled,
     /// Ended with a failure.
-    Failed(crate::outcome::Exit),
+    Failed(swarm_store::outcome::Exit),
     /// No `run.json` (EvalScope's folders, older runs): nothing says how it ended.
     Unrecorded,
     /// `run.json` is there but is not one.
@@ -130,7 +130,7 @@ pub fn live_files(run: &Path) -> Vec<PathBuf> {
 /// updated in the last two minutes (a killed coordinator leaves it unfinished); without that
 /// file, when predictions were written in the last minute and the run has no summary yet.
 fn eval_running(run: &Path, root: &Path) -> bool {
-    let progress = crate::eval::progress::read_progress(root);
+    let progress = swarm_store::progress::read_progress(root);
     if progress.models.is_empty() {
         return !run.join("run.json").exists()
             && !run.join("report.html").exists()
@@ -174,7 +174,7 @@ pub fn entry(run: &Path) -> RunEntry {
             models.push(m.to_string());
         }
     }
-    let evalscope_perf = crate::run_store::evalscope_perf::workloads(run);
+    let evalscope_perf = swarm_store::evalscope_perf::workloads(run);
     models.extend(evalscope_perf.iter().map(|(m, _)| name_of(m)));
     let roots = eval_roots(run);
     models.extend(roots.iter().flat_map(|r| eval_models(r)));
@@ -199,7 +199,7 @@ pub fn entry(run: &Path) -> RunEntry {
     let mut seen = std::collections::HashSet::new();
     models.retain(|m| seen.insert(m.clone()));
     let alive = !live_files(run).is_empty() || roots.iter().any(|r| eval_running(run, r));
-    let state = match crate::run_store::record::read(run) {
+    let state = match swarm_store::record::read(run) {
         Err(e) => RunState::Unreadable(format!("{e:#}")),
         Ok(None) if alive => RunState::Running,
         Ok(None) => RunState::Unrecorded,
@@ -209,7 +209,7 @@ pub fn entry(run: &Path) -> RunEntry {
             RunStatus::Done => RunState::Done,
             RunStatus::Cancelled => RunState::Cancelled,
             RunStatus::Failed => {
-                RunState::Failed(r.outcome.unwrap_or(crate::outcome::Exit::Internal))
+                RunState::Failed(r.outcome.unwrap_or(swarm_store::outcome::Exit::Internal))
             }
         },
     };
@@ -257,25 +257,29 @@ mod tests {
     fn a_failed_run_says_so_from_its_run_json() {
         let tmp = tempfile::tempdir().expect("tempdir");
         let run = tmp.path().join("20261206_120000_perf");
-        let rec = crate::run_store::record::Recorder::start(
-            &run,
-            crate::run_store::record::RunKind::Perf,
-            "perf",
+        let rec =
+            swarm_store::record::Recorder::start(&run, swarm_store::record::RunKind::Perf, "perf")
+                .expect("run.json");
+        assert_eq!(entry(&run).state, RunState::Running, "just started");
+        rec.finish(
+            swarm_store::outcome::Exit::NoSuccess,
+            vec!["...".into()],
+            false,
         )
         .expect("run.json");
-        assert_eq!(entry(&run).state, RunState::Running, "just started");
-        rec.finish(crate::outcome::Exit::NoSuccess, vec!["...".into()], false)
-            .expect("run.json");
         let e = entry(&run);
-        assert_eq!(e.state, RunState::Failed(crate::outcome::Exit::NoSuccess));
-        let page = crate::app::templates::runs_page(&[e], &RunFilter::default());
+        assert_eq!(
+            e.state,
+            RunState::Failed(swarm_store::outcome::Exit::NoSuccess)
+        );
+        let page = crate::templates::runs_page(&[e], &RunFilter::default());
         assert!(page.contains("failed: no_success"), "{page}");
 
         // a run whose process died: running, but not updated for minutes
-        let mut r = crate::run_store::record::read(&run).unwrap().unwrap();
+        let mut r = swarm_store::record::read(&run).unwrap().unwrap();
         r.status = RunStatus::Running;
         r.updated_at = "2026-01-01T00:00:00Z".into();
-        crate::run_store::stage_files::write_json_atomic(&run.join("run.json"), &r).unwrap();
+        swarm_store::stage_files::write_json_atomic(&run.join("run.json"), &r).unwrap();
         assert_eq!(entry(&run).state, RunState::Interrupted);
         // and one that is not a run.json
         std::fs::write(run.join("run.json"), "{}").unwrap();

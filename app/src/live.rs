@@ -7,12 +7,12 @@ use std::path::Path;
 
 use super::index::live_files;
 use super::templates::nav;
-use crate::eval::progress::{ModelProgress, read_progress};
-use crate::perf::live_file::LiveStatus;
-use crate::report::html::escape::{esc, num};
-use crate::report::html::page::{cards, page, table};
-use crate::report::run_data::{read_json, subdirs};
-use crate::run_store::layout::eval_roots;
+use swarm_report::html::escape::{esc, num};
+use swarm_report::html::page::{cards, page, table};
+use swarm_report::run_data::{read_json, subdirs};
+use swarm_store::layout::eval_roots;
+use swarm_store::live_file::LiveStatus;
+use swarm_store::progress::{ModelProgress, read_progress};
 
 /// One model folder of an eval in a run.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,7 +46,7 @@ pub fn eval_progress(run: &Path) -> Vec<EvalLive> {
                 .unwrap_or(&m)
                 .to_string_lossy()
                 .into_owned();
-            let model = crate::run_store::read::name_of(&m);
+            let model = swarm_store::read::name_of(&m);
             out.push(EvalLive {
                 label,
                 lines: n,
@@ -129,10 +129,10 @@ pub fn live_page(id: &str, run: &Path) -> String {
         .iter()
         .filter_map(|p| read_json(p).ok())
         .collect();
-    let finished = match crate::run_store::record::read(run) {
-        Ok(Some(r)) => r.status != crate::run_store::record::RunStatus::Running,
+    let finished = match swarm_store::record::read(run) {
+        Ok(Some(r)) => r.status != swarm_store::record::RunStatus::Running,
         // EvalScope's folders and older runs: a report is written at the end
-        _ => run.join(crate::run_store::layout::REPORT_HTML).exists(),
+        _ => run.join(swarm_store::layout::REPORT_HTML).exists(),
     };
     body.push_str(&format!(
         "<p id=\"live-state\">{}</p>",
@@ -182,7 +182,7 @@ pub fn live_page(id: &str, run: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::eval::progress::ProgressFile;
+    use swarm_store::progress::ProgressFile;
 
     #[test]
     fn an_eval_in_progress_shows_done_of_total() {

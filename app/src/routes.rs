@@ -15,8 +15,8 @@ use super::live::live_page;
 use super::sample_routes::{compare_samples, sample, samples};
 use super::state::AppState;
 use super::templates::{error_page, runs_page};
-use crate::report::html::escape::parse_query;
-use crate::report::run_data::read_run;
+use swarm_report::html::escape::parse_query;
+use swarm_report::run_data::read_run;
 
 const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
@@ -84,7 +84,7 @@ async fn report(State(st): State<Arc<AppState>>, UrlPath(id): UrlPath<String>) -
         };
         match read_run(&dir) {
             Ok(run) => {
-                let page = crate::report::html::render(&run);
+                let page = swarm_report::html::render(&run);
                 let nav = super::templates::nav(Some(&id));
                 html(
                     StatusCode::OK,

@@ -7,8 +7,8 @@ use std::fmt::Write;
 use super::samples::SampleQuery;
 use super::samples::detail::SampleDetail;
 use super::templates::{nav, sample_link, samples_link};
-use crate::report::html::escape::{esc, num};
-use crate::report::html::page::{cards, page, table};
+use swarm_report::html::escape::{esc, num};
+use swarm_report::html::page::{cards, page, table};
 
 /// The page of sample `id` of `run` (`d`), reached from the samples page `q`; `prev` / `next`:
 /// the neighbouring samples that match `q`.
@@ -128,7 +128,7 @@ pub fn sample_page(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::samples::SampleRow;
+    use crate::samples::SampleRow;
 
     fn detail(answer: &str) -> SampleDetail {
         let row = SampleRow {

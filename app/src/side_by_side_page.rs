@@ -7,8 +7,8 @@ use std::fmt::Write;
 use super::samples::SampleRow;
 use super::side_by_side::{Pair, Show, Tally};
 use super::templates::{nav, pager, verdict};
-use crate::report::html::escape::{esc, url_encode};
-use crate::report::html::page::{page, table};
+use swarm_report::html::escape::{esc, url_encode};
+use swarm_report::html::page::{page, table};
 
 /// One side of the comparison: a run and one of its models.
 #[derive(Debug, Clone, PartialEq)]

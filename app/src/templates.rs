@@ -1,13 +1,13 @@
 //! The dashboard's pages: the runs list, the samples browser and the navigation around the
 //! shared report page. Everything shown is escaped (model output is untrusted HTML).
 
-use crate::app::index::RunState;
+use crate::index::RunState;
 use std::fmt::Write;
 
 use super::index::{RunEntry, RunFilter};
 use super::samples::{PageRow, Progress, SamplePage, SampleQuery, SampleRow, SampleStore};
-use crate::report::html::escape::{esc, num, url_encode};
-use crate::report::html::page::{page, table};
+use swarm_report::html::escape::{esc, num, url_encode};
+use swarm_report::html::page::{page, table};
 
 /// The links at the top of every dashboard page (`run`: the run being looked at).
 pub fn nav(run: Option<&str>) -> String {

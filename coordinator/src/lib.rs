@@ -2,7 +2,6 @@
 //! result collection, the run store and reports. `main.rs` only parses flags, wires signals to
 //! a cancellation token and calls [`run`].
 
-pub mod app;
 pub mod certs;
 pub mod cli;
 pub mod cluster;
@@ -11,18 +10,20 @@ pub mod eval;
 pub mod front;
 pub mod gather;
 pub mod live;
-pub mod outcome;
 pub mod perf;
 pub mod perf_cmd;
 pub mod plan;
 pub mod preflight;
-pub mod report;
 pub mod run;
-pub mod run_store;
 pub mod sandbox_args;
 pub mod schedule;
 pub mod think;
 pub mod transport_args;
+
+pub use swarm_app as app;
+pub use swarm_report as report;
+pub use swarm_store as run_store;
+pub use swarm_store::outcome;
 
 use tokio_util::sync::CancellationToken;
 

@@ -11,10 +11,10 @@ use swarm_eval::Report;
 
 use super::cdf::{Cdf, read_cdfs};
 use super::think_data::{ThinkSet, read_think};
-use crate::perf::timeseries::TimePoint;
-use crate::run_store::breakdown::{BREAKDOWN_JSON, Breakdown, StageEvent};
-use crate::run_store::layout::BENCHMARK_PERCENTILE;
-use crate::run_store::stage_files::{SUMMARY_JSON, StageSummary, label_dir_name};
+use swarm_store::breakdown::{BREAKDOWN_JSON, Breakdown, StageEvent};
+use swarm_store::layout::BENCHMARK_PERCENTILE;
+use swarm_store::stage_files::{SUMMARY_JSON, StageSummary, label_dir_name};
+use swarm_store::timeseries::TimePoint;
 
 /// Errors reading a run folder.
 #[derive(Debug, thiserror::Error)]
@@ -66,7 +66,7 @@ pub struct RunData {
     /// Whether `run.json` says the run was cancelled.
     pub cancelled: bool,
     /// Its `run.json` (None for folders without one: EvalScope's, older ones).
-    pub record: Option<crate::run_store::record::RunRecord>,
+    pub record: Option<swarm_store::record::RunRecord>,
     /// Perf workloads in folder order.
     pub perf: Vec<PerfWorkload>,
     /// Eval report sets (one per eval workload and model).
@@ -94,7 +94,7 @@ pub struct StageData {
     /// Why it stopped.
     pub stopped: String,
     /// Whether it produced a result (None in folders written before outcomes were recorded).
-    pub outcome: Option<crate::perf::stage::StageStatus>,
+    pub outcome: Option<swarm_store::stage_status::StageStatus>,
     /// EvalScope's summary.
     pub summary: PerfSummary,
     /// Our summary (None for EvalScope's own perf folders).
@@ -152,7 +152,7 @@ pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, RunRe
     })
 }
 
-pub use crate::run_store::read::{files_with_ext, name_of, subdirs};
+pub use swarm_store::read::{files_with_ext, name_of, subdirs};
 
 /// Reads the run folder `dir`.
 pub fn read_run(dir: &Path) -> Result<RunData, RunReadError> {
@@ -160,18 +160,18 @@ pub fn read_run(dir: &Path) -> Result<RunData, RunReadError> {
         return Err(RunReadError::NotARun(dir.to_path_buf()));
     }
     // a folder without run.json (EvalScope's, or one written before it) has no record
-    let record = crate::run_store::record::read(dir)?;
+    let record = swarm_store::record::read(dir)?;
     let mut perf = Vec::new();
     for wdir in subdirs(&dir.join("perf")) {
         perf.push(read_workload(&wdir)?);
     }
     // EvalScope's perf folders: <model>/parallel_<P>_number_<N>/
-    for (mdir, stage_dirs) in crate::run_store::evalscope_perf::workloads(dir) {
+    for (mdir, stage_dirs) in swarm_store::evalscope_perf::workloads(dir) {
         perf.push(read_evalscope_workload(&mdir, &stage_dirs)?);
     }
     let mut evals = Vec::new();
-    let eval_dir = dir.join(crate::run_store::layout::EVAL_DIR);
-    for root in crate::run_store::layout::eval_roots(dir) {
+    let eval_dir = dir.join(swarm_store::layout::EVAL_DIR);
+    for root in swarm_store::layout::eval_roots(dir) {
         let workload = (root.parent() == Some(&eval_dir)).then(|| name_of(&root));
         evals.extend(read_eval_root(&root, workload)?);
     }
@@ -188,7 +188,7 @@ pub fn read_run(dir: &Path) -> Result<RunData, RunReadError> {
 }
 
 fn read_workload(wdir: &Path) -> Result<PerfWorkload, RunReadError> {
-    let args = crate::run_store::perf_args::read(wdir)?;
+    let args = swarm_store::perf_args::read(wdir)?;
     let order: Vec<String> = args
         .as_ref()
         .map(|a| a.stages.iter().map(|s| s.name.clone()).collect())
@@ -216,7 +216,7 @@ fn read_evalscope_workload(
     mdir: &Path,
     stage_dirs: &[PathBuf],
 ) -> Result<PerfWorkload, RunReadError> {
-    use crate::run_store::evalscope_perf::{read_percentiles, read_summary};
+    use swarm_store::evalscope_perf::{read_percentiles, read_summary};
     let mut stages = Vec::new();
     for d in stage_dirs {
         stages.push(StageData {
@@ -291,7 +291,7 @@ fn read_stage(dir: &Path) -> Result<StageData, RunReadError> {
 /// Reads the reports of an eval folder (`reports/<model>/<bench>.json`), one set per model.
 pub fn read_eval_root(root: &Path, workload: Option<String>) -> Result<Vec<EvalSet>, RunReadError> {
     let mut out = Vec::new();
-    for model in crate::run_store::layout::eval_models(root) {
+    for model in swarm_store::layout::eval_models(root) {
         let files = files_with_ext(&root.join("reports").join(&model), "json");
         let mut reports = Vec::new();
         for f in files {

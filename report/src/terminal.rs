@@ -146,7 +146,7 @@ pub fn sweep_table(rows: &[(String, PerfSummary, RichSummary)]) -> String {
 }
 
 /// The thresholds checked against a stage: pass or FAIL, the value.
-pub fn threshold_table(checked: &[crate::perf::threshold::Checked]) -> Table {
+pub fn threshold_table(checked: &[swarm_store::threshold::Checked]) -> Table {
     let mut t = Table::new();
     t.load_style(UTF8_FULL_CONDENSED)
         .set_header(vec!["Threshold", "Value", "Result"]);

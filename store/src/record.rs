@@ -52,9 +52,9 @@ pub struct StageOverview {
     /// Why it stopped.
     pub stopped: String,
     /// Whether it produced a result.
-    pub outcome: crate::perf::stage::StageStatus,
+    pub outcome: crate::stage_status::StageStatus,
     /// The thresholds checked against it.
-    pub thresholds: Vec<crate::perf::threshold::Checked>,
+    pub thresholds: Vec<crate::threshold::Checked>,
     /// EvalScope's summary.
     pub summary: swarm_common::metrics::evalscope::PerfSummary,
 }

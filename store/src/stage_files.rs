@@ -58,7 +58,7 @@ pub struct StageSummary {
     pub stopped: String,
     /// Whether the stage produced a result (`{"status": "ok"}`, or `no_success`,
     /// `agents_lost` with a `reason`, or `cancelled`).
-    pub outcome: crate::perf::stage::StageStatus,
+    pub outcome: crate::stage_status::StageStatus,
     /// EvalScope's summary, same keys.
     pub evalscope: PerfSummary,
     /// The richer summary.
@@ -78,7 +78,7 @@ pub fn write_stage(
     stage: &str,
     load: &swarm_common::schedule::LoadModel,
     stopped: &str,
-    status: &crate::perf::stage::StageStatus,
+    status: &crate::stage_status::StageStatus,
     agg: &StageAggregate,
 ) -> Result<StageTables, WriteError> {
     let mkdir = |p: &Path| {

@@ -7,7 +7,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use swarm_common::metrics::aggregate::Counters;
 
-use crate::run_store::stage_files::{WriteError, write_json};
+use crate::stage_files::{WriteError, write_json};
 
 /// The most samples kept per stage.
 pub const MAX_POINTS: usize = 2048;

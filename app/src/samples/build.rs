@@ -14,7 +14,7 @@ use rusqlite::{Connection, params};
 use super::parse::{FileOrigin, PredictionLine, SampleKey, into_row, key, review};
 use super::store::{SCHEMA, SCHEMA_VERSION, row_id};
 use super::{IndexError, Signature, signature, signature_text};
-use crate::run_store::layout::eval_files;
+use swarm_store::layout::eval_files;
 
 /// How far a build has got (read by the dashboard's "indexing" page).
 #[derive(Debug, Default)]
@@ -98,7 +98,7 @@ fn lines_of(
 }
 
 fn read_job(i: usize, job: &Job) -> Part {
-    let mut reviews: HashMap<SampleKey, (u64, u64, crate::run_store::eval_lines::ReviewLine)> =
+    let mut reviews: HashMap<SampleKey, (u64, u64, swarm_store::eval_lines::ReviewLine)> =
         HashMap::new();
     // a missing review file is a run not scored yet: its predictions are shown unscored
     let _ = lines_of(&job.reviews, |_, off, len, line| {
@@ -158,7 +158,7 @@ fn read_job(i: usize, job: &Job) -> Part {
 fn tmp_beside(db: &Path) -> Result<PathBuf, IndexError> {
     let name = format!(
         "{}.tmp-{}-{:x}",
-        crate::run_store::read::name_of(db),
+        swarm_store::read::name_of(db),
         std::process::id(),
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::SampleRow;
-use crate::run_store::eval_lines::{PredictionLine, ReviewLine};
+use swarm_store::eval_lines::{PredictionLine, ReviewLine};
 
 /// One sample read back whole from its prediction line and review line.
 #[derive(Debug, Clone, PartialEq)]
@@ -76,7 +76,7 @@ impl SampleDetail {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::samples::parse::{FileOrigin, PredictionLine, into_row, review};
+    use crate::samples::parse::{FileOrigin, PredictionLine, into_row, review};
     use std::path::Path;
 
     fn detail_of(pred: &str, rev: Option<&str>) -> SampleDetail {

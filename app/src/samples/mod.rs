@@ -18,7 +18,7 @@ use std::time::SystemTime;
 pub use build::Progress;
 pub use store::SampleStore;
 
-use crate::run_store::layout::eval_files;
+use swarm_store::layout::eval_files;
 
 /// The index's file name in a run folder.
 pub const INDEX_FILE: &str = "samples.index.sqlite";

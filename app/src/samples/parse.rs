@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
-pub use crate::run_store::eval_lines::PredictionLine;
-use crate::run_store::eval_lines::{ReviewLine, known_bench, main_score};
+pub use swarm_store::eval_lines::PredictionLine;
+use swarm_store::eval_lines::{ReviewLine, known_bench, main_score};
 
 use super::SampleRow;
 

@@ -4,7 +4,6 @@
 pub mod args;
 mod breakdown;
 pub mod job;
-pub mod live_file;
 mod merge;
 pub mod progress;
 pub mod prompts;
@@ -16,4 +15,5 @@ mod stage_live;
 mod status;
 pub mod sweep;
 pub mod threshold;
-pub mod timeseries;
+
+pub use swarm_store::{live_file, timeseries};

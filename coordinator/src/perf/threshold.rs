@@ -162,16 +162,7 @@ impl Threshold {
     }
 }
 
-/// One threshold checked against one stage.
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
-pub struct Checked {
-    /// The threshold as written.
-    pub threshold: String,
-    /// The stage's value (null without data).
-    pub value: Option<f64>,
-    /// Whether it held.
-    pub pass: bool,
-}
+pub use swarm_store::threshold::Checked;
 
 /// Checks every threshold against a stage's summary.
 pub fn check_all(thresholds: &[Threshold], s: &RichSummary) -> Vec<Checked> {

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use crate::report::NO_DATA;
+use crate::NO_DATA;
 
 /// `text` with `& < > " '` replaced by entities, safe inside element text and quoted attributes.
 pub fn esc(text: &str) -> String {

@@ -9,7 +9,7 @@ use swarm_eval::registry;
 use super::chart::{Axes, bar_chart};
 use super::escape::{esc, num};
 use super::page::table;
-use crate::report::run_data::EvalSet;
+use crate::run_data::EvalSet;
 
 /// The benchmark's task type (`-` for a name the registry does not know).
 pub fn task_type(dataset: &str) -> String {

@@ -42,7 +42,7 @@ pub fn render(run: &RunData) -> String {
         }
     ));
     if let Some(r) = &run.record
-        && r.status == crate::run_store::record::RunStatus::Failed
+        && r.status == swarm_store::record::RunStatus::Failed
     {
         // a failed run says so, and why, before any number
         let outcome = r.outcome.map(|o| o.as_str()).unwrap_or("failed");

@@ -1,7 +1,7 @@
 //! Several distributions of one metric on one chart: runs compared, or a stage's regions.
 
 use super::chart::{Axes, Series, line_chart};
-use crate::report::cdf::Cdf;
+use crate::cdf::Cdf;
 
 /// The CDFs of `metric` (`ttft`, `latency`: a histogram's file name) of each named side on one
 /// chart titled `title`; `None` when fewer than `min_sides` sides have it.

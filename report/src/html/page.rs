@@ -70,7 +70,7 @@ pub fn table(class: &str, header: &[&str], rows: &[Vec<String>]) -> String {
     for row in rows {
         out.push_str("<tr>");
         for cell in row {
-            let numeric = cell == crate::report::NO_DATA
+            let numeric = cell == crate::NO_DATA
                 || (!cell.is_empty()
                     && cell
                         .chars()

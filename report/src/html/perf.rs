@@ -11,8 +11,8 @@ use super::chart::{Axes, Series, bar_chart, line_chart};
 use super::escape::{esc, num, opt_num};
 use super::overlay::cdf_overlay;
 use super::page::{cards, table};
-use crate::report::NO_DATA;
-use crate::report::run_data::{PerfWorkload, StageData};
+use crate::NO_DATA;
+use crate::run_data::{PerfWorkload, StageData};
 
 /// Sections for every perf workload of a run.
 pub fn perf_sections(workloads: &[PerfWorkload]) -> String {
@@ -84,7 +84,7 @@ fn sweep_section(w: &PerfWorkload) -> String {
                 opt_num(e.avg_tpot_ms),
                 success,
                 match &s.outcome {
-                    Some(o) if *o != crate::perf::stage::StageStatus::Ok => {
+                    Some(o) if *o != swarm_store::stage_status::StageStatus::Ok => {
                         format!("<span class=\"bad\">{}</span>", esc(&o.describe()))
                     }
                     _ => esc(&s.stopped),
@@ -159,7 +159,7 @@ fn stage_section(workload: &str, s: &StageData) -> String {
         esc(&s.stopped)
     );
     if let Some(o) = &s.outcome
-        && *o != crate::perf::stage::StageStatus::Ok
+        && *o != swarm_store::stage_status::StageStatus::Ok
     {
         // a failed stage says so before any number
         out.push_str(&format!(
@@ -207,7 +207,7 @@ fn stage_section(workload: &str, s: &StageData) -> String {
         ));
     }
     if !s.series.is_empty() {
-        let pick = |name: &str, f: fn(&crate::perf::timeseries::TimePoint) -> f64| Series {
+        let pick = |name: &str, f: fn(&swarm_store::timeseries::TimePoint) -> f64| Series {
             name: name.to_string(),
             points: s.series.iter().map(|p| (p.t_s, f(p))).collect(),
         };
@@ -351,7 +351,7 @@ fn labels_section(s: &StageData) -> String {
         &cats,
         &[("req/s".into(), values(|r| r.req_per_s))],
     ));
-    let sides: Vec<(&str, &[crate::report::cdf::Cdf])> = s
+    let sides: Vec<(&str, &[crate::cdf::Cdf])> = s
         .labels
         .iter()
         .map(|l| (l.label.as_str(), l.cdfs.as_slice()))

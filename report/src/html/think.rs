@@ -8,7 +8,7 @@ use super::chart::{Axes, LineStyle, category_line_chart};
 use super::escape::esc;
 use super::figure::figure;
 use super::page::table;
-use crate::report::think_data::ThinkSet;
+use crate::think_data::ThinkSet;
 
 /// The levels of `columns`, in first-seen order.
 fn levels(columns: &[(String, &ThinkResults)]) -> Vec<String> {
