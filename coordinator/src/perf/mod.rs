@@ -10,6 +10,7 @@ pub mod prompts;
 pub mod shards;
 pub mod sla;
 pub mod sla_run;
+mod sla_search;
 pub mod stage;
 mod stage_live;
 mod status;
