@@ -1,7 +1,7 @@
-//! The one decoder of JSON-lines batches agents send (`RecordBatch` of request records,
-//! `ScoredSamples` of predictions): every non-blank line must decode as `T`; a line that does not
-//! is returned with its number and error instead of being skipped silently, so every caller
-//! counts and reports it the same way.
+//! The one decoder of JSON-lines batches agents send (`ScoredSamples` of predictions; request
+//! records are typed protobuf since protocol 3, see `metrics::record_wire`): every non-blank line
+//! must decode as `T`; a line that does not is returned with its number and error instead of
+//! being skipped silently, so every caller counts and reports it the same way.
 
 use serde::de::DeserializeOwned;
 

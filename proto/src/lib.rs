@@ -9,4 +9,6 @@ pub const MAX_MESSAGE_BYTES: usize = 1 << 20;
 
 /// The protocol version both ends speak (`Hello.protocol`); a coordinator refuses any other.
 /// 2: prompts travel as slices pulled with `Prompts`, pre-flight `Probe`s, connection counts.
-pub const PROTOCOL_VERSION: u32 = 2;
+/// 3: per-request records travel as typed `Record`s in `RecordBatch.records`, no longer as JSON
+/// lines.
+pub const PROTOCOL_VERSION: u32 = 3;

@@ -97,7 +97,7 @@ pub fn answer_extract(data: &[u8]) {
 }
 
 /// Bytes from an agent's stream: the protobuf message, then what the coordinator decodes from
-/// it (histogram snapshots, JSON-lines records and predictions).
+/// it (histogram snapshots, typed records, JSON-lines predictions).
 pub fn agent_message(data: &[u8]) {
     let Ok(m) = AgentMessage::decode(data) else {
         return;
@@ -116,9 +116,11 @@ pub fn agent_message(data: &[u8]) {
                 let _ = from_snapshot(&s, settings);
             }
         }
-        // the coordinator's one decoder of both batch kinds
+        // what the coordinator decodes from each batch kind
         Some(Msg::Records(r)) => {
-            let _ = swarm_common::lines::decode::<RequestRecord>(&r.jsonl);
+            for rec in &r.records {
+                let _ = RequestRecord::try_from(rec);
+            }
         }
         Some(Msg::Scored(s)) => {
             let _ = swarm_common::lines::decode::<Prediction>(&s.jsonl);

@@ -18,6 +18,7 @@ mod heartbeat;
 mod outbox;
 mod probe;
 mod prompts;
+mod record_batch;
 mod shard;
 
 use std::collections::BTreeMap;

@@ -16,11 +16,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::clock::{OffsetView, unix_now_us};
 use super::outbox::{LinkDown, Outbox};
+use super::record_batch::RecordBatcher;
 use crate::perf::{ExecError, ShardEvent, ShardOutcome, StopReason, run_shard};
-
-/// A record batch is sent before its lines would pass this many bytes (the message bound less
-/// room for the batch's framing).
-pub const RECORD_BATCH_BYTES: usize = swarm_proto::MAX_MESSAGE_BYTES - 16 * 1024;
 
 /// Where a shard's prompts come from.
 #[derive(Clone)]
@@ -76,7 +73,7 @@ struct Reporter {
     epoch_unix_us: Option<u64>,
     progress_seq: u64,
     records_seq: u64,
-    lines: Vec<u8>,
+    records: RecordBatcher,
     fetched: super::prompts::FetchStats,
     goodput: Option<swarm_common::goodput::Goodput>,
 }
@@ -132,52 +129,29 @@ impl Reporter {
                 self.agg.counters.goodput_met += 1;
             }
         }
-        if self.send_records {
-            // written straight into the batch (no line allocated per record), then checked
-            let mark = self.lines.len();
-            if let Err(e) = serde_json::to_writer(&mut self.lines, &r) {
-                self.lines.truncate(mark);
-                tracing::warn!(record = r.id, error = %e, "record not encodable, not sent");
-                return Ok(());
-            }
-            if self.lines.len() - mark + 1 > RECORD_BATCH_BYTES {
-                // thousands of chunk arrivals: keep the record, drop its per-chunk times
-                self.lines.truncate(mark);
-                let mut slim = r.clone();
-                slim.chunk_us.clear();
-                tracing::warn!(
-                    record = r.id,
-                    "record too large for one message: sent without its chunk times"
-                );
-                if serde_json::to_writer(&mut self.lines, &slim).is_err()
-                    || self.lines.len() - mark + 1 > RECORD_BATCH_BYTES
-                {
-                    self.lines.truncate(mark);
-                    return Ok(());
-                }
-            }
-            self.lines.push(b'\n');
-            if self.lines.len() > RECORD_BATCH_BYTES {
-                // the new line does not fit beside the others: they go first
-                let line = self.lines.split_off(mark);
-                self.flush_records().await?;
-                self.lines = line;
-            }
+        if self.send_records
+            && let Some(full) = self.records.push(&r)
+        {
+            // the new record does not fit beside the others: they go first
+            self.send_batch(full).await?;
         }
         Ok(())
     }
 
     async fn flush_records(&mut self) -> Result<(), LinkDown> {
-        if self.lines.is_empty() {
-            return Ok(());
+        match self.records.take() {
+            Some(batch) => self.send_batch(batch).await,
+            None => Ok(()),
         }
+    }
+
+    async fn send_batch(&mut self, records: Vec<swarm_proto::Record>) -> Result<(), LinkDown> {
         self.records_seq += 1;
-        let jsonl = std::mem::take(&mut self.lines);
         self.out
             .send(Msg::Records(RecordBatch {
                 shard_id: self.shard_id.clone(),
                 seq: self.records_seq,
-                jsonl,
+                records,
             }))
             .await
     }
@@ -273,6 +247,7 @@ pub async fn run(
         prompts,
     } = job;
     let mut rep = Reporter {
+        records: RecordBatcher::new(&shard_id),
         shard_id,
         start_at_unix_us,
         send_records,
@@ -282,7 +257,6 @@ pub async fn run(
         epoch_unix_us: None,
         progress_seq: 0,
         records_seq: 0,
-        lines: Vec::new(),
         fetched: Default::default(),
         goodput: spec.goodput,
     };

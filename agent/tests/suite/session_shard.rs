@@ -52,7 +52,7 @@ async fn assigned_shard_reports_exactly_what_it_measured() {
     assert_eq!(hello.capacity, 3);
     assert_eq!(hello.version, env!("CARGO_PKG_VERSION"));
     assert_eq!(hello.protocol, PROTOCOL_VERSION);
-    assert_eq!(PROTOCOL_VERSION, 2);
+    assert_eq!(PROTOCOL_VERSION, 3);
     s.send(CMsg::Welcome(Welcome {
         run_id: "run-1".into(),
         coordinator_unix_us: s.now(),
@@ -130,8 +130,8 @@ async fn assigned_shard_reports_exactly_what_it_measured() {
             Msg::Records(b) => {
                 assert_eq!(b.shard_id, "w/s/0");
                 record_seqs.push(b.seq);
-                for line in b.jsonl.split(|c| *c == b'\n').filter(|l| !l.is_empty()) {
-                    records.push(serde_json::from_slice(line).expect("record line parses"));
+                for r in &b.records {
+                    records.push(RequestRecord::try_from(r).expect("a valid record"));
                 }
             }
             Msg::Failed(f) => {

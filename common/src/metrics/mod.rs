@@ -1,10 +1,12 @@
 //! What one request measured, how measurements fold into mergeable histograms and counters, and
-//! how those become EvalScope-compatible summary and percentile tables.
+//! how those become EvalScope-compatible summary and percentile tables; `record_wire` is a
+//! record's protobuf form.
 
 pub mod aggregate;
 pub mod evalscope;
 pub mod histogram;
 pub mod record;
+pub mod record_wire;
 pub mod sparse;
 pub mod summary;
 

@@ -64,11 +64,17 @@ pub(super) fn records(
     let Some(w) = writer.filter(|_| fresh) else {
         return Ok(());
     };
-    let batch = swarm_common::lines::decode::<RequestRecord>(&b.jsonl);
-    for bad in &batch.bad {
-        tracing::warn!(agent_id, shard = %b.shard_id, batch = b.seq, line = bad.line, error = %bad.error, "bad record line from agent");
+    let mut recs = Vec::with_capacity(b.records.len());
+    for (i, r) in b.records.iter().enumerate() {
+        match RequestRecord::try_from(r) {
+            Ok(r) => recs.push(r),
+            // 1-based, as the lines of a JSON-lines batch were
+            Err(error) => {
+                tracing::warn!(agent_id, shard = %b.shard_id, batch = b.seq, record = i + 1, %error, "bad record from agent")
+            }
+        }
     }
-    Ok(w.write(&b.shard_id, batch.items)?)
+    Ok(w.write(&b.shard_id, recs)?)
 }
 
 /// How a finished shard reached its target.
@@ -81,5 +87,81 @@ pub(super) fn link_of(d: &ShardDone) -> Link {
     Link {
         connections: d.connections,
         http,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use swarm_common::metrics::aggregate::HistSettings;
+    use swarm_common::metrics::record_wire::to_wire;
+    use swarm_common::shard::PerfShardSpec;
+
+    fn spec() -> PerfShardSpec {
+        serde_json::from_value(serde_json::json!({
+            "shard_id": "s", "target": {"url": "http://127.0.0.1:1/v1/chat/completions", "api": "chat", "model": "m",
+            "api_key": null, "headers": [], "connect_timeout_s": 1.0, "read_timeout_s": 1.0, "total_timeout_s": 1.0},
+            "gen_params": {"stream": true, "max_tokens": null, "min_tokens": null, "temperature": null, "top_p": null, "top_k": null, "extra": {}},
+            "load": {"model": "closed", "concurrency": 1}, "number": 5, "duration_s": null, "warmup": 0,
+            "prompts": {"set": "ab".repeat(32), "total": 1, "start": 0, "count": 1}, "seed": 1,
+            "hist": {"duration_us": {"low": 1, "high": 3600000000u64, "sigfig": 3}, "tokens": {"low": 1, "high": 10000000, "sigfig": 3}, "rate_milli": {"low": 1, "high": 1000000000000u64, "sigfig": 3}},
+            "tokenizer": null
+        }))
+        .expect("valid spec json")
+    }
+
+    fn rec(id: u64) -> RequestRecord {
+        RequestRecord {
+            id,
+            sent_us: 10 + id,
+            latency_us: 1_000,
+            chunk_us: vec![100, 200],
+            completion_tokens: 2,
+            status: 200,
+            ..Default::default()
+        }
+    }
+
+    /// Rows of `requests.sqlite`: (id, chunk_us as stored).
+    fn rows(path: &std::path::Path) -> Vec<(i64, String)> {
+        let conn = rusqlite::Connection::open(path).expect("open");
+        let mut stmt = conn
+            .prepare("SELECT id, chunk_us FROM requests ORDER BY id")
+            .expect("prepare");
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .expect("query")
+            .map(|r| r.expect("row"))
+            .collect()
+    }
+
+    #[test]
+    fn typed_records_are_stored_once_and_bad_ones_left_out() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("requests.sqlite");
+        let w = RecordWriter::open(&path).expect("open");
+        let mut book = Book::new(HistSettings::default()).expect("book");
+        book.add("s0", "a", 1, 0, spec()).expect("add");
+        let mut unspecified = to_wire(&rec(1));
+        unspecified.token_source = swarm_proto::TokenSource::Unspecified as i32;
+        let mut unsorted = to_wire(&rec(2));
+        unsorted.chunk_us = vec![5, 4];
+        let batch = RecordBatch {
+            shard_id: "s0".into(),
+            seq: 1,
+            records: vec![to_wire(&rec(0)), unspecified, unsorted, to_wire(&rec(3))],
+        };
+        records(&mut book, Some(&w), "a", &batch).expect("stored");
+        // a resend of the same batch, and a batch for a shard the book does not hold
+        records(&mut book, Some(&w), "a", &batch).expect("ignored");
+        let stranger = RecordBatch {
+            shard_id: "nope".into(),
+            ..batch.clone()
+        };
+        records(&mut book, Some(&w), "a", &stranger).expect("ignored");
+        assert_eq!(w.finish().expect("flushed"), 2);
+        assert_eq!(
+            rows(&path),
+            [(0, "[100,200]".to_owned()), (3, "[100,200]".to_owned())]
+        );
     }
 }
