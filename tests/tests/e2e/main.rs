@@ -16,6 +16,7 @@ mod eval_run;
 mod exit_codes;
 mod fault_classes;
 mod fuzz_regressions;
+mod goodput_records;
 mod hostile_endpoint;
 mod http2;
 mod large_dataset;
