@@ -13,6 +13,7 @@ pub mod exec;
 pub mod filters;
 pub mod math;
 pub mod mc;
+pub mod perf;
 pub mod registry;
 pub mod report;
 pub mod sample;

@@ -90,7 +90,7 @@ impl ReportSpec {
     }
 }
 
-/// A benchmark's report (EvalScope's `reports/<model>/<dataset>.json`, without perf metrics).
+/// A benchmark's report (EvalScope's `reports/<model>/<dataset>.json`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Report {
@@ -108,6 +108,9 @@ pub struct Report {
     pub metrics: Vec<MetricReport>,
     /// Samples counted by the first metric.
     pub num: usize,
+    /// EvalScope 1.14's eval performance summary (absent in older reports).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub perf_metrics: Option<super::perf::PerfMetrics>,
 }
 
 /// One metric of a report.
@@ -381,6 +384,7 @@ pub fn build_report(model_name: &str, spec: &ReportSpec, scored: &[ScoredSample]
         score,
         metrics,
         num,
+        perf_metrics: None,
     }
 }
 

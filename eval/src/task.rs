@@ -54,6 +54,10 @@ pub struct Prediction {
     pub reasoning_tokens: u32,
     /// End-to-end latency, microseconds.
     pub latency_us: u64,
+    /// Time to the first chunk carrying text, microseconds: streamed requests only (as
+    /// EvalScope measures TTFT only when streaming).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttft_us: Option<u64>,
     /// Why generation failed (the prediction then scores 0 and is retried on resume).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,

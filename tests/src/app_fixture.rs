@@ -103,6 +103,7 @@ pub fn eval_run_scored(
             completion_tokens: 8,
             reasoning_tokens: 0,
             latency_us: 1000,
+            ttft_us: None,
             error: None,
         };
         let messages = serde_json::json!([{"role": "user", "content": format!("Question {i}: what is {i} + {i}?")}]);

@@ -15,7 +15,10 @@ use swarm_proto::{ScoredSamples, ShardDone, ShardFailed, Snapshot};
 use tokio_util::sync::CancellationToken;
 
 use super::outbox::{LinkDown, Outbox};
-use swarm_io::client::{EndpointClient, body::request_body};
+use swarm_io::client::{
+    EndpointClient,
+    body::{request_body, wants_stream},
+};
 use swarm_sandbox::batch::Sandboxes;
 
 /// Predictions are sent in batches of at most this many (or every `flush_every`).
@@ -160,13 +163,10 @@ pub async fn run(
                     },
                     tokens: None,
                 };
-                let body = serde_json::Value::Object(request_body(
-                    &prompt,
-                    target.api,
-                    &target.model,
-                    &gen_params,
-                ))
-                .to_string();
+                let body = request_body(&prompt, target.api, &target.model, &gen_params);
+                // EvalScope measures TTFT only on streamed requests
+                let streamed = wants_stream(&body);
+                let body = serde_json::Value::Object(body).to_string();
                 let id = format!("{}#{repeat}", sample.id);
                 let (rec, text) = client
                     .complete(Bytes::from(body), &id, &prompt, &cancel)
@@ -222,6 +222,8 @@ pub async fn run(
                     completion_tokens: rec.completion_tokens,
                     reasoning_tokens: rec.reasoning_tokens,
                     latency_us: rec.latency_us,
+                    // the first chunk carrying text (answer or reasoning), as EvalScope's TTFT
+                    ttft_us: streamed.then(|| rec.chunk_us.first().copied()).flatten(),
                     error,
                 }
             }

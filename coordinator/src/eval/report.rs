@@ -102,6 +102,27 @@ pub(super) fn overview(
     t.to_string()
 }
 
+/// EvalScope 1.14's perf table: a row per report with a perf summary (Model, Dataset, Num,
+/// Avg Lat, Avg TTFT, Avg TPOT, Avg Thpt, Avg In, Avg Out); none when no report has one.
+pub fn perf_table<'a>(reports: impl IntoIterator<Item = &'a Report>) -> Option<String> {
+    let mut t = table();
+    t.set_header(swarm_eval::perf::PERF_COLUMNS.to_vec());
+    let mut any = false;
+    for r in reports {
+        let Some(s) = r.perf_metrics.as_ref().and_then(|p| p.summary.as_ref()) else {
+            continue;
+        };
+        let dataset = if r.dataset_pretty_name.is_empty() {
+            &r.dataset_name
+        } else {
+            &r.dataset_pretty_name
+        };
+        t.add_row(swarm_eval::perf::perf_row(&r.model_name, dataset, s));
+        any = true;
+    }
+    any.then(|| t.to_string())
+}
+
 /// The per-subset table of one report's first metric.
 pub fn subset_table(r: &Report) -> String {
     let mut t = table();

@@ -15,7 +15,7 @@ use super::args::EvalArgs;
 use super::job::EvalJob;
 use super::lease::{LeasePlan, run as lease};
 use super::progress::ProgressFile;
-use super::report::{overview_table, report, subset_table};
+use super::report::{overview_table, perf_table, report, subset_table};
 use super::store::EvalStore;
 use crate::cluster::{AgentInfo, Cluster};
 use crate::front::run_into;
@@ -212,10 +212,16 @@ pub async fn run_job(
         if name == collection::NAME {
             r = super::collection_report::write(&job.model, &samples, job.repeats, &preds, &dir)?;
         }
+        // EvalScope 1.14's perf summary over the requests that produced a prediction
+        let failed = store.failed.get(name.as_str()).copied().unwrap_or(0);
+        r.perf_metrics = Some(swarm_eval::perf::perf_metrics(&preds, failed));
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create {}", dir.display()))?;
         write_json(&dir.join(format!("{name}.json")), &r)?;
         println!("{}", subset_table(&r));
+        if let Some(t) = perf_table([&r]) {
+            println!("{name} perf table:\n{t}");
+        }
         rows.push((bench.meta().task_type, r));
         if cancel.is_cancelled() {
             break;
@@ -225,6 +231,9 @@ pub async fn run_job(
         progress.finish();
     }
     println!("{}", overview_table(&rows));
+    if let Some(t) = perf_table(rows.iter().map(|(_, r)| r)) {
+        println!("Overall perf table:\n{t}");
+    }
     if !all_failed.is_empty() {
         return Err(Failure::error(Exit::NoSuccess, all_failed.join("\n")));
     }

@@ -23,6 +23,8 @@ pub struct EvalStore {
     /// Some predictions were written by EvalScope (their reviews are kept when ours replace
     /// them).
     foreign: bool,
+    /// Per benchmark, this run's requests that left no prediction (the perf coverage's rest).
+    pub failed: BTreeMap<String, u64>,
 }
 
 fn safe(name: &str) -> String {
@@ -40,6 +42,7 @@ impl EvalStore {
             predictions: BTreeMap::new(),
             progress: None,
             foreign: false,
+            failed: BTreeMap::new(),
         };
         let dir = s.dir("predictions");
         if dir.is_dir() {
@@ -117,12 +120,18 @@ impl EvalStore {
             .strip_prefix(&format!("{}_", p.subset))
             .unwrap_or(&p.sample_id)
             .to_string();
+        // EvalScope's per-request perf record rides on the message, as its own lines carry it
+        let perf = swarm_eval::perf::RequestPerf::of(&p);
+        let mut perf_json = serde_json::to_value(perf).unwrap_or_default();
+        if let (Some(o), Some(tpot)) = (perf_json.as_object_mut(), perf.tpot()) {
+            o.insert("tpot".into(), tpot.into());
+        }
         let prediction = serde_json::json!({
             "index": index_value(&index),
             "model": self.model,
             "model_output": {
                 "model": self.model,
-                "choices": [{"message": {"role": "assistant", "content": p.completion, "reasoning_content": p.reasoning}}],
+                "choices": [{"message": {"role": "assistant", "content": p.completion, "reasoning_content": p.reasoning, "perf_metrics": perf_json}}],
                 "usage": {"input_tokens": p.prompt_tokens, "output_tokens": p.completion_tokens, "reasoning_tokens": p.reasoning_tokens},
                 "time": p.latency_us as f64 / 1e6,
             },
@@ -138,6 +147,9 @@ impl EvalStore {
         append(&self.dir("reviews").join(&stem), &review.to_string())?;
         if let Some(progress) = self.progress.as_mut() {
             progress.stored(&p.benchmark, p.error.is_some());
+        }
+        if p.error.is_some() {
+            *self.failed.entry(p.benchmark.clone()).or_default() += 1;
         }
         if p.error.is_none() {
             self.predictions
@@ -262,11 +274,56 @@ fn parse_line(line: &str, file: &Path) -> anyhow::Result<Prediction> {
     };
     let p = crate::run_store::eval_lines::PredictionLine::parse(line)?;
     let (completion, reasoning) = p.answer();
+    let perf = foreign_perf(&v);
     Ok(Prediction {
         completion,
         reasoning,
+        prompt_tokens: perf.input_tokens,
+        completion_tokens: perf.output_tokens,
+        latency_us: perf.latency_us,
+        ttft_us: perf.ttft_us,
         ..unscored(&bench, &subset, format!("{subset}_{}", p.index), 0)
     })
+}
+
+/// What an EvalScope line says of its request: the message's `perf_metrics` (1.14), else the
+/// output's `time` and `usage`.
+#[derive(Debug, Default, PartialEq)]
+struct ForeignPerf {
+    latency_us: u64,
+    ttft_us: Option<u64>,
+    input_tokens: u32,
+    output_tokens: u32,
+}
+
+fn foreign_perf(line: &serde_json::Value) -> ForeignPerf {
+    let out = &line["model_output"];
+    let perf = &out["choices"][0]["message"]["perf_metrics"];
+    let us = |v: &serde_json::Value| {
+        v.as_f64()
+            .filter(|s| s.is_finite() && *s >= 0.0)
+            .map(|s| (s * 1e6).round() as u64)
+    };
+    let tokens = |v: &serde_json::Value| {
+        v.as_u64()
+            .map(|n| u32::try_from(n).unwrap_or(u32::MAX))
+            .unwrap_or(0)
+    };
+    let pick = |key: &str, usage_key: &str| {
+        if perf[key].is_u64() {
+            tokens(&perf[key])
+        } else {
+            tokens(&out["usage"][usage_key])
+        }
+    };
+    ForeignPerf {
+        latency_us: us(&perf["latency"])
+            .or_else(|| us(&out["time"]))
+            .unwrap_or(0),
+        ttft_us: us(&perf["ttft"]),
+        input_tokens: pick("input_tokens", "input_tokens"),
+        output_tokens: pick("output_tokens", "output_tokens"),
+    }
 }
 
 /// The prediction of `sample_id`'s `repeat` before anything was generated or scored.
@@ -288,6 +345,7 @@ pub fn unscored(benchmark: &str, subset: &str, sample_id: String, repeat: u32) -
         completion_tokens: 0,
         reasoning_tokens: 0,
         latency_us: 0,
+        ttft_us: None,
         error: None,
     }
 }
@@ -303,4 +361,39 @@ fn append(path: &Path, line: &str) -> anyhow::Result<()> {
         .open(path)
         .with_context(|| format!("cannot open {}", path.display()))?;
     writeln!(f, "{line}").with_context(|| format!("cannot write {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn evalscope_lines_give_their_perf_metrics_or_time_and_usage() {
+        let v = serde_json::json!({"model_output": {
+            "choices": [{"message": {"perf_metrics": {"latency": 1.25, "ttft": 0.125, "input_tokens": 9, "output_tokens": 4}}}],
+            "usage": {"input_tokens": 1, "output_tokens": 1}, "time": 9.0}});
+        assert_eq!(
+            foreign_perf(&v),
+            ForeignPerf {
+                latency_us: 1_250_000,
+                ttft_us: Some(125_000),
+                input_tokens: 9,
+                output_tokens: 4
+            }
+        );
+        let legacy = serde_json::json!({"model_output": {"choices": [{"message": {}}],
+            "usage": {"input_tokens": 7, "output_tokens": 3}, "time": 0.5}});
+        assert_eq!(
+            foreign_perf(&legacy),
+            ForeignPerf {
+                latency_us: 500_000,
+                ttft_us: None,
+                input_tokens: 7,
+                output_tokens: 3
+            }
+        );
+        let hostile =
+            serde_json::json!({"model_output": {"time": -1.0, "usage": {"input_tokens": "x"}}});
+        assert_eq!(foreign_perf(&hostile), ForeignPerf::default());
+    }
 }

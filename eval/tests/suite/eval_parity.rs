@@ -119,9 +119,14 @@ fn rescore(
     scored
 }
 
+/// EvalScope's report without its perf summary (scores only; `eval_perf` checks the summary).
 fn evalscope_report(path: &Path) -> Report {
     let text = std::fs::read_to_string(path).unwrap();
-    serde_json::from_str(&text).unwrap()
+    let report: Report = serde_json::from_str(&text).unwrap();
+    Report {
+        perf_metrics: None,
+        ..report
+    }
 }
 
 fn args(path: PathBuf, limit: usize) -> DatasetArgs {

@@ -17,6 +17,7 @@ mod eval_ifeval;
 mod eval_internals;
 mod eval_mc;
 mod eval_parity;
+mod eval_perf;
 mod eval_report;
 mod eval_think;
 mod math_equivalence;

@@ -1,5 +1,6 @@
 //! The eval sections of a report: EvalScope's overview table (task_type, metric, dataset_name,
-//! average_score, count), then per benchmark its subsets and categories as tables and charts.
+//! average_score, count), EvalScope 1.14's perf table (per model × dataset: latency, TTFT, TPOT,
+//! throughput, tokens), then per benchmark its subsets and categories as tables and charts.
 
 use std::fmt::Write;
 
@@ -37,6 +38,27 @@ pub fn overview_rows(reports: &[Report]) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// EvalScope's perf table rows (cells escaped): one per report with a perf summary.
+pub fn perf_rows(reports: &[Report]) -> Vec<Vec<String>> {
+    reports
+        .iter()
+        .filter_map(|r| {
+            let s = r.perf_metrics.as_ref()?.summary.as_ref()?;
+            let dataset = if r.dataset_pretty_name.is_empty() {
+                &r.dataset_name
+            } else {
+                &r.dataset_pretty_name
+            };
+            Some(
+                swarm_eval::perf::perf_row(&r.model_name, dataset, s)
+                    .iter()
+                    .map(|c| esc(c))
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
 /// Sections for every eval set of a run.
 pub fn eval_sections(sets: &[EvalSet]) -> String {
     let mut out = String::new();
@@ -61,6 +83,11 @@ pub fn eval_sections(sets: &[EvalSet]) -> String {
             ],
             &overview_rows(&set.reports),
         ));
+        let perf = perf_rows(&set.reports);
+        if !perf.is_empty() {
+            out.push_str("<h3>Performance</h3>");
+            out.push_str(&table("eval-perf", &swarm_eval::perf::PERF_COLUMNS, &perf));
+        }
         for r in &set.reports {
             out.push_str(&benchmark_section(r));
         }
@@ -166,4 +193,45 @@ fn benchmark_section(r: &Report) -> String {
             .unwrap_or_else(|| "-".into())
     );
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use swarm_eval::perf::{PerfMetrics, RequestPerf, summarize};
+
+    #[test]
+    fn the_perf_table_has_a_row_per_report_with_a_summary() {
+        let summary = summarize(&[RequestPerf {
+            latency: 1.5,
+            ttft: Some(0.25),
+            input_tokens: 10,
+            output_tokens: 21,
+        }]);
+        let with = Report {
+            model_name: "m<1>".into(),
+            dataset_name: "gsm8k".into(),
+            dataset_pretty_name: "GSM8K".into(),
+            perf_metrics: Some(PerfMetrics {
+                summary,
+                coverage: None,
+            }),
+            ..Report::default()
+        };
+        let rows = perf_rows(&[with, Report::default()]);
+        assert_eq!(
+            rows,
+            vec![vec![
+                "m&lt;1&gt;",
+                "GSM8K",
+                "1",
+                "1.5 s",
+                "250 ms",
+                "62.5 ms",
+                "14 tok/s",
+                "10",
+                "21"
+            ]]
+        );
+    }
 }
