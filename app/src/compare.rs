@@ -52,6 +52,14 @@ fn perf_part(runs: &[RunData]) -> String {
                     rich(|x| x.ttft_ms.p50),
                     rich(|x| x.ttft_ms.p99),
                     rich(|x| x.itl_ms.p99),
+                    // no goodput objectives: no data ("–"), not 0
+                    rich(|x| x.goodput_req_per_s),
+                    opt_num(
+                        s.rich
+                            .as_ref()
+                            .and_then(|x| x.goodput_share)
+                            .map(|v| v * 100.0),
+                    ),
                 ]);
             }
         }
@@ -75,6 +83,8 @@ fn perf_part(runs: &[RunData]) -> String {
             "p50 TTFT (ms)",
             "p99 TTFT (ms)",
             "p99 ITL (ms)",
+            "goodput (req/s)",
+            "meeting SLOs (%)",
         ],
         &rows,
     ));
@@ -351,12 +361,14 @@ mod tests {
                 series: vec![],
                 cdfs: vec![],
             }],
+            sla: None,
         });
         let html = compare_page(&[r]);
         let dash = "<td class=\"n\">–</td>";
-        // requests stay a count; req/s, tok/s, p50/p99 latency and TTFT, p99 ITL have no data
+        // requests stay a count; req/s, tok/s, p50/p99 latency and TTFT, p99 ITL, goodput have no
+        // data
         assert!(
-            html.contains(&format!("<td class=\"n\">1</td>{}</tr>", dash.repeat(7))),
+            html.contains(&format!("<td class=\"n\">1</td>{}</tr>", dash.repeat(9))),
             "{html}"
         );
         assert!(html.contains("p99 TTFT per stage"), "{html}");

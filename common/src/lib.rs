@@ -9,6 +9,7 @@ pub mod metrics;
 pub mod probe;
 pub mod prompt;
 pub mod prompt_slice;
+pub mod ramp;
 pub mod redact;
 pub mod schedule;
 pub mod shard;

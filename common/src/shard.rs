@@ -267,6 +267,10 @@ pub struct PerfShardSpec {
     /// Objectives a request must meet to count toward goodput (none: goodput not measured).
     #[serde(default)]
     pub goodput: Option<crate::goodput::Goodput>,
+    /// A ramp of the stage's rate (open loop) or users (closed loop) and this shard's part of it
+    /// (none: the load model's fixed rate or users).
+    #[serde(default)]
+    pub ramp: Option<crate::ramp::ShardRamp>,
 }
 
 /// Errors in a shard spec that the executor refuses to run.
@@ -281,6 +285,9 @@ pub enum ShardError {
     /// Closed loop with zero users.
     #[error("shard {0}: concurrency must be at least 1")]
     ZeroConcurrency(String),
+    /// The ramp is unusable.
+    #[error("shard {0}: {1}")]
+    BadRamp(String, String),
     /// A duration that is negative or not a number.
     #[error("shard {shard}: {field} must be a positive number of seconds, got {value}")]
     BadSeconds {
@@ -305,6 +312,15 @@ impl PerfShardSpec {
         }
         if let LoadModel::Closed { concurrency: 0 } = self.load {
             return Err(ShardError::ZeroConcurrency(id()));
+        }
+        if let Some(r) = &self.ramp {
+            r.check().map_err(|why| ShardError::BadRamp(id(), why))?;
+            if r.ramp.over_s.is_none()
+                && (self.number.is_none() || matches!(self.load, LoadModel::Closed { .. }))
+            {
+                let why = "a ramp without over_s runs over the request count of an open-loop shard";
+                return Err(ShardError::BadRamp(id(), why.into()));
+            }
         }
         let t = &self.target;
         for (field, value) in [

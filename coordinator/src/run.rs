@@ -11,6 +11,7 @@ use crate::front::run_into;
 use crate::outcome::{Exit, Failure, exit_of};
 use crate::perf::stage::{ProgressMode, StageResult};
 use crate::perf::sweep::{Display, run_sweep};
+use crate::plan::model::Placement;
 use crate::plan::{Plan, build, load_plan, parse_plan};
 use crate::run_store::record::{Recorder, RunKind};
 use crate::run_store::run_dir::run_id;
@@ -114,6 +115,17 @@ async fn preflight(
         return Ok(());
     }
     let groups = crate::gather::groups(&workload.placement, agents)?;
+    // each region's own SLA search: its first agent reaches its own target
+    if let build::Job::Perf(p, Some(sla)) = job
+        && !sla.label_targets.is_empty()
+    {
+        for g in &groups {
+            let target = crate::perf::sla_regions::target_of(sla, &p.target, g);
+            let first: Vec<_> = g.agents.first().cloned().into_iter().collect();
+            crate::preflight::check(cluster, &first, target, stream).await?;
+        }
+        return Ok(());
+    }
     let firsts: Vec<crate::cluster::AgentInfo> = groups
         .iter()
         .filter_map(|g| g.agents.first().cloned())
@@ -390,6 +402,23 @@ async fn run_workload(
     };
     let groups = crate::gather::groups(&workload.placement, agents)?;
     let (results, ended) = match sla {
+        Some(sla) if matches!(workload.placement, Placement::PerLabel(_)) => {
+            let ran = crate::perf::sla_regions::run_per_label(
+                cluster, &groups, job, sla, run_dir, display, cancel,
+            );
+            let regions = ran.await?;
+            let mut all = Vec::new();
+            for r in regions {
+                let region_overview = overview(&r.results);
+                recorder
+                    .record
+                    .workloads
+                    .insert(r.workload, region_overview);
+                all.extend(r.results);
+            }
+            let ended = crate::perf::sla_run::outcome(&job.name, &all);
+            return Ok(ended);
+        }
         Some(sla) => {
             let ran =
                 crate::perf::sla_run::run_sla(cluster, &groups, job, sla, run_dir, display, cancel);

@@ -84,6 +84,8 @@ pub struct PerfWorkload {
     pub model: Option<String>,
     /// Stages in the order they ran.
     pub stages: Vec<StageData>,
+    /// Its SLA auto-tune search (`sla_summary.json`), if it ran one.
+    pub sla: Option<swarm_store::sla_summary::SlaResult>,
 }
 
 /// One finished stage.
@@ -209,6 +211,7 @@ fn read_workload(wdir: &Path) -> Result<PerfWorkload, RunReadError> {
         name: name_of(wdir),
         model: args.and_then(|a| a.target.model),
         stages,
+        sla: swarm_store::sla_summary::read(wdir)?,
     })
 }
 
@@ -236,6 +239,7 @@ fn read_evalscope_workload(
         name: name_of(mdir),
         model: Some(name_of(mdir)),
         stages,
+        sla: None,
     })
 }
 

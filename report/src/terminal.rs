@@ -102,10 +102,12 @@ pub fn percentile_table(rows: &[PercentileRow]) -> String {
     t.to_string()
 }
 
-/// One row per stage of a sweep.
+/// One row per stage of a sweep (or per placement label of a stage), with goodput columns
+/// when any row has goodput objectives.
 pub fn sweep_table(rows: &[(String, PerfSummary, RichSummary)]) -> String {
     let mut t = table();
-    t.set_header(vec![
+    let goodput = rows.iter().any(|(_, _, r)| r.goodput_share.is_some());
+    let mut header = vec![
         "Stage",
         "Conc.",
         "Rate",
@@ -117,7 +119,11 @@ pub fn sweep_table(rows: &[(String, PerfSummary, RichSummary)]) -> String {
         "Avg TPOT(ms)",
         "Gen. tok/s",
         "Success",
-    ]);
+    ];
+    if goodput {
+        header.extend(["Goodput(req/s)", "Met SLOs"]);
+    }
+    t.set_header(header);
     for (name, s, r) in rows {
         let rate = match s.rate() {
             Some(v) => format!("{v}"),
@@ -128,7 +134,7 @@ pub fn sweep_table(rows: &[(String, PerfSummary, RichSummary)]) -> String {
         } else {
             NO_DATA.into()
         };
-        t.add_row(vec![
+        let mut cells = vec![
             name.clone(),
             s.concurrency.to_string(),
             rate,
@@ -140,7 +146,15 @@ pub fn sweep_table(rows: &[(String, PerfSummary, RichSummary)]) -> String {
             stat(s.avg_tpot_ms),
             stat(s.output_throughput),
             success,
-        ]);
+        ];
+        if goodput {
+            cells.push(stat(r.goodput_req_per_s));
+            cells.push(match r.goodput_share {
+                Some(v) => format!("{:.1}%", v * 100.0),
+                None => NO_DATA.into(),
+            });
+        }
+        t.add_row(cells);
     }
     t.to_string()
 }
@@ -204,6 +218,29 @@ mod tests {
             .lines()
             .find(|l| l.trim_start_matches(['│', ' ']).starts_with(first))
             .unwrap_or_else(|| panic!("no line {first:?} in\n{table}"))
+    }
+
+    #[test]
+    fn goodput_columns_show_when_a_row_has_objectives() {
+        let (summary, _, rich) = all_failed();
+        let plain = sweep_table(&[("stage_1".into(), summary.clone(), rich.clone())]);
+        assert!(!plain.contains("Goodput"), "{plain}");
+        let mut met = rich.clone();
+        met.goodput_req_per_s = Some(1.5);
+        met.goodput_share = Some(0.75);
+        let t = sweep_table(&[
+            ("region=eu".into(), summary.clone(), met),
+            ("region=us".into(), summary, rich),
+        ]);
+        assert!(
+            t.contains("Goodput(req/s)") && t.contains("Met SLOs"),
+            "{t}"
+        );
+        let eu = line(&t, "region=eu");
+        assert!(eu.contains("1.5000") && eu.contains("75.0%"), "{eu}");
+        // a row without objectives has no data there, not 0
+        let us = line(&t, "region=us");
+        assert_eq!(us.matches(NO_DATA).count(), 10, "{us}");
     }
 
     #[test]

@@ -135,6 +135,9 @@ pub struct ShardRow {
     pub fetched: Option<Fetched>,
     /// How it reached the target.
     pub link: Option<Link>,
+    /// Its part of the stage's ramp (the stage's ramp, the split levels, its start offset).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ramp: Option<swarm_common::ramp::ShardRamp>,
 }
 
 /// Something that happened during a stage.

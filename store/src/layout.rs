@@ -6,9 +6,13 @@
 //!   plan.yaml                the plan as run, credentials redacted (`perf` and `eval`: the
 //!                            plan made of their flags, one workload named by --name)
 //!   report.html              the HTML report
-//!   perf/<workload>/         benchmark_args.json, sla_summary.json (an SLA search)
+//!   perf/<workload>/         benchmark_args.json, sla_summary.json (an SLA search),
+//!                            overview.csv (--export-csv)
+//!   perf/<workload>@<label>/ an SLA search with `placement: {per_label: KEY}`: one search per
+//!                            label value (`knee@region=eu-west`), each its own workload folder
 //!   perf/<workload>/<stage>/ summary.json, benchmark_summary.json, benchmark_percentile.json,
-//!                            breakdown.json, events.jsonl, live.json, histograms/, requests.sqlite
+//!                            breakdown.json, events.jsonl, live.json, histograms/, requests.sqlite,
+//!                            percentiles.csv (--export-csv)
 //!   eval/<workload>/         EvalScope's eval folders: predictions/, reviews/, reports/,
 //!                            configs/, task_config.json, progress.json
 //!   think/                   think-eval results
@@ -42,6 +46,24 @@ pub const BENCHMARK_SUMMARY: &str = "benchmark_summary.json";
 pub const BENCHMARK_PERCENTILE: &str = "benchmark_percentile.json";
 /// EvalScope's perf arguments of a stage.
 pub const BENCHMARK_ARGS: &str = "benchmark_args.json";
+/// A perf workload's sweep overview as CSV (`--export-csv`): one row per stage.
+pub const OVERVIEW_CSV: &str = "overview.csv";
+/// A perf stage's percentiles as CSV (`--export-csv`): EvalScope's rows and the extra ones.
+pub const PERCENTILES_CSV: &str = "percentiles.csv";
+/// An SLA search's probes and answer, beside its stages (EvalScope's name).
+pub const SLA_SUMMARY: &str = "sla_summary.json";
+
+/// The folder of perf workload `workload`: `perf/<workload>/`.
+pub fn perf_workload_dir(run: &Path, workload: &str) -> PathBuf {
+    run.join(PERF_DIR).join(workload)
+}
+
+/// The workload folder name of placement group `label` (`region=eu-west`) searching on its own
+/// (an SLA search with `placement: {per_label: KEY}`): `<workload>@<label>`, the label made a
+/// plain folder name.
+pub fn per_label_workload(workload: &str, label: &str) -> String {
+    format!("{workload}@{}", super::stage_files::label_dir_name(label))
+}
 
 /// The folder of eval workload `workload` in `run`: `eval/<workload>/`, unless `run` holds its
 /// eval in a shape written before (`eval/` itself, or EvalScope's `predictions/` at the top),

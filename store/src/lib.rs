@@ -2,6 +2,7 @@
 //! Every reader (report, dashboard, think-eval, compare) and writer goes through these types.
 
 pub mod breakdown;
+pub mod csv_export;
 pub mod eval_lines;
 pub mod evalscope_perf;
 pub mod layout;
@@ -12,6 +13,7 @@ pub mod progress;
 pub mod read;
 pub mod record;
 pub mod run_dir;
+pub mod sla_summary;
 pub mod sqlite;
 pub mod stage_files;
 pub mod stage_status;

@@ -81,6 +81,21 @@ pub fn write_stage(
     status: &crate::stage_status::StageStatus,
     agg: &StageAggregate,
 ) -> Result<StageTables, WriteError> {
+    write_stage_with(dir, stage, load, stopped, status, agg, &[])
+}
+
+/// [`write_stage`], with the rows of the extra percentiles `extra` (`--percentiles`, checked
+/// by [`evalscope::checked_extra_percentiles`]) after EvalScope's in `benchmark_percentile.json`
+/// and the returned rows; none: EvalScope's file as it is.
+pub fn write_stage_with(
+    dir: &Path,
+    stage: &str,
+    load: &swarm_common::schedule::LoadModel,
+    stopped: &str,
+    status: &crate::stage_status::StageStatus,
+    agg: &StageAggregate,
+    extra: &[f64],
+) -> Result<StageTables, WriteError> {
     let mkdir = |p: &Path| {
         std::fs::create_dir_all(p).map_err(|source| WriteError {
             path: p.to_path_buf(),
@@ -95,7 +110,8 @@ pub fn write_stage(
             rate: load.rate(),
         },
     );
-    let percentiles = evalscope::percentiles(agg);
+    let mut percentiles = evalscope::percentiles(agg);
+    percentiles.extend(evalscope::extra_percentiles(agg, extra));
     let rich = RichSummary::of(agg);
     write_json(&dir.join(super::layout::BENCHMARK_SUMMARY), &summary)?;
     write_json(&dir.join(super::layout::BENCHMARK_PERCENTILE), &percentiles)?;

@@ -109,7 +109,10 @@ pub async fn run_shard(
     }
     let tokenizer = spec.tokenizer.as_deref().map(load_tokenizer).transpose()?;
     let pool = match spec.load {
-        LoadModel::Closed { concurrency } => concurrency as usize,
+        LoadModel::Closed { concurrency } => match &spec.ramp {
+            Some(r) => (concurrency as usize).max(r.peak_users() as usize),
+            None => concurrency as usize,
+        },
         LoadModel::Open {
             max_concurrency, ..
         } => max_concurrency.unwrap_or(1024) as usize,
@@ -124,6 +127,16 @@ pub async fn run_shard(
     if let LoadModel::Open { rate, arrival, .. } = spec.load {
         // refuse bad parameters before anything is sent
         swarm_common::schedule::ArrivalSchedule::new(rate, arrival, spec.seed)?;
+        if let Some(r) = &spec.ramp {
+            swarm_common::schedule::ArrivalSchedule::ramped(
+                r.ramp,
+                r.fraction(),
+                r.offset_s,
+                spec.number,
+                arrival,
+                spec.seed,
+            )?;
+        }
     }
     let mut ctx = ShardCtx {
         spec,
@@ -153,7 +166,10 @@ pub async fn run_shard(
     });
     let ctx = Arc::new(ctx);
     match ctx.spec.load {
-        LoadModel::Closed { concurrency } => closed_loop::run(&ctx, concurrency).await,
+        LoadModel::Closed { concurrency } => match ctx.spec.ramp.clone() {
+            Some(ramp) => closed_loop::run_ramped(&ctx, &ramp).await,
+            None => closed_loop::run(&ctx, concurrency).await,
+        },
         LoadModel::Open {
             rate,
             arrival,

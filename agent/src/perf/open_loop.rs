@@ -15,7 +15,18 @@ pub(super) async fn run(
     arrival: Arrival,
     max_concurrency: Option<u32>,
 ) -> Result<(), ScheduleError> {
-    let schedule = ArrivalSchedule::new(rate, arrival, ctx.spec.seed)?;
+    let schedule = match &ctx.spec.ramp {
+        // this shard's fraction of the stage's ramped rate
+        Some(r) => ArrivalSchedule::ramped(
+            r.ramp,
+            r.fraction(),
+            r.offset_s,
+            ctx.spec.number,
+            arrival,
+            ctx.spec.seed,
+        )?,
+        None => ArrivalSchedule::new(rate, arrival, ctx.spec.seed)?,
+    };
     let mut pacer = Pacer::new(
         ctx.epoch,
         schedule,

@@ -420,14 +420,60 @@ impl PercentileFile {
 pub fn percentiles(agg: &StageAggregate) -> Vec<PercentileRow> {
     PERCENTILE_ROWS
         .iter()
-        .map(|(label, p)| {
-            let mut row = PercentileRow::empty(label);
-            for (_, m, div) in PERCENTILE_COLUMNS {
-                let v = has_data(agg, m).then(|| agg.hist(m).percentile(*p) as f64 / div);
-                row.set(m, metric(v));
-            }
-            row
-        })
+        .map(|(label, p)| percentile_row(agg, label, *p))
+        .collect()
+}
+
+/// The row `label` of percentile `p` of every column of `agg`.
+fn percentile_row(agg: &StageAggregate, label: &str, p: f64) -> PercentileRow {
+    let mut row = PercentileRow::empty(label);
+    for (_, m, div) in PERCENTILE_COLUMNS {
+        let v = has_data(agg, m).then(|| agg.hist(m).percentile(p) as f64 / div);
+        row.set(m, metric(v));
+    }
+    row
+}
+
+/// The most extra percentiles (`--percentiles`) a stage reports.
+pub const MAX_EXTRA_PERCENTILES: usize = 20;
+
+/// The label of an extra percentile row: `99.9%`, `50%` (the fixed rows' style).
+pub fn percentile_label(p: f64) -> String {
+    format!("{p}%")
+}
+
+/// Extra percentiles as asked (`--percentiles 50,90,99.9`), checked: each in (0, 100), at
+/// most [`MAX_EXTRA_PERCENTILES`]; returned sorted, each once.
+pub fn checked_extra_percentiles(asked: &[f64]) -> Result<Vec<f64>, String> {
+    if let Some(bad) = asked
+        .iter()
+        .find(|p| !(p.is_finite() && **p > 0.0 && **p < 100.0))
+    {
+        return Err(format!(
+            "percentile {bad} is not between 0 and 100 (exclusive)"
+        ));
+    }
+    let mut out = asked.to_vec();
+    out.sort_by(f64::total_cmp);
+    out.dedup();
+    if out.len() > MAX_EXTRA_PERCENTILES {
+        return Err(format!(
+            "{} percentiles asked; at most {MAX_EXTRA_PERCENTILES}",
+            out.len()
+        ));
+    }
+    Ok(out)
+}
+
+/// The rows of the extra percentiles `extra` (sorted, checked by
+/// [`checked_extra_percentiles`]) that EvalScope's fixed rows ([`PERCENTILE_ROWS`]) do not
+/// already hold, in its row format (labels like `99.9%`), computed from `agg`'s histograms as
+/// the fixed rows are. They go after EvalScope's rows; none: EvalScope's file as it is.
+pub fn extra_percentiles(agg: &StageAggregate, extra: &[f64]) -> Vec<PercentileRow> {
+    extra
+        .iter()
+        .filter(|p| !PERCENTILE_ROWS.iter().any(|(_, q)| q == *p))
+        .map(|p| percentile_row(agg, &percentile_label(*p), *p))
         .collect()
 }
 
@@ -629,6 +675,56 @@ mod tests {
         assert_eq!(s["Request Rate (req/s)"], 5.0);
         assert_eq!(s["Test Duration (s)"], 0.0);
         assert_eq!(s["Total Requests"], 0);
+    }
+
+    #[test]
+    fn extra_percentile_rows_are_exact_on_a_known_histogram() {
+        let mut agg = StageAggregate::new(HistSettings::default()).expect("valid");
+        // latencies 1 ms .. 1000 ms, one each: the p-th percentile is p * 10 ms
+        for i in 1..=1000u64 {
+            agg.record(
+                &RequestRecord {
+                    sent_us: 0,
+                    ttft_us: Some(i * 1_000),
+                    latency_us: i * 1_000,
+                    prompt_tokens: 10,
+                    completion_tokens: 1,
+                    token_source: TokenSource::Usage,
+                    status: 200,
+                    ..Default::default()
+                },
+                0,
+            );
+        }
+        let asked = checked_extra_percentiles(&[99.9, 50.0, 99.9, 90.5]).expect("valid");
+        assert_eq!(asked, [50.0, 90.5, 99.9]);
+        let rows = extra_percentiles(&agg, &asked);
+        // 50% is one of EvalScope's rows already
+        let labels: Vec<_> = rows.iter().map(|r| r.percentile.as_str()).collect();
+        assert_eq!(labels, ["90.5%", "99.9%"]);
+        // within the histograms' resolution (3 significant figures) and one value (1 ms)
+        let near = |v: Option<f64>, want: f64, step: f64| {
+            let v = v.expect("a value");
+            assert!((v - want).abs() <= want * 1e-3 + step, "{v} vs {want}");
+        };
+        near(rows[0].ttft_ms, 905.0, 1.0);
+        near(rows[0].latency_s, 0.905, 0.001);
+        near(rows[1].ttft_ms, 999.0, 1.0);
+        near(rows[1].latency_s, 0.999, 0.001);
+        assert_eq!(rows[1].input_tokens, Some(10.0));
+        assert_eq!(rows[1].itl_ms, None, "no data: not streamed");
+        // the same values as the histogram's own percentile
+        let p999 = agg.hist(Metric::Ttft).percentile(99.9) as f64 / 1e3;
+        assert_eq!(rows[1].ttft_ms, Some(round4(p999)));
+        assert!(extra_percentiles(&agg, &[]).is_empty());
+
+        for bad in [[0.0], [100.0], [-1.0], [f64::NAN]] {
+            assert!(checked_extra_percentiles(&bad).is_err(), "{bad:?}");
+        }
+        let many: Vec<f64> = (1..=21).map(f64::from).collect();
+        assert!(checked_extra_percentiles(&many).is_err());
+        assert_eq!(percentile_label(50.0), "50%");
+        assert_eq!(percentile_label(99.99), "99.99%");
     }
 
     #[test]

@@ -59,6 +59,18 @@ pub struct PerfArgs {
     /// Gamma shape for `--arrival gamma` (< 1 burstier than Poisson).
     #[arg(long, default_value_t = 1.0)]
     pub burstiness: f64,
+    /// Ramp the rate inside each stage (vLLM's `--ramp-up-strategy`): `linear` or
+    /// `exponential`, from `--ramp-up-start-rps` to `--ramp-up-end-rps` over the stage's
+    /// `--number` requests (request i paced at progress i/(number−1)), or over `--duration`
+    /// seconds when there is no `--number`. Not with `--rate`.
+    #[arg(long, value_parser = ["linear", "exponential"])]
+    pub ramp_up_strategy: Option<String>,
+    /// Rate at the start of the ramp, req/s.
+    #[arg(long, alias = "ramp-up-start-rate")]
+    pub ramp_up_start_rps: Option<f64>,
+    /// Rate at the end of the ramp, req/s.
+    #[arg(long, alias = "ramp-up-end-rate")]
+    pub ramp_up_end_rps: Option<f64>,
     /// Stream responses (SSE).
     #[arg(long, overrides_with = "no_stream")]
     pub stream: bool,
@@ -146,6 +158,15 @@ pub struct PerfArgs {
     /// requests on); later stages are not run, exit status 99 (guidellm's --max-error-rate).
     #[arg(long, value_name = "RATE")]
     pub max_error_rate: Option<f64>,
+    /// Extra percentile rows after EvalScope's fixed ones, e.g. `--percentiles 50,90,99,99.9`
+    /// (each in (0, 100), at most 20): in the terminal's percentile table,
+    /// `benchmark_percentile.json` (rows like `99.9%`) and the report.
+    #[arg(long, value_delimiter = ',', value_name = "P,P,...")]
+    pub percentiles: Vec<f64>,
+    /// Also write the sweep overview as `perf/<name>/overview.csv` and each stage's
+    /// percentiles as `<stage>/percentiles.csv`.
+    #[arg(long)]
+    pub export_csv: bool,
     /// SLA auto-tune (EvalScope's): instead of the fixed sweep, search for the largest
     /// `--sla-variable` meeting `--sla-params` (double, then bisect), each probe a stage.
     #[arg(long)]
@@ -230,6 +251,51 @@ impl PerfArgs {
         (name, gamma.then_some(self.burstiness))
     }
 
+    /// The `--ramp-up-*` flags as a stage's ramp (its `over_s` the duration, used when the
+    /// stage has no `--number`).
+    fn ramp(&self, duration_s: Option<f64>) -> anyhow::Result<Option<crate::plan::model::RampDef>> {
+        let Some(strategy) = &self.ramp_up_strategy else {
+            if self.ramp_up_start_rps.is_some() || self.ramp_up_end_rps.is_some() {
+                bail!("--ramp-up-start-rps and --ramp-up-end-rps need --ramp-up-strategy");
+            }
+            return Ok(None);
+        };
+        if !self.rate.is_empty() {
+            bail!(
+                "--ramp-up-strategy sets the rate: leave out --rate (the rate goes from \
+                 --ramp-up-start-rps to --ramp-up-end-rps)"
+            );
+        }
+        let (Some(from), Some(to)) = (self.ramp_up_start_rps, self.ramp_up_end_rps) else {
+            bail!("--ramp-up-strategy needs both --ramp-up-start-rps and --ramp-up-end-rps");
+        };
+        for (flag, v) in [("start", from), ("end", to)] {
+            if !(v.is_finite() && v >= 0.0) {
+                bail!("--ramp-up-{flag}-rps must be a number at least 0, got {v}");
+            }
+        }
+        if from > to {
+            bail!(
+                "--ramp-up-start-rps {from} is above --ramp-up-end-rps {to}: the ramp goes up (as vLLM); a plan's ramp may go down"
+            );
+        }
+        if from == 0.0 && (strategy == "exponential" || !self.number.is_empty()) {
+            bail!(
+                "--ramp-up-start-rps must be above 0 (as vLLM: request 0 is paced at the start rate)"
+            );
+        }
+        if to == 0.0 {
+            bail!("--ramp-up-end-rps must be above 0");
+        }
+        Ok(Some(crate::plan::model::RampDef {
+            of: None,
+            from,
+            to,
+            over_s: duration_s,
+            strategy: Some(strategy.clone()),
+        }))
+    }
+
     /// The sweep's stages, checked.
     fn stages(&self) -> anyhow::Result<Vec<StageDef>> {
         let lists = [
@@ -251,6 +317,7 @@ impl PerfArgs {
         }
         let duration_s = self.duration()?;
         let explicit_parallel = self.parallel != vec![1];
+        let ramp = self.ramp(duration_s)?;
         (0..n)
             .map(|i| {
                 let (p, number, rate) = (
@@ -272,15 +339,22 @@ impl PerfArgs {
                 if number == Some(0) {
                     bail!("--number must be at least 1");
                 }
-                let (arrival, burstiness) = self.arrival(rate);
+                let (arrival, burstiness) = self.arrival(rate.or(ramp.as_ref().map(|r| r.to)));
+                let open = rate.is_some() || ramp.is_some();
+                let ramp = ramp.clone().map(|r| crate::plan::model::RampDef {
+                    // vLLM's clock: over the stage's requests when it has a count
+                    over_s: number.is_none().then_some(r.over_s).flatten(),
+                    ..r
+                });
                 Ok(StageDef {
                     // open loop: `--parallel` caps requests in flight only when given
-                    parallel: (rate.is_none() || explicit_parallel).then_some(p),
+                    parallel: (!open || explicit_parallel).then_some(p),
                     rate,
                     arrival,
                     burstiness,
                     number,
                     duration_s,
+                    ramp,
                 })
             })
             .collect()
@@ -289,6 +363,11 @@ impl PerfArgs {
     /// The start of an SLA search (`--sla-auto-tune`): one stage at the first `--parallel` and
     /// `--rate`; each probe then sizes itself.
     fn sla(&self) -> anyhow::Result<(SlaDef, StageDef)> {
+        if self.ramp_up_strategy.is_some() {
+            bail!(
+                "--ramp-up-strategy does not go with --sla-auto-tune: the search sets each probe's load"
+            );
+        }
         let params = self
             .sla_params
             .clone()
@@ -303,6 +382,7 @@ impl PerfArgs {
             burstiness,
             number: self.number.first().copied(),
             duration_s,
+            ramp: None,
         };
         let def = SlaDef {
             variable: self.sla_variable.name().to_string(),
@@ -425,8 +505,14 @@ impl PerfArgs {
                 max_errors: self.max_errors,
                 max_error_rate: self.max_error_rate,
             })?,
+            percentiles: swarm_common::metrics::evalscope::checked_extra_percentiles(
+                &self.percentiles,
+            )
+            .map_err(|e| anyhow::anyhow!("--percentiles: {e}"))?,
+            export_csv: self.export_csv,
             stages,
             sla,
+            label_targets: Default::default(),
         };
         let workload = WorkloadDef {
             name: self.name.clone(),
@@ -443,4 +529,77 @@ fn value_name(v: impl ValueEnum) -> String {
     v.to_possible_value()
         .map(|p| p.get_name().to_string())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod ramp_tests {
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        perf: super::PerfArgs,
+    }
+
+    fn stages(flags: &str) -> anyhow::Result<Vec<crate::plan::model::StageDef>> {
+        let argv = ["perf", "--sim"]
+            .into_iter()
+            .chain(flags.split_whitespace());
+        Cli::try_parse_from(argv).expect("flags").perf.stages()
+    }
+
+    #[test]
+    fn vllm_ramp_flags_make_a_ramped_stage() {
+        let s = stages(
+            "--model m --ramp-up-strategy linear --ramp-up-start-rps 1 --ramp-up-end-rps 8 --number 40",
+        )
+        .expect("ramp");
+        let r = s[0].ramp.clone().expect("ramp");
+        assert_eq!(
+            (r.from, r.to, r.over_s),
+            (1.0, 8.0, None),
+            "over the requests, as vLLM"
+        );
+        assert_eq!(r.strategy.as_deref(), Some("linear"));
+        assert_eq!(s[0].arrival.as_deref(), Some("poisson"));
+        assert_eq!(s[0].parallel, None);
+        // without --number: over --duration
+        let d = stages(
+            "--model m --ramp-up-strategy exponential --ramp-up-start-rate 2 --ramp-up-end-rate 8 --duration 5",
+        )
+        .expect("ramp");
+        assert_eq!(d[0].ramp.clone().expect("ramp").over_s, Some(5.0));
+        let spec = crate::plan::build::stage_spec(&d[0]).expect("stage");
+        assert_eq!(spec.ramp.expect("ramp").over_s, Some(5.0));
+    }
+
+    #[test]
+    fn bad_ramp_flags_say_which_flag() {
+        let err = |f: &str| {
+            format!(
+                "{:#}",
+                stages(&format!("--model m --number 9 {f}")).expect_err(f)
+            )
+        };
+        assert!(
+            err("--ramp-up-strategy linear --ramp-up-start-rps 1 --ramp-up-end-rps 4 --rate 3")
+                .contains("--rate")
+        );
+        assert!(
+            err("--ramp-up-strategy linear --ramp-up-start-rps 1").contains("--ramp-up-end-rps")
+        );
+        assert!(err("--ramp-up-start-rps 1 --ramp-up-end-rps 2").contains("--ramp-up-strategy"));
+        assert!(
+            err("--ramp-up-strategy linear --ramp-up-start-rps=-1 --ramp-up-end-rps 2")
+                .contains("--ramp-up-start-rps")
+        );
+        assert!(
+            err("--ramp-up-strategy linear --ramp-up-start-rps 5 --ramp-up-end-rps 2")
+                .contains("above")
+        );
+        assert!(
+            err("--ramp-up-strategy exponential --ramp-up-start-rps 0 --ramp-up-end-rps 2")
+                .contains("--ramp-up-start-rps")
+        );
+    }
 }

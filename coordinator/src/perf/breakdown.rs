@@ -95,6 +95,7 @@ pub(super) fn write_breakdown(
             },
             fetched: s.fetched,
             link: s.link,
+            ramp: s.spec.ramp.clone(),
         })
         .collect();
     let events = events.to_vec();

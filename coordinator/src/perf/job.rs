@@ -22,6 +22,9 @@ pub struct StageSpec {
     pub number: Option<u64>,
     /// Duration bound, seconds.
     pub duration_s: Option<f64>,
+    /// A ramp of the rate (open loop) or users (closed loop) inside the stage.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ramp: Option<swarm_common::ramp::Ramp>,
 }
 
 impl StageSpec {
@@ -48,6 +51,7 @@ impl StageSpec {
             load,
             number,
             duration_s,
+            ramp: None,
         }
     }
 }
@@ -107,6 +111,18 @@ pub struct PerfJob {
     pub thresholds: Vec<super::threshold::Threshold>,
     /// When a stage stops early for errors (guidellm's `--max-errors`, `--max-error-rate`).
     pub early_stop: EarlyStop,
+    /// What each stage writes besides EvalScope's files (`--percentiles`, `--export-csv`);
+    /// boxed: a job stays small beside an eval's.
+    pub outputs: Box<Outputs>,
+}
+
+/// What a perf workload writes besides EvalScope's files.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Outputs {
+    /// Extra percentile rows after EvalScope's (sorted, each once, in (0, 100)).
+    pub percentiles: Vec<f64>,
+    /// Write `overview.csv` and each stage's `percentiles.csv`.
+    pub export_csv: bool,
 }
 
 /// Stops a stage while it runs when too many of its requests fail; later stages are not run.
@@ -166,6 +182,7 @@ impl PerfJob {
             hist: self.hist,
             tokenizer: self.tokenizer.clone(),
             goodput: self.goodput,
+            ramp: stage.ramp.map(swarm_common::ramp::ShardRamp::whole),
         }
     }
 }

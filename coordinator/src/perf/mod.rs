@@ -9,6 +9,7 @@ pub mod progress;
 pub mod prompts;
 pub mod shards;
 pub mod sla;
+pub mod sla_regions;
 pub mod sla_run;
 mod sla_search;
 pub mod stage;

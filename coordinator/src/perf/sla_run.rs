@@ -6,21 +6,18 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use comfy_table::Table;
-use serde::Serialize;
 use serde_json::Value;
 use swarm_common::schedule::{Arrival, LoadModel};
 use tokio_util::sync::CancellationToken;
 
 use super::job::{PerfJob, StageSpec};
-use super::sla::{self, Answer, Group, Next, Probe, Range, Variable};
+use super::sla::{self, Answer, Criterion, Group, Next, Probe, Range, Variable};
 use super::stage::{Group as AgentGroup, StageResult, StageStatus};
 use super::sweep::{Display, run_shown};
 use crate::cluster::Cluster;
 use crate::report::terminal::table;
+use crate::run_store::sla_summary::{self as file, ProbeRow, RuleRow, SlaResult};
 use crate::run_store::stage_files::write_json;
-
-/// The file the search writes beside its stages.
-pub const SUMMARY_FILE: &str = "sla_summary.json";
 
 /// An SLA search, from the flags.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,6 +40,9 @@ pub struct SlaPlan {
     pub arrival: Arrival,
     /// `--duration`, per probe run.
     pub duration_s: Option<f64>,
+    /// With `placement: {per_label: KEY}`: the target of each label value's own search
+    /// (`perf.label_targets`, resolved); a value not listed searches the job's target.
+    pub label_targets: BTreeMap<String, swarm_common::shard::TargetSpec>,
 }
 
 impl SlaPlan {
@@ -68,28 +68,6 @@ impl SlaPlan {
     }
 }
 
-/// What the search found, as written into `sla_summary.json` under `sla_result`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct SlaResult {
-    /// `parallel` or `rate`.
-    pub variable: Variable,
-    /// `--sla-params` as given.
-    pub sla_params: Value,
-    /// The value chosen: the largest meeting any criteria group (the best one when optimising);
-    /// null when none did.
-    pub chosen: Option<u64>,
-    /// One row per search (EvalScope's `SLA Auto-tune Summary`).
-    pub criteria: Vec<Answer>,
-    /// Values probed, in order.
-    pub probed: Vec<u64>,
-    /// Runs per probe.
-    pub num_runs: u32,
-    /// Search bounds and start.
-    pub range: Range,
-    /// Whether the search was cancelled before it finished.
-    pub cancelled: bool,
-}
-
 /// Runs the search; returns every stage run and the result.
 pub async fn run_sla(
     cluster: &mut Cluster,
@@ -100,7 +78,7 @@ pub async fn run_sla(
     display: Display,
     cancel: &CancellationToken,
 ) -> anyhow::Result<(Vec<StageResult>, SlaResult)> {
-    let job_dir = run_dir.join("perf").join(&job.name);
+    let job_dir = crate::run_store::layout::perf_workload_dir(run_dir, &job.name);
     std::fs::create_dir_all(&job_dir)?;
     let mut results: Vec<StageResult> = Vec::new();
     let mut known: BTreeMap<u64, Probe> = BTreeMap::new();
@@ -159,25 +137,36 @@ pub async fn run_sla(
         }
     }
     let chosen = answers.iter().filter_map(|a| a.max_satisfied).max();
+    let label = match groups {
+        [g] => g.label.clone(),
+        _ => None,
+    };
     let result = SlaResult {
-        variable: plan.variable,
+        variable: plan.variable.name().to_string(),
         sla_params: serde_json::from_str(&plan.params).unwrap_or(Value::Null),
         chosen,
-        criteria: answers,
+        criteria: answers.iter().map(answer_row).collect(),
+        rules: rule_rows(&plan.groups),
+        probes: probe_rows(plan, &probed, &known),
         probed,
         num_runs: plan.num_runs,
-        range: plan.range,
+        range: file::Range {
+            start: plan.range.start,
+            lower: plan.range.lower,
+            upper: plan.range.upper,
+        },
         cancelled,
+        label,
     };
     let run: Vec<StageSpec> = results.iter().map(|r| r.stage.clone()).collect();
     super::sweep::write_args(job, &run, run_dir)?;
     entries.insert("sla_result".into(), serde_json::to_value(&result)?);
-    write_json(&job_dir.join(SUMMARY_FILE), &Value::Object(entries))?;
+    write_json(&file::path(&job_dir), &Value::Object(entries))?;
     if display.tables {
         println!("\n{}: SLA auto-tune probes", job.name);
         println!("{}", probe_table(plan, &result.probed, &known));
         println!("SLA Auto-tune Summary:");
-        println!("{}", summary_table(&result.criteria));
+        println!("{}", summary_table(&answers));
         match result.chosen {
             Some(v) => println!(
                 "chosen {} = {v} ({} probe(s))",
@@ -193,6 +182,59 @@ pub async fn run_sla(
         }
     }
     Ok((results, result))
+}
+
+fn answer_row(a: &Answer) -> file::Answer {
+    file::Answer {
+        criteria: a.criteria.clone(),
+        variable: a.variable.name().to_string(),
+        max_satisfied: a.max_satisfied,
+        note: a.note.clone(),
+        best_metric: a.best_metric,
+    }
+}
+
+/// Each rule of `groups`: its group, metric, operator and limit.
+fn rule_rows(groups: &[Group]) -> Vec<RuleRow> {
+    let mut out = Vec::new();
+    for (i, g) in groups.iter().enumerate() {
+        for r in g {
+            let (op, limit) = match r.criterion {
+                Criterion::Lt(v) => ("<", Some(v)),
+                Criterion::Le(v) => ("<=", Some(v)),
+                Criterion::Gt(v) => (">", Some(v)),
+                Criterion::Ge(v) => (">=", Some(v)),
+                Criterion::Max => ("max", None),
+                Criterion::Min => ("min", None),
+            };
+            out.push(RuleRow {
+                group: i,
+                metric: r.metric.clone(),
+                op: op.to_string(),
+                limit,
+            });
+        }
+    }
+    out
+}
+
+/// Each probe in the order run, with its verdict per criteria group (none when optimising).
+fn probe_rows(plan: &SlaPlan, probed: &[u64], known: &BTreeMap<u64, Probe>) -> Vec<ProbeRow> {
+    let optimising = sla::optimisation(&plan.groups).is_some();
+    probed
+        .iter()
+        .filter_map(|v| known.get(v).map(|p| (v, p)))
+        .map(|(v, p)| ProbeRow {
+            value: *v,
+            all_succeeded: p.all_succeeded,
+            passed: if optimising {
+                Vec::new()
+            } else {
+                plan.groups.iter().map(|g| p.meets(g)).collect()
+            },
+            values: p.values.clone(),
+        })
+        .collect()
 }
 
 /// The command's outcome: a probe whose requests failed is a finding of the search, not a
@@ -423,6 +465,7 @@ mod tests {
             multiplier: None,
             arrival: Arrival::Poisson,
             duration_s: None,
+            label_targets: BTreeMap::new(),
         };
         assert_eq!(plan.stage(8, 0).name, "parallel_8_number_16");
         let rate = SlaPlan {

@@ -13,6 +13,7 @@ use swarm_common::metrics::aggregate::AggregateDelta;
 use swarm_common::metrics::evalscope::{PercentileRow, PerfSummary};
 use swarm_common::metrics::summary::RichSummary;
 use swarm_common::prompt_slice::PromptSlice;
+use swarm_common::ramp::ShardRamp;
 use swarm_common::schedule::LoadModel;
 use swarm_common::split::split_stage;
 use swarm_proto::{Assign, agent_message::Msg, coordinator_message};
@@ -27,7 +28,7 @@ use super::status::{link_line, stage_status, stop_reason};
 use crate::cluster::service::now_unix_us;
 use crate::cluster::{AgentInfo, Cluster};
 use crate::run_store::sqlite::RecordWriter;
-use crate::run_store::stage_files::write_stage;
+use crate::run_store::stage_files::write_stage_with;
 use crate::schedule::{Holdings, Limits, Stop, Voice, Work, drive};
 
 pub use super::breakdown::LabelView;
@@ -126,6 +127,7 @@ impl Ctx<'_> {
         duration_s: Option<f64>,
         start_unix_us: u64,
         (first, distinct): (u64, u64),
+        ramp: Option<ShardRamp>,
     ) -> anyhow::Result<bool> {
         let (prompts, warmup) = self.slice_for(first, distinct);
         let i = self.next_index;
@@ -135,6 +137,7 @@ impl Ctx<'_> {
         spec.load = load;
         spec.number = number;
         spec.duration_s = duration_s;
+        spec.ramp = ramp;
         spec.seed = self.job.seed.wrapping_add(i as u64);
         spec.warmup = warmup; // warm each agent's connections only once per stage
         let spec_json = serde_json::to_vec(&spec).context("cannot encode shard spec")?;
@@ -244,13 +247,20 @@ impl Ctx<'_> {
                 split_stage(&spec.load, remaining, &weights[..1])
             })?;
             let mut moved = Vec::new();
-            for (agent, part) in survivors.iter().zip(loads) {
+            let split_over = &weights[..loads.len().min(weights.len())];
+            // the survivors carry on the lost shard's part of the ramp, on the stage's clock
+            let offset_s = start.saturating_sub(self.start_unix_us) as f64 / 1e6;
+            for (j, (agent, part)) in survivors.iter().zip(loads).enumerate() {
+                let ramp = spec.ramp.as_ref().map(|r| ShardRamp {
+                    offset_s,
+                    ..r.split(split_over, j)
+                });
                 let n = part.number;
                 let distinct = n.unwrap_or(spec.prompts.count);
                 let at = first;
                 first = (first + n.unwrap_or(0)) % total;
                 let (load, d) = (part.load, duration_left);
-                if self.assign(agent, group, load, n, d, start, (at, distinct))? {
+                if self.assign(agent, group, load, n, d, start, (at, distinct), ramp)? {
                     let what = n.map_or("the rest".into(), |n| n.to_string());
                     moved.push(format!("{what} to {}", agent.id));
                 }
@@ -428,19 +438,21 @@ pub async fn run_stage(
         // each shard takes the next run of prompts (a duration-bound shard an equal share)
         let share = total.div_ceil(parts.len().max(1) as u64);
         let mut first = u64::from(job.warmup);
-        for (agent, part) in g.agents.iter().zip(parts) {
+        for (k, (agent, part)) in g.agents.iter().zip(parts).enumerate() {
             let distinct = part.number.unwrap_or(share);
-            planned_shards.push((agent, gi, part, (first % total, distinct)));
+            // each agent its share of the ramp at every instant (rate by weight, users exactly)
+            let ramp = stage.ramp.map(|r| ShardRamp::whole(r).split(&weights, k));
+            planned_shards.push((agent, gi, part, (first % total, distinct), ramp));
             first += distinct;
         }
     }
-    let most = planned_shards.iter().map(|(_, _, _, (_, d))| *d).max();
+    let most = planned_shards.iter().map(|(_, _, _, (_, d), _)| *d).max();
     let most = most.unwrap_or(0) + u64::from(job.warmup);
     let start_unix_us = now_unix_us() + 500_000 + fetch_lead_us(most, &job.prompts);
     ctx.start_unix_us = start_unix_us;
-    for (agent, gi, part, prompts) in planned_shards {
+    for (agent, gi, part, prompts, ramp) in planned_shards {
         let (load, n, d) = (part.load, part.number, stage.duration_s);
-        if !ctx.assign(agent, gi, load, n, d, start_unix_us, prompts)? {
+        if !ctx.assign(agent, gi, load, n, d, start_unix_us, prompts, ramp)? {
             let id = &agent.id;
             ctx.note(format!(
                 "agent {id} was gone before its shard could be assigned"
@@ -489,8 +501,19 @@ pub async fn run_stage(
     }
     let status = stage_status(&book, ended.cancelled, stop_note.as_deref());
     let whole = &book.whole;
-    let (summary, percentiles, rich) =
-        write_stage(dir, &stage.name, &stage.load, &stopped, &status, whole)?;
+    let (summary, percentiles, rich) = write_stage_with(
+        dir,
+        &stage.name,
+        &stage.load,
+        &stopped,
+        &status,
+        whole,
+        &job.outputs.percentiles,
+    )?;
+    if job.outputs.export_csv {
+        let path = dir.join(crate::run_store::layout::PERCENTILES_CSV);
+        crate::run_store::csv_export::write_percentiles(&path, &percentiles)?;
+    }
     let per_label = write_breakdown(dir, &job.prompts, stage, groups, &book, &events)?;
     let mut thresholds = super::threshold::check_all(&job.thresholds, &rich);
     if let Some(why) = &early {

@@ -150,6 +150,9 @@ pub async fn run_sweep(
             break;
         }
     }
+    if job.outputs.export_csv && !results.is_empty() {
+        write_overview_csv(&job.name, &results, run_dir)?;
+    }
     if display.tables && !results.is_empty() {
         let rows: Vec<_> = results
             .iter()
@@ -159,6 +162,24 @@ pub async fn run_sweep(
         println!("{}", terminal::sweep_table(&rows));
     }
     Ok(results)
+}
+
+/// Writes workload `workload`'s `overview.csv` (`--export-csv`) of `results` into its folder of
+/// `run_dir`: one row per stage, the metrics of the terminal's overview table.
+pub fn write_overview_csv(
+    workload: &str,
+    results: &[StageResult],
+    run_dir: &Path,
+) -> anyhow::Result<()> {
+    use crate::run_store::{csv_export, layout};
+    let dir = layout::perf_workload_dir(run_dir, workload);
+    std::fs::create_dir_all(&dir)?;
+    let rows: Vec<csv_export::OverviewRow<'_>> = results
+        .iter()
+        .map(|r| (r.stage.name.as_str(), &r.summary, &r.rich))
+        .collect();
+    csv_export::write_overview(&dir.join(layout::OVERVIEW_CSV), &rows)?;
+    Ok(())
 }
 
 /// Runs one stage on the agents of `groups` still live (printing its tables when asked) into

@@ -10,10 +10,11 @@ use swarm_common::schedule::{Arrival, LoadModel};
 use swarm_common::shard::{ApiKind, GenParams, Secret, TargetSpec};
 use swarm_common::tokenize::load_tokenizer;
 
-use super::model::{PerfDef, Plan, StageDef, TargetDef};
+use super::model::{PerfDef, Plan, RampDef, StageDef, TargetDef};
 use crate::perf::job::{PerfJob, StageSpec};
 use crate::perf::sla::{self, Variable};
 use crate::perf::sla_run::SlaPlan;
+use swarm_common::ramp::{Ramp, RampStrategy};
 
 /// A stage definition as a stage spec, or (field, message).
 pub fn stage_spec(s: &StageDef) -> Result<StageSpec, (&'static str, String)> {
@@ -36,6 +37,9 @@ pub fn stage_spec(s: &StageDef) -> Result<StageSpec, (&'static str, String)> {
     }
     if s.parallel == Some(0) {
         return Err(("parallel", "must be at least 1".into()));
+    }
+    if let Some(r) = &s.ramp {
+        return ramped_stage_spec(s, r);
     }
     let load = match s.rate {
         None => {
@@ -81,6 +85,100 @@ pub fn stage_spec(s: &StageDef) -> Result<StageSpec, (&'static str, String)> {
         }
     };
     Ok(StageSpec::new(load, s.number, s.duration_s))
+}
+
+/// A stage with a ramp: a rate ramp (open loop, at the peak rate in its name and load model)
+/// or a users ramp (closed loop, at the peak users). Errors name `ramp.<field>`.
+fn ramped_stage_spec(s: &StageDef, r: &RampDef) -> Result<StageSpec, (&'static str, String)> {
+    let strategy = match r.strategy.as_deref().unwrap_or("linear") {
+        "linear" => RampStrategy::Linear,
+        "exponential" => RampStrategy::Exponential,
+        other => {
+            return Err((
+                "ramp.strategy",
+                format!("unknown strategy {other:?} (linear, exponential)"),
+            ));
+        }
+    };
+    let users = match r.of.as_deref().unwrap_or("rate") {
+        "rate" => false,
+        "users" => true,
+        other => return Err(("ramp.of", format!("unknown {other:?} (rate, users)"))),
+    };
+    if s.rate.is_some() {
+        return Err((
+            "rate",
+            "the ramp sets the rate: leave out rate (the ramp's from and to are req/s)".into(),
+        ));
+    }
+    let over_s = match (r.over_s, users) {
+        (Some(o), _) => Some(o),
+        // users ramp over the stage's duration
+        (None, true) => Some(s.duration_s.ok_or((
+            "ramp.over_s",
+            "a users ramp needs over_s (or the stage's duration_s)".to_string(),
+        ))?),
+        (None, false) if s.number.is_none() => s.duration_s,
+        (None, false) => None,
+    };
+    let ramp = Ramp {
+        from: r.from,
+        to: r.to,
+        over_s,
+        strategy,
+    };
+    ramp.check().map_err(|(f, m)| {
+        let field = match f {
+            "from" => "ramp.from",
+            "to" => "ramp.to",
+            "over_s" => "ramp.over_s",
+            _ => "ramp.strategy",
+        };
+        (field, m)
+    })?;
+    let shape = match strategy {
+        RampStrategy::Linear => "linear",
+        RampStrategy::Exponential => "exp",
+    };
+    let over = over_s.map_or("number".to_string(), |o| format!("{o}s"));
+    let (load, what) = if users {
+        if s.parallel.is_some() || s.arrival.is_some() || s.burstiness.is_some() {
+            return Err((
+                "parallel",
+                "a users ramp sets the users: leave out parallel, arrival and burstiness".into(),
+            ));
+        }
+        let peak = u32::try_from(ramp.peak().round() as u64).unwrap_or(u32::MAX);
+        (
+            LoadModel::Closed {
+                concurrency: peak.max(1),
+            },
+            "users",
+        )
+    } else {
+        let open = stage_spec(&StageDef {
+            rate: Some(ramp.peak()),
+            ramp: None,
+            ..s.clone()
+        })?;
+        (open.load, "rate")
+    };
+    let mut spec = StageSpec::new(load, s.number, s.duration_s);
+    let bound = match (s.number, s.duration_s) {
+        (Some(n), _) => format!("number_{n}"),
+        (None, Some(d)) => format!("duration_{d}s"),
+        (None, None) => "unbounded".into(),
+    };
+    let cap = match (users, s.parallel) {
+        (false, Some(c)) => format!("_parallel_{c}"),
+        _ => String::new(),
+    };
+    spec.name = format!(
+        "ramp_{what}_{}_{}_{shape}_over_{over}{cap}_{bound}",
+        r.from, r.to
+    );
+    spec.ramp = Some(ramp);
+    Ok(spec)
 }
 
 fn api_key(t: &TargetDef, plan_dir: &Path) -> anyhow::Result<Option<Secret>> {
@@ -186,10 +284,12 @@ pub fn sla_plan(p: &PerfDef) -> anyhow::Result<Option<SlaPlan>> {
         // the search's own arrivals, parsed as a stage at some rate would take them
         (None, None) => StageDef {
             number: Some(1),
+            ramp: None,
             ..first.clone()
         },
         (arrival, burstiness) => StageDef {
             number: Some(1),
+            ramp: None,
             rate: Some(1.0),
             arrival: arrival.clone(),
             burstiness,
@@ -215,6 +315,7 @@ pub fn sla_plan(p: &PerfDef) -> anyhow::Result<Option<SlaPlan>> {
         multiplier: def.number_multiplier,
         arrival,
         duration_s: first.duration_s,
+        label_targets: BTreeMap::new(),
     }))
 }
 
@@ -311,6 +412,13 @@ fn job(
             .map(|t| crate::perf::threshold::Threshold::parse(t))
             .collect::<Result<_, _>>()?,
         early_stop: crate::perf::args::checked_early_stop(p.early_stop)?,
+        outputs: Box::new(crate::perf::job::Outputs {
+            percentiles: swarm_common::metrics::evalscope::checked_extra_percentiles(
+                &p.percentiles,
+            )
+            .map_err(|e| anyhow::anyhow!("workload {name}: percentiles: {e}"))?,
+            export_csv: p.export_csv,
+        }),
     };
     Ok((job, sla))
 }
@@ -377,8 +485,17 @@ pub fn jobs(
             let target = target_spec(t, plan_dir, sim_urls)?;
             match (&w.perf, &w.eval) {
                 (Some(p), _) => {
-                    let (job, sla) = job(&w.name, p, target, plan_dir, scratch)
+                    let (job, mut sla) = job(&w.name, p, target, plan_dir, scratch)
                         .with_context(|| format!("workload {}", w.name))?;
+                    if let Some(sla) = &mut sla {
+                        for (value, name) in &p.label_targets {
+                            let t = plan.targets.iter().find(|t| t.name == *name).with_context(
+                                || format!("workload {}: unknown target {name}", w.name),
+                            )?;
+                            let spec = target_spec(t, plan_dir, sim_urls)?;
+                            sla.label_targets.insert(value.clone(), spec);
+                        }
+                    }
                     Ok(Job::Perf(job, sla.map(Box::new)))
                 }
                 (None, Some(e)) => Ok(Job::Eval(eval_job(&w.name, e, target, plan_dir))),
@@ -391,6 +508,91 @@ pub fn jobs(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn stage(yaml: &str) -> Result<StageSpec, (&'static str, String)> {
+        stage_spec(&serde_norway::from_str::<StageDef>(yaml).expect("stage def"))
+    }
+
+    #[test]
+    fn ramps_make_ramped_stages_and_bad_ones_name_their_field() {
+        let s = stage("{ramp: {from: 2, to: 20, over_s: 10}, duration_s: 12, parallel: 64}")
+            .expect("rate ramp");
+        let r = s.ramp.expect("ramp");
+        assert_eq!((r.from, r.to, r.over_s), (2.0, 20.0, Some(10.0)));
+        assert_eq!(r.strategy, RampStrategy::Linear);
+        assert_eq!(
+            s.load,
+            LoadModel::Open {
+                rate: 20.0,
+                arrival: Arrival::Poisson,
+                max_concurrency: Some(64)
+            }
+        );
+        assert_eq!(
+            s.name,
+            "ramp_rate_2_20_linear_over_10s_parallel_64_duration_12s"
+        );
+        let u = stage("{ramp: {of: users, from: 0, to: 8, over_s: 4}, duration_s: 6}")
+            .expect("users ramp");
+        assert_eq!(u.load, LoadModel::Closed { concurrency: 8 });
+        assert_eq!(u.name, "ramp_users_0_8_linear_over_4s_duration_6s");
+        // vLLM's clock: over the stage's requests when over_s is left out
+        let v = stage("{ramp: {from: 1, to: 9, strategy: exponential}, number: 50}").expect("vllm");
+        assert_eq!(v.ramp.expect("ramp").over_s, None);
+    }
+
+    fn field(yaml: &str) -> &'static str {
+        stage_spec(&serde_norway::from_str::<StageDef>(yaml).expect("stage def"))
+            .err()
+            .map_or("ok", |(f, _)| f)
+    }
+
+    #[test]
+    fn bad_ramps_name_their_field() {
+        assert_eq!(
+            field("{ramp: {from: -1, to: 2, over_s: 1}, number: 5}"),
+            "ramp.from"
+        );
+        assert_eq!(
+            field("{ramp: {from: 0, to: 0, over_s: 1}, number: 5}"),
+            "ramp.to"
+        );
+        assert_eq!(
+            field("{ramp: {from: 1, to: 2, over_s: 0}, number: 5}"),
+            "ramp.over_s"
+        );
+        assert_eq!(
+            field("{ramp: {from: 0, to: 2, over_s: 1, strategy: exponential}, number: 5}"),
+            "ramp.strategy"
+        );
+        assert_eq!(
+            field("{ramp: {from: 1, to: 2, strategy: cubic}, number: 5}"),
+            "ramp.strategy"
+        );
+        assert_eq!(
+            field("{ramp: {from: 1, to: 2}, rate: 3, number: 5}"),
+            "rate"
+        );
+        assert_eq!(
+            field("{ramp: {of: vus, from: 1, to: 2}, number: 5}"),
+            "ramp.of"
+        );
+        // a users ramp needs a clock: over_s or duration_s
+        assert_eq!(
+            field("{ramp: {of: users, from: 1, to: 3}, number: 5}"),
+            "ramp.over_s"
+        );
+        assert_eq!(
+            field("{ramp: {of: users, from: 1, to: 3, over_s: 2}, parallel: 3, number: 5}"),
+            "parallel"
+        );
+        // over the request count (vLLM) the first request is paced at `from`
+        assert_eq!(field("{ramp: {from: 0, to: 2}, number: 5}"), "ramp.from");
+        assert_eq!(
+            field("{ramp: {from: 0, to: 2, over_s: 3}, number: 5}"),
+            "ok"
+        );
+    }
 
     fn perf(sla: &str) -> PerfDef {
         let yaml = format!(

@@ -255,6 +255,9 @@ pub fn check(plan: &Plan, path: &Path) -> Result<(), PlanError> {
                 "a perf workload needs at least one stage".into(),
             ));
         }
+        check_label_targets(w, p, &names).map_err(|(k, m)| bad(f(k), m))?;
+        swarm_common::metrics::evalscope::checked_extra_percentiles(&p.percentiles)
+            .map_err(|m| bad(f("perf.percentiles"), m))?;
         if p.sla.is_some() {
             // the first stage is only where the search starts; each probe sizes itself
             super::build::sla_plan(p).map_err(|e| bad(f("perf.sla"), format!("{e:#}")))?;
@@ -274,6 +277,39 @@ pub fn check(plan: &Plan, path: &Path) -> Result<(), PlanError> {
                     bad(g(field), format!("{e} (agents.local_agents is {n})"))
                 })?;
             }
+        }
+    }
+    Ok(())
+}
+
+/// `perf.label_targets`: each label value's own target, which only a per-label SLA search can
+/// use (a sweep's stage runs one target on every group; a split has no label values).
+fn check_label_targets(
+    w: &super::model::WorkloadDef,
+    p: &super::model::PerfDef,
+    names: &BTreeSet<&str>,
+) -> Result<(), (&'static str, String)> {
+    if p.label_targets.is_empty() {
+        return Ok(());
+    }
+    let field = "perf.label_targets";
+    if !matches!(w.placement, Placement::PerLabel(_)) {
+        let m =
+            "needs placement: {per_label: KEY} (each label value's agents measure its own target)";
+        return Err((field, m.into()));
+    }
+    if p.sla.is_none() {
+        let m = "needs perf.sla: each label value runs its own SLA search against its target; the stages of a sweep run one target on every group";
+        return Err((field, m.into()));
+    }
+    for (value, target) in &p.label_targets {
+        if !names.contains(target.as_str()) {
+            let known: Vec<_> = names.iter().copied().collect();
+            let known = known.join(", ");
+            return Err((
+                field,
+                format!("{value}: unknown target {target:?} (known: {known})"),
+            ));
         }
     }
     Ok(())

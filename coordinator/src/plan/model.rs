@@ -309,6 +309,14 @@ pub struct PerfDef {
     /// later stages are not run, exit status 99.
     #[serde(default)]
     pub early_stop: crate::perf::job::EarlyStop,
+    /// Extra percentile rows after EvalScope's in each stage's percentile table and
+    /// `benchmark_percentile.json` (`[50, 90, 99, 99.9]`: each in (0, 100), at most 20).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub percentiles: Vec<f64>,
+    /// Write the sweep overview (`perf/<workload>/overview.csv`) and each stage's
+    /// `percentiles.csv`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub export_csv: bool,
     /// Stages, run in order. With `sla`, the first is only where the search starts (its
     /// `parallel` or `rate`, arrival and `duration_s`; `number` may be left out).
     pub stages: Vec<StageDef>,
@@ -316,6 +324,11 @@ pub struct PerfDef {
     /// meeting `params`, each probe a stage, the results in `sla_summary.json`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sla: Option<SlaDef>,
+    /// With `sla` and `placement: {per_label: KEY}`: the target (by name) each label value's
+    /// agents search against instead of `target`, e.g. `{eu-west: sim-eu, us-east: sim-us}`;
+    /// a value not listed uses `target`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub label_targets: BTreeMap<String, String>,
 }
 
 /// An SLA auto-tune search (EvalScope's `--sla-*` settings).
@@ -427,6 +440,31 @@ pub struct StageDef {
     /// Longest the stage may run, seconds.
     #[serde(default)]
     pub duration_s: Option<f64>,
+    /// A ramp inside the stage: the rate (open loop) or the users (closed loop) go from `from`
+    /// to `to` over `over_s` seconds, then hold.
+    #[serde(default)]
+    pub ramp: Option<RampDef>,
+}
+
+/// A stage's ramp (`ramp: {from: 1, to: 20, over_s: 30}`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RampDef {
+    /// What ramps: `rate` (default; open loop, req/s, `parallel` caps requests in flight) or
+    /// `users` (closed loop, as k6's ramping-vus; no `parallel`).
+    #[serde(default)]
+    pub of: Option<String>,
+    /// Value at the start (req/s or users, at least 0).
+    pub from: f64,
+    /// Value at the end, held afterwards (not both 0).
+    pub to: f64,
+    /// Seconds the ramp lasts (> 0). Left out: `duration_s` for users; for a rate, the stage's
+    /// `number` of requests as vLLM's `--ramp-up-strategy` (request i at progress i/(number−1)).
+    #[serde(default)]
+    pub over_s: Option<f64>,
+    /// `linear` (default) or `exponential` (from and to above 0).
+    #[serde(default)]
+    pub strategy: Option<String>,
 }
 
 /// Where results go.

@@ -160,6 +160,25 @@ fn no_data(out: &mut String) {
 
 /// A line chart of `series`, y from zero; an empty chart says "no data".
 pub fn line_chart(axes: &Axes, series: &[Series]) -> String {
+    marked_line_chart(axes, series, &Marks::default())
+}
+
+/// What [`marked_line_chart`] draws over its lines.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Marks {
+    /// `(name, y)`: a dashed horizontal line across the plot (a limit).
+    pub h_lines: Vec<(String, f64)>,
+    /// `(name, x)`: a dashed vertical line (a chosen value).
+    pub v_lines: Vec<(String, f64)>,
+    /// Per series, per point (in the order of its points): passed (a filled point, class
+    /// `pass`), failed (a hollow red ring, class `fail`) or neither.
+    pub verdicts: Vec<Vec<Option<bool>>>,
+}
+
+const FAIL_COLOR: &str = "#dc2626";
+
+/// A line chart of `series` with `marks`; y from zero, the axes reaching every mark.
+pub fn marked_line_chart(axes: &Axes, series: &[Series], marks: &Marks) -> String {
     let mut out = String::new();
     open(&mut out, axes, "line");
     let all = || series.iter().flat_map(|s| s.points.iter());
@@ -167,8 +186,14 @@ pub fn line_chart(axes: &Axes, series: &[Series]) -> String {
         no_data(&mut out);
         return out;
     }
-    let (x0, x1) = range(all().map(|p| p.0), false);
-    let (y0, y1) = range(all().map(|p| p.1), true);
+    let (x0, x1) = range(
+        all().map(|p| p.0).chain(marks.v_lines.iter().map(|l| l.1)),
+        false,
+    );
+    let (y0, y1) = range(
+        all().map(|p| p.1).chain(marks.h_lines.iter().map(|l| l.1)),
+        true,
+    );
     let pw = W - LEFT - RIGHT;
     let ph = H - TOP - BOTTOM;
     let sx = |x: f64| LEFT + (x - x0) / (x1 - x0) * pw;
@@ -183,12 +208,37 @@ pub fn line_chart(axes: &Axes, series: &[Series]) -> String {
             l = label(t)
         );
     }
+    for (name, y) in marks.h_lines.iter().filter(|l| l.1.is_finite()) {
+        let _ = write!(
+            out,
+            r##"<line class="limit" x1="{LEFT}" x2="{x2}" y1="{y:.1}" y2="{y:.1}" stroke="#6b7280" stroke-dasharray="6 4"><title>{n}: {v}</title></line><text x="{tx}" y="{ty:.1}" text-anchor="end" class="tk">{n}</text>"##,
+            x2 = W - RIGHT,
+            y = sy(*y),
+            n = esc(name),
+            v = num(*y),
+            tx = W - RIGHT - 4.0,
+            ty = sy(*y) - 4.0
+        );
+    }
+    for (name, x) in marks.v_lines.iter().filter(|l| l.1.is_finite()) {
+        let _ = write!(
+            out,
+            r##"<line class="chosen" x1="{x:.1}" x2="{x:.1}" y1="{TOP}" y2="{y2}" stroke="#16a34a" stroke-dasharray="3 3"><title>{n}: {v}</title></line><text x="{tx:.1}" y="{ty}" class="tk">{n}</text>"##,
+            x = sx(*x),
+            y2 = TOP + ph,
+            n = esc(name),
+            v = num(*x),
+            tx = sx(*x) + 4.0,
+            ty = TOP + 10.0
+        );
+    }
     for (i, s) in series.iter().enumerate() {
         let color = PALETTE[i % PALETTE.len()];
+        let finite = |(x, y): &&(f64, f64)| x.is_finite() && y.is_finite();
         let pts: Vec<String> = s
             .points
             .iter()
-            .filter(|(x, y)| x.is_finite() && y.is_finite())
+            .filter(finite)
             .map(|&(x, y)| format!("{:.1},{:.1}", sx(x), sy(y)))
             .collect();
         let _ = write!(
@@ -197,22 +247,31 @@ pub fn line_chart(axes: &Axes, series: &[Series]) -> String {
             pts.join(" "),
             esc(&s.name)
         );
-        if s.points.len() <= 60 {
-            for &(x, y) in s
-                .points
-                .iter()
-                .filter(|(x, y)| x.is_finite() && y.is_finite())
-            {
-                let _ = write!(
-                    out,
-                    r#"<circle cx="{:.1}" cy="{:.1}" r="3" fill="{color}"><title>{}: {} → {}</title></circle>"#,
-                    sx(x),
-                    sy(y),
-                    esc(&s.name),
-                    num(x),
-                    num(y)
-                );
+        if s.points.len() > 60 {
+            continue;
+        }
+        let verdicts = marks.verdicts.get(i);
+        for (j, &(x, y)) in s.points.iter().enumerate() {
+            if !finite(&&(x, y)) {
+                continue;
             }
+            let (attrs, note) = match verdicts.and_then(|v| v.get(j).copied().flatten()) {
+                Some(true) => (format!(r#"class="pass" fill="{color}""#), " (pass)"),
+                Some(false) => (
+                    format!(r#"class="fail" fill="white" stroke="{FAIL_COLOR}" stroke-width="2""#),
+                    " (FAIL)",
+                ),
+                None => (format!(r#"fill="{color}""#), ""),
+            };
+            let _ = write!(
+                out,
+                r#"<circle cx="{:.1}" cy="{:.1}" r="3" {attrs}><title>{}: {} → {}{note}</title></circle>"#,
+                sx(x),
+                sy(y),
+                esc(&s.name),
+                num(x),
+                num(y)
+            );
         }
     }
     let names: Vec<&str> = series.iter().map(|s| s.name.as_str()).collect();

@@ -8,6 +8,7 @@ pub mod figure;
 pub mod overlay;
 pub mod page;
 pub mod perf;
+pub mod sla;
 pub mod think;
 
 use std::path::{Path, PathBuf};

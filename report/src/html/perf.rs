@@ -30,6 +30,9 @@ pub fn perf_sections(workloads: &[PerfWorkload]) -> String {
                 .unwrap_or_default()
         );
         out.push_str(&sweep_section(w));
+        if let Some(sla) = &w.sla {
+            out.push_str(&super::sla::sla_section(sla));
+        }
         for s in &w.stages {
             out.push_str(&stage_section(&w.name, s));
         }
@@ -230,6 +233,9 @@ fn stage_section(workload: &str, s: &StageData) -> String {
             ),
             &[pick("in flight", |p| p.concurrency)],
         ));
+        if s.name.starts_with("ramp_") {
+            out.push_str(&ramp_latency(&s.series));
+        }
     }
     out.push_str("</div>");
     out.push_str(&errors_section(s));
@@ -238,6 +244,46 @@ fn stage_section(workload: &str, s: &StageData) -> String {
     }
     out.push_str("</section>");
     out
+}
+
+/// A ramped stage's average latency per interval (Little's law: in flight / finished per
+/// second) and where it bent: the first interval whose average is above twice the mean of the
+/// first three intervals with requests.
+fn ramp_latency(series: &[swarm_store::timeseries::TimePoint]) -> String {
+    let points: Vec<(f64, f64)> = series
+        .iter()
+        .filter(|p| p.requests_per_s > 0.0)
+        .map(|p| (p.t_s, p.concurrency / p.requests_per_s))
+        .collect();
+    let mut out = line_chart(
+        &Axes::new("Average latency over time (ramp)", "seconds", "seconds"),
+        &[Series {
+            name: "avg latency".into(),
+            points: points.clone(),
+        }],
+    );
+    if let Some((t, w)) = latency_bend(&points) {
+        out.push_str(&format!(
+            "<p class=\"bend\">Latency bent at {} s: average {} s, over twice the first intervals'.</p>",
+            num(t),
+            num(w)
+        ));
+    }
+    out
+}
+
+/// The first (t, latency) above twice the mean of the first three (needs at least four).
+fn latency_bend(points: &[(f64, f64)]) -> Option<(f64, f64)> {
+    let base: Vec<f64> = points.iter().take(3).map(|p| p.1).collect();
+    if points.len() < 4 || base.len() < 3 {
+        return None;
+    }
+    let mean = base.iter().sum::<f64>() / base.len() as f64;
+    points
+        .iter()
+        .skip(3)
+        .find(|p| mean > 0.0 && p.1 > 2.0 * mean)
+        .copied()
 }
 
 fn percentile_table(s: &StageData) -> String {
@@ -329,6 +375,17 @@ fn labels_section(s: &StageData) -> String {
     };
     rows.push(rich_row("P99 TTFT (ms)", |r| r.ttft_ms.p99));
     rows.push(rich_row("P99 Latency (s)", |r| r.latency_s.p99));
+    if s.labels.iter().any(|l| l.rich.goodput_share.is_some()) {
+        rows.push(rich_row("Goodput (req/s)", |r| r.goodput_req_per_s));
+        let mut row = vec![esc("Meeting the SLOs")];
+        row.extend(s.labels.iter().map(|l| {
+            l.rich
+                .goodput_share
+                .map(|v| format!("{:.1}%", v * 100.0))
+                .unwrap_or_else(|| NO_DATA.into())
+        }));
+        rows.push(row);
+    }
     out.push_str(&table("labels", &header, &rows));
     let cats: Vec<String> = s.labels.iter().map(|l| l.label.clone()).collect();
     let values = |f: fn(&RichSummary) -> Option<f64>| -> Vec<f64> {
@@ -375,6 +432,35 @@ mod tests {
     use swarm_common::metrics::record::{ErrorClass, RequestRecord, TokenSource};
 
     use super::*;
+
+    #[test]
+    fn a_ramp_marks_where_latency_bent() {
+        let flat = [
+            (1.0, 0.1),
+            (2.0, 0.1),
+            (3.0, 0.12),
+            (4.0, 0.15),
+            (5.0, 0.25),
+            (6.0, 0.5),
+        ];
+        // mean of the first three ≈ 0.1067: 0.25 is the first above 0.2133
+        assert_eq!(latency_bend(&flat), Some((5.0, 0.25)));
+        assert_eq!(latency_bend(&flat[..3]), None, "too few intervals");
+        assert_eq!(latency_bend(&[(1.0, 0.1); 6]), None, "never bent");
+        let series: Vec<swarm_store::timeseries::TimePoint> = flat
+            .iter()
+            .map(|(t, w)| swarm_store::timeseries::TimePoint {
+                t_s: *t,
+                requests_per_s: 10.0,
+                failed_per_s: 0.0,
+                output_tok_per_s: 0.0,
+                concurrency: 10.0 * w,
+            })
+            .collect();
+        let html = ramp_latency(&series);
+        assert!(html.contains("Average latency over time"), "{html}");
+        assert!(html.contains("Latency bent at 5 s"), "{html}");
+    }
 
     /// A stage as `read_stage` gives it back: its files' JSON, our summary read from JSON.
     fn stage(name: &str, concurrency: u32, agg: &StageAggregate) -> StageData {
@@ -423,6 +509,53 @@ mod tests {
         agg
     }
 
+    #[test]
+    fn each_label_shows_its_goodput_and_no_data_without_objectives() {
+        let mut st = stage("good", 1, &aggregate(true));
+        let label = |name: &str, checked: u64, met: u64| {
+            let mut a = aggregate(true);
+            a.counters.goodput_checked = checked;
+            a.counters.goodput_met = met;
+            crate::run_data::LabelData {
+                label: name.into(),
+                summary: evalscope::summary(
+                    &a,
+                    StageLoad {
+                        concurrency: 1,
+                        rate: None,
+                    },
+                ),
+                rich: RichSummary::of(&a),
+                cdfs: vec![],
+            }
+        };
+        let eu = label("region=eu", 4, 3);
+        let want = eu.rich.goodput_req_per_s.expect("goodput");
+        assert!(want > 0.0);
+        st.labels = vec![eu, label("region=us", 0, 0)];
+        let html = labels_section(&st);
+        let goodput = row(&html, "labels", "Goodput (req/s)");
+        assert!(
+            goodput.ends_with(&format!(
+                "<td class=\"n\">{}</td><td class=\"n\">{NO_DATA}</td>",
+                opt_num(Some(want))
+            )),
+            "{goodput}"
+        );
+        let share = row(&html, "labels", "Meeting the SLOs");
+        assert!(
+            share.ends_with(&format!(
+                "<td class=\"n\">75.0%</td><td class=\"n\">{NO_DATA}</td>"
+            )),
+            "{share}"
+        );
+        st.labels = vec![label("region=us", 0, 0)];
+        assert!(
+            !labels_section(&st).contains("Goodput"),
+            "no objectives: no rows"
+        );
+    }
+
     /// The `<tr>` of table `class` whose first cell is `first`.
     fn row<'a>(html: &'a str, class: &str, first: &str) -> &'a str {
         let at = html
@@ -446,6 +579,7 @@ mod tests {
                 stage("good", 1, &aggregate(true)),
                 stage("failed", 2, &aggregate(false)),
             ],
+            sla: None,
         };
         let html = perf_sections(&[w]);
         let dash = format!("<td class=\"n\">{NO_DATA}</td>");

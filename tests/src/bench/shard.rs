@@ -50,6 +50,7 @@ pub fn closed_shard(
         hist: HistSettings::default(),
         tokenizer: None,
         goodput: None,
+        ramp: None,
     }
 }
 

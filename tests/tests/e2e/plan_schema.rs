@@ -256,8 +256,8 @@ fn bad_plans_are_rejected_by_both() {
             "workloads[0].placement.per_label: must name an agent label",
         ),
         (
-            BASE.replace("number: 6}", "number: 6, ramp: 2}"),
-            "workloads[0].perf.stages[0].ramp: unknown field `ramp`",
+            BASE.replace("number: 6}", "number: 6, ramp_up: 2}"),
+            "workloads[0].perf.stages[0].ramp_up: unknown field `ramp_up`",
         ),
     ];
     for (text, want) in cases {

@@ -254,6 +254,7 @@ async fn a_two_region_report_puts_the_regions_side_by_side() {
         goodput: None,
         thresholds: vec![],
         early_stop: Default::default(),
+        outputs: Default::default(),
     };
     let tmp = tempfile::tempdir().expect("tempdir");
     let run = tmp.path().join("20261127_120000_regions");

@@ -286,6 +286,7 @@ pub fn closed_spec(
         hist: HistSettings::default(),
         tokenizer: None,
         goodput: None,
+        ramp: None,
     }
 }
 
