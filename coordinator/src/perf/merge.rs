@@ -95,20 +95,8 @@ mod tests {
     use super::*;
     use swarm_common::metrics::aggregate::HistSettings;
     use swarm_common::metrics::record_wire::to_wire;
-    use swarm_common::shard::PerfShardSpec;
 
-    fn spec() -> PerfShardSpec {
-        serde_json::from_value(serde_json::json!({
-            "shard_id": "s", "target": {"url": "http://127.0.0.1:1/v1/chat/completions", "api": "chat", "model": "m",
-            "api_key": null, "headers": [], "connect_timeout_s": 1.0, "read_timeout_s": 1.0, "total_timeout_s": 1.0},
-            "gen_params": {"stream": true, "max_tokens": null, "min_tokens": null, "temperature": null, "top_p": null, "top_k": null, "extra": {}},
-            "load": {"model": "closed", "concurrency": 1}, "number": 5, "duration_s": null, "warmup": 0,
-            "prompts": {"set": "ab".repeat(32), "total": 1, "start": 0, "count": 1}, "seed": 1,
-            "hist": {"duration_us": {"low": 1, "high": 3600000000u64, "sigfig": 3}, "tokens": {"low": 1, "high": 10000000, "sigfig": 3}, "rate_milli": {"low": 1, "high": 1000000000000u64, "sigfig": 3}},
-            "tokenizer": null
-        }))
-        .expect("valid spec json")
-    }
+    use crate::perf::shards::tests::spec;
 
     fn rec(id: u64) -> RequestRecord {
         RequestRecord {

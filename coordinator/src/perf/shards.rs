@@ -164,7 +164,7 @@ impl Book {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use swarm_common::metrics::RequestRecord;
 
@@ -190,7 +190,8 @@ mod tests {
         .expect("decodes")
     }
 
-    fn spec() -> PerfShardSpec {
+    /// A minimal valid shard spec.
+    pub(crate) fn spec() -> PerfShardSpec {
         serde_json::from_value(serde_json::json!({
             "shard_id": "s", "target": {"url": "http://127.0.0.1:1/v1/chat/completions", "api": "chat", "model": "m",
             "api_key": null, "headers": [], "connect_timeout_s": 1.0, "read_timeout_s": 1.0, "total_timeout_s": 1.0},

@@ -131,8 +131,6 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::perf::sla::{Range, Variable};
-    use swarm_common::schedule::Arrival;
 
     fn target(url: &str) -> TargetSpec {
         let def = crate::plan::model::TargetDef {
@@ -203,18 +201,7 @@ workloads:
 
     #[test]
     fn each_label_value_searches_its_own_target_else_the_workloads() {
-        let mut plan = SlaPlan {
-            variable: Variable::Parallel,
-            params: String::new(),
-            groups: Vec::new(),
-            range: Range::new(1.0, 1, 64).expect("range"),
-            num_runs: 1,
-            fixed_parallel: 64,
-            multiplier: None,
-            arrival: Arrival::Poisson,
-            duration_s: None,
-            label_targets: BTreeMap::new(),
-        };
+        let mut plan = crate::perf::sla_run::tests::plain_plan();
         let eu = target("http://eu.example/v1/chat/completions");
         plan.label_targets.insert("eu-west".into(), eu.clone());
         let default = target("http://all.example/v1/chat/completions");

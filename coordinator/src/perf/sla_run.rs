@@ -435,7 +435,7 @@ fn summary_table(answers: &[Answer]) -> Table {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -453,9 +453,9 @@ mod tests {
         assert_eq!(avg["percentiles"]["Percentiles"][1], "99%");
     }
 
-    #[test]
-    fn probe_stages_are_named_as_evalscope_folders() {
-        let plan = SlaPlan {
+    /// A one-run search over parallel 1..=64, no criteria (for tests of the plumbing).
+    pub(crate) fn plain_plan() -> SlaPlan {
+        SlaPlan {
             variable: Variable::Parallel,
             params: String::new(),
             groups: Vec::new(),
@@ -466,7 +466,12 @@ mod tests {
             arrival: Arrival::Poisson,
             duration_s: None,
             label_targets: BTreeMap::new(),
-        };
+        }
+    }
+
+    #[test]
+    fn probe_stages_are_named_as_evalscope_folders() {
+        let plan = plain_plan();
         assert_eq!(plan.stage(8, 0).name, "parallel_8_number_16");
         let rate = SlaPlan {
             variable: Variable::Rate,
