@@ -360,6 +360,7 @@ mod tests {
                 events: vec![],
                 series: vec![],
                 cdfs: vec![],
+                speed: vec![],
             }],
             sla: None,
         });

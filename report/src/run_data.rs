@@ -111,6 +111,8 @@ pub struct StageData {
     pub series: Vec<TimePoint>,
     /// Distributions from the saved histograms.
     pub cdfs: Vec<Cdf>,
+    /// `speed_benchmark.json`: speed per prompt length (empty for other datasets).
+    pub speed: Vec<swarm_store::speed_benchmark::SpeedRow>,
 }
 
 /// One placement label of a stage.
@@ -233,6 +235,7 @@ fn read_evalscope_workload(
             events: Vec::new(),
             series: Vec::new(),
             cdfs: Vec::new(),
+            speed: read_speed(d)?,
         });
     }
     Ok(PerfWorkload {
@@ -289,7 +292,18 @@ fn read_stage(dir: &Path) -> Result<StageData, RunReadError> {
         events,
         series,
         cdfs: read_cdfs(&dir.join("histograms")),
+        speed: read_speed(dir)?,
     })
+}
+
+/// The stage's `speed_benchmark.json` rows; none when it has none.
+fn read_speed(dir: &Path) -> Result<Vec<swarm_store::speed_benchmark::SpeedRow>, RunReadError> {
+    let path = dir.join(swarm_store::layout::SPEED_BENCHMARK_JSON);
+    if path.is_file() {
+        read_json(&path)
+    } else {
+        Ok(Vec::new())
+    }
 }
 
 /// Reads the reports of an eval folder (`reports/<model>/<bench>.json`), one set per model.

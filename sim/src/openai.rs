@@ -2,8 +2,9 @@
 //! simulator uses are kept, and message contents are reduced to word counts on the fly.
 //!
 //! Prompt tokens are approximated as whitespace-separated words across all message contents
-//! (string contents, and the `text` of `{type: text}` parts); for `/v1/completions` a prompt
-//! may also be token ids, each counting as one token.
+//! (string contents, and the `text` of `{type: text}` parts), a word of CJK ideographs counting
+//! one per ideograph; for `/v1/completions` a prompt may also be token ids, each counting as one
+//! token.
 
 use std::fmt;
 
@@ -103,8 +104,17 @@ pub(crate) fn last_user_content(body: &[u8]) -> Option<String> {
     }
 }
 
+/// Whitespace-separated words, a word of CJK ideographs counting one token per ideograph (a
+/// tokenizer would split them; they are rarely separated by spaces).
 fn words(s: &str) -> u64 {
-    s.split_whitespace().count() as u64
+    s.split_whitespace()
+        .map(|w| (w.chars().filter(|c| is_cjk(*c)).count() as u64).max(1))
+        .sum()
+}
+
+/// A CJK ideograph (the unified blocks and their extension A).
+fn is_cjk(c: char) -> bool {
+    matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}')
 }
 
 /// Total words in all message contents.
@@ -316,6 +326,13 @@ pub(crate) fn error_body(message: &str, kind: &str, code: u16) -> Bytes {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cjk_ideographs_count_one_each() {
+        assert_eq!(words("熵熵熵"), 3);
+        assert_eq!(words("熵 熵熵 ok"), 4);
+        assert_eq!(words("caf\u{e9} ok"), 2);
+    }
 
     #[test]
     fn chat_words_counted_across_messages_and_parts() {

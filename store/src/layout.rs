@@ -12,6 +12,7 @@
 //!                            label value (`knee@region=eu-west`), each its own workload folder
 //!   perf/<workload>/<stage>/ summary.json, benchmark_summary.json, benchmark_percentile.json,
 //!                            breakdown.json, events.jsonl, live.json, histograms/, requests.sqlite,
+//!                            speed_benchmark.json (the speed_benchmark datasets),
 //!                            percentiles.csv (--export-csv)
 //!   eval/<workload>/         EvalScope's eval folders: predictions/, reviews/, reports/,
 //!                            configs/, task_config.json, progress.json
@@ -52,6 +53,10 @@ pub const OVERVIEW_CSV: &str = "overview.csv";
 pub const PERCENTILES_CSV: &str = "percentiles.csv";
 /// An SLA search's probes and answer, beside its stages (EvalScope's name).
 pub const SLA_SUMMARY: &str = "sla_summary.json";
+/// A `speed_benchmark` stage's speed per prompt length (EvalScope's name).
+pub const SPEED_BENCHMARK_JSON: &str = "speed_benchmark.json";
+/// A stage's per-request records.
+pub const REQUESTS_SQLITE: &str = "requests.sqlite";
 
 /// The folder of perf workload `workload`: `perf/<workload>/`.
 pub fn perf_workload_dir(run: &Path, workload: &str) -> PathBuf {

@@ -47,11 +47,18 @@ pub enum DatasetKind {
     /// `texts`), a `.json` list or one per line (`.jsonl`, `.txt`).
     #[serde(rename = "rerank")]
     Rerank,
+    /// EvalScope's speed benchmark: completion prompts of 1, 6144, 14336 and 30720 characters,
+    /// each twice; reads no file.
+    #[serde(rename = "speed_benchmark")]
+    SpeedBenchmark,
+    /// Like `speed_benchmark` with prompts of 63488 and 129024 characters.
+    #[serde(rename = "speed_benchmark_long")]
+    SpeedBenchmarkLong,
 }
 
 impl DatasetKind {
     /// Every kind, in the order error messages list them.
-    pub const ALL: [DatasetKind; 12] = [
+    pub const ALL: [DatasetKind; 14] = [
         DatasetKind::OpenQa,
         DatasetKind::LongAlpaca,
         DatasetKind::LineByLine,
@@ -64,6 +71,8 @@ impl DatasetKind {
         DatasetKind::EmbeddingBatch,
         DatasetKind::RandomRerank,
         DatasetKind::Rerank,
+        DatasetKind::SpeedBenchmark,
+        DatasetKind::SpeedBenchmarkLong,
     ];
 
     /// Whether prompts are generated (no file; `number` is how many to make).
@@ -74,6 +83,15 @@ impl DatasetKind {
                 | DatasetKind::RandomEmbedding
                 | DatasetKind::RandomEmbeddingBatch
                 | DatasetKind::RandomRerank
+        )
+    }
+
+    /// Whether this is `speed_benchmark` or `speed_benchmark_long`: fixed completion prompts,
+    /// no file, no tokenizer, and a speed table after each stage.
+    pub fn is_speed_benchmark(self) -> bool {
+        matches!(
+            self,
+            DatasetKind::SpeedBenchmark | DatasetKind::SpeedBenchmarkLong
         )
     }
 
@@ -92,6 +110,8 @@ impl DatasetKind {
             DatasetKind::EmbeddingBatch => "embedding_batch",
             DatasetKind::RandomRerank => "random_rerank",
             DatasetKind::Rerank => "rerank",
+            DatasetKind::SpeedBenchmark => "speed_benchmark",
+            DatasetKind::SpeedBenchmarkLong => "speed_benchmark_long",
         }
     }
 }
@@ -105,7 +125,7 @@ impl fmt::Display for DatasetKind {
 /// A dataset name that is none of [`DatasetKind::ALL`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown dataset `{name}`, expected one of: openqa, longalpaca, line_by_line, sharegpt, custom, random, random_embedding, random_embedding_batch, embedding, embedding_batch, random_rerank, rerank"
+    "unknown dataset `{name}`, expected one of: openqa, longalpaca, line_by_line, sharegpt, custom, random, random_embedding, random_embedding_batch, embedding, embedding_batch, random_rerank, rerank, speed_benchmark, speed_benchmark_long"
 )]
 pub struct UnknownDatasetKind {
     /// The name as given.

@@ -24,6 +24,7 @@
 //!   Messages need a string `role` and a `content` that is a string or an array of parts; a body
 //!   holds `messages` or `prompt`, not both.
 //! - `random`: no file; see [`DatasetSpec`] and [`load`].
+//! - `speed_benchmark`, `speed_benchmark_long`: no file; EvalScope's fixed completion prompts.
 //!
 //! Text prompts are trimmed, as EvalScope does; blank ones are bad records. Blank lines in JSON
 //! lines files are ignored.
@@ -60,6 +61,7 @@ mod random;
 mod retrieval;
 mod sharegpt;
 mod spec;
+mod speed;
 mod system;
 mod text_field;
 
@@ -70,6 +72,7 @@ use std::path::Path;
 pub use error::{DatasetError, LineError};
 pub use kind::{DatasetKind, UnknownDatasetKind};
 pub use spec::{BadLinePolicy, DEFAULT_MAX_PROMPT_LENGTH, DEFAULT_SEED, DatasetSpec};
+pub use speed::input_lengths as speed_benchmark_lengths;
 
 use crate::prompt::Prompt;
 #[cfg(doc)]
@@ -185,6 +188,9 @@ fn open_into(
     max_skipped: usize,
 ) -> Result<LoadStats, DatasetError> {
     check_bounds(spec)?;
+    if spec.kind.is_speed_benchmark() {
+        return speed::generate(spec, sink);
+    }
     if spec.kind.is_generated() {
         return random::generate(spec, tokenizer, sink);
     }
@@ -206,6 +212,9 @@ fn read_into(
     max_skipped: usize,
 ) -> Result<LoadStats, DatasetError> {
     check_bounds(spec)?;
+    if spec.kind.is_speed_benchmark() {
+        return speed::generate(spec, sink);
+    }
     if spec.kind.is_generated() {
         return random::generate(spec, tokenizer, sink);
     }
@@ -235,6 +244,8 @@ fn read_into(
         | DatasetKind::RandomEmbedding
         | DatasetKind::RandomEmbeddingBatch
         | DatasetKind::RandomRerank
+        | DatasetKind::SpeedBenchmark
+        | DatasetKind::SpeedBenchmarkLong
         | DatasetKind::EmbeddingBatch => {}
         DatasetKind::Embedding if json_list => {
             from_list(&mut out, source, reader, retrieval::embedding_record)?

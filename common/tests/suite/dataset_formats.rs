@@ -140,6 +140,8 @@ fn kinds_parse_from_their_evalscope_names() {
         ("embedding_batch", DatasetKind::EmbeddingBatch),
         ("random_rerank", DatasetKind::RandomRerank),
         ("rerank", DatasetKind::Rerank),
+        ("speed_benchmark", DatasetKind::SpeedBenchmark),
+        ("speed_benchmark_long", DatasetKind::SpeedBenchmarkLong),
     ] {
         assert_eq!(name.parse::<DatasetKind>().unwrap(), kind);
         let from_yaml: DatasetKind = serde_norway::from_str(name).unwrap();
@@ -149,7 +151,7 @@ fn kinds_parse_from_their_evalscope_names() {
     let err = "open_qa".parse::<DatasetKind>().unwrap_err();
     assert_eq!(
         err.to_string(),
-        "unknown dataset `open_qa`, expected one of: openqa, longalpaca, line_by_line, sharegpt, custom, random, random_embedding, random_embedding_batch, embedding, embedding_batch, random_rerank, rerank"
+        "unknown dataset `open_qa`, expected one of: openqa, longalpaca, line_by_line, sharegpt, custom, random, random_embedding, random_embedding_batch, embedding, embedding_batch, random_rerank, rerank, speed_benchmark, speed_benchmark_long"
     );
 }
 

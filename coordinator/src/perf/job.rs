@@ -123,6 +123,9 @@ pub struct Outputs {
     pub percentiles: Vec<f64>,
     /// Write `overview.csv` and each stage's `percentiles.csv`.
     pub export_csv: bool,
+    /// Write each stage's `speed_benchmark.json` (the `speed_benchmark` datasets; needs the
+    /// per-request records).
+    pub speed_benchmark: bool,
 }
 
 /// Stops a stage while it runs when too many of its requests fail; later stages are not run.

@@ -407,7 +407,9 @@ pub async fn run_stage(
     let limits = &Limits::for_request_timeout(job.target.total_timeout_s);
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let writer = match job.sqlite {
-        true => Some(RecordWriter::open(&dir.join("requests.sqlite"))?),
+        true => Some(RecordWriter::open(
+            &dir.join(crate::run_store::layout::REQUESTS_SQLITE),
+        )?),
         false => None,
     };
     let prompts = std::sync::Arc::clone(&job.prompts);
@@ -498,6 +500,14 @@ pub async fn run_stage(
         && let Err(e) = w.finish()
     {
         tracing::error!(error = %e, "per-request records incomplete");
+    }
+    if job.outputs.speed_benchmark && job.sqlite {
+        let sqlite = dir.join(crate::run_store::layout::REQUESTS_SQLITE);
+        let rows = crate::run_store::speed_benchmark::from_sqlite(&sqlite)?;
+        crate::run_store::speed_benchmark::write(dir, &rows)?;
+        println!("\n{}", crate::run_store::speed_benchmark::table(&rows));
+    } else if job.outputs.speed_benchmark {
+        eprintln!("warning: no speed_benchmark.json without the per-request records (--no-sqlite)");
     }
     let status = stage_status(&book, ended.cancelled, stop_note.as_deref());
     let whole = &book.whole;

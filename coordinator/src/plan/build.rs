@@ -339,6 +339,22 @@ fn shape_from_extra(
     Ok(())
 }
 
+/// `target` for a `speed_benchmark` dataset: its prompts are plain completions, so a chat
+/// endpoint's `/chat/completions` becomes `/completions`, with a warning, as EvalScope does.
+fn speed_benchmark_target(kind: DatasetKind, mut target: TargetSpec) -> TargetSpec {
+    if kind.is_speed_benchmark()
+        && matches!(target.api, ApiKind::Chat)
+        && let Some(base) = target.url.strip_suffix("/chat/completions")
+    {
+        eprintln!(
+            "warning: the URL is not set correctly for `{kind}`: using `v1/completions` instead of `v1/chat/completions`"
+        );
+        target.url = format!("{base}/completions");
+        target.api = ApiKind::Completions;
+    }
+    target
+}
+
 fn job(
     name: &str,
     p: &PerfDef,
@@ -358,6 +374,7 @@ fn job(
     };
     let d = &p.dataset;
     let kind: DatasetKind = d.kind.parse()?;
+    let target = speed_benchmark_target(kind, target);
     let mut spec = DatasetSpec::new(kind, d.path.as_ref().map(|p| plan_dir.join(p)));
     if let Some(v) = d.min_prompt_length {
         spec.min_prompt_length = v;
@@ -418,6 +435,7 @@ fn job(
             )
             .map_err(|e| anyhow::anyhow!("workload {name}: percentiles: {e}"))?,
             export_csv: p.export_csv,
+            speed_benchmark: kind.is_speed_benchmark(),
         }),
     };
     Ok((job, sla))
@@ -619,5 +637,32 @@ mod tests {
         let bad = perf(&format!("{{variable: rate, {params}, arrival: steady}}"));
         let err = sla_plan(&bad).expect_err("unknown arrival");
         assert!(err.to_string().contains("steady"), "{err}");
+    }
+
+    #[test]
+    fn speed_benchmark_sends_completions() {
+        let target = |url: &str| {
+            let (api, url) = ApiKind::resolve(url);
+            TargetSpec {
+                url,
+                api,
+                model: "m".into(),
+                api_key: None,
+                headers: vec![],
+                connect_timeout_s: 1.0,
+                read_timeout_s: 1.0,
+                total_timeout_s: 1.0,
+                transport: Default::default(),
+            }
+        };
+        for url in ["http://h:1/v1/chat/completions", "http://h:1/v1"] {
+            for kind in [DatasetKind::SpeedBenchmark, DatasetKind::SpeedBenchmarkLong] {
+                let t = speed_benchmark_target(kind, target(url));
+                assert_eq!(t.url, "http://h:1/v1/completions");
+                assert!(matches!(t.api, ApiKind::Completions));
+            }
+            let chat = speed_benchmark_target(DatasetKind::Random, target(url));
+            assert_eq!(chat, target(url));
+        }
     }
 }

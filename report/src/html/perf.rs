@@ -194,6 +194,7 @@ fn stage_section(workload: &str, s: &StageData) -> String {
         }
     }
     out.push_str(&cards(&items));
+    out.push_str(&speed_table(s));
     out.push_str(&percentile_table(s));
     out.push_str("<div class=\"charts\">");
     for c in &s.cdfs {
@@ -284,6 +285,29 @@ fn latency_bend(points: &[(f64, f64)]) -> Option<(f64, f64)> {
         .skip(3)
         .find(|p| mean > 0.0 && p.1 > 2.0 * mean)
         .copied()
+}
+
+/// A `speed_benchmark` stage's speed per prompt length; GPU memory not measured shows "–".
+fn speed_table(s: &StageData) -> String {
+    if s.speed.is_empty() {
+        return String::new();
+    }
+    let header = ["Prompt Tokens", "Speed(tokens/s)", "GPU Memory(GB)"];
+    let rows: Vec<Vec<String>> = s
+        .speed
+        .iter()
+        .map(|r| {
+            vec![
+                r.prompt_tokens.to_string(),
+                num(r.speed),
+                opt_num(r.gpu_memory_gb),
+            ]
+        })
+        .collect();
+    format!(
+        "<h4>Speed benchmark</h4>{}",
+        table("speed-benchmark", &header, &rows)
+    )
 }
 
 fn percentile_table(s: &StageData) -> String {
@@ -480,6 +504,7 @@ mod tests {
             events: vec![],
             series: vec![],
             cdfs: vec![],
+            speed: vec![],
         }
     }
 
@@ -568,6 +593,21 @@ mod tests {
             .or_else(|| table.find(&format!("<tr><td class=\"n\">{first}</td>")))
             .unwrap_or_else(|| panic!("no row {first}: {table}"))..];
         &r[..r.find("</tr>").expect("row closed")]
+    }
+
+    #[test]
+    fn a_speed_benchmark_stage_shows_its_speed_table() {
+        let mut s = stage("parallel_1_number_8", 1, &aggregate(true));
+        assert!(!stage_section("w", &s).contains("speed-benchmark"));
+        s.speed = vec![swarm_store::speed_benchmark::SpeedRow {
+            prompt_tokens: 6144,
+            speed: 12.5,
+            gpu_memory_gb: None,
+        }];
+        let html = stage_section("w", &s);
+        let row = row(&html, "speed-benchmark", "6144");
+        assert!(row.contains("12.5"), "{row}");
+        assert!(row.contains("–"), "{row}");
     }
 
     #[test]

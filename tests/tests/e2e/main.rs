@@ -25,6 +25,7 @@ mod live_metrics;
 mod multiprocess_mtls;
 mod perf_cli;
 mod perf_exports;
+mod perf_speed_benchmark;
 mod plan_run;
 mod plan_schema;
 mod protocol;

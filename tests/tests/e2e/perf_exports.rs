@@ -321,6 +321,7 @@ async fn each_region_has_its_goodput() {
         outputs: Box::new(Outputs {
             percentiles: vec![99.9],
             export_csv: true,
+            speed_benchmark: false,
         }),
     };
     let tmp = tempfile::tempdir().expect("tempdir");
