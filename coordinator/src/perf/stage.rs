@@ -501,14 +501,6 @@ pub async fn run_stage(
     {
         tracing::error!(error = %e, "per-request records incomplete");
     }
-    if job.outputs.speed_benchmark && job.sqlite {
-        let sqlite = dir.join(crate::run_store::layout::REQUESTS_SQLITE);
-        let rows = crate::run_store::speed_benchmark::from_sqlite(&sqlite)?;
-        crate::run_store::speed_benchmark::write(dir, &rows)?;
-        println!("\n{}", crate::run_store::speed_benchmark::table(&rows));
-    } else if job.outputs.speed_benchmark {
-        eprintln!("warning: no speed_benchmark.json without the per-request records (--no-sqlite)");
-    }
     let status = stage_status(&book, ended.cancelled, stop_note.as_deref());
     let whole = &book.whole;
     let (summary, percentiles, rich) = write_stage_with(
@@ -525,6 +517,13 @@ pub async fn run_stage(
         crate::run_store::csv_export::write_percentiles(&path, &percentiles)?;
     }
     let per_label = write_breakdown(dir, &job.prompts, stage, groups, &book, &events)?;
+    // after the stage's own files, so a failure here loses nothing measured
+    if job.outputs.speed_benchmark {
+        let sqlite = dir.join(crate::run_store::layout::REQUESTS_SQLITE);
+        let rows = crate::run_store::speed_benchmark::from_sqlite(&sqlite)?;
+        crate::run_store::speed_benchmark::write(dir, &rows)?;
+        println!("\n{}", crate::run_store::speed_benchmark::table(&rows));
+    }
     let mut thresholds = super::threshold::check_all(&job.thresholds, &rich);
     if let Some(why) = &early {
         // an early stop is a failed check of its own: the command ends with 99

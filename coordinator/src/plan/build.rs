@@ -213,6 +213,11 @@ fn job(
     let d = &p.dataset;
     let kind: DatasetKind = d.kind.parse()?;
     let target = speed_benchmark_target(kind, target);
+    if kind.is_speed_benchmark() && !p.sqlite {
+        anyhow::bail!(
+            "dataset {kind}: its speed table is computed from the per-request records, which --no-sqlite (sqlite: false) turns off"
+        );
+    }
     let mut spec = DatasetSpec::new(kind, d.path.as_ref().map(|p| plan_dir.join(p)));
     if let Some(v) = d.min_prompt_length {
         spec.min_prompt_length = v;
@@ -502,5 +507,25 @@ mod tests {
             let chat = speed_benchmark_target(DatasetKind::Random, target(url));
             assert_eq!(chat, target(url));
         }
+    }
+
+    #[test]
+    fn speed_benchmark_without_the_records_is_refused_before_any_load() {
+        let yaml = "target: t\ndataset: {kind: speed_benchmark}\nstages: [{parallel: 1, number: 8}]\nsqlite: false\n";
+        let p: PerfDef = serde_norway::from_str(yaml).expect("perf def");
+        let target = TargetSpec {
+            url: "http://h:1/v1/completions".into(),
+            api: ApiKind::Completions,
+            model: "m".into(),
+            api_key: None,
+            headers: vec![],
+            connect_timeout_s: 1.0,
+            read_timeout_s: 1.0,
+            total_timeout_s: 1.0,
+            transport: Default::default(),
+        };
+        let dir = tempfile::tempdir().expect("tempdir");
+        let err = job("w", &p, target, dir.path(), dir.path()).expect_err("refused");
+        assert!(err.to_string().contains("--no-sqlite"), "{err}");
     }
 }
