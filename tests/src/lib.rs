@@ -12,6 +12,7 @@ pub mod app_fixture;
 pub mod faults;
 pub mod fuzzing;
 pub mod keyed_eval;
+pub mod run_dirs;
 pub mod schemas;
 
 /// Starts llm-sim on a free loopback port.

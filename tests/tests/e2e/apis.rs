@@ -3,31 +3,11 @@
 //! simulator counted; no TTFT / TPOT / ITL (null) for embeddings and rerank, TTFT and output
 //! tokens from the Responses API's typed events and usage.
 
-use std::path::{Path, PathBuf};
-
-use clap::Parser;
 use llm_sim::SimConfig;
 use serde_json::Value;
-use swarm_coordinator::cli::Cli;
+use swarm_tests::run_dirs::{only_subdir, perf_cli};
 use swarm_tests::schemas::{read_json, violations};
 use swarm_tests::start_sim;
-use tokio_util::sync::CancellationToken;
-
-async fn run_cli(args: &[&str]) -> anyhow::Result<()> {
-    let mut argv = vec!["coordinator", "perf"];
-    argv.extend_from_slice(args);
-    let cli = Cli::try_parse_from(argv)?;
-    swarm_coordinator::run(cli, CancellationToken::new()).await
-}
-
-fn only_subdir(dir: &Path) -> PathBuf {
-    let entries: Vec<_> = std::fs::read_dir(dir)
-        .expect("dir")
-        .map(|e| e.expect("entry").path())
-        .collect();
-    assert_eq!(entries.len(), 1, "{entries:?}");
-    entries[0].clone()
-}
 
 /// Runs one stage of `n` requests at concurrency 3 against a fresh simulator; returns the
 /// summary, the simulator's truth (request count, prompt tokens) and the run's result.
@@ -61,7 +41,7 @@ async fn run_api(
         "apis",
     ];
     argv.extend_from_slice(args);
-    let result = run_cli(&argv).await;
+    let result = perf_cli(&argv).await;
     let truth = sim.truth.clone();
     sim.shutdown().await;
     let measured: Vec<_> = truth

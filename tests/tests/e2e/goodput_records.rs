@@ -2,7 +2,7 @@
 //! recomputed from the stage's own per-request records (`requests.sqlite`), request for
 //! request, on a mix where some requests meet the objectives and some do not.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use clap::Parser;
 use llm_sim::{Dist, SimConfig};
@@ -10,19 +10,10 @@ use rusqlite::Connection;
 use swarm_common::goodput::Goodput;
 use swarm_common::metrics::record::{RequestRecord, TokenSource};
 use swarm_coordinator::cli::Cli;
+use swarm_tests::run_dirs::only_subdir;
 use swarm_tests::schemas::read_json;
 use swarm_tests::start_sim;
 use tokio_util::sync::CancellationToken;
-
-fn only_subdir(dir: &Path) -> PathBuf {
-    let entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .expect("dir")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.is_dir())
-        .collect();
-    assert_eq!(entries.len(), 1, "{entries:?}");
-    entries[0].clone()
-}
 
 /// The stage's requests as records: what `Goodput::met` needs of each.
 fn records(db: &Path) -> Vec<RequestRecord> {

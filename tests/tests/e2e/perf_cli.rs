@@ -7,30 +7,14 @@ use clap::Parser;
 use llm_sim::SimConfig;
 use rusqlite::Connection;
 use swarm_coordinator::cli::Cli;
+use swarm_tests::run_dirs::{only_stage, only_subdir, perf_cli};
 use swarm_tests::schemas::{read_json, violations};
 use swarm_tests::start_sim;
-use tokio_util::sync::CancellationToken;
-
-fn only_subdir(dir: &Path) -> PathBuf {
-    let entries: Vec<_> = std::fs::read_dir(dir)
-        .expect("dir")
-        .map(|e| e.expect("entry").path())
-        .collect();
-    assert_eq!(entries.len(), 1, "{entries:?}");
-    entries[0].clone()
-}
 
 fn write_lines(dir: &Path, lines: &[&str]) -> PathBuf {
     let p = dir.join("prompts.txt");
     std::fs::write(&p, lines.join("\n")).expect("write dataset");
     p
-}
-
-async fn run_cli(args: &[&str]) -> anyhow::Result<()> {
-    let mut argv = vec!["coordinator", "perf"];
-    argv.extend_from_slice(args);
-    let cli = Cli::try_parse_from(argv)?;
-    swarm_coordinator::run(cli, CancellationToken::new()).await
 }
 
 fn nearest_rank(sorted: &[f64], p: f64) -> (f64, f64) {
@@ -61,7 +45,7 @@ async fn sweep_with_faults_writes_everything_it_measured() {
     );
     let out = tmp.path().join("out");
     let url = format!("{}/v1/chat/completions", sim.url());
-    run_cli(&[
+    perf_cli(&[
         "--url",
         &url,
         "--parallel",
@@ -245,7 +229,7 @@ async fn bad_flags_give_clear_errors() {
         ),
     ];
     for (args, want) in cases {
-        let err = run_cli(args).await.expect_err("must fail");
+        let err = perf_cli(args).await.expect_err("must fail");
         let msg = format!("{err:#}");
         assert!(msg.contains(want), "args {args:?}: {msg}");
     }
@@ -265,7 +249,7 @@ async fn bad_dataset_lines_are_named_and_policy_applies() {
     .expect("write");
     let path = data.to_str().expect("utf8");
     let out = tmp.path().join("out");
-    let err = run_cli(&[
+    let err = perf_cli(&[
         "--url",
         "http://127.0.0.1:9/v1",
         // the first two records are read (EvalScope reads what --number needs, no more)
@@ -289,19 +273,6 @@ async fn bad_dataset_lines_are_named_and_policy_applies() {
     );
 }
 
-/// The one stage folder of the one run under `out`.
-fn only_stage(out: &Path) -> PathBuf {
-    let run = only_subdir(out);
-    let workload = only_subdir(&run.join("perf"));
-    let stages: Vec<PathBuf> = std::fs::read_dir(&workload)
-        .expect("workload dir")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.is_dir())
-        .collect();
-    assert_eq!(stages.len(), 1, "{stages:?}");
-    stages[0].clone()
-}
-
 fn schema_clean(dir: &Path) -> (serde_json::Value, serde_json::Value, serde_json::Value) {
     let summary = read_json(&dir.join("benchmark_summary.json"));
     let pct = read_json(&dir.join("benchmark_percentile.json"));
@@ -322,7 +293,7 @@ async fn a_stage_without_successes_writes_nulls_and_shows_no_data() {
     let data = write_lines(tmp.path(), &["a", "b", "c"]);
     let out = tmp.path().join("out");
     // nothing listens on port 1: every request fails to connect (the run may report an error)
-    let _ = run_cli(&[
+    let _ = perf_cli(&[
         "--url",
         "http://127.0.0.1:1/v1/chat/completions",
         "--number",
@@ -393,7 +364,7 @@ async fn a_non_streaming_stage_has_latencies_but_no_itl() {
     let data = write_lines(tmp.path(), &["what is rust", "why is the sky blue"]);
     let out = tmp.path().join("out");
     let url = format!("{}/v1/chat/completions", sim.url());
-    run_cli(&[
+    perf_cli(&[
         "--url",
         &url,
         "--number",
@@ -485,7 +456,7 @@ async fn goodput_counts_the_requests_that_met_every_objective() {
                 args.extend(goodput.iter().map(|s| s.to_string()));
             }
             let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-            run_cli(&refs).await.expect("run completes");
+            perf_cli(&refs).await.expect("run completes");
             read_json(&only_stage(&out).join("summary.json"))
         }
     };

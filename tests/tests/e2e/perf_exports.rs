@@ -6,36 +6,15 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use clap::Parser;
 use llm_sim::SimConfig;
 use serde_json::Value;
 use swarm_coordinator::app::{AppArgs, serve};
-use swarm_coordinator::cli::Cli;
 use swarm_coordinator::run_store::csv_export::{OVERVIEW_HEADER, percentile_header};
 use swarm_coordinator::run_store::layout::{OVERVIEW_CSV, PERCENTILES_CSV};
+use swarm_tests::run_dirs::{perf_cli, run_of};
 use swarm_tests::schemas::{read_json, violations};
 use swarm_tests::start_sim;
 use tokio_util::sync::CancellationToken;
-
-async fn run_cli(args: &[String]) -> anyhow::Result<()> {
-    let mut argv = vec!["coordinator".to_string(), "perf".to_string()];
-    argv.extend_from_slice(args);
-    let cli = Cli::try_parse_from(argv)?;
-    swarm_coordinator::run(cli, CancellationToken::new()).await
-}
-
-/// The run folder of workload `name` under `out` (the one whose id ends with it).
-fn run_of(out: &Path, name: &str) -> PathBuf {
-    std::fs::read_dir(out)
-        .expect("outputs")
-        .map(|e| e.expect("entry").path())
-        .find(|p| {
-            p.file_name()
-                .and_then(|f| f.to_str())
-                .is_some_and(|f| f.ends_with(&format!("_{name}")))
-        })
-        .unwrap_or_else(|| panic!("no run of {name} in {}", out.display()))
-}
 
 /// A CSV file's lines, split at commas (these files quote nothing: no field holds a comma).
 fn csv(path: &Path) -> Vec<Vec<String>> {
@@ -111,7 +90,7 @@ async fn extra_percentiles_csv_exports_and_goodput_on_the_compare_page() {
         a.extend(extra.iter().map(|s| s.to_string()));
         a
     };
-    run_cli(&args(
+    perf_cli(&args(
         "exported",
         &[
             "--percentiles",
@@ -123,7 +102,7 @@ async fn extra_percentiles_csv_exports_and_goodput_on_the_compare_page() {
     ))
     .await
     .expect("run completes");
-    run_cli(&args("plain", &[])).await.expect("run completes");
+    perf_cli(&args("plain", &[])).await.expect("run completes");
     sim.shutdown().await;
 
     // the run with the flags
@@ -416,7 +395,7 @@ async fn percentiles_are_checked_in_plans_and_flags() {
     .expect_err("too many");
     assert!(err.contains("at most 20"), "{err}");
 
-    let err = run_cli(&["--sim", "--number", "2", "--percentiles", "50,100"].map(String::from))
+    let err = perf_cli(&["--sim", "--number", "2", "--percentiles", "50,100"].map(String::from))
         .await
         .expect_err("100 is no percentile");
     assert!(format!("{err:#}").contains("--percentiles"), "{err:#}");

@@ -2,23 +2,13 @@
 //! `/v1/completions`, and the stage's `speed_benchmark.json` groups the requests by the prompt
 //! tokens the server reported, with EvalScope's speed (mean of completion tokens / latency).
 
-use std::path::{Path, PathBuf};
-
 use clap::Parser;
 use llm_sim::SimConfig;
 use rusqlite::Connection;
 use swarm_coordinator::cli::Cli;
+use swarm_tests::run_dirs::only_subdir;
 use swarm_tests::start_sim;
 use tokio_util::sync::CancellationToken;
-
-fn only_subdir(dir: &Path) -> PathBuf {
-    let entries: Vec<_> = std::fs::read_dir(dir)
-        .expect("dir")
-        .map(|e| e.expect("entry").path())
-        .collect();
-    assert_eq!(entries.len(), 1, "{entries:?}");
-    entries[0].clone()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn speed_benchmark_groups_by_prompt_tokens() {

@@ -2,37 +2,17 @@
 //! (`--ramp-up-strategy`) and a plan's users ramp; the merged time series rises as the ramp
 //! says, and the stage's files record the ramp and each agent's share of it.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use clap::Parser;
 use llm_sim::SimConfig;
 use serde_json::Value;
 use swarm_coordinator::cli::{Cli, RunArgs};
 use swarm_coordinator::run::run_plan;
+use swarm_tests::run_dirs::only_stage;
 use swarm_tests::schemas::read_json;
 use swarm_tests::start_sim;
 use tokio_util::sync::CancellationToken;
-
-fn subdirs(dir: &Path) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-        .expect("dir")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.is_dir())
-        .collect();
-    v.sort();
-    v
-}
-
-/// The one stage folder of the one workload of the one run under `out`.
-fn only_stage(out: &Path) -> PathBuf {
-    let runs = subdirs(out);
-    assert_eq!(runs.len(), 1, "{runs:?}");
-    let workloads = subdirs(&runs[0].join("perf"));
-    assert_eq!(workloads.len(), 1, "{workloads:?}");
-    let stages = subdirs(&workloads[0]);
-    assert_eq!(stages.len(), 1, "{stages:?}");
-    stages[0].clone()
-}
 
 /// `timeseries.json`'s points with something finished: (t_s, requests/s, in flight).
 fn busy_points(stage: &Path) -> Vec<(f64, f64, f64)> {

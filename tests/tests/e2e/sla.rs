@@ -2,25 +2,17 @@
 //! at most 6 answers generate at once, so p99 TTFT jumps once concurrency passes 6, and the
 //! search must find 6.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use clap::Parser;
 use llm_sim::{CapacityConfig, Dist, SimConfig};
 use swarm_coordinator::cli::Cli;
+use swarm_tests::run_dirs::only_subdir;
 use swarm_tests::start_sim;
 use tokio_util::sync::CancellationToken;
 
 const KNEE: u64 = 6;
-
-fn only_subdir(dir: &Path) -> PathBuf {
-    let entries: Vec<_> = std::fs::read_dir(dir)
-        .expect("dir")
-        .map(|e| e.expect("entry").path())
-        .collect();
-    assert_eq!(entries.len(), 1, "{entries:?}");
-    entries[0].clone()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sla_search_finds_the_capacity_knee_over_two_agents() {
