@@ -30,7 +30,10 @@ fn tokenizer() -> Option<PathBuf> {
 
 fn args(config: &Value, tokenizer: &Path) -> DatasetArgs {
     let mut extra = config.as_object().expect("config").clone();
-    extra.insert("tokenizer_path".into(), json!(tokenizer.display().to_string()));
+    extra.insert(
+        "tokenizer_path".into(),
+        json!(tokenizer.display().to_string()),
+    );
     DatasetArgs {
         local_path: Some(fixture_dir()),
         extra_params: extra,
@@ -49,7 +52,11 @@ fn check_against(reference: &Value, samples: &[Sample]) {
         assert_eq!(s.id, format!("{subset}_{i}"));
         *i += 1;
         assert_eq!(s.subset, subset);
-        assert_eq!(s.metadata["context_length"], e["context_length"], "{}", s.id);
+        assert_eq!(
+            s.metadata["context_length"], e["context_length"],
+            "{}",
+            s.id
+        );
         assert_eq!(s.metadata["depth_percent"], e["depth_percent"], "{}", s.id);
         assert_eq!(s.gold, e["target"].as_str().expect("target"));
         assert_eq!(s.messages.len(), 2, "{}", s.id);
@@ -71,12 +78,31 @@ fn reference_meta() -> Value {
 #[test]
 fn prompts_equal_evalscopes_token_for_token() {
     let Some(tok) = tokenizer() else {
-        skipped("eval_needle::prompts", "the SmolLM2 tokenizer in ../shared is absent");
+        skipped(
+            "eval_needle::prompts",
+            "the SmolLM2 tokenizer in ../shared is absent",
+        );
         return;
     };
     let r = reference();
-    let samples = NeedleHaystack.load(&args(&r["config"], &tok)).expect("load");
+    let samples = NeedleHaystack
+        .load(&args(&r["config"], &tok))
+        .expect("load");
     check_against(&r["samples"], &samples);
+    // the judge's "question" for a sample: EvalScope's input_text, the whole conversation
+    assert_eq!(
+        judge::input_text(&samples[0].messages),
+        r["judge_input_text_english_0"]
+            .as_str()
+            .expect("input text")
+    );
+    let request = judge::request_for(&samples[0], "x");
+    assert!(
+        request[1]["content"]
+            .as_str()
+            .expect("user")
+            .starts_with("\nQuestion: **System**: You are a helpful AI bot")
+    );
     // one sample pinned in full here: english, 300 tokens, needle at depth 33
     let pinned = samples
         .iter()
@@ -97,7 +123,10 @@ fn prompts_equal_evalscopes_token_for_token() {
 #[test]
 fn several_needles_are_spread_as_evalscope_spreads_them() {
     let Some(tok) = tokenizer() else {
-        skipped("eval_needle::several_needles", "the SmolLM2 tokenizer in ../shared is absent");
+        skipped(
+            "eval_needle::several_needles",
+            "the SmolLM2 tokenizer in ../shared is absent",
+        );
         return;
     };
     let r = reference();
@@ -110,7 +139,10 @@ fn several_needles_are_spread_as_evalscope_spreads_them() {
 #[test]
 fn subset_list_and_limit_pick_samples_in_evalscopes_order() {
     let Some(tok) = tokenizer() else {
-        skipped("eval_needle::subset_list", "the SmolLM2 tokenizer in ../shared is absent");
+        skipped(
+            "eval_needle::subset_list",
+            "the SmolLM2 tokenizer in ../shared is absent",
+        );
         return;
     };
     let r = reference();
@@ -119,7 +151,16 @@ fn subset_list_and_limit_pick_samples_in_evalscopes_order() {
     a.limit = Some(5);
     let samples = NeedleHaystack.load(&a).expect("load");
     let ids: Vec<&str> = samples.iter().map(|s| s.id.as_str()).collect();
-    assert_eq!(ids, ["chinese_0", "chinese_1", "chinese_2", "chinese_3", "chinese_4"]);
+    assert_eq!(
+        ids,
+        [
+            "chinese_0",
+            "chinese_1",
+            "chinese_2",
+            "chinese_3",
+            "chinese_4"
+        ]
+    );
     // lengths vary slowest: the fifth sample is the second length at the first depth
     assert_eq!(samples[4].metadata["context_length"], json!(750));
     assert_eq!(samples[4].metadata["depth_percent"], json!(0));
@@ -138,9 +179,8 @@ fn subset_list_and_limit_pick_samples_in_evalscopes_order() {
 #[test]
 fn the_grid_is_numpys_rounded_linspace() {
     let r = reference();
-    let pair = |v: &Value| -> (Vec<i64>, Vec<i64>) {
-        serde_json::from_value(v.clone()).expect("lengths")
-    };
+    let pair =
+        |v: &Value| -> (Vec<i64>, Vec<i64>) { serde_json::from_value(v.clone()).expect("lengths") };
     let (l, d) = pair(&r["default_lengths"]);
     assert_eq!(linspace_rounded(1000, 32000, 10), l);
     assert_eq!(linspace_rounded(0, 100, 10), d);
@@ -152,10 +192,8 @@ fn the_grid_is_numpys_rounded_linspace() {
     assert_eq!(linspace_rounded(700, 900, 1), l);
     assert_eq!(linspace_rounded(30, 60, 1), d);
     // the defaults when only the tokenizer is given
-    let p = Params::from_extra(
-        json!({"tokenizer_path": "t"}).as_object().expect("object"),
-    )
-    .expect("params");
+    let p = Params::from_extra(json!({"tokenizer_path": "t"}).as_object().expect("object"))
+        .expect("params");
     let (l, d) = pair(&r["default_lengths"]);
     assert_eq!((p.context_lengths, p.depth_percents), (l, d));
     let defaults = &r["extra_params_defaults"];
@@ -235,26 +273,42 @@ fn missing_inputs_are_named() {
         local_path: Some(fixture_dir()),
         ..DatasetArgs::default()
     };
-    let e = NeedleHaystack.load(&no_tok).expect_err("no tokenizer").to_string();
-    assert!(e.contains("extra_params.tokenizer_path") && e.contains("Qwen/Qwen3-0.6B"), "{e}");
+    let e = NeedleHaystack
+        .load(&no_tok)
+        .expect_err("no tokenizer")
+        .to_string();
+    assert!(
+        e.contains("extra_params.tokenizer_path") && e.contains("Qwen/Qwen3-0.6B"),
+        "{e}"
+    );
 
     let tmp = tempfile::tempdir().expect("tempdir");
     let mut a = args(&json!({}), Path::new("/nonexistent/tokenizer"));
     a.local_path = Some(tmp.path().to_path_buf());
-    let e = NeedleHaystack.load(&a).expect_err("no haystack").to_string();
+    let e = NeedleHaystack
+        .load(&a)
+        .expect_err("no haystack")
+        .to_string();
     assert!(
-        e.contains("PaulGraham_Essays.txt") && e.contains("AI-ModelScope/Needle-in-a-Haystack-Corpus"),
+        e.contains("PaulGraham_Essays.txt")
+            && e.contains("AI-ModelScope/Needle-in-a-Haystack-Corpus"),
         "{e}"
     );
     a.subset_list = vec!["klingon".into()];
     assert!(NeedleHaystack.load(&a).is_err());
 
-    let e = Params::from_extra(json!({"tokenizer_path": "t", "needle": "x"}).as_object().expect("o"))
-        .expect_err("unknown key")
-        .to_string();
+    let e = Params::from_extra(
+        json!({"tokenizer_path": "t", "needle": "x"})
+            .as_object()
+            .expect("o"),
+    )
+    .expect_err("unknown key")
+    .to_string();
     assert!(e.contains("extra_params.needle`"), "{e}");
     let e = Params::from_extra(
-        json!({"tokenizer_path": "t", "context_lengths_num_intervals": 0}).as_object().expect("o"),
+        json!({"tokenizer_path": "t", "context_lengths_num_intervals": 0})
+            .as_object()
+            .expect("o"),
     )
     .expect_err("no intervals")
     .to_string();
@@ -263,10 +317,16 @@ fn missing_inputs_are_named() {
     let Some(tok) = tokenizer() else {
         return;
     };
-    let mut a = args(&json!({"context_lengths_min": 160, "context_lengths_max": 400}), &tok);
+    let mut a = args(
+        &json!({"context_lengths_min": 160, "context_lengths_max": 400}),
+        &tok,
+    );
     a.subset_list = vec!["english".into()];
     let e = NeedleHaystack.load(&a).expect_err("too short").to_string();
-    assert!(e.contains("context length 160") && e.contains("context_lengths_min"), "{e}");
+    assert!(
+        e.contains("context length 160") && e.contains("context_lengths_min"),
+        "{e}"
+    );
 }
 
 fn scored(sample: &Sample, acc: f64) -> ScoredSample {
@@ -319,7 +379,9 @@ fn the_report_has_the_overall_accuracy_then_one_metric_per_cell() {
     let spec = ReportSpec::of(&bench);
     let mut report = build_report("m", &spec, &scores);
     let pairs: Vec<(&Sample, &ScoredSample)> = samples.iter().zip(&scores).collect();
-    report.metrics.extend(bench.extra_report_metrics(&spec, &pairs));
+    report
+        .metrics
+        .extend(bench.extra_report_metrics(&spec, &pairs));
     let names: Vec<&str> = report.metrics.iter().map(|m| m.name.as_str()).collect();
     assert_eq!(
         names,

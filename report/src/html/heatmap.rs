@@ -23,7 +23,11 @@ const STOPS: [(f64, [f64; 3]); 3] = [
 
 /// The colour of `value` (clamped to 0..1) as `#rrggbb`.
 pub fn color(value: f64) -> String {
-    let v = if value.is_nan() { 0.0 } else { value.clamp(0.0, 1.0) };
+    let v = if value.is_nan() {
+        0.0
+    } else {
+        value.clamp(0.0, 1.0)
+    };
     let (lo, hi) = if v <= STOPS[1].0 {
         (STOPS[0], STOPS[1])
     } else {
@@ -208,7 +212,11 @@ mod tests {
                 vec![None, cell(0.0, "d")],
             ],
         };
-        let svg = heatmap(&Axes::new("T \"q\"", "Token Limit", "Depth Percent"), &grid, true);
+        let svg = heatmap(
+            &Axes::new("T \"q\"", "Token Limit", "Depth Percent"),
+            &grid,
+            true,
+        );
         assert!(svg.starts_with("<svg class=\"chart\" data-chart=\"heatmap\""));
         assert!(svg.contains("<title>T &quot;q&quot;</title>"));
         assert!(svg.contains("&lt;2000&gt;") && !svg.contains("<2000>"));

@@ -91,7 +91,11 @@ pub fn heatmap_files(report: &Report, show_score: bool) -> Vec<(String, String)>
                     "needle_haystack_heatmap_{}.svg",
                     c.subset
                         .chars()
-                        .map(|ch| if ch.is_alphanumeric() || ch == '-' || ch == '_' { ch } else { '_' })
+                        .map(|ch| if ch.is_alphanumeric() || ch == '-' || ch == '_' {
+                            ch
+                        } else {
+                            '_'
+                        })
                         .collect::<String>()
                 ),
                 standalone(&subset_heatmap(c, show_score)),
@@ -130,9 +134,15 @@ mod tests {
             dataset_name: "needle_haystack".into(),
             metrics: vec![
                 metric("mean_acc", &[("english", 0.6, 5), ("chinese<b>", 0.2, 5)]),
-                metric("Context#2000 Depth#0", &[("english", 1.0, 1), ("chinese<b>", 0.0, 1)]),
+                metric(
+                    "Context#2000 Depth#0",
+                    &[("english", 1.0, 1), ("chinese<b>", 0.0, 1)],
+                ),
                 metric("Context#1000 Depth#50", &[("english", 0.0, 1)]),
-                metric("Context#1000 Depth#0", &[("english", 0.5, 2), ("chinese<b>", 1.0, 1)]),
+                metric(
+                    "Context#1000 Depth#0",
+                    &[("english", 0.5, 2), ("chinese<b>", 1.0, 1)],
+                ),
                 metric("Context#2000 Depth#50", &[("english", 1.0, 1)]),
             ],
             ..Report::default()
@@ -140,10 +150,7 @@ mod tests {
         let maps = heatmaps(&report);
         assert_eq!(maps.len(), 2);
         let english = &maps[0];
-        assert!(english.contains(&format!(
-            "{}: english",
-            super::super::escape::esc(TITLE)
-        )));
+        assert!(english.contains(&format!("{}: english", super::super::escape::esc(TITLE))));
         assert_eq!(english.matches("class=\"cell\"").count(), 4);
         // rows are depths (0 above 50), columns lengths (1000 left of 2000): the first cell drawn
         // is (1000, 0), then (2000, 0)

@@ -6,7 +6,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::report::{MetricReport, Report, ReportSpec, ScoredSample, build_report, report_metric_name};
+use crate::report::{
+    MetricReport, Report, ReportSpec, ScoredSample, build_report, report_metric_name,
+};
 use crate::sample::Sample;
 
 /// One cell of the grid.
@@ -21,7 +23,10 @@ pub struct Cell {
 impl Cell {
     /// The report metric name: `Context#1000 Depth#0`.
     pub fn metric_name(&self) -> String {
-        format!("Context#{} Depth#{}", self.context_length, self.depth_percent)
+        format!(
+            "Context#{} Depth#{}",
+            self.context_length, self.depth_percent
+        )
     }
 
     /// The cell a report metric name stands for (`Context#<digits> Depth#<digits>`, nothing

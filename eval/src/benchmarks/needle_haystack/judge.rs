@@ -5,7 +5,7 @@
 //! EvalScope scores this benchmark with the judge by default (`ScoringPolicy.JUDGE_DEFAULT`:
 //! `--judge-strategy auto` means judge). This module holds only the benchmark's part; sending the
 //! request and choosing between rule and judge belong to the judge runner, which calls
-//! [`request`] and [`score_reply`] (see the benchmark module's docs).
+//! [`request_for`] and [`score_reply`] (see the benchmark module's docs).
 
 use serde_json::{Value, json};
 
@@ -25,12 +25,42 @@ Score 10: The answer is completely accurate and aligns perfectly with the refere
 /// The reply contract EvalScope's `OutputContract(schema_model=Rating).instruction()` appends.
 pub const CONTRACT: &str = "\n\nReply with a single JSON object and no other text, containing these required keys (additional keys are allowed):\n- \"reasoning\": a string\n- \"verdict\": a number >= 0.0 and <= 10.0";
 
-/// The judge's messages for one answer: `ORM_USER_TEMPLATE` filled with the sample's question
-/// (its retrieval question), the reference (the needles) and the filtered prediction, then the
+/// EvalScope's `TaskState.input_text` of a sample sent as messages (`messages_pretty_str`):
+/// `**<Role>**: <content>` per message, joined by blank lines — the judge's "question", the whole
+/// prompt with its context.
+pub fn input_text(messages: &[Value]) -> String {
+    messages
+        .iter()
+        .map(|m| {
+            let role = m.get("role").and_then(Value::as_str).unwrap_or_default();
+            let mut chars = role.chars();
+            let role: String = match chars.next() {
+                Some(first) => first
+                    .to_uppercase()
+                    .chain(chars.flat_map(char::to_lowercase))
+                    .collect(),
+                None => String::new(),
+            };
+            let content = m.get("content").and_then(Value::as_str).unwrap_or_default();
+            format!("**{role}**: {content}")
+        })
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
+/// The judge's messages for one sample's filtered prediction: [`request`] with the sample's
+/// [`input_text`] and gold.
+pub fn request_for(sample: &crate::sample::Sample, prediction: &str) -> Vec<Value> {
+    request(&input_text(&sample.messages), &sample.gold, prediction)
+}
+
+/// The judge's messages for one answer: `ORM_USER_TEMPLATE` filled with the question (EvalScope
+/// passes [`input_text`]), the reference (the needles) and the filtered prediction, then the
 /// contract.
 pub fn request(question: &str, gold: &str, prediction: &str) -> Vec<Value> {
-    let user =
-        format!("\nQuestion: {question}\n\nReference Answer: {gold}\n\nModel Answer: {prediction}\n{CONTRACT}");
+    let user = format!(
+        "\nQuestion: {question}\n\nReference Answer: {gold}\n\nModel Answer: {prediction}\n{CONTRACT}"
+    );
     vec![
         json!({"role": "system", "content": SYSTEM}),
         json!({"role": "user", "content": user}),
@@ -94,7 +124,9 @@ pub fn score_reply(reply: &str) -> Result<f64, VerdictError> {
     if let Some(r) = object.get("reasoning")
         && !r.is_string()
     {
-        return Err(VerdictError::Rating("`reasoning` must be a string".to_owned()));
+        return Err(VerdictError::Rating(
+            "`reasoning` must be a string".to_owned(),
+        ));
     }
     Ok(verdict / 10.0)
 }
@@ -105,7 +137,10 @@ mod tests {
 
     #[test]
     fn a_verdict_scores_a_tenth_of_itself() {
-        assert_eq!(score_reply(r#"{"reasoning": "ok", "verdict": 10}"#), Ok(1.0));
+        assert_eq!(
+            score_reply(r#"{"reasoning": "ok", "verdict": 10}"#),
+            Ok(1.0)
+        );
         assert_eq!(
             score_reply("<think>hmm {not json</think>\n```json\n{\"verdict\": 7}\n```"),
             Ok(0.7)

@@ -15,7 +15,7 @@
 //!
 //! Scores: rule scoring ([`score::rule_acc`], `acc`: the normalised prediction equals the
 //! normalised needles). EvalScope's default is its LLM judge ([`judge`]): a judge runner scores
-//! a sample with [`judge::request`] / [`judge::score_reply`] into the same `acc`. The report adds
+//! a sample with [`judge::request_for`] / [`judge::score_reply`] into the same `acc`. The report adds
 //! one metric per cell, `Context#<length> Depth#<depth>` ([`cells`]), which the report page and
 //! `needle_haystack_heatmap_<subset>.svg` draw as a heat-map.
 
@@ -59,8 +59,7 @@ pub fn prompt(context: &str, question: &str) -> String {
         .split_once("{context}")
         .unwrap_or((PROMPT_TEMPLATE, ""));
     let (middle, end) = tail.split_once("{question}").unwrap_or((tail, ""));
-    let mut out =
-        String::with_capacity(PROMPT_TEMPLATE.len() + context.len() + question.len());
+    let mut out = String::with_capacity(PROMPT_TEMPLATE.len() + context.len() + question.len());
     out.push_str(head);
     out.push_str(context);
     out.push_str(middle);

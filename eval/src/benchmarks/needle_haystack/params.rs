@@ -9,8 +9,7 @@ use crate::sample::EvalError;
 /// EvalScope's default retrieval question.
 pub const RETRIEVAL_QUESTION: &str = "What is the best thing to do in San Francisco?";
 /// EvalScope's default needle.
-pub const NEEDLE: &str =
-    "\nThe best thing to do in San Francisco is eat a sandwich and sit in Dolores Park on a sunny day.\n";
+pub const NEEDLE: &str = "\nThe best thing to do in San Francisco is eat a sandwich and sit in Dolores Park on a sunny day.\n";
 /// EvalScope's default `tokenizer_path`: a ModelScope model id, which only a hub download could
 /// resolve.
 pub const HUB_TOKENIZER: &str = "Qwen/Qwen3-0.6B";

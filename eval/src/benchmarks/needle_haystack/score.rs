@@ -17,7 +17,10 @@ const PUNCTUATION: &str = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
 /// removed, whitespace runs made single spaces and the ends trimmed (SQuAD's normalisation).
 pub fn normalize_answer(text: &str) -> String {
     let lower = text.to_lowercase();
-    let no_punc: String = lower.chars().filter(|c| !PUNCTUATION.contains(*c)).collect();
+    let no_punc: String = lower
+        .chars()
+        .filter(|c| !PUNCTUATION.contains(*c))
+        .collect();
     let no_articles = match ARTICLES.as_ref() {
         Some(re) => re.replace_all(&no_punc, " ").into_owned(),
         None => no_punc,
@@ -36,5 +39,9 @@ pub fn rule_acc(prediction: &str, gold: &str) -> f64 {
     if pred.is_empty() {
         return 0.0;
     }
-    if normalize_answer(gold) == pred { 1.0 } else { 0.0 }
+    if normalize_answer(gold) == pred {
+        1.0
+    } else {
+        0.0
+    }
 }
