@@ -74,7 +74,7 @@ async fn needle_haystack_scores_per_cell_and_draws_heatmaps() {
     // prompt (as in EvalScope), each counted as often as it is asked
     let distinct = key.len();
     assert!(distinct < 24, "some prompts repeat: {distinct}");
-    assert_eq!(key.correct_count(), (distinct + 1) / 2);
+    assert_eq!(key.correct_count(), distinct.div_ceil(2));
     let total_right: usize = right.values().sum();
     assert!(
         expected.values().any(|v| *v == 1.0) && expected.values().any(|v| *v == 0.0),
