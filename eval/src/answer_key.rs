@@ -10,7 +10,8 @@
 //!
 //! Formats: multiple choice `ANSWER: <letter>`; C-Eval and IQuiz `答案：<letter>`; math (GSM8K,
 //! MATH-500, AIME) a sentence then `The answer is \boxed{<gold>}.`, the wrong one boxing
-//! gold + 1 (or another value when gold is not a number). With `thinking`, each text starts
+//! gold + 1 (or another value when gold is not a number); needle_haystack the needles themselves,
+//! the wrong one "The document does not say.". With `thinking`, each text starts
 //! with a `<think>…</think>` section that names no answer.
 
 use std::collections::HashMap;
@@ -30,6 +31,7 @@ pub const THINKING: &str = "<think>\nLet me work through this step by step, then
 
 const LEAD_MC: &str = "Weighing each option in turn leaves one that fits.";
 const LEAD_ZH: &str = "逐一分析各个选项后，可以确定正确的一项。";
+const RETRIEVAL_WRONG: &str = "The document does not say.";
 const LEAD_MATH: &str = "Working through the problem step by step gives the result.";
 
 /// One line of an answer key.
@@ -55,12 +57,15 @@ enum Format {
     ChineseChoice,
     /// `\boxed{...}`.
     Math,
+    /// The retrieved fact itself (needle_haystack): the gold, or a sentence that is not it.
+    Retrieval,
 }
 
 impl Format {
     fn of(benchmark: &str, sample: &Sample) -> Format {
         match benchmark {
             "ceval" | "iquiz" => Format::ChineseChoice,
+            "needle_haystack" => Format::Retrieval,
             _ if !sample.choices.is_empty() => Format::Choice,
             _ => Format::Math,
         }
@@ -75,6 +80,7 @@ impl Format {
                 format!("{LEAD_MATH}\nThe answer is \\boxed{{{answer}}}."),
                 format!("{LEAD_MATH}\nThe answer is {answer}"),
             ],
+            Format::Retrieval => vec![answer.to_owned()],
         }
     }
 }
@@ -170,6 +176,10 @@ fn answer_texts(
         Format::Math => (
             vec![py_strip(&sample.gold).to_owned()],
             math_wrongs(&sample.gold),
+        ),
+        Format::Retrieval => (
+            vec![py_strip(&sample.gold).to_owned()],
+            vec![RETRIEVAL_WRONG.to_owned()],
         ),
     };
     let mut tried = Vec::new();

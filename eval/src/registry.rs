@@ -24,6 +24,7 @@ pub fn names() -> Vec<&'static str> {
         "math_500",
         "mmlu_pro",
         "mmlu_redux",
+        "needle_haystack",
     ]
 }
 
@@ -45,6 +46,7 @@ pub fn benchmark(name: &str) -> Result<Box<dyn Benchmark>, EvalError> {
         "math_500" => Box::new(math_500::Math500),
         "mmlu_pro" => Box::new(mmlu_pro::MmluPro),
         "mmlu_redux" => Box::new(mmlu_redux::MmluRedux),
+        "needle_haystack" => Box::new(super::benchmarks::needle_haystack::NeedleHaystack),
         _ => {
             return Err(EvalError::UnknownBenchmark {
                 name: name.to_owned(),

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use super::exec::ScoreContext;
-use super::report::Aggregation;
+use super::report::{Aggregation, MetricReport, ReportSpec, ScoredSample};
 
 /// One question, ready to send.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -169,5 +169,16 @@ pub trait Benchmark: Send + Sync {
     /// How per-sample scores aggregate into the report (EvalScope's `aggregation`).
     fn aggregation(&self) -> Aggregation {
         Aggregation::Mean
+    }
+    /// Report metrics the benchmark adds after the per-metric ones (EvalScope's
+    /// `aggregate_scores` overrides: needle_haystack's accuracy per context length and depth);
+    /// each scored sample comes with its sample. None by default.
+    fn extra_report_metrics(
+        &self,
+        spec: &ReportSpec,
+        scored: &[(&Sample, &ScoredSample)],
+    ) -> Vec<MetricReport> {
+        let _ = (spec, scored);
+        Vec::new()
     }
 }

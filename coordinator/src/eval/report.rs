@@ -25,6 +25,7 @@ pub fn report(
     }
     let by_key = successful(predictions);
     let mut scored = Vec::with_capacity(samples.len() * repeats as usize);
+    let mut of_sample = Vec::with_capacity(samples.len() * repeats as usize);
     for s in samples {
         for r in 0..repeats {
             // a (sample, repeat) without a prediction is not counted, as in EvalScope: scoring
@@ -37,9 +38,16 @@ pub fn report(
                 sample_id: s.id.clone(),
                 values: p.score.values.clone(),
             });
+            of_sample.push(s);
         }
     }
-    build_report(model, &spec, &scored)
+    let mut report = build_report(model, &spec, &scored);
+    // the benchmark's own aggregates (needle_haystack's cells) follow the per-metric ones
+    let pairs: Vec<(&Sample, &ScoredSample)> = of_sample.into_iter().zip(&scored).collect();
+    report
+        .metrics
+        .extend(bench.extra_report_metrics(&spec, &pairs));
+    report
 }
 
 /// How many of the `samples` × `repeats` planned have no successful prediction (they are left

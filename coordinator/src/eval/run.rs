@@ -218,6 +218,19 @@ pub async fn run_job(
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create {}", dir.display()))?;
         write_json(&dir.join(format!("{name}.json")), &r)?;
+        if name == swarm_eval::benchmarks::needle_haystack::NAME {
+            // EvalScope's needle_haystack_heatmap_<subset>.png, as SVG
+            let show_score = dargs
+                .extra_params
+                .get("show_score")
+                .and_then(serde_json::Value::as_bool)
+                .unwrap_or(false);
+            for (file, svg) in crate::report::html::needle::heatmap_files(&r, show_score) {
+                let path = dir.join(file);
+                std::fs::write(&path, svg)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+            }
+        }
         println!("{}", subset_table(&r));
         if let Some(t) = perf_table([&r]) {
             println!("{name} perf table:\n{t}");

@@ -22,6 +22,7 @@ pub mod math_500;
 mod mc_samples;
 pub mod mmlu_pro;
 pub mod mmlu_redux;
+pub mod needle_haystack;
 pub mod py_random;
 pub mod sha256;
 pub mod source;

@@ -16,6 +16,7 @@ mod eval_general_zh;
 mod eval_ifeval;
 mod eval_internals;
 mod eval_mc;
+mod eval_needle;
 mod eval_parity;
 mod eval_perf;
 mod eval_report;

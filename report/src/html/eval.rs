@@ -9,6 +9,7 @@ use swarm_eval::registry;
 
 use super::chart::{Axes, bar_chart};
 use super::escape::{esc, num};
+use super::needle;
 use super::page::table;
 use crate::run_data::EvalSet;
 
@@ -25,7 +26,7 @@ pub fn overview_rows(reports: &[Report]) -> Vec<Vec<String>> {
         .iter()
         .flat_map(|r| {
             let tt = task_type(&r.dataset_name);
-            r.metrics.iter().map(move |m| {
+            shown_metrics(r).into_iter().map(move |m| {
                 vec![
                     esc(&tt),
                     esc(&m.name),
@@ -35,6 +36,16 @@ pub fn overview_rows(reports: &[Report]) -> Vec<Vec<String>> {
                 ]
             })
         })
+        .collect()
+}
+
+/// The metrics a report's tables and bar charts show: all of them, except needle_haystack's
+/// per-cell metrics, which its heat-maps show.
+fn shown_metrics(r: &Report) -> Vec<&swarm_eval::report::MetricReport> {
+    let needle = r.dataset_name == swarm_eval::benchmarks::needle_haystack::NAME;
+    r.metrics
+        .iter()
+        .filter(|m| !(needle && needle::is_cell_metric(&m.name)))
         .collect()
 }
 
@@ -108,8 +119,9 @@ fn benchmark_section(r: &Report) -> String {
         r.score,
         r.num
     );
+    let metrics = shown_metrics(r);
     let mut rows = Vec::new();
-    for m in &r.metrics {
+    for m in &metrics {
         for c in &m.categories {
             for s in &c.subsets {
                 rows.push(vec![
@@ -138,8 +150,7 @@ fn benchmark_section(r: &Report) -> String {
                 .collect()
         })
         .unwrap_or_default();
-    let series: Vec<(String, Vec<f64>)> = r
-        .metrics
+    let series: Vec<(String, Vec<f64>)> = metrics
         .iter()
         .map(|m| {
             let by_name = |name: &str| {
@@ -163,6 +174,9 @@ fn benchmark_section(r: &Report) -> String {
             &subsets,
             &series,
         ));
+    }
+    for map in needle::heatmaps(r) {
+        out.push_str(&map);
     }
     if let Some(m) = r.metrics.first()
         && m.categories.len() > 1
