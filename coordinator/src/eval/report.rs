@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 
+use swarm_eval::benchmarks::needle_haystack;
+use swarm_eval::benchmarks::needle_haystack::cells::Cell;
 use swarm_eval::report::{ReportSpec, ScoredSample, build_report};
 use swarm_eval::task::Prediction;
 use swarm_eval::{Benchmark, Report, Sample};
@@ -70,18 +72,23 @@ pub(super) fn successful(predictions: &[Prediction]) -> HashMap<(&str, u32), &Pr
         .collect()
 }
 
-/// The overview table: one row per benchmark and metric.
+/// The overview table: one row per benchmark and metric. A needle_haystack report's per-cell
+/// metrics are left out (its heat-maps show them; EvalScope's table has only its score).
 pub fn overview_table(rows: &[(&'static str, Report)]) -> String {
     overview(rows.iter().flat_map(|(task_type, r)| {
-        r.metrics.iter().map(|m| {
-            (
-                task_type.to_string(),
-                m.name.clone(),
-                r.dataset_name.clone(),
-                m.score,
-                m.num,
-            )
-        })
+        let needle = r.dataset_name == needle_haystack::NAME;
+        r.metrics
+            .iter()
+            .filter(move |m| !(needle && Cell::from_metric_name(&m.name).is_some()))
+            .map(|m| {
+                (
+                    task_type.to_string(),
+                    m.name.clone(),
+                    r.dataset_name.clone(),
+                    m.score,
+                    m.num,
+                )
+            })
     }))
 }
 
@@ -216,5 +223,32 @@ mod tests {
                 ""
             ])
         );
+    }
+
+    #[test]
+    fn needle_haystack_cells_stay_out_of_the_overview() {
+        let metric = |name: &str| swarm_eval::report::MetricReport {
+            name: name.to_owned(),
+            num: 4,
+            score: 0.5,
+            ..Default::default()
+        };
+        let needle = Report {
+            dataset_name: needle_haystack::NAME.to_owned(),
+            metrics: vec![metric("mean_acc"), metric("Context#1000 Depth#50")],
+            ..Default::default()
+        };
+        let other = Report {
+            dataset_name: "gsm8k".to_owned(),
+            metrics: vec![metric("mean_acc"), metric("Context#1000 Depth#50")],
+            ..Default::default()
+        };
+        let text = overview_table(&[("needle", needle)]);
+        assert!(
+            text.contains("mean_acc") && !text.contains("Context#"),
+            "{text}"
+        );
+        let text = overview_table(&[("math", other)]);
+        assert!(text.contains("Context#1000 Depth#50"), "{text}");
     }
 }
