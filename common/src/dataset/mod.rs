@@ -57,7 +57,7 @@ mod kind;
 mod line_by_line;
 mod lines;
 mod messages;
-mod random;
+pub(crate) mod random;
 mod retrieval;
 mod sharegpt;
 mod spec;
