@@ -327,7 +327,9 @@ impl PerfShardSpec {
             }
         }
         if let Some(share) = &self.trace {
-            share.check().map_err(|why| ShardError::BadPrompts(id(), why))?;
+            share
+                .check()
+                .map_err(|why| ShardError::BadPrompts(id(), why))?;
         }
         let t = &self.target;
         for (field, value) in [

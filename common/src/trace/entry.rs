@@ -68,7 +68,12 @@ pub fn parse_line(path: &Path, line: usize, text: &str) -> Result<TraceEntry, Li
         Some(t) => t
             .as_f64()
             .filter(|t| t.is_finite() && *t >= 0.0)
-            .ok_or_else(|| e(Some("timestamp"), format!("must be milliseconds ≥ 0, got {t}")))?,
+            .ok_or_else(|| {
+                e(
+                    Some("timestamp"),
+                    format!("must be milliseconds ≥ 0, got {t}"),
+                )
+            })?,
     };
     let count = |k: &str| -> Result<u32, LineError> {
         match map.get(k) {
@@ -77,7 +82,12 @@ pub fn parse_line(path: &Path, line: usize, text: &str) -> Result<TraceEntry, Li
                 .as_u64()
                 .filter(|n| *n >= 1)
                 .and_then(|n| u32::try_from(n).ok())
-                .ok_or_else(|| e(Some(k), format!("must be a whole number of tokens ≥ 1, got {v}"))),
+                .ok_or_else(|| {
+                    e(
+                        Some(k),
+                        format!("must be a whole number of tokens ≥ 1, got {v}"),
+                    )
+                }),
         }
     };
     let input_length = count("input_length")?;
@@ -89,12 +99,18 @@ pub fn parse_line(path: &Path, line: usize, text: &str) -> Result<TraceEntry, Li
             .enumerate()
             .map(|(i, h)| {
                 h.as_u64().ok_or_else(|| {
-                    e(Some(&format!("hash_ids[{i}]")), format!("must be an integer ≥ 0, got {h}"))
+                    e(
+                        Some(&format!("hash_ids[{i}]")),
+                        format!("must be an integer ≥ 0, got {h}"),
+                    )
                 })
             })
             .collect::<Result<Vec<_>, _>>()?,
         Some(other) => {
-            return Err(e(Some("hash_ids"), format!("must be a list of integers, got {other}")));
+            return Err(e(
+                Some("hash_ids"),
+                format!("must be a list of integers, got {other}"),
+            ));
         }
     };
     let blocks = input_length.div_ceil(BLOCK_TOKENS) as usize;
@@ -127,12 +143,16 @@ mod tests {
     fn a_mooncake_line_parses() {
         let t = parse(r#"{"timestamp": 27482, "input_length": 6955, "output_length": 52, "hash_ids": [46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59]}"#)
             .expect("valid");
-        assert_eq!((t.timestamp, t.input_length, t.output_length), (27482.0, 6955, 52));
+        assert_eq!(
+            (t.timestamp, t.input_length, t.output_length),
+            (27482.0, 6955, 52)
+        );
         let blocks: Vec<_> = t.blocks().collect();
         assert_eq!(blocks.len(), 14);
         assert_eq!(blocks[0], (46, 512));
         assert_eq!(blocks[13], (59, 6955 - 13 * 512));
-        let none = parse(r#"{"timestamp": 0, "input_length": 5, "output_length": 1}"#).expect("valid");
+        let none =
+            parse(r#"{"timestamp": 0, "input_length": 5, "output_length": 1}"#).expect("valid");
         assert!(none.hash_ids.is_empty() && none.blocks().count() == 0);
     }
 
@@ -141,13 +161,34 @@ mod tests {
         let cases = [
             ("{", "t.jsonl:7: not JSON"),
             ("[1]", "t.jsonl:7: not a JSON object"),
-            (r#"{"input_length": 1, "output_length": 1}"#, "t.jsonl:7: field `timestamp`: missing"),
-            (r#"{"timestamp": -1, "input_length": 1, "output_length": 1}"#, "t.jsonl:7: field `timestamp`: must be milliseconds ≥ 0, got -1"),
-            (r#"{"timestamp": 0, "input_length": 0, "output_length": 1}"#, "t.jsonl:7: field `input_length`: must be a whole number of tokens ≥ 1, got 0"),
-            (r#"{"timestamp": 0, "input_length": 3, "output_length": "9"}"#, "t.jsonl:7: field `output_length`: must be a whole number of tokens ≥ 1, got \"9\""),
-            (r#"{"timestamp": 0, "input_length": 3, "output_length": 2, "hash_ids": [1, "x"]}"#, "t.jsonl:7: field `hash_ids[1]`: must be an integer ≥ 0"),
-            (r#"{"timestamp": 0, "input_length": 600, "output_length": 2, "hash_ids": [1]}"#, "t.jsonl:7: field `hash_ids`: 1 ids for input_length 600: one per block of 512 tokens is 2"),
-            (r#"{"timestamp": 0, "input_length": 3, "output_length": 2, "session": 1}"#, "t.jsonl:7: field `session`: unknown field"),
+            (
+                r#"{"input_length": 1, "output_length": 1}"#,
+                "t.jsonl:7: field `timestamp`: missing",
+            ),
+            (
+                r#"{"timestamp": -1, "input_length": 1, "output_length": 1}"#,
+                "t.jsonl:7: field `timestamp`: must be milliseconds ≥ 0, got -1",
+            ),
+            (
+                r#"{"timestamp": 0, "input_length": 0, "output_length": 1}"#,
+                "t.jsonl:7: field `input_length`: must be a whole number of tokens ≥ 1, got 0",
+            ),
+            (
+                r#"{"timestamp": 0, "input_length": 3, "output_length": "9"}"#,
+                "t.jsonl:7: field `output_length`: must be a whole number of tokens ≥ 1, got \"9\"",
+            ),
+            (
+                r#"{"timestamp": 0, "input_length": 3, "output_length": 2, "hash_ids": [1, "x"]}"#,
+                "t.jsonl:7: field `hash_ids[1]`: must be an integer ≥ 0",
+            ),
+            (
+                r#"{"timestamp": 0, "input_length": 600, "output_length": 2, "hash_ids": [1]}"#,
+                "t.jsonl:7: field `hash_ids`: 1 ids for input_length 600: one per block of 512 tokens is 2",
+            ),
+            (
+                r#"{"timestamp": 0, "input_length": 3, "output_length": 2, "session": 1}"#,
+                "t.jsonl:7: field `session`: unknown field",
+            ),
         ];
         for (line, want) in cases {
             let got = parse(line).expect_err(line);

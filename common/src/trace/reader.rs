@@ -31,7 +31,11 @@ impl<R: BufRead> TraceReader<R> {
         }
     }
 
-    fn fail(&mut self, field: Option<&str>, message: String) -> Option<Result<TraceEntry, LineError>> {
+    fn fail(
+        &mut self,
+        field: Option<&str>,
+        message: String,
+    ) -> Option<Result<TraceEntry, LineError>> {
         self.done = true;
         Some(Err(LineError {
             path: self.path.clone(),
@@ -99,7 +103,11 @@ mod tests {
         let e = r.next().expect("three").expect_err("out of order");
         assert_eq!(e.line, 4);
         assert_eq!(e.field.as_deref(), Some("timestamp"));
-        assert!(e.to_string().starts_with("x.jsonl:4: field `timestamp`: 4 is earlier"), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("x.jsonl:4: field `timestamp`: 4 is earlier"),
+            "{e}"
+        );
         assert!(r.next().is_none(), "reading stops at the first error");
     }
 }

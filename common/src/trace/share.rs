@@ -95,15 +95,25 @@ impl TraceShare {
     }
 }
 
-/// Rounds of this many blocks per agent: agents take turns block by block, by weight.
+/// The longest round, in blocks per agent: weights whose reduced sum is larger are rounded.
 pub const BLOCKS_PER_AGENT: u64 = 16;
 
-/// The shares of a trace over agents of `weights` (capacities, ≥ 1): a round of
-/// `BLOCKS_PER_AGENT` blocks per agent split by largest remainder. An agent whose part rounds to
-/// no block gets None (it sends nothing).
+fn gcd(a: u64, b: u64) -> u64 {
+    if b == 0 { a } else { gcd(b, a % b) }
+}
+
+/// The shares of a trace over agents of `weights` (capacities, ≥ 1): each round of blocks
+/// gives each agent its weight's blocks (weights reduced by their common divisor; past
+/// `BLOCKS_PER_AGENT` blocks per agent a round is split by largest remainder). An agent whose
+/// part rounds to no block gets None (it sends nothing).
 pub fn split_trace(weights: &[u64], block: u64, t0_ms: f64, speed: f64) -> Vec<Option<TraceShare>> {
-    let period = BLOCKS_PER_AGENT * weights.len() as u64;
-    let parts = largest_remainder(period, weights);
+    let g = weights.iter().copied().fold(0, gcd).max(1);
+    let reduced: Vec<u64> = weights.iter().map(|w| w / g).collect();
+    let cap = BLOCKS_PER_AGENT * weights.len() as u64;
+    let (period, parts) = match reduced.iter().sum::<u64>() {
+        sum if sum >= 1 && sum <= cap => (sum, reduced),
+        _ => (cap, largest_remainder(cap, weights)),
+    };
     let mut from = 0;
     parts
         .into_iter()
@@ -136,8 +146,10 @@ mod tests {
             (vec![1], 7, 50),
             (vec![5, 1], 3, 97),
         ] {
-            let shares: Vec<TraceShare> =
-                split_trace(&weights, block, 0.0, 1.0).into_iter().flatten().collect();
+            let shares: Vec<TraceShare> = split_trace(&weights, block, 0.0, 1.0)
+                .into_iter()
+                .flatten()
+                .collect();
             for s in &shares {
                 s.check().expect("valid");
             }
@@ -152,6 +164,19 @@ mod tests {
                 assert_eq!(s.owned_count(total), owned.len() as u64);
             }
         }
+        // equal agents alternate block by block
+        let s = split_trace(&[2, 2], 8, 0.0, 1.0);
+        let s: Vec<&TraceShare> = s.iter().flatten().collect();
+        assert!((0..8).all(|j| s[0].owns(j)) && (8..16).all(|j| s[1].owns(j)) && s[0].owns(16));
+        // capacities far apart: rounded over 16 blocks per agent, the small one gets none
+        let s = split_trace(&[1000, 1], 1, 0.0, 1.0);
+        assert_eq!(
+            s.iter()
+                .flatten()
+                .map(|s| s.to - s.from)
+                .collect::<Vec<_>>(),
+            vec![32]
+        );
         // shares follow the weights: 3:1 over 4000 lines of blocks of 1
         let s = split_trace(&[3, 1], 1, 0.0, 1.0);
         let n: Vec<u64> = s.iter().flatten().map(|s| s.owned_count(4000)).collect();
@@ -164,10 +189,10 @@ mod tests {
             skip: 3,
             ..split_trace(&[1, 1], 2, 0.0, 1.0)[1].clone().expect("share")
         };
-        // owns blocks 16..32 of each round of 32 blocks of 2 lines: lines 32..64, 96..
+        // owns block 1 of each round of 2 blocks of 2 lines: lines 2, 3, 6, 7, 10, ...
         let first: Vec<u64> = s.owned_runs(200).flatten().take(3).collect();
-        assert_eq!(first, vec![35, 36, 37]);
-        assert_eq!(s.owned_count(200), 96 - 3);
+        assert_eq!(first, vec![7, 10, 11]);
+        assert_eq!(s.owned_count(200), 100 - 3);
     }
 
     #[test]

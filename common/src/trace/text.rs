@@ -65,8 +65,13 @@ impl<'a> TraceTexts<'a> {
             return Ok(Arc::clone(t));
         }
         let mut rng = StdRng::seed_from_u64(mix(self.seed ^ mix(key ^ mix(u64::from(tokens)))));
-        let Fitted { text, .. } =
-            fit(self.tok, &mut self.pool, &mut rng, &Fitted::default(), tokens as usize)?;
+        let Fitted { text, .. } = fit(
+            self.tok,
+            &mut self.pool,
+            &mut rng,
+            &Fitted::default(),
+            tokens as usize,
+        )?;
         let text: Arc<str> = Arc::from(text);
         if cache {
             if self.order.len() >= CACHED_BLOCKS
@@ -120,7 +125,11 @@ mod tests {
         let two = t.block(2, 512, true).expect("block");
         let shared = format!("{one}{two}");
         assert!(a.starts_with(&shared) && b.starts_with(&shared));
-        assert_ne!(a[shared.len()..], b[shared.len()..], "the third blocks differ");
+        assert_ne!(
+            a[shared.len()..],
+            b[shared.len()..],
+            "the third blocks differ"
+        );
         assert!(!c.starts_with(&*one), "a different first id shares nothing");
         // each block is exactly its tokens; the whole is close to input_length
         assert_eq!(tok.count(&one), 512);

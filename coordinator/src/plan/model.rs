@@ -416,6 +416,10 @@ pub struct DatasetDef {
     /// `skip` (default) or `fail` on a bad record.
     #[serde(default)]
     pub on_bad_line: Option<String>,
+    /// `mooncake_trace`: replay speed, line times divided by it (EvalScope's dataset argument
+    /// `speed`; default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speed: Option<f64>,
 }
 
 /// One stage: closed loop (`parallel`) or open loop (`rate`, optionally capped by `parallel`).

@@ -36,5 +36,6 @@ mod security;
 mod sla;
 mod stage_schemas;
 mod telemetry;
+mod trace_replay;
 mod think_eval;
 mod think_llm_split;

@@ -1,0 +1,168 @@
+//! Trace replay (`mooncake_trace`) end to end over two agents against llm-sim: every line of
+//! the trace is sent exactly once, by one agent, at its own time scaled by `speed` on the
+//! stage's clock; `max_tokens` is the line's `output_length`; the send-time error written to
+//! `trace_replay.json` is the one the per-request records show.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use clap::Parser;
+use llm_sim::SimConfig;
+use swarm_coordinator::cli::Cli;
+use swarm_tests::schemas::read_json;
+use swarm_tests::start_sim;
+use tokio_util::sync::CancellationToken;
+
+/// A sent request may leave this much after its scheduled time (timer tick, a loaded machine).
+const SEND_TOLERANCE_US: i64 = 100_000;
+
+fn subdirs(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("dir")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.is_dir())
+        .collect();
+    v.sort();
+    v
+}
+
+/// A trace of `n` lines: irregular gaps from a 1000 ms origin, lines sharing prefixes in groups.
+fn trace(n: u64) -> (String, Vec<(f64, u32, u32)>) {
+    let mut text = String::new();
+    let mut lines = Vec::new();
+    let mut t = 1000.0;
+    for k in 0..n {
+        t += [7.0, 61.0, 0.0, 23.0, 90.0, 3.0][(k % 6) as usize];
+        let input = 300 + (k % 5) as u32 * 200; // 300 ..= 1100 tokens: 1 to 3 blocks
+        let output = 2 + (k % 4) as u32;
+        let blocks = input.div_ceil(512) as u64;
+        // the first block is shared by groups of 4 lines, the others are the line's own
+        let ids: Vec<u64> = (0..blocks)
+            .map(|b| if b == 0 { k / 4 } else { 1000 + k * 10 + b })
+            .collect();
+        let ids = ids
+            .iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+        text.push_str(&format!(
+            "{{\"timestamp\": {t}, \"input_length\": {input}, \"output_length\": {output}, \"hash_ids\": [{ids}]}}\n"
+        ));
+        lines.push((t, input, output));
+    }
+    (text, lines)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trace_over_two_agents_is_sent_once_per_line_at_its_times() {
+    let sim = start_sim(SimConfig::instant()).await;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (text, lines) = trace(60);
+    let data = tmp.path().join("trace.jsonl");
+    std::fs::write(&data, text).expect("trace");
+    let out = tmp.path().join("out");
+    let url = format!("{}/v1/chat/completions", sim.url());
+    let speed = 2.0;
+    let argv = [
+        "coordinator",
+        "perf",
+        "--url",
+        &url,
+        "--agents",
+        "2",
+        "--dataset",
+        "mooncake_trace",
+        "--dataset-path",
+        data.to_str().expect("utf8"),
+        "--dataset-args",
+        "{\"speed\": 2}",
+        "--tokenizer-path",
+        "cl100k_base",
+        "--stream",
+        "--outputs-dir",
+        out.to_str().expect("utf8"),
+    ];
+    let cli = Cli::try_parse_from(argv).expect("flags");
+    swarm_coordinator::run(cli, CancellationToken::new())
+        .await
+        .expect("run completes");
+    let runs = subdirs(&out);
+    let workloads = subdirs(&runs[0].join("perf"));
+    let stages = subdirs(&workloads[0]);
+    assert_eq!(stages.len(), 1, "{stages:?}");
+    let stage = &stages[0];
+    assert!(stage.ends_with("trace_speed_2_number_60"), "{stage:?}");
+
+    let db = rusqlite::Connection::open(stage.join("requests.sqlite")).expect("requests.sqlite");
+    let mut q = db
+        .prepare("SELECT shard, id, scheduled_us, sent_us, completion_tokens, prompt_tokens, error FROM requests")
+        .expect("query");
+    type Row = (String, i64, Option<i64>, i64, i64, i64, Option<String>);
+    let rows: Vec<Row> = q
+        .query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+            ))
+        })
+        .expect("rows")
+        .map(|r| r.expect("row"))
+        .collect();
+    // each line exactly once, over both agents
+    let mut by_line: BTreeMap<i64, &Row> = BTreeMap::new();
+    for r in &rows {
+        assert!(by_line.insert(r.1, r).is_none(), "line {} sent twice", r.1);
+    }
+    assert_eq!(
+        by_line.keys().copied().collect::<Vec<_>>(),
+        (0..60).collect::<Vec<_>>()
+    );
+    let mut per_shard: BTreeMap<&str, u64> = BTreeMap::new();
+    for r in &rows {
+        *per_shard.entry(r.0.as_str()).or_default() += 1;
+    }
+    assert_eq!(per_shard.len(), 2, "both agents send: {per_shard:?}");
+    assert!(per_shard.values().all(|n| *n >= 20), "{per_shard:?}");
+    // the merged schedule is the trace's at speed 2, and each send within the tolerance of it
+    let t0 = lines[0].0;
+    let mut errors = Vec::new();
+    for (k, (t, input, output)) in lines.iter().enumerate() {
+        let r = by_line[&(k as i64)];
+        assert_eq!(r.6, None, "line {k} failed");
+        let want_us = ((t - t0) / speed * 1000.0).round() as i64;
+        let scheduled = r.2.expect("scheduled");
+        assert!(
+            (scheduled - want_us).abs() <= 1,
+            "line {k}: scheduled {scheduled} µs, trace says {want_us}"
+        );
+        let error = r.3 - scheduled;
+        assert!(
+            (0..=SEND_TOLERANCE_US).contains(&error),
+            "line {k}: sent {error} µs after its time"
+        );
+        errors.push(error);
+        // max_tokens = output_length (llm-sim answers max_tokens tokens)
+        assert_eq!(r.4, i64::from(*output), "line {k}: completion tokens");
+        // llm-sim counts words, not tokens: a prompt was sent (its token length is unit-tested)
+        assert!(r.5 > 0, "line {k}: an empty prompt for {input} tokens");
+    }
+    // the reported send-time error is the records' (nearest rank)
+    errors.sort_unstable();
+    let rank = |p: f64| errors[((p / 100.0 * 60.0).ceil() as usize).clamp(1, 60) - 1] as f64 / 1e3;
+    let replay = read_json(&stage.join("trace_replay.json"));
+    assert_eq!(replay["requests"], 60);
+    assert_eq!(replay["speed"], 2.0);
+    let e = &replay["send_error_ms"];
+    assert_eq!(e["p50"].as_f64(), Some(rank(50.0)), "{replay}");
+    assert_eq!(e["p99"].as_f64(), Some(rank(99.0)), "{replay}");
+    assert_eq!(
+        e["max"].as_f64(),
+        Some(*errors.last().expect("some") as f64 / 1e3),
+        "{replay}"
+    );
+}
