@@ -5,6 +5,8 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 use clap::Parser;
 use llm_sim::SimConfig;
@@ -62,7 +64,6 @@ async fn a_trace_over_two_agents_is_sent_once_per_line_at_its_times() {
     std::fs::write(&data, text).expect("trace");
     let out = tmp.path().join("out");
     let url = format!("{}/v1/chat/completions", sim.url());
-    let speed = 2.0;
     let argv = [
         "coordinator",
         "perf",
@@ -86,7 +87,13 @@ async fn a_trace_over_two_agents_is_sent_once_per_line_at_its_times() {
     swarm_coordinator::run(cli, CancellationToken::new())
         .await
         .expect("run completes");
-    let runs = subdirs(&out);
+    check_replay(&out, &lines, 2.0);
+}
+
+/// The one stage under `out` replayed the 60 `lines` at `speed`: each line once, over two
+/// agents, at its time, and `trace_replay.json` says what the records say.
+fn check_replay(out: &Path, lines: &[(f64, u32, u32)], speed: f64) {
+    let runs = subdirs(out);
     let workloads = subdirs(&runs[0].join("perf"));
     let stages = subdirs(&workloads[0]);
     assert_eq!(stages.len(), 1, "{stages:?}");
@@ -165,4 +172,113 @@ async fn a_trace_over_two_agents_is_sent_once_per_line_at_its_times() {
         Some(*errors.last().expect("some") as f64 / 1e3),
         "{replay}"
     );
+}
+
+fn bin(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test exe");
+    let dir = exe.parent().and_then(Path::parent).expect("target/debug");
+    let p = dir.join(name);
+    assert!(
+        p.exists(),
+        "{} missing: build the workspace first (cargo build --workspace)",
+        p.display()
+    );
+    p
+}
+
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The same replay with the real binaries: a coordinator process and two agent processes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trace_over_two_agent_processes_is_sent_once_per_line_at_its_times() {
+    let sim = start_sim(SimConfig::instant()).await;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    let (text, lines) = trace(60);
+    std::fs::write(dir.join("trace.jsonl"), text).expect("trace");
+    std::fs::write(dir.join("token"), "trace-token\n").expect("token");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let plan = format!(
+        "version: 1
+name: trace
+agents: {{min_agents: 2, wait_s: 30, heartbeat_timeout_s: 5}}
+coordinator: {{listen: '127.0.0.1:{port}', token_file: token}}
+targets:
+  - {{name: sim, url: '{}/v1/chat/completions', model: sim-model}}
+workloads:
+  - name: w
+    perf:
+      target: sim
+      dataset: {{kind: mooncake_trace, path: trace.jsonl, tokenizer: cl100k_base, speed: 2}}
+      stages:
+        - {{number: 60}}
+",
+        sim.url()
+    );
+    std::fs::write(dir.join("plan.yaml"), plan).expect("plan");
+    let log = std::fs::File::create(dir.join("coordinator.log")).expect("log");
+    let out = dir.join("out");
+    let mut coord = Proc(
+        Command::new(bin("coordinator"))
+            .args(["run", "--quiet", "--outputs-dir"])
+            .arg(&out)
+            .arg(dir.join("plan.yaml"))
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("coordinator starts"),
+    );
+    let t0 = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            t0.elapsed() < Duration::from_secs(20),
+            "coordinator never listened"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let agent = |id: &str| {
+        Proc(
+            Command::new(bin("agent"))
+                .args([
+                    "--coordinator",
+                    &format!("http://127.0.0.1:{port}"),
+                    "--id",
+                    id,
+                ])
+                .arg("--token-file")
+                .arg(dir.join("token"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("agent starts"),
+        )
+    };
+    let (_a, _b) = (agent("a"), agent("b"));
+    let t0 = Instant::now();
+    let status = loop {
+        if let Some(s) = coord.0.try_wait().expect("status") {
+            break s;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(90),
+            "the run did not end"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let log = std::fs::read_to_string(dir.join("coordinator.log")).unwrap_or_default();
+    assert!(status.success(), "coordinator failed: {log}");
+    check_replay(&out, &lines, 2.0);
+    sim.shutdown().await;
 }
