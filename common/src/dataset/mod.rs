@@ -58,6 +58,7 @@ mod line_by_line;
 mod lines;
 mod messages;
 pub(crate) mod random;
+pub mod vl;
 mod retrieval;
 mod sharegpt;
 mod spec;
