@@ -75,7 +75,7 @@ pub fn from_sqlite(sqlite: &Path, speed: f64) -> anyhow::Result<TraceReplay> {
             p50: at(50.0)?,
             p99: at(99.0)?,
             max: max.map(|m| m as f64 / 1e3),
-            mean: mean.map(|m| (m / 1e3 * 1e3).round() / 1e3),
+            mean: mean.map(|m| m.round() / 1e3),
         },
     })
 }

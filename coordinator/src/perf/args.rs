@@ -114,6 +114,18 @@ pub struct PerfArgs {
     /// Shared prefix tokens of random prompts.
     #[arg(long, default_value_t = 0)]
     pub prefix_length: usize,
+    /// `random_vl`: pictures per prompt.
+    #[arg(long)]
+    pub image_num: Option<u32>,
+    /// `random_vl`: picture width, pixels (224).
+    #[arg(long)]
+    pub image_width: Option<u32>,
+    /// `random_vl`: picture height, pixels (224).
+    #[arg(long)]
+    pub image_height: Option<u32>,
+    /// `random_vl`: pixel layout, RGB (default), L or RGBA (PIL's mode names, as EvalScope).
+    #[arg(long)]
+    pub image_format: Option<String>,
     /// Tokenizer: a tokenizer.json, a model folder holding one, or a tiktoken encoding name.
     #[arg(long)]
     pub tokenizer_path: Option<String>,
@@ -495,6 +507,10 @@ impl PerfArgs {
                 number: None,
                 on_bad_line: Some(value_name(self.on_bad_line)),
                 speed: dataset_speed(self.dataset_args.as_deref())?,
+                image_num: self.image_num,
+                image_width: self.image_width,
+                image_height: self.image_height,
+                image_format: self.image_format.clone(),
             },
             stream: self.streaming(),
             max_tokens: self.max_tokens,

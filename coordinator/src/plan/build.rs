@@ -228,6 +228,10 @@ fn job(
     if d.kind == swarm_common::trace::DATASET {
         return trace_job(name, p, target, plan_dir, scratch, stages).map(|j| (j, sla));
     }
+    if swarm_common::dataset::vl::is_vl(&d.kind) {
+        let prompts = crate::perf::vl_load::load_vl(p, &target, &stages, plan_dir, scratch)?;
+        return perf_job(name, p, target, prompts, stages, false).map(|j| (j, sla));
+    }
     let kind: DatasetKind = d.kind.parse()?;
     let target = speed_benchmark_target(kind, target);
     if kind.is_speed_benchmark() && !p.sqlite {
@@ -286,6 +290,12 @@ fn trace_job(
     if d.tokenizer.is_none() {
         bail!(
             "dataset {}: agents build each line's prompt with a tokenizer (tokenizer, --tokenizer-path)",
+            d.kind
+        );
+    }
+    if p.sla.is_some() {
+        bail!(
+            "dataset {}: a trace sets its own rate; an SLA search cannot vary it",
             d.kind
         );
     }

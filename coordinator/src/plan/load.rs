@@ -239,7 +239,11 @@ pub fn check(plan: &Plan, path: &Path) -> Result<(), PlanError> {
         }
         let Some(p) = &w.perf else { continue };
         let trace = p.dataset.kind == swarm_common::trace::DATASET;
-        if !trace && let Err(e) = p.dataset.kind.parse::<swarm_common::dataset::DatasetKind>() {
+        let vl = swarm_common::dataset::vl::is_vl(&p.dataset.kind);
+        if !trace
+            && !vl
+            && let Err(e) = p.dataset.kind.parse::<swarm_common::dataset::DatasetKind>()
+        {
             return Err(bad(f("perf.dataset.kind"), e.to_string()));
         }
         match p.dataset.speed {

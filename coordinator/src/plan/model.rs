@@ -420,6 +420,18 @@ pub struct DatasetDef {
     /// `speed`; default 1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub speed: Option<f64>,
+    /// `random_vl`: pictures per prompt (EvalScope's `--image-num`, default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_num: Option<u32>,
+    /// `random_vl`: picture width, pixels (`--image-width`, default 224).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_width: Option<u32>,
+    /// `random_vl`: picture height, pixels (`--image-height`, default 224).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_height: Option<u32>,
+    /// `random_vl`: pixel layout `RGB` (default), `L` or `RGBA` (`--image-format`, PIL's modes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_format: Option<String>,
 }
 
 /// One stage: closed loop (`parallel`) or open loop (`rate`, optionally capped by `parallel`).

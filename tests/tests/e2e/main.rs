@@ -37,5 +37,6 @@ mod sla;
 mod stage_schemas;
 mod telemetry;
 mod trace_replay;
+mod vision;
 mod think_eval;
 mod think_llm_split;
