@@ -282,3 +282,110 @@ workloads:
     check_replay(&out, &lines, 2.0);
     sim.shutdown().await;
 }
+
+/// An agent lost mid-replay: the survivor sends the lines it had not reported, at their times
+/// on the stage's clock; every line of the trace is sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_agents_lines_are_sent_by_the_survivor() {
+    use std::sync::Arc;
+    use swarm_common::metrics::aggregate::HistSettings;
+    use swarm_common::schedule::LoadModel;
+    use swarm_common::shard::{ApiKind, GenParams};
+    use swarm_coordinator::cluster::{Cluster, ClusterConfig};
+    use swarm_coordinator::perf::job::{PerfJob, StageSpec};
+    use swarm_coordinator::perf::stage::{Group, ProgressMode, run_stage};
+    use swarm_coordinator::perf::trace_load::{load_trace, trace_stage};
+
+    let mut cfg = SimConfig::instant();
+    cfg.latency.ttft_ms = llm_sim::Dist::fixed(5.0);
+    cfg.latency.itl_ms = llm_sim::Dist::fixed(5.0);
+    let sim = start_sim(cfg).await;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    // 120 lines 20 ms apart: 2.4 s of replay
+    let mut text = String::new();
+    for k in 0..120u64 {
+        let t = k * 20;
+        text.push_str(&format!(
+            "{{\"timestamp\": {t}, \"input_length\": 40, \"output_length\": 3, \"hash_ids\": [{}]}}\n",
+            k % 7
+        ));
+    }
+    let path = tmp.path().join("trace.jsonl");
+    std::fs::write(&path, text).expect("trace");
+    let trace = load_trace(&path, None, tmp.path()).expect("trace loads");
+    let whole = StageSpec::new(LoadModel::Closed { concurrency: 1 }, Some(u64::MAX), None);
+    let stage = trace_stage(&whole, &trace, 1.0).expect("stage");
+    let job = PerfJob {
+        name: "w".into(),
+        target: swarm_tests::sim_target(&sim, ApiKind::Chat),
+        gen_params: GenParams {
+            stream: true,
+            ..Default::default()
+        },
+        prompts: Arc::clone(&trace.set),
+        tokenizer: Some("cl100k_base".into()),
+        warmup: 0,
+        seed: 3,
+        hist: HistSettings::default(),
+        stages: vec![stage.clone()],
+        sqlite: true,
+        goodput: None,
+        thresholds: vec![],
+        early_stop: Default::default(),
+        outputs: Default::default(),
+    };
+    let cancel = CancellationToken::new();
+    let mut cfg = ClusterConfig::local("test", 2);
+    cfg.heartbeat_ms = 100;
+    cfg.progress_ms = 100;
+    cfg.heartbeat_timeout = Duration::from_secs(10);
+    let mut cluster = Cluster::start(cfg, &cancel).await.expect("cluster starts");
+    let agents = cluster
+        .wait_for(2, &Default::default(), Duration::from_secs(10))
+        .await
+        .expect("agents join");
+    let groups = vec![Group {
+        label: None,
+        agents,
+    }];
+    let dir = tmp.path().join("stage");
+    let local = cluster.local_agents();
+    let killer = async move {
+        // the stage starts ~1.5 s after assignment; kill agent 1 about 1 s into the replay
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        assert!(local.kill(1));
+    };
+    let (r, ()) = tokio::join!(
+        run_stage(
+            &mut cluster,
+            &job,
+            &stage,
+            &groups,
+            &dir,
+            ProgressMode::Quiet,
+            &cancel
+        ),
+        killer
+    );
+    let r = r.expect("the stage completes without the agent");
+    cluster.shutdown().await;
+    sim.shutdown().await;
+    let breakdown = read_json(&dir.join("breakdown.json"));
+    let events = breakdown["events"].to_string();
+    assert!(events.contains("agent local-1 lost"), "{events}");
+    assert!(
+        events.contains("the rest of its trace lines to local-0"),
+        "{events}"
+    );
+    // every line sent: by the lost agent before it was lost, or by the survivor
+    let db = rusqlite::Connection::open(dir.join("requests.sqlite")).expect("sqlite");
+    let lines: Vec<i64> = db
+        .prepare("SELECT DISTINCT id FROM requests ORDER BY id")
+        .expect("query")
+        .query_map([], |r| r.get(0))
+        .expect("rows")
+        .map(|r| r.expect("row"))
+        .collect();
+    assert_eq!(lines, (0..120).collect::<Vec<_>>(), "{}", r.stopped);
+    assert!(dir.join("trace_replay.json").is_file());
+}
