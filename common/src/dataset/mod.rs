@@ -58,13 +58,13 @@ mod line_by_line;
 mod lines;
 mod messages;
 pub(crate) mod random;
-pub mod vl;
 mod retrieval;
 mod sharegpt;
 mod spec;
 mod speed;
 mod system;
 mod text_field;
+pub mod vl;
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader};

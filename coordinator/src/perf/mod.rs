@@ -18,7 +18,7 @@ mod status;
 pub mod sweep;
 pub mod threshold;
 pub mod trace_load;
-pub(crate) mod vl_load;
 mod trace_stage;
+pub(crate) mod vl_load;
 
 pub use swarm_store::{live_file, timeseries};
