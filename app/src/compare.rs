@@ -361,6 +361,7 @@ mod tests {
                 series: vec![],
                 cdfs: vec![],
                 speed: vec![],
+                trace: None,
             }],
             sla: None,
         });

@@ -15,4 +15,5 @@ pub mod schedule;
 pub mod shard;
 pub mod split;
 pub mod tokenize;
+pub mod trace;
 pub mod wire;

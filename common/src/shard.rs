@@ -271,6 +271,10 @@ pub struct PerfShardSpec {
     /// (none: the load model's fixed rate or users).
     #[serde(default)]
     pub ramp: Option<crate::ramp::ShardRamp>,
+    /// A trace replay's share: which lines of the trace (the prompt set) this shard sends and
+    /// when (none: the load model's arrivals and the prompt slice).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace: Option<crate::trace::TraceShare>,
 }
 
 /// Errors in a shard spec that the executor refuses to run.
@@ -321,6 +325,11 @@ impl PerfShardSpec {
                 let why = "a ramp without over_s runs over the request count of an open-loop shard";
                 return Err(ShardError::BadRamp(id(), why.into()));
             }
+        }
+        if let Some(share) = &self.trace {
+            share
+                .check()
+                .map_err(|why| ShardError::BadPrompts(id(), why))?;
         }
         let t = &self.target;
         for (field, value) in [

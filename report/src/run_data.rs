@@ -113,6 +113,8 @@ pub struct StageData {
     pub cdfs: Vec<Cdf>,
     /// `speed_benchmark.json`: speed per prompt length (empty for other datasets).
     pub speed: Vec<swarm_store::speed_benchmark::SpeedRow>,
+    /// `trace_replay.json`: a trace replay's send-time error (None for other datasets).
+    pub trace: Option<swarm_store::trace_replay::TraceReplay>,
 }
 
 /// One placement label of a stage.
@@ -236,6 +238,7 @@ fn read_evalscope_workload(
             series: Vec::new(),
             cdfs: Vec::new(),
             speed: read_speed(d)?,
+            trace: None,
         });
     }
     Ok(PerfWorkload {
@@ -293,6 +296,7 @@ fn read_stage(dir: &Path) -> Result<StageData, RunReadError> {
         series,
         cdfs: read_cdfs(&dir.join("histograms")),
         speed: read_speed(dir)?,
+        trace: read_trace(dir)?,
     })
 }
 
@@ -303,6 +307,16 @@ fn read_speed(dir: &Path) -> Result<Vec<swarm_store::speed_benchmark::SpeedRow>,
         read_json(&path)
     } else {
         Ok(Vec::new())
+    }
+}
+
+/// The stage's `trace_replay.json`; None when it has none.
+fn read_trace(dir: &Path) -> Result<Option<swarm_store::trace_replay::TraceReplay>, RunReadError> {
+    let path = dir.join(swarm_store::layout::TRACE_REPLAY_JSON);
+    if path.is_file() {
+        read_json(&path).map(Some)
+    } else {
+        Ok(None)
     }
 }
 

@@ -4,7 +4,7 @@
 //! Prompt tokens are approximated as whitespace-separated words across all message contents
 //! (string contents, and the `text` of `{type: text}` parts), a word of CJK ideographs counting
 //! one per ideograph; for `/v1/completions` a prompt may also be token ids, each counting as one
-//! token.
+//! token. A chat `image_url` part counts its picture's patches (`crate::image`).
 
 use std::fmt;
 
@@ -231,6 +231,9 @@ impl<'de> Deserialize<'de> for ContentWords {
                 let mut total = 0;
                 while let Some(p) = seq.next_element::<Part>()? {
                     total += p.text.0;
+                    if let Some(ImageUrl::Object { url } | ImageUrl::Url(url)) = p.image_url {
+                        total += crate::image::image_tokens(&url).map_err(de::Error::custom)?;
+                    }
                 }
                 Ok(ContentWords(total))
             }
@@ -239,11 +242,23 @@ impl<'de> Deserialize<'de> for ContentWords {
     }
 }
 
-/// One content part; only `text` counts (image parts and the like have none).
+/// One content part: the words of its `text`, and a picture's patches
+/// ([`crate::image::image_tokens`]).
 #[derive(Deserialize)]
 struct Part {
     #[serde(default)]
     text: TextWords,
+    #[serde(default)]
+    image_url: Option<ImageUrl>,
+}
+
+/// An `image_url` part's picture: `{"url": ...}` (chat) or the URL itself (Responses'
+/// `input_image`).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum ImageUrl {
+    Object { url: String },
+    Url(String),
 }
 
 /// Words in a string.
@@ -332,6 +347,18 @@ mod tests {
         assert_eq!(words("熵熵熵"), 3);
         assert_eq!(words("熵 熵熵 ok"), 4);
         assert_eq!(words("caf\u{e9} ok"), 2);
+    }
+
+    #[test]
+    fn chat_pictures_count_their_patches() {
+        let png = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAADwAAAAe"; // 60×30: 3·2
+        let body = format!(
+            r#"{{"messages":[{{"role":"user","content":[{{"type":"text","text":"a b"}},{{"type":"image_url","image_url":{{"url":"{png}"}}}}]}}]}}"#
+        );
+        let r = GenerateRequest::parse(body.as_bytes()).expect("parses");
+        assert_eq!(r.messages, Some(MessagesWords(2 + 6)));
+        let bad = body.replace("iVBOR", "!!");
+        assert!(GenerateRequest::parse(bad.as_bytes()).is_err());
     }
 
     #[test]

@@ -20,3 +20,4 @@ pub mod stage_files;
 pub mod stage_status;
 pub mod threshold;
 pub mod timeseries;
+pub mod trace_replay;

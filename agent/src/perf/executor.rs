@@ -72,7 +72,7 @@ pub enum ExecError {
     Schedule(#[from] swarm_common::schedule::ScheduleError),
 }
 
-fn unix_us_at(t: Instant) -> u64 {
+pub(super) fn unix_us_at(t: Instant) -> u64 {
     let now_sys = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();

@@ -6,5 +6,7 @@ mod context;
 mod executor;
 mod open_loop;
 pub mod pacer;
+pub mod trace;
 
 pub use executor::{ExecError, ShardEvent, ShardOutcome, StopReason, run_shard};
+pub use trace::{TraceLines, run_trace_shard};

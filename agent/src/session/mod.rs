@@ -20,6 +20,7 @@ mod probe;
 mod prompts;
 mod record_batch;
 mod shard;
+mod trace_feed;
 
 use std::collections::BTreeMap;
 

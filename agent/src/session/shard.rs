@@ -260,34 +260,41 @@ pub async fn run(
         fetched: Default::default(),
         goodput: spec.goodput,
     };
-    let slice = spec.prompts.clone();
-    let local = match super::prompts::fetch(&prompts.client, &prompts.cache, &slice, &cancel).await
-    {
-        Ok((local, stats)) => {
-            tracing::debug!(
-                prompts = stats.used,
-                fetched = stats.prompts,
-                bytes = stats.bytes,
-                "shard prompts ready"
-            );
-            rep.fetched = stats;
-            local
-        }
-        Err(e) => {
-            if let Err(down) = rep.failed(e.to_string()).await {
-                tracing::warn!(error = %down, "cannot report the failed shard");
-            }
-            return;
-        }
-    };
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let mut exec = AbortOnDrop(tokio::spawn(run_shard(
-        spec,
-        std::sync::Arc::new(local),
-        start,
-        tx,
-        cancel.clone(),
-    )));
+    let mut exec = if spec.trace.is_some() {
+        // a replay pulls its lines as it goes
+        let lines = super::trace_feed::spawn(prompts.client.clone(), &spec, cancel.clone());
+        let run = crate::perf::run_trace_shard(spec, lines, start, tx, cancel.clone());
+        AbortOnDrop(tokio::spawn(run))
+    } else {
+        let slice = spec.prompts.clone();
+        let fetched = super::prompts::fetch(&prompts.client, &prompts.cache, &slice, &cancel).await;
+        let local = match fetched {
+            Ok((local, stats)) => {
+                tracing::debug!(
+                    prompts = stats.used,
+                    fetched = stats.prompts,
+                    bytes = stats.bytes,
+                    "shard prompts ready"
+                );
+                rep.fetched = stats;
+                local
+            }
+            Err(e) => {
+                if let Err(down) = rep.failed(e.to_string()).await {
+                    tracing::warn!(error = %down, "cannot report the failed shard");
+                }
+                return;
+            }
+        };
+        AbortOnDrop(tokio::spawn(run_shard(
+            spec,
+            std::sync::Arc::new(local),
+            start,
+            tx,
+            cancel.clone(),
+        )))
+    };
     let mut tick = tokio::time::interval_at(Instant::now() + progress_every, progress_every);
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut events_open = true;

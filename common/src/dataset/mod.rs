@@ -57,13 +57,14 @@ mod kind;
 mod line_by_line;
 mod lines;
 mod messages;
-mod random;
+pub(crate) mod random;
 mod retrieval;
 mod sharegpt;
 mod spec;
 mod speed;
 mod system;
 mod text_field;
+pub mod vl;
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader};

@@ -83,9 +83,14 @@ impl PromptSetWriter {
 
     /// Appends `prompt`.
     pub fn push(&mut self, prompt: &Prompt) -> Result<(), PromptSetError> {
+        self.push_line(prompt)
+    }
+
+    /// Appends any JSON line (a trace's lines: agents read them back as their own type).
+    pub fn push_line(&mut self, item: &impl serde::Serialize) -> Result<(), PromptSetError> {
         let index = self.offsets.len() - 1;
         self.line.clear();
-        serde_json::to_writer(&mut self.line, prompt)
+        serde_json::to_writer(&mut self.line, item)
             .map_err(|source| PromptSetError::Encode { index, source })?;
         if self.line.len() > MAX_PROMPT_BYTES {
             return Err(PromptSetError::TooLarge {

@@ -83,6 +83,10 @@ pub struct PerfArgs {
     /// Dataset file.
     #[arg(long)]
     pub dataset_path: Option<PathBuf>,
+    /// The dataset's own arguments as a JSON object (EvalScope's `--dataset-args`); read:
+    /// `speed` of `mooncake_trace` (line times divided by it).
+    #[arg(long)]
+    pub dataset_args: Option<String>,
     /// What to do with a malformed dataset record.
     #[arg(long, value_enum, default_value = "skip")]
     pub on_bad_line: BadLineArg,
@@ -110,6 +114,18 @@ pub struct PerfArgs {
     /// Shared prefix tokens of random prompts.
     #[arg(long, default_value_t = 0)]
     pub prefix_length: usize,
+    /// `random_vl`: pictures per prompt.
+    #[arg(long)]
+    pub image_num: Option<u32>,
+    /// `random_vl`: picture width, pixels (224).
+    #[arg(long)]
+    pub image_width: Option<u32>,
+    /// `random_vl`: picture height, pixels (224).
+    #[arg(long)]
+    pub image_height: Option<u32>,
+    /// `random_vl`: pixel layout, RGB (default), L or RGBA (PIL's mode names, as EvalScope).
+    #[arg(long)]
+    pub image_format: Option<String>,
     /// Tokenizer: a tokenizer.json, a model folder holding one, or a tiktoken encoding name.
     #[arg(long)]
     pub tokenizer_path: Option<String>,
@@ -333,7 +349,9 @@ impl PerfArgs {
                 {
                     bail!("--rate must be a positive number of requests per second, got {r}")
                 }
-                if number.is_none() && duration_s.is_none() {
+                // a trace bounds its own replay
+                let trace = self.dataset == swarm_common::trace::DATASET;
+                if number.is_none() && duration_s.is_none() && !trace {
                     bail!("give --number or --duration: a stage needs a bound");
                 }
                 if number == Some(0) {
@@ -488,6 +506,11 @@ impl PerfArgs {
                 prefix_length: Some(self.prefix_length),
                 number: None,
                 on_bad_line: Some(value_name(self.on_bad_line)),
+                speed: dataset_speed(self.dataset_args.as_deref())?,
+                image_num: self.image_num,
+                image_width: self.image_width,
+                image_height: self.image_height,
+                image_format: self.image_format.clone(),
             },
             stream: self.streaming(),
             max_tokens: self.max_tokens,
@@ -522,6 +545,23 @@ impl PerfArgs {
         };
         Ok(Plan::of_flags(&self.name, &self.common, target, workload))
     }
+}
+
+/// `speed` of `--dataset-args` (the only key read; any other is refused, so nothing is
+/// silently ignored).
+fn dataset_speed(args: Option<&str>) -> anyhow::Result<Option<f64>> {
+    let args = crate::plan::flags::json_object("dataset-args", args)?;
+    let mut speed = None;
+    for (k, v) in &args {
+        match k.as_str() {
+            "speed" => match v.as_f64().filter(|s| s.is_finite() && *s > 0.0) {
+                Some(s) => speed = Some(s),
+                None => bail!("--dataset-args speed must be a number > 0, got {v}"),
+            },
+            other => bail!("--dataset-args {other}: unknown (read: speed)"),
+        }
+    }
+    Ok(speed)
 }
 
 /// The name clap gives `v` on the command line, which is also the plan's.

@@ -25,6 +25,21 @@ pub struct StageSpec {
     /// A ramp of the rate (open loop) or users (closed loop) inside the stage.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ramp: Option<swarm_common::ramp::Ramp>,
+    /// A trace replay: the prompt set is a trace's lines, each sent at its own time (the load
+    /// model is not used).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace: Option<TraceReplay>,
+}
+
+/// A stage that replays a trace (`mooncake_trace`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct TraceReplay {
+    /// Line times are divided by it (EvalScope's `speed`).
+    pub speed: f64,
+    /// The first line's timestamp, ms (due at the stage's start).
+    pub t0_ms: f64,
+    /// Lines per block an agent takes in turn.
+    pub block: u64,
 }
 
 impl StageSpec {
@@ -52,6 +67,7 @@ impl StageSpec {
             number,
             duration_s,
             ramp: None,
+            trace: None,
         }
     }
 }
@@ -186,6 +202,7 @@ impl PerfJob {
             tokenizer: self.tokenizer.clone(),
             goodput: self.goodput,
             ramp: stage.ramp.map(swarm_common::ramp::ShardRamp::whole),
+            trace: None,
         }
     }
 }

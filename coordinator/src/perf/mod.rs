@@ -17,5 +17,8 @@ mod stage_live;
 mod status;
 pub mod sweep;
 pub mod threshold;
+pub mod trace_load;
+mod trace_stage;
+pub(crate) mod vl_load;
 
 pub use swarm_store::{live_file, timeseries};

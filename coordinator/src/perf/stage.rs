@@ -16,6 +16,7 @@ use swarm_common::prompt_slice::PromptSlice;
 use swarm_common::ramp::ShardRamp;
 use swarm_common::schedule::LoadModel;
 use swarm_common::split::split_stage;
+use swarm_common::trace::TraceShare;
 use swarm_proto::{Assign, agent_message::Msg, coordinator_message};
 use tokio_util::sync::CancellationToken;
 
@@ -128,8 +129,14 @@ impl Ctx<'_> {
         start_unix_us: u64,
         (first, distinct): (u64, u64),
         ramp: Option<ShardRamp>,
+        trace: Option<TraceShare>,
     ) -> anyhow::Result<bool> {
-        let (prompts, warmup) = self.slice_for(first, distinct);
+        let (mut prompts, mut warmup) = self.slice_for(first, distinct);
+        if trace.is_some() {
+            // a replay's shard pulls its own lines of the whole set as it goes, no warmup
+            prompts = self.job.prompts.slice(0, self.job.prompts.len() as u64);
+            warmup = 0;
+        }
         let i = self.next_index;
         self.next_index += 1;
         let shard_id = format!("{}/{}/{i}", self.job.name, self.stage.name);
@@ -140,6 +147,7 @@ impl Ctx<'_> {
         spec.ramp = ramp;
         spec.seed = self.job.seed.wrapping_add(i as u64);
         spec.warmup = warmup; // warm each agent's connections only once per stage
+        spec.trace = trace;
         let spec_json = serde_json::to_vec(&spec).context("cannot encode shard spec")?;
         let id = spec.shard_id.clone();
         self.book.add(&id, &agent.id, agent.session, group, spec)?;
@@ -237,6 +245,31 @@ impl Ctx<'_> {
                 self.note(format!("shard {id}: {why}; {left} requests not sent"));
                 continue;
             }
+            if let Some(share) = &spec.trace {
+                // the first survivor sends the lines not reported, at their times on the stage's clock
+                let (agent, start) = (&survivors[0], now + 500_000);
+                let offset_s = start.saturating_sub(self.start_unix_us) as f64 / 1e6;
+                let share = super::trace_stage::take_over(share, counted, offset_s);
+                let (load, d, all) = (spec.load, duration_left, (0, spec.prompts.total));
+                if self.assign(
+                    agent,
+                    group,
+                    load,
+                    remaining,
+                    d,
+                    start,
+                    all,
+                    None,
+                    Some(share),
+                )? {
+                    let what = format!(
+                        "shard {id}: {counted} requests reported before the loss; the rest of its trace lines to {}",
+                        agent.id
+                    );
+                    self.note(what);
+                }
+                continue;
+            }
             let weights: Vec<u64> = survivors.iter().map(|a| u64::from(a.capacity)).collect();
             let start = now + 200_000 + fetch_lead_us(spec.prompts.count, &self.job.prompts);
             // the lost shard's measured requests began at this prompt; its unreported ones follow
@@ -260,7 +293,7 @@ impl Ctx<'_> {
                 let at = first;
                 first = (first + n.unwrap_or(0)) % total;
                 let (load, d) = (part.load, duration_left);
-                if self.assign(agent, group, load, n, d, start, (at, distinct), ramp)? {
+                if self.assign(agent, group, load, n, d, start, (at, distinct), ramp, None)? {
                     let what = n.map_or("the rest".into(), |n| n.to_string());
                     moved.push(format!("{what} to {}", agent.id));
                 }
@@ -432,6 +465,20 @@ pub async fn run_stage(
     let mut planned_shards = Vec::new();
     for (gi, g) in groups.iter().enumerate() {
         let weights: Vec<u64> = g.agents.iter().map(|a| u64::from(a.capacity)).collect();
+        if let Some(tr) = &stage.trace {
+            let lines = stage.number.unwrap_or(total);
+            let shares = super::trace_stage::plan_group(tr, &weights, lines);
+            for (agent, share) in g.agents.iter().zip(shares) {
+                if let Some((share, n)) = share {
+                    let part = swarm_common::split::ShardLoad {
+                        load: stage.load,
+                        number: Some(n),
+                    };
+                    planned_shards.push((agent, gi, part, (0, total), None, Some(share)));
+                }
+            }
+            continue;
+        }
         let parts = split_stage(&stage.load, stage.number, &weights).with_context(|| {
             let n = g.agents.len();
             format!("stage {}: cannot split over {n} agents", stage.name)
@@ -444,17 +491,25 @@ pub async fn run_stage(
             let distinct = part.number.unwrap_or(share);
             // each agent its share of the ramp at every instant (rate by weight, users exactly)
             let ramp = stage.ramp.map(|r| ShardRamp::whole(r).split(&weights, k));
-            planned_shards.push((agent, gi, part, (first % total, distinct), ramp));
+            planned_shards.push((agent, gi, part, (first % total, distinct), ramp, None));
             first += distinct;
         }
     }
-    let most = planned_shards.iter().map(|(_, _, _, (_, d), _)| *d).max();
+    let most = planned_shards
+        .iter()
+        .map(|(_, _, _, (_, d), _, _)| *d)
+        .max();
     let most = most.unwrap_or(0) + u64::from(job.warmup);
-    let start_unix_us = now_unix_us() + 500_000 + fetch_lead_us(most, &job.prompts);
+    let lead = match stage.trace {
+        // a replay's agents pull their lines as they go: a second to build the first prompts
+        Some(_) => 1_000_000,
+        None => fetch_lead_us(most, &job.prompts),
+    };
+    let start_unix_us = now_unix_us() + 500_000 + lead;
     ctx.start_unix_us = start_unix_us;
-    for (agent, gi, part, prompts, ramp) in planned_shards {
+    for (agent, gi, part, prompts, ramp, trace) in planned_shards {
         let (load, n, d) = (part.load, part.number, stage.duration_s);
-        if !ctx.assign(agent, gi, load, n, d, start_unix_us, prompts, ramp)? {
+        if !ctx.assign(agent, gi, load, n, d, start_unix_us, prompts, ramp, trace)? {
             let id = &agent.id;
             ctx.note(format!(
                 "agent {id} was gone before its shard could be assigned"
@@ -524,6 +579,7 @@ pub async fn run_stage(
         crate::run_store::speed_benchmark::write(dir, &rows)?;
         println!("\n{}", crate::run_store::speed_benchmark::table(&rows));
     }
+    super::trace_stage::finish(dir, stage)?;
     let mut thresholds = super::threshold::check_all(&job.thresholds, &rich);
     if let Some(why) = &early {
         // an early stop is a failed check of its own: the command ends with 99

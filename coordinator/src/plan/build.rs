@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use swarm_common::dataset::{BadLinePolicy, DatasetKind, DatasetSpec};
@@ -207,10 +208,30 @@ fn job(
         None => p
             .stages
             .iter()
-            .map(|s| stage_spec(s).map_err(|(f, m)| anyhow::anyhow!("{f}: {m}")))
+            .map(|s| {
+                // a trace bounds its own replay: a stage without a bound replays all of it
+                let whole_trace = p.dataset.kind == swarm_common::trace::DATASET
+                    && s.number.is_none()
+                    && s.duration_s.is_none();
+                let s = match whole_trace {
+                    true => &StageDef {
+                        number: Some(u64::MAX),
+                        ..s.clone()
+                    },
+                    false => s,
+                };
+                stage_spec(s).map_err(|(f, m)| anyhow::anyhow!("{f}: {m}"))
+            })
             .collect::<anyhow::Result<Vec<_>>>()?,
     };
     let d = &p.dataset;
+    if d.kind == swarm_common::trace::DATASET {
+        return trace_job(name, p, target, plan_dir, scratch, stages).map(|j| (j, sla));
+    }
+    if swarm_common::dataset::vl::is_vl(&d.kind) {
+        let prompts = crate::perf::vl_load::load_vl(p, &target, &stages, plan_dir, scratch)?;
+        return perf_job(name, p, target, prompts, stages, false).map(|j| (j, sla));
+    }
     let kind: DatasetKind = d.kind.parse()?;
     let target = speed_benchmark_target(kind, target);
     if kind.is_speed_benchmark() && !p.sqlite {
@@ -246,6 +267,66 @@ fn job(
         &format!("workload {name}"),
         scratch,
     )?;
+    let job = perf_job(name, p, target, prompts, stages, kind.is_speed_benchmark())?;
+    Ok((job, sla))
+}
+
+/// A `mooncake_trace` workload: every stage replays the trace (its first `number` lines).
+fn trace_job(
+    name: &str,
+    p: &PerfDef,
+    target: TargetSpec,
+    plan_dir: &Path,
+    scratch: &Path,
+    stages: Vec<StageSpec>,
+) -> anyhow::Result<PerfJob> {
+    let d = &p.dataset;
+    let Some(path) = &d.path else {
+        bail!(
+            "dataset {}: needs a trace file (path, --dataset-path)",
+            d.kind
+        );
+    };
+    if d.tokenizer.is_none() {
+        bail!(
+            "dataset {}: agents build each line's prompt with a tokenizer (tokenizer, --tokenizer-path)",
+            d.kind
+        );
+    }
+    if p.sla.is_some() {
+        bail!(
+            "dataset {}: a trace sets its own rate; an SLA search cannot vary it",
+            d.kind
+        );
+    }
+    if !p.sqlite {
+        bail!(
+            "dataset {}: the send-time error is computed from the per-request records, which --no-sqlite (sqlite: false) turns off",
+            d.kind
+        );
+    }
+    let limit = stages.iter().map(|s| s.number).collect::<Option<Vec<_>>>();
+    let limit = limit.and_then(|n| n.into_iter().max());
+    let trace = crate::perf::trace_load::load_trace(&plan_dir.join(path), limit, scratch)?;
+    let speed = d.speed.unwrap_or(1.0);
+    let stages = stages
+        .iter()
+        .map(|s| crate::perf::trace_load::trace_stage(s, &trace, speed))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let mut job = perf_job(name, p, target, Arc::clone(&trace.set), stages, false)?;
+    job.warmup = 0; // every line is sent once, at its time
+    Ok(job)
+}
+
+fn perf_job(
+    name: &str,
+    p: &PerfDef,
+    target: TargetSpec,
+    prompts: Arc<crate::cluster::PromptSet>,
+    stages: Vec<StageSpec>,
+    speed_benchmark: bool,
+) -> anyhow::Result<PerfJob> {
+    let d = &p.dataset;
     let job = PerfJob {
         name: name.to_string(),
         target,
@@ -278,10 +359,10 @@ fn job(
             )
             .map_err(|e| anyhow::anyhow!("workload {name}: percentiles: {e}"))?,
             export_csv: p.export_csv,
-            speed_benchmark: kind.is_speed_benchmark(),
+            speed_benchmark,
         }),
     };
-    Ok((job, sla))
+    Ok(job)
 }
 
 /// A workload ready to run.

@@ -238,8 +238,26 @@ pub fn check(plan: &Plan, path: &Path) -> Result<(), PlanError> {
             check_eval(e, &|k: &str| f(k)).map_err(|(field, message)| bad(field, message))?;
         }
         let Some(p) = &w.perf else { continue };
-        if let Err(e) = p.dataset.kind.parse::<swarm_common::dataset::DatasetKind>() {
+        let trace = p.dataset.kind == swarm_common::trace::DATASET;
+        let vl = swarm_common::dataset::vl::is_vl(&p.dataset.kind);
+        if !trace
+            && !vl
+            && let Err(e) = p.dataset.kind.parse::<swarm_common::dataset::DatasetKind>()
+        {
             return Err(bad(f("perf.dataset.kind"), e.to_string()));
+        }
+        match p.dataset.speed {
+            Some(_) if !trace => {
+                let m = format!("is read by {} only", swarm_common::trace::DATASET);
+                return Err(bad(f("perf.dataset.speed"), m));
+            }
+            Some(v) if !(v.is_finite() && v > 0.0) => {
+                return Err(bad(
+                    f("perf.dataset.speed"),
+                    format!("must be > 0, got {v}"),
+                ));
+            }
+            _ => {}
         }
         if let Some(policy) = &p.dataset.on_bad_line
             && !matches!(policy.as_str(), "skip" | "fail")
@@ -264,6 +282,9 @@ pub fn check(plan: &Plan, path: &Path) -> Result<(), PlanError> {
             continue;
         }
         for (j, s) in p.stages.iter().enumerate() {
+            if trace {
+                break; // the trace bounds and splits its own replay
+            }
             let g = |k: &str| format!("workloads[{i}].perf.stages[{j}].{k}");
             let spec = super::build::stage_spec(s).map_err(|(k, m)| bad(g(k), m))?;
             if let (Some(n), Placement::Split) = (known_agents, &w.placement) {

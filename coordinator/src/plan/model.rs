@@ -416,6 +416,22 @@ pub struct DatasetDef {
     /// `skip` (default) or `fail` on a bad record.
     #[serde(default)]
     pub on_bad_line: Option<String>,
+    /// `mooncake_trace`: replay speed, line times divided by it (EvalScope's dataset argument
+    /// `speed`; default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speed: Option<f64>,
+    /// `random_vl`: pictures per prompt (EvalScope's `--image-num`, default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_num: Option<u32>,
+    /// `random_vl`: picture width, pixels (`--image-width`, default 224).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_width: Option<u32>,
+    /// `random_vl`: picture height, pixels (`--image-height`, default 224).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_height: Option<u32>,
+    /// `random_vl`: pixel layout `RGB` (default), `L` or `RGBA` (`--image-format`, PIL's modes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_format: Option<String>,
 }
 
 /// One stage: closed loop (`parallel`) or open loop (`rate`, optionally capped by `parallel`).

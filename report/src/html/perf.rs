@@ -195,6 +195,7 @@ fn stage_section(workload: &str, s: &StageData) -> String {
     }
     out.push_str(&cards(&items));
     out.push_str(&speed_table(s));
+    out.push_str(&tables::trace_table(s));
     out.push_str(&percentile_table(s));
     out.push_str("<div class=\"charts\">");
     for c in &s.cdfs {
@@ -306,6 +307,7 @@ mod tests {
             series: vec![],
             cdfs: vec![],
             speed: vec![],
+            trace: None,
         }
     }
 
@@ -409,6 +411,27 @@ mod tests {
         let row = row(&html, "speed-benchmark", "6144");
         assert!(row.contains("12.5"), "{row}");
         assert!(row.contains("–"), "{row}");
+    }
+
+    #[test]
+    fn a_trace_replay_stage_shows_its_send_time_error() {
+        let mut s = stage("trace_speed_2_number_60", 1, &aggregate(true));
+        assert!(!stage_section("w", &s).contains("trace-replay"));
+        s.trace = Some(swarm_store::trace_replay::TraceReplay {
+            speed: 2.0,
+            requests: 60,
+            send_error_ms: swarm_store::trace_replay::SendError {
+                p50: Some(0.25),
+                p99: Some(3.5),
+                max: Some(4.75),
+                mean: None,
+            },
+        });
+        let html = stage_section("w", &s);
+        let row = row(&html, "trace-replay", "2");
+        for v in ["60", "0.2500", "3.5000", "4.7500", "–"] {
+            assert!(row.contains(v), "{v} in {row}");
+        }
     }
 
     #[test]

@@ -39,3 +39,5 @@ mod stage_schemas;
 mod telemetry;
 mod think_eval;
 mod think_llm_split;
+mod trace_replay;
+mod vision;

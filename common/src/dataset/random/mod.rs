@@ -1,7 +1,7 @@
 //! The `random` dataset: prompts of exact token lengths from random tokens, EvalScope-style.
 
-mod fit;
-mod pool;
+pub(crate) mod fit;
+pub(crate) mod pool;
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};

@@ -66,6 +66,34 @@ pub(super) fn speed_table(s: &StageData) -> String {
     )
 }
 
+/// A trace replay's send-time error (actual − scheduled send), ms; missing values show "–".
+pub(crate) fn trace_table(s: &StageData) -> String {
+    let Some(t) = &s.trace else {
+        return String::new();
+    };
+    let e = &t.send_error_ms;
+    let header = [
+        "Speed",
+        "Requests",
+        "Send error p50 (ms)",
+        "p99 (ms)",
+        "max (ms)",
+        "mean (ms)",
+    ];
+    let row = vec![
+        num(t.speed),
+        t.requests.to_string(),
+        opt_num(e.p50),
+        opt_num(e.p99),
+        opt_num(e.max),
+        opt_num(e.mean),
+    ];
+    format!(
+        "<h4>Trace replay</h4>{}",
+        table("trace-replay", &header, &[row])
+    )
+}
+
 pub(super) fn percentile_table(s: &StageData) -> String {
     if s.percentiles.is_empty() {
         return String::new();
