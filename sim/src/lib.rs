@@ -34,6 +34,7 @@ mod dribble;
 mod error;
 mod faults;
 mod handler;
+mod judge;
 mod openai;
 mod plan;
 mod retrieval;

@@ -11,6 +11,7 @@ mod backoff;
 mod clock;
 mod dispatch;
 mod error;
+mod eval_judge;
 mod eval_shard;
 mod files;
 mod handshake;

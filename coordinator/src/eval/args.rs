@@ -50,6 +50,16 @@ pub struct EvalArgs {
     /// Stream responses.
     #[arg(long)]
     pub stream: bool,
+    /// EvalScope's judge strategy: auto (the benchmark decides: rule for every benchmark here),
+    /// rule, llm (the judge scores every sample), llm_recall (the judge only where the rule scored
+    /// wrong; it may only raise a score). With --rescore, the saved task's when absent.
+    #[arg(long, value_parser = parse_strategy)]
+    pub judge_strategy: Option<swarm_eval::judge::JudgeStrategy>,
+    /// The LLM judge as JSON (EvalScope's judge_model_args): {"model_id": ..., "api_url": ...,
+    /// "api_key": ..., "generation_config": {...}, "system_prompt", "prompt_template",
+    /// "score_mapping", "score_type": "pattern"|"numeric"}. The key is never written to a file.
+    #[arg(long)]
+    pub judge_model_args: Option<String>,
     /// Resume this earlier run folder: samples with a prediction are not generated again.
     #[arg(long)]
     pub use_cache: Option<PathBuf>,
@@ -67,6 +77,10 @@ pub struct EvalArgs {
     pub sandbox: crate::sandbox_args::SandboxArgs,
 }
 
+fn parse_strategy(s: &str) -> Result<swarm_eval::judge::JudgeStrategy, String> {
+    s.parse()
+}
+
 impl EvalArgs {
     /// These flags with what a rescore's run folder saved filling the ones not given (model,
     /// datasets, dataset arguments, repeats); flags win.
@@ -75,10 +89,22 @@ impl EvalArgs {
         let Some(run) = &self.rescore else {
             return Ok(out);
         };
+        let found = super::task_config::load(root)?;
+        if let Some(saved) = &found {
+            // the run's judge unless the flags name another
+            if out.judge_strategy.is_none() {
+                out.judge_strategy = Some(saved.judge_strategy);
+            }
+            if out.judge_model_args.is_none()
+                && let Some(a) = &saved.judge_model_args
+            {
+                out.judge_model_args = Some(serde_json::to_string(a)?);
+            }
+        }
         if self.model.is_some() && !self.datasets.is_empty() {
             return Ok(out);
         }
-        let saved = super::task_config::load(root)?.with_context(|| {
+        let saved = found.with_context(|| {
             format!(
                 "--rescore {}: no saved task (eval/task_config.json or configs/task_config.yaml); give --model and --datasets",
                 run.display()
@@ -142,6 +168,13 @@ impl EvalArgs {
             limit: self.limit,
             repeats: self.repeats.max(1),
             stream: self.stream,
+            judge_strategy: self.judge_strategy.unwrap_or_default(),
+            judge_model_args: self
+                .judge_model_args
+                .as_deref()
+                .map(swarm_eval::judge::JudgeModelArgs::from_json)
+                .transpose()
+                .map_err(|m| anyhow::anyhow!(m))?,
         })
     }
 
@@ -159,12 +192,7 @@ impl EvalArgs {
             transport: Default::default(),
         };
         let def = self.eval_def()?;
-        Ok(crate::plan::build::eval_job(
-            &self.name,
-            &def,
-            target,
-            Path::new(""),
-        ))
+        crate::plan::build::eval_job(&self.name, &def, target, Path::new(""))
     }
 
     /// The plan the flags describe: one eval workload against `--api-url`, on `--agents`

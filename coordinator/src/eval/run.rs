@@ -156,6 +156,7 @@ pub async fn run_job(
                     gen_params: job.gen_params.clone(),
                     items: vec![],
                     concurrency: per_agent,
+                    judge: job.judge.clone(),
                 };
                 let plan = LeasePlan {
                     prefix: format!("{}/{name}", job.name),
@@ -177,7 +178,18 @@ pub async fn run_job(
         }
         // saved predictions (with `rescore_only` all of them) are scored by today's extractors
         // and scorers, and the reviews say what the report counts
-        rescore(&mut store, bench.as_ref(), &samples, &dargs, kept.as_ref()).await?;
+        let strategy = job.judge_strategy;
+        rescore(
+            &mut store,
+            (bench.as_ref(), strategy),
+            &samples,
+            &dargs,
+            kept.as_ref(),
+        )
+        .await?;
+        if let Some(line) = judge_line(name, store.predictions.get(name.as_str())) {
+            println!("{line}");
+        }
         let by_id: std::collections::HashMap<&str, &swarm_eval::Sample> =
             samples.iter().map(|s| (s.id.as_str(), s)).collect();
         store.rewrite_reviews(name, &by_id)?;
@@ -215,6 +227,7 @@ pub async fn run_job(
         // EvalScope 1.14's perf summary over the requests that produced a prediction
         let failed = store.failed.get(name.as_str()).copied().unwrap_or(0);
         r.perf_metrics = Some(swarm_eval::perf::perf_metrics(&preds, failed));
+        r.judge_summary = swarm_eval::judge::summary::summarize(&preds);
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create {}", dir.display()))?;
         write_json(&dir.join(format!("{name}.json")), &r)?;
@@ -245,7 +258,7 @@ pub async fn run_job(
 /// agent's sandbox, off the async threads.
 async fn rescore(
     store: &mut EvalStore,
-    bench: &dyn swarm_eval::Benchmark,
+    (bench, strategy): (&dyn swarm_eval::Benchmark, swarm_eval::judge::JudgeStrategy),
     samples: &[swarm_eval::Sample],
     dargs: &swarm_eval::DatasetArgs,
     only: Option<&std::collections::HashSet<(String, u32)>>,
@@ -262,6 +275,7 @@ async fn rescore(
     };
     // samples that run no code are scored here; code runs in the sandboxes, off async threads
     let mut picked = Vec::new();
+    let mut missing = 0usize;
     for (i, p) in preds.iter_mut().enumerate().filter(|(_, p)| chosen(p)) {
         let Some(s) = by_id.get(p.sample_id.as_str()) else {
             continue;
@@ -269,10 +283,17 @@ async fn rescore(
         if bench.runs_code_on(s) {
             picked.push(i);
         } else {
-            let (extracted, score) = task::score(bench, &filters, s, &p.completion);
-            p.extracted = extracted;
-            p.score = score;
+            let rule = task::score(bench, &filters, s, &p.completion);
+            if task::keep_judgement(p, strategy, bench.scoring_policy(), rule).is_err() {
+                missing += 1;
+            }
         }
+    }
+    if missing > 0 {
+        anyhow::bail!(
+            "benchmark {name}: {missing} predictions carry no judge verdict, which judge_strategy {:?} needs; a rescore keeps the run's judgements and asks no judge (rescore with the run's strategy, or run the eval again)",
+            strategy.name()
+        );
     }
     if picked.is_empty() {
         return Ok(());
@@ -305,9 +326,46 @@ async fn rescore(
     })
     .await
     .context("re-scoring code")??;
-    for (i, (extracted, score)) in picked.into_iter().zip(scored) {
-        preds[i].extracted = extracted;
-        preds[i].score = score;
+    for (i, rule) in picked.into_iter().zip(scored) {
+        if task::keep_judgement(&mut preds[i], strategy, bench.scoring_policy(), rule).is_err() {
+            missing += 1;
+        }
+    }
+    if missing > 0 {
+        anyhow::bail!(
+            "benchmark {name}: {missing} predictions carry no judge verdict, which judge_strategy {:?} needs",
+            strategy.name()
+        );
     }
     Ok(())
+}
+
+/// What the judge did for a benchmark's predictions, for the terminal: how many it was asked
+/// about and how many got no usable verdict, by cause (their rule scores stand, marked
+/// `degraded` or `fallback`). None when no judge was asked.
+fn judge_line(name: &str, preds: Option<&Vec<swarm_eval::task::Prediction>>) -> Option<String> {
+    let reviews: Vec<_> = preds?
+        .iter()
+        .filter_map(|p| p.judge.as_ref()?.review.as_ref())
+        .collect();
+    if reviews.is_empty() {
+        return None;
+    }
+    let failed: Vec<_> = reviews.iter().filter(|r| !r.usable()).collect();
+    if failed.is_empty() {
+        return Some(format!("benchmark {name}: the judge scored {} samples", reviews.len()));
+    }
+    let mut causes = std::collections::BTreeMap::<&str, u32>::new();
+    for r in &failed {
+        for (cause, n) in &r.failures {
+            *causes.entry(cause.as_str()).or_default() += n;
+        }
+    }
+    let causes: Vec<String> = causes.iter().map(|(c, n)| format!("{c}: {n}")).collect();
+    Some(format!(
+        "benchmark {name}: the judge gave no usable verdict for {} of {} samples (failed attempts: {}); their rule scores stand, marked degraded/fallback in the reviews",
+        failed.len(),
+        reviews.len(),
+        causes.join(", ")
+    ))
 }
