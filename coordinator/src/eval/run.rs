@@ -353,7 +353,10 @@ fn judge_line(name: &str, preds: Option<&Vec<swarm_eval::task::Prediction>>) -> 
     }
     let failed: Vec<_> = reviews.iter().filter(|r| !r.usable()).collect();
     if failed.is_empty() {
-        return Some(format!("benchmark {name}: the judge scored {} samples", reviews.len()));
+        return Some(format!(
+            "benchmark {name}: the judge scored {} samples",
+            reviews.len()
+        ));
     }
     let mut causes = std::collections::BTreeMap::<&str, u32>::new();
     for r in &failed {

@@ -12,6 +12,7 @@ mod eval_code;
 mod eval_collection;
 mod eval_collection_code;
 mod eval_collection_filters;
+mod eval_judge;
 mod eval_perf;
 mod eval_run;
 mod exit_codes;
