@@ -27,9 +27,9 @@ pub struct EvalJob {
     /// EvalScope's `judge_strategy`.
     pub judge_strategy: swarm_eval::judge::JudgeStrategy,
     /// The LLM judge, when `judge_model_args` were given.
-    pub judge: Option<swarm_eval::judge::JudgeSpec>,
+    pub judge: Option<Box<swarm_eval::judge::JudgeSpec>>,
     /// The `judge_model_args` it was made from (saved without the key in `task_config.json`).
-    pub judge_model_args: Option<swarm_eval::judge::JudgeModelArgs>,
+    pub judge_model_args: Option<Box<swarm_eval::judge::JudgeModelArgs>>,
 }
 
 /// Generations per sample asked by a generation config's `n` (removed from it: each generation

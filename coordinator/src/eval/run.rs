@@ -156,7 +156,7 @@ pub async fn run_job(
                     gen_params: job.gen_params.clone(),
                     items: vec![],
                     concurrency: per_agent,
-                    judge: job.judge.clone(),
+                    judge: job.judge.as_deref().cloned(),
                 };
                 let plan = LeasePlan {
                     prefix: format!("{}/{name}", job.name),

@@ -323,8 +323,8 @@ pub fn eval_job(
         batch_size: e.eval_batch_size.max(1),
         repeats: n.unwrap_or(e.repeats).max(1),
         judge_strategy: e.judge_strategy,
-        judge,
-        judge_model_args: e.judge_model_args.clone(),
+        judge: judge.map(Box::new),
+        judge_model_args: e.judge_model_args.clone().map(Box::new),
     })
 }
 

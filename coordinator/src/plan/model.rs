@@ -251,7 +251,7 @@ pub struct EvalDef {
     /// EvalScope's `judge_strategy`: `auto` (the benchmark decides; rule for every benchmark
     /// here), `rule`, `llm`, or `llm_recall` (the judge only where the rule scored wrong).
     #[serde(default, skip_serializing_if = "is_auto")]
-    #[schemars(with = "Option<String>")]
+    #[schemars(with = "String")]
     pub judge_strategy: swarm_eval::judge::JudgeStrategy,
     /// EvalScope's `judge_model_args`: model_id, api_url, api_key (`${VAR}` with --allow-env;
     /// never written back), generation_config, system_prompt, prompt_template, score_mapping,

@@ -144,8 +144,10 @@ async fn judged_scores_are_exact_under_rule_llm_and_llm_recall() {
         let mut job = sim_job(label, &sim, dargs.clone(), false, 6);
         let args = judge_args(&format!("{}/v1", judge.url()));
         job.judge_strategy = strategy;
-        job.judge = Some(args.spec(strategy, (5.0, 10.0, 30.0)).expect("spec"));
-        job.judge_model_args = Some(args);
+        job.judge = Some(Box::new(
+            args.spec(strategy, (5.0, 10.0, 30.0)).expect("spec"),
+        ));
+        job.judge_model_args = Some(Box::new(args));
         let root = tmp.path().join(label);
         run_job(Some(&mut cluster), &agents, &job, &root, false, &cancel)
             .await
