@@ -110,5 +110,6 @@ pub fn sim_job(
         judge_strategy: Default::default(),
         judge: None,
         judge_model_args: None,
+        rejudge: false,
     }
 }

@@ -11,7 +11,7 @@ mod backoff;
 mod clock;
 mod dispatch;
 mod error;
-mod eval_judge;
+pub mod eval_judge;
 mod eval_shard;
 mod files;
 mod handshake;
@@ -28,6 +28,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 pub use backoff::Backoff;
+pub use eval_judge::EvalJudge;
 pub use dispatch::SessionEnd;
 pub use error::SessionError;
 pub use files::FileAccess;

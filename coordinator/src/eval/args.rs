@@ -60,6 +60,10 @@ pub struct EvalArgs {
     /// "score_mapping", "score_type": "pattern"|"numeric"}. The key is never written to a file.
     #[arg(long)]
     pub judge_model_args: Option<String>,
+    /// With --rescore: ask the judge again about every prediction its strategy puts to it,
+    /// instead of keeping the run's verdicts (samples lacking a verdict are asked either way).
+    #[arg(long, requires = "rescore")]
+    pub rejudge: bool,
     /// Resume this earlier run folder: samples with a prediction are not generated again.
     #[arg(long)]
     pub use_cache: Option<PathBuf>,
@@ -187,12 +191,15 @@ impl EvalArgs {
             api_key: None,
             headers: vec![],
             connect_timeout_s: 10.0,
-            read_timeout_s: 60.0,
-            total_timeout_s: 60.0,
+            // what a judge asked by the rescore waits for
+            read_timeout_s: self.timeout.max(1) as f64 / 1000.0,
+            total_timeout_s: self.timeout.max(1) as f64 / 1000.0,
             transport: Default::default(),
         };
         let def = self.eval_def()?;
-        crate::plan::build::eval_job(&self.name, &def, target, Path::new(""))
+        let mut job = crate::plan::build::eval_job(&self.name, &def, target, Path::new(""))?;
+        job.rejudge = self.rejudge;
+        Ok(job)
     }
 
     /// The plan the flags describe: one eval workload against `--api-url`, on `--agents`

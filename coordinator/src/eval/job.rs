@@ -30,6 +30,8 @@ pub struct EvalJob {
     pub judge: Option<Box<swarm_eval::judge::JudgeSpec>>,
     /// The `judge_model_args` it was made from (saved without the key in `task_config.json`).
     pub judge_model_args: Option<Box<swarm_eval::judge::JudgeModelArgs>>,
+    /// A rescore asks the judge again instead of keeping the run's verdicts.
+    pub rejudge: bool,
 }
 
 /// Generations per sample asked by a generation config's `n` (removed from it: each generation

@@ -178,13 +178,12 @@ pub async fn run_job(
         }
         // saved predictions (with `rescore_only` all of them) are scored by today's extractors
         // and scorers, and the reviews say what the report counts
-        let strategy = job.judge_strategy;
         rescore(
             &mut store,
-            (bench.as_ref(), strategy),
+            (bench.as_ref(), job),
             &samples,
             &dargs,
-            kept.as_ref(),
+            (kept.as_ref(), cancel),
         )
         .await?;
         if let Some(line) = judge_line(name, store.predictions.get(name.as_str())) {
@@ -258,11 +257,15 @@ pub async fn run_job(
 /// agent's sandbox, off the async threads.
 async fn rescore(
     store: &mut EvalStore,
-    (bench, strategy): (&dyn swarm_eval::Benchmark, swarm_eval::judge::JudgeStrategy),
+    (bench, job): (&dyn swarm_eval::Benchmark, &EvalJob),
     samples: &[swarm_eval::Sample],
     dargs: &swarm_eval::DatasetArgs,
-    only: Option<&std::collections::HashSet<(String, u32)>>,
+    (only, cancel): (
+        Option<&std::collections::HashSet<(String, u32)>>,
+        &CancellationToken,
+    ),
 ) -> anyhow::Result<()> {
+    let strategy = job.judge_strategy;
     let name = bench.meta().name;
     let filters = task::filters(name, dargs)?;
     let by_id: std::collections::HashMap<&str, &swarm_eval::Sample> =
@@ -275,28 +278,26 @@ async fn rescore(
     };
     // samples that run no code are scored here; code runs in the sandboxes, off async threads
     let mut picked = Vec::new();
-    let mut missing = 0usize;
+    // predictions whose strategy needs a verdict they do not carry: asked at the end
+    let mut missing: Vec<super::rejudge::Pending> = Vec::new();
     for (i, p) in preds.iter_mut().enumerate().filter(|(_, p)| chosen(p)) {
         let Some(s) = by_id.get(p.sample_id.as_str()) else {
             continue;
         };
+        if job.rejudge {
+            p.judge = None;
+        }
         if bench.runs_code_on(s) {
             picked.push(i);
         } else {
             let rule = task::score(bench, &filters, s, &p.completion);
-            if task::keep_judgement(p, strategy, bench.scoring_policy(), rule).is_err() {
-                missing += 1;
+            if task::keep_judgement(p, strategy, bench.scoring_policy(), rule.clone()).is_err() {
+                missing.push((i, rule));
             }
         }
     }
-    if missing > 0 {
-        anyhow::bail!(
-            "benchmark {name}: {missing} predictions carry no judge verdict, which judge_strategy {:?} needs; a rescore keeps the run's judgements and asks no judge (rescore with the run's strategy, or run the eval again)",
-            strategy.name()
-        );
-    }
     if picked.is_empty() {
-        return Ok(());
+        return ask_judge(preds, missing, (bench, job), &by_id, cancel).await;
     }
     let items: Vec<(swarm_eval::Sample, String)> = picked
         .iter()
@@ -327,17 +328,49 @@ async fn rescore(
     .await
     .context("re-scoring code")??;
     for (i, rule) in picked.into_iter().zip(scored) {
-        if task::keep_judgement(&mut preds[i], strategy, bench.scoring_policy(), rule).is_err() {
-            missing += 1;
+        if task::keep_judgement(
+            &mut preds[i],
+            strategy,
+            bench.scoring_policy(),
+            rule.clone(),
+        )
+        .is_err()
+        {
+            missing.push((i, rule));
         }
     }
-    if missing > 0 {
-        anyhow::bail!(
-            "benchmark {name}: {missing} predictions carry no judge verdict, which judge_strategy {:?} needs",
-            strategy.name()
-        );
+    ask_judge(preds, missing, (bench, job), &by_id, cancel).await
+}
+
+/// Puts the predictions still `missing` a verdict to the job's judge (a rescore has no agents:
+/// the coordinator asks it), or says why it cannot.
+async fn ask_judge(
+    preds: &mut [swarm_eval::task::Prediction],
+    missing: Vec<super::rejudge::Pending>,
+    (bench, job): (&dyn swarm_eval::Benchmark, &EvalJob),
+    by_id: &std::collections::HashMap<&str, &swarm_eval::Sample>,
+    cancel: &CancellationToken,
+) -> anyhow::Result<()> {
+    if missing.is_empty() {
+        return Ok(());
     }
-    Ok(())
+    let name = bench.meta().name;
+    let Some(judge) = job.judge.as_deref() else {
+        anyhow::bail!(
+            "benchmark {name}: {} predictions carry no judge verdict, which judge_strategy {:?} needs; give --judge-model-args to ask the judge, or rescore with the run's strategy",
+            missing.len(),
+            job.judge_strategy.name()
+        );
+    };
+    eprintln!(
+        "benchmark {name}: asking the judge {} about {} predictions",
+        judge.judge_id,
+        missing.len()
+    );
+    let width = job.batch_size.max(1) as usize;
+    super::rejudge::ask(preds, missing, (bench, judge), by_id, width, cancel)
+        .await
+        .with_context(|| format!("benchmark {name}: judge"))
 }
 
 /// What the judge did for a benchmark's predictions, for the terminal: how many it was asked

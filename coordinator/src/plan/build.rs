@@ -325,6 +325,7 @@ pub fn eval_job(
         judge_strategy: e.judge_strategy,
         judge: judge.map(Box::new),
         judge_model_args: e.judge_model_args.clone().map(Box::new),
+        rejudge: false,
     })
 }
 

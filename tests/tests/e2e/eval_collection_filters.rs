@@ -113,6 +113,7 @@ async fn each_dataset_of_a_collection_is_scored_with_its_own_filters() {
         judge_strategy: Default::default(),
         judge: None,
         judge_model_args: None,
+        rejudge: false,
     };
     let root = tmp.path().join("eval");
     run_job(Some(&mut cluster), &agents, &job, &root, false, &cancel)

@@ -341,6 +341,69 @@ async fn the_judge_key_is_in_no_run_file_and_rescore_keeps_judgements() {
         Some(round4((right - unreadable) as f64 / n))
     );
 
+    // with --rejudge a rescore asks the judge again (as it asks about any sample lacking a
+    // verdict its strategy needs); the sim restarted on another port
+    let (cfg, _) = keyed_sim(tmp.path(), &entries, 7, 0.7, (1.0, 0.5));
+    let sim = start_sim(cfg).await;
+    let judge = serde_json::json!({"model_id": "sim-model", "api_url": format!("{}/v1", sim.url()),
+        "api_key": JUDGE_KEY})
+    .to_string();
+    let recall = coordinator(&[
+        "eval",
+        "--rescore",
+        &run_arg,
+        "--judge-strategy",
+        "llm_recall",
+        "--judge-model-args",
+        &judge,
+    ]);
+    assert_eq!(
+        report(&run)["score"].as_f64(),
+        Some(round4(right as f64 / n))
+    );
+    // the run's own verdicts (kept in its predictions) serve llm_recall: no judge is asked
+    let all = |o: &std::process::Output| {
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    };
+    let misses = samples.len() - (right - unreadable);
+    assert!(
+        !all(&recall).contains("asking the judge"),
+        "{}",
+        all(&recall)
+    );
+    assert!(
+        all(&recall).contains(&format!(
+            "benchmark gsm8k: the judge scored {misses} samples"
+        )),
+        "{}",
+        all(&recall)
+    );
+    let again = coordinator(&[
+        "eval",
+        "--rescore",
+        &run_arg,
+        "--judge-strategy",
+        "llm",
+        "--judge-model-args",
+        &judge,
+        "--rejudge",
+    ]);
+    let k = samples.len();
+    assert!(
+        all(&again).contains(&format!("asking the judge sim-model about {k} predictions")),
+        "{}",
+        all(&again)
+    );
+    assert_eq!(
+        report(&run)["score"].as_f64(),
+        Some(round4(right as f64 / n))
+    );
+    sim.shutdown().await;
+
     for path in walk(tmp.path()) {
         let bytes = std::fs::read(&path).unwrap_or_default();
         assert!(
@@ -351,7 +414,7 @@ async fn the_judge_key_is_in_no_run_file_and_rescore_keeps_judgements() {
             path.display()
         );
     }
-    for o in [&first, &kept, &rule] {
+    for o in [&first, &kept, &rule, &recall, &again] {
         for text in [&o.stdout, &o.stderr] {
             assert!(!String::from_utf8_lossy(text).contains(JUDGE_KEY));
         }
