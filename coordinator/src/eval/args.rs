@@ -256,6 +256,53 @@ mod tests {
     }
 
     #[test]
+    fn judge_flags_are_checked_before_any_request() {
+        let flags = |extra: &[&str]| {
+            let mut argv = vec!["eval", "--model", "m", "--api-url", "http://127.0.0.1:1/v1"];
+            argv.extend(["--datasets", "gsm8k"]);
+            argv.extend(extra);
+            Flags::try_parse_from(argv).map(|f| f.eval)
+        };
+        assert!(flags(&["--judge-strategy", "sometimes"]).is_err());
+        let err = flags(&["--judge-strategy", "llm"])
+            .expect("flags")
+            .rescore_job()
+            .expect_err("a judge strategy without a judge")
+            .to_string();
+        assert!(err.contains("--judge-model-args"), "{err}");
+        let judge = r#"{"model_id": "j", "api_url": "http://127.0.0.1:1/v1", "api_key": "sk-x"}"#;
+        let job = flags(&[
+            "--judge-strategy",
+            "llm_recall",
+            "--judge-model-args",
+            judge,
+        ])
+        .expect("flags")
+        .rescore_job()
+        .expect("a judged job");
+        let spec = job.judge.expect("judge");
+        assert_eq!(spec.strategy, swarm_eval::judge::JudgeStrategy::LlmRecall);
+        assert_eq!(spec.target.url, "http://127.0.0.1:1/v1/chat/completions");
+        // the plan the flags make keeps the judge without its key
+        let plan = flags(&["--judge-strategy", "llm", "--judge-model-args", judge])
+            .expect("flags")
+            .plan("w")
+            .expect("plan");
+        let yaml = serde_norway::to_string(&plan).expect("yaml");
+        assert!(
+            yaml.contains("judge_model_args") && !yaml.contains("sk-x"),
+            "{yaml}"
+        );
+        // auto and rule need no judge: every benchmark here is rule-default
+        for s in ["auto", "rule"] {
+            let job = flags(&["--judge-strategy", s])
+                .expect("flags")
+                .rescore_job();
+            assert!(job.is_ok_and(|j| j.judge.is_none()), "{s}");
+        }
+    }
+
+    #[test]
     fn a_collections_benchmarks_may_take_dataset_args() {
         let args = r#"{"data_collection": {"local_path": "mix.jsonl"}, "iquiz": {"filters": {"remove_until": "</think>"}}}"#;
         let all = parse(&["data_collection"], args)
