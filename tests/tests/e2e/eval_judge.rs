@@ -443,3 +443,53 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// A plan's eval workload takes EvalScope's `judge_strategy` and `judge_model_args`, the key
+/// through `${VAR}`; the job carries it to agents as a secret and the plan written back holds
+/// no key. Bad judge arguments name their key.
+#[test]
+fn a_plans_eval_workload_takes_the_judge_and_never_writes_its_key() {
+    use swarm_coordinator::plan::build::{Job, jobs};
+    let plan = |judge: &str| {
+        format!(
+            "version: 1\nname: judged\ntargets:\n  - name: t\n    url: http://127.0.0.1:9/v1/chat/completions\n    model: m\nworkloads:\n  - name: w\n    eval:\n      target: t\n      datasets: [gsm8k]\n      judge_strategy: llm_recall\n      judge_model_args: {judge}\n"
+        )
+    };
+    let vars: std::collections::HashMap<String, String> =
+        [("JUDGE_KEY".to_string(), JUDGE_KEY.to_string())].into();
+    let text = plan("{model_id: j, api_url: 'http://127.0.0.1:9/v1', api_key: '${JUDGE_KEY}'}");
+    let p = swarm_coordinator::plan::parse_plan(&text, Path::new("plan.yaml"), &vars)
+        .expect("plan parses");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let built = jobs(&p, tmp.path(), &BTreeMap::new(), tmp.path()).expect("jobs");
+    let Some(Job::Eval(job)) = built.first() else {
+        panic!("an eval job")
+    };
+    let judge = job.judge.as_deref().expect("a judge");
+    assert_eq!(judge.strategy, JudgeStrategy::LlmRecall);
+    assert_eq!(
+        judge.target.api_key.as_ref().map(|k| k.0.as_str()),
+        Some(JUDGE_KEY)
+    );
+    let written = serde_norway::to_string(&p).expect("yaml");
+    assert!(
+        written.contains("judge_model_args") && !written.contains(JUDGE_KEY),
+        "{written}"
+    );
+
+    let bad = plan("{model_id: j, api_url: 'http://127.0.0.1:9/v1', temperature: 0}");
+    let err = swarm_coordinator::plan::parse_plan(&bad, Path::new("plan.yaml"), &vars)
+        .expect_err("unknown key")
+        .to_string();
+    assert!(err.contains("temperature"), "{err}");
+    let no_url = plan("{model_id: j}");
+    let p = swarm_coordinator::plan::parse_plan(&no_url, Path::new("plan.yaml"), &vars)
+        .expect("parses");
+    let err = format!(
+        "{:#}",
+        jobs(&p, tmp.path(), &BTreeMap::new(), tmp.path())
+            .err()
+            .expect("refused")
+    );
+    assert!(err.contains("judge_model_args.api_url"), "{err}");
+}
