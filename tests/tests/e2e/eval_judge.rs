@@ -487,9 +487,7 @@ fn a_plans_eval_workload_takes_the_judge_and_never_writes_its_key() {
         .expect("parses");
     let err = format!(
         "{:#}",
-        jobs(&p, tmp.path(), &BTreeMap::new(), tmp.path())
-            .err()
-            .expect("refused")
+        jobs(&p, tmp.path(), &BTreeMap::new(), tmp.path()).expect_err("refused")
     );
     assert!(err.contains("judge_model_args.api_url"), "{err}");
 }
