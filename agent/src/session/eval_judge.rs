@@ -40,12 +40,13 @@ impl EvalJudge {
         &self.spec
     }
 
-    /// Asks the judge about `pred`, the unfiltered prediction of `sample` (None: cancelled).
+    /// Asks the judge about `pred`, the whole completion for `sample`, whose filtered answer is
+    /// `filtered` (None: cancelled).
     pub async fn review(
         &self,
         kind: JudgeKind,
         sample: &Sample,
-        pred: &str,
+        (pred, filtered): (&str, &str),
         cancel: &CancellationToken,
     ) -> Option<JudgeReview> {
         let contract = prompt::Contract::of(kind, &self.spec.contract);
@@ -54,11 +55,12 @@ impl EvalJudge {
             &self.spec.contract,
             &sample.messages,
             &sample.gold,
-            pred,
+            (pred, filtered),
         );
         let case_id = match kind {
             JudgeKind::Generic => "judge",
             JudgeKind::Equivalence => "equivalence",
+            JudgeKind::Custom(c) => c.case_id,
         };
         let scores = self.spec.contract.mapping();
         let body = serde_json::Value::Object(request_body(

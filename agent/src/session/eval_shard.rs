@@ -226,7 +226,12 @@ pub async fn run(
                         let (strategy, policy) = (judge.spec().strategy, bench.scoring_policy());
                         let review = if needs_judge(strategy, policy, &score) {
                             judge
-                                .review(bench.judge_kind(), &sample, &text.answer, &cancel)
+                                .review(
+                                    bench.judge_kind(),
+                                    &sample,
+                                    (&text.answer, &extracted),
+                                    &cancel,
+                                )
                                 .await
                         } else {
                             None

@@ -28,14 +28,19 @@ pub async fn ask(
     let client = swarm_agent::session::EvalJudge::new(judge, width).map_err(anyhow::Error::msg)?;
     let kind = bench.judge_kind();
     let asked: Vec<(usize, Option<swarm_eval::judge::JudgeReview>)> =
-        futures::stream::iter(pending.iter().filter_map(|(i, _)| {
+        futures::stream::iter(pending.iter().filter_map(|(i, (extracted, _))| {
             let p = preds.get(*i)?;
             let sample = *by_id.get(p.sample_id.as_str())?;
-            Some((*i, sample, p.completion.clone()))
+            Some((*i, sample, p.completion.clone(), extracted.clone()))
         }))
-        .map(|(i, sample, completion)| {
+        .map(|(i, sample, completion, filtered)| {
             let client = &client;
-            async move { (i, client.review(kind, sample, &completion, cancel).await) }
+            async move {
+                let review = client
+                    .review(kind, sample, (&completion, &filtered), cancel)
+                    .await;
+                (i, review)
+            }
         })
         .buffer_unordered(width.max(1))
         .collect()

@@ -161,13 +161,32 @@ impl JudgeContract {
 }
 
 /// Which judge question a benchmark asks (EvalScope's adapters' `judge_definition`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub enum JudgeKind {
     /// The generic single verdict of [`JudgeContract`] (EvalScope's `LLMJudgeMixin`).
     #[default]
     Generic,
     /// AIME's "are these two expressions equivalent" (`Yes`/`No`, metric `acc`).
     Equivalence,
+    /// A benchmark's own rating question (e.g. [`prompt::ORM_SCALE_10`], needle_haystack's).
+    Custom(&'static CustomJudge),
+}
+
+/// A benchmark's own judge question whose reply is a rating: `{"reasoning": str = "",
+/// "verdict": number in [0, scale]}`, scored `verdict / scale` as metric `acc`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CustomJudge {
+    /// The case's name in the review (`judge_attempts[].case_id`).
+    pub case_id: &'static str,
+    /// A system message first, when given.
+    pub system_prompt: Option<&'static str>,
+    /// A Python `str.format` template with `{question}`, `{gold}`, `{pred}` (`{{`/`}}` for
+    /// braces); the reply instruction is appended.
+    pub template: &'static str,
+    /// `{pred}` is the filtered prediction (what the extractor kept) rather than the completion.
+    pub filtered_prediction: bool,
+    /// The rating's upper bound.
+    pub scale: f64,
 }
 
 /// The judge as it travels to agents inside an eval shard spec.

@@ -66,9 +66,22 @@ pub fn parse(
                 parsed: serde_json::json!({"verdict": verdict}),
             })
         }
+        Contract::Scale(max) => {
+            let reasoning = reasoning(&obj)?;
+            let verdict = number("verdict", obj.get("verdict"))?;
+            if !(0.0..=*max).contains(&verdict) {
+                return Err(format!(
+                    "reply does not satisfy the schema: verdict {verdict} is not between 0 and {max}"
+                ));
+            }
+            Ok(Verdict {
+                value: BTreeMap::from([(metric.to_owned(), verdict / max)]),
+                parsed: serde_json::json!({"reasoning": reasoning, "verdict": verdict}),
+            })
+        }
         Contract::Rating => {
             let reasoning = reasoning(&obj)?;
-            let score = number(obj.get("score"))?;
+            let score = number("score", obj.get("score"))?;
             if !(0.0..=1.0).contains(&score) {
                 return Err(format!(
                     "reply does not satisfy the schema: score {score} is not between 0 and 1"
@@ -106,12 +119,14 @@ fn label(obj: &Map<String, Value>, labels: &[String]) -> Result<String, String> 
 }
 
 /// Pydantic's lax `float`: a JSON number, a string holding one, or a bool (1.0 / 0.0).
-fn number(v: Option<&Value>) -> Result<f64, String> {
+fn number(field: &str, v: Option<&Value>) -> Result<f64, String> {
     let bad = |what: &dyn std::fmt::Display| {
-        format!("reply does not satisfy the schema: score must be a number, got {what}")
+        format!("reply does not satisfy the schema: {field} must be a number, got {what}")
     };
     match v {
-        None => Err("reply does not satisfy the schema: score is missing".to_owned()),
+        None => Err(format!(
+            "reply does not satisfy the schema: {field} is missing"
+        )),
         Some(Value::Number(n)) => n.as_f64().ok_or_else(|| bad(n)),
         Some(Value::Bool(b)) => Ok(if *b { 1.0 } else { 0.0 }),
         Some(Value::String(s)) => s.trim().parse::<f64>().map_err(|_| bad(&format!("{s:?}"))),

@@ -96,6 +96,38 @@ Respond with only "Yes" or "No" (without quotes). Do not include a rationale.
 
 "#;
 
+/// EvalScope's needle_haystack judge (`GENERAL_ORM_PROMPT` as system, `ORM_USER_TEMPLATE` with the
+/// filtered prediction; its `Rating` contract: a verdict from 0 to 10, scored verdict / 10).
+pub const ORM_SCALE_10: super::CustomJudge = super::CustomJudge {
+    case_id: "score",
+    system_prompt: Some(GENERAL_ORM_PROMPT),
+    template: ORM_USER_TEMPLATE,
+    filtered_prediction: true,
+    scale: 10.0,
+};
+
+/// EvalScope's `GENERAL_ORM_PROMPT` (`benchmarks/needle_haystack/utils.py`).
+pub const GENERAL_ORM_PROMPT: &str = "You are an expert in verifying if the model answer is correct based on the reference answer.
+Your input is a question, a reference answer, and a model answer. You need to check if the model answer is correct based on the reference answer.
+You should focus on the correctness of the model answer compared to the reference answer, without attempting to solve the original question.
+You must provide your final score in the form of a number from 1 to 10, where:
+
+Score 1: The answer is completely unrelated to the reference.
+Score 3: The answer has minor relevance but does not align with the reference.
+Score 5: The answer has moderate relevance but contains inaccuracies.
+Score 7: The answer aligns with the reference but has minor omissions.
+Score 10: The answer is completely accurate and aligns perfectly with the reference.
+";
+
+/// EvalScope's `ORM_USER_TEMPLATE` (`benchmarks/needle_haystack/utils.py`).
+pub const ORM_USER_TEMPLATE: &str = "
+Question: {question}
+
+Reference Answer: {gold}
+
+Model Answer: {pred}
+";
+
 /// The reply a judge must give: the keys of one JSON object and what each holds.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Contract {
@@ -105,6 +137,8 @@ pub enum Contract {
     Rating,
     /// AIME's `{"verdict": "Yes" | "No"}`.
     Equivalence,
+    /// `{"reasoning": str = "", "verdict": number in [0, scale]}` (a benchmark's rating).
+    Scale(f64),
 }
 
 impl Contract {
@@ -112,6 +146,7 @@ impl Contract {
     pub fn of(kind: JudgeKind, contract: &JudgeContract) -> Contract {
         match (kind, contract.score_type) {
             (JudgeKind::Equivalence, _) => Contract::Equivalence,
+            (JudgeKind::Custom(c), _) => Contract::Scale(c.scale),
             (JudgeKind::Generic, ScoreType::Numeric) => Contract::Rating,
             (JudgeKind::Generic, ScoreType::Pattern) => {
                 Contract::Labels(contract.mapping().into_keys().collect())
@@ -139,11 +174,58 @@ impl Contract {
                     alternatives(&["Yes".to_owned(), "No".to_owned()])
                 )
             }
+            Contract::Scale(max) => format!(
+                "- \"reasoning\": a string\n- \"verdict\": a number >= 0.0 and <= {}",
+                py_float(*max)
+            ),
         };
         format!(
             "\n\nReply with a single JSON object and no other text, containing these required keys (additional keys are allowed):\n{fields}"
         )
     }
+}
+
+/// Python's `str(float)` for the bounds a contract states (`10.0`, `0.5`).
+fn py_float(x: f64) -> String {
+    if x.fract() == 0.0 && x.abs() < 1e16 {
+        format!("{x:.1}")
+    } else {
+        format!("{x}")
+    }
+}
+
+/// Python's `str.format` with named fields only: `{{` and `}}` are braces, `{name}` is replaced
+/// by its value (verbatim); any other field is left as written.
+fn py_format(template: &str, values: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(i) = rest.find(['{', '}']) {
+        out.push_str(&rest[..i]);
+        let after = &rest[i..];
+        if after.starts_with("{{") || after.starts_with("}}") {
+            out.push_str(&after[..1]);
+            rest = &after[2..];
+            continue;
+        }
+        let field = values.iter().find(|(name, _)| {
+            after
+                .strip_prefix('{')
+                .and_then(|a| a.strip_prefix(name))
+                .is_some_and(|a| a.starts_with('}'))
+        });
+        match field {
+            Some((name, value)) => {
+                out.push_str(value);
+                rest = &after[name.len() + 2..];
+            }
+            None => {
+                out.push_str(&after[..1]);
+                rest = &after[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// EvalScope's `TaskState.input_text` for chat messages (`messages_pretty_str`): each message as
@@ -219,21 +301,39 @@ fn fill_named(template: &str, values: &[(&str, &str)]) -> String {
 }
 
 /// The chat messages of one judge request for a sample whose messages are `messages`, reference
-/// `gold` and (unfiltered) prediction `pred`.
+/// `gold`, prediction `pred` (the whole completion) and `filtered` (what the extractor kept).
 pub fn request(
     kind: JudgeKind,
     contract: &JudgeContract,
     messages: &[Value],
     gold: &str,
-    pred: &str,
+    (pred, filtered): (&str, &str),
 ) -> Vec<Value> {
     let shape = Contract::of(kind, contract);
     match kind {
+        JudgeKind::Custom(c) => {
+            let pred = if c.filtered_prediction {
+                filtered
+            } else {
+                pred
+            };
+            let question = question_text(messages);
+            let prompt = py_format(
+                c.template,
+                &[("question", &question), ("gold", gold), ("pred", pred)],
+            );
+            let mut out = Vec::with_capacity(2);
+            if let Some(system) = c.system_prompt {
+                out.push(json!({"role": "system", "content": system}));
+            }
+            out.push(json!({"role": "user", "content": prompt + &shape.instruction()}));
+            out
+        }
         JudgeKind::Equivalence => {
             // Python's str.format of the AIME template: the values inserted verbatim
-            let prompt = fill_named(
+            let prompt = py_format(
                 EQUIVALENCE_PROMPT,
-                &[("{expression1}", pred), ("{expression2}", gold)],
+                &[("expression1", pred), ("expression2", gold)],
             );
             vec![json!({"role": "user", "content": prompt + &shape.instruction()})]
         }

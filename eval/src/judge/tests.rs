@@ -26,6 +26,8 @@ struct PromptCase {
     messages: Vec<Value>,
     gold: String,
     pred: String,
+    #[serde(default)]
+    filtered: Option<String>,
     expected: Vec<Value>,
 }
 
@@ -45,13 +47,15 @@ fn fixture() -> Fixture {
 fn prompts_are_evalscopes() {
     let f = fixture();
     assert_eq!(f.evalscope, "1.14.1");
-    assert_eq!(f.prompts.len(), 5);
+    assert_eq!(f.prompts.len(), 6);
     for c in &f.prompts {
         let kind = match c.kind.as_str() {
             "equivalence" => JudgeKind::Equivalence,
+            "orm" => JudgeKind::Custom(&prompt::ORM_SCALE_10),
             _ => JudgeKind::Generic,
         };
-        let got = prompt::request(kind, &c.contract, &c.messages, &c.gold, &c.pred);
+        let filtered = c.filtered.as_deref().unwrap_or_default();
+        let got = prompt::request(kind, &c.contract, &c.messages, &c.gold, (&c.pred, filtered));
         assert_eq!(got, c.expected, "{}", c.name);
     }
 }
@@ -65,6 +69,7 @@ fn replies_are_read_as_evalscope_reads_them() {
         let contract = match c.contract.as_str() {
             "labels" => Contract::Labels(vec!["A".into(), "B".into()]),
             "rating" => Contract::Rating,
+            "orm" => Contract::Scale(10.0),
             _ => Contract::Equivalence,
         };
         let got = parse::parse(&c.reply, &contract, &labels, "acc");
