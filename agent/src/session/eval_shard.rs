@@ -47,6 +47,8 @@ async fn send_batch(
             let size = line.len();
             p.completion = String::new();
             p.reasoning = String::new();
+            // the judge's prompt and reply too: the prediction is retried as a whole
+            p.judge = None;
             p.error = Some(format!(
                 "prediction of {size} bytes is larger than a message may carry ({budget} bytes)"
             ));
