@@ -60,6 +60,11 @@ pub struct EvalArgs {
     /// "score_mapping", "score_type": "pattern"|"numeric"}. The key is never written to a file.
     #[arg(long)]
     pub judge_model_args: Option<String>,
+    /// EvalScope 1.14's typed judge JSON: {"strategy": ..., "models": {<judge_model_args' model
+    /// keys>}, "contract": {"system_prompt", "prompt_template", "score_mapping", "score_type"}}
+    /// (one judge, one repeat). Not with --judge-strategy / --judge-model-args.
+    #[arg(long, conflicts_with_all = ["judge_strategy", "judge_model_args"])]
+    pub judge: Option<String>,
     /// With --rescore: ask the judge again about every prediction its strategy puts to it,
     /// instead of keeping the run's verdicts (samples lacking a verdict are asked either way).
     #[arg(long, requires = "rescore")]
@@ -160,6 +165,19 @@ impl EvalArgs {
 
     /// The eval the flags describe.
     fn eval_def(&self) -> anyhow::Result<EvalDef> {
+        let (judge_strategy, judge_model_args) = match &self.judge {
+            Some(typed) => swarm_eval::judge::args::JudgeConfig::from_json(typed)
+                .and_then(|c| c.legacy())
+                .map_err(anyhow::Error::msg)?,
+            None => (
+                self.judge_strategy.unwrap_or_default(),
+                self.judge_model_args
+                    .as_deref()
+                    .map(swarm_eval::judge::JudgeModelArgs::from_json)
+                    .transpose()
+                    .map_err(anyhow::Error::msg)?,
+            ),
+        };
         Ok(EvalDef {
             target: crate::plan::flags::TARGET.into(),
             datasets: self.datasets.clone(),
@@ -172,13 +190,8 @@ impl EvalArgs {
             limit: self.limit,
             repeats: self.repeats.max(1),
             stream: self.stream,
-            judge_strategy: self.judge_strategy.unwrap_or_default(),
-            judge_model_args: self
-                .judge_model_args
-                .as_deref()
-                .map(swarm_eval::judge::JudgeModelArgs::from_json)
-                .transpose()
-                .map_err(|m| anyhow::anyhow!(m))?,
+            judge_strategy,
+            judge_model_args,
         })
     }
 
@@ -293,6 +306,16 @@ mod tests {
             yaml.contains("judge_model_args") && !yaml.contains("sk-x"),
             "{yaml}"
         );
+        // EvalScope 1.14's typed --judge, not together with the legacy flags
+        let typed = r#"{"strategy": "llm", "models": [{"model_id": "j", "api_url": "http://127.0.0.1:1/v1"}]}"#;
+        let job = flags(&["--judge", typed])
+            .expect("flags")
+            .rescore_job()
+            .expect("typed judge");
+        let spec = job.judge.expect("judge");
+        assert_eq!(spec.strategy, swarm_eval::judge::JudgeStrategy::Llm);
+        assert_eq!(spec.judge_id, "j");
+        assert!(flags(&["--judge", typed, "--judge-strategy", "llm"]).is_err());
         // auto and rule need no judge: every benchmark here is rule-default
         for s in ["auto", "rule"] {
             let job = flags(&["--judge-strategy", s])

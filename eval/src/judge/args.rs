@@ -238,3 +238,130 @@ mod tests {
         );
     }
 }
+
+/// EvalScope 1.14.1's typed `--judge` JSON (`JudgeConfig`), as far as one judge goes: its
+/// `strategy`, one entry of `models` (transport and identity) and the shared `contract`.
+/// Several judges, `repeats` > 1 and position swapping are refused by name.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JudgeConfig {
+    /// `auto`, `rule`, `llm` or `llm_recall`.
+    #[serde(default)]
+    pub strategy: JudgeStrategy,
+    /// The judge models (an object is one).
+    #[serde(default)]
+    pub models: OneOrMany,
+    /// The judge question.
+    #[serde(default)]
+    pub contract: JudgeContract,
+    /// Judge passes per sample (only 1).
+    #[serde(default = "one")]
+    pub repeats: u32,
+    /// `auto`, `on` or `off` (no benchmark here has positions to swap).
+    #[serde(default)]
+    pub position_swap: Option<String>,
+    /// `mean`, `median` or `majority_vote` (one judge, one pass: all the same).
+    #[serde(default)]
+    pub aggregation: Option<String>,
+    /// Only 1.
+    #[serde(default = "one")]
+    pub min_valid_judges: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// `models`: one object or a list of them.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    /// None given.
+    #[default]
+    None,
+    /// One model.
+    One(Box<JudgeModelArgs>),
+    /// A list.
+    Many(Vec<JudgeModelArgs>),
+}
+
+impl JudgeConfig {
+    /// Parses `--judge` JSON; errors name the key.
+    pub fn from_json(text: &str) -> Result<Self, String> {
+        let de = &mut serde_json::Deserializer::from_str(text);
+        serde_path_to_error::deserialize(de)
+            .map_err(|e| format!("--judge: {}: {}", e.path(), e.inner()))
+    }
+
+    /// The strategy and the legacy arguments this configuration amounts to.
+    pub fn legacy(self) -> Result<(JudgeStrategy, Option<JudgeModelArgs>), String> {
+        if self.repeats != 1 {
+            return Err(format!(
+                "judge.repeats: only 1 is supported, got {}",
+                self.repeats
+            ));
+        }
+        if self.min_valid_judges != 1 {
+            return Err("judge.min_valid_judges: only 1 is supported (one judge)".into());
+        }
+        match self.position_swap.as_deref() {
+            None | Some("auto") | Some("off") => {}
+            Some(other) => {
+                return Err(format!(
+                    "judge.position_swap: {other:?} is not supported (no benchmark here has positions to swap)"
+                ));
+            }
+        }
+        if let Some(a) = self.aggregation.as_deref()
+            && !["mean", "median", "majority_vote"].contains(&a)
+        {
+            return Err(format!("judge.aggregation: unknown {a:?}"));
+        }
+        let model = match self.models {
+            OneOrMany::None => None,
+            OneOrMany::One(m) => Some(*m),
+            OneOrMany::Many(mut v) if v.len() <= 1 => v.pop(),
+            OneOrMany::Many(v) => {
+                return Err(format!(
+                    "judge.models: {} judges given; only one is supported",
+                    v.len()
+                ));
+            }
+        };
+        let model = model.map(|mut m| {
+            let c = self.contract;
+            m.system_prompt = c.system_prompt.or(m.system_prompt);
+            m.prompt_template = c.prompt_template.or(m.prompt_template);
+            m.score_mapping = c.score_mapping.or(m.score_mapping);
+            m.score_type = c.score_type;
+            m
+        });
+        Ok((self.strategy, model))
+    }
+}
+
+#[cfg(test)]
+mod typed_tests {
+    use super::*;
+
+    #[test]
+    fn the_typed_judge_config_is_one_judge_and_its_contract() {
+        let c = JudgeConfig::from_json(
+            r#"{"strategy": "llm_recall", "models": {"model_id": "j", "api_url": "http://127.0.0.1:9/v1"}, "contract": {"score_mapping": {"A": 1.0, "B": 0.0, "C": 0.5}}}"#,
+        )
+        .expect("parses");
+        let (s, m) = c.legacy().expect("one judge");
+        let m = m.expect("a model");
+        assert_eq!((s, m.model_id.as_str()), (JudgeStrategy::LlmRecall, "j"));
+        assert_eq!(m.score_mapping.map(|x| x.len()), Some(3));
+        let two = r#"{"models": [{"model_id": "a"}, {"model_id": "b"}]}"#;
+        let err = JudgeConfig::from_json(two).unwrap().legacy().unwrap_err();
+        assert!(err.contains("judge.models"), "{err}");
+        let err = JudgeConfig::from_json(r#"{"repeats": 3}"#)
+            .unwrap()
+            .legacy()
+            .unwrap_err();
+        assert!(err.contains("judge.repeats"), "{err}");
+        assert!(JudgeConfig::from_json(r#"{"strategy": "sometimes"}"#).is_err());
+    }
+}
