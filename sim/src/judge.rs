@@ -8,7 +8,11 @@
 //!   (the text after the last `**User**: `) is looked up in the key; a prediction that is the
 //!   question's right text gets `{"verdict": "A"}`, its wrong text `{"verdict": "B"}`;
 //! - AIME's equivalence prompt (`Expression 1` the prediction): `"Yes"` when the prediction is
-//!   a right text of the key, `"No"` when it is a wrong one.
+//!   a right text of the key, `"No"` when it is a wrong one;
+//! - a rating prompt (`Question:` / `Reference Answer:` / `Model Answer:`, needle_haystack's):
+//!   the question is looked up as above; a model answer that is the right text, or a part of it
+//!   and of no wrong text, gets `{"verdict": 10}`, one that is (a part of only) the wrong text
+//!   `{"verdict": 0}`.
 //!
 //! Anything else (a prediction that is no key text, a question not in the key, another
 //! template) is not a judge request here: it gets generated words, which a judge client reads
@@ -26,6 +30,9 @@ const USER: &str = "**User**: ";
 const EXPRESSION_1: &str = "    Expression 1: ";
 const EXPRESSION_2: &str = "\n    Expression 2: ";
 const EQUIVALENCE_TASK: &str = "YOUR TASK";
+const RATING_QUESTION: &str = "\nQuestion: ";
+const RATING_REFERENCE: &str = "\n\nReference Answer: ";
+const RATING_ANSWER: &str = "\n\nModel Answer: ";
 
 /// The judge's reply (a JSON object) to `content`, the last user message of a chat request,
 /// when it is a judge prompt about a keyed answer.
@@ -39,8 +46,38 @@ pub(crate) fn verdict(key: &AnswerKey, content: &str) -> Option<String> {
         };
         return Some(serde_json::json!({"reasoning": why, "verdict": label}).to_string());
     }
-    let right = equivalence(key, body)?;
-    Some(serde_json::json!({"verdict": if right { "Yes" } else { "No" }}).to_string())
+    if let Some(right) = equivalence(key, body) {
+        return Some(serde_json::json!({"verdict": if right { "Yes" } else { "No" }}).to_string());
+    }
+    let right = rating(key, body)?;
+    let why = if right {
+        "the model answer is the key's right answer"
+    } else {
+        "the model answer is the key's wrong answer"
+    };
+    Some(serde_json::json!({"reasoning": why, "verdict": if right { 10 } else { 0 }}).to_string())
+}
+
+/// The rating prompt: whether its model answer (a filtered prediction) is right for its
+/// question.
+fn rating(key: &AnswerKey, body: &str) -> Option<bool> {
+    let q = body.find(RATING_QUESTION)? + RATING_QUESTION.len();
+    let r = q + body[q..].find(RATING_REFERENCE)?;
+    let a = body.rfind(RATING_ANSWER).filter(|a| *a >= r)? + RATING_ANSWER.len();
+    let question = &body[q..r];
+    let asked = &question[question.rfind(USER)? + USER.len()..];
+    let sha = prompt_sha256(asked);
+    let answer = body[a..].trim();
+    if let Some(exact) = key.is_right_answer(&sha, answer) {
+        return Some(exact);
+    }
+    let (_, right, wrong) = key.texts(&sha)?;
+    match (right.contains(answer), wrong.contains(answer)) {
+        _ if answer.is_empty() => None,
+        (true, false) => Some(true),
+        (false, true) => Some(false),
+        _ => None,
+    }
 }
 
 /// The generic prompt: whether its prediction is right for its question.
@@ -104,6 +141,25 @@ mod tests {
         assert_eq!(reply("What is 2+2?", "6"), None);
         assert_eq!(reply("What is 9+9?", "6"), None);
         assert_eq!(verdict(&k, "What is 2+2?"), None);
+    }
+
+    #[test]
+    fn a_rating_prompt_gets_ten_for_the_right_answer_and_zero_for_the_wrong_one() {
+        let k = key();
+        let prompt = |answer: &str| {
+            format!(
+                "\nQuestion: **User**: What is 2+2?\n\nReference Answer: 4\n\nModel Answer: {answer}\n{TAIL}"
+            )
+        };
+        let v = |a: &str| {
+            verdict(&k, &prompt(a))
+                .map(|r| serde_json::from_str::<serde_json::Value>(&r).unwrap()["verdict"].clone())
+        };
+        assert_eq!(v("four."), Some(serde_json::json!(10)));
+        assert_eq!(v("The answer is four."), Some(serde_json::json!(10)));
+        assert_eq!(v("5."), Some(serde_json::json!(0)));
+        assert_eq!(v("The answer is"), None, "in both texts");
+        assert_eq!(v("nine"), None);
     }
 
     #[test]
