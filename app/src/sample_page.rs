@@ -109,6 +109,34 @@ pub fn sample_page(
             esc(m)
         );
     }
+    if !d.judge.is_empty() {
+        body.push_str("<h2>Judge</h2>");
+    }
+    for a in &d.judge {
+        let prompt = a
+            .messages
+            .iter()
+            .filter_map(|m| m.get("content").and_then(|c| c.as_str()))
+            .collect::<Vec<_>>()
+            .join("\n\n");
+        let _ = write!(
+            body,
+            "<h3>{} ({})</h3><pre class=\"judge-prompt\">{}</pre>",
+            esc(&a.judge_id),
+            esc(a.status.name()),
+            esc(&prompt)
+        );
+        if let Some(reply) = &a.raw_response {
+            let _ = write!(
+                body,
+                "<h3>judge reply</h3><pre class=\"judge-reply\">{}</pre>",
+                esc(reply)
+            );
+        }
+        if let Some(e) = &a.error {
+            let _ = write!(body, "<p class=\"bad\">judge: {}</p>", esc(e));
+        }
+    }
     body.push_str("<h2>As written</h2>");
     let _ = write!(
         body,
@@ -160,6 +188,7 @@ mod tests {
             metadata: None,
             prediction: "{\"index\": 3}".into(),
             review: None,
+            judge: Vec::new(),
         }
     }
 
@@ -191,5 +220,27 @@ mod tests {
         ));
         assert!(html.contains("rel=\"up\" href=\"/runs/run%201/samples?dataset=gsm8k"));
         assert!(!html.contains("rel=\"next\""), "no sample after this one");
+        assert!(!html.contains("<h2>Judge</h2>"), "no judge was asked");
+    }
+
+    #[test]
+    fn a_judged_sample_shows_the_judges_prompt_and_reply() {
+        let review = serde_json::json!({"sample_score": {"score": {"metadata": {"judge_attempts": [
+            {"status": "success", "case_id": "judge", "judge_id": "j<1>", "repeat_id": 0,
+             "placement": "original", "messages": [{"role": "user", "content": "[Question] 2+2 <b>"}],
+             "raw_response": "{\"verdict\": \"A\"}", "parsed_value": {"verdict": "A"}, "latency": 0.1}]}}}});
+        let mut d = detail("4");
+        d.judge = crate::samples::detail::judge_attempts_of(&review);
+        assert_eq!(d.judge.len(), 1);
+        let html = sample_page("r", 1, &d, &SampleQuery::default(), (None, None));
+        assert!(
+            html.contains("<h2>Judge</h2><h3>j&lt;1&gt; (success)</h3>"),
+            "{html}"
+        );
+        assert!(html.contains("<pre class=\"judge-prompt\">[Question] 2+2 &lt;b&gt;</pre>"));
+        assert!(
+            html.contains("<pre class=\"judge-reply\">{&quot;verdict&quot;: &quot;A&quot;}</pre>"),
+            "{html}"
+        );
     }
 }

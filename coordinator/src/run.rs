@@ -391,6 +391,8 @@ async fn run_workload(
                 datasets: e.datasets.clone(),
                 dataset_args: e.dataset_args.clone(),
                 repeats: e.repeats,
+                judge_strategy: e.judge_strategy,
+                judge_model_args: e.judge_model_args.as_deref().cloned(),
             };
             crate::eval::task_config::save(&root, &saved)?;
             crate::eval::run::run_job(Some(cluster), agents, e, &root, false, cancel).await?;

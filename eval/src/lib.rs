@@ -11,6 +11,7 @@ pub mod benchmarks;
 pub mod collection;
 pub mod exec;
 pub mod filters;
+pub mod judge;
 pub mod math;
 pub mod mc;
 pub mod perf;

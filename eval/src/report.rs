@@ -111,6 +111,9 @@ pub struct Report {
     /// EvalScope 1.14's eval performance summary (absent in older reports).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub perf_metrics: Option<super::perf::PerfMetrics>,
+    /// EvalScope's run-level judge coverage and failures, when a judge was asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub judge_summary: Option<super::judge::summary::JudgeSummary>,
 }
 
 /// One metric of a report.
@@ -385,6 +388,7 @@ pub fn build_report(model_name: &str, spec: &ReportSpec, scored: &[ScoredSample]
         metrics,
         num,
         perf_metrics: None,
+        judge_summary: None,
     }
 }
 

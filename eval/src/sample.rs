@@ -166,6 +166,15 @@ pub trait Benchmark: Send + Sync {
         let _ = subset;
         vec!["default".to_owned()]
     }
+    /// What this benchmark's rule and judge paths can do (EvalScope's `scoring_policy`): which
+    /// judge strategies it honours and whether `auto` asks the judge.
+    fn scoring_policy(&self) -> crate::judge::ScoringPolicy {
+        crate::judge::ScoringPolicy::RuleDefault
+    }
+    /// The question its judge is asked (EvalScope's `judge_definition`).
+    fn judge_kind(&self) -> crate::judge::JudgeKind {
+        crate::judge::JudgeKind::Generic
+    }
     /// How per-sample scores aggregate into the report (EvalScope's `aggregation`).
     fn aggregation(&self) -> Aggregation {
         Aggregation::Mean

@@ -25,6 +25,9 @@ pub struct EvalShardSpec {
     pub items: Vec<(Sample, u32)>,
     /// Requests in flight at once.
     pub concurrency: u32,
+    /// The LLM judge and its strategy (None: rule scoring only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub judge: Option<crate::judge::JudgeSpec>,
 }
 
 /// What an agent reports for one (sample, repeat).
@@ -61,6 +64,9 @@ pub struct Prediction {
     /// Why generation failed (the prediction then scores 0 and is retried on resume).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// How an LLM judge took part in the score (None: rule scoring only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub judge: Option<crate::judge::Judgement>,
 }
 
 impl Prediction {
@@ -109,4 +115,22 @@ pub fn filters(benchmark: &str, args: &DatasetArgs) -> Result<FilterChain, EvalE
         return Ok(FilterChain::default());
     }
     Ok(chain)
+}
+
+/// Sets `p`'s score to the rule's `(extracted, rule)` combined, under `strategy`, with the judge
+/// review `p` already carries (see [`crate::judge::combine::combine`]): how the coordinator
+/// re-scores a prediction without asking the judge again. Fails when the strategy needs a
+/// verdict `p` does not carry.
+pub fn keep_judgement(
+    p: &mut Prediction,
+    strategy: crate::judge::JudgeStrategy,
+    policy: crate::judge::ScoringPolicy,
+    (extracted, rule): (String, Score),
+) -> Result<(), crate::judge::combine::MissingVerdict> {
+    let review = p.judge.as_ref().and_then(|j| j.review.as_ref());
+    let (score, judgement) = crate::judge::combine::combine(strategy, policy, rule, review)?;
+    p.extracted = extracted;
+    p.score = score;
+    p.judge = judgement;
+    Ok(())
 }

@@ -79,6 +79,9 @@ pub struct AnswerKey {
     /// `prompt_sha256` → the answer the simulator gives.
     answers: HashMap<String, Chosen>,
     correct: usize,
+    /// Every key text (trimmed) → whether it is a right answer (texts that are right for one question
+    /// and wrong for another are left out: their truth depends on the question).
+    truth: HashMap<String, bool>,
 }
 
 #[derive(Debug, Clone)]
@@ -245,7 +248,48 @@ impl AnswerKey {
                 },
             );
         }
-        AnswerKey { answers, correct }
+        let mut truth: HashMap<String, bool> = HashMap::new();
+        let mut mixed = Vec::new();
+        for c in answers.values() {
+            for (text, right) in [(&c.right, true), (&c.wrong, false)] {
+                match truth.entry(text.trim().to_owned()) {
+                    Entry::Vacant(v) => {
+                        v.insert(right);
+                    }
+                    Entry::Occupied(o) if *o.get() != right => mixed.push(text.trim().to_owned()),
+                    Entry::Occupied(_) => {}
+                }
+            }
+        }
+        for text in mixed {
+            truth.remove(&text);
+        }
+        AnswerKey {
+            answers,
+            correct,
+            truth,
+        }
+    }
+
+    /// Whether `text` is the right answer of the question `prompt_sha256` (false: its wrong
+    /// answer; None: neither, or the question is not in the key). Texts compare with surrounding
+    /// whitespace trimmed.
+    pub fn is_right_answer(&self, prompt_sha256: &str, text: &str) -> Option<bool> {
+        let c = self.chosen(prompt_sha256)?;
+        let text = text.trim();
+        if c.right.trim() == text {
+            Some(true)
+        } else if c.wrong.trim() == text {
+            Some(false)
+        } else {
+            None
+        }
+    }
+
+    /// Whether `text` is a right answer of the key, whatever the question (None: not a key
+    /// text, or right for one question and wrong for another).
+    pub fn is_right_text(&self, text: &str) -> Option<bool> {
+        self.truth.get(text.trim()).copied()
     }
 
     /// Number of distinct questions.

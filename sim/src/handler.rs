@@ -185,7 +185,8 @@ async fn generate(
     response
 }
 
-/// The answer key's answer to a chat request whose last user message is a keyed question.
+/// The answer key's answer to a chat request whose last user message is a keyed question, or
+/// its verdict on a judge prompt about a keyed answer (`crate::judge`).
 fn keyed_answer(shared: &Shared, endpoint: Endpoint, body: &[u8]) -> Option<Script> {
     let key = shared.answer_key.as_ref()?;
     if endpoint != Endpoint::Chat {
@@ -193,7 +194,11 @@ fn keyed_answer(shared: &Shared, endpoint: Endpoint, body: &[u8]) -> Option<Scri
     }
     let content = last_user_content(body)?;
     let sha = crate::prompt_sha256(&content);
-    let text = key.answer(&sha)?;
+    let Some(text) = key.answer(&sha) else {
+        // the judge role: a judge prompt about a keyed answer gets the key's verdict
+        let reply = crate::judge::verdict(key, &content)?;
+        return Some(Script::new(&reply, shared.config.reasoning.mode));
+    };
     match (&shared.config.reasoning.thoughts, key.texts(&sha)) {
         (Some(thoughts), Some((correct, right, wrong))) => {
             let paragraphs = crate::reasoning_paragraphs(thoughts, right, wrong, correct);

@@ -35,6 +35,7 @@ mod error;
 mod faults;
 mod handler;
 mod image;
+mod judge;
 mod openai;
 mod plan;
 mod retrieval;

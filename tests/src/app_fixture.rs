@@ -105,6 +105,7 @@ pub fn eval_run_scored(
             latency_us: 1000,
             ttft_us: None,
             error: None,
+            judge: None,
         };
         let messages = serde_json::json!([{"role": "user", "content": format!("Question {i}: what is {i} + {i}?")}]);
         let pred = serde_json::json!({

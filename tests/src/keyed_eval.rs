@@ -107,5 +107,9 @@ pub fn sim_job(
         gen_params: gen_params(serde_json::Map::new(), stream),
         batch_size,
         repeats: 1,
+        judge_strategy: Default::default(),
+        judge: None,
+        judge_model_args: None,
+        rejudge: false,
     }
 }

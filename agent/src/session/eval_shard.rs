@@ -14,7 +14,9 @@ use swarm_proto::agent_message::Msg;
 use swarm_proto::{ScoredSamples, ShardDone, ShardFailed, Snapshot};
 use tokio_util::sync::CancellationToken;
 
+use super::eval_judge::EvalJudge;
 use super::outbox::{LinkDown, Outbox};
+use swarm_eval::judge::combine::{combine, needs_judge};
 use swarm_io::client::{
     EndpointClient,
     body::{request_body, wants_stream},
@@ -45,6 +47,8 @@ async fn send_batch(
             let size = line.len();
             p.completion = String::new();
             p.reasoning = String::new();
+            // the judge's prompt and reply too: the prediction is retried as a whole
+            p.judge = None;
             p.error = Some(format!(
                 "prediction of {size} bytes is larger than a message may carry ({budget} bytes)"
             ));
@@ -145,6 +149,14 @@ pub async fn run(
         }
     };
     let width = spec.concurrency.max(1) as usize;
+    let judge = match spec.judge.as_ref().map(|j| EvalJudge::new(j, width)) {
+        None => None,
+        Some(Ok(j)) => Some(Arc::new(j)),
+        Some(Err(e)) => {
+            let _ = out.send(fail(format!("shard {shard_id}: {e}"))).await;
+            return;
+        }
+    };
     let (target, gen_params) = (spec.target.clone(), spec.gen_params.clone());
     let mut results = futures::stream::iter(spec.items)
         .map(|(sample, repeat)| {
@@ -155,6 +167,7 @@ pub async fn run(
                 cancel.clone(),
             );
             let sandboxes = bench.runs_code_on(&sample).then(|| Arc::clone(&sandboxes));
+            let judge = judge.clone();
             let (target, gen_params) = (target.clone(), gen_params.clone());
             async move {
                 let prompt = Prompt {
@@ -171,7 +184,7 @@ pub async fn run(
                 let (rec, text) = client
                     .complete(Bytes::from(body), &id, &prompt, &cancel)
                     .await;
-                let (extracted, score, error) = match (&rec.error, sandboxes) {
+                let (extracted, score, mut error) = match (&rec.error, sandboxes) {
                     (None, None) => {
                         let (extracted, score) =
                             task::score(bench.as_ref(), &filters, &sample, &text.answer);
@@ -209,6 +222,33 @@ pub async fn run(
                         )
                     }
                 };
+                // the judge, where the strategy asks it about this sample
+                let (score, judgement) = match (&judge, &error) {
+                    (Some(judge), None) => {
+                        let (strategy, policy) = (judge.spec().strategy, bench.scoring_policy());
+                        let review = if needs_judge(strategy, policy, &score) {
+                            judge
+                                .review(
+                                    bench.judge_kind(),
+                                    &sample,
+                                    (&text.answer, &extracted),
+                                    &cancel,
+                                )
+                                .await
+                        } else {
+                            None
+                        };
+                        match combine(strategy, policy, score.clone(), review.as_ref()) {
+                            Ok(judged) => judged,
+                            // asked and cancelled: not a prediction, left for the next lease
+                            Err(_) => {
+                                error = Some("cancelled: judge request".to_owned());
+                                (score, None)
+                            }
+                        }
+                    }
+                    _ => (score, None),
+                };
                 Prediction {
                     benchmark: sample.benchmark.clone(),
                     subset: sample.subset.clone(),
@@ -225,6 +265,7 @@ pub async fn run(
                     // the first chunk carrying text (answer or reasoning), as EvalScope's TTFT
                     ttft_us: streamed.then(|| rec.chunk_us.first().copied()).flatten(),
                     error,
+                    judge: judgement,
                 }
             }
         })

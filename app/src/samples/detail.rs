@@ -29,6 +29,21 @@ pub struct SampleDetail {
     pub prediction: String,
     /// The review line, pretty-printed, when there is one.
     pub review: Option<String>,
+    /// The LLM judge's requests and replies (the review's
+    /// `sample_score.score.metadata.judge_attempts`), when a judge was asked.
+    pub judge: Vec<swarm_eval::judge::JudgeAttempt>,
+}
+
+/// The judge attempts of a review line (none when it has none or they are not in the shape
+/// EvalScope writes).
+fn judge_attempts(review: Option<&Value>) -> Vec<swarm_eval::judge::JudgeAttempt> {
+    review.map(judge_attempts_of).unwrap_or_default()
+}
+
+/// The judge attempts of a parsed review line.
+pub fn judge_attempts_of(review: &Value) -> Vec<swarm_eval::judge::JudgeAttempt> {
+    let attempts = &review["sample_score"]["score"]["metadata"]["judge_attempts"];
+    serde_json::from_value(attempts.clone()).unwrap_or_default()
 }
 
 fn pretty(v: &Value) -> String {
@@ -69,6 +84,7 @@ impl SampleDetail {
             metadata,
             prediction: pretty(&p),
             review: r.as_ref().map(pretty),
+            judge: judge_attempts(r.as_ref()),
         }
     }
 }

@@ -50,6 +50,25 @@ pub struct EvalArgs {
     /// Stream responses.
     #[arg(long)]
     pub stream: bool,
+    /// EvalScope's judge strategy: auto (the benchmark decides: rule for every benchmark here),
+    /// rule, llm (the judge scores every sample), llm_recall (the judge only where the rule scored
+    /// wrong; it may only raise a score). With --rescore, the saved task's when absent.
+    #[arg(long, value_parser = parse_strategy)]
+    pub judge_strategy: Option<swarm_eval::judge::JudgeStrategy>,
+    /// The LLM judge as JSON (EvalScope's judge_model_args): {"model_id": ..., "api_url": ...,
+    /// "api_key": ..., "generation_config": {...}, "system_prompt", "prompt_template",
+    /// "score_mapping", "score_type": "pattern"|"numeric"}. The key is never written to a file.
+    #[arg(long)]
+    pub judge_model_args: Option<String>,
+    /// EvalScope 1.14's typed judge JSON: {"strategy": ..., "models": {<judge_model_args' model
+    /// keys>}, "contract": {"system_prompt", "prompt_template", "score_mapping", "score_type"}}
+    /// (one judge, one repeat). Not with --judge-strategy / --judge-model-args.
+    #[arg(long, conflicts_with_all = ["judge_strategy", "judge_model_args"])]
+    pub judge: Option<String>,
+    /// With --rescore: ask the judge again about every prediction its strategy puts to it,
+    /// instead of keeping the run's verdicts (samples lacking a verdict are asked either way).
+    #[arg(long, requires = "rescore")]
+    pub rejudge: bool,
     /// Resume this earlier run folder: samples with a prediction are not generated again.
     #[arg(long)]
     pub use_cache: Option<PathBuf>,
@@ -67,6 +86,10 @@ pub struct EvalArgs {
     pub sandbox: crate::sandbox_args::SandboxArgs,
 }
 
+fn parse_strategy(s: &str) -> Result<swarm_eval::judge::JudgeStrategy, String> {
+    s.parse()
+}
+
 impl EvalArgs {
     /// These flags with what a rescore's run folder saved filling the ones not given (model,
     /// datasets, dataset arguments, repeats); flags win.
@@ -75,10 +98,22 @@ impl EvalArgs {
         let Some(run) = &self.rescore else {
             return Ok(out);
         };
+        let found = super::task_config::load(root)?;
+        if let Some(saved) = &found {
+            // the run's judge unless the flags name another
+            if out.judge_strategy.is_none() {
+                out.judge_strategy = Some(saved.judge_strategy);
+            }
+            if out.judge_model_args.is_none()
+                && let Some(a) = &saved.judge_model_args
+            {
+                out.judge_model_args = Some(serde_json::to_string(a)?);
+            }
+        }
         if self.model.is_some() && !self.datasets.is_empty() {
             return Ok(out);
         }
-        let saved = super::task_config::load(root)?.with_context(|| {
+        let saved = found.with_context(|| {
             format!(
                 "--rescore {}: no saved task (eval/task_config.json or configs/task_config.yaml); give --model and --datasets",
                 run.display()
@@ -130,6 +165,19 @@ impl EvalArgs {
 
     /// The eval the flags describe.
     fn eval_def(&self) -> anyhow::Result<EvalDef> {
+        let (judge_strategy, judge_model_args) = match &self.judge {
+            Some(typed) => swarm_eval::judge::args::JudgeConfig::from_json(typed)
+                .and_then(|c| c.legacy())
+                .map_err(anyhow::Error::msg)?,
+            None => (
+                self.judge_strategy.unwrap_or_default(),
+                self.judge_model_args
+                    .as_deref()
+                    .map(swarm_eval::judge::JudgeModelArgs::from_json)
+                    .transpose()
+                    .map_err(anyhow::Error::msg)?,
+            ),
+        };
         Ok(EvalDef {
             target: crate::plan::flags::TARGET.into(),
             datasets: self.datasets.clone(),
@@ -142,6 +190,8 @@ impl EvalArgs {
             limit: self.limit,
             repeats: self.repeats.max(1),
             stream: self.stream,
+            judge_strategy,
+            judge_model_args,
         })
     }
 
@@ -154,17 +204,15 @@ impl EvalArgs {
             api_key: None,
             headers: vec![],
             connect_timeout_s: 10.0,
-            read_timeout_s: 60.0,
-            total_timeout_s: 60.0,
+            // what a judge asked by the rescore waits for
+            read_timeout_s: self.timeout.max(1) as f64 / 1000.0,
+            total_timeout_s: self.timeout.max(1) as f64 / 1000.0,
             transport: Default::default(),
         };
         let def = self.eval_def()?;
-        Ok(crate::plan::build::eval_job(
-            &self.name,
-            &def,
-            target,
-            Path::new(""),
-        ))
+        let mut job = crate::plan::build::eval_job(&self.name, &def, target, Path::new(""))?;
+        job.rejudge = self.rejudge;
+        Ok(job)
     }
 
     /// The plan the flags describe: one eval workload against `--api-url`, on `--agents`
@@ -218,6 +266,63 @@ mod tests {
         argv.extend(datasets);
         argv.extend(["--dataset-args", dataset_args]);
         Flags::try_parse_from(argv).expect("flags").eval
+    }
+
+    #[test]
+    fn judge_flags_are_checked_before_any_request() {
+        let flags = |extra: &[&str]| {
+            let mut argv = vec!["eval", "--model", "m", "--api-url", "http://127.0.0.1:1/v1"];
+            argv.extend(["--datasets", "gsm8k"]);
+            argv.extend(extra);
+            Flags::try_parse_from(argv).map(|f| f.eval)
+        };
+        assert!(flags(&["--judge-strategy", "sometimes"]).is_err());
+        let err = flags(&["--judge-strategy", "llm"])
+            .expect("flags")
+            .rescore_job()
+            .expect_err("a judge strategy without a judge")
+            .to_string();
+        assert!(err.contains("--judge-model-args"), "{err}");
+        let judge = r#"{"model_id": "j", "api_url": "http://127.0.0.1:1/v1", "api_key": "sk-x"}"#;
+        let job = flags(&[
+            "--judge-strategy",
+            "llm_recall",
+            "--judge-model-args",
+            judge,
+        ])
+        .expect("flags")
+        .rescore_job()
+        .expect("a judged job");
+        let spec = job.judge.expect("judge");
+        assert_eq!(spec.strategy, swarm_eval::judge::JudgeStrategy::LlmRecall);
+        assert_eq!(spec.target.url, "http://127.0.0.1:1/v1/chat/completions");
+        // the plan the flags make keeps the judge without its key
+        let plan = flags(&["--judge-strategy", "llm", "--judge-model-args", judge])
+            .expect("flags")
+            .plan("w")
+            .expect("plan");
+        let yaml = serde_norway::to_string(&plan).expect("yaml");
+        assert!(
+            yaml.contains("judge_model_args") && !yaml.contains("sk-x"),
+            "{yaml}"
+        );
+        // EvalScope 1.14's typed --judge, not together with the legacy flags
+        let typed = r#"{"strategy": "llm", "models": [{"model_id": "j", "api_url": "http://127.0.0.1:1/v1"}]}"#;
+        let job = flags(&["--judge", typed])
+            .expect("flags")
+            .rescore_job()
+            .expect("typed judge");
+        let spec = job.judge.expect("judge");
+        assert_eq!(spec.strategy, swarm_eval::judge::JudgeStrategy::Llm);
+        assert_eq!(spec.judge_id, "j");
+        assert!(flags(&["--judge", typed, "--judge-strategy", "llm"]).is_err());
+        // auto and rule need no judge: every benchmark here is rule-default
+        for s in ["auto", "rule"] {
+            let job = flags(&["--judge-strategy", s])
+                .expect("flags")
+                .rescore_job();
+            assert!(job.is_ok_and(|j| j.judge.is_none()), "{s}");
+        }
     }
 
     #[test]

@@ -24,6 +24,14 @@ pub struct EvalJob {
     pub batch_size: u32,
     /// Generations per sample.
     pub repeats: u32,
+    /// EvalScope's `judge_strategy`.
+    pub judge_strategy: swarm_eval::judge::JudgeStrategy,
+    /// The LLM judge, when `judge_model_args` were given.
+    pub judge: Option<Box<swarm_eval::judge::JudgeSpec>>,
+    /// The `judge_model_args` it was made from (saved without the key in `task_config.json`).
+    pub judge_model_args: Option<Box<swarm_eval::judge::JudgeModelArgs>>,
+    /// A rescore asks the judge again instead of keeping the run's verdicts.
+    pub rejudge: bool,
 }
 
 /// Generations per sample asked by a generation config's `n` (removed from it: each generation

@@ -281,14 +281,27 @@ impl Leases<'_, '_> {
                 continue; // retried when the batch ends
             }
             if !self.bench.runs_code_on(sample) {
-                let (extracted, score) = swarm_eval::task::score(
+                // the rule scored here, the judge's verdict (if the strategy wants one) as the
+                // agent reports it: a prediction that lacks one is retried
+                let rule = swarm_eval::task::score(
                     self.bench.as_ref(),
                     &self.filters,
                     sample,
                     &p.completion,
                 );
-                p.extracted = extracted;
-                p.score = score;
+                let strategy = self.plan.template.judge.as_ref().map(|j| j.strategy);
+                let policy = self.bench.scoring_policy();
+                let kept = swarm_eval::task::keep_judgement(
+                    &mut p,
+                    strategy.unwrap_or_default(),
+                    policy,
+                    rule,
+                );
+                if kept.is_err() {
+                    self.stats.foreign += 1;
+                    tracing::warn!(agent_id = %agent, shard = %s.shard_id, sample = %p.sample_id, "a prediction without the judge verdict its strategy needs, ignored");
+                    continue;
+                }
             }
             if self.store.add(p, &sample.gold, &sample.messages)? {
                 self.stats.stored += 1;

@@ -7,6 +7,7 @@ pub mod args;
 pub mod collection_report;
 pub mod job;
 pub mod lease;
+pub mod rejudge;
 pub use swarm_store::progress;
 pub mod report;
 pub mod run;

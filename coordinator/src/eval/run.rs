@@ -156,6 +156,7 @@ pub async fn run_job(
                     gen_params: job.gen_params.clone(),
                     items: vec![],
                     concurrency: per_agent,
+                    judge: job.judge.as_deref().cloned(),
                 };
                 let plan = LeasePlan {
                     prefix: format!("{}/{name}", job.name),
@@ -177,7 +178,17 @@ pub async fn run_job(
         }
         // saved predictions (with `rescore_only` all of them) are scored by today's extractors
         // and scorers, and the reviews say what the report counts
-        rescore(&mut store, bench.as_ref(), &samples, &dargs, kept.as_ref()).await?;
+        rescore(
+            &mut store,
+            (bench.as_ref(), job),
+            &samples,
+            &dargs,
+            (kept.as_ref(), cancel),
+        )
+        .await?;
+        if let Some(line) = judge_line(name, store.predictions.get(name.as_str())) {
+            println!("{line}");
+        }
         let by_id: std::collections::HashMap<&str, &swarm_eval::Sample> =
             samples.iter().map(|s| (s.id.as_str(), s)).collect();
         store.rewrite_reviews(name, &by_id)?;
@@ -215,6 +226,7 @@ pub async fn run_job(
         // EvalScope 1.14's perf summary over the requests that produced a prediction
         let failed = store.failed.get(name.as_str()).copied().unwrap_or(0);
         r.perf_metrics = Some(swarm_eval::perf::perf_metrics(&preds, failed));
+        r.judge_summary = swarm_eval::judge::summary::summarize(&preds);
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create {}", dir.display()))?;
         write_json(&dir.join(format!("{name}.json")), &r)?;
@@ -258,11 +270,15 @@ pub async fn run_job(
 /// agent's sandbox, off the async threads.
 async fn rescore(
     store: &mut EvalStore,
-    bench: &dyn swarm_eval::Benchmark,
+    (bench, job): (&dyn swarm_eval::Benchmark, &EvalJob),
     samples: &[swarm_eval::Sample],
     dargs: &swarm_eval::DatasetArgs,
-    only: Option<&std::collections::HashSet<(String, u32)>>,
+    (only, cancel): (
+        Option<&std::collections::HashSet<(String, u32)>>,
+        &CancellationToken,
+    ),
 ) -> anyhow::Result<()> {
+    let strategy = job.judge_strategy;
     let name = bench.meta().name;
     let filters = task::filters(name, dargs)?;
     let by_id: std::collections::HashMap<&str, &swarm_eval::Sample> =
@@ -275,20 +291,26 @@ async fn rescore(
     };
     // samples that run no code are scored here; code runs in the sandboxes, off async threads
     let mut picked = Vec::new();
+    // predictions whose strategy needs a verdict they do not carry: asked at the end
+    let mut missing: Vec<super::rejudge::Pending> = Vec::new();
     for (i, p) in preds.iter_mut().enumerate().filter(|(_, p)| chosen(p)) {
         let Some(s) = by_id.get(p.sample_id.as_str()) else {
             continue;
         };
+        if job.rejudge {
+            p.judge = None;
+        }
         if bench.runs_code_on(s) {
             picked.push(i);
         } else {
-            let (extracted, score) = task::score(bench, &filters, s, &p.completion);
-            p.extracted = extracted;
-            p.score = score;
+            let rule = task::score(bench, &filters, s, &p.completion);
+            if task::keep_judgement(p, strategy, bench.scoring_policy(), rule.clone()).is_err() {
+                missing.push((i, rule));
+            }
         }
     }
     if picked.is_empty() {
-        return Ok(());
+        return ask_judge(preds, missing, (bench, job), &by_id, cancel).await;
     }
     let items: Vec<(swarm_eval::Sample, String)> = picked
         .iter()
@@ -318,9 +340,81 @@ async fn rescore(
     })
     .await
     .context("re-scoring code")??;
-    for (i, (extracted, score)) in picked.into_iter().zip(scored) {
-        preds[i].extracted = extracted;
-        preds[i].score = score;
+    for (i, rule) in picked.into_iter().zip(scored) {
+        if task::keep_judgement(
+            &mut preds[i],
+            strategy,
+            bench.scoring_policy(),
+            rule.clone(),
+        )
+        .is_err()
+        {
+            missing.push((i, rule));
+        }
     }
-    Ok(())
+    ask_judge(preds, missing, (bench, job), &by_id, cancel).await
+}
+
+/// Puts the predictions still `missing` a verdict to the job's judge (a rescore has no agents:
+/// the coordinator asks it), or says why it cannot.
+async fn ask_judge(
+    preds: &mut [swarm_eval::task::Prediction],
+    missing: Vec<super::rejudge::Pending>,
+    (bench, job): (&dyn swarm_eval::Benchmark, &EvalJob),
+    by_id: &std::collections::HashMap<&str, &swarm_eval::Sample>,
+    cancel: &CancellationToken,
+) -> anyhow::Result<()> {
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let name = bench.meta().name;
+    let Some(judge) = job.judge.as_deref() else {
+        anyhow::bail!(
+            "benchmark {name}: {} predictions carry no judge verdict, which judge_strategy {:?} needs; give --judge-model-args to ask the judge, or rescore with the run's strategy",
+            missing.len(),
+            job.judge_strategy.name()
+        );
+    };
+    eprintln!(
+        "benchmark {name}: asking the judge {} about {} predictions",
+        judge.judge_id,
+        missing.len()
+    );
+    let width = job.batch_size.max(1) as usize;
+    super::rejudge::ask(preds, missing, (bench, judge), by_id, width, cancel)
+        .await
+        .with_context(|| format!("benchmark {name}: judge"))
+}
+
+/// What the judge did for a benchmark's predictions, for the terminal: how many it was asked
+/// about and how many got no usable verdict, by cause (their rule scores stand, marked
+/// `degraded` or `fallback`). None when no judge was asked.
+fn judge_line(name: &str, preds: Option<&Vec<swarm_eval::task::Prediction>>) -> Option<String> {
+    let reviews: Vec<_> = preds?
+        .iter()
+        .filter_map(|p| p.judge.as_ref()?.review.as_ref())
+        .collect();
+    if reviews.is_empty() {
+        return None;
+    }
+    let failed: Vec<_> = reviews.iter().filter(|r| !r.usable()).collect();
+    if failed.is_empty() {
+        return Some(format!(
+            "benchmark {name}: the judge scored {} samples",
+            reviews.len()
+        ));
+    }
+    let mut causes = std::collections::BTreeMap::<&str, u32>::new();
+    for r in &failed {
+        for (cause, n) in &r.failures {
+            *causes.entry(cause.as_str()).or_default() += n;
+        }
+    }
+    let causes: Vec<String> = causes.iter().map(|(c, n)| format!("{c}: {n}")).collect();
+    Some(format!(
+        "benchmark {name}: the judge gave no usable verdict for {} of {} samples (failed attempts: {}); their rule scores stand, marked degraded/fallback in the reviews",
+        failed.len(),
+        reviews.len(),
+        causes.join(", ")
+    ))
 }

@@ -243,13 +243,18 @@ fn review_json(
     messages: &[serde_json::Value],
 ) -> serde_json::Value {
     let index = index_value(index);
+    let mut score = serde_json::json!({"value": p.score.values, "extracted_prediction": p.extracted, "prediction": p.completion, "main_score_name": p.score.main});
+    // the judge's part under EvalScope's names: status, judge_summary, metadata.judge_attempts
+    if let (Some(j), Some(o)) = (&p.judge, score.as_object_mut()) {
+        o.extend(j.review_fields());
+    }
     serde_json::json!({
         "index": index,
         "target": gold,
         "messages": messages,
         "trajectory": [],
         "sample_score": {
-            "score": {"value": p.score.values, "extracted_prediction": p.extracted, "prediction": p.completion, "main_score_name": p.score.main},
+            "score": score,
             "sample_id": index,
             "group_id": index,
         },
@@ -347,6 +352,7 @@ pub fn unscored(benchmark: &str, subset: &str, sample_id: String, repeat: u32) -
         latency_us: 0,
         ttft_us: None,
         error: None,
+        judge: None,
     }
 }
 

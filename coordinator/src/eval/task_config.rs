@@ -21,6 +21,16 @@ pub struct SavedTask {
     pub dataset_args: BTreeMap<String, DatasetArgs>,
     /// Generations per sample.
     pub repeats: u32,
+    /// EvalScope's `judge_strategy` of the run.
+    #[serde(default, skip_serializing_if = "is_auto")]
+    pub judge_strategy: swarm_eval::judge::JudgeStrategy,
+    /// EvalScope's `judge_model_args` of the run, without its API key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub judge_model_args: Option<swarm_eval::judge::JudgeModelArgs>,
+}
+
+fn is_auto(s: &swarm_eval::judge::JudgeStrategy) -> bool {
+    *s == swarm_eval::judge::JudgeStrategy::Auto
 }
 
 /// The part of EvalScope's `configs/task_config.yaml` a rescore needs.
@@ -84,6 +94,8 @@ pub fn load(run: &Path) -> anyhow::Result<Option<SavedTask>> {
             datasets: t.datasets,
             dataset_args,
             repeats: t.repeats.max(1),
+            judge_strategy: Default::default(),
+            judge_model_args: None,
         }));
     }
     Ok(None)

@@ -380,7 +380,8 @@ pub fn eval_job(
     e: &super::model::EvalDef,
     target: TargetSpec,
     plan_dir: &Path,
-) -> crate::eval::job::EvalJob {
+) -> anyhow::Result<crate::eval::job::EvalJob> {
+    let judge = judge_spec(e, &target)?;
     let mut dataset_args = e.dataset_args.clone();
     for d in &e.datasets {
         let a = dataset_args.entry(d.clone()).or_default();
@@ -393,7 +394,7 @@ pub fn eval_job(
     }
     let mut generation = crate::eval::job::gen_params(e.generation_config.clone(), e.stream);
     let n = crate::eval::job::take_n(&mut generation.extra);
-    crate::eval::job::EvalJob {
+    Ok(crate::eval::job::EvalJob {
         name: name.to_string(),
         model: target.model.clone(),
         target,
@@ -402,7 +403,39 @@ pub fn eval_job(
         gen_params: generation,
         batch_size: e.eval_batch_size.max(1),
         repeats: n.unwrap_or(e.repeats).max(1),
+        judge_strategy: e.judge_strategy,
+        judge: judge.map(Box::new),
+        judge_model_args: e.judge_model_args.clone().map(Box::new),
+        rejudge: false,
+    })
+}
+
+/// The judge of eval `e` (its requests time out as the target's do), checked against every
+/// benchmark's scoring policy as EvalScope does before any request.
+fn judge_spec(
+    e: &super::model::EvalDef,
+    target: &TargetSpec,
+) -> anyhow::Result<Option<swarm_eval::judge::JudgeSpec>> {
+    let spec = match &e.judge_model_args {
+        Some(a) => Some(
+            a.spec(
+                e.judge_strategy,
+                (
+                    target.connect_timeout_s,
+                    target.read_timeout_s,
+                    target.total_timeout_s,
+                ),
+            )
+            .map_err(|m| anyhow::anyhow!(m))?,
+        ),
+        None => None,
+    };
+    for d in &e.datasets {
+        let policy = swarm_eval::registry::benchmark(d)?.scoring_policy();
+        swarm_eval::judge::validate(d, e.judge_strategy, policy, spec.is_some())
+            .map_err(|m| anyhow::anyhow!(m))?;
     }
+    Ok(spec)
 }
 
 /// Every workload of the plan as a job, in plan order.
@@ -440,7 +473,10 @@ pub fn jobs(
                     }
                     Ok(Job::Perf(job, sla.map(Box::new)))
                 }
-                (None, Some(e)) => Ok(Job::Eval(eval_job(&w.name, e, target, plan_dir))),
+                (None, Some(e)) => Ok(Job::Eval(
+                    eval_job(&w.name, e, target, plan_dir)
+                        .with_context(|| format!("workload {}", w.name))?,
+                )),
                 (None, None) => anyhow::bail!("workload {}: needs perf or eval", w.name),
             }
         })

@@ -248,6 +248,21 @@ pub struct EvalDef {
     /// Stream responses.
     #[serde(default)]
     pub stream: bool,
+    /// EvalScope's `judge_strategy`: `auto` (the benchmark decides; rule for every benchmark
+    /// here), `rule`, `llm`, or `llm_recall` (the judge only where the rule scored wrong).
+    #[serde(default, skip_serializing_if = "is_auto")]
+    #[schemars(with = "String")]
+    pub judge_strategy: swarm_eval::judge::JudgeStrategy,
+    /// EvalScope's `judge_model_args`: model_id, api_url, api_key (`${VAR}` with --allow-env;
+    /// never written back), generation_config, system_prompt, prompt_template, score_mapping,
+    /// score_type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<serde_json::Map<String, serde_json::Value>>")]
+    pub judge_model_args: Option<swarm_eval::judge::JudgeModelArgs>,
+}
+
+fn is_auto(s: &swarm_eval::judge::JudgeStrategy) -> bool {
+    *s == swarm_eval::judge::JudgeStrategy::Auto
 }
 
 fn default_eval_batch() -> u32 {

@@ -37,6 +37,11 @@ pub const AIME25: Aime = Aime {
 };
 
 impl Benchmark for Aime {
+    /// EvalScope's AIME judge: "are these two expressions equivalent", Yes or No.
+    fn judge_kind(&self) -> crate::judge::JudgeKind {
+        crate::judge::JudgeKind::Equivalence
+    }
+
     fn meta(&self) -> BenchmarkMeta {
         BenchmarkMeta {
             name: self.name,

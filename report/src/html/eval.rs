@@ -107,6 +107,37 @@ pub fn eval_sections(sets: &[EvalSet]) -> String {
     out
 }
 
+/// The judge's part in a benchmark's score: who judged, how many samples, the failures.
+fn judge_line(j: &swarm_eval::judge::summary::JudgeSummary) -> String {
+    let failures: Vec<String> = j
+        .failures
+        .iter()
+        .map(|(cause, n)| format!("{}: {n}", esc(cause)))
+        .collect();
+    let verdicts = format!(
+        "{} of {} judged samples got a usable verdict",
+        j.valid_observations, j.total
+    );
+    format!(
+        "<p class=\"judge{}\">LLM judge {}: {verdicts}, status {}{}</p>",
+        if j.valid_observations < j.total {
+            " bad"
+        } else {
+            ""
+        },
+        esc(&j.judge_models.join(", ")),
+        esc(j.status.name()),
+        if failures.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; failed attempts {} (their rule scores stand)",
+                failures.join(", ")
+            )
+        }
+    )
+}
+
 fn benchmark_section(r: &Report) -> String {
     let mut out = format!(
         "<div class=\"benchmark\" id=\"bench-{}\"><h3>{} <span class=\"muted\">score {:.4} over {} samples</span></h3>",
@@ -119,6 +150,9 @@ fn benchmark_section(r: &Report) -> String {
         r.score,
         r.num
     );
+    if let Some(j) = &r.judge_summary {
+        out.push_str(&judge_line(j));
+    }
     let metrics = shown_metrics(r);
     let mut rows = Vec::new();
     for m in &metrics {
@@ -247,5 +281,21 @@ mod tests {
                 "21"
             ]]
         );
+    }
+
+    #[test]
+    fn a_judged_benchmark_says_how_its_judge_did() {
+        let summary: swarm_eval::judge::summary::JudgeSummary = serde_json::from_value(serde_json::json!({
+            "status": "degraded", "scored": 4, "total": 4, "coverage": 1.0, "judge_models": ["j<1>"],
+            "valid_observations": 3, "total_observations": 4, "failures": {"transport_error": 3},
+            "disagreement": {}}))
+        .expect("summary");
+        let html = benchmark_section(&Report {
+            dataset_name: "gsm8k".into(),
+            judge_summary: Some(summary),
+            ..Report::default()
+        });
+        assert!(html.contains("LLM judge j&lt;1&gt;: 3 of 4 judged samples got a usable verdict, status degraded; failed attempts transport_error: 3"), "{html}");
+        assert!(!benchmark_section(&Report::default()).contains("LLM judge"));
     }
 }

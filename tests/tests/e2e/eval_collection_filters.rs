@@ -110,6 +110,10 @@ async fn each_dataset_of_a_collection_is_scored_with_its_own_filters() {
         gen_params: gen_params(serde_json::Map::new(), false),
         batch_size: 8,
         repeats: 1,
+        judge_strategy: Default::default(),
+        judge: None,
+        judge_model_args: None,
+        rejudge: false,
     };
     let root = tmp.path().join("eval");
     run_job(Some(&mut cluster), &agents, &job, &root, false, &cancel)
