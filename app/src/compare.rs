@@ -361,6 +361,7 @@ mod tests {
                 series: vec![],
                 cdfs: vec![],
                 speed: vec![],
+                multi_turn: None,
             }],
             sla: None,
         });

@@ -271,6 +271,9 @@ pub struct PerfShardSpec {
     /// (none: the load model's fixed rate or users).
     #[serde(default)]
     pub ramp: Option<crate::ramp::ShardRamp>,
+    /// `--multi-turn`: every prompt is a conversation, run turn by turn (none: single requests).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multi_turn: Option<crate::multi_turn::MultiTurnSpec>,
 }
 
 /// Errors in a shard spec that the executor refuses to run.
@@ -288,6 +291,9 @@ pub enum ShardError {
     /// The ramp is unusable.
     #[error("shard {0}: {1}")]
     BadRamp(String, String),
+    /// The multi-turn settings are unusable.
+    #[error("shard {0}: multi_turn: {1}")]
+    BadMultiTurn(String, String),
     /// A duration that is negative or not a number.
     #[error("shard {shard}: {field} must be a positive number of seconds, got {value}")]
     BadSeconds {
@@ -321,6 +327,9 @@ impl PerfShardSpec {
                 let why = "a ramp without over_s runs over the request count of an open-loop shard";
                 return Err(ShardError::BadRamp(id(), why.into()));
             }
+        }
+        if let Some(m) = &self.multi_turn {
+            m.check().map_err(|why| ShardError::BadMultiTurn(id(), why))?;
         }
         let t = &self.target;
         for (field, value) in [

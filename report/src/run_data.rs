@@ -113,6 +113,8 @@ pub struct StageData {
     pub cdfs: Vec<Cdf>,
     /// `speed_benchmark.json`: speed per prompt length (empty for other datasets).
     pub speed: Vec<swarm_store::speed_benchmark::SpeedRow>,
+    /// `multi_turn.json`: the per-turn table of a `--multi-turn` stage (None for others).
+    pub multi_turn: Option<swarm_store::multi_turn::MultiTurnReport>,
 }
 
 /// One placement label of a stage.
@@ -236,6 +238,7 @@ fn read_evalscope_workload(
             series: Vec::new(),
             cdfs: Vec::new(),
             speed: read_speed(d)?,
+            multi_turn: None,
         });
     }
     Ok(PerfWorkload {
@@ -293,6 +296,7 @@ fn read_stage(dir: &Path) -> Result<StageData, RunReadError> {
         series,
         cdfs: read_cdfs(&dir.join("histograms")),
         speed: read_speed(dir)?,
+        multi_turn: read_multi_turn(dir)?,
     })
 }
 
@@ -303,6 +307,18 @@ fn read_speed(dir: &Path) -> Result<Vec<swarm_store::speed_benchmark::SpeedRow>,
         read_json(&path)
     } else {
         Ok(Vec::new())
+    }
+}
+
+/// The stage's `multi_turn.json`; None when it has none.
+fn read_multi_turn(
+    dir: &Path,
+) -> Result<Option<swarm_store::multi_turn::MultiTurnReport>, RunReadError> {
+    let path = dir.join(swarm_store::layout::MULTI_TURN_JSON);
+    if path.is_file() {
+        read_json(&path).map(Some)
+    } else {
+        Ok(None)
     }
 }
 

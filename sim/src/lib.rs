@@ -36,6 +36,7 @@ mod faults;
 mod handler;
 mod openai;
 mod plan;
+mod prefix_cache;
 mod retrieval;
 mod script;
 mod server;
@@ -52,6 +53,7 @@ pub use config::{
     OutputConfig, ReasoningConfig, ReasoningMode, SimConfig,
 };
 pub use dist::Dist;
+pub use prefix_cache::PrefixCacheConfig;
 pub use error::SimError;
 pub use faults::{FAULT_HEADER, Fault, UnknownFault};
 pub use server::{MAX_CONCURRENT_STREAMS, SimHandle, SimTls, serve, start, start_with};

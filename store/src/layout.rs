@@ -55,6 +55,8 @@ pub const PERCENTILES_CSV: &str = "percentiles.csv";
 pub const SLA_SUMMARY: &str = "sla_summary.json";
 /// A `speed_benchmark` stage's speed per prompt length (EvalScope's name).
 pub const SPEED_BENCHMARK_JSON: &str = "speed_benchmark.json";
+/// A multi-turn stage's per-turn table and EvalScope's multi-turn values.
+pub const MULTI_TURN_JSON: &str = "multi_turn.json";
 /// A stage's per-request records.
 pub const REQUESTS_SQLITE: &str = "requests.sqlite";
 

@@ -14,6 +14,7 @@ pub mod read;
 pub mod record;
 pub mod run_dir;
 pub mod sla_summary;
+pub mod multi_turn;
 pub mod speed_benchmark;
 pub mod sqlite;
 pub mod stage_files;

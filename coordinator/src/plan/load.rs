@@ -238,9 +238,11 @@ pub fn check(plan: &Plan, path: &Path) -> Result<(), PlanError> {
             check_eval(e, &|k: &str| f(k)).map_err(|(field, message)| bad(field, message))?;
         }
         let Some(p) = &w.perf else { continue };
-        if let Err(e) = p.dataset.kind.parse::<swarm_common::dataset::DatasetKind>() {
-            return Err(bad(f("perf.dataset.kind"), e.to_string()));
-        }
+        let kind = match p.dataset.kind.parse::<swarm_common::dataset::DatasetKind>() {
+            Ok(kind) => kind,
+            Err(e) => return Err(bad(f("perf.dataset.kind"), e.to_string())),
+        };
+        super::multi_turn::check(p, kind).map_err(|(k, m)| bad(f(k), m))?;
         if let Some(policy) = &p.dataset.on_bad_line
             && !matches!(policy.as_str(), "skip" | "fail")
         {

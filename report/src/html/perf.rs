@@ -195,6 +195,7 @@ fn stage_section(workload: &str, s: &StageData) -> String {
     }
     out.push_str(&cards(&items));
     out.push_str(&speed_table(s));
+    out.push_str(&multi_turn_section(s));
     out.push_str(&percentile_table(s));
     out.push_str("<div class=\"charts\">");
     for c in &s.cdfs {
@@ -247,7 +248,9 @@ fn stage_section(workload: &str, s: &StageData) -> String {
     out
 }
 
+mod multi_turn;
 mod tables;
+use multi_turn::multi_turn_section;
 use tables::*;
 
 #[cfg(test)]
@@ -306,6 +309,7 @@ mod tests {
             series: vec![],
             cdfs: vec![],
             speed: vec![],
+            multi_turn: None,
         }
     }
 

@@ -51,6 +51,7 @@ pub fn closed_shard(
         tokenizer: None,
         goodput: None,
         ramp: None,
+        multi_turn: None,
     }
 }
 

@@ -287,6 +287,7 @@ pub fn closed_spec(
         tokenizer: None,
         goodput: None,
         ramp: None,
+        multi_turn: None,
     }
 }
 
