@@ -22,6 +22,7 @@ mod hostile_endpoint;
 mod http2;
 mod large_dataset;
 mod live_metrics;
+mod multi_turn;
 mod multiprocess_mtls;
 mod perf_cli;
 mod perf_exports;
