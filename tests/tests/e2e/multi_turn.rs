@@ -162,6 +162,10 @@ async fn conversations_stay_on_one_agent_and_report_the_sims_cached_tokens() {
     // EvalScope's summary keys, from the same records
     let summary = read_json(&stage.join("benchmark_summary.json"));
     assert_eq!(summary["Total Requests"], 18);
+    assert!(
+        swarm_tests::schemas::violations("benchmark_summary.schema.json", &summary).is_empty(),
+        "benchmark_summary.json follows its published schema"
+    );
     assert_eq!(summary["Avg Turns/Request"], 2.0);
     let cached: i64 = all.iter().map(|r| r.5).sum();
     let prompt: i64 = all.iter().map(|r| r.3).sum();
