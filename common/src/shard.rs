@@ -329,7 +329,8 @@ impl PerfShardSpec {
             }
         }
         if let Some(m) = &self.multi_turn {
-            m.check().map_err(|why| ShardError::BadMultiTurn(id(), why))?;
+            m.check()
+                .map_err(|why| ShardError::BadMultiTurn(id(), why))?;
         }
         let t = &self.target;
         for (field, value) in [

@@ -218,7 +218,9 @@ fn cached(
             crate::prefix_cache::link(last, "assistant", &text)
         });
     let hit = cache.serve(&prefixes, answer);
-    plan.cached_tokens = u32::try_from(hit).unwrap_or(u32::MAX).min(plan.prompt_tokens);
+    plan.cached_tokens = u32::try_from(hit)
+        .unwrap_or(u32::MAX)
+        .min(plan.prompt_tokens);
     let saved_us = config.latency.ttft_per_prompt_token_us * f64::from(plan.cached_tokens);
     plan.ttft = plan
         .ttft

@@ -53,9 +53,9 @@ pub use config::{
     OutputConfig, ReasoningConfig, ReasoningMode, SimConfig,
 };
 pub use dist::Dist;
-pub use prefix_cache::PrefixCacheConfig;
 pub use error::SimError;
 pub use faults::{FAULT_HEADER, Fault, UnknownFault};
+pub use prefix_cache::PrefixCacheConfig;
 pub use server::{MAX_CONCURRENT_STREAMS, SimHandle, SimTls, serve, start, start_with};
 pub use thoughts::{ThoughtsConfig, final_answer, reasoning_paragraphs, with_thinking};
 pub use truth::{TruthEntry, TruthLog};

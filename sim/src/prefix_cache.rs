@@ -165,10 +165,20 @@ mod tests {
             json!({"role": "user", "content": "d"}),
         ];
         let p2 = chain(&turn2, words);
-        assert_eq!(cache.serve(&p2, None), 5, "3 prompt words and 2 answer words");
-        let other = vec![json!({"role": "user", "content": "a b c"}),
-            json!({"role": "assistant", "content": "something else"})];
-        assert_eq!(cache.serve(&chain(&other, words), None), 3, "only the first message");
+        assert_eq!(
+            cache.serve(&p2, None),
+            5,
+            "3 prompt words and 2 answer words"
+        );
+        let other = vec![
+            json!({"role": "user", "content": "a b c"}),
+            json!({"role": "assistant", "content": "something else"}),
+        ];
+        assert_eq!(
+            cache.serve(&chain(&other, words), None),
+            3,
+            "only the first message"
+        );
     }
 
     #[test]
@@ -177,9 +187,17 @@ mod tests {
         let m = |t: &str| chain(&[json!({"role": "user", "content": t})], words);
         cache.serve(&m("one"), None);
         cache.serve(&m("two"), None);
-        assert_eq!(cache.serve(&m("one"), None), 1, "still held; now the newest");
+        assert_eq!(
+            cache.serve(&m("one"), None),
+            1,
+            "still held; now the newest"
+        );
         cache.serve(&m("three"), None);
-        assert_eq!(cache.serve(&m("two"), None), 0, "evicted as least recently used");
+        assert_eq!(
+            cache.serve(&m("two"), None),
+            0,
+            "evicted as least recently used"
+        );
         assert!(PrefixCacheConfig { max_entries: 0 }.validate().is_err());
     }
 }

@@ -278,10 +278,7 @@ pub fn table(report: &MultiTurnReport) -> String {
             .collect::<Vec<_>>()
             .join(" | ")
     };
-    let mut out = format!(
-        "Multi-turn: {} conversations\n",
-        report.conversations
-    );
+    let mut out = format!("Multi-turn: {} conversations\n", report.conversations);
     out.push_str(&line(&head.map(String::from)));
     out.push('\n');
     out.push_str(&"-".repeat(widths.iter().sum::<usize>() + 3 * (widths.len() - 1)));
@@ -339,7 +336,14 @@ mod tests {
 
     #[test]
     fn no_successes_is_no_data_not_zero() {
-        let r = report(1, vec![TurnSums { turn: 0, requests: 1, ..TurnSums::default() }]);
+        let r = report(
+            1,
+            vec![TurnSums {
+                turn: 0,
+                requests: 1,
+                ..TurnSums::default()
+            }],
+        );
         assert_eq!(r.summary, MultiTurnSummary::default());
         assert_eq!(r.turns[0].avg_ttft_ms, None);
         assert!(table(&r).contains('–'));

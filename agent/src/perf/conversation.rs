@@ -16,7 +16,11 @@ use swarm_io::client::body;
 impl ShardCtx {
     /// Runs measured conversation `index` (its first turn scheduled at `scheduled_us` in an
     /// open loop), handing every turn's record to the sink as it finishes.
-    pub async fn run_conversation_measured(self: &Arc<Self>, index: u64, scheduled_us: Option<u64>) {
+    pub async fn run_conversation_measured(
+        self: &Arc<Self>,
+        index: u64,
+        scheduled_us: Option<u64>,
+    ) {
         self.run_conversation(index, scheduled_us, true).await;
     }
 

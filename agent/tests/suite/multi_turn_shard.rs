@@ -57,7 +57,11 @@ async fn serve_one(stream: tokio::net::TcpStream, seen: Seen) -> std::io::Result
     let usage = json!({"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5,
         "prompt_tokens_details": {"cached_tokens": 1}});
     let (status, kind, payload) = if last_user == "fail" {
-        ("500 Internal Server Error", "application/json", "{\"error\":{\"message\":\"no\"}}".to_string())
+        (
+            "500 Internal Server Error",
+            "application/json",
+            "{\"error\":{\"message\":\"no\"}}".to_string(),
+        )
     } else if req["stream"] == true {
         let chunk = |c: &str| json!({"choices": [{"index": 0, "delta": {"content": c}}]});
         let done = json!({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]});
@@ -152,13 +156,19 @@ fn messages(body: &Value) -> Vec<(String, String)> {
 }
 
 fn pairs(items: &[(&str, String)]) -> Vec<(String, String)> {
-    items.iter().map(|(r, c)| (r.to_string(), c.clone())).collect()
+    items
+        .iter()
+        .map(|(r, c)| (r.to_string(), c.clone()))
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn turn_k_sends_the_streamed_answers_before_it_verbatim() {
     for stream in [true, false] {
-        let prompts = vec![conversation(&["q1", "q2", "q3"]), conversation(&["r1", "r2"])];
+        let prompts = vec![
+            conversation(&["q1", "q2", "q3"]),
+            conversation(&["r1", "r2"]),
+        ];
         let (recs, bodies, conversations) = run(stream, prompts, 2, 0.0).await;
         assert_eq!(conversations, 2, "number counts conversations");
         assert_eq!(bodies.len(), 5, "3 + 2 turns");
@@ -181,7 +191,11 @@ async fn turn_k_sends_the_streamed_answers_before_it_verbatim() {
         );
         assert_eq!(
             messages(&bodies[4]),
-            pairs(&[("user", "r1".into()), ("assistant", a(3)), ("user", "r2".into())]),
+            pairs(&[
+                ("user", "r1".into()),
+                ("assistant", a(3)),
+                ("user", "r2".into())
+            ]),
             "a new conversation starts from its own first turn"
         );
         let marks: Vec<(Option<u64>, Option<u32>)> =
@@ -198,7 +212,11 @@ async fn turn_k_sends_the_streamed_answers_before_it_verbatim() {
         );
         let mut ids: Vec<u64> = recs.iter().map(|r| r.id).collect();
         ids.dedup();
-        assert_eq!(ids, vec![0, 1, 2, 3, 4], "record ids unique within the shard");
+        assert_eq!(
+            ids,
+            vec![0, 1, 2, 3, 4],
+            "record ids unique within the shard"
+        );
         assert!(recs.iter().all(|r| r.cached_tokens == 1 && r.is_success()));
     }
 }

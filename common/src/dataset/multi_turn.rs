@@ -36,18 +36,17 @@ pub(crate) fn sharegpt(value: &Value, max_turns: Option<usize>) -> Result<Prompt
             describe(value)
         )));
     };
-    let (field, key, is_human): (&str, &str, fn(&Value) -> bool) = if map
-        .contains_key("conversation")
-    {
-        ("conversation", "human", |_| true)
-    } else {
-        ("conversations", "value", |t| {
-            matches!(
-                t.get("from").and_then(Value::as_str),
-                Some("human" | "user")
-            )
-        })
-    };
+    let (field, key, is_human): (&str, &str, fn(&Value) -> bool) =
+        if map.contains_key("conversation") {
+            ("conversation", "human", |_| true)
+        } else {
+            ("conversations", "value", |t| {
+                matches!(
+                    t.get("from").and_then(Value::as_str),
+                    Some("human" | "user")
+                )
+            })
+        };
     let list = match map.get(field) {
         None => return Err(FieldError::missing("conversation")),
         Some(Value::Array(list)) => list,

@@ -197,7 +197,10 @@ impl PerfSummary {
             (labels::AVG_TURNS, self.avg_turns),
             (labels::KV_CACHE_HIT_RATE, self.kv_cache_hit_rate_pct),
             (labels::AVG_FIRST_TURN_TTFT, self.avg_first_turn_ttft_ms),
-            (labels::AVG_SUBSEQUENT_TURN_TTFT, self.avg_subsequent_turn_ttft_ms),
+            (
+                labels::AVG_SUBSEQUENT_TURN_TTFT,
+                self.avg_subsequent_turn_ttft_ms,
+            ),
         ] {
             if v.is_some() {
                 rows.push((label, V(v)));

@@ -18,7 +18,9 @@ fn smollm2() -> Arc<dyn TokenCounter> {
 }
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/multi_turn").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/multi_turn")
+        .join(name)
 }
 
 fn turns(p: &Prompt) -> &Vec<Vec<Value>> {
@@ -100,13 +102,25 @@ fn share_gpt_en_multi_turn_reads_swift_lines_turn_by_turn() {
     assert_eq!(out.prompts.len(), 3);
     assert_eq!(
         user_texts(&out.prompts[0]),
-        ["What is a prefix cache?", "Why does it lower TTFT?", "And for long chats?"]
+        [
+            "What is a prefix cache?",
+            "Why does it lower TTFT?",
+            "And for long chats?"
+        ]
     );
-    assert_eq!(user_texts(&out.prompts[1]), ["Name three rivers."], "blank turns dropped");
+    assert_eq!(
+        user_texts(&out.prompts[1]),
+        ["Name three rivers."],
+        "blank turns dropped"
+    );
     let mut cut = spec.clone();
     cut.max_turns = Some(2);
     let out = load(&cut, None).expect("loads");
-    assert_eq!(turns(&out.prompts[0]).len(), 2, "--max-turns cuts conversations");
+    assert_eq!(
+        turns(&out.prompts[0]).len(),
+        2,
+        "--max-turns cuts conversations"
+    );
     // EvalScope's length filter looks at the first user turn only
     let mut long = spec;
     long.min_prompt_length = 20;
@@ -170,7 +184,13 @@ fn custom_multi_turn_splits_at_assistant_messages() {
     assert_eq!(user_texts(&out.prompts[2]), ["a", "c", "e"]);
     let mut cut = spec;
     cut.max_turns = Some(1);
-    assert!(load(&cut, None).expect("loads").prompts.iter().all(|p| turns(p).len() == 1));
+    assert!(
+        load(&cut, None)
+            .expect("loads")
+            .prompts
+            .iter()
+            .all(|p| turns(p).len() == 1)
+    );
 }
 
 #[test]
@@ -198,5 +218,8 @@ fn a_system_prompt_opens_the_first_turn() {
     let second = turns(&out.prompts[1]);
     assert_eq!(second[0][0], json!({"role": "system", "content": "sys"}));
     let first = turns(&out.prompts[0]);
-    assert_eq!(first[0][0]["content"], "Be brief.", "a conversation's own system message stays");
+    assert_eq!(
+        first[0][0]["content"], "Be brief.",
+        "a conversation's own system message stays"
+    );
 }

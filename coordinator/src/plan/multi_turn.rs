@@ -26,7 +26,9 @@ pub fn check(p: &PerfDef, kind: DatasetKind) -> Result<(), (&'static str, String
     if !kind.is_multi_turn() {
         return Err((
             "perf.dataset.kind",
-            format!("multi_turn (--multi-turn) needs a multi-turn dataset ({DATASETS}), got {kind}"),
+            format!(
+                "multi_turn (--multi-turn) needs a multi-turn dataset ({DATASETS}), got {kind}"
+            ),
         ));
     }
     if m.min_turns > MAX_TURNS {
@@ -102,7 +104,10 @@ mod tests {
     #[test]
     fn multi_turn_and_its_datasets_go_together() {
         let p = perf("dataset: {kind: random_multi_turn}\n");
-        assert_eq!(check(&p, kind(&p)).expect_err("no multi_turn").0, "perf.multi_turn");
+        assert_eq!(
+            check(&p, kind(&p)).expect_err("no multi_turn").0,
+            "perf.multi_turn"
+        );
         let p = perf("dataset: {kind: random}\nmulti_turn: {max_turns: 2}\n");
         let e = check(&p, kind(&p)).expect_err("single-turn dataset");
         assert_eq!(e.0, "perf.dataset.kind");
@@ -114,7 +119,10 @@ mod tests {
     #[test]
     fn turn_bounds_and_think_time_are_checked_by_field() {
         let bad = [
-            ("dataset: {kind: random_multi_turn}\nmulti_turn: {}\n", "perf.multi_turn.max_turns"),
+            (
+                "dataset: {kind: random_multi_turn}\nmulti_turn: {}\n",
+                "perf.multi_turn.max_turns",
+            ),
             (
                 "dataset: {kind: random_multi_turn}\nmulti_turn: {min_turns: 3, max_turns: 2}\n",
                 "perf.multi_turn.max_turns",
@@ -136,7 +144,9 @@ mod tests {
             let p = perf(yaml);
             assert_eq!(check(&p, kind(&p)).expect_err(yaml).0, field, "{yaml}");
         }
-        let p = perf("dataset: {kind: random_multi_turn}\nmulti_turn: {min_turns: 2, max_turns: 2, think_time_s: 0.5}\n");
+        let p = perf(
+            "dataset: {kind: random_multi_turn}\nmulti_turn: {min_turns: 2, max_turns: 2, think_time_s: 0.5}\n",
+        );
         assert_eq!(check(&p, kind(&p)), Ok(()));
     }
 }

@@ -42,7 +42,9 @@ fn cached_sim() -> SimConfig {
     let mut cfg = SimConfig::instant();
     cfg.latency.ttft_ms = llm_sim::Dist::fixed(2.0);
     cfg.latency.ttft_per_prompt_token_us = 200.0;
-    cfg.prefix_cache = Some(llm_sim::PrefixCacheConfig { max_entries: 10_000 });
+    cfg.prefix_cache = Some(llm_sim::PrefixCacheConfig {
+        max_entries: 10_000,
+    });
     cfg
 }
 
@@ -122,10 +124,27 @@ async fn conversations_stay_on_one_agent_and_report_the_sims_cached_tokens() {
     let out = tmp.path().join("out");
     let url = format!("{}/v1/chat/completions", sim.url());
     let argv = [
-        "coordinator", "perf", "--url", &url, "--agents", "2", "--multi-turn",
-        "--dataset", "custom_multi_turn", "--dataset-path", data.to_str().expect("utf8"),
-        "--parallel", "2", "--number", "6", "--max-tokens", "4", "--outputs-dir",
-        out.to_str().expect("utf8"), "--name", "chat",
+        "coordinator",
+        "perf",
+        "--url",
+        &url,
+        "--agents",
+        "2",
+        "--multi-turn",
+        "--dataset",
+        "custom_multi_turn",
+        "--dataset-path",
+        data.to_str().expect("utf8"),
+        "--parallel",
+        "2",
+        "--number",
+        "6",
+        "--max-tokens",
+        "4",
+        "--outputs-dir",
+        out.to_str().expect("utf8"),
+        "--name",
+        "chat",
     ];
     let cli = Cli::try_parse_from(argv).expect("flags parse");
     swarm_coordinator::run(cli, CancellationToken::new())
@@ -140,7 +159,11 @@ async fn conversations_stay_on_one_agent_and_report_the_sims_cached_tokens() {
     assert_eq!(convs.len(), 6, "--number counts conversations");
     // each (shard, conversation) holds one conversation whole: its first turn's distinct length
     let firsts: BTreeSet<i64> = convs.values().map(|t| t[0].3).collect();
-    assert_eq!(firsts, (200..206).collect(), "every conversation once, whole");
+    assert_eq!(
+        firsts,
+        (200..206).collect(),
+        "every conversation once, whole"
+    );
     assert_exact_cache(&convs);
     // the numbers: turn 2 = 200+i words + 4 answer words + 3, of which 204+i cached
     for turns in convs.values() {
@@ -174,7 +197,9 @@ async fn conversations_stay_on_one_agent_and_report_the_sims_cached_tokens() {
     assert_eq!(rate, want);
     assert!((60.0..70.0).contains(&rate), "{rate}");
     let first = summary["Avg First-Turn TTFT (ms)"].as_f64().expect("first");
-    let later = summary["Avg Subsequent-Turn TTFT (ms)"].as_f64().expect("later");
+    let later = summary["Avg Subsequent-Turn TTFT (ms)"]
+        .as_f64()
+        .expect("later");
     // 2 ms + 0.2 ms × 200+ uncached tokens against 2 ms + 0.2 ms × 3
     assert!(first > later + 20.0, "first {first} ms, later {later} ms");
 
@@ -183,16 +208,38 @@ async fn conversations_stay_on_one_agent_and_report_the_sims_cached_tokens() {
         .expect("multi_turn.json parses")
         .expect("multi_turn.json written");
     assert_eq!(mt.conversations, 6);
-    let by_turn: Vec<(u32, u64, u64)> = mt.turns.iter().map(|t| (t.turn, t.requests, t.cached_tokens)).collect();
-    let sum_cached = |k: i64| all.iter().filter(|r| r.2 == k).map(|r| r.5 as u64).sum::<u64>();
-    assert_eq!(by_turn, vec![(1, 6, 0), (2, 6, sum_cached(1)), (3, 6, sum_cached(2))]);
-    let ttft: Vec<f64> = mt.turns.iter().map(|t| t.avg_ttft_ms.expect("ttft")).collect();
-    assert!(ttft[1] < ttft[0] && ttft[2] < ttft[0], "TTFT by turn {ttft:?}");
+    let by_turn: Vec<(u32, u64, u64)> = mt
+        .turns
+        .iter()
+        .map(|t| (t.turn, t.requests, t.cached_tokens))
+        .collect();
+    let sum_cached = |k: i64| {
+        all.iter()
+            .filter(|r| r.2 == k)
+            .map(|r| r.5 as u64)
+            .sum::<u64>()
+    };
+    assert_eq!(
+        by_turn,
+        vec![(1, 6, 0), (2, 6, sum_cached(1)), (3, 6, sum_cached(2))]
+    );
+    let ttft: Vec<f64> = mt
+        .turns
+        .iter()
+        .map(|t| t.avg_ttft_ms.expect("ttft"))
+        .collect();
+    assert!(
+        ttft[1] < ttft[0] && ttft[2] < ttft[0],
+        "TTFT by turn {ttft:?}"
+    );
     assert_eq!(mt.summary.avg_first_turn_ttft_ms, Some(first));
 
     let report = swarm_coordinator::report::html::write_report(&run).expect("report");
     let html = std::fs::read_to_string(report).expect("report.html");
-    assert!(html.contains("<table class=\"multi-turn\""), "per-turn table");
+    assert!(
+        html.contains("<table class=\"multi-turn\""),
+        "per-turn table"
+    );
     assert!(html.contains("TTFT by turn"), "TTFT by turn chart");
     assert!(html.contains("KV Cache Hit Rate (%)"));
 }
@@ -208,11 +255,37 @@ async fn the_open_loop_starts_conversations_on_its_schedule() {
         "/../common/tests/fixtures/tokenizers/smollm2-135m"
     );
     let argv = [
-        "coordinator", "perf", "--url", &url, "--agents", "2", "--multi-turn",
-        "--dataset", "random_multi_turn", "--tokenizer-path", tokenizer, "--min-turns", "2",
-        "--max-turns", "3", "--min-prompt-length", "20", "--max-prompt-length", "40",
-        "--rate", "20", "--number", "8", "--max-tokens", "4", "--think-time", "0.05",
-        "--outputs-dir", out.to_str().expect("utf8"), "--name", "open",
+        "coordinator",
+        "perf",
+        "--url",
+        &url,
+        "--agents",
+        "2",
+        "--multi-turn",
+        "--dataset",
+        "random_multi_turn",
+        "--tokenizer-path",
+        tokenizer,
+        "--min-turns",
+        "2",
+        "--max-turns",
+        "3",
+        "--min-prompt-length",
+        "20",
+        "--max-prompt-length",
+        "40",
+        "--rate",
+        "20",
+        "--number",
+        "8",
+        "--max-tokens",
+        "4",
+        "--think-time",
+        "0.05",
+        "--outputs-dir",
+        out.to_str().expect("utf8"),
+        "--name",
+        "open",
     ];
     let cli = Cli::try_parse_from(argv).expect("flags parse");
     swarm_coordinator::run(cli, CancellationToken::new())
@@ -225,11 +298,17 @@ async fn the_open_loop_starts_conversations_on_its_schedule() {
     assert_eq!(convs.len(), 8, "8 conversation starts");
     let turns: usize = convs.values().map(Vec::len).sum();
     assert_eq!(all.len(), turns);
-    assert!(convs.values().all(|t| (2..=3).contains(&t.len())), "--min-turns/--max-turns");
+    assert!(
+        convs.values().all(|t| (2..=3).contains(&t.len())),
+        "--min-turns/--max-turns"
+    );
     assert_exact_cache(&convs);
     for t in convs.values() {
         assert!(t[0].7.is_some(), "a conversation's start is scheduled");
-        assert!(t[1..].iter().all(|r| r.7.is_none()), "later turns follow their answers");
+        assert!(
+            t[1..].iter().all(|r| r.7.is_none()),
+            "later turns follow their answers"
+        );
     }
     let summary: Value = read_json(&stage.join("benchmark_summary.json"));
     assert_eq!(summary["Request Rate (req/s)"], 20.0);

@@ -70,8 +70,9 @@ pub(crate) fn generate_conversations(
     }
     let min_turns = spec.min_turns.max(1);
     let max_turns = spec.max_turns.ok_or(DatasetError::Turns {
-        message: "random_multi_turn needs --max-turns (max_turns): the most turns of a conversation"
-            .into(),
+        message:
+            "random_multi_turn needs --max-turns (max_turns): the most turns of a conversation"
+                .into(),
     })?;
     if max_turns < min_turns {
         return Err(DatasetError::Turns {

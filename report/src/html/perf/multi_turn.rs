@@ -14,7 +14,10 @@ pub(super) fn multi_turn_section(s: &StageData) -> String {
         ("Conversations", m.conversations.to_string()),
         (labels::AVG_TURNS, opt_num(sum.avg_turns)),
         (labels::KV_CACHE_HIT_RATE, opt_num(sum.cache_hit_rate_pct)),
-        (labels::AVG_FIRST_TURN_TTFT, opt_num(sum.avg_first_turn_ttft_ms)),
+        (
+            labels::AVG_FIRST_TURN_TTFT,
+            opt_num(sum.avg_first_turn_ttft_ms),
+        ),
         (
             labels::AVG_SUBSEQUENT_TURN_TTFT,
             opt_num(sum.avg_subsequent_turn_ttft_ms),
@@ -65,7 +68,10 @@ pub(super) fn multi_turn_section(s: &StageData) -> String {
         &turns,
         &[(
             labels::KV_CACHE_HIT_RATE.to_string(),
-            m.turns.iter().map(|t| value(t.cache_hit_rate_pct)).collect(),
+            m.turns
+                .iter()
+                .map(|t| value(t.cache_hit_rate_pct))
+                .collect(),
         )],
     ));
     out.push_str("</div></div>");
