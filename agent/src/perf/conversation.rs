@@ -56,6 +56,8 @@ impl ShardCtx {
             .map_or(0.0, |m| m.think_time_s)
             .max(0.0);
         let mut history: Vec<Value> = Vec::new();
+        // the previous turn's tokens, for EvalScope's cached-token estimate
+        let (mut prev_prompt, mut prev_completion) = (0u32, 0u32);
         for (k, turn) in turns.iter().enumerate() {
             if k > 0 && think > 0.0 {
                 tokio::select! {
@@ -94,6 +96,21 @@ impl ShardCtx {
                 .complete(bytes, &request_id, &sent, &self.cancel)
                 .await;
             let ok = rec.is_success();
+            if ok && !answer.cached_reported && rec.prompt_tokens > 0 {
+                // EvalScope without a server count: the previous turn's prompt and answer
+                // were in the cache (a first turn: nothing)
+                rec.cached_tokens = if prev_prompt > 0 {
+                    prev_prompt.saturating_add(prev_completion)
+                } else {
+                    0
+                };
+            }
+            if rec.prompt_tokens > 0 {
+                prev_prompt = rec.prompt_tokens;
+            }
+            if rec.completion_tokens > 0 {
+                prev_completion = rec.completion_tokens;
+            }
             if measured {
                 rec.id = self.next_turn_id();
                 rec.sent_us = sent_us;

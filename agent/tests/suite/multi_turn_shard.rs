@@ -54,8 +54,12 @@ async fn serve_one(stream: tokio::net::TcpStream, seen: Seen) -> std::io::Result
         .unwrap_or("")
         .to_string();
     let (a, b) = answer(n);
-    let usage = json!({"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5,
+    let mut usage = json!({"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5,
         "prompt_tokens_details": {"cached_tokens": 1}});
+    if last_user.starts_with("uncounted") {
+        // a server that does not say what it cached
+        usage["prompt_tokens_details"] = Value::Null;
+    }
     let (status, kind, payload) = if last_user == "fail" {
         (
             "500 Internal Server Error",
@@ -236,4 +240,14 @@ async fn a_failed_turn_ends_its_conversation_and_think_time_separates_turns() {
     // b2 waits the think time after b1's answer
     let gap = recs[3].sent_us.saturating_sub(recs[2].done_us());
     assert!(gap >= 200_000, "think time kept: {gap} µs");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_server_count_cached_tokens_are_evalscopes_estimate() {
+    let prompts = vec![conversation(&["uncounted 1", "uncounted 2", "uncounted 3"])];
+    let (recs, _, _) = run(true, prompts, 1, 0.0).await;
+    // every turn: 3 prompt and 2 completion tokens; a later turn's estimate is the previous
+    // turn's prompt and answer
+    let cached: Vec<u32> = recs.iter().map(|r| r.cached_tokens).collect();
+    assert_eq!(cached, vec![0, 5, 5]);
 }
