@@ -137,7 +137,10 @@ fn the_examples_mean_what_they_say() {
     let mt = read("multi-turn.yaml");
     let perf = mt.workloads[0].perf.as_ref().expect("perf");
     let m = perf.multi_turn.expect("multi_turn");
-    assert_eq!((m.min_turns, m.max_turns, m.think_time_s), (2, Some(5), 0.5));
+    assert_eq!(
+        (m.min_turns, m.max_turns, m.think_time_s),
+        (2, Some(5), 0.5)
+    );
 
     let dist = read("distributed.yaml");
     let a = dist.agents();
