@@ -3,7 +3,7 @@
 # llm-sim's ground truth, and client memory at 10,000 concurrent streams. Loopback only. Each
 # benchmark's output is also written into docs/BENCHMARKS.md between `<!-- bench:NAME:begin -->`
 # and `<!-- bench:NAME:end -->` where those markers exist.
-#   scripts/bench.sh [capacity|fidelity|memory|merge|scoring|app|sandbox|all]
+#   scripts/bench.sh [capacity|fidelity|memory|multi_turn|merge|scoring|app|sandbox|all]
 # Each prints its goal and whether the run met it; the docs hold only what this writes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +27,7 @@ if [ "$what" = all ]; then
   bench fidelity
   FIDELITY_STREAMS=250 bench fidelity
   bench memory
+  bench multi_turn
   bench merge
   bench scoring
   bench app

@@ -362,6 +362,7 @@ mod tests {
                 cdfs: vec![],
                 speed: vec![],
                 trace: None,
+                multi_turn: None,
             }],
             sla: None,
         });

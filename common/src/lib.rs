@@ -6,6 +6,7 @@ pub mod dataset;
 pub mod goodput;
 pub mod lines;
 pub mod metrics;
+pub mod multi_turn;
 pub mod probe;
 pub mod prompt;
 pub mod prompt_slice;

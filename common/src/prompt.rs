@@ -14,6 +14,9 @@ pub enum PromptBody {
     Body {
         body: serde_json::Map<String, serde_json::Value>,
     },
+    /// A whole conversation (`--multi-turn`): each turn the chat messages it adds (at least one
+    /// turn, none of them empty); the model's answers go between them as the turns are sent.
+    Conversation { turns: Vec<Vec<serde_json::Value>> },
 }
 
 /// A prompt plus what is known about its size before sending.
@@ -69,6 +72,11 @@ impl Prompt {
                 .map(content_text)
                 .collect::<Vec<_>>()
                 .join("\n"),
+            // a conversation's length is its first turn's, as EvalScope filters on it
+            PromptBody::Conversation { turns } => turns
+                .first()
+                .map(|t| t.iter().map(content_text).collect::<Vec<_>>().join("\n"))
+                .unwrap_or_default(),
             PromptBody::Body { body } => {
                 if let Some(serde_json::Value::Array(messages)) = body.get("messages") {
                     messages

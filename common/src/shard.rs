@@ -275,6 +275,9 @@ pub struct PerfShardSpec {
     /// when (none: the load model's arrivals and the prompt slice).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace: Option<crate::trace::TraceShare>,
+    /// `--multi-turn`: every prompt is a conversation, run turn by turn (none: single requests).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multi_turn: Option<crate::multi_turn::MultiTurnSpec>,
 }
 
 /// Errors in a shard spec that the executor refuses to run.
@@ -292,6 +295,9 @@ pub enum ShardError {
     /// The ramp is unusable.
     #[error("shard {0}: {1}")]
     BadRamp(String, String),
+    /// The multi-turn settings are unusable.
+    #[error("shard {0}: multi_turn: {1}")]
+    BadMultiTurn(String, String),
     /// A duration that is negative or not a number.
     #[error("shard {shard}: {field} must be a positive number of seconds, got {value}")]
     BadSeconds {
@@ -330,6 +336,10 @@ impl PerfShardSpec {
             share
                 .check()
                 .map_err(|why| ShardError::BadPrompts(id(), why))?;
+        }
+        if let Some(m) = &self.multi_turn {
+            m.check()
+                .map_err(|why| ShardError::BadMultiTurn(id(), why))?;
         }
         let t = &self.target;
         for (field, value) in [

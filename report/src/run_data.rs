@@ -115,6 +115,8 @@ pub struct StageData {
     pub speed: Vec<swarm_store::speed_benchmark::SpeedRow>,
     /// `trace_replay.json`: a trace replay's send-time error (None for other datasets).
     pub trace: Option<swarm_store::trace_replay::TraceReplay>,
+    /// `multi_turn.json`: the per-turn table of a `--multi-turn` stage (None for others).
+    pub multi_turn: Option<swarm_store::multi_turn::MultiTurnReport>,
 }
 
 /// One placement label of a stage.
@@ -239,6 +241,7 @@ fn read_evalscope_workload(
             cdfs: Vec::new(),
             speed: read_speed(d)?,
             trace: None,
+            multi_turn: None,
         });
     }
     Ok(PerfWorkload {
@@ -297,6 +300,7 @@ fn read_stage(dir: &Path) -> Result<StageData, RunReadError> {
         cdfs: read_cdfs(&dir.join("histograms")),
         speed: read_speed(dir)?,
         trace: read_trace(dir)?,
+        multi_turn: read_multi_turn(dir)?,
     })
 }
 
@@ -313,6 +317,18 @@ fn read_speed(dir: &Path) -> Result<Vec<swarm_store::speed_benchmark::SpeedRow>,
 /// The stage's `trace_replay.json`; None when it has none.
 fn read_trace(dir: &Path) -> Result<Option<swarm_store::trace_replay::TraceReplay>, RunReadError> {
     let path = dir.join(swarm_store::layout::TRACE_REPLAY_JSON);
+    if path.is_file() {
+        read_json(&path).map(Some)
+    } else {
+        Ok(None)
+    }
+}
+
+/// The stage's `multi_turn.json`; None when it has none.
+fn read_multi_turn(
+    dir: &Path,
+) -> Result<Option<swarm_store::multi_turn::MultiTurnReport>, RunReadError> {
+    let path = dir.join(swarm_store::layout::MULTI_TURN_JSON);
     if path.is_file() {
         read_json(&path).map(Some)
     } else {

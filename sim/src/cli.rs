@@ -99,6 +99,10 @@ pub struct Args {
     /// How correct questions are chosen: exact (exactly round(accuracy × N)) or per_question.
     #[arg(long)]
     pub answer_selection: Option<AnswerSelection>,
+    /// Keep a prefix cache of chat prompts of this many message prefixes (LRU): cached tokens
+    /// are reported in usage and left out of the time to first token.
+    #[arg(long, value_name = "N")]
+    pub prefix_cache_entries: Option<usize>,
 }
 
 impl Args {
@@ -160,6 +164,9 @@ impl Args {
         set(&mut f.slow_loris, self.fault_slow_loris);
         set(&mut f.dribble_ms, self.dribble_ms);
         set(&mut f.stall_max_ms, self.stall_max_ms);
+        if let Some(n) = self.prefix_cache_entries {
+            c.prefix_cache = Some(crate::PrefixCacheConfig { max_entries: n });
+        }
     }
 }
 

@@ -39,6 +39,10 @@ pub struct SimConfig {
     /// A serving capacity: at most `max_concurrent` answers generate at once, the rest queue
     /// (the wait shows up as time to first token). Unset: unlimited.
     pub capacity: Option<CapacityConfig>,
+    /// A prefix cache of chat prompts (see [`crate::PrefixCacheConfig`]): cached tokens are
+    /// reported in `usage.prompt_tokens_details.cached_tokens` and left out of the time to
+    /// first token. Unset: nothing is cached (cached tokens 0).
+    pub prefix_cache: Option<crate::PrefixCacheConfig>,
 }
 
 /// How many answers the simulated server generates at once.
@@ -87,6 +91,7 @@ impl Default for SimConfig {
             record_truth: false,
             answer_key: None,
             capacity: None,
+            prefix_cache: None,
         }
     }
 }
@@ -145,6 +150,9 @@ impl SimConfig {
         }
         if let Some(key) = &self.answer_key {
             key.validate()?;
+        }
+        if let Some(cache) = &self.prefix_cache {
+            cache.validate()?;
         }
         if let Some(capacity) = &self.capacity {
             capacity.validate()?;

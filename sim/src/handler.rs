@@ -112,6 +112,10 @@ async fn generate(
         Some(script) => plan.scripted(script, &shared.config, parsed.max_tokens()),
         None => plan,
     };
+    let plan = match (&shared.prefix_cache, endpoint) {
+        (Some(cache), Endpoint::Chat) => cached(cache, &shared.config, plan, &body),
+        _ => plan,
+    };
 
     let truth = shared.config.record_truth.then(|| {
         let id = match &request_id {
@@ -183,6 +187,45 @@ async fn generate(
         response.headers_mut().insert(REQUEST_ID, id);
     }
     response
+}
+
+/// `plan` served through the prefix cache: its cached tokens, and a time to first token
+/// without their share (`ttft_per_prompt_token_us` each).
+fn cached(
+    cache: &crate::prefix_cache::PrefixCache,
+    config: &crate::SimConfig,
+    mut plan: Plan,
+    body: &[u8],
+) -> Plan {
+    #[derive(serde::Deserialize)]
+    struct Chat {
+        #[serde(default)]
+        messages: Vec<serde_json::Value>,
+    }
+    let Ok(chat) = serde_json::from_slice::<Chat>(body) else {
+        return plan;
+    };
+    let prefixes = crate::prefix_cache::chain(&chat.messages, crate::openai::words);
+    // a generated answer's text is known now: the cycled words (no reasoning, no script)
+    let answer = (plan.script.is_none()
+        && plan.reasoning == crate::ReasoningMode::None
+        && plan.fault == Fault::None)
+        .then(|| {
+            let text: String = (0..plan.completion_tokens)
+                .map(|i| crate::vocab::WORDS[i as usize % crate::vocab::WORDS.len()])
+                .collect();
+            let last = prefixes.last().map_or(0, |p| p.hash);
+            crate::prefix_cache::link(last, "assistant", &text)
+        });
+    let hit = cache.serve(&prefixes, answer);
+    plan.cached_tokens = u32::try_from(hit)
+        .unwrap_or(u32::MAX)
+        .min(plan.prompt_tokens);
+    let saved_us = config.latency.ttft_per_prompt_token_us * f64::from(plan.cached_tokens);
+    plan.ttft = plan
+        .ttft
+        .saturating_sub(Duration::from_secs_f64((saved_us / 1e6).max(0.0)));
+    plan
 }
 
 /// The answer key's answer to a chat request whose last user message is a keyed question, or

@@ -38,6 +38,7 @@ mod image;
 mod judge;
 mod openai;
 mod plan;
+mod prefix_cache;
 mod retrieval;
 mod script;
 mod server;
@@ -56,6 +57,7 @@ pub use config::{
 pub use dist::Dist;
 pub use error::SimError;
 pub use faults::{FAULT_HEADER, Fault, UnknownFault};
+pub use prefix_cache::PrefixCacheConfig;
 pub use server::{MAX_CONCURRENT_STREAMS, SimHandle, SimTls, serve, start, start_with};
 pub use thoughts::{ThoughtsConfig, final_answer, reasoning_paragraphs, with_thinking};
 pub use truth::{TruthEntry, TruthLog};

@@ -106,7 +106,7 @@ pub(crate) fn last_user_content(body: &[u8]) -> Option<String> {
 
 /// Whitespace-separated words, a word of CJK ideographs counting one token per ideograph (a
 /// tokenizer would split them; they are rarely separated by spaces).
-fn words(s: &str) -> u64 {
+pub(crate) fn words(s: &str) -> u64 {
     s.split_whitespace()
         .map(|w| (w.chars().filter(|c| is_cjk(*c)).count() as u64).max(1))
         .sum()

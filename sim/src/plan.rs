@@ -64,6 +64,8 @@ pub(crate) struct Plan {
     /// Response id, `chatcmpl-sim-N` or `cmpl-sim-N`.
     pub id: String,
     pub prompt_tokens: u32,
+    /// Prompt tokens served from the prefix cache (0 without one).
+    pub cached_tokens: u32,
     /// Tokens in the answer, reasoning included (>= 1).
     pub completion_tokens: u32,
     /// How many of the first tokens are reasoning.
@@ -158,6 +160,7 @@ impl Plan {
             endpoint,
             id,
             prompt_tokens,
+            cached_tokens: 0,
             completion_tokens,
             reasoning_tokens,
             reasoning,

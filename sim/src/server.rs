@@ -37,12 +37,18 @@ pub(crate) struct Shared {
     pub answer_key: Option<AnswerKey>,
     /// Generation slots (`capacity.max_concurrent`); None: unlimited.
     slots: Option<Arc<tokio::sync::Semaphore>>,
+    /// The prefix cache (`prefix_cache`); None: off.
+    pub(crate) prefix_cache: Option<crate::prefix_cache::PrefixCache>,
 }
 
 impl Shared {
     pub(crate) fn new(config: SimConfig, truth: TruthLog, cancel: CancellationToken) -> Self {
         let model_json = json_string(&config.model);
         let config_capacity = config.capacity.clone();
+        let prefix_cache = config
+            .prefix_cache
+            .as_ref()
+            .map(crate::prefix_cache::PrefixCache::new);
         let models = serde_json::json!({
             "object": "list",
             "data": [{
@@ -61,6 +67,7 @@ impl Shared {
             requests: AtomicU64::new(0),
             answer_key: None,
             slots: config_slots(&config_capacity),
+            prefix_cache,
         }
     }
 

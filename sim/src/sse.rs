@@ -182,10 +182,10 @@ pub(crate) fn write_responses_usage(buf: &mut BytesMut, plan: &Plan) {
     // Writing into a BytesMut grows it and cannot fail.
     let _ = write!(
         buf,
-        "\"usage\":{{\"input_tokens\":{},\"input_tokens_details\":{{\"cached_tokens\":0}},\
+        "\"usage\":{{\"input_tokens\":{},\"input_tokens_details\":{{\"cached_tokens\":{}}},\
          \"output_tokens\":{},\"output_tokens_details\":{{\"reasoning_tokens\":{}}},\
          \"total_tokens\":{total}}}",
-        plan.prompt_tokens, plan.completion_tokens, plan.reasoning_tokens
+        plan.prompt_tokens, plan.cached_tokens, plan.completion_tokens, plan.reasoning_tokens
     );
 }
 
@@ -197,7 +197,7 @@ pub(crate) fn write_usage(buf: &mut BytesMut, plan: &Plan) {
         buf,
         "\"usage\":{{\"prompt_tokens\":{},\"completion_tokens\":{},\"total_tokens\":{total},\
          \"completion_tokens_details\":{{\"reasoning_tokens\":{}}},\
-         \"prompt_tokens_details\":{{\"cached_tokens\":0}}}}",
-        plan.prompt_tokens, plan.completion_tokens, plan.reasoning_tokens
+         \"prompt_tokens_details\":{{\"cached_tokens\":{}}}}}",
+        plan.prompt_tokens, plan.completion_tokens, plan.reasoning_tokens, plan.cached_tokens
     );
 }

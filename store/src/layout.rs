@@ -57,6 +57,8 @@ pub const SLA_SUMMARY: &str = "sla_summary.json";
 pub const SPEED_BENCHMARK_JSON: &str = "speed_benchmark.json";
 /// A trace replay stage's send-time error (actual − scheduled send).
 pub const TRACE_REPLAY_JSON: &str = "trace_replay.json";
+/// A multi-turn stage's per-turn table and EvalScope's multi-turn values.
+pub const MULTI_TURN_JSON: &str = "multi_turn.json";
 /// A stage's per-request records.
 pub const REQUESTS_SQLITE: &str = "requests.sqlite";
 

@@ -7,6 +7,7 @@ pub mod eval_lines;
 pub mod evalscope_perf;
 pub mod layout;
 pub mod live_file;
+pub mod multi_turn;
 pub mod outcome;
 pub mod perf_args;
 pub mod progress;

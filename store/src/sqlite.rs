@@ -42,6 +42,8 @@ CREATE TABLE IF NOT EXISTS requests (
     status INTEGER NOT NULL,
     error TEXT,
     error_detail TEXT,
+    conversation INTEGER,
+    turn INTEGER,
     PRIMARY KEY (shard, id)
 );";
 
@@ -73,7 +75,7 @@ fn write_batch(
     {
         let mut stmt = tx
             .prepare_cached(
-                "INSERT OR REPLACE INTO requests VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)",
+                "INSERT OR REPLACE INTO requests VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)",
             )
             .map_err(sql(path))?;
         for r in recs {
@@ -100,6 +102,8 @@ fn write_batch(
                 r.status,
                 r.error.map(|e| e.as_str()),
                 r.error_detail,
+                r.conversation.map(|v| v as i64),
+                r.turn,
             ])
             .map_err(sql(path))?;
         }

@@ -21,8 +21,7 @@ pub(super) async fn run(ctx: &Arc<ShardCtx>, concurrency: u32) {
         users.spawn(async move {
             while !ctx.should_stop() {
                 let Some(i) = ctx.claim() else { break };
-                let rec = ctx.run_one(i, None, true).await;
-                ctx.emit(rec);
+                ctx.run_unit(i, None).await;
             }
         });
     }
@@ -102,8 +101,7 @@ async fn user(
             done.cancel();
             return;
         };
-        let rec = ctx.run_one(i, None, true).await;
-        ctx.emit(rec);
+        ctx.run_unit(i, None).await;
     }
 }
 
@@ -128,6 +126,15 @@ pub(super) async fn warmup(ctx: &ShardCtx) {
     }
     .clamp(1, n) as usize;
     let ctx_ref = ctx;
+    if ctx.spec.multi_turn.is_some() {
+        // warmup conversations, whole, unmeasured
+        futures::stream::iter(0..u64::from(n))
+            .map(|i| ctx_ref.run_conversation(i, None, false))
+            .buffer_unordered(width)
+            .for_each(|_| async {})
+            .await;
+        return;
+    }
     futures::stream::iter(0..u64::from(n))
         .map(|i| async move {
             let slot = ctx_ref.spec.prompts.slot(i);

@@ -27,8 +27,10 @@ pub(super) struct ShardCtx {
     pub epoch: Instant,
     /// Stop starting requests at this instant (duration bound).
     pub stop_at: Option<Instant>,
-    /// Requests started in the measured phase.
+    /// Requests started in the measured phase (conversations with `--multi-turn`).
     pub started: AtomicU64,
+    /// `--multi-turn`: the next measured turn's record id (ids are unique within the shard).
+    pub turn_ids: AtomicU64,
 }
 
 impl ShardCtx {
@@ -41,6 +43,22 @@ impl ShardCtx {
                 None
             }
             _ => Some(i),
+        }
+    }
+
+    /// A fresh record id for a measured turn.
+    pub fn next_turn_id(&self) -> u64 {
+        self.turn_ids.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Runs measured unit `index`: one request, or with `--multi-turn` one conversation;
+    /// records go to the sink.
+    pub async fn run_unit(self: &Arc<Self>, index: u64, scheduled_us: Option<u64>) {
+        if self.spec.multi_turn.is_some() {
+            self.run_conversation_measured(index, scheduled_us).await;
+        } else {
+            let rec = self.run_one(index, scheduled_us, true).await;
+            self.emit(rec);
         }
     }
 

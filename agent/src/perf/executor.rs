@@ -118,12 +118,17 @@ pub async fn run_shard(
         } => max_concurrency.unwrap_or(1024) as usize,
     };
     let client = EndpointClient::new(&spec.target, tokenizer, pool)?;
-    let bodies = body::encode_all(
-        &prompts,
-        spec.target.api,
-        &spec.target.model,
-        &spec.gen_params,
-    );
+    // a conversation's turns are encoded as they are sent (they carry the answers so far)
+    let bodies = if spec.multi_turn.is_some() {
+        Vec::new()
+    } else {
+        body::encode_all(
+            &prompts,
+            spec.target.api,
+            &spec.target.model,
+            &spec.gen_params,
+        )
+    };
     if let LoadModel::Open { rate, arrival, .. } = spec.load {
         // refuse bad parameters before anything is sent
         swarm_common::schedule::ArrivalSchedule::new(rate, arrival, spec.seed)?;
@@ -148,6 +153,7 @@ pub async fn run_shard(
         epoch: Instant::now(),
         stop_at: None,
         started: AtomicU64::new(0),
+        turn_ids: AtomicU64::new(0),
     };
     closed_loop::warmup(&ctx).await;
     if let Some(t) = start_at {

@@ -3,6 +3,7 @@
 
 mod closed_loop;
 mod context;
+mod conversation;
 mod executor;
 mod open_loop;
 pub mod pacer;

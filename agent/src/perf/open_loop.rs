@@ -40,9 +40,15 @@ pub(super) async fn run(
         let scheduled_us = release.scheduled.as_micros() as u64;
         let ctx = Arc::clone(ctx);
         inflight.spawn(async move {
-            let rec = ctx.run_one(i, Some(scheduled_us), true).await;
-            drop(release.permit);
-            ctx.emit(rec);
+            if ctx.spec.multi_turn.is_some() {
+                // the arrival starts a conversation; the cap holds it until its last turn
+                ctx.run_conversation_measured(i, Some(scheduled_us)).await;
+                drop(release.permit);
+            } else {
+                let rec = ctx.run_one(i, Some(scheduled_us), true).await;
+                drop(release.permit);
+                ctx.emit(rec);
+            }
         });
         // reap finished tasks so the set does not grow with the run
         while inflight.try_join_next().is_some() {}

@@ -77,6 +77,12 @@ pub enum DatasetError {
     /// `random` was asked for no prompts.
     #[error("dataset `random` needs `number` above 0, got 0")]
     ZeroNumber,
+    /// The turn bounds of a multi-turn dataset are missing or upside down.
+    #[error("{message}")]
+    Turns {
+        /// What is wrong, naming the flags.
+        message: String,
+    },
     /// A JSON-list file that does not hold a list.
     #[error("{}:{line}: expected a json array of records, found {found}", path.display())]
     NotJsonArray {

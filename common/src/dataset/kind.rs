@@ -54,11 +54,27 @@ pub enum DatasetKind {
     /// Like `speed_benchmark` with prompts of 63488 and 129024 characters.
     #[serde(rename = "speed_benchmark_long")]
     SpeedBenchmarkLong,
+    /// Generated conversations (`--multi-turn`): `min_turns..=max_turns` user turns each, every
+    /// turn a prompt of exact token length; needs a tokenizer, reads no file.
+    #[serde(rename = "random_multi_turn")]
+    RandomMultiTurn,
+    /// ShareGPT conversations (`--multi-turn`), every human turn a turn: JSON lines of
+    /// `{"conversation": [{"human", "assistant"}]}` (EvalScope's swift/sharegpt
+    /// `common_en_70k.jsonl`) or a JSON list of `{"conversations": [{"from", "value"}]}`.
+    #[serde(rename = "share_gpt_en_multi_turn")]
+    ShareGptEnMultiTurn,
+    /// Like `share_gpt_en_multi_turn` (EvalScope's `common_zh_70k.jsonl`).
+    #[serde(rename = "share_gpt_zh_multi_turn")]
+    ShareGptZhMultiTurn,
+    /// JSON lines, each a conversation as an array of chat messages (`--multi-turn`); its
+    /// `assistant` messages end turns and are replaced by the model's answers.
+    #[serde(rename = "custom_multi_turn")]
+    CustomMultiTurn,
 }
 
 impl DatasetKind {
     /// Every kind, in the order error messages list them.
-    pub const ALL: [DatasetKind; 14] = [
+    pub const ALL: [DatasetKind; 18] = [
         DatasetKind::OpenQa,
         DatasetKind::LongAlpaca,
         DatasetKind::LineByLine,
@@ -73,6 +89,10 @@ impl DatasetKind {
         DatasetKind::Rerank,
         DatasetKind::SpeedBenchmark,
         DatasetKind::SpeedBenchmarkLong,
+        DatasetKind::RandomMultiTurn,
+        DatasetKind::ShareGptEnMultiTurn,
+        DatasetKind::ShareGptZhMultiTurn,
+        DatasetKind::CustomMultiTurn,
     ];
 
     /// Whether prompts are generated (no file; `number` is how many to make).
@@ -95,6 +115,17 @@ impl DatasetKind {
         )
     }
 
+    /// Whether its prompts are whole conversations, run with `--multi-turn`.
+    pub fn is_multi_turn(self) -> bool {
+        matches!(
+            self,
+            DatasetKind::RandomMultiTurn
+                | DatasetKind::ShareGptEnMultiTurn
+                | DatasetKind::ShareGptZhMultiTurn
+                | DatasetKind::CustomMultiTurn
+        )
+    }
+
     /// The canonical name, as `FromStr` accepts it.
     pub fn name(self) -> &'static str {
         match self {
@@ -112,6 +143,10 @@ impl DatasetKind {
             DatasetKind::Rerank => "rerank",
             DatasetKind::SpeedBenchmark => "speed_benchmark",
             DatasetKind::SpeedBenchmarkLong => "speed_benchmark_long",
+            DatasetKind::RandomMultiTurn => "random_multi_turn",
+            DatasetKind::ShareGptEnMultiTurn => "share_gpt_en_multi_turn",
+            DatasetKind::ShareGptZhMultiTurn => "share_gpt_zh_multi_turn",
+            DatasetKind::CustomMultiTurn => "custom_multi_turn",
         }
     }
 }
@@ -125,7 +160,7 @@ impl fmt::Display for DatasetKind {
 /// A dataset name that is none of [`DatasetKind::ALL`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown dataset `{name}`, expected one of: openqa, longalpaca, line_by_line, sharegpt, custom, random, random_embedding, random_embedding_batch, embedding, embedding_batch, random_rerank, rerank, speed_benchmark, speed_benchmark_long"
+    "unknown dataset `{name}`, expected one of: openqa, longalpaca, line_by_line, sharegpt, custom, random, random_embedding, random_embedding_batch, embedding, embedding_batch, random_rerank, rerank, speed_benchmark, speed_benchmark_long, random_multi_turn, share_gpt_en_multi_turn, share_gpt_zh_multi_turn, custom_multi_turn"
 )]
 pub struct UnknownDatasetKind {
     /// The name as given.

@@ -57,6 +57,7 @@ mod kind;
 mod line_by_line;
 mod lines;
 mod messages;
+mod multi_turn;
 pub(crate) mod random;
 mod retrieval;
 mod sharegpt;
@@ -195,6 +196,9 @@ fn open_into(
     if spec.kind.is_generated() {
         return random::generate(spec, tokenizer, sink);
     }
+    if spec.kind == DatasetKind::RandomMultiTurn {
+        return random::generate_conversations(spec, tokenizer, sink);
+    }
     let path = spec
         .path
         .as_deref()
@@ -218,6 +222,9 @@ fn read_into(
     }
     if spec.kind.is_generated() {
         return random::generate(spec, tokenizer, sink);
+    }
+    if spec.kind == DatasetKind::RandomMultiTurn {
+        return random::generate_conversations(spec, tokenizer, sink);
     }
     if spec.kind == DatasetKind::EmbeddingBatch {
         // `number` counts requests: keep `number` batches of texts
@@ -247,7 +254,8 @@ fn read_into(
         | DatasetKind::RandomRerank
         | DatasetKind::SpeedBenchmark
         | DatasetKind::SpeedBenchmarkLong
-        | DatasetKind::EmbeddingBatch => {}
+        | DatasetKind::EmbeddingBatch
+        | DatasetKind::RandomMultiTurn => {}
         DatasetKind::Embedding if json_list => {
             from_list(&mut out, source, reader, retrieval::embedding_record)?
         }
@@ -276,6 +284,19 @@ fn read_into(
         })?,
         DatasetKind::ShareGpt => from_list(&mut out, source, reader, sharegpt::prompt)?,
         DatasetKind::LineByLine => from_lines(&mut out, source, reader, line_by_line::record)?,
+        DatasetKind::ShareGptEnMultiTurn | DatasetKind::ShareGptZhMultiTurn if json_list => {
+            from_list(&mut out, source, reader, |v| {
+                multi_turn::sharegpt(v, spec.max_turns)
+            })?
+        }
+        DatasetKind::ShareGptEnMultiTurn | DatasetKind::ShareGptZhMultiTurn => {
+            from_lines(&mut out, source, reader, |line| {
+                json_line(line, |v| multi_turn::sharegpt(v, spec.max_turns))
+            })?
+        }
+        DatasetKind::CustomMultiTurn => from_lines(&mut out, source, reader, |line| {
+            json_line(line, |v| multi_turn::custom(v, spec.max_turns))
+        })?,
     }
     out.finish()
 }

@@ -67,6 +67,22 @@ pub struct DatasetSpec {
     /// default 5; the document is `int(query_len * ratio)` tokens, at least 1).
     #[serde(default = "default_document_length_ratio")]
     pub document_length_ratio: f64,
+    /// `random_multi_turn`: the fewest user turns of a conversation (EvalScope's `--min-turns`,
+    /// default 1; 0 counts as 1).
+    #[serde(default = "default_min_turns")]
+    pub min_turns: usize,
+    /// Multi-turn datasets: the most user turns of a conversation (EvalScope's `--max-turns`):
+    /// `random_multi_turn` draws up to it (required there), the others cut longer
+    /// conversations to it.
+    #[serde(default)]
+    pub max_turns: Option<usize>,
+}
+
+/// EvalScope's default `--min-turns`.
+pub const DEFAULT_MIN_TURNS: usize = 1;
+
+fn default_min_turns() -> usize {
+    DEFAULT_MIN_TURNS
 }
 
 /// EvalScope's default `batch_size` of the batch embedding datasets.
@@ -113,6 +129,8 @@ impl DatasetSpec {
             batch_size: DEFAULT_BATCH_SIZE,
             num_documents: DEFAULT_NUM_DOCUMENTS,
             document_length_ratio: DEFAULT_DOCUMENT_LENGTH_RATIO,
+            min_turns: DEFAULT_MIN_TURNS,
+            max_turns: None,
         }
     }
 }

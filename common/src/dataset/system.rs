@@ -23,6 +23,13 @@ pub(crate) fn prepend(prompt: Prompt, system: &str) -> Prompt {
             }
             PromptBody::Body { body }
         }
+        // the system message opens the first turn, so it heads every turn's history
+        PromptBody::Conversation { mut turns } => {
+            if let Some(first) = turns.first_mut() {
+                insert(first, message);
+            }
+            PromptBody::Conversation { turns }
+        }
     };
     Prompt {
         body,

@@ -187,6 +187,9 @@ pub struct Counters {
     /// Of those, the ones that met every objective.
     #[serde(default)]
     pub goodput_met: u64,
+    /// `--multi-turn`: conversations begun (first turns reported, failed or not).
+    #[serde(default)]
+    pub conversations: u64,
     /// Prompt tokens over successes.
     pub prompt_tokens: u64,
     /// Completion tokens over successes.
@@ -240,6 +243,7 @@ impl Counters {
         self.n_client_queue = self.n_client_queue.saturating_add(o.n_client_queue);
         self.goodput_checked = self.goodput_checked.saturating_add(o.goodput_checked);
         self.goodput_met = self.goodput_met.saturating_add(o.goodput_met);
+        self.conversations = self.conversations.saturating_add(o.conversations);
         self.prompt_tokens = self.prompt_tokens.saturating_add(o.prompt_tokens);
         self.completion_tokens = self.completion_tokens.saturating_add(o.completion_tokens);
         self.reasoning_tokens = self.reasoning_tokens.saturating_add(o.reasoning_tokens);
@@ -311,6 +315,9 @@ impl StageAggregate {
     pub fn record(&mut self, r: &RequestRecord, epoch_unix_us: u64) {
         let c = &mut self.counters;
         c.total += 1;
+        if r.turn == Some(0) {
+            c.conversations += 1;
+        }
         let sent = epoch_unix_us + r.sent_us;
         let done = epoch_unix_us + r.done_us();
         c.first_send_unix_us = min_opt(c.first_send_unix_us, Some(sent));

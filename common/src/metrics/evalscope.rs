@@ -130,6 +130,34 @@ pub struct PerfSummary {
         skip_serializing_if = "Option::is_none"
     )]
     pub input_throughput: Option<f64>,
+    /// `--multi-turn`: mean turn number (1 for a first turn) of the successes.
+    #[serde(
+        rename = "Avg Turns/Request",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub avg_turns: Option<f64>,
+    /// `--multi-turn`: cached over prompt tokens of the successes, percent.
+    #[serde(
+        rename = "KV Cache Hit Rate (%)",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub kv_cache_hit_rate_pct: Option<f64>,
+    /// `--multi-turn`: mean TTFT of first turns, ms.
+    #[serde(
+        rename = "Avg First-Turn TTFT (ms)",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub avg_first_turn_ttft_ms: Option<f64>,
+    /// `--multi-turn`: mean TTFT of later turns, ms.
+    #[serde(
+        rename = "Avg Subsequent-Turn TTFT (ms)",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub avg_subsequent_turn_ttft_ms: Option<f64>,
 }
 
 /// A value of EvalScope's tables, for display.
@@ -164,6 +192,19 @@ impl PerfSummary {
         ];
         if self.input_throughput.is_some() {
             rows.push((labels::INPUT_THROUGHPUT, V(self.input_throughput)));
+        }
+        for (label, v) in [
+            (labels::AVG_TURNS, self.avg_turns),
+            (labels::KV_CACHE_HIT_RATE, self.kv_cache_hit_rate_pct),
+            (labels::AVG_FIRST_TURN_TTFT, self.avg_first_turn_ttft_ms),
+            (
+                labels::AVG_SUBSEQUENT_TURN_TTFT,
+                self.avg_subsequent_turn_ttft_ms,
+            ),
+        ] {
+            if v.is_some() {
+                rows.push((label, V(v)));
+            }
         }
         rows
     }
@@ -209,6 +250,14 @@ pub mod labels {
     pub const AVG_OUTPUT_TOKENS: &str = "Avg Output Tokens";
     /// `Input Throughput (tok/s)` (embeddings and rerank).
     pub const INPUT_THROUGHPUT: &str = "Input Throughput (tok/s)";
+    /// `Avg Turns/Request` (multi-turn).
+    pub const AVG_TURNS: &str = "Avg Turns/Request";
+    /// `KV Cache Hit Rate (%)` (multi-turn).
+    pub const KV_CACHE_HIT_RATE: &str = "KV Cache Hit Rate (%)";
+    /// `Avg First-Turn TTFT (ms)` (multi-turn).
+    pub const AVG_FIRST_TURN_TTFT: &str = "Avg First-Turn TTFT (ms)";
+    /// `Avg Subsequent-Turn TTFT (ms)` (multi-turn).
+    pub const AVG_SUBSEQUENT_TURN_TTFT: &str = "Avg Subsequent-Turn TTFT (ms)";
     /// The first column of the percentile table.
     pub const PERCENTILES: &str = "Percentiles";
 }
@@ -246,6 +295,11 @@ pub fn summary(agg: &StageAggregate, load: StageLoad) -> PerfSummary {
         } else {
             None
         },
+        // filled from the per-turn records at the stage's end (`--multi-turn`)
+        avg_turns: None,
+        kv_cache_hit_rate_pct: None,
+        avg_first_turn_ttft_ms: None,
+        avg_subsequent_turn_ttft_ms: None,
     }
 }
 

@@ -132,6 +132,13 @@ pub struct RequestRecord {
     pub error: Option<ErrorClass>,
     /// The server's error body or the transport error, truncated.
     pub error_detail: Option<String>,
+    /// `--multi-turn`: the conversation (its index among the shard's measured ones) this
+    /// request was a turn of; None outside multi-turn.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conversation: Option<u64>,
+    /// `--multi-turn`: the turn's index in its conversation, 0 for the first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub turn: Option<u32>,
 }
 
 impl RequestRecord {

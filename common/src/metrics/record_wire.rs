@@ -87,6 +87,8 @@ pub fn to_wire(r: &RequestRecord) -> pb::Record {
         status: u32::from(r.status),
         error: r.error.map(|e| wire_class(e) as i32),
         error_detail: r.error_detail.as_deref().map(clip_detail),
+        conversation: r.conversation,
+        turn: r.turn,
     }
 }
 
@@ -144,6 +146,8 @@ pub fn from_wire(w: &pb::Record) -> Result<RequestRecord, RecordError> {
         status,
         error,
         error_detail: w.error_detail.clone(),
+        conversation: w.conversation,
+        turn: w.turn,
     })
 }
 
@@ -240,6 +244,8 @@ mod tests {
             status: 503,
             error: Some(ErrorClass::Http5xx),
             error_detail: Some("overloaded".into()),
+            conversation: Some(4),
+            turn: Some(2),
         }
     }
 
@@ -394,6 +400,8 @@ mod tests {
             status in any::<u16>(),
             error in class(),
             error_detail in proptest::option::of("\\PC{0,200}"),
+            conversation in proptest::option::of(any::<u64>()),
+            turn in proptest::option::of(any::<u32>()),
         ) -> RequestRecord {
             let mut chunk_us = chunk_us;
             chunk_us.sort_unstable();
@@ -403,7 +411,7 @@ mod tests {
                 completion_tokens: tokens.1,
                 reasoning_tokens: tokens.2,
                 cached_tokens: tokens.3,
-                token_source, status, error, error_detail,
+                token_source, status, error, error_detail, conversation, turn,
             }
         }
     }

@@ -137,6 +137,7 @@ fn a_system_prompt_leaves_existing_system_messages_and_completion_bodies_alone()
             PromptBody::Messages { messages } => messages.first().cloned(),
             PromptBody::Body { body } => body.get("messages").and_then(|m| m.get(0)).cloned(),
             PromptBody::Text { .. } => panic!("text should have become messages"),
+            PromptBody::Conversation { .. } => panic!("custom gives no conversation"),
         })
         .collect();
     assert_eq!(

@@ -142,6 +142,10 @@ fn kinds_parse_from_their_evalscope_names() {
         ("rerank", DatasetKind::Rerank),
         ("speed_benchmark", DatasetKind::SpeedBenchmark),
         ("speed_benchmark_long", DatasetKind::SpeedBenchmarkLong),
+        ("random_multi_turn", DatasetKind::RandomMultiTurn),
+        ("share_gpt_en_multi_turn", DatasetKind::ShareGptEnMultiTurn),
+        ("share_gpt_zh_multi_turn", DatasetKind::ShareGptZhMultiTurn),
+        ("custom_multi_turn", DatasetKind::CustomMultiTurn),
     ] {
         assert_eq!(name.parse::<DatasetKind>().unwrap(), kind);
         let from_yaml: DatasetKind = serde_norway::from_str(name).unwrap();
@@ -151,7 +155,7 @@ fn kinds_parse_from_their_evalscope_names() {
     let err = "open_qa".parse::<DatasetKind>().unwrap_err();
     assert_eq!(
         err.to_string(),
-        "unknown dataset `open_qa`, expected one of: openqa, longalpaca, line_by_line, sharegpt, custom, random, random_embedding, random_embedding_batch, embedding, embedding_batch, random_rerank, rerank, speed_benchmark, speed_benchmark_long"
+        "unknown dataset `open_qa`, expected one of: openqa, longalpaca, line_by_line, sharegpt, custom, random, random_embedding, random_embedding_batch, embedding, embedding_batch, random_rerank, rerank, speed_benchmark, speed_benchmark_long, random_multi_turn, share_gpt_en_multi_turn, share_gpt_zh_multi_turn, custom_multi_turn"
     );
 }
 

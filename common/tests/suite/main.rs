@@ -4,6 +4,7 @@ mod dataset_errors;
 mod dataset_filter;
 mod dataset_formats;
 mod dataset_fuzz;
+mod dataset_multi_turn;
 mod dataset_random;
 mod dataset_sharegpt_real;
 mod dataset_stream;

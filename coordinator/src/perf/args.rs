@@ -211,6 +211,20 @@ pub struct PerfArgs {
     /// Requests per probe = round(value × this) (default 2).
     #[arg(long)]
     pub sla_number_multiplier: Option<f64>,
+    /// Multi-turn conversations (EvalScope's): a multi-turn dataset; --number counts
+    /// conversations, --parallel concurrent ones, --rate conversation starts per second.
+    #[arg(long)]
+    pub multi_turn: bool,
+    /// Fewest user turns of a random_multi_turn conversation (default 1).
+    #[arg(long, value_name = "N")]
+    pub min_turns: Option<usize>,
+    /// Most user turns: random_multi_turn draws up to it (required there); other datasets cut
+    /// longer conversations.
+    #[arg(long, value_name = "N")]
+    pub max_turns: Option<usize>,
+    /// Seconds a conversation waits after an answer before its next turn (default 0).
+    #[arg(long, value_name = "SECONDS")]
+    pub think_time: Option<f64>,
     /// The credential, the run folder, the in-process agents, how they reach the target.
     #[command(flatten)]
     pub common: crate::plan::flags::CommonArgs,
@@ -477,6 +491,21 @@ impl PerfArgs {
         Ok(t)
     }
 
+    /// `--multi-turn` and its settings.
+    fn multi_turn(&self) -> anyhow::Result<Option<crate::plan::model::MultiTurnDef>> {
+        if !self.multi_turn {
+            if self.min_turns.is_some() || self.max_turns.is_some() || self.think_time.is_some() {
+                bail!("--min-turns, --max-turns and --think-time need --multi-turn");
+            }
+            return Ok(None);
+        }
+        Ok(Some(crate::plan::model::MultiTurnDef {
+            min_turns: self.min_turns.unwrap_or(1),
+            max_turns: self.max_turns,
+            think_time_s: self.think_time.unwrap_or(0.0),
+        }))
+    }
+
     /// The plan the flags describe: one perf workload against one target, on `--agents`
     /// in-process agents.
     pub fn plan(&self) -> anyhow::Result<Plan> {
@@ -536,6 +565,7 @@ impl PerfArgs {
             stages,
             sla,
             label_targets: Default::default(),
+            multi_turn: self.multi_turn()?,
         };
         let workload = WorkloadDef {
             name: self.name.clone(),

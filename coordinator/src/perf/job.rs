@@ -127,6 +127,9 @@ pub struct PerfJob {
     pub thresholds: Vec<super::threshold::Threshold>,
     /// When a stage stops early for errors (guidellm's `--max-errors`, `--max-error-rate`).
     pub early_stop: EarlyStop,
+    /// `--multi-turn`: every prompt a conversation, run turn by turn on one agent; each stage
+    /// also writes `multi_turn.json` (per-turn table, cache hit rate).
+    pub multi_turn: Option<swarm_common::multi_turn::MultiTurnSpec>,
     /// What each stage writes besides EvalScope's files (`--percentiles`, `--export-csv`);
     /// boxed: a job stays small beside an eval's.
     pub outputs: Box<Outputs>,
@@ -203,6 +206,7 @@ impl PerfJob {
             goodput: self.goodput,
             ramp: stage.ramp.map(swarm_common::ramp::ShardRamp::whole),
             trace: None,
+            multi_turn: self.multi_turn,
         }
     }
 }

@@ -12,6 +12,8 @@ use super::stage::ProgressMode;
 pub struct StageProgress {
     bar: ProgressBar,
     started: Instant,
+    /// Its position is conversations begun, not requests.
+    conversations: bool,
 }
 
 impl StageProgress {
@@ -34,14 +36,25 @@ impl StageProgress {
         Self {
             bar,
             started: Instant::now(),
+            conversations: false,
         }
+    }
+
+    /// A bar counting conversations begun (`--multi-turn`: `planned` is conversations).
+    pub fn of_conversations(mut self) -> Self {
+        self.conversations = true;
+        self
     }
 
     /// Refreshes from the merged aggregate.
     pub fn update(&self, whole: &StageAggregate, agents_alive: usize) {
         let c = &whole.counters;
         let secs = self.started.elapsed().as_secs_f64().max(1e-3);
-        self.bar.set_position(c.total);
+        self.bar.set_position(if self.conversations {
+            c.conversations
+        } else {
+            c.total
+        });
         self.bar.set_message(format!(
             "{:.1} req/s, {} failed, p99 TTFT {:.1} ms, {agents_alive} agent(s)",
             c.total as f64 / secs,

@@ -218,7 +218,12 @@ impl Ctx<'_> {
                     continue;
                 };
                 s.status = ShardStatus::Lost;
-                (s.group, s.counters.total, s.spec.clone())
+                // a multi-turn shard's budget is conversations: those begun are its own
+                let counted = match s.spec.multi_turn {
+                    Some(_) => s.counters.conversations,
+                    None => s.counters.total,
+                };
+                (s.group, counted, s.spec.clone())
             };
             let remaining = spec.number.map(|n| n.saturating_sub(counted));
             if remaining == Some(0) {
@@ -558,7 +563,7 @@ pub async fn run_stage(
     }
     let status = stage_status(&book, ended.cancelled, stop_note.as_deref());
     let whole = &book.whole;
-    let (summary, percentiles, rich) = write_stage_with(
+    let (mut summary, percentiles, rich) = write_stage_with(
         dir,
         &stage.name,
         &stage.load,
@@ -580,6 +585,13 @@ pub async fn run_stage(
         println!("\n{}", crate::run_store::speed_benchmark::table(&rows));
     }
     super::trace_stage::finish(dir, stage)?;
+    if job.multi_turn.is_some() {
+        let sqlite = dir.join(crate::run_store::layout::REQUESTS_SQLITE);
+        let report = crate::run_store::multi_turn::from_sqlite(&sqlite)?;
+        crate::run_store::multi_turn::write(dir, &report)?;
+        crate::run_store::multi_turn::fill_summary(dir, &report, &mut summary)?;
+        println!("\n{}", crate::run_store::multi_turn::table(&report));
+    }
     let mut thresholds = super::threshold::check_all(&job.thresholds, &rich);
     if let Some(why) = &early {
         // an early stop is a failed check of its own: the command ends with 99

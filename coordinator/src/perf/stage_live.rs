@@ -40,7 +40,10 @@ impl<'a> StageLive<'a> {
             job,
             stage,
             planned,
-            progress: StageProgress::new(stage, planned, mode),
+            progress: match job.multi_turn {
+                Some(_) => StageProgress::new(stage, planned, mode).of_conversations(),
+                None => StageProgress::new(stage, planned, mode),
+            },
             series: TimeSeries::default(),
             file: LiveFile::new(dir),
             started: Instant::now(),

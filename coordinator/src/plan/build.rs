@@ -239,7 +239,12 @@ fn job(
             "dataset {kind}: its speed table is computed from the per-request records, which --no-sqlite (sqlite: false) turns off"
         );
     }
+    crate::plan::multi_turn::check(p, kind).map_err(|(f, m)| anyhow::anyhow!("{f}: {m}"))?;
     let mut spec = DatasetSpec::new(kind, d.path.as_ref().map(|p| plan_dir.join(p)));
+    if let Some(m) = &p.multi_turn {
+        spec.min_turns = m.min_turns;
+        spec.max_turns = m.max_turns;
+    }
     if let Some(v) = d.min_prompt_length {
         spec.min_prompt_length = v;
     }
@@ -353,6 +358,7 @@ fn perf_job(
             .map(|t| crate::perf::threshold::Threshold::parse(t))
             .collect::<Result<_, _>>()?,
         early_stop: crate::perf::args::checked_early_stop(p.early_stop)?,
+        multi_turn: p.multi_turn.as_ref().map(crate::plan::multi_turn::spec),
         outputs: Box::new(crate::perf::job::Outputs {
             percentiles: swarm_common::metrics::evalscope::checked_extra_percentiles(
                 &p.percentiles,

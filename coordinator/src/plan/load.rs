@@ -240,11 +240,17 @@ pub fn check(plan: &Plan, path: &Path) -> Result<(), PlanError> {
         let Some(p) = &w.perf else { continue };
         let trace = p.dataset.kind == swarm_common::trace::DATASET;
         let vl = swarm_common::dataset::vl::is_vl(&p.dataset.kind);
-        if !trace
-            && !vl
-            && let Err(e) = p.dataset.kind.parse::<swarm_common::dataset::DatasetKind>()
-        {
-            return Err(bad(f("perf.dataset.kind"), e.to_string()));
+        if trace || vl {
+            if p.multi_turn.is_some() {
+                let m = format!("needs a multi-turn dataset, got {}", p.dataset.kind);
+                return Err(bad(f("perf.multi_turn"), m));
+            }
+        } else {
+            let kind = match p.dataset.kind.parse::<swarm_common::dataset::DatasetKind>() {
+                Ok(kind) => kind,
+                Err(e) => return Err(bad(f("perf.dataset.kind"), e.to_string())),
+            };
+            super::multi_turn::check(p, kind).map_err(|(k, m)| bad(f(k), m))?;
         }
         match p.dataset.speed {
             Some(_) if !trace => {

@@ -5,6 +5,7 @@ pub mod env;
 pub mod flags;
 pub mod load;
 pub mod model;
+pub mod multi_turn;
 pub mod placement;
 pub mod schema;
 pub mod topology;

@@ -344,6 +344,31 @@ pub struct PerfDef {
     /// a value not listed uses `target`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub label_targets: BTreeMap<String, String>,
+    /// Multi-turn conversations (EvalScope's `--multi-turn`): the dataset is a multi-turn one,
+    /// `number` counts conversations and `parallel` concurrent ones (`rate`: conversation
+    /// starts per second); each turn sends the history with the model's real answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multi_turn: Option<MultiTurnDef>,
+}
+
+/// `perf.multi_turn`: EvalScope's `--min-turns` / `--max-turns`, and a think time of ours.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MultiTurnDef {
+    /// Fewest user turns of a `random_multi_turn` conversation (default 1).
+    #[serde(default = "one_turn")]
+    pub min_turns: usize,
+    /// Most user turns: `random_multi_turn` draws up to it (required there); the other
+    /// datasets cut longer conversations to it.
+    #[serde(default)]
+    pub max_turns: Option<usize>,
+    /// Seconds a conversation waits after an answer before its next turn (default 0).
+    #[serde(default)]
+    pub think_time_s: f64,
+}
+
+fn one_turn() -> usize {
+    1
 }
 
 /// An SLA auto-tune search (EvalScope's `--sla-*` settings).

@@ -15,6 +15,17 @@ pub fn request_body(
     model: &str,
     g: &GenParams,
 ) -> Map<String, Value> {
+    if let PromptBody::Conversation { turns } = &prompt.body {
+        // outside `--multi-turn` a conversation is its first turn (the multi-turn runner builds
+        // each turn's messages itself)
+        let first = Prompt {
+            body: PromptBody::Messages {
+                messages: turns.first().cloned().unwrap_or_default(),
+            },
+            tokens: prompt.tokens,
+        };
+        return request_body(&first, api, model, g);
+    }
     if !api.is_generative() {
         return retrieval_body(prompt, api, model, g);
     }
@@ -41,6 +52,8 @@ pub fn request_body(
             }
             m
         }
+        // made its first turn's messages by `request_body`
+        PromptBody::Conversation { .. } => Map::new(),
         PromptBody::Messages { messages } => {
             let mut m = Map::new();
             match api {
@@ -118,6 +131,8 @@ fn responses_body(prompt: &Prompt, model: &str, g: &GenParams) -> Map<String, Va
             m.insert("input".into(), responses_input(messages));
             m
         }
+        // made its first turn's messages by `request_body`
+        PromptBody::Conversation { .. } => Map::new(),
     };
     let mut fill = |k: &str, v: Value| {
         body.entry(k.to_string()).or_insert(v);
@@ -238,6 +253,8 @@ fn retrieval_body(prompt: &Prompt, api: ApiKind, model: &str, g: &GenParams) -> 
             m.insert("documents".into(), Value::Array(documents));
             m
         }
+        // made its first turn's messages by `request_body`
+        (PromptBody::Conversation { .. }, _) => Map::new(),
         (PromptBody::Messages { messages }, _) => {
             let mut parts = contents(messages);
             let input = if parts.len() == 1 {

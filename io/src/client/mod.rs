@@ -58,6 +58,9 @@ pub struct Completion {
     pub answer: String,
     /// Reasoning (`reasoning_content` / `reasoning`), kept apart from the answer.
     pub reasoning: String,
+    /// Whether the server's usage said how many prompt tokens it served from its cache
+    /// (`prompt_tokens_details.cached_tokens`); without it the record's cached tokens are 0.
+    pub cached_reported: bool,
 }
 
 /// Measures requests against one endpoint. Cheap to share: clone the `Arc`.
@@ -205,6 +208,12 @@ impl EndpointClient {
         let completion = Completion {
             answer: std::mem::take(&mut meter.answer),
             reasoning: std::mem::take(&mut meter.reasoning),
+            cached_reported: token_source == swarm_common::metrics::TokenSource::Usage
+                && meter
+                    .usage
+                    .and_then(|u| u.prompt_tokens_details)
+                    .and_then(|d| d.cached_tokens)
+                    .is_some(),
         };
         let record = RequestRecord {
             ttft_us: meter.ttft_us,

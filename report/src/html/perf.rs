@@ -196,6 +196,7 @@ fn stage_section(workload: &str, s: &StageData) -> String {
     out.push_str(&cards(&items));
     out.push_str(&speed_table(s));
     out.push_str(&tables::trace_table(s));
+    out.push_str(&multi_turn_section(s));
     out.push_str(&percentile_table(s));
     out.push_str("<div class=\"charts\">");
     for c in &s.cdfs {
@@ -248,7 +249,9 @@ fn stage_section(workload: &str, s: &StageData) -> String {
     out
 }
 
+mod multi_turn;
 mod tables;
+use multi_turn::multi_turn_section;
 use tables::*;
 
 #[cfg(test)]
@@ -308,6 +311,7 @@ mod tests {
             cdfs: vec![],
             speed: vec![],
             trace: None,
+            multi_turn: None,
         }
     }
 

@@ -6,6 +6,7 @@ pub mod app;
 pub mod capacity;
 pub mod fidelity;
 pub mod merge;
+pub mod multi_turn;
 pub mod procstat;
 pub mod sandbox;
 pub mod scoring;

@@ -52,6 +52,7 @@ pub fn closed_shard(
         goodput: None,
         ramp: None,
         trace: None,
+        multi_turn: None,
     }
 }
 
@@ -80,14 +81,17 @@ pub fn bench_prompts() -> Arc<Vec<Prompt>> {
 
 /// Runs `spec` with [`bench_prompts`]; returns its outcome and (when `keep`) its records.
 pub async fn run(spec: PerfShardSpec, keep: bool) -> anyhow::Result<Ran> {
+    run_with(spec, bench_prompts(), keep).await
+}
+
+/// Runs `spec` with `prompts` (its slice's); returns its outcome and (when `keep`) its records.
+pub async fn run_with(
+    spec: PerfShardSpec,
+    prompts: Arc<Vec<Prompt>>,
+    keep: bool,
+) -> anyhow::Result<Ran> {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let exec = tokio::spawn(run_shard(
-        spec,
-        bench_prompts(),
-        None,
-        tx,
-        CancellationToken::new(),
-    ));
+    let exec = tokio::spawn(run_shard(spec, prompts, None, tx, CancellationToken::new()));
     let mut kept = Vec::new();
     let (mut n, mut failed, mut epoch_unix_us) = (0u64, 0u64, 0u64);
     while let Some(ev) = rx.recv().await {

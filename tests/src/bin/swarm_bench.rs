@@ -1,4 +1,4 @@
-//! `swarm-bench capacity|fidelity|memory|merge|scoring|app|sandbox|all`: the perf-core benchmarks (see docs/BENCHMARKS.md).
+//! `swarm-bench capacity|fidelity|memory|multi_turn|merge|scoring|app|sandbox|all`: the perf-core benchmarks (see docs/BENCHMARKS.md).
 
 use std::time::Instant;
 
@@ -64,12 +64,24 @@ fn main() -> anyhow::Result<()> {
         if what == "memory" {
             memory(10_000, 20_000).await?;
         }
+        if what == "multi_turn" {
+            // 1,000 conversations at once, 4 turns of 100 words, 64-token answers
+            swarm_tests::bench::multi_turn::multi_turn(1000, 4, 100, 64).await?;
+        }
         if !matches!(
             what.as_str(),
-            "capacity" | "fidelity" | "memory" | "merge" | "scoring" | "app" | "sandbox" | "all"
+            "capacity"
+                | "fidelity"
+                | "memory"
+                | "multi_turn"
+                | "merge"
+                | "scoring"
+                | "app"
+                | "sandbox"
+                | "all"
         ) {
             anyhow::bail!(
-                "unknown benchmark {what:?}: capacity, fidelity, memory, merge, scoring, app, sandbox or all"
+                "unknown benchmark {what:?}: capacity, fidelity, memory, multi_turn, merge, scoring, app, sandbox or all"
             );
         }
         Ok(())

@@ -45,6 +45,7 @@ fn job(sim: &llm_sim::SimHandle, stage: StageSpec) -> PerfJob {
         goodput: None,
         thresholds: vec![],
         early_stop: Default::default(),
+        multi_turn: None,
         outputs: Default::default(),
     }
 }

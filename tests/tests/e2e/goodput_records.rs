@@ -39,6 +39,8 @@ fn records(db: &Path) -> Vec<RequestRecord> {
             token_source: TokenSource::Usage,
             status: row.get::<_, i64>(3)? as u16,
             error: error.map(|_| swarm_common::metrics::record::ErrorClass::Other),
+            conversation: None,
+            turn: None,
             error_detail: None,
         })
     })

@@ -297,6 +297,7 @@ async fn each_region_has_its_goodput() {
         goodput: Some(swarm_common::goodput::Goodput::parse(["ttft:5000"]).expect("goodput")),
         thresholds: vec![],
         early_stop: Default::default(),
+        multi_turn: None,
         outputs: Box::new(Outputs {
             percentiles: vec![99.9],
             export_csv: true,

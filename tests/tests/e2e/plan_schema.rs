@@ -134,6 +134,14 @@ fn the_examples_mean_what_they_say() {
     assert!(local.listener(&dir).is_none());
     assert_eq!(local.workloads[0].placement, Placement::Split);
 
+    let mt = read("multi-turn.yaml");
+    let perf = mt.workloads[0].perf.as_ref().expect("perf");
+    let m = perf.multi_turn.expect("multi_turn");
+    assert_eq!(
+        (m.min_turns, m.max_turns, m.think_time_s),
+        (2, Some(5), 0.5)
+    );
+
     let dist = read("distributed.yaml");
     let a = dist.agents();
     assert_eq!((a.local_agents, a.min_agents), (0, 2));

@@ -201,6 +201,7 @@ async fn a_hostile_agent_is_dropped_and_the_stage_completes() {
         goodput: None,
         thresholds: vec![],
         early_stop: Default::default(),
+        multi_turn: None,
         outputs: Default::default(),
     };
     let tmp = tempfile::tempdir().expect("tempdir");

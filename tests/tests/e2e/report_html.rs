@@ -254,6 +254,7 @@ async fn a_two_region_report_puts_the_regions_side_by_side() {
         goodput: None,
         thresholds: vec![],
         early_stop: Default::default(),
+        multi_turn: None,
         outputs: Default::default(),
     };
     let tmp = tempfile::tempdir().expect("tempdir");

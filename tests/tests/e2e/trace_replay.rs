@@ -333,6 +333,7 @@ async fn a_lost_agents_lines_are_sent_by_the_survivor() {
         thresholds: vec![],
         early_stop: Default::default(),
         outputs: Default::default(),
+        multi_turn: None,
     };
     let cancel = CancellationToken::new();
     let mut cfg = ClusterConfig::local("test", 2);

@@ -288,6 +288,7 @@ pub fn closed_spec(
         goodput: None,
         ramp: None,
         trace: None,
+        multi_turn: None,
     }
 }
 

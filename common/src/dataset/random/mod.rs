@@ -55,6 +55,66 @@ pub(crate) fn generate(
     })
 }
 
+/// `random_multi_turn` (EvalScope's plugin of that name): `spec.number` conversations, each of a
+/// turn count drawn uniformly from `[max(1, min_turns), max_turns]`, every turn one user message
+/// of a length drawn like `random`'s (the shared prefix, then `[min_prompt_length,
+/// max_prompt_length]` tokens), encoding to exactly that many tokens.
+pub(crate) fn generate_conversations(
+    spec: &DatasetSpec,
+    tokenizer: Option<&dyn TokenCounter>,
+    sink: &mut dyn PromptSink,
+) -> Result<LoadStats, DatasetError> {
+    let tok = tokenizer.ok_or(DatasetError::TokenizerRequired { kind: spec.kind })?;
+    if spec.number == 0 {
+        return Err(DatasetError::ZeroNumber);
+    }
+    let min_turns = spec.min_turns.max(1);
+    let max_turns = spec.max_turns.ok_or(DatasetError::Turns {
+        message:
+            "random_multi_turn needs --max-turns (max_turns): the most turns of a conversation"
+                .into(),
+    })?;
+    if max_turns < min_turns {
+        return Err(DatasetError::Turns {
+            message: format!("--max-turns ({max_turns}) must be >= --min-turns ({min_turns})"),
+        });
+    }
+    let mut rng = StdRng::seed_from_u64(spec.seed);
+    let mut pool = TokenPool::new(tok)?;
+    let prefix = fit::fit(
+        tok,
+        &mut pool,
+        &mut rng,
+        &Fitted::default(),
+        spec.prefix_length,
+    )?;
+    for _ in 0..spec.number {
+        let n = rng.random_range(min_turns..=max_turns);
+        let mut turns = Vec::with_capacity(n);
+        let mut first_tokens = 0u32;
+        for t in 0..n {
+            let extra = rng.random_range(spec.min_prompt_length..=spec.max_prompt_length);
+            let Fitted { text, ids } = fit::fit(tok, &mut pool, &mut rng, &prefix, extra)?;
+            if t == 0 {
+                first_tokens = u32::try_from(ids.len()).unwrap_or(u32::MAX);
+            }
+            turns.push(vec![serde_json::json!({"role": "user", "content": text})]);
+        }
+        let mut prompt = Prompt {
+            body: PromptBody::Conversation { turns },
+            tokens: Some(first_tokens),
+        };
+        if let Some(sys) = &spec.system_prompt {
+            prompt = system::prepend(prompt, sys);
+        }
+        sink.push(prompt)?;
+    }
+    Ok(LoadStats {
+        kept: spec.number,
+        ..LoadStats::default()
+    })
+}
+
 /// `random_embedding`, `random_embedding_batch` and `random_rerank` (EvalScope's plugins of
 /// those names): texts of a length drawn uniformly from `[min_prompt_length,
 /// max_prompt_length]` (at least 1, no prefix), each encoding to exactly the drawn tokens.
