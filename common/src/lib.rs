@@ -10,6 +10,7 @@ pub mod multi_turn;
 pub mod probe;
 pub mod prompt;
 pub mod prompt_slice;
+pub mod pyround;
 pub mod ramp;
 pub mod redact;
 pub mod schedule;

@@ -163,13 +163,7 @@ pub struct SubsetReport {
 /// Python's `round(x, 4)`: to the nearest multiple of 1e-4 of the exact binary value, ties to
 /// even.
 pub fn round4(x: f64) -> f64 {
-    if !x.is_finite() {
-        return x;
-    }
-    // The shortest repr is exact enough to detect the 5-digit tie; formatting with 4 decimals
-    // rounds the exact value.
-    let text = format!("{x:.4}");
-    text.parse().unwrap_or(x)
+    swarm_common::pyround::round(x, 4)
 }
 
 /// The unbiased pass@k estimate for `n` samples of which `c` are correct:

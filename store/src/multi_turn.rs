@@ -88,12 +88,12 @@ pub struct TurnSums {
     pub cache_prompt_tokens: u64,
 }
 
-fn round(x: f64, digits: i32) -> f64 {
-    let p = 10f64.powi(digits);
-    (x * p).round() / p
+/// Python's `round`, as EvalScope rounds these values.
+fn round(x: f64, digits: usize) -> f64 {
+    swarm_common::pyround::round(x, digits)
 }
 
-fn ratio(num: f64, den: u64, digits: i32) -> Option<f64> {
+fn ratio(num: f64, den: u64, digits: usize) -> Option<f64> {
     (den > 0).then(|| round(num / den as f64, digits))
 }
 

@@ -42,14 +42,10 @@ pub struct StageLoad {
     pub rate: Option<f64>,
 }
 
-/// Rounds to 4 decimals, as EvalScope does; a non-finite value is returned as it is, for the
+/// Rounds to 4 decimals, as EvalScope does (Python's `round`); a non-finite value is returned as it is, for the
 /// caller to write as "no data".
 pub fn round4(v: f64) -> f64 {
-    if v.is_finite() {
-        (v * 10_000.0).round() / 10_000.0
-    } else {
-        v
-    }
+    crate::pyround::round(v, 4)
 }
 
 /// `num / den`, or None when the denominator counts nothing (no data, not a zero).
