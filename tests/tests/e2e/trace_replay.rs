@@ -15,8 +15,10 @@ use swarm_tests::schemas::read_json;
 use swarm_tests::start_sim;
 use tokio_util::sync::CancellationToken;
 
-/// A sent request may leave this much after its scheduled time (timer tick, a loaded machine).
-const SEND_TOLERANCE_US: i64 = 100_000;
+/// A sent request may leave this much after its scheduled time. A gross bound for a loaded test
+/// machine, not a speed claim (how late sends leave is what `trace_replay.json` reports and what
+/// this test checks exactly): it still fails a replay that sends early or ignores the clock.
+const SEND_TOLERANCE_US: i64 = 2_000_000;
 
 fn subdirs(dir: &Path) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
