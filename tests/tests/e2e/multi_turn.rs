@@ -36,12 +36,12 @@ fn only_stage(out: &Path) -> (PathBuf, PathBuf) {
     (runs[0].clone(), stages[0].clone())
 }
 
-/// A simulator whose time to first token is 2 ms + 0.2 ms per uncached prompt token, with a
+/// A simulator whose time to first token is 2 ms + 1 ms per uncached prompt token, with a
 /// prefix cache.
 fn cached_sim() -> SimConfig {
     let mut cfg = SimConfig::instant();
     cfg.latency.ttft_ms = llm_sim::Dist::fixed(2.0);
-    cfg.latency.ttft_per_prompt_token_us = 200.0;
+    cfg.latency.ttft_per_prompt_token_us = 1000.0;
     cfg.prefix_cache = Some(llm_sim::PrefixCacheConfig {
         max_entries: 10_000,
     });
@@ -200,8 +200,9 @@ async fn conversations_stay_on_one_agent_and_report_the_sims_cached_tokens() {
     let later = summary["Avg Subsequent-Turn TTFT (ms)"]
         .as_f64()
         .expect("later");
-    // 2 ms + 0.2 ms × 200+ uncached tokens against 2 ms + 0.2 ms × 3
-    assert!(first > later + 20.0, "first {first} ms, later {later} ms");
+    // 2 ms + 1 ms × 200+ uncached tokens against 2 ms + 1 ms × 3: a gap wide enough for a
+    // loaded test machine's noise
+    assert!(first > later + 100.0, "first {first} ms, later {later} ms");
 
     // the per-turn file: TTFT of turns 2 and 3 below turn 1's, exact cache tokens
     let mt = swarm_coordinator::run_store::multi_turn::read(&stage)
