@@ -11,19 +11,10 @@ use llm_sim::SimConfig;
 use rusqlite::Connection;
 use serde_json::Value;
 use swarm_coordinator::cli::Cli;
+use swarm_tests::run_dirs::subdirs;
 use swarm_tests::schemas::read_json;
 use swarm_tests::start_sim;
 use tokio_util::sync::CancellationToken;
-
-fn subdirs(dir: &Path) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-        .expect("dir")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.is_dir())
-        .collect();
-    v.sort();
-    v
-}
 
 /// The one run folder and its one stage folder under `out`.
 fn only_stage(out: &Path) -> (PathBuf, PathBuf) {

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use llm_sim::SimConfig;
 use swarm_coordinator::cli::Cli;
+use swarm_tests::run_dirs::subdirs;
 use swarm_tests::schemas::read_json;
 use swarm_tests::start_sim;
 use tokio_util::sync::CancellationToken;
@@ -19,16 +20,6 @@ use tokio_util::sync::CancellationToken;
 /// machine, not a speed claim (how late sends leave is what `trace_replay.json` reports and what
 /// this test checks exactly): it still fails a replay that sends early or ignores the clock.
 const SEND_TOLERANCE_US: i64 = 2_000_000;
-
-fn subdirs(dir: &Path) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-        .expect("dir")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.is_dir())
-        .collect();
-    v.sort();
-    v
-}
 
 /// A trace of `n` lines: irregular gaps from a 1000 ms origin, lines sharing prefixes in groups.
 fn trace(n: u64) -> (String, Vec<(f64, u32, u32)>) {

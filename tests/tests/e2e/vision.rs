@@ -11,18 +11,9 @@ use swarm_common::dataset::vl::{self, ImageArgs, ImageMode};
 use swarm_common::dataset::{DatasetKind, DatasetSpec};
 use swarm_common::prompt::{Prompt, PromptBody};
 use swarm_coordinator::cli::Cli;
+use swarm_tests::run_dirs::subdirs;
 use swarm_tests::start_sim;
 use tokio_util::sync::CancellationToken;
-
-fn subdirs(dir: &Path) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-        .expect("dir")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.is_dir())
-        .collect();
-    v.sort();
-    v
-}
 
 /// The one stage's records: (request id, prompt tokens, error).
 fn records(out: &Path) -> Vec<(i64, i64, Option<String>)> {
