@@ -13,6 +13,7 @@ mod eval_collection;
 mod eval_collection_code;
 mod eval_collection_filters;
 mod eval_needle;
+mod eval_needle_judge;
 mod eval_judge;
 mod eval_perf;
 mod eval_run;
