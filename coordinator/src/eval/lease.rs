@@ -25,6 +25,9 @@ pub struct LeasePlan<'a> {
     pub prefix: String,
     /// Template of every batch (items empty).
     pub template: EvalShardSpec,
+    /// The run's `judge_strategy` (the template's judge carries it only when there is a judge:
+    /// `rule` has none).
+    pub judge_strategy: swarm_eval::judge::JudgeStrategy,
     /// Items still to predict.
     pub items: Vec<(Sample, u32)>,
     /// Samples per batch.
@@ -289,11 +292,10 @@ impl Leases<'_, '_> {
                     sample,
                     &p.completion,
                 );
-                let strategy = self.plan.template.judge.as_ref().map(|j| j.strategy);
                 let policy = self.bench.scoring_policy();
                 let kept = swarm_eval::task::keep_judgement(
                     &mut p,
-                    strategy.unwrap_or_default(),
+                    self.plan.judge_strategy,
                     policy,
                     rule,
                 );

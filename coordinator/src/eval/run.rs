@@ -161,6 +161,7 @@ pub async fn run_job(
                 let plan = LeasePlan {
                     prefix: format!("{}/{name}", job.name),
                     template,
+                    judge_strategy: job.judge_strategy,
                     items: pending,
                     batch: (per_agent as usize * 2).max(4),
                     agents,

@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 use swarm_eval::benchmarks::needle_haystack::cells::{Cell, subset_cells};
 use swarm_eval::benchmarks::needle_haystack::params::{Params, linspace_rounded};
-use swarm_eval::benchmarks::needle_haystack::{NeedleHaystack, judge, score};
+use swarm_eval::benchmarks::needle_haystack::{NeedleHaystack, score};
+use swarm_eval::judge::{self, JudgeContract, JudgeKind, JudgeStrategy, ScoringPolicy, prompt};
 use swarm_eval::report::{ReportSpec, ScoredSample, build_report};
 use swarm_eval::{Benchmark, DatasetArgs, Sample};
 
@@ -91,18 +92,23 @@ fn prompts_equal_evalscopes_token_for_token() {
     check_against(&r["samples"], &samples);
     // the judge's "question" for a sample: EvalScope's input_text, the whole conversation
     assert_eq!(
-        judge::input_text(&samples[0].messages),
+        prompt::question_text(&samples[0].messages),
         r["judge_input_text_english_0"]
             .as_str()
             .expect("input text")
     );
-    let request = judge::request_for(&samples[0], "x");
-    assert!(
-        request[1]["content"]
-            .as_str()
-            .expect("user")
-            .starts_with("\nQuestion: **System**: You are a helpful AI bot")
+    // and the judge's whole request for it, as EvalScope's judge_definition builds it
+    let j = &r["judge_request"];
+    assert_eq!(samples[0].id, j["sample_id"].as_str().expect("id"));
+    let pred = j["pred"].as_str().expect("pred");
+    let ours = prompt::request(
+        NeedleHaystack.judge_kind(),
+        &JudgeContract::default(),
+        &samples[0].messages,
+        &samples[0].gold,
+        (pred, pred),
     );
+    assert_eq!(json!(ours), j["messages"]);
     // one sample pinned in full here: english, 300 tokens, needle at depth 33
     let pinned = samples
         .iter()
@@ -255,16 +261,69 @@ fn rule_scores_equal_evalscopes_match_score() {
     }
 }
 
+/// The judge's request for a needle sample equals EvalScope's byte for byte (built from the
+/// reference's own prompt, so no tokenizer is needed): EvalScope's `GENERAL_ORM_PROMPT` as the
+/// system message, `ORM_USER_TEMPLATE` with the sample's input text, the needles and the
+/// *filtered* prediction, then the rating contract.
 #[test]
 fn the_judge_request_is_evalscopes() {
     let r = reference();
     let j = &r["judge_request"];
-    let messages = judge::request(
-        j["question"].as_str().expect("q"),
-        j["gold"].as_str().expect("gold"),
-        j["pred"].as_str().expect("pred"),
+    let first = &r["samples"][0];
+    assert_eq!(first["subset"], "english");
+    let messages = vec![
+        json!({"role": "system", "content": reference_meta()["system_prompt"]}),
+        json!({"role": "user", "content": first["prompt"]}),
+    ];
+    let gold = j["gold"].as_str().expect("gold");
+    let pred = j["pred"].as_str().expect("pred");
+    let kind = NeedleHaystack.judge_kind();
+    assert_eq!(kind, JudgeKind::Custom(&prompt::ORM_SCALE_10));
+    let ours = prompt::request(
+        kind,
+        &JudgeContract::default(),
+        &messages,
+        gold,
+        ("unfiltered", pred),
     );
-    assert_eq!(json!(messages), j["messages"]);
+    assert_eq!(json!(ours), j["messages"]);
+    let user = ours[1]["content"].as_str().expect("user");
+    assert!(user.contains("\n\nModel Answer: Eat a sandwich in Dolores Park.\n"));
+    assert!(
+        !user.contains("unfiltered"),
+        "the filtered prediction is judged"
+    );
+}
+
+/// EvalScope's `ScoringPolicy.JUDGE_DEFAULT`: `auto` asks the judge, so `auto` without a judge is
+/// refused before any request (naming the benchmark and the flag); `rule` and `llm_recall` are
+/// honoured (the rule is usable).
+#[test]
+fn auto_needs_a_judge_and_rule_scores_without_one() {
+    let policy = NeedleHaystack.scoring_policy();
+    assert_eq!(policy, ScoringPolicy::JudgeDefault);
+    let e = judge::validate("needle_haystack", JudgeStrategy::Auto, policy, false)
+        .expect_err("auto without a judge");
+    assert!(
+        e.contains("\"needle_haystack\"")
+            && e.contains("--judge-model-args")
+            && e.contains("\"auto\""),
+        "{e}"
+    );
+    assert!(judge::validate("needle_haystack", JudgeStrategy::Llm, policy, false).is_err());
+    for ok in [
+        (JudgeStrategy::Rule, false),
+        (JudgeStrategy::Auto, true),
+        (JudgeStrategy::Llm, true),
+        (JudgeStrategy::LlmRecall, true),
+    ] {
+        assert_eq!(
+            judge::validate("needle_haystack", ok.0, policy, ok.1),
+            Ok(()),
+            "{ok:?}"
+        );
+    }
+    assert!(judge::uses_judge(JudgeStrategy::Auto, policy));
 }
 
 #[test]
@@ -431,4 +490,49 @@ fn the_report_has_the_overall_accuracy_then_one_metric_per_cell() {
         grids[1].cells.iter().map(|c| c.1).collect::<Vec<_>>(),
         [1.0, 0.0, 1.0, 0.0]
     );
+}
+
+/// Judged scores are fractions (`verdict / 10`): each cell is the mean of its samples' judged
+/// `acc`, rounded to 4 decimals as EvalScope's report rounds it (values from Python's
+/// `round(sum(v) / len(v), 4)`), and the heat-map reads those cells.
+#[test]
+fn judged_fractional_scores_fill_the_cells_rounded_as_evalscope() {
+    let scale = prompt::Contract::Scale(10.0);
+    let no_labels = std::collections::BTreeMap::new();
+    let judged = |verdict: &str| {
+        let reply = format!(r#"{{"reasoning": "r", "verdict": {verdict}}}"#);
+        judge::parse::parse(&reply, &scale, &no_labels, "acc")
+            .expect("verdict")
+            .value["acc"]
+    };
+    // (length, depth) → the judge's verdicts for that cell's english samples
+    let grid: [((i64, i64), &[&str]); 4] = [
+        ((1000, 0), &["7", "10", "0"]),
+        ((1000, 100), &["2.5", "0", "5"]),
+        ((2000, 0), &["1.5", "3"]),
+        ((2000, 100), &["3.3333333333333335"]),
+    ];
+    let mut samples = Vec::new();
+    let mut scores = Vec::new();
+    for ((length, depth), verdicts) in grid {
+        for v in verdicts {
+            let s = cell_sample("english", samples.len(), length, depth);
+            scores.push(scored(&s, judged(v)));
+            samples.push(s);
+        }
+    }
+    let bench = NeedleHaystack;
+    let spec = ReportSpec::of(&bench);
+    let mut report = build_report("m", &spec, &scores);
+    let pairs: Vec<(&Sample, &ScoredSample)> = samples.iter().zip(&scores).collect();
+    report
+        .metrics
+        .extend(bench.extra_report_metrics(&spec, &pairs));
+    assert_eq!(report.score, 0.3593);
+    let cells: Vec<(f64, usize)> = subset_cells(&report)[0]
+        .cells
+        .iter()
+        .map(|(_, score, num)| (*score, *num))
+        .collect();
+    assert_eq!(cells, [(0.5667, 3), (0.25, 3), (0.225, 2), (0.3333, 1)]);
 }

@@ -1,5 +1,6 @@
 //! End to end: needle_haystack (the fixture haystacks, the SmolLM2 tokenizer from ../shared)
-//! against llm-sim in answer-key mode at accuracy 0.5: the report holds the overall accuracy and
+//! against llm-sim in answer-key mode at accuracy 0.5, scored by rule (`--judge-strategy rule`:
+//! EvalScope's default for this benchmark is the judge, see `eval_needle_judge`): the report holds the overall accuracy and
 //! one metric per (context length, depth) with exactly the per-subset scores the simulator was
 //! set to produce, the heat-map files are written, and report.html and the dashboard's run page
 //! draw the heat-maps.
@@ -12,6 +13,7 @@ use swarm_coordinator::cluster::ClusterConfig;
 use swarm_coordinator::eval::run::run_job;
 use swarm_coordinator::report::html::write_report;
 use swarm_eval::answer_key::{build, prompt_sha256};
+use swarm_eval::judge::JudgeStrategy;
 use swarm_eval::{DatasetArgs, registry};
 use swarm_tests::keyed_eval::{keyed_sim, local_cluster, sim_job};
 use swarm_tests::schemas::read_json;
@@ -85,13 +87,14 @@ async fn needle_haystack_scores_per_cell_and_draws_heatmaps() {
     let mut ccfg = ClusterConfig::local("needle", 1);
     ccfg.heartbeat_ms = 100;
     let (mut cluster, agents) = local_cluster(ccfg, &cancel).await;
-    let job = sim_job(
+    let mut job = sim_job(
         "needle",
         &sim,
         BTreeMap::from([("needle_haystack".to_owned(), args)]),
         true,
         4,
     );
+    job.judge_strategy = JudgeStrategy::Rule;
     let root = run.join("eval");
     run_job(Some(&mut cluster), &agents, &job, &root, false, &cancel)
         .await

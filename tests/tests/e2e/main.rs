@@ -14,6 +14,7 @@ mod eval_collection_code;
 mod eval_collection_filters;
 mod eval_judge;
 mod eval_needle;
+mod eval_needle_judge;
 mod eval_perf;
 mod eval_run;
 mod exit_codes;

@@ -13,15 +13,19 @@
 //! [`PROMPT_TEMPLATE`] with the context and the retrieval question. Lengths and depths count
 //! tokens of `extra_params.tokenizer_path` (required: EvalScope's default is a hub model id).
 //!
-//! Scores: rule scoring ([`score::rule_acc`], `acc`: the normalised prediction equals the
-//! normalised needles). EvalScope's default is its LLM judge ([`judge`]): a judge runner scores
-//! a sample with [`judge::request_for`] / [`judge::score_reply`] into the same `acc`. The report adds
+//! Scores: as EvalScope, the LLM judge by default (`ScoringPolicy.JUDGE_DEFAULT`: under
+//! `--judge-strategy auto` a run needs `--judge-model-args`, and is refused before any request
+//! without them). The judge is asked EvalScope's rating question,
+//! [`crate::judge::prompt::ORM_SCALE_10`] (`GENERAL_ORM_PROMPT`, `ORM_USER_TEMPLATE` with the
+//! filtered prediction), and the sample's `acc` is its `verdict / 10`. `--judge-strategy rule`
+//! scores by rule instead ([`score::rule_acc`], `acc`: the normalised prediction equals the
+//! normalised needles); a judge that gives no verdict leaves the rule's score, marked
+//! `degraded`. The report adds
 //! one metric per cell, `Context#<length> Depth#<depth>` ([`cells`]), which the report page and
 //! `needle_haystack_heatmap_<subset>.svg` draw as a heat-map.
 
 pub mod cells;
 pub mod haystack;
-pub mod judge;
 pub mod params;
 pub mod score;
 
@@ -30,6 +34,8 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 
 use super::{SampleParts, acc_score, select_subsets, zero_shot_only};
+use crate::judge::prompt::ORM_SCALE_10;
+use crate::judge::{JudgeKind, ScoringPolicy};
 use crate::report::{MetricReport, ReportSpec, ScoredSample};
 use crate::sample::{Benchmark, BenchmarkMeta, DatasetArgs, EvalError, Sample, Score};
 use haystack::Needles;
@@ -220,6 +226,17 @@ impl Benchmark for NeedleHaystack {
 
     fn score(&self, extracted: &str, sample: &Sample) -> Score {
         acc_score(extracted, score::rule_acc(extracted, &sample.gold) == 1.0)
+    }
+
+    /// EvalScope's `ScoringPolicy.JUDGE_DEFAULT`: a usable rule, but `auto` asks the judge.
+    fn scoring_policy(&self) -> ScoringPolicy {
+        ScoringPolicy::JudgeDefault
+    }
+
+    /// EvalScope's `judge_definition`: the 1–10 rating of the filtered prediction against the
+    /// needles, `acc = verdict / 10`.
+    fn judge_kind(&self) -> JudgeKind {
+        JudgeKind::Custom(&ORM_SCALE_10)
     }
 
     fn extra_report_metrics(
