@@ -3,7 +3,7 @@
 //! chat message of a text part and `image_url` data URLs; llm-sim counts a picture as
 //! `ceil(h/28)·ceil(w/28)` tokens, so the records' prompt tokens (from `usage`) are exact.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use clap::Parser;
 use llm_sim::SimConfig;

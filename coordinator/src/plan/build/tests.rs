@@ -25,8 +25,8 @@ fn ramps_make_ramped_stages_and_bad_ones_name_their_field() {
         s.name,
         "ramp_rate_2_20_linear_over_10s_parallel_64_duration_12s"
     );
-    let u = stage("{ramp: {of: users, from: 0, to: 8, over_s: 4}, duration_s: 6}")
-        .expect("users ramp");
+    let u =
+        stage("{ramp: {of: users, from: 0, to: 8, over_s: 4}, duration_s: 6}").expect("users ramp");
     assert_eq!(u.load, LoadModel::Closed { concurrency: 8 });
     assert_eq!(u.name, "ramp_users_0_8_linear_over_4s_duration_6s");
     // vLLM's clock: over the stage's requests when over_s is left out
