@@ -179,7 +179,7 @@ pub async fn run_job(
         }
         // saved predictions (with `rescore_only` all of them) are scored by today's extractors
         // and scorers, and the reviews say what the report counts
-        rescore(
+        let judged = rescore(
             &mut store,
             (bench.as_ref(), job),
             &samples,
@@ -193,6 +193,10 @@ pub async fn run_job(
         let by_id: std::collections::HashMap<&str, &swarm_eval::Sample> =
             samples.iter().map(|s| (s.id.as_str(), s)).collect();
         store.rewrite_reviews(name, &by_id)?;
+        if judged {
+            // the verdicts the judge just gave are what a later rescore keeps
+            store.rewrite_predictions(name, &by_id)?;
+        }
         let preds = store
             .predictions
             .get(name.as_str())
@@ -268,7 +272,8 @@ pub async fn run_job(
 
 /// Re-scores stored predictions (those in `only`, when given) with the current extractors and
 /// scorers; samples that run code (code benchmarks, a collection's code lines) run it in the
-/// agent's sandbox, off the async threads.
+/// agent's sandbox, off the async threads. True when the judge was asked about some of them
+/// (their predictions now carry new verdicts).
 async fn rescore(
     store: &mut EvalStore,
     (bench, job): (&dyn swarm_eval::Benchmark, &EvalJob),
@@ -278,14 +283,14 @@ async fn rescore(
         Option<&std::collections::HashSet<(String, u32)>>,
         &CancellationToken,
     ),
-) -> anyhow::Result<()> {
+) -> anyhow::Result<bool> {
     let strategy = job.judge_strategy;
     let name = bench.meta().name;
     let filters = task::filters(name, dargs)?;
     let by_id: std::collections::HashMap<&str, &swarm_eval::Sample> =
         samples.iter().map(|s| (s.id.as_str(), s)).collect();
     let Some(preds) = store.predictions.get_mut(name) else {
-        return Ok(());
+        return Ok(false);
     };
     let chosen = |p: &swarm_eval::task::Prediction| {
         by_id.contains_key(p.sample_id.as_str()) && only.is_none_or(|o| o.contains(&p.key()))
@@ -357,16 +362,16 @@ async fn rescore(
 }
 
 /// Puts the predictions still `missing` a verdict to the job's judge (a rescore has no agents:
-/// the coordinator asks it), or says why it cannot.
+/// the coordinator asks it), or says why it cannot; true when it asked.
 async fn ask_judge(
     preds: &mut [swarm_eval::task::Prediction],
     missing: Vec<super::rejudge::Pending>,
     (bench, job): (&dyn swarm_eval::Benchmark, &EvalJob),
     by_id: &std::collections::HashMap<&str, &swarm_eval::Sample>,
     cancel: &CancellationToken,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<bool> {
     if missing.is_empty() {
-        return Ok(());
+        return Ok(false);
     }
     let name = bench.meta().name;
     let Some(judge) = job.judge.as_deref() else {
@@ -384,7 +389,8 @@ async fn ask_judge(
     let width = job.batch_size.max(1) as usize;
     super::rejudge::ask(preds, missing, (bench, judge), by_id, width, cancel)
         .await
-        .with_context(|| format!("benchmark {name}: judge"))
+        .with_context(|| format!("benchmark {name}: judge"))?;
+    Ok(true)
 }
 
 /// What the judge did for a benchmark's predictions, for the terminal: how many it was asked

@@ -11,6 +11,8 @@ use swarm_eval::task::Prediction;
 
 use super::progress::ProgressFile;
 
+mod rewrite;
+
 /// Predictions of one model, keyed by benchmark.
 pub struct EvalStore {
     root: PathBuf,
@@ -120,25 +122,7 @@ impl EvalStore {
             .strip_prefix(&format!("{}_", p.subset))
             .unwrap_or(&p.sample_id)
             .to_string();
-        // EvalScope's per-request perf record rides on the message, as its own lines carry it
-        let perf = swarm_eval::perf::RequestPerf::of(&p);
-        let mut perf_json = serde_json::to_value(perf).unwrap_or_default();
-        if let (Some(o), Some(tpot)) = (perf_json.as_object_mut(), perf.tpot()) {
-            o.insert("tpot".into(), tpot.into());
-        }
-        let prediction = serde_json::json!({
-            "index": index_value(&index),
-            "model": self.model,
-            "model_output": {
-                "model": self.model,
-                "choices": [{"message": {"role": "assistant", "content": p.completion, "reasoning_content": p.reasoning, "perf_metrics": perf_json}}],
-                "usage": {"input_tokens": p.prompt_tokens, "output_tokens": p.completion_tokens, "reasoning_tokens": p.reasoning_tokens},
-                "time": p.latency_us as f64 / 1e6,
-            },
-            "messages": messages,
-            "metadata": {"repeat": p.repeat},
-            "swarm": p,
-        });
+        let prediction = self.prediction_json(&p, &index, messages);
         append(
             &self.dir("predictions").join(&stem),
             &prediction.to_string(),
@@ -160,65 +144,33 @@ impl EvalStore {
         Ok(true)
     }
 
-    /// Writes `benchmark`'s review files anew from its predictions as scored now (after a
-    /// rescore), so reviews and reports agree. Reviews EvalScope wrote are kept once under
-    /// `reviews.orig/<model>/` before ours replace them. `samples` gives each sample's gold and
-    /// messages by id.
-    pub fn rewrite_reviews(
+    /// A predictions line in EvalScope's shape for `p` (our own record rides along under
+    /// `swarm`).
+    fn prediction_json(
         &self,
-        benchmark: &str,
-        samples: &std::collections::HashMap<&str, &swarm_eval::Sample>,
-    ) -> anyhow::Result<()> {
-        let Some(preds) = self.predictions.get(benchmark) else {
-            return Ok(());
-        };
-        let dir = self.dir("reviews");
-        let prefix = format!("{}_", safe(benchmark));
-        if self.foreign && dir.is_dir() {
-            let orig = self.root.join("reviews.orig").join(&self.model);
-            if !orig.exists() {
-                std::fs::create_dir_all(&orig)
-                    .with_context(|| format!("cannot create {}", orig.display()))?;
-                for f in std::fs::read_dir(&dir)
-                    .with_context(|| format!("cannot read {}", dir.display()))?
-                    .filter_map(|e| e.ok().map(|e| e.path()))
-                {
-                    if let Some(name) = f.file_name() {
-                        std::fs::copy(&f, orig.join(name))
-                            .with_context(|| format!("cannot keep {}", f.display()))?;
-                    }
-                }
-            }
+        p: &Prediction,
+        index: &str,
+        messages: &[serde_json::Value],
+    ) -> serde_json::Value {
+        // EvalScope's per-request perf record rides on the message, as its own lines carry it
+        let perf = swarm_eval::perf::RequestPerf::of(p);
+        let mut perf_json = serde_json::to_value(perf).unwrap_or_default();
+        if let (Some(o), Some(tpot)) = (perf_json.as_object_mut(), perf.tpot()) {
+            o.insert("tpot".into(), tpot.into());
         }
-        let mut files: BTreeMap<String, String> = BTreeMap::new();
-        for p in preds {
-            let stem = format!("{prefix}{}.jsonl", safe(&p.subset));
-            let index = p
-                .sample_id
-                .strip_prefix(&format!("{}_", p.subset))
-                .unwrap_or(&p.sample_id)
-                .to_string();
-            let (gold, messages) = samples
-                .get(p.sample_id.as_str())
-                .map(|s| (s.gold.as_str(), s.messages.as_slice()))
-                .unwrap_or_default();
-            let line = review_json(p, &index, gold, messages).to_string();
-            let text = files.entry(stem).or_default();
-            text.push_str(&line);
-            text.push('\n');
-        }
-        std::fs::create_dir_all(&dir)
-            .with_context(|| format!("cannot create {}", dir.display()))?;
-        for (stem, text) in files {
-            let path = dir.join(&stem);
-            // whole file at once, through a temporary file: a crash leaves the old or the new
-            let tmp = dir.join(format!(".{stem}.tmp"));
-            std::fs::write(&tmp, text)
-                .with_context(|| format!("cannot write {}", tmp.display()))?;
-            std::fs::rename(&tmp, &path)
-                .with_context(|| format!("cannot replace {}", path.display()))?;
-        }
-        Ok(())
+        serde_json::json!({
+            "index": index_value(index),
+            "model": self.model,
+            "model_output": {
+                "model": self.model,
+                "choices": [{"message": {"role": "assistant", "content": p.completion, "reasoning_content": p.reasoning, "perf_metrics": perf_json}}],
+                "usage": {"input_tokens": p.prompt_tokens, "output_tokens": p.completion_tokens, "reasoning_tokens": p.reasoning_tokens},
+                "time": p.latency_us as f64 / 1e6,
+            },
+            "messages": messages,
+            "metadata": {"repeat": p.repeat},
+            "swarm": p,
+        })
     }
 
     /// Where reports go.

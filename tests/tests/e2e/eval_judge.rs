@@ -382,6 +382,21 @@ async fn the_judge_key_is_in_no_run_file_and_rescore_keeps_judgements() {
         "{}",
         all(&recall)
     );
+    // the review lines, sorted: each judge attempt's latency tells one judging from another
+    let eval_root = std::fs::read_dir(run.join("eval"))
+        .expect("eval folder")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.is_dir())
+        .expect("a workload");
+    let lines = || {
+        let mut v: Vec<String> = reviews(&eval_root, "gsm8k")
+            .iter()
+            .map(|r| r.to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    let before = lines();
     let again = coordinator(&[
         "eval",
         "--rescore",
@@ -402,7 +417,21 @@ async fn the_judge_key_is_in_no_run_file_and_rescore_keeps_judgements() {
         report(&run)["score"].as_f64(),
         Some(round4(right as f64 / n))
     );
+    let rejudged = lines();
+    assert_ne!(rejudged, before, "the rejudge's attempts are new");
+    assert!(
+        rejudged.iter().all(|l| l.contains("\"latency\"")),
+        "{rejudged:?}"
+    );
     sim.shutdown().await;
+    // the rejudge's verdicts are now the predictions' own: a later rescore with no judge to ask
+    // keeps them, not the ones the run first stored
+    let later = coordinator(&["eval", "--rescore", &run_arg]);
+    assert_eq!(lines(), rejudged);
+    assert_eq!(
+        report(&run)["score"].as_f64(),
+        Some(round4(right as f64 / n))
+    );
 
     for path in walk(tmp.path()) {
         let bytes = std::fs::read(&path).unwrap_or_default();
@@ -414,7 +443,7 @@ async fn the_judge_key_is_in_no_run_file_and_rescore_keeps_judgements() {
             path.display()
         );
     }
-    for o in [&first, &kept, &rule, &recall, &again] {
+    for o in [&first, &kept, &rule, &recall, &again, &later] {
         for text in [&o.stdout, &o.stderr] {
             assert!(!String::from_utf8_lossy(text).contains(JUDGE_KEY));
         }
