@@ -6,63 +6,31 @@
 /// The patch edge, pixels.
 pub(crate) const PATCH: u64 = 28;
 
+/// Standard base64, padded or not (the `base64` crate).
 fn decode_base64(s: &str) -> Option<Vec<u8>> {
-    let val = |c: u8| -> Option<u32> {
-        Some(match c {
-            b'A'..=b'Z' => u32::from(c - b'A'),
-            b'a'..=b'z' => u32::from(c - b'a') + 26,
-            b'0'..=b'9' => u32::from(c - b'0') + 52,
-            b'+' | b'-' => 62,
-            b'/' | b'_' => 63,
-            _ => return None,
-        })
-    };
-    let s = s.trim_end_matches('=').as_bytes();
-    let mut out = Vec::with_capacity(s.len() * 3 / 4);
-    for c in s.chunks(4) {
-        let mut n = 0u32;
-        for (i, b) in c.iter().enumerate() {
-            n |= val(*b)? << (18 - 6 * i);
-        }
-        let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
-        out.extend_from_slice(&bytes[..c.len().saturating_sub(1)]);
-    }
-    Some(out)
+    use base64::Engine as _;
+    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+    const LENIENT: GeneralPurpose = GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+    );
+    LENIENT.decode(s).ok()
 }
 
-fn png_dims(b: &[u8]) -> Option<(u64, u64)> {
-    if b.len() < 24 || &b[..8] != b"\x89PNG\r\n\x1a\n" || &b[12..16] != b"IHDR" {
+/// A PNG's or JPEG's width and height (read by `imagesize`), None for anything else.
+fn dims(b: &[u8]) -> Option<(u64, u64)> {
+    use imagesize::ImageType;
+    if !matches!(
+        imagesize::image_type(b).ok()?,
+        ImageType::Png | ImageType::Jpeg
+    ) {
         return None;
     }
-    let w = u32::from_be_bytes(b[16..20].try_into().ok()?);
-    let h = u32::from_be_bytes(b[20..24].try_into().ok()?);
-    Some((u64::from(w), u64::from(h)))
-}
-
-fn jpeg_dims(b: &[u8]) -> Option<(u64, u64)> {
-    if b.get(..2)? != [0xFF, 0xD8] {
-        return None;
-    }
-    let mut i = 2;
-    while i + 4 <= b.len() {
-        if b[i] != 0xFF {
-            return None;
-        }
-        let marker = b[i + 1];
-        if marker == 0xFF {
-            i += 1;
-            continue;
-        }
-        let len = usize::from(u16::from_be_bytes([b[i + 2], b[i + 3]]));
-        if (0xC0..=0xCF).contains(&marker) && ![0xC4, 0xC8, 0xCC].contains(&marker) {
-            let s = b.get(i + 5..i + 9)?;
-            let h = u64::from(u16::from_be_bytes([s[0], s[1]]));
-            let w = u64::from(u16::from_be_bytes([s[2], s[3]]));
-            return Some((w, h));
-        }
-        i += 2 + len;
-    }
-    None
+    let size = imagesize::blob_size(b).ok()?;
+    Some((
+        u64::try_from(size.width).ok()?,
+        u64::try_from(size.height).ok()?,
+    ))
 }
 
 /// Tokens of the picture at `url` by the rule above.
@@ -74,9 +42,7 @@ pub(crate) fn image_tokens(url: &str) -> Result<u64, String> {
         return Err("image_url: a data URL must be base64 (`data:<type>;base64,...`)".into());
     };
     let bytes = decode_base64(data).ok_or("image_url: the data URL is not valid base64")?;
-    let (w, h) = png_dims(&bytes)
-        .or_else(|| jpeg_dims(&bytes))
-        .ok_or("image_url: the data URL holds no PNG or JPEG picture")?;
+    let (w, h) = dims(&bytes).ok_or("image_url: the data URL holds no PNG or JPEG picture")?;
     Ok(w.div_ceil(PATCH) * h.div_ceil(PATCH))
 }
 
@@ -98,7 +64,7 @@ mod tests {
         );
         // a JPEG: SOI, SOF0 of 3×5 → 1 patch
         let jpg = "/9j/wAALCAADAAUBAREA";
-        assert_eq!(jpeg_dims(&decode_base64(jpg).expect("b64")), Some((5, 3)));
+        assert_eq!(dims(&decode_base64(jpg).expect("b64")), Some((5, 3)));
         assert_eq!(
             image_tokens(&format!("data:image/jpeg;base64,{jpg}")),
             Ok(1)

@@ -13,32 +13,16 @@ use crate::tokenize::TokenCounter;
 /// The longest caption read.
 const MAX_CAPTION_BYTES: u64 = 64 * 1024;
 
-/// Width and height of a JPEG from its first start-of-frame segment.
+/// Width and height of a JPEG (its start-of-frame segment, read by `imagesize`).
 pub fn jpeg_dimensions(b: &[u8]) -> Option<(u32, u32)> {
-    if b.get(..2)? != [0xFF, 0xD8] {
+    if !matches!(imagesize::image_type(b).ok()?, imagesize::ImageType::Jpeg) {
         return None;
     }
-    let mut i = 2;
-    while i + 4 <= b.len() {
-        if b[i] != 0xFF {
-            return None;
-        }
-        let marker = b[i + 1];
-        if marker == 0xFF {
-            i += 1;
-            continue;
-        }
-        let len = usize::from(u16::from_be_bytes([b[i + 2], b[i + 3]]));
-        // SOF0..SOF15 except DHT (C4), JPG (C8) and DAC (CC)
-        if (0xC0..=0xCF).contains(&marker) && ![0xC4, 0xC8, 0xCC].contains(&marker) {
-            let s = b.get(i + 5..i + 9)?;
-            let h = u32::from(u16::from_be_bytes([s[0], s[1]]));
-            let w = u32::from(u16::from_be_bytes([s[2], s[3]]));
-            return Some((w, h));
-        }
-        i += 2 + len;
-    }
-    None
+    let size = imagesize::blob_size(b).ok()?;
+    Some((
+        u32::try_from(size.width).ok()?,
+        u32::try_from(size.height).ok()?,
+    ))
 }
 
 /// The prompts of the folder `dir`, at most `number` (0: all).
